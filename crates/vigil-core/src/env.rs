@@ -1,0 +1,207 @@
+//! The environment seam: text-in, text-out episodes that end in a graded [`Outcome`].
+//!
+//! An [`Environment`] is an immutable, shareable factory of episodes (tasks, ground truth, reward
+//! components); an [`Episode`] is one run of one task. Keeping the two apart lets a trainer run a
+//! group of `G` rollouts of the same task in parallel and lets a server hold many sessions.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::{ComponentInfo, RewardVector};
+
+/// Who wrote a chat message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Instructions for the model.
+    System,
+    /// The environment speaking as the user (task statement).
+    User,
+    /// The policy.
+    Assistant,
+    /// A tool result returned by the environment after an assistant tool call.
+    Tool,
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// Author.
+    pub role: Role,
+    /// Text.
+    pub content: String,
+}
+
+impl ChatMessage {
+    /// A message with the given role.
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        Self { role, content: content.into() }
+    }
+    /// A system message.
+    pub fn system(content: impl Into<String>) -> Self {
+        Self::new(Role::System, content)
+    }
+    /// A user message.
+    pub fn user(content: impl Into<String>) -> Self {
+        Self::new(Role::User, content)
+    }
+    /// An assistant message.
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self::new(Role::Assistant, content)
+    }
+    /// A tool-result message.
+    pub fn tool(content: impl Into<String>) -> Self {
+        Self::new(Role::Tool, content)
+    }
+}
+
+/// Identifies one task (scenario, incident, user-day window) of an environment.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TaskId(pub String);
+
+impl TaskId {
+    /// Wraps a string id.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+    /// The id as a string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Which part of an environment's data a task comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Split {
+    /// Tasks used for training (SFT and RL).
+    Train,
+    /// The frozen hold-out used for evaluation.
+    Eval,
+}
+
+impl fmt::Display for Split {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Split::Train => "train",
+            Split::Eval => "eval",
+        })
+    }
+}
+
+/// Classification view of an outcome, for environments whose answer is a label
+/// (OpenSOC actions, CERT risk labels). Feeds confusion matrices and calibration reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// The label the policy chose; `None` when the answer could not be parsed.
+    pub predicted: Option<String>,
+    /// The ground-truth label.
+    pub gold: String,
+    /// The policy's confidence in `predicted` (verbalized, or filled in later from token
+    /// probabilities by the evaluator).
+    pub confidence: Option<f64>,
+}
+
+/// The graded result of one finished episode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// Every reward component the environment computes, by name.
+    pub rewards: RewardVector,
+    /// Whether every policy answer in the episode parsed in the expected format.
+    pub format_valid: bool,
+    /// Episode metrics for reports (e.g. `containment_executed`, `ttfc`); plain numbers.
+    pub metrics: BTreeMap<String, f64>,
+    /// Label view, for classification-style environments.
+    pub prediction: Option<Prediction>,
+    /// Number of policy turns taken.
+    pub steps: u32,
+}
+
+/// What an episode does with one policy action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// The episode goes on; `observation` is appended to the conversation (usually a
+    /// [`Role::Tool`] message) before the policy's next turn.
+    Continue {
+        /// The environment's reply.
+        observation: ChatMessage,
+    },
+    /// The episode ended and was graded.
+    Done(Box<Outcome>),
+}
+
+/// Failures of an environment (not of the policy: a malformed action is an observation).
+#[derive(Debug, Error)]
+pub enum EnvError {
+    /// The task id does not exist in this environment.
+    #[error("unknown task `{0}`")]
+    UnknownTask(TaskId),
+    /// `step` was called after the episode ended.
+    #[error("the episode has already ended")]
+    EpisodeOver,
+    /// The requested curriculum stage does not exist.
+    #[error("unknown stage `{stage}`; this environment has: {available}")]
+    UnknownStage {
+        /// The stage asked for.
+        stage: String,
+        /// Comma-separated list of valid stages.
+        available: String,
+    },
+    /// An environment-specific error (bad data file, ...), with its typed source.
+    #[error("{env}: {source}")]
+    Env {
+        /// Environment name.
+        env: &'static str,
+        /// The environment crate's own error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// A factory of episodes with fixed tasks and ground truth. Shared across threads.
+pub trait Environment: Send + Sync {
+    /// Short name (`"opensoc"`, `"opensec"`, `"cert"`).
+    fn name(&self) -> &'static str;
+
+    /// The reward components every [`Outcome`] of this environment carries, in order.
+    fn reward_components(&self) -> Vec<ComponentInfo>;
+
+    /// Curriculum stages or difficulty tiers, easiest first (may be empty).
+    fn stages(&self) -> Vec<String>;
+
+    /// Task ids of a split, optionally restricted to one stage, in a deterministic order.
+    fn tasks(&self, split: Split, stage: Option<&str>) -> Result<Vec<TaskId>, EnvError>;
+
+    /// Label classes for classification-style environments (`None` otherwise).
+    fn label_classes(&self) -> Option<Vec<String>> {
+        None
+    }
+
+    /// Starts one episode of `task`. `seed` drives any randomness inside the episode.
+    fn start(&self, task: &TaskId, seed: u64) -> Result<Box<dyn Episode>, EnvError>;
+}
+
+/// One run of one task.
+pub trait Episode: Send {
+    /// The conversation the policy sees first (system prompt and task statement).
+    fn prompt(&self) -> Vec<ChatMessage>;
+
+    /// Applies one policy action (the raw assistant text).
+    fn step(&mut self, action: &str) -> Result<Step, EnvError>;
+
+    /// The reference answer(s) a perfect policy would give from here, for SFT warm-starts
+    /// (`None` when the environment has no single gold answer).
+    fn gold_action(&self) -> Option<String> {
+        None
+    }
+}

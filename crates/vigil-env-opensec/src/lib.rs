@@ -1,0 +1,1 @@
+//! OpenSec incident-response environment: seeds, tools, prompt injections, decomposed scoring.

@@ -1,0 +1,1 @@
+//! OpenSOC two-role triage environment: incident schema, deterministic verifier, rubric, curriculum.

@@ -1,0 +1,1 @@
+//! OpenEnv-style HTTP server over any Vigil environment, with per-session state.

@@ -1,0 +1,1 @@
+//! SFT warm-start and GRPO/GDPO training with LoRA through burn autodiff.

@@ -1,0 +1,1 @@
+//! Helpers for the end-to-end suite live in `tests/`; this library is empty on purpose.
