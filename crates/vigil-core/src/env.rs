@@ -120,6 +120,8 @@ pub struct Outcome {
     /// Whether every policy answer in the episode parsed in the expected format.
     pub format_valid: bool,
     /// Episode metrics for reports (e.g. `containment_executed`, `ttfc`); plain numbers.
+    /// A metric that does not apply to this episode is left out (not NaN): aggregates average
+    /// each metric over the episodes that report it (TTFC only over episodes that contained).
     pub metrics: BTreeMap<String, f64>,
     /// Label view, for classification-style environments.
     pub prediction: Option<Prediction>,
@@ -181,6 +183,12 @@ pub trait Environment: Send + Sync {
 
     /// Task ids of a split, optionally restricted to one stage, in a deterministic order.
     fn tasks(&self, split: Split, stage: Option<&str>) -> Result<Vec<TaskId>, EnvError>;
+
+    /// The stage (curriculum stage or difficulty tier) a task belongs to, for per-stage reports.
+    fn stage_of(&self, task: &TaskId) -> Option<String> {
+        let _ = task;
+        None
+    }
 
     /// Label classes for classification-style environments (`None` otherwise).
     fn label_classes(&self) -> Option<Vec<String>> {
