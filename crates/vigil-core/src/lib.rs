@@ -14,6 +14,7 @@
 
 mod advantage;
 mod batch;
+mod driver;
 mod env;
 mod io;
 mod policy;
@@ -22,6 +23,7 @@ mod rng;
 
 pub use advantage::AdvantageEstimator;
 pub use batch::{BatchError, RewardBatch};
+pub use driver::{DriverError, DriverLimits, EpisodeRecord, run_episodes};
 pub use env::{
     ChatMessage, EnvError, Environment, Episode, Outcome, Prediction, Role, Split, Step, TaskId,
 };
