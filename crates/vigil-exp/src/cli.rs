@@ -1,0 +1,39 @@
+//! The command-line surface: one variant per subcommand.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Vigil: train and evaluate LLM security agents with multi-objective RL.
+#[derive(Debug, Parser)]
+#[command(name = "exp", version, about, long_about = None)]
+pub(crate) struct Cli {
+    /// More logging (-v info, -vv debug); `VIGIL_LOG` overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// A config file plus `--set key=value` overrides.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ConfigArgs {
+    /// Experiment config (TOML).
+    pub config: PathBuf,
+    /// Override a config key, e.g. `--set trainer.lr=1e-5` (repeatable; value parsed as TOML,
+    /// falling back to a string).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run an experiment: train when the config has a [trainer] section, then evaluate.
+    Run(crate::commands::run::RunArgs),
+    /// Validate a config and print what it resolves to.
+    Check(crate::commands::check::CheckArgs),
+    /// Evaluate the configured policy (and baselines) on the environment's hold-out.
+    Eval(crate::commands::eval::EvalArgs),
+    /// Compute advantages from a JSON document of grouped reward vectors.
+    Advantage(crate::commands::advantage::AdvantageArgs),
+}

@@ -1,0 +1,48 @@
+//! `exp advantage`: advantages of grouped reward vectors, JSON in and out.
+//!
+//! Input: `{"advantage": {"kind": "gdpo", ...}, "weights": [..], "groups": [[[..], ..], ..]}`
+//! where the `advantage` object has exactly the fields of the config's `[advantage]` section.
+//! Output: `{"advantages": [[..], ..]}`, one number per rollout, nested like `groups`.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use serde::Deserialize;
+use vigil_advantage::{AdvantageConfig, AdvantageEstimator, RewardBatch};
+
+#[derive(Debug, Args)]
+pub(crate) struct AdvantageArgs {
+    /// JSON input file, or `-` for stdin.
+    pub input: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Input {
+    advantage: AdvantageConfig,
+    weights: Vec<f64>,
+    groups: Vec<Vec<Vec<f64>>>,
+}
+
+pub(crate) fn run(args: &AdvantageArgs) -> anyhow::Result<()> {
+    let (name, text) = if args.input.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).context("reading stdin")?;
+        ("<stdin>".to_string(), s)
+    } else {
+        let s = std::fs::read_to_string(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
+        (args.input.display().to_string(), s)
+    };
+    let input: Input = serde_json::from_str(&text).with_context(|| format!("{name}: invalid input"))?;
+    input.advantage.validate()?;
+    let batch = RewardBatch::from_nested(&input.groups).with_context(|| format!("{name}: invalid groups"))?;
+    let flat = input.advantage.estimate(&batch, &input.weights).with_context(|| format!("{name}: invalid weights"))?;
+    let out = serde_json::json!({ "advantages": batch.nest(&flat) });
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{out}");
+    }
+    Ok(())
+}

@@ -1,0 +1,18 @@
+//! One module per subcommand.
+
+pub(crate) mod advantage;
+pub(crate) mod check;
+pub(crate) mod eval;
+pub(crate) mod run;
+
+use crate::cli::Command;
+
+/// Dispatches a parsed command.
+pub(crate) fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Run(a) => run::run(&a),
+        Command::Check(a) => check::run(&a),
+        Command::Eval(a) => eval::run(&a),
+        Command::Advantage(a) => advantage::run(&a),
+    }
+}

@@ -1,0 +1,161 @@
+//! The experiment config's sections. Pluggable parts are serde-tagged enums defined next to what
+//! they configure; this file only composes them.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use vigil_advantage::AdvantageConfig;
+use vigil_core::Split;
+use vigil_rewards::RewardsConfig;
+use vigil_trainer::TrainerConfig;
+
+use crate::wiring::{EnvConfig, PolicyConfig};
+
+/// A whole experiment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExperimentConfig {
+    /// Run name; the run folder is `<output.dir>/<name>`. Defaults to the config file's stem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Root seed of every random choice in the run.
+    #[serde(default)]
+    pub seed: u64,
+    /// The environment.
+    pub env: EnvConfig,
+    /// The policy being evaluated or trained.
+    pub policy: PolicyConfig,
+    /// Which reward components count, and how much.
+    #[serde(default)]
+    pub rewards: RewardsConfig,
+    /// The advantage estimator.
+    #[serde(default)]
+    pub advantage: AdvantageConfig,
+    /// Training; absent means `exp run` only evaluates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trainer: Option<TrainerConfig>,
+    /// Evaluation.
+    #[serde(default)]
+    pub eval: EvalConfig,
+    /// Ablation axes for `exp sweep`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepConfig>,
+    /// Where results go.
+    #[serde(default)]
+    pub output: OutputConfig,
+}
+
+impl ExperimentConfig {
+    /// Checks what serde cannot; every section validates itself.
+    pub(crate) fn validate(&self) -> anyhow::Result<()> {
+        self.advantage.validate().context("[advantage]")?;
+        self.eval.validate().context("[eval]")?;
+        if let Some(t) = &self.trainer {
+            t.validate().context("[trainer]")?;
+        }
+        self.env.validate().context("[env]")?;
+        self.policy.validate().context("[policy]")?;
+        Ok(())
+    }
+}
+
+fn default_split() -> Split {
+    Split::Eval
+}
+fn one() -> usize {
+    1
+}
+fn default_batch() -> usize {
+    16
+}
+fn default_max_turns() -> u32 {
+    64
+}
+
+/// The `[eval]` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EvalConfig {
+    /// Which split to evaluate on (the hold-out by default).
+    #[serde(default = "default_split")]
+    pub split: Split,
+    /// Evaluate only the first N tasks of the split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+    /// Episodes per task (different seeds), for sampled policies.
+    #[serde(default = "one")]
+    pub episodes_per_task: usize,
+    /// Scripted baselines evaluated next to the policy for comparison (names as in the
+    /// environment's baseline list).
+    #[serde(default)]
+    pub baselines: Vec<String>,
+    /// Conversations per policy call.
+    #[serde(default = "default_batch")]
+    pub batch_size: usize,
+    /// Safety net on policy turns per episode.
+    #[serde(default = "default_max_turns")]
+    pub max_turns: u32,
+    /// Evaluate every N training steps (0: only at the end).
+    #[serde(default)]
+    pub every_steps: u32,
+}
+
+impl Default for EvalConfig {
+    fn default() -> Self {
+        Self {
+            split: default_split(),
+            limit: None,
+            episodes_per_task: 1,
+            baselines: Vec::new(),
+            batch_size: default_batch(),
+            max_turns: default_max_turns(),
+            every_steps: 0,
+        }
+    }
+}
+
+impl EvalConfig {
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.episodes_per_task >= 1, "episodes_per_task must be at least 1");
+        anyhow::ensure!(self.batch_size >= 1, "batch_size must be at least 1");
+        anyhow::ensure!(self.max_turns >= 1, "max_turns must be at least 1");
+        anyhow::ensure!(self.limit != Some(0), "limit must be at least 1 when set");
+        Ok(())
+    }
+}
+
+/// The `[sweep]` section: axes over any config key.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SweepConfig {
+    /// Cartesian product: every combination of these values.
+    #[serde(default)]
+    pub grid: BTreeMap<String, Vec<toml::Value>>,
+    /// Lists walked in lockstep (all the same length), crossed with the grid.
+    #[serde(default)]
+    pub zip: BTreeMap<String, Vec<toml::Value>>,
+    /// Parallel local workers (default: from the number of cores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<usize>,
+}
+
+fn default_runs_dir() -> PathBuf {
+    PathBuf::from("runs")
+}
+
+/// The `[output]` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OutputConfig {
+    /// Parent folder of run folders.
+    #[serde(default = "default_runs_dir")]
+    pub dir: PathBuf,
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        Self { dir: default_runs_dir() }
+    }
+}
