@@ -35,7 +35,14 @@ pub(crate) fn run(args: &AdvantageArgs) -> anyhow::Result<()> {
         let s = std::fs::read_to_string(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
         (args.input.display().to_string(), s)
     };
-    let input: Input = serde_json::from_str(&text).with_context(|| format!("{name}: invalid input"))?;
+    let input: Input = serde_json::from_str(&text).with_context(|| {
+        let hint = if ["NaN", "Infinity"].iter().any(|w| text.contains(w)) {
+            " (NaN and Infinity are not JSON numbers; rewards must be finite)"
+        } else {
+            ""
+        };
+        format!("{name}: invalid input{hint}")
+    })?;
     input.advantage.validate()?;
     let batch = RewardBatch::from_nested(&input.groups).with_context(|| format!("{name}: invalid groups"))?;
     let flat = input.advantage.estimate(&batch, &input.weights).with_context(|| format!("{name}: invalid weights"))?;

@@ -1,0 +1,76 @@
+//! `exp advantage`: JSON in, JSON out, one-line errors, and agreement with the NumPy reference.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn exp_advantage(input: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_exp"))
+        .args(["advantage", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn exp");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn computes_the_issue_example() {
+    let (code, out, err) = exp_advantage(
+        r#"{"advantage": {"kind": "gdpo", "epsilon": 1e-6, "batch_norm": true}, "weights": [1.0, 1.0],
+            "groups": [[[0,1],[0,2]], [[1,0],[0,0]]]}"#,
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let a = v["advantages"].as_array().expect("array");
+    assert_eq!(a.len(), 2);
+    // Per-component z-scores are ±1/√2 in each group; the batch z-score of [-h, h, h, -h]
+    // with sample std √(2/3) gives ±√3/2 (ε = 1e-6 shifts the 6th decimal).
+    let x = a[0][1].as_f64().expect("number");
+    assert!((x - 3f64.sqrt() / 2.0).abs() < 1e-5, "{x}");
+    assert_eq!(a[1][0].as_f64(), Some(x));
+}
+
+#[test]
+fn malformed_input_is_one_line_and_nonzero() {
+    for (input, needle) in [
+        (r#"{"advantage":{"kind":"gdpo"},"weights":[1,1],"groups":[[[0,1],[0]]]}"#, "groups[0][1] has 1 components"),
+        (r#"{"advantage":{"kind":"grpo"},"weights":[1],"groups":[[[0,1],[0,2]]]}"#, "got 1 weights for 2"),
+        (r#"{"advantage":{"kind":"gdpo"},"weights":[1],"groups":[[[0],[NaN]]]}"#, "NaN"),
+        (r#"{"advantage":{"kind":"rloo"},"weights":[1],"groups":[[[0]]]}"#, "at least 2"),
+        (r#"{"advantage":{"kind":"gdpo","eps":1},"weights":[1],"groups":[[[0],[1]]]}"#, "unknown field `eps`"),
+        (r#"{"advantage":{"kind":"gdpo"},"weights":[1],"groups":[[[0],[1]]],"extra":1}"#, "unknown field `extra`"),
+    ] {
+        let (code, out, err) = exp_advantage(input);
+        assert_ne!(code, 0, "{input}");
+        assert!(out.is_empty());
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{err} should mention {needle}");
+    }
+}
+
+/// Runs tools/advantage_reference.py (NumPy) against the binary. CI installs NumPy; elsewhere
+/// the test says loudly that it could not run.
+#[test]
+fn matches_numpy_reference() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let has_numpy = Command::new("python3").args(["-c", "import numpy"]).status().is_ok_and(|s| s.success());
+    if !has_numpy {
+        assert!(std::env::var_os("CI").is_none(), "CI must install NumPy for the advantage reference check");
+        eprintln!("NOTE: NumPy not installed; skipped the NumPy reference check (pip install numpy)");
+        return;
+    }
+    let out = Command::new("python3")
+        .arg(root.join("tools/advantage_reference.py"))
+        .args(["--exp", env!("CARGO_BIN_EXE_exp"), "--cases", "200", "--seed", "1"])
+        .output()
+        .expect("run python");
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
