@@ -1,0 +1,7 @@
+//! Seeds: the peer's file format, loading with field-path errors, and validation.
+
+mod load;
+mod schema;
+
+pub use load::{JsonlRow, LoadedSeed, Manifest, ManifestEntry, Tier, load_jsonl, load_manifest, resolve_manifest_path, validate};
+pub use schema::*;
