@@ -1,0 +1,126 @@
+//! Qwen3 building blocks: projections with optional LoRA, RMSNorm, SwiGLU MLP.
+//!
+//! Weights keep Hugging Face's `[out, in]` layout so loading is a plain copy and PEFT factors
+//! (`lora_A [r, in]`, `lora_B [out, r]`) are stored exactly as on disk.
+
+use burn::module::{Module, Param};
+use burn::tensor::activation::silu;
+use burn::tensor::backend::Backend;
+use burn::tensor::{DType, Tensor};
+
+/// A LoRA adapter on one projection: `Δy = scale · (x · Aᵀ) · Bᵀ`.
+#[derive(Module, Debug)]
+pub struct LoraAdapter<B: Backend> {
+    /// PEFT `lora_A.weight`, `[r, in]`.
+    pub lora_a: Param<Tensor<B, 2>>,
+    /// PEFT `lora_B.weight`, `[out, r]`.
+    pub lora_b: Param<Tensor<B, 2>>,
+    /// `alpha / r` (or `alpha / √r` with rsLoRA).
+    #[module(skip)]
+    pub scale: f64,
+}
+
+impl<B: Backend> LoraAdapter<B> {
+    /// The low-rank update for `x: [.., in]` → `[.., out]`, computed without forming `B·A`.
+    pub fn delta<const D: usize>(&self, x: Tensor<B, D>) -> Tensor<B, D> {
+        let a = self.lora_a.val();
+        let adtype = a.dtype();
+        let xdtype = x.dtype();
+        let x = if xdtype == adtype { x } else { x.cast(adtype) };
+        let h = burn::tensor::module::linear(x, a.transpose(), None);
+        let y = burn::tensor::module::linear(h, self.lora_b.val().transpose(), None).mul_scalar(self.scale);
+        if y.dtype() == xdtype { y } else { y.cast(xdtype) }
+    }
+}
+
+/// A Linear layer in HF layout with an optional LoRA adapter.
+#[derive(Module, Debug)]
+pub struct Proj<B: Backend> {
+    /// `[out, in]`.
+    pub weight: Param<Tensor<B, 2>>,
+    /// `[out]`, when the config has biases.
+    pub bias: Option<Param<Tensor<B, 1>>>,
+    /// LoRA factors, when an adapter targets this module.
+    pub lora: Option<LoraAdapter<B>>,
+}
+
+impl<B: Backend> Proj<B> {
+    /// A projection from loaded tensors.
+    pub fn new(weight: Tensor<B, 2>, bias: Option<Tensor<B, 1>>) -> Self {
+        Self { weight: Param::from_tensor(weight), bias: bias.map(Param::from_tensor), lora: None }
+    }
+
+    /// `x · Wᵀ + b (+ LoRA)`; `adapters = false` gives the base model (the frozen reference).
+    pub fn forward<const D: usize>(&self, x: Tensor<B, D>, adapters: bool) -> Tensor<B, D> {
+        let base = burn::tensor::module::linear(
+            x.clone(),
+            self.weight.val().transpose(),
+            self.bias.as_ref().map(Param::val),
+        );
+        match (&self.lora, adapters) {
+            (Some(l), true) => base + l.delta(x),
+            _ => base,
+        }
+    }
+
+    /// Folds the adapter into the weight (`W + s·B·A`) for fast inference and drops it.
+    pub fn merge(&mut self) {
+        if let Some(l) = self.lora.take() {
+            let w = self.weight.val();
+            let dtype = w.dtype();
+            let delta = l.lora_b.val().matmul(l.lora_a.val()).mul_scalar(l.scale).cast(dtype);
+            let merged = (w + delta).detach();
+            self.weight = Param::from_tensor(merged).set_require_grad(false);
+        }
+    }
+}
+
+/// RMSNorm computed in f32 like transformers (`weight * (x / rms(x)).to(dtype)`).
+#[derive(Module, Debug)]
+pub struct RmsNorm<B: Backend> {
+    /// `[dim]`.
+    pub weight: Param<Tensor<B, 1>>,
+    /// Epsilon inside the square root.
+    #[module(skip)]
+    pub eps: f64,
+}
+
+impl<B: Backend> RmsNorm<B> {
+    /// A norm from a loaded weight.
+    pub fn new(weight: Tensor<B, 1>, eps: f64) -> Self {
+        Self { weight: Param::from_tensor(weight), eps }
+    }
+
+    /// Normalizes over the last dimension.
+    pub fn forward<const D: usize>(&self, x: Tensor<B, D>) -> Tensor<B, D> {
+        let dtype = x.dtype();
+        let xf = if dtype == DType::F32 { x } else { x.cast(DType::F32) };
+        let inv = xf.clone().square().mean_dim(D - 1).add_scalar(self.eps).sqrt().recip();
+        let normed = xf * inv;
+        let normed = if dtype == DType::F32 { normed } else { normed.cast(dtype) };
+        let w = self.weight.val();
+        let mut shape = [1usize; D];
+        shape[D - 1] = w.dims()[0];
+        normed * w.reshape(shape)
+    }
+}
+
+/// SwiGLU feed-forward: `down(silu(gate(x)) · up(x))`.
+#[derive(Module, Debug)]
+pub struct Mlp<B: Backend> {
+    /// `[intermediate, hidden]`.
+    pub gate_proj: Proj<B>,
+    /// `[intermediate, hidden]`.
+    pub up_proj: Proj<B>,
+    /// `[hidden, intermediate]`.
+    pub down_proj: Proj<B>,
+}
+
+impl<B: Backend> Mlp<B> {
+    /// `[b, s, hidden]` → `[b, s, hidden]`.
+    pub fn forward(&self, x: Tensor<B, 3>, adapters: bool) -> Tensor<B, 3> {
+        let g = silu(self.gate_proj.forward(x.clone(), adapters));
+        let u = self.up_proj.forward(x, adapters);
+        self.down_proj.forward(g * u, adapters)
+    }
+}
