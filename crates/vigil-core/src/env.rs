@@ -159,6 +159,14 @@ pub enum EnvError {
         /// Comma-separated list of valid stages.
         available: String,
     },
+    /// An episode option (see [`Environment::start_with`]) is unknown or has a bad value.
+    #[error("invalid episode option `{option}`: {reason}")]
+    InvalidOption {
+        /// The option's key.
+        option: String,
+        /// What is wrong, and what is accepted.
+        reason: String,
+    },
     /// An environment-specific error (bad data file, ...), with its typed source.
     #[error("{env}: {source}")]
     Env {
@@ -169,6 +177,10 @@ pub enum EnvError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 }
+
+/// Per-episode options for [`Environment::start_with`]: a JSON object, keys defined by each
+/// environment.
+pub type EpisodeOptions = serde_json::Map<String, serde_json::Value>;
 
 /// A factory of episodes with fixed tasks and ground truth. Shared across threads.
 pub trait Environment: Send + Sync {
@@ -197,6 +209,19 @@ pub trait Environment: Send + Sync {
 
     /// Starts one episode of `task`. `seed` drives any randomness inside the episode.
     fn start(&self, task: &TaskId, seed: u64) -> Result<Box<dyn Episode>, EnvError>;
+
+    /// Starts one episode with per-episode options, e.g. OpenSOC's `{"mode": "self_play"}` given
+    /// to the HTTP server's `/reset`. Options never change ground truth; an environment that has
+    /// none accepts only the empty map, so a client's typo is an error rather than ignored.
+    fn start_with(&self, task: &TaskId, seed: u64, options: &EpisodeOptions) -> Result<Box<dyn Episode>, EnvError> {
+        if let Some(option) = options.keys().next() {
+            return Err(EnvError::InvalidOption {
+                option: option.clone(),
+                reason: format!("the {} environment takes no episode options", self.name()),
+            });
+        }
+        self.start(task, seed)
+    }
 }
 
 /// One run of one task.
@@ -211,5 +236,49 @@ pub trait Episode: Send {
     /// (`None` when the environment has no single gold answer).
     fn gold_action(&self) -> Option<String> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoOptions;
+    struct Ep;
+    impl Episode for Ep {
+        fn prompt(&self) -> Vec<ChatMessage> {
+            vec![ChatMessage::user("hi")]
+        }
+        fn step(&mut self, _: &str) -> Result<Step, EnvError> {
+            Err(EnvError::EpisodeOver)
+        }
+    }
+    impl Environment for NoOptions {
+        fn name(&self) -> &'static str {
+            "plain"
+        }
+        fn reward_components(&self) -> Vec<ComponentInfo> {
+            Vec::new()
+        }
+        fn stages(&self) -> Vec<String> {
+            Vec::new()
+        }
+        fn tasks(&self, _: Split, _: Option<&str>) -> Result<Vec<TaskId>, EnvError> {
+            Ok(Vec::new())
+        }
+        fn start(&self, _: &TaskId, _: u64) -> Result<Box<dyn Episode>, EnvError> {
+            Ok(Box::new(Ep))
+        }
+    }
+
+    #[test]
+    fn start_with_defaults_to_start_and_rejects_options() {
+        let env = NoOptions;
+        let t = TaskId::new("x");
+        assert!(env.start_with(&t, 0, &EpisodeOptions::new()).is_ok());
+        let mut o = EpisodeOptions::new();
+        o.insert("mode".into(), serde_json::Value::from("self_play"));
+        let e = env.start_with(&t, 0, &o).err().expect("rejected");
+        assert_eq!(e.to_string(), "invalid episode option `mode`: the plain environment takes no episode options");
     }
 }

@@ -25,7 +25,7 @@ pub use advantage::AdvantageEstimator;
 pub use batch::{BatchError, RewardBatch};
 pub use driver::{DriverError, DriverLimits, EpisodeRecord, run_episodes};
 pub use env::{
-    ChatMessage, EnvError, Environment, Episode, Outcome, Prediction, Role, Split, Step, TaskId,
+    ChatMessage, EnvError, Environment, Episode, EpisodeOptions, Outcome, Prediction, Role, Split, Step, TaskId,
 };
 pub use io::{write_atomic, write_json_atomic};
 pub use policy::{FinishReason, Generation, GenerationRequest, Policy, PolicyError};
