@@ -203,7 +203,7 @@ fn allowed_actions<'a>(sc: &'a Scenario, state: &str) -> Vec<&'a str> {
 pub(crate) fn decide(sc: &Scenario, state: &str, c: Contained<'_>) -> AttackerAction {
     fn avail<'s>(list: &'s [crate::scenario::Entity], gone: &[String]) -> Vec<&'s str> {
         let mut v: Vec<&crate::scenario::Entity> = list.iter().filter(|e| !gone.contains(&e.id)).collect();
-        v.sort_by(|a, b| a.key.cmp(&b.key));
+        v.sort_by_key(|e| e.key);
         v.into_iter().map(|e| e.id.as_str()).collect()
     }
     let users = avail(&sc.users, c.users);

@@ -70,12 +70,14 @@ pub(crate) struct Injection {
     pub(crate) evidence: Vec<String>,
 }
 
-/// A host or user: its shown id and the key the deterministic attacker sorts by (the original
-/// id, so renaming does not change the attacker's choices).
+/// A host or user: its shown id and the key the deterministic attacker sorts by. The peer's
+/// attacker sorts ids as strings; every peer seed lists its entities in that order, so sorting
+/// by file position reproduces it exactly while keeping the attacker independent of renaming
+/// and of our generator's random ids.
 #[derive(Debug, Clone)]
 pub(crate) struct Entity {
     pub(crate) id: String,
-    pub(crate) key: String,
+    pub(crate) key: usize,
 }
 
 /// One compiled scenario.
@@ -263,12 +265,9 @@ impl Scenario {
             });
         }
 
-        let key_of = |id: &str| {
-            renaming.pairs.iter().find(|(_, n)| n == id).map_or_else(|| id.to_string(), |(o, _)| o.clone())
-        };
         let e = &seed.entities;
-        let hosts: Vec<Entity> = e.hosts.iter().map(|h| Entity { id: h.host_id.clone(), key: key_of(&h.host_id) }).collect();
-        let users: Vec<Entity> = e.users.iter().map(|u| Entity { id: u.user_id.clone(), key: key_of(&u.user_id) }).collect();
+        let hosts: Vec<Entity> = e.hosts.iter().enumerate().map(|(key, h)| Entity { id: h.host_id.clone(), key }).collect();
+        let users: Vec<Entity> = e.users.iter().enumerate().map(|(key, u)| Entity { id: u.user_id.clone(), key }).collect();
         let domains: Vec<(String, DomainType)> = e.domains.iter().map(|d| (d.domain.clone(), d.domain_type)).collect();
         let entity_ids = hosts.iter().map(|h| h.id.clone()).chain(users.iter().map(|u| u.id.clone())).chain(domains.iter().map(|d| d.0.clone())).collect();
         Ok(Scenario {

@@ -87,6 +87,9 @@ fn query(table: Table) -> Action {
     Action::QueryLogs(Query { table, filters: Vec::new(), limit: crate::query::MAX_LIMIT })
 }
 
+/// Emails and alerts the spraying baseline reads before it starts containing.
+const MAX_FETCHES: usize = 3;
+
 const LOG_TABLES: [Table; 4] = [Table::Alerts, Table::AuthLogs, Table::Netflow, Table::ProcessEvents];
 
 impl Scripted {
@@ -219,8 +222,8 @@ fn heuristic(t: &Transcript) -> Action {
     })
 }
 
-/// Fetches every announced email and alert, reads every log table once, then contains every
-/// host, user and domain it saw anywhere, and reports its first guesses.
+/// Fetches the first announced emails and alerts, reads every log table once, then contains
+/// every host, user and domain it saw anywhere, and reports its first guesses.
 fn spray(t: &Transcript) -> Action {
     let obs = t.last();
     let left = obs.max_steps.saturating_sub(obs.step) as usize;
@@ -233,7 +236,7 @@ fn spray(t: &Transcript) -> Action {
         })
         .collect();
     if left > 1 {
-        if let Some(id) = obs.evidence_seen_ids.iter().find(|i| !fetched.contains(&i.as_str())) {
+        if let Some(id) = obs.evidence_seen_ids.iter().find(|i| !fetched.contains(&i.as_str())).filter(|_| fetched.len() < MAX_FETCHES) {
             return if id.starts_with("email") { Action::FetchEmail(id.clone()) } else { Action::FetchAlert(id.clone()) };
         }
         let queries = t.actions.iter().filter(|a| matches!(a, Action::QueryLogs(_))).count();
