@@ -210,6 +210,13 @@ pub trait Environment: Send + Sync {
     /// Starts one episode of `task`. `seed` drives any randomness inside the episode.
     fn start(&self, task: &TaskId, seed: u64) -> Result<Box<dyn Episode>, EnvError>;
 
+    /// Environment-specific aggregate metrics over finished episodes (e.g. CERT's SOC Narrative
+    /// metric set), added to evaluation summaries. `Null` (the default) means none.
+    fn summarize(&self, outcomes: &[Outcome]) -> serde_json::Value {
+        let _ = outcomes;
+        serde_json::Value::Null
+    }
+
     /// Starts one episode with per-episode options, e.g. OpenSOC's `{"mode": "self_play"}` given
     /// to the HTTP server's `/reset`. Options never change ground truth; an environment that has
     /// none accepts only the empty map, so a client's typo is an error rather than ignored.
