@@ -105,6 +105,11 @@ impl EventId {
         Ok(Self(out))
     }
 
+    /// The 20 id characters without braces and dashes.
+    pub fn as_bytes(&self) -> &[u8; 20] {
+        &self.0
+    }
+
     /// Builds an id from 20 alphanumeric bytes (the generator's path).
     pub fn from_chars(chars: [u8; 20]) -> Self {
         Self(chars)
@@ -201,6 +206,11 @@ impl PcId {
             v = v * 10 + u16::from(b - b'0');
         }
         Ok(Self(v))
+    }
+
+    /// The PC number.
+    pub fn number(self) -> u16 {
+        self.0
     }
 
     /// PC number `n` (< 10,000).
@@ -379,6 +389,41 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Serde as the dataset's own text form (so JSONL and manifests stay human-readable).
+macro_rules! serde_as_text {
+    ($t:ty, $parse:expr) => {
+        impl Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                $parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+serde_as_text!(EventId, |s: &str| EventId::parse(s.as_bytes()));
+serde_as_text!(UserId, |s: &str| UserId::parse(s.as_bytes()));
+serde_as_text!(PcId, |s: &str| PcId::parse(s.as_bytes()));
+serde_as_text!(Timestamp, |s: &str| Timestamp::parse(s.as_bytes()));
+serde_as_text!(Day, Day::parse_iso);
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.cert_string())
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.iso())
+    }
 }
 
 pub(crate) fn lossy(s: &[u8]) -> String {
