@@ -58,21 +58,52 @@ fn grpo(batch: &RewardBatch, weights: &[f64], scale: GrpoScale, eps: f64, kind: 
 }
 
 /// Normalize each component within its group, weight and sum, then optionally z-score the batch.
+///
+/// Each group is read row by row (contiguous memory) in three passes: sums and constancy, squared
+/// deviations, then the weighted z-scores, so the inner loops vectorize across components.
 fn gdpo(batch: &RewardBatch, weights: &[f64], eps: f64, batch_norm: bool, kind: StdKind) -> Vec<f64> {
     let n = batch.components();
     let v = batch.values();
     let mut out = vec![0.0; batch.rollouts()];
+    let (mut mean, mut ss, mut k) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let mut constant = vec![true; n];
     for g in 0..batch.groups() {
         let r = batch.group_range(g);
         let size = r.len();
-        for (c, &w) in weights.iter().enumerate() {
-            let at = |j: usize| v[(r.start + j) * n + c];
-            if let Some((mean, sd)) = moments(size, at, kind) {
-                let k = w / (sd + eps);
-                for (j, o) in out[r.clone()].iter_mut().enumerate() {
-                    *o += (at(j) - mean) * k;
+        let rows = &v[r.start * n..r.end * n];
+        let first = &rows[..n];
+        mean.copy_from_slice(first);
+        constant.iter_mut().for_each(|c| *c = true);
+        for row in rows.chunks_exact(n).skip(1) {
+            for c in 0..n {
+                mean[c] += row[c];
+                constant[c] &= row[c] == first[c];
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= size as f64);
+        ss.iter_mut().for_each(|x| *x = 0.0);
+        for row in rows.chunks_exact(n) {
+            for c in 0..n {
+                let d = row[c] - mean[c];
+                ss[c] += d * d;
+            }
+        }
+        let denom = match kind {
+            StdKind::Sample => (size - 1) as f64,
+            StdKind::Population => size as f64,
+        };
+        for c in 0..n {
+            // A constant component contributes exact zeros (never 0/0).
+            k[c] = if constant[c] { 0.0 } else { weights[c] / ((ss[c] / denom).sqrt() + eps) };
+        }
+        for (o, row) in out[r].iter_mut().zip(rows.chunks_exact(n)) {
+            let mut acc = 0.0;
+            for c in 0..n {
+                if !constant[c] {
+                    acc += (row[c] - mean[c]) * k[c];
                 }
             }
+            *o = acc;
         }
     }
     if batch_norm {
