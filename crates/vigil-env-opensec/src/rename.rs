@@ -1,10 +1,11 @@
 //! Neutral entity ids for hardened mode.
 //!
-//! The peer's ids give the answer away: patient zero is always `h-NNN-01` and the decoy user is
-//! literally `u-decoy-NNN`. Hardened mode renames every host and user id to a random-looking
-//! `h-xxxx` / `u-xxxx` (fixed per scenario and `rename_seed`), everywhere it occurs: entities,
-//! templates, email bodies, injection texts and targets, the attack graph and the ground truth.
-//! Domains and data-target ids carry no positional hint and keep their names.
+//! The peer's ids give the answer away: patient zero is always `h-NNN-01`, the decoy user is
+//! literally `u-decoy-NNN`, and the compromised user and data target are `u-NNN` / `t-NNN` for
+//! scenario `seed-NNN`. Hardened mode renames every host, user and data-target id to a
+//! random-looking `h-xxxx` / `u-xxxx` / `t-xxxx` (fixed per scenario and `rename_seed`),
+//! everywhere it occurs: entities, templates, email bodies, injection texts and targets, the
+//! attack graph and the ground truth. Domain names carry no positional hint and stay.
 
 use rand::Rng;
 use serde_json::Value;
@@ -19,7 +20,7 @@ pub(crate) struct Renaming {
 }
 
 impl Renaming {
-    /// Draws neutral ids for every host and user of `seed`.
+    /// Draws neutral ids for every host, user and data target of `seed`.
     pub(crate) fn draw(seed: &SeedFile, salt: u64) -> Renaming {
         let text = serde_json::to_string(seed).unwrap_or_default();
         let mut rng = rng_from_seed(derive_seed(salt, &seed.scenario_id, 0));
@@ -37,6 +38,9 @@ impl Renaming {
         }
         for u in &seed.entities.users {
             pairs.push((u.user_id.clone(), fresh("u", &mut rng)));
+        }
+        for t in &seed.entities.data_targets {
+            pairs.push((t.target_id.clone(), fresh("t", &mut rng)));
         }
         Renaming { pairs }
     }
