@@ -1,0 +1,236 @@
+//! [`OpenSocEnv`]: the `vigil_core::Environment` implementation.
+//!
+//! Task ids: `train/<stage>/<index>` (generated lazily from the config seed, stage and index, so
+//! any id can be regenerated on any machine) and `holdout/NNN` (the frozen file).
+
+use std::sync::Arc;
+
+use vigil_core::{ComponentInfo, EnvError, Environment, Episode, RewardComponent, Split, TaskId, derive_seed, rng_from_seed};
+
+use crate::action::TriageAction;
+use crate::attacker::{AttackerComponent, NoveltyArchive, shape};
+use crate::config::{Mode, OpenSocConfig};
+use crate::episode::{DefenderEpisode, SelfPlayEpisode};
+use crate::error::OpenSocError;
+use crate::generator::{Generated, Stage, generate};
+use crate::holdout::{HoldoutRecord, load_holdout};
+use crate::render::{alert_id_for, system_prompt};
+use crate::rubric::DefenderComponent;
+use crate::schema::{Category, IncidentParams};
+use crate::verifier::compute_ground_truth;
+
+/// Incidents per stage and label generated to build the novelty archive.
+const ARCHIVE_PER_LABEL: u64 = 64;
+/// Seed of the novelty archive (fixed: novelty means "unlike the stock generator").
+const ARCHIVE_SEED: u64 = 0x0A7C_41FE;
+
+/// A parsed task id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskRef {
+    /// A generated training incident.
+    Train {
+        /// Stage.
+        stage: Stage,
+        /// Index within the stage.
+        index: u32,
+    },
+    /// Hold-out item `n`.
+    Holdout(usize),
+}
+
+/// The OpenSOC environment. Immutable after construction; share it behind an `Arc`.
+#[derive(Debug)]
+pub struct OpenSocEnv {
+    config: OpenSocConfig,
+    holdout: Vec<HoldoutRecord>,
+    cycles: [Vec<TriageAction>; 4],
+    archive: Arc<NoveltyArchive>,
+    system: Arc<str>,
+}
+
+fn env_err(e: OpenSocError) -> EnvError {
+    match e {
+        OpenSocError::UnknownTask(t) => EnvError::UnknownTask(TaskId::new(t)),
+        other => EnvError::Env { env: "opensoc", source: Box::new(other) },
+    }
+}
+
+impl OpenSocEnv {
+    /// Validates `config` and loads (and re-verifies) the hold-out file.
+    pub fn new(config: &OpenSocConfig) -> Result<Self, OpenSocError> {
+        config.validate()?;
+        let holdout = load_holdout(&config.holdout)?;
+        Self::with_holdout(config, holdout)
+    }
+
+    /// Like [`OpenSocEnv::new`] with hold-out records supplied directly (tests, generated sets).
+    pub fn with_holdout(config: &OpenSocConfig, holdout: Vec<HoldoutRecord>) -> Result<Self, OpenSocError> {
+        config.validate()?;
+        for (n, r) in holdout.iter().enumerate() {
+            if r.id != crate::holdout::holdout_id(n) {
+                return Err(OpenSocError::Config {
+                    field: "holdout".into(),
+                    reason: format!("record {n} has id `{}`, expected `{}`", r.id, crate::holdout::holdout_id(n)),
+                });
+            }
+        }
+        let cycles = Stage::ALL.map(|s| config.label_mix.get(s).cycle());
+        Ok(Self {
+            config: config.clone(),
+            holdout,
+            cycles,
+            archive: Arc::new(stock_archive()),
+            system: system_prompt(config.runbook).into(),
+        })
+    }
+
+    /// The validated config.
+    pub fn config(&self) -> &OpenSocConfig {
+        &self.config
+    }
+
+    /// The hold-out records.
+    pub fn holdout(&self) -> &[HoldoutRecord] {
+        &self.holdout
+    }
+
+    /// The novelty archive self-play episodes score against.
+    pub fn archive(&self) -> &Arc<NoveltyArchive> {
+        &self.archive
+    }
+
+    /// The defender system prompt in use.
+    pub fn system_prompt(&self) -> &Arc<str> {
+        &self.system
+    }
+
+    /// Parses a task id this environment issues (or could issue).
+    pub fn parse_task(&self, id: &str) -> Option<TaskRef> {
+        if let Some(rest) = id.strip_prefix("train/") {
+            let (stage, index) = rest.split_once('/')?;
+            let stage = Stage::from_wire(stage).filter(|s| self.config.stages.contains(s))?;
+            let ok = !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit()) && (index == "0" || !index.starts_with('0'));
+            let index: u32 = if ok { index.parse().ok()? } else { return None };
+            return (index < self.config.train_per_stage).then_some(TaskRef::Train { stage, index });
+        }
+        let n: usize = id.strip_prefix("holdout/")?.parse().ok()?;
+        self.holdout.get(n).filter(|r| r.id == id).map(|_| TaskRef::Holdout(n))
+    }
+
+    /// The training incident `index` of `stage` (deterministic in config seed, stage, index).
+    pub fn train_incident(&self, stage: Stage, index: u32) -> Generated {
+        let label = self.cycles[stage as usize][index as usize % 100];
+        let mut rng = rng_from_seed(derive_seed(self.config.seed, stage.as_str(), u64::from(index)));
+        generate(stage, label, &mut rng)
+    }
+
+    /// The incident behind a task id.
+    pub fn incident(&self, task: &TaskId) -> Result<(Stage, IncidentParams), OpenSocError> {
+        match self.parse_task(task.as_str()) {
+            Some(TaskRef::Train { stage, index }) => Ok((stage, self.train_incident(stage, index).params)),
+            Some(TaskRef::Holdout(n)) => Ok((self.holdout[n].stage, self.holdout[n].incident.clone())),
+            None => Err(OpenSocError::UnknownTask(task.to_string())),
+        }
+    }
+
+    /// A defender episode on any incident (server sessions, the demo page, tests).
+    pub fn defender_episode(&self, task: &str, params: IncidentParams) -> DefenderEpisode {
+        DefenderEpisode::new(params, alert_id_for(task), self.system.clone())
+    }
+
+    /// The defender episode of a task (defender-only, whatever the configured mode).
+    pub fn defender_episode_for(&self, task: &TaskId) -> Result<DefenderEpisode, OpenSocError> {
+        let (_, params) = self.incident(task)?;
+        Ok(self.defender_episode(task.as_str(), params))
+    }
+
+    /// The verifier-oracle's answer for a task's incident.
+    pub fn gold_answer(&self, task: &TaskId) -> Result<String, OpenSocError> {
+        Ok(self.defender_episode_for(task)?.oracle_answer())
+    }
+
+    /// Starts an episode in an explicit mode (what the server's `/reset?mode=` maps onto).
+    /// Hold-out tasks are always defender-only: the frozen set is the evaluation benchmark.
+    pub fn start_mode(&self, task: &TaskId, mode: Mode) -> Result<Box<dyn Episode>, OpenSocError> {
+        match (self.parse_task(task.as_str()), mode) {
+            (Some(TaskRef::Train { stage, index }), Mode::SelfPlay) => {
+                let suggested = Category::ALL[index as usize % Category::ALL.len()];
+                let ep = SelfPlayEpisode::new(stage, suggested, alert_id_for(task.as_str()), self.system.clone(), self.archive.clone());
+                Ok(Box::new(ep))
+            }
+            _ => Ok(Box::new(self.defender_episode_for(task)?)),
+        }
+    }
+}
+
+/// Shapes of stock incidents: every template the generator picks, per stage and label.
+fn stock_archive() -> NoveltyArchive {
+    let mut shapes = Vec::new();
+    for stage in Stage::ALL {
+        for label in TriageAction::ALL {
+            for k in 0..ARCHIVE_PER_LABEL {
+                let mut rng = rng_from_seed(derive_seed(ARCHIVE_SEED, stage.as_str(), k * 8 + label as u64));
+                let g = generate(stage, label, &mut rng);
+                shapes.push(shape(&g.params, &compute_ground_truth(&g.params)));
+            }
+        }
+    }
+    NoveltyArchive::new(shapes)
+}
+
+impl Environment for OpenSocEnv {
+    fn name(&self) -> &'static str {
+        "opensoc"
+    }
+
+    fn reward_components(&self) -> Vec<ComponentInfo> {
+        let mut v: Vec<ComponentInfo> = DefenderComponent::ALL.iter().map(RewardComponent::info).collect();
+        if self.config.mode == Mode::SelfPlay {
+            v.push(AttackerComponent.info());
+        }
+        v
+    }
+
+    fn stages(&self) -> Vec<String> {
+        Stage::ALL.iter().map(|s| s.as_str().to_owned()).collect()
+    }
+
+    fn tasks(&self, split: Split, stage: Option<&str>) -> Result<Vec<TaskId>, EnvError> {
+        let stage = match stage {
+            None => None,
+            Some(s) => Some(Stage::from_wire(s).ok_or_else(|| EnvError::UnknownStage {
+                stage: s.to_owned(),
+                available: Stage::ALL.map(Stage::as_str).join(", "),
+            })?),
+        };
+        Ok(match split {
+            Split::Eval => {
+                self.holdout.iter().filter(|r| stage.is_none_or(|s| s == r.stage)).map(|r| TaskId::new(r.id.clone())).collect()
+            }
+            Split::Train => {
+                let mut out = Vec::new();
+                for s in self.config.stages.iter().filter(|s| stage.is_none_or(|x| x == **s)) {
+                    out.extend((0..self.config.train_per_stage).map(|i| TaskId::new(format!("train/{}/{i}", s.as_str()))));
+                }
+                out
+            }
+        })
+    }
+
+    fn stage_of(&self, task: &TaskId) -> Option<String> {
+        match self.parse_task(task.as_str())? {
+            TaskRef::Train { stage, .. } => Some(stage.as_str().to_owned()),
+            TaskRef::Holdout(n) => Some(self.holdout[n].stage.as_str().to_owned()),
+        }
+    }
+
+    fn label_classes(&self) -> Option<Vec<String>> {
+        Some(TriageAction::ALL.iter().map(|a| a.as_str().to_owned()).collect())
+    }
+
+    /// The incident is fixed by the task id (so a GRPO group sees one incident); `seed` is unused.
+    fn start(&self, task: &TaskId, seed: u64) -> Result<Box<dyn Episode>, EnvError> {
+        let _ = seed;
+        self.start_mode(task, self.config.mode).map_err(env_err)
+    }
+}

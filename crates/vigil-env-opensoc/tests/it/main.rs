@@ -1,0 +1,4 @@
+//! Integration tests of the OpenSOC environment (one binary, one link step).
+
+mod common;
+mod generator;
