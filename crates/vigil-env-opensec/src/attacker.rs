@@ -395,3 +395,80 @@ pub(crate) fn matched_effects<'a>(sc: &'a Scenario, prior_state: &str, adv: &Adv
     let i = adv.matched?;
     sc.graph.as_ref()?.states.get(prior_state)?.get(i).map(|ga| &ga.effects)
 }
+
+#[cfg(test)]
+mod tests {
+    //! The peer's state-machine examples, on its sample seed (h-001, u-001, evil-mail.com).
+    use super::*;
+    use crate::ScoringMode;
+    use crate::seed::{AttackGraph, GraphAction, GraphState, LoadedSeed, Tier, load_pair};
+
+    fn sample(graph: Option<AttackGraph>) -> Scenario {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/peer-data/opensec/seeds");
+        let (mut seed, truth) = load_pair(&dir.join("sample_seed.json"), &dir.join("sample_ground_truth.json")).unwrap();
+        seed.attack_graph = graph;
+        let l = LoadedSeed { origin: dir, split: vigil_core::Split::Eval, tier: Tier::Easy, taxonomy_id: String::new(), taxonomy_family: String::new(), seed, truth };
+        Scenario::compile(&l, ScoringMode::Compat, 0, false, 15).unwrap()
+    }
+
+    fn c<'a>(h: &'a [String], d: &'a [String], u: &'a [String]) -> Contained<'a> {
+        Contained { hosts: h, domains: d, users: u }
+    }
+
+    #[test]
+    fn legacy_chain_advances_and_stalls_on_containment() {
+        let sc = sample(None);
+        let none: Vec<String> = Vec::new();
+        let ctx = AttackerContext::default();
+        assert_eq!(advance(&sc, "phish_sent", c(&none, &none, &none), None, &ctx).next_state, "creds_used");
+        let r = advance(&sc, "creds_used", c(&none, &none, &none), None, &ctx);
+        assert_eq!((r.next_state.as_str(), r.stalled), ("lateral_move", false));
+        for (h, d, u) in [(vec![], vec!["evil-mail.com".to_string()], vec![]), (vec!["h-001".to_string()], vec![], vec![]), (vec![], vec![], vec!["u-001".to_string()])] {
+            let r = advance(&sc, "creds_used", c(&h, &d, &u), None, &ctx);
+            assert!(r.stalled && r.next_state == "creds_used", "{r:?}");
+        }
+    }
+
+    fn graph(state: &str, a: GraphAction) -> AttackGraph {
+        AttackGraph {
+            start_state: state.into(),
+            objectives: None,
+            initial_artifacts: vec![],
+            states: [(state.to_string(), GraphState { actions: vec![a] })].into_iter().collect(),
+        }
+    }
+
+    #[test]
+    fn graph_actions_follow_requires_and_apply_effects() {
+        let none: Vec<String> = Vec::new();
+        let lateral = GraphAction { action_type: "lateral_move".into(), next_state: Some("lateral_move".into()), requires: Requires::default(), match_params: BTreeMap::new(), effects: Effects::default(), artifacts: vec![] };
+        let sc = sample(Some(graph("creds_used", lateral)));
+        let ctx = AttackerContext { compromised_hosts: vec!["h-001".into()], ..AttackerContext::default() };
+        let mv = AttackerAction::new("lateral_move", &[("src", "h-001"), ("dst", "h-002")]);
+        let r = advance(&sc, "creds_used", c(&none, &none, &none), Some(&mv), &ctx);
+        assert_eq!((r.next_state.as_str(), r.stalled), ("lateral_move", false));
+
+        let reuse = GraphAction {
+            action_type: "reuse_credentials".into(),
+            next_state: Some("persistence".into()),
+            requires: Requires { has_creds: Some(true), ..Requires::default() },
+            match_params: BTreeMap::new(),
+            effects: Effects { has_creds: Some(true), compromise_host: Some("h-001".into()), ..Effects::default() },
+            artifacts: vec![],
+        };
+        let sc = sample(Some(graph("access", reuse)));
+        let mut ctx = AttackerContext::default();
+        let a = AttackerAction::new("reuse_credentials", &[("user", "u-001"), ("host", "h-001")]);
+        let r = advance(&sc, "access", c(&none, &none, &none), Some(&a), &ctx);
+        assert_eq!((r.stalled, r.reason), (true, "action_requires_unsatisfied"));
+        ctx.has_creds = true;
+        let r = advance(&sc, "access", c(&none, &none, &none), Some(&a), &ctx);
+        assert!(!r.stalled && r.matched.is_some());
+        ctx.apply(&a, matched_effects(&sc, "access", &r));
+        assert!(ctx.has_creds);
+        assert_eq!(ctx.current_host.as_deref(), Some("h-001"));
+        // A reset user blocks credential reuse before the graph is consulted.
+        let reset = vec!["u-001".to_string()];
+        assert_eq!(advance(&sc, "access", c(&none, &none, &reset), Some(&a), &ctx).reason, "user_reset");
+    }
+}

@@ -167,6 +167,14 @@ pub fn load_manifest(manifest: &Path) -> Result<Vec<LoadedSeed>, OpenSecError> {
     Ok(out)
 }
 
+/// Loads and validates one seed/ground-truth file pair.
+pub fn load_pair(seed_path: &Path, truth_path: &Path) -> Result<(SeedFile, GroundTruthFile), OpenSecError> {
+    let seed: SeedFile = parse_json(&read(seed_path)?, seed_path)?;
+    let truth: GroundTruthFile = parse_json(&read(truth_path)?, truth_path)?;
+    validate(&seed, &truth, seed_path, truth_path)?;
+    Ok((seed, truth))
+}
+
 /// Loads the JSONL layout (one seed per line, seed and ground truth as JSON strings).
 pub fn load_jsonl(path: &Path) -> Result<Vec<LoadedSeed>, OpenSecError> {
     let text = read(path)?;

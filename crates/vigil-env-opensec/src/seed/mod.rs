@@ -3,5 +3,5 @@
 mod load;
 mod schema;
 
-pub use load::{JsonlRow, LoadedSeed, Manifest, ManifestEntry, Tier, load_jsonl, load_manifest, resolve_manifest_path, validate};
+pub use load::{JsonlRow, LoadedSeed, Manifest, ManifestEntry, Tier, load_jsonl, load_manifest, load_pair, resolve_manifest_path, validate};
 pub use schema::*;
