@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use vigil_core::{ComponentInfo, EnvError, Environment, Episode, RewardComponent, Split, TaskId, derive_seed, rng_from_seed};
+use vigil_core::{
+    ComponentInfo, EnvError, Environment, Episode, EpisodeOptions, RewardComponent, Split, TaskId, derive_seed, rng_from_seed,
+};
 
 use crate::action::TriageAction;
 use crate::attacker::{AttackerComponent, NoveltyArchive, shape};
@@ -232,5 +234,23 @@ impl Environment for OpenSocEnv {
     fn start(&self, task: &TaskId, seed: u64) -> Result<Box<dyn Episode>, EnvError> {
         let _ = seed;
         self.start_mode(task, self.config.mode).map_err(env_err)
+    }
+
+    /// Accepts one option, `mode` (`"defender_only"` or `"self_play"`), overriding the config's
+    /// mode for this episode (the HTTP server's `/reset?mode=`).
+    fn start_with(&self, task: &TaskId, seed: u64, options: &EpisodeOptions) -> Result<Box<dyn Episode>, EnvError> {
+        let _ = seed;
+        let mut mode = self.config.mode;
+        for (key, value) in options {
+            let bad = |reason: String| EnvError::InvalidOption { option: key.clone(), reason };
+            match key.as_str() {
+                "mode" => {
+                    mode = serde_json::from_value(value.clone())
+                        .map_err(|_| bad(format!("expected \"defender_only\" or \"self_play\", got {value}")))?;
+                }
+                _ => return Err(bad("opensoc accepts only `mode` (\"defender_only\" or \"self_play\")".into())),
+            }
+        }
+        self.start_mode(task, mode).map_err(env_err)
     }
 }

@@ -270,11 +270,22 @@ pub fn template_count(stage: Stage, label: TriageAction) -> usize {
     TEMPLATES.iter().filter(|t| t.label == label && t.stages & stage.bit() != 0).count()
 }
 
+/// Picks a template: half the time among those *introduced* in this stage (look-alikes in stage
+/// 3, adversarial ones in stage 4) when the label has any, otherwise among all allowed.
+fn pick_template(stage: Stage, label: TriageAction, rng: &mut ChaCha8Rng) -> &'static Template {
+    let allowed = |t: &&Template| t.label == label && t.stages & stage.bit() != 0;
+    let new = |t: &&Template| allowed(t) && t.stages.trailing_zeros() == stage as u32;
+    let fresh = TEMPLATES.iter().filter(new).count();
+    let use_new = fresh > 0 && stage != Stage::Stage1Basic && rng.random_bool(0.5);
+    let pool: &dyn Fn(&&Template) -> bool = if use_new { &new } else { &allowed };
+    let n = TEMPLATES.iter().filter(pool).count();
+    let k = rng.random_range(0..n.max(1));
+    TEMPLATES.iter().filter(pool).nth(k).unwrap_or(&TEMPLATES[0])
+}
+
 /// Builds one incident whose verifier label is `label`, drawing every choice from `rng`.
 pub fn generate(stage: Stage, label: TriageAction, rng: &mut ChaCha8Rng) -> Generated {
-    let n = template_count(stage, label);
-    let k = rng.random_range(0..n);
-    let template = TEMPLATES.iter().filter(|t| t.label == label && t.stages & stage.bit() != 0).nth(k).unwrap_or(&TEMPLATES[0]);
+    let template = pick_template(stage, label, rng);
     let mut ctx = Ctx { rng, stage, events: Vec::with_capacity(12), users: Vec::with_capacity(8), ips: Vec::with_capacity(8) };
     (template.build)(&mut ctx);
     if ctx.adversarial() && ctx.chance(0.4) {

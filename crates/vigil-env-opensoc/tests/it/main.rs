@@ -2,3 +2,8 @@
 
 mod common;
 mod generator;
+mod holdout;
+mod verifier;
+mod parse;
+mod rubric;
+mod env;
