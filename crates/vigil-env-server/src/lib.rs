@@ -1,1 +1,75 @@
-//! OpenEnv-style HTTP server over any Vigil environment, with per-session state.
+//! OpenEnv-style HTTP server over any Vigil [`Environment`](vigil_core::Environment), with
+//! per-session state, so many agents (rollout workers, external evaluators) can run episodes of
+//! one environment at once. `exp serve-env <opensoc|opensec|cert>` starts it.
+//!
+//! Unlike the peers' FastAPI servers (stateless `/step`, one fixed seed per process, a crash on
+//! a bad query), every episode here lives in a session created by `/reset` and addressed by its
+//! `session_id`; sessions are bounded, expire when idle, and never see each other's state.
+//!
+//! # API
+//!
+//! Bodies are JSON (any `Content-Type`). Every error is a 4xx (the request's fault) or 5xx (the
+//! environment's) with a body `{"error": "<what is wrong>"}`.
+//!
+//! | route | input | output |
+//! |---|---|---|
+//! | `GET /health` | | `{status, env, sessions, max_sessions, idle_timeout_secs}` |
+//! | `GET /tasks` | `?split=train\|eval&stage=&offset=&limit=` (default `train`, 1000 per page) | `{env, split, stage, stages, reward_components: [{name,min,max,description}], label_classes, total, offset, tasks: [{id, stage}]}` |
+//! | `POST /reset` | query `?task=&stage=&split=&seed=&mode=` and/or body `{task, stage, split, seed, mode, options}` | `{session_id, task, stage, seed, options, observation: {messages: [{role, content}]}, step: 0, done: false}` |
+//! | `POST /step` | `{session_id, action}` (`action`: text, or a JSON object sent as JSON text) | `{session_id, step, done, observation: {role, content} \| null, outcome: Outcome \| null}` |
+//! | `GET /state` | `?session_id=` | `{session_id, task, stage, seed, options, step, done, transcript: [...]}` |
+//! | `POST /grade` | `{session_id}` (or `?session_id=`) | `{session_id, task, outcome}`; 409 until the episode ends |
+//! | `DELETE /session` | `?session_id=` (or body) | `{session_id, closed: true}` |
+//! | `GET /demo` | `?split=&task=&seed=` | HTML: the prompt and each demo policy's answer and reward vector |
+//! | `GET /demo/run` | same | the same as JSON ([`DemoRun`]) |
+//!
+//! `Outcome` is `{rewards: {component: value, ...}, format_valid, metrics: {...}, prediction:
+//! {predicted, gold, confidence} | null, steps}`.
+//!
+//! `/reset` chooses the task: `task` is a task id, or a stage name (OpenSOC's `?task=stage3_mixed`)
+//! in which case, as when `task` is absent, the seed picks a task of that `stage` in `split`
+//! (default `train`). A parameter may come from the query or the body, not both. A missing
+//! `seed` is derived from the server's seed and a reset counter and returned, so any episode can
+//! be replayed. `mode` is shorthand for `options.mode` (OpenSOC: `defender_only` | `self_play`);
+//! options go to [`Environment::start_with`](vigil_core::Environment::start_with), which rejects
+//! options it does not know (400).
+//!
+//! Statuses: 400 malformed JSON or parameter, unknown stage or option, conflicting fields;
+//! 404 unknown route, task or session (closed or expired); 405 wrong method; 409 step after the
+//! end, grade before it, step limit; 413 body over `max_body_bytes`; 429 all `max_sessions`
+//! taken; 500 the environment failed or panicked (the session is then closed).
+//!
+//! `/state` shows only what the policy saw and did; ground truth appears only in the graded
+//! outcome (`/step` at the end, `/grade`).
+//!
+//! ```text
+//! curl -s localhost:7860/health
+//! curl -s 'localhost:7860/tasks?split=eval&limit=3'
+//! curl -s -X POST 'localhost:7860/reset?task=stage3_mixed&mode=defender_only&seed=7'
+//! curl -s -X POST localhost:7860/step -d '{"session_id":"<id>","action":"Action: escalate\nCitedLog: L2-3"}'
+//! curl -s 'localhost:7860/state?session_id=<id>'
+//! curl -s -X POST localhost:7860/grade -d '{"session_id":"<id>"}'
+//! curl -s -X DELETE 'localhost:7860/session?session_id=<id>'
+//! ```
+//!
+//! Concurrency: the session map's lock is held only to find a session; each session has its own
+//! async mutex around its episode, so steps of different sessions run in parallel and steps of
+//! one session are serialized.
+
+mod api;
+mod config;
+mod demo;
+mod error;
+mod extract;
+mod routes;
+mod server;
+mod sessions;
+
+pub use api::{
+    Action, Closed, Grade, Health, Prompt, ResetRequest, ResetResponse, SessionRef, State, StepRequest, StepResponse,
+    TaskInfo, Tasks,
+};
+pub use config::ServerConfig;
+pub use demo::{DemoAnswer, DemoRun, escape};
+pub use error::ServerError;
+pub use server::{EnvServer, router_for};

@@ -1,0 +1,136 @@
+//! The server's error type and its HTTP mapping: every error is a JSON `{"error": "..."}` body
+//! with a status that says whose fault it is (4xx: the request; 5xx: the environment or server).
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use thiserror::Error;
+use vigil_core::EnvError;
+
+/// Why a request or the server failed.
+#[derive(Debug, Error)]
+pub enum ServerError {
+    /// The server configuration is invalid.
+    #[error("server config: `{field}` {reason}")]
+    Config {
+        /// The offending field.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Binding or serving the socket failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The request is malformed (bad JSON, bad query parameter, conflicting fields).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The request body is larger than the server accepts.
+    #[error("request body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// No such route.
+    #[error("no route {method} {path}; endpoints: GET /health, GET /tasks, POST /reset, POST /step, GET /state, POST /grade, DELETE /session, GET /demo")]
+    NoRoute {
+        /// Request method.
+        method: String,
+        /// Request path.
+        path: String,
+    },
+    /// The route exists but not with this method.
+    #[error("method {method} is not allowed on {path}")]
+    MethodNotAllowed {
+        /// Request method.
+        method: String,
+        /// Request path.
+        path: String,
+    },
+    /// The session id is unknown, closed or expired.
+    #[error("unknown session `{0}` (never created, closed, or expired after being idle)")]
+    UnknownSession(String),
+    /// Every session slot is taken.
+    #[error("too many sessions: all {max} slots are in use; close finished sessions with DELETE /session or retry later")]
+    TooManySessions {
+        /// The configured limit.
+        max: usize,
+    },
+    /// A step was sent to a finished episode.
+    #[error("session `{0}` has already ended; POST /grade returns its outcome")]
+    EpisodeOver(String),
+    /// `/grade` was called before the episode ended.
+    #[error("session `{session}` has not ended yet (after {steps} step(s)); keep sending POST /step")]
+    NotFinished {
+        /// The session.
+        session: String,
+        /// Steps taken so far.
+        steps: u32,
+    },
+    /// The session hit the server's step limit without the environment ending it.
+    #[error("session `{session}` reached the server's limit of {max} steps without ending")]
+    StepLimit {
+        /// The session.
+        session: String,
+        /// The limit.
+        max: u32,
+    },
+    /// The split/stage has no task to choose from.
+    #[error("no task in split `{split}`{}", stage.as_ref().map(|s| format!(", stage `{s}`")).unwrap_or_default())]
+    NoTasks {
+        /// The split.
+        split: String,
+        /// The stage, if any.
+        stage: Option<String>,
+    },
+    /// The environment rejected or failed the request.
+    #[error(transparent)]
+    Env(#[from] EnvError),
+    /// The environment panicked; the session (if any) was closed.
+    #[error("the environment panicked while {0}; the session was closed")]
+    Panicked(&'static str),
+}
+
+impl ServerError {
+    /// The HTTP status for this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ServerError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ServerError::NoRoute { .. } | ServerError::UnknownSession(_) | ServerError::NoTasks { .. } => {
+                StatusCode::NOT_FOUND
+            }
+            ServerError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ServerError::TooManySessions { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ServerError::EpisodeOver(_) | ServerError::NotFinished { .. } | ServerError::StepLimit { .. } => {
+                StatusCode::CONFLICT
+            }
+            ServerError::Env(e) => match e {
+                EnvError::UnknownTask(_) => StatusCode::NOT_FOUND,
+                EnvError::UnknownStage { .. } | EnvError::InvalidOption { .. } => StatusCode::BAD_REQUEST,
+                EnvError::EpisodeOver => StatusCode::CONFLICT,
+                EnvError::Env { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            ServerError::Config { .. } | ServerError::Io { .. } | ServerError::Panicked(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+}
+
+impl IntoResponse for ServerError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        } else {
+            tracing::debug!(error = %self, %status, "request rejected");
+        }
+        (status, Json(serde_json::json!({ "error": self.to_string() }))).into_response()
+    }
+}
