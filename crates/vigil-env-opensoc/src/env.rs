@@ -3,7 +3,7 @@
 //! Task ids: `train/<stage>/<index>` (generated lazily from the config seed, stage and index, so
 //! any id can be regenerated on any machine) and `holdout/NNN` (the frozen file).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use vigil_core::{
     ComponentInfo, EnvError, Environment, Episode, EpisodeOptions, RewardComponent, Split, TaskId, derive_seed, rng_from_seed,
@@ -22,7 +22,7 @@ use crate::schema::{Category, IncidentParams};
 use crate::verifier::compute_ground_truth;
 
 /// Incidents per stage and label generated to build the novelty archive.
-const ARCHIVE_PER_LABEL: u64 = 64;
+const ARCHIVE_PER_LABEL: u64 = 400;
 /// Seed of the novelty archive (fixed: novelty means "unlike the stock generator").
 const ARCHIVE_SEED: u64 = 0x0A7C_41FE;
 
@@ -46,7 +46,8 @@ pub struct OpenSocEnv {
     config: OpenSocConfig,
     holdout: Vec<HoldoutRecord>,
     cycles: [Vec<TriageAction>; 4],
-    archive: Arc<NoveltyArchive>,
+    /// Built on first use: only self-play episodes need it.
+    archive: OnceLock<Arc<NoveltyArchive>>,
     system: Arc<str>,
 }
 
@@ -81,7 +82,7 @@ impl OpenSocEnv {
             config: config.clone(),
             holdout,
             cycles,
-            archive: Arc::new(stock_archive()),
+            archive: OnceLock::new(),
             system: system_prompt(config.runbook).into(),
         })
     }
@@ -96,9 +97,9 @@ impl OpenSocEnv {
         &self.holdout
     }
 
-    /// The novelty archive self-play episodes score against.
+    /// The novelty archive self-play episodes score against (built on first call).
     pub fn archive(&self) -> &Arc<NoveltyArchive> {
-        &self.archive
+        self.archive.get_or_init(|| Arc::new(stock_archive()))
     }
 
     /// The defender system prompt in use.
@@ -157,7 +158,7 @@ impl OpenSocEnv {
         match (self.parse_task(task.as_str()), mode) {
             (Some(TaskRef::Train { stage, index }), Mode::SelfPlay) => {
                 let suggested = Category::ALL[index as usize % Category::ALL.len()];
-                let ep = SelfPlayEpisode::new(stage, suggested, alert_id_for(task.as_str()), self.system.clone(), self.archive.clone());
+                let ep = SelfPlayEpisode::new(stage, suggested, alert_id_for(task.as_str()), self.system.clone(), self.archive().clone());
                 Ok(Box::new(ep))
             }
             _ => Ok(Box::new(self.defender_episode_for(task)?)),

@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use proptest::prelude::*;
 use vigil_core::{derive_seed, rng_from_seed};
 use vigil_env_opensoc::generator::Generated;
-use vigil_env_opensoc::schema::{Event, EventKind, FileOp, Source};
+use vigil_env_opensoc::schema::{Event, EventKind, FileOp};
 use vigil_env_opensoc::time::Timestamp;
 use vigil_env_opensoc::{Category, IncidentParams, LogId, OpenSocConfig, Stage, TriageAction, generate};
 
@@ -139,5 +139,3 @@ pub(crate) fn arb_incident() -> impl Strategy<Value = IncidentParams> {
         })
 }
 
-/// A source that never matches (for plausibility tests).
-pub(crate) const WRONG_SOURCE: Source = Source::Dns;

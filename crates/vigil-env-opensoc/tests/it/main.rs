@@ -7,3 +7,4 @@ mod verifier;
 mod parse;
 mod rubric;
 mod env;
+mod adversarial;

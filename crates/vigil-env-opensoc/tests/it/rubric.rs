@@ -1,6 +1,6 @@
 //! The rubric: the seed's constants, the peer's flaws fixed, and every component in its range.
 
-use vigil_core::{RewardComponent, score_components};
+use vigil_core::score_components;
 use vigil_env_opensoc::TriageAction::{self, *};
 use vigil_env_opensoc::rubric::{Citation, TriageGrade, defender_components, score};
 
