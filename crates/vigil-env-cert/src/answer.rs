@@ -285,3 +285,77 @@ pub fn parse_answer(raw: &str) -> ParsedAnswer {
     }
     p
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn labelled_text_with_ranges_glosses_and_markdown() {
+        let a = parse_answer(
+            "<think>maybe normal?</think>\n**Risk:** Malicious\n**Evidence:**\n- E004 – USB connected\n- E014–E016 – rapid copies\n\
+             **Chain:** 1. after-hours logon\n2. upload\n**Recommendation:** isolate PC-4211",
+        );
+        assert_eq!(a.form, AnswerForm::Text);
+        assert_eq!(a.label, Some(RiskLabel::Malicious));
+        assert!(a.label_from_field);
+        assert_eq!(a.evidence, Some(vec![4, 14, 15, 16]));
+        assert_eq!(a.reasoning.as_deref(), Some("1. after-hours logon\n2. upload"));
+        assert_eq!(a.recommendation.as_deref(), Some("isolate PC-4211"));
+        assert!(a.format_valid());
+    }
+
+    #[test]
+    fn json_in_a_fence() {
+        let a = parse_answer(
+            "```json\n{\"Risk\": \"suspicious\", \"evidence\": [\"E2\", \"E010 to E011\"], \"reasoning\": \"odd\", \"recommendation\": \"watch ABC0001\"}\n```",
+        );
+        assert_eq!(a.form, AnswerForm::Json);
+        assert_eq!((a.label, a.evidence.clone()), (Some(RiskLabel::Suspicious), Some(vec![2, 10, 11])));
+        assert!(a.format_valid());
+    }
+
+    #[test]
+    fn validity_rules() {
+        let normal = parse_answer("Risk: normal\nEvidence: none\nReasoning: routine day");
+        assert_eq!(normal.evidence, Some(vec![]));
+        assert!(normal.format_valid(), "normal may cite nothing");
+        assert!(!parse_answer("Risk: malicious\nEvidence: none\nReasoning: x").format_valid(), "malicious must cite");
+        assert!(!parse_answer("Risk: malicious\nEvidence: E1\nReasoning:").format_valid(), "empty reasoning");
+        assert!(!parse_answer("Risk: malicious\nReasoning: x").format_valid(), "no evidence field");
+        let guess = parse_answer("I think this is malicious because of E3.");
+        assert_eq!((guess.label, guess.label_from_field, guess.form), (Some(RiskLabel::Malicious), false, AnswerForm::Unstructured));
+        assert!(!guess.format_valid());
+        let unclosed = parse_answer("<think>Risk: malicious\nEvidence: E1\nReasoning: x");
+        assert_eq!(unclosed.label, None, "an unclosed think block is all thinking");
+        assert_eq!(parse_answer("Risk: dangerous").label, None);
+    }
+
+    #[test]
+    fn evidence_id_forms() {
+        assert_eq!(evidence_ids("E1, E002;e3 E7-E5 E10 - E12 E1"), vec![1, 2, 3, 7, 5, 10, 11, 12]);
+        assert_eq!(evidence_ids("XE4 E5x E6"), vec![6], "ids must stand alone");
+        assert_eq!(evidence_ids("E1-E999999999999").len(), 2, "huge ranges are not expanded");
+        assert_eq!(evidence_ids("E0 E99999999999999999999"), vec![u32::MAX]);
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(s in ".{0,300}") {
+            let a = parse_answer(&s);
+            let _ = a.format_valid();
+        }
+
+        #[test]
+        fn never_panics_on_card_like_text(
+            parts in proptest::collection::vec(prop_oneof![
+                Just("Risk:"), Just("Evidence:"), Just("E12"), Just("–"), Just("-"), Just(" to "), Just("{"), Just("}"),
+                Just("\"risk\":"), Just("malicious"), Just("none"), Just("\n"), Just("<think>"), Just("</think>"), Just("é"),
+            ], 0..30)
+        ) {
+            let s: String = parts.concat();
+            let _ = parse_answer(&s).format_valid();
+        }
+    }
+}

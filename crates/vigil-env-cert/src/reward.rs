@@ -257,3 +257,66 @@ impl RewardComponent<GradedAnswer> for LengthReward {
         (1.0 - f64::from(g.words - self.target_words) / span).clamp(0.0, 1.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn graded(answer: &str, gold: RiskLabel, gold_ids: &[u32], n: u32) -> GradedAnswer {
+        GradedAnswer {
+            parsed: parse_answer(answer),
+            gold,
+            gold_evidence: gold_ids.iter().copied().collect(),
+            window_events: n,
+            actionable: false,
+            words: answer.split_whitespace().count() as u32,
+        }
+    }
+
+    fn scores(g: &GradedAnswer) -> Vec<f64> {
+        RewardConfig::default().components().iter().map(|c| c.score(g)).collect()
+    }
+
+    #[test]
+    fn component_values() {
+        let perfect = graded("Risk: malicious\nEvidence: E2, E3\nReasoning: x\nRecommendation: y", RiskLabel::Malicious, &[2, 3], 5);
+        assert_eq!(scores(&perfect), [1.0, 1.0, 1.0, 1.0]);
+        let half = graded("Risk: suspicious\nEvidence: E2, E9\nReasoning: x", RiskLabel::Malicious, &[2, 3], 5);
+        // precision 1/2, recall 1/2 → F1 0.5; one of two ids does not exist → −0.25.
+        assert_eq!(scores(&half)[..3], [0.5, 0.25, 1.0]);
+        let bare = graded("malicious", RiskLabel::Malicious, &[2], 5);
+        assert_eq!(scores(&bare)[..3], [1.0, 0.0, 0.0]);
+        let normal = graded("Risk: normal\nEvidence: none\nReasoning: fine", RiskLabel::Normal, &[], 5);
+        assert_eq!(scores(&normal), [1.0, 1.0, 1.0, 1.0]);
+        let long = graded(&"word ".repeat(260), RiskLabel::Normal, &[], 5);
+        assert!((scores(&long)[3] - 0.5).abs() < 1e-12);
+        let names: Vec<String> = RewardConfig::default().components().iter().map(|c| c.info().name).collect();
+        assert_eq!(names, ["label", "evidence", "format", "length"]);
+    }
+
+    proptest! {
+        #[test]
+        fn components_stay_in_their_documented_ranges(
+            answer in ".{0,200}",
+            ids in proptest::collection::vec(0u32..40, 0..12),
+            gold in proptest::collection::btree_set(1u32..30, 0..6),
+            n in 0u32..30,
+            label in 0usize..3,
+        ) {
+            let text = format!("{answer}\nEvidence: {}", ids.iter().map(|i| format!("E{i}")).collect::<Vec<_>>().join(","));
+            let g = GradedAnswer {
+                parsed: parse_answer(&text),
+                gold: RiskLabel::ALL[label],
+                gold_evidence: gold,
+                window_events: n,
+                actionable: false,
+                words: text.split_whitespace().count() as u32,
+            };
+            for c in RewardConfig::default().components() {
+                let (info, s) = (c.info(), c.score(&g));
+                prop_assert!(s >= info.min && s <= info.max, "{} = {s}", info.name);
+            }
+        }
+    }
+}

@@ -11,7 +11,7 @@ use vigil_env_cert::synth::{SynthConfig, generate_in_memory};
 use vigil_env_cert::window::WindowConfig;
 
 fn small(seed: u64) -> SynthConfig {
-    SynthConfig { users: 40, days: 75, seed, activity: 0.15, scenario_counts: Some([2, 2, 1]), ..SynthConfig::default() }
+    SynthConfig { users: 30, days: 70, seed, activity: 0.05, scenario_counts: Some([2, 2, 1]), ..SynthConfig::default() }
 }
 
 #[test]
