@@ -140,6 +140,14 @@ pub struct Parsed {
     pub format_valid: bool,
 }
 
+/// The expected answer shape, parsed without building a generic JSON tree first.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrictCall {
+    name: String,
+    arguments: Map<String, Value>,
+}
+
 /// How many `{` positions the lenient scan tries before giving up (bounds the work on
 /// adversarial input).
 const MAX_SCAN: usize = 32;
@@ -151,12 +159,8 @@ pub fn parse_action(text: &str) -> Parsed {
         .strip_prefix("<tool_call>")
         .and_then(|b| b.strip_suffix("</tool_call>"))
         .map_or(body, str::trim);
-    if let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(strict_json)
-        && obj.len() == 2
-        && obj.get("name").is_some_and(Value::is_string)
-        && obj.get("arguments").is_some_and(Value::is_object)
-    {
-        let action = build(&obj);
+    if let Ok(call) = serde_json::from_str::<StrictCall>(strict_json) {
+        let action = build_named(&call.name, &call.arguments);
         return Parsed { format_valid: action.is_ok(), action };
     }
     let action = match find_object(body) {
@@ -195,10 +199,6 @@ fn build(obj: &Map<String, Value>) -> Result<Action, String> {
         return Err("the tool call has no `name`".into());
     };
     let name = src[name_key].as_str().unwrap_or_default();
-    let tool = ToolName::parse(name).ok_or_else(|| {
-        let all: Vec<&str> = ToolName::ALL.iter().map(|t| t.as_str()).collect();
-        format!("unknown tool `{name}`; tools: {}", all.join(", "))
-    })?;
     let args_key = ["arguments", "params", "parameters", "args", "input"].into_iter().find(|k| src.contains_key(*k));
     let owned;
     let args: &Map<String, Value> = match args_key.map(|k| &src[k]) {
@@ -213,6 +213,14 @@ fn build(obj: &Map<String, Value>) -> Result<Action, String> {
         }
         Some(_) => return Err("`arguments` must be an object".into()),
     };
+    build_named(name, args)
+}
+
+fn build_named(name: &str, args: &Map<String, Value>) -> Result<Action, String> {
+    let tool = ToolName::parse(name).ok_or_else(|| {
+        let all: Vec<&str> = ToolName::ALL.iter().map(|t| t.as_str()).collect();
+        format!("unknown tool `{name}`; tools: {}", all.join(", "))
+    })?;
     let id = |key: &str| -> Result<String, String> {
         match args.get(key) {
             Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_string()),

@@ -184,7 +184,7 @@ pub struct Advance {
 }
 
 fn allowed_actions<'a>(sc: &'a Scenario, state: &str) -> Vec<&'a str> {
-    if let Some(acts) = sc.graph.as_ref().and_then(|g| g.states.get(state)).filter(|a| !a.is_empty()) {
+    if let Some(acts) = sc.graph.as_ref().and_then(|g| g.node(state)).filter(|a| !a.is_empty()) {
         return acts.iter().map(|a| a.action_type.as_str()).collect();
     }
     match state {
@@ -326,7 +326,7 @@ pub(crate) fn advance(sc: &Scenario, state: &str, c: Contained<'_>, action: Opti
         if !objectives.is_empty() && !objectives.iter().any(|o| o == state) {
             return stall(state, "objective_state_blocked");
         }
-        if let Some(acts) = g.states.get(state).filter(|a| !a.is_empty()) {
+        if let Some(acts) = g.node(state).filter(|a| !a.is_empty()) {
             let (mut requires_failed, mut params_failed) = (false, false);
             let mut matched = None;
             for (i, ga) in acts.iter().enumerate().filter(|(_, ga)| ga.action_type == kind) {
@@ -379,7 +379,7 @@ pub(crate) fn emitted(sc: &Scenario, prior_state: &str, step: u32, a: &AttackerA
     }
     match &sc.graph {
         Some(g) => {
-            let acts: &[GAction] = g.states.get(prior_state).map_or(&[], Vec::as_slice);
+            let acts: &[GAction] = g.node(prior_state).unwrap_or(&[]);
             for ga in acts.iter().filter(|ga| ga.action_type == a.kind && a.params_match(&ga.match_params)) {
                 out.extend(ga.artifacts.iter().filter(|(_, m)| a.params_match(m)).map(|(p, _)| *p));
             }
@@ -393,7 +393,7 @@ pub(crate) fn emitted(sc: &Scenario, prior_state: &str, step: u32, a: &AttackerA
 /// The effects of the matched graph action, if any.
 pub(crate) fn matched_effects<'a>(sc: &'a Scenario, prior_state: &str, adv: &Advance) -> Option<&'a Effects> {
     let i = adv.matched?;
-    sc.graph.as_ref()?.states.get(prior_state)?.get(i).map(|ga| &ga.effects)
+    sc.graph.as_ref()?.node(prior_state)?.get(i).map(|ga| &ga.effects)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! owned by the episode (the scenario is shared read-only), so any number of episodes can run
 //! at once.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use vigil_core::{ChatMessage, EnvError, Episode, Outcome, RewardComponent, Step};
@@ -54,7 +54,8 @@ pub struct OpenSecEpisode {
     seen: BTreeSet<String>,
     content: BTreeSet<String>,
     violations: Vec<Violation>,
-    trusted: HashSet<String>,
+    /// Per entity (scenario order): named by trusted evidence the agent has read.
+    trusted: Vec<bool>,
     stats: EpisodeStats,
     format_valid: bool,
     prompt: Vec<ChatMessage>,
@@ -88,7 +89,7 @@ impl OpenSecEpisode {
             seen: BTreeSet::new(),
             content: BTreeSet::new(),
             violations: Vec::new(),
-            trusted: HashSet::new(),
+            trusted: vec![false; sc.entity_ids.len()],
             stats: EpisodeStats::default(),
             format_valid: true,
             prompt: Vec::new(),
@@ -143,7 +144,7 @@ impl OpenSecEpisode {
         cells[2] = Cell::Int(i64::from(step));
         let last = cells.len() - 1;
         cells[last] = Cell::text(&crate::time::format_iso(self.sc.base_time + 60 * i64::from(step)));
-        self.rows.push(Row { table: p.table, step, cells, injection: p.injection });
+        self.rows.push(Row { table: p.table, step, cells, injection: p.injection, proto: Some(proto) });
     }
 
     /// Emails and alerts of the current step become "seen".
@@ -153,23 +154,15 @@ impl OpenSecEpisode {
         }
     }
 
-    /// Entity ids in a returned row that count as trusted evidence for later containment.
+    /// Entities a returned row names as trusted evidence (precomputed per prototype).
     fn learn(&mut self, r: RowRef) {
-        let row = self.row(r);
-        if row.table == Table::PromptInjections || row.trust_tier() == Some("untrusted") {
-            return;
-        }
-        let mut found = Vec::new();
-        for c in &row.cells {
-            if let Some(s) = c.as_str() {
-                if self.sc.entity_ids.contains(s) {
-                    found.push(s.to_string());
-                } else if self.mode == ScoringMode::Hardened {
-                    found.extend(text_kv(s).into_iter().filter(|(_, v)| self.sc.entity_ids.contains(*v)).map(|(_, v)| v.to_string()));
-                }
+        if let RowRef::Ep(i) = r
+            && let Some(p) = self.rows[i].proto
+        {
+            for &e in &self.sc.protos[p].evidence {
+                self.trusted[e] = true;
             }
         }
-        self.trusted.extend(found);
     }
 
     fn find(&self, table: Table, id: &str) -> Option<RowRef> {
@@ -228,7 +221,7 @@ impl OpenSecEpisode {
                 if hardened && !known {
                     return Res::Error(tool, format!("unknown {what} `{t}`"));
                 }
-                let gated = self.trusted.contains(t);
+                let gated = sc.entity_index(t).is_some_and(|i| self.trusted[i]);
                 self.stats.containment_actions.push((self.step, gated));
                 if list.contains(t) {
                     return Res::Contained(tool, format!("{what} `{t}` was already contained"));

@@ -191,6 +191,8 @@ pub struct Row {
     pub cells: Vec<Cell>,
     /// Injection carried by the row (index into the scenario's payloads), for exposure checks.
     pub injection: Option<usize>,
+    /// The scenario prototype the row was emitted from (`None`: injection catalogue).
+    pub(crate) proto: Option<usize>,
 }
 
 impl Row {
@@ -285,6 +287,7 @@ mod tests {
             step: 1,
             cells: Table::Alerts.columns().iter().map(|c| Cell::text(c.name)).collect(),
             injection: None,
+            proto: None,
         };
         let hard = serde_json::to_string(&row.view(false)).unwrap();
         let compat = serde_json::to_string(&row.view(true)).unwrap();

@@ -1,0 +1,161 @@
+//! OpenSec environment throughput on the peer's 220 manifest seeds, single thread.
+//!
+//! Run with `cargo bench -p vigil-benches --bench opensec` (needs `../shared/peer-data/opensec`
+//! beside the repository). Reference: the peer's Python environment runs 226 resets/s and
+//! 620–770 steps/s on one core (SQLite on tmpfs); the target is ≥100× on steps.
+//!
+//! - `reset`: start an episode of every seed (elements = episodes);
+//! - `steps/<baseline>`: replay that baseline's recorded answers into fresh episodes; episode
+//!   creation is outside the timing (elements = steps), like the peer's step-only rate;
+//! - `episodes/<baseline>`: whole episodes with the scripted policy in the loop, resets included
+//!   (elements = episodes).
+//!
+//! Time is the CPU time of the benchmarking thread (`/proc/thread-self/schedstat`), not wall
+//! time: on a shared, loaded machine wall time mostly measures the other processes, while the
+//! claim is about one core's throughput.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use criterion::measurement::{Measurement, ValueFormatter};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use vigil_core::{DriverLimits, Environment, Episode, Role, Split, TaskId, run_episodes};
+use vigil_env_opensec::{Baseline, OpenSecConfig, OpenSecEnv, OpenSecEpisode, ScoringMode, baseline_policy};
+
+/// CPU time of the current thread, in nanoseconds.
+struct ThreadCpu;
+
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse().ok()))
+        .expect("/proc/thread-self/schedstat (Linux) is needed for CPU-time benchmarks")
+}
+
+impl Measurement for ThreadCpu {
+    type Intermediate = u64;
+    type Value = u64;
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_ns().saturating_sub(start)
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, v: &u64) -> f64 {
+        *v as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &NsFormatter
+    }
+}
+
+struct NsFormatter;
+
+impl ValueFormatter for NsFormatter {
+    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+        let (div, unit) = match typical {
+            t if t < 1e3 => (1.0, "ns"),
+            t if t < 1e6 => (1e3, "µs"),
+            t if t < 1e9 => (1e6, "ms"),
+            _ => (1e9, "s"),
+        };
+        values.iter_mut().for_each(|v| *v /= div);
+        unit
+    }
+    fn scale_throughputs(&self, typical: f64, t: &Throughput, values: &mut [f64]) -> &'static str {
+        let n = match t {
+            Throughput::Elements(n) | Throughput::Bytes(n) | Throughput::BytesDecimal(n) => *n as f64,
+        };
+        let per_s = n * 1e9 / typical;
+        let (div, unit) = match per_s {
+            p if p < 1e3 => (1.0, "elem/s (cpu)"),
+            p if p < 1e6 => (1e3, "Kelem/s (cpu)"),
+            _ => (1e6, "Melem/s (cpu)"),
+        };
+        values.iter_mut().for_each(|v| *v = n * 1e9 / *v / div);
+        unit
+    }
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+fn env(mode: ScoringMode) -> Arc<OpenSecEnv> {
+    let seeds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/peer-data/opensec/seeds/manifest.json");
+    Arc::new(OpenSecEnv::new(&OpenSecConfig { seeds, scoring: mode, ..OpenSecConfig::default() }).expect("peer seeds"))
+}
+
+fn tasks(env: &OpenSecEnv) -> Vec<TaskId> {
+    let mut t = env.tasks(Split::Train, None).expect("tasks");
+    t.extend(env.tasks(Split::Eval, None).expect("tasks"));
+    t
+}
+
+/// Every task with the answers `baseline` gave in it.
+fn scripts(env: &Arc<OpenSecEnv>, baseline: Baseline) -> Vec<(TaskId, Vec<String>)> {
+    let jobs: Vec<(TaskId, u64)> = tasks(env).into_iter().map(|t| (t, 1)).collect();
+    let mut policy = baseline_policy(Arc::clone(env), baseline, 1);
+    let recs = run_episodes(env.as_ref(), policy.as_mut(), &jobs, DriverLimits::default(), |_| {}).expect("episodes");
+    recs.into_iter()
+        .map(|r| (r.task, r.transcript.into_iter().filter(|m| m.role == Role::Assistant).map(|m| m.content).collect()))
+        .collect()
+}
+
+fn bench(c: &mut Criterion<ThreadCpu>) {
+    for mode in [ScoringMode::Compat, ScoringMode::Hardened] {
+        let env = env(mode);
+        let all = tasks(&env);
+        let mode_name = format!("{mode:?}").to_lowercase();
+        let mut g = c.benchmark_group(format!("opensec_{mode_name}"));
+        g.throughput(Throughput::Elements(all.len() as u64));
+        g.bench_function("reset", |b| {
+            b.iter(|| {
+                for t in &all {
+                    black_box(env.start_episode(t).expect("start"));
+                }
+            })
+        });
+        for baseline in [Baseline::Oracle, Baseline::EvidenceHeuristic, Baseline::ContainEverythingSeen] {
+            let script = scripts(&env, baseline);
+            let steps: usize = script.iter().map(|(_, a)| a.len()).sum();
+            g.throughput(Throughput::Elements(steps as u64));
+            g.bench_function(format!("steps/{}", baseline.as_str()), |b| {
+                b.iter_batched(
+                    || script.iter().map(|(t, _)| env.start_episode(t).expect("start")).collect::<Vec<OpenSecEpisode>>(),
+                    |mut eps| {
+                        for (ep, (_, answers)) in eps.iter_mut().zip(&script) {
+                            for a in answers {
+                                black_box(ep.step(a).expect("step"));
+                            }
+                        }
+                        eps // dropped outside the timing, like the setup
+                    },
+                    BatchSize::LargeInput,
+                )
+            });
+        }
+        g.throughput(Throughput::Elements(all.len() as u64));
+        let jobs: Vec<(TaskId, u64)> = all.iter().map(|t| (t.clone(), 1)).collect();
+        for baseline in [Baseline::Null, Baseline::Oracle, Baseline::EvidenceHeuristic] {
+            g.bench_function(format!("episodes/{}", baseline.as_str()), |b| {
+                let mut policy = baseline_policy(Arc::clone(&env), baseline, 1);
+                b.iter(|| run_episodes(env.as_ref(), policy.as_mut(), &jobs, DriverLimits::default(), |_| {}).expect("episodes"))
+            });
+        }
+        g.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(ThreadCpu).sample_size(10);
+    targets = bench
+}
+criterion_main!(benches);
