@@ -239,24 +239,30 @@ pub fn compute_ground_truth(params: &IncidentParams) -> Verdict {
         let ts = e.ts.secs();
         match &e.kind {
             EventKind::AuthLoginFailure { user, src_ip, .. } => {
-                failures.push(Failure { ts, user, src: *src_ip });
-                let me: (&str, IpAddr) = (user, *src_ip);
-                let recent = || failures.iter().filter(move |f| f.ts <= ts && ts - f.ts <= AUTH_WINDOW_S);
-                let same_user = recent().filter(|f| f.user == me.0).count();
+                let (user, src): (&str, IpAddr) = (user, *src_ip);
+                failures.push(Failure { ts, user, src });
+                let recent = |f: &&Failure<'_>| f.ts <= ts && ts - f.ts <= AUTH_WINDOW_S;
+                let same_user = failures.iter().filter(recent).filter(|f| f.user == user).count();
                 if same_user == CLUSTER_FAILURES {
                     fire(RuleId::FailedLoginCluster, i);
                 }
                 if same_user == BRUTE_FORCE_FAILURES {
                     bursts.push((user, ts, i));
                 }
-                if !is_internal(*src_ip) {
-                    if recent().filter(|f| f.user == me.0 && f.src == me.1).count() == BRUTE_FORCE_FAILURES {
+                if !is_internal(src) {
+                    if failures.iter().filter(recent).filter(|f| f.user == user && f.src == src).count() == BRUTE_FORCE_FAILURES {
                         fire(RuleId::ExternalBruteForce, i);
                     }
-                    let from_src: Vec<&str> = recent().filter(|f| f.src == me.1).map(|f| f.user).collect();
-                    let distinct = from_src.iter().enumerate().filter(|(k, u)| !from_src[..*k].contains(u)).count();
-                    let before = from_src[..from_src.len() - 1].contains(&me.0);
-                    if distinct == SPRAY_USERS && !before {
+                    // Distinct users failing from `src` in the window; fires when this event adds the 5th.
+                    let (earlier, _) = failures.split_at(failures.len() - 1);
+                    let from_src = |f: &&Failure<'_>| recent(f) && f.src == src;
+                    let new_user = !earlier.iter().filter(from_src).any(|f| f.user == user);
+                    let distinct = failures
+                        .iter()
+                        .enumerate()
+                        .filter(|(k, f)| from_src(f) && !failures[..*k].iter().filter(from_src).any(|g| g.user == f.user))
+                        .count();
+                    if new_user && distinct == SPRAY_USERS {
                         fire(RuleId::PasswordSpray, i);
                     }
                 }

@@ -12,6 +12,7 @@ mod templates;
 
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::OnceLock;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -19,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::action::TriageAction;
 use crate::plausibility::category_supported;
-use crate::schema::{Category, Event, EventKind, FileOp, IncidentParams, LogId, Source};
+use crate::schema::{Category, Event, EventKind, FileOp, IncidentParams, LogId};
 use crate::time::Timestamp;
 use pools::*;
 pub use templates::{TEMPLATES, Template};
@@ -82,14 +83,42 @@ pub struct Generated {
     pub template: &'static str,
 }
 
+/// A small set of numbers with fixed capacity (no allocation on the generator's hot path).
+struct Seen {
+    items: [u32; 32],
+    len: usize,
+}
+
+impl Seen {
+    const fn new() -> Self {
+        Self { items: [0; 32], len: 0 }
+    }
+    fn contains(&self, x: u32) -> bool {
+        self.items[..self.len].contains(&x)
+    }
+    /// Records `x`; `false` if it was already there. Past capacity (never reached by the
+    /// templates) nothing more is recorded.
+    fn insert(&mut self, x: u32) -> bool {
+        if self.contains(x) {
+            return false;
+        }
+        if self.len < self.items.len() {
+            self.items[self.len] = x;
+            self.len += 1;
+        }
+        true
+    }
+}
+
 /// Builder state for one incident. Tracks used users and addresses so decoys never touch an
 /// entity the core events use (a decoy failure for the brute-forced user would change the label).
 pub(crate) struct Ctx<'r> {
     pub(crate) rng: &'r mut ChaCha8Rng,
     pub(crate) stage: Stage,
-    events: Vec<(i64, Source, EventKind)>,
-    users: Vec<&'static str>,
-    ips: Vec<IpAddr>,
+    /// Events at relative times (`ts` holds the offset until the base time is added).
+    events: Vec<Event>,
+    users: Seen,
+    ips: Seen,
 }
 
 impl Ctx<'_> {
@@ -107,7 +136,7 @@ impl Ctx<'_> {
     }
     /// Earliest and latest relative time of the events so far.
     pub(crate) fn span(&self) -> (i64, i64) {
-        self.events.iter().fold((i64::MAX, i64::MIN), |(lo, hi), e| (lo.min(e.0), hi.max(e.0)))
+        self.events.iter().fold((i64::MAX, i64::MIN), |(lo, hi), e| (lo.min(e.ts.0), hi.max(e.ts.0)))
     }
     pub(crate) fn adversarial(&self) -> bool {
         self.stage == Stage::Stage4Adversarial
@@ -118,10 +147,9 @@ impl Ctx<'_> {
     /// A user no other event of this incident uses.
     pub(crate) fn user(&mut self) -> &'static str {
         loop {
-            let u = self.pick(&USERS);
-            if !self.users.contains(&u) {
-                self.users.push(u);
-                return u;
+            let k = self.rng.random_range(0..USERS.len());
+            if self.users.insert(k as u32) {
+                return USERS[k];
             }
         }
     }
@@ -131,37 +159,36 @@ impl Ctx<'_> {
     pub(crate) fn server(&mut self) -> &'static str {
         self.pick(&SERVERS)
     }
-    fn fresh_ip(&mut self, mut make: impl FnMut(&mut ChaCha8Rng) -> IpAddr) -> IpAddr {
+    fn fresh_ip(&mut self, mut make: impl FnMut(&mut ChaCha8Rng) -> Ipv4Addr) -> IpAddr {
         loop {
             let ip = make(self.rng);
-            if !self.ips.contains(&ip) {
-                self.ips.push(ip);
-                return ip;
+            if self.ips.insert(u32::from(ip)) {
+                return IpAddr::V4(ip);
             }
         }
     }
     /// A fresh address in 10.0.0.0/8.
     pub(crate) fn internal_ip(&mut self) -> IpAddr {
-        self.fresh_ip(|r| IpAddr::V4(Ipv4Addr::new(10, r.random_range(0..64), r.random(), r.random_range(1..255))))
+        self.fresh_ip(|r| Ipv4Addr::new(10, r.random_range(0..64), r.random(), r.random_range(1..255)))
     }
     /// A fresh public address outside every sanctioned range.
     pub(crate) fn external_ip(&mut self) -> IpAddr {
         self.fresh_ip(|r| {
             let a = EXTERNAL_FIRST_OCTETS[r.random_range(0..EXTERNAL_FIRST_OCTETS.len())];
-            IpAddr::V4(Ipv4Addr::new(a, r.random(), r.random(), r.random_range(1..255)))
+            Ipv4Addr::new(a, r.random(), r.random(), r.random_range(1..255))
         })
     }
     /// A fresh address in a sanctioned egress range.
     pub(crate) fn sanctioned_ip(&mut self) -> IpAddr {
         self.fresh_ip(|r| {
             let (b, c, d) = if r.random_bool(0.5) { (0, 113, 203) } else { (51, 100, 198) };
-            IpAddr::V4(Ipv4Addr::new(d, b, c, r.random_range(1..255)))
+            Ipv4Addr::new(d, b, c, r.random_range(1..255))
         })
     }
 
     pub(crate) fn push(&mut self, t: i64, kind: EventKind) {
         let source = kind.event_type().sources()[0];
-        self.events.push((t, source, kind));
+        self.events.push(Event { log_id: LogId::new(1, 0), ts: Timestamp(t), source, kind });
     }
     pub(crate) fn fail(&mut self, t: i64, user: &'static str, src_ip: IpAddr, host: &'static str) {
         self.push(t, EventKind::AuthLoginFailure { user: user.into(), src_ip, host: host.into() });
@@ -265,28 +292,47 @@ impl Ctx<'_> {
     }
 }
 
+/// 2026-03-01T00:00:00Z: generated incidents fall in March-April 2026.
+const MARCH_1_2026: i64 = 1_772_323_200;
+
 /// Number of templates that can build `label` in `stage`.
 pub fn template_count(stage: Stage, label: TriageAction) -> usize {
     TEMPLATES.iter().filter(|t| t.label == label && t.stages & stage.bit() != 0).count()
 }
 
+/// Per (stage, label): the allowed templates, and those introduced in that stage.
+type Tables = [[(Vec<&'static Template>, Vec<&'static Template>); 5]; 4];
+
+fn tables() -> &'static Tables {
+    static TABLES: OnceLock<Tables> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        Stage::ALL.map(|stage| {
+            TriageAction::ALL.map(|label| {
+                let allowed: Vec<&'static Template> =
+                    TEMPLATES.iter().filter(|t| t.label == label && t.stages & stage.bit() != 0).collect();
+                let fresh = allowed.iter().copied().filter(|t| t.stages.trailing_zeros() == stage as u32).collect();
+                (allowed, fresh)
+            })
+        })
+    })
+}
+
 /// Picks a template: half the time among those *introduced* in this stage (look-alikes in stage
 /// 3, adversarial ones in stage 4) when the label has any, otherwise among all allowed.
 fn pick_template(stage: Stage, label: TriageAction, rng: &mut ChaCha8Rng) -> &'static Template {
-    let allowed = |t: &&Template| t.label == label && t.stages & stage.bit() != 0;
-    let new = |t: &&Template| allowed(t) && t.stages.trailing_zeros() == stage as u32;
-    let fresh = TEMPLATES.iter().filter(new).count();
-    let use_new = fresh > 0 && stage != Stage::Stage1Basic && rng.random_bool(0.5);
-    let pool: &dyn Fn(&&Template) -> bool = if use_new { &new } else { &allowed };
-    let n = TEMPLATES.iter().filter(pool).count();
-    let k = rng.random_range(0..n.max(1));
-    TEMPLATES.iter().filter(pool).nth(k).unwrap_or(&TEMPLATES[0])
+    let (allowed, fresh) = &tables()[stage as usize][label as usize];
+    let use_new = !fresh.is_empty() && stage != Stage::Stage1Basic && rng.random_bool(0.5);
+    let pool = if use_new { fresh } else { allowed };
+    if pool.is_empty() {
+        return &TEMPLATES[0];
+    }
+    pool[rng.random_range(0..pool.len())]
 }
 
 /// Builds one incident whose verifier label is `label`, drawing every choice from `rng`.
 pub fn generate(stage: Stage, label: TriageAction, rng: &mut ChaCha8Rng) -> Generated {
     let template = pick_template(stage, label, rng);
-    let mut ctx = Ctx { rng, stage, events: Vec::with_capacity(12), users: Vec::with_capacity(8), ips: Vec::with_capacity(8) };
+    let mut ctx = Ctx { rng, stage, events: Vec::with_capacity(12), users: Seen::new(), ips: Seen::new() };
     (template.build)(&mut ctx);
     if ctx.adversarial() && ctx.chance(0.4) {
         templates::add_lower_signal(&mut ctx, label);
@@ -297,16 +343,15 @@ pub fn generate(stage: Stage, label: TriageAction, rng: &mut ChaCha8Rng) -> Gene
         ctx.decoy(t);
     }
     // Stable sort: equal times keep build order, so "after" relations in templates hold.
-    ctx.events.sort_by_key(|e| e.0);
+    ctx.events.sort_by_key(|e| e.ts);
     let day = ctx.range(0, 59);
     let start = ctx.range(6 * 3600, 12 * 3600);
-    let base = Timestamp::from_parts(2026, 3, 1, 0, 0, 0).map_or(0, |t| t.secs()) + day * 86_400 + start - lo;
-    let events = ctx
-        .events
-        .drain(..)
-        .enumerate()
-        .map(|(k, (t, source, kind))| Event { log_id: LogId::new(1, k as u16), ts: Timestamp(base + t), source, kind })
-        .collect();
+    let base = MARCH_1_2026 + day * 86_400 + start - lo;
+    let mut events = std::mem::take(&mut ctx.events);
+    for (k, e) in events.iter_mut().enumerate() {
+        e.log_id = LogId::new(1, k as u16);
+        e.ts = Timestamp(base + e.ts.0);
+    }
     let mut params = IncidentParams { category: template.category, target_label: None, narrative: Cow::Borrowed(""), events };
     if ctx.adversarial() && ctx.chance(0.3) {
         let k = ctx.range(0, Category::ALL.len() as i64 - 1) as usize;
