@@ -94,6 +94,33 @@ pub enum ServerError {
     /// The environment panicked; the session (if any) was closed.
     #[error("the environment panicked while {0}; the session was closed")]
     Panicked(&'static str),
+    /// Client side: the request could not be sent or its answer read.
+    #[error("{context}: {source}")]
+    Http {
+        /// The endpoint or step.
+        context: String,
+        /// The HTTP client's error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// Client side: the server answered with an error status.
+    #[error("{context}: HTTP {status}: {error}")]
+    Status {
+        /// The endpoint.
+        context: String,
+        /// The HTTP status.
+        status: u16,
+        /// The server's error message.
+        error: String,
+    },
+    /// Client side: a load-test session saw state that is not its own.
+    #[error("load test session {session}: {what}")]
+    LoadCheck {
+        /// Index of the session.
+        session: usize,
+        /// What differed.
+        what: String,
+    },
 }
 
 impl ServerError {
@@ -116,9 +143,12 @@ impl ServerError {
                 EnvError::EpisodeOver => StatusCode::CONFLICT,
                 EnvError::Env { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             },
-            ServerError::Config { .. } | ServerError::Io { .. } | ServerError::Panicked(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            ServerError::Config { .. }
+            | ServerError::Io { .. }
+            | ServerError::Panicked(_)
+            | ServerError::Http { .. }
+            | ServerError::Status { .. }
+            | ServerError::LoadCheck { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -20,6 +20,10 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ServerE
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ServerError::BadRequest("the request body is empty; a JSON object is required".into()));
     }
+    // serde would also read a struct from a JSON array; the API only speaks objects.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ServerError::BadRequest("invalid JSON body: expected a JSON object `{...}`".into()));
+    }
     serde_json::from_slice(bytes).map_err(|e| ServerError::BadRequest(format!("invalid JSON body: {e}")))
 }
 

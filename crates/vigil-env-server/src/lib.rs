@@ -57,6 +57,7 @@
 //! one session are serialized.
 
 mod api;
+mod client;
 mod config;
 mod demo;
 mod error;
@@ -69,6 +70,7 @@ pub use api::{
     Action, Closed, Grade, Health, Prompt, ResetRequest, ResetResponse, SessionRef, State, StepRequest, StepResponse,
     TaskInfo, Tasks,
 };
+pub use client::{Client, LoadReport, LoadTest, run_load_test};
 pub use config::ServerConfig;
 pub use demo::{DemoAnswer, DemoRun, escape};
 pub use error::ServerError;

@@ -16,6 +16,9 @@ use crate::routes::{guarded, router};
 use crate::sessions::Sessions;
 use crate::{ServerConfig, ServerError};
 
+/// Task lists by split and stage.
+type TaskLists = HashMap<(Split, Option<String>), Arc<Vec<TaskId>>>;
+
 /// State shared by every request.
 pub(crate) struct App {
     pub env: Arc<dyn Environment>,
@@ -24,7 +27,7 @@ pub(crate) struct App {
     /// Resets that did not name a seed, so far.
     pub resets: AtomicU64,
     /// Task lists by split and stage (environments are immutable, so computed once).
-    task_lists: Mutex<HashMap<(Split, Option<String>), Arc<Vec<TaskId>>>>,
+    task_lists: Mutex<TaskLists>,
     pub demo: Vec<Arc<DemoPolicy>>,
 }
 

@@ -1,0 +1,35 @@
+//! 200 concurrent sessions on 127.0.0.1, all live at once, each checked against a local replay
+//! of its own episode: no transcript, observation or outcome may come from another session.
+//! Figures for the report come from `examples/loadtest.rs`, not from this test.
+
+mod common;
+
+use std::sync::Arc;
+
+use vigil_core::Split;
+use vigil_env_server::{Client, EnvServer, LoadTest, ServerConfig, run_load_test};
+use vigil_testkit::mock::MockEnv;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_concurrent_sessions_keep_to_themselves() {
+    let env = Arc::new(MockEnv::new(50));
+    let server = EnvServer::new(env.clone(), ServerConfig { max_sessions: 200, ..ServerConfig::default() }).unwrap();
+    let base = common::spawn(server).await;
+    let client = Client::new(base.clone()).unwrap();
+    for (split, mode) in [(Split::Train, None), (Split::Eval, Some("shouty".to_string()))] {
+        let cfg = LoadTest { sessions: 200, max_steps: 6, split, mode, replay: Some(env.clone()), ..LoadTest::default() };
+        let report = run_load_test(&client, &cfg).await.expect("load test");
+        assert_eq!(report.sessions, 200);
+        // Mock episodes last 2–5 turns, so every session ends within 6 steps and is graded.
+        assert_eq!(report.finished, 200);
+        // reset + steps + state + grade + close per session.
+        assert!(report.requests >= 200 * (1 + 2 + 3), "{report}");
+        assert_eq!(client.health().await.unwrap().sessions, 0, "every session was closed");
+    }
+
+    // One slot short: the 200th reset gets 429 while 199 are live, and the driver reports it.
+    let small = EnvServer::new(env.clone(), ServerConfig { max_sessions: 199, ..ServerConfig::default() }).unwrap();
+    let client = Client::new(common::spawn(small).await).unwrap();
+    let e = run_load_test(&client, &LoadTest { replay: Some(env), ..LoadTest::default() }).await.unwrap_err();
+    assert!(e.to_string().contains("HTTP 429"), "{e}");
+}
