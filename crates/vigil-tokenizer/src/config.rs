@@ -135,10 +135,10 @@ impl TokenizerConfig {
 
 fn default_named_template(path: &Path, items: &[Value]) -> Result<String> {
     for item in items {
-        if item.get("name").and_then(Value::as_str) == Some("default") {
-            if let Some(t) = item.get("template").and_then(Value::as_str) {
-                return Ok(t.to_string());
-            }
+        if item.get("name").and_then(Value::as_str) == Some("default")
+            && let Some(t) = item.get("template").and_then(Value::as_str)
+        {
+            return Ok(t.to_string());
         }
     }
     Err(TokenizerError::field(

@@ -127,10 +127,8 @@ impl TryFrom<RawToolCall> for ToolCall {
     type Error = String;
 
     fn try_from(raw: RawToolCall) -> Result<Self, String> {
-        if let Some(kind) = &raw.kind {
-            if kind != "function" {
-                return Err(format!("tool call type `{kind}` is not \"function\""));
-            }
+        if let Some(kind) = raw.kind.as_ref().filter(|k| *k != "function") {
+            return Err(format!("tool call type `{kind}` is not \"function\""));
         }
         let (name, arguments) = match (raw.function, raw.name, raw.arguments) {
             (Some(f), None, None) => (f.name, f.arguments),

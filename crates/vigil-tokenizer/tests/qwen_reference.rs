@@ -11,47 +11,11 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use serde::Deserialize;
-use serde_json::Value;
-use vigil_tokenizer::{ChatOptions, ChatTokenizer, Message};
+use vigil_tokenizer::ChatTokenizer;
 
-#[derive(Deserialize)]
-struct Reference {
-    eos_token_id: u32,
-    pad_token_id: u32,
-    len: usize,
-    special_ids: std::collections::BTreeMap<String, u32>,
-    encode: Vec<EncodeCase>,
-    chat: Vec<ChatCase>,
-}
+mod common;
 
-#[derive(Deserialize)]
-struct EncodeCase {
-    name: String,
-    text: String,
-    ids: Vec<u32>,
-    decoded: String,
-    decoded_skip_special: String,
-}
-
-#[derive(Deserialize)]
-struct ChatCase {
-    name: String,
-    messages: Vec<Message>,
-    tools: Option<Vec<Value>>,
-    add_generation_prompt: bool,
-    enable_thinking: Option<bool>,
-    text: String,
-    ids: Vec<u32>,
-}
-
-fn reference() -> Reference {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/qwen3_reference.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+const REFERENCE: &str = "qwen3_reference.json";
 
 /// The Qwen3 tokenizer folder, or `None` (with a notice) when not configured outside CI.
 fn qwen_dir() -> Option<PathBuf> {
@@ -103,13 +67,7 @@ fn im_start_user_hi_encodes_to_known_ids() {
 #[test]
 fn special_ids_and_stop_tokens_match_transformers() {
     let Some(tok) = load() else { return };
-    let r = reference();
-    assert_eq!(tok.len(), r.len);
-    assert_eq!(tok.eos_token_id(), Some(r.eos_token_id));
-    assert_eq!(tok.pad_token_id(), Some(r.pad_token_id));
-    for (text, id) in &r.special_ids {
-        assert_eq!(tok.token_to_id(text), Some(*id), "{text}");
-    }
+    common::check_vocabulary(tok, &common::reference(REFERENCE));
     assert_eq!(tok.stop_token_ids(), [151645, 151643]);
     assert!(
         tok.chat_template().unwrap().exact,
@@ -120,40 +78,11 @@ fn special_ids_and_stop_tokens_match_transformers() {
 #[test]
 fn encode_and_decode_match_transformers() {
     let Some(tok) = load() else { return };
-    let r = reference();
-    assert!(r.encode.len() >= 15);
-    for case in &r.encode {
-        let ids = tok.encode(&case.text, true).unwrap();
-        assert_eq!(ids, case.ids, "encode `{}`", case.name);
-        assert_eq!(
-            tok.decode(&case.ids, false).unwrap(),
-            case.decoded,
-            "decode `{}`",
-            case.name
-        );
-        assert_eq!(
-            tok.decode(&case.ids, true).unwrap(),
-            case.decoded_skip_special,
-            "decode(skip_special) `{}`",
-            case.name
-        );
-    }
+    common::check_encode(tok, &common::reference(REFERENCE));
 }
 
 #[test]
 fn chat_template_matches_transformers() {
     let Some(tok) = load() else { return };
-    let r = reference();
-    assert!(r.chat.len() >= 40);
-    for case in &r.chat {
-        let options = ChatOptions {
-            add_generation_prompt: case.add_generation_prompt,
-            enable_thinking: case.enable_thinking.unwrap_or(true),
-            tools: case.tools.clone().unwrap_or_default(),
-        };
-        let text = tok.render_chat(&case.messages, &options).unwrap();
-        assert_eq!(text, case.text, "render `{}`", case.name);
-        let ids = tok.encode_chat(&case.messages, &options).unwrap();
-        assert_eq!(ids, case.ids, "ids `{}`", case.name);
-    }
+    common::check_chat(tok, &common::reference(REFERENCE));
 }

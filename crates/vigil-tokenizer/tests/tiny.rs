@@ -5,6 +5,8 @@ use vigil_tokenizer::{
     ChatOptions, ChatTokenizer, Message, QWEN_SPECIAL_TOKENS, TokenizerError, build_tiny_tokenizer,
 };
 
+mod common;
+
 const CORPUS: &str = include_str!("data/tiny_corpus.txt");
 
 fn built(vocab: usize) -> (tempfile::TempDir, ChatTokenizer) {
@@ -37,13 +39,24 @@ fn bpe_merges_shorten_corpus_text() {
     let line = "Verdict: true positive. Action: isolate web-01";
     let ids = tok.encode(line, true).unwrap();
     // Byte-level without merges would need one id per byte.
-    assert!(ids.len() * 2 < line.len(), "{} ids for {} bytes", ids.len(), line.len());
+    assert!(
+        ids.len() * 2 < line.len(),
+        "{} ids for {} bytes",
+        ids.len(),
+        line.len()
+    );
 }
 
 #[test]
 fn any_text_round_trips() {
     let (_dir, tok) = built(300);
-    for text in ["never seen: ʕ•ᴥ•ʔ 🦀 ∑ x²", "\r\n\t\u{0}", "", "   ", "<think>\nx\n</think>"] {
+    for text in [
+        "never seen: ʕ•ᴥ•ʔ 🦀 ∑ x²",
+        "\r\n\t\u{0}",
+        "",
+        "   ",
+        "<think>\nx\n</think>",
+    ] {
         let ids = tok.encode(text, true).unwrap();
         assert_eq!(tok.decode(&ids, false).unwrap(), text);
     }
@@ -54,20 +67,27 @@ fn chat_renders_through_the_qwen3_template() {
     let (_dir, tok) = built(400);
     assert!(tok.chat_template().unwrap().exact);
     let messages = [Message::system("Be brief."), Message::user("Alert 1042?")];
-    let text = tok.render_chat(&messages, &ChatOptions::generation(false)).unwrap();
+    let text = tok
+        .render_chat(&messages, &ChatOptions::generation(false))
+        .unwrap();
     assert_eq!(
         text,
         "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nAlert 1042?<|im_end|>\n\
          <|im_start|>assistant\n<think>\n\n</think>\n\n"
     );
-    let ids = tok.encode_chat(&messages, &ChatOptions::generation(false)).unwrap();
+    let ids = tok
+        .encode_chat(&messages, &ChatOptions::generation(false))
+        .unwrap();
     let im_start = tok.token_to_id("<|im_start|>").unwrap();
     assert_eq!(ids[0], im_start);
     assert_eq!(ids.iter().filter(|&&id| id == im_start).count(), 3);
     assert_eq!(tok.decode(&ids, false).unwrap(), text);
     // Special tokens are dropped on request; <think> is not special, as in Qwen.
     let skipped = tok.decode(&ids, true).unwrap();
-    assert!(!skipped.contains("<|im_start|>") && skipped.contains("<think>"), "{skipped}");
+    assert!(
+        !skipped.contains("<|im_start|>") && skipped.contains("<think>"),
+        "{skipped}"
+    );
 }
 
 #[test]
@@ -80,12 +100,30 @@ fn builds_are_reproducible() {
 
 #[test]
 fn bad_sizes_and_corpora_are_errors() {
-    assert!(matches!(build_tiny_tokenizer(CORPUS, 264), Err(TokenizerError::Build(_))));
-    assert!(matches!(build_tiny_tokenizer(" \n", 400), Err(TokenizerError::Build(_))));
+    assert!(matches!(
+        build_tiny_tokenizer(CORPUS, 264),
+        Err(TokenizerError::Build(_))
+    ));
+    assert!(matches!(
+        build_tiny_tokenizer(" \n", 400),
+        Err(TokenizerError::Build(_))
+    ));
 }
 
 #[test]
 fn small_corpus_gives_a_smaller_vocabulary_not_an_error() {
     let tiny = build_tiny_tokenizer("ab ab ab\n", 1000).unwrap();
     assert!(tiny.vocab_size < 1000 && tiny.vocab_size >= 256 + QWEN_SPECIAL_TOKENS.len());
+}
+
+/// transformers loads a built folder and agrees with it: `tiny512_reference.json` was written by
+/// `make_reference.py` from `exp tokenizer build --corpus tests/data/tiny_corpus.txt
+/// --vocab-size 512`. Also pins the builder's output: a change in training fails here.
+#[test]
+fn tiny_tokenizer_matches_transformers() {
+    let (_dir, tok) = built(512);
+    let r = common::reference("tiny512_reference.json");
+    common::check_vocabulary(&tok, &r);
+    common::check_encode(&tok, &r);
+    common::check_chat(&tok, &r);
 }
