@@ -36,4 +36,11 @@ pub(crate) enum Command {
     Eval(crate::commands::eval::EvalArgs),
     /// Compute advantages from a JSON document of grouped reward vectors.
     Advantage(crate::commands::advantage::AdvantageArgs),
+    /// Encode text with a tokenizer folder: `{"ids": [...]}`.
+    Tokenize(crate::commands::tokenize::TokenizeArgs),
+    /// Render a chat with the folder's template (Qwen3): `{"text": "...", "ids": [...]}`.
+    ChatTemplate(crate::commands::tokenize::ChatTemplateArgs),
+    /// Tokenizer tools (`build`: a tiny Qwen-style tokenizer from a corpus).
+    #[command(subcommand)]
+    Tokenizer(crate::commands::tokenize::TokenizerCommand),
 }

@@ -4,6 +4,7 @@ pub(crate) mod advantage;
 pub(crate) mod check;
 pub(crate) mod eval;
 pub(crate) mod run;
+pub(crate) mod tokenize;
 
 use crate::cli::Command;
 
@@ -14,5 +15,8 @@ pub(crate) fn run(command: Command) -> anyhow::Result<()> {
         Command::Check(a) => check::run(&a),
         Command::Eval(a) => eval::run(&a),
         Command::Advantage(a) => advantage::run(&a),
+        Command::Tokenize(a) => tokenize::tokenize(&a),
+        Command::ChatTemplate(a) => tokenize::chat_template(&a),
+        Command::Tokenizer(c) => tokenize::tokenizer(&c),
     }
 }
