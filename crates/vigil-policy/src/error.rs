@@ -110,9 +110,9 @@ pub enum ModelError {
         /// What is wrong.
         message: String,
     },
-    /// Tokenizer or chat-template failure (from vigil-tokenizer).
+    /// Tokenizer or chat-template failure.
     #[error("tokenizer: {0}")]
-    Tokenizer(String),
+    Tokenizer(#[from] vigil_tokenizer::TokenizerError),
 }
 
 /// The crate's result type.

@@ -21,6 +21,11 @@ pub fn hub_cache_dir() -> Option<PathBuf> {
 /// looked up in the local cache. The snapshot named by `refs/<revision or main>` wins; with no
 /// ref file, a single snapshot is used; anything else is an error listing what was found.
 pub fn resolve_model_dir(spec: &str) -> Result<PathBuf> {
+    resolve_model_dir_in(spec, hub_cache_dir().as_deref())
+}
+
+/// [`resolve_model_dir`] with an explicit hub cache folder (`None`: ids cannot resolve).
+pub fn resolve_model_dir_in(spec: &str, cache: Option<&Path>) -> Result<PathBuf> {
     let as_path = Path::new(spec);
     if as_path.is_dir() {
         return Ok(as_path.to_path_buf());
@@ -34,7 +39,7 @@ pub fn resolve_model_dir(spec: &str) -> Result<PathBuf> {
     if parts.len() != 2 || parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..") {
         return Err(not_found(format!("`{spec}` is not a folder and not an `Org/Name` model id")));
     }
-    let cache = hub_cache_dir().ok_or_else(|| not_found("no HF cache folder (set HF_HOME or HF_HUB_CACHE)".into()))?;
+    let cache = cache.map(Path::to_path_buf).ok_or_else(|| not_found("no HF cache folder (set HF_HOME or HF_HUB_CACHE)".into()))?;
     let repo = cache.join(format!("models--{}--{}", parts[0], parts[1]));
     let snapshots = repo.join("snapshots");
     if !snapshots.is_dir() {

@@ -13,6 +13,9 @@
 //!   optimizer (frozen params get no gradient); [`lora_gradients`] reads them by PEFT name;
 //! - [`lora::save_adapter`] writes a PEFT folder atomically.
 
+/// The burn version this crate is built on (the trainer and benches use it through here).
+pub use burn;
+
 mod cache;
 mod config;
 mod error;
@@ -23,6 +26,8 @@ mod load;
 pub mod lora;
 mod model;
 mod names;
+pub mod ops;
+mod policy;
 mod safetensors;
 mod sampling;
 mod train;
@@ -31,11 +36,12 @@ pub use cache::KvCache;
 pub use config::{ComputeDtype, Qwen3Config};
 pub use error::{ModelError, Result};
 pub use generate::{GenerateOptions, GenerateOutput, token_tensor};
-pub use hub::{hub_cache_dir, resolve_model_dir};
+pub use hub::{hub_cache_dir, resolve_model_dir, resolve_model_dir_in};
 pub use init::{InitOptions, init_values, write_random_checkpoint};
 pub use load::{checkpoint_files, load_qwen3};
 pub use model::{Attention, DecoderLayer, LoraAdapter, Mlp, Proj, Qwen3, Qwen3Body, RmsNorm, StepInput, apply_rope, inv_freq};
 pub use names::{LAYER_PROJECTIONS, expected_tensors};
+pub use policy::{DeviceKind, Qwen3Policy, Qwen3PolicyConfig, build_qwen3_policy};
 pub use safetensors::{FileDtype, SafetensorsReader, TensorInfo, TensorSpec, to_bytes as safetensors_bytes, write_streaming};
 pub use sampling::{Sampled, Sampler, SamplingConfig, log_softmax_at};
 pub use train::{NamedTensors, Trainable, lora_gradients, lora_tensors, pg_loss, set_trainable};

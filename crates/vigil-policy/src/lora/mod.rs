@@ -127,6 +127,7 @@ pub fn apply_adapter<B: Backend>(mut model: Qwen3<B>, adapter: &Adapter, dtype: 
         let b = take("lora_B", [out, r])?;
         plan.insert(path, (a, [r, inp], b, [out, r], scale));
     }
+    check_saved_base_layers(&model, &mut tensors, &file)?;
     if let Some(extra) = tensors.keys().next() {
         return Err(ModelError::UnexpectedTensor { path: file, tensor: extra.clone() });
     }
@@ -137,6 +138,30 @@ pub fn apply_adapter<B: Backend>(mut model: Qwen3<B>, adapter: &Adapter, dtype: 
     }
     model.lora = Some(adapter.config.clone());
     Ok(crate::train::set_trainable(model, crate::train::Trainable::Adapters))
+}
+
+/// PEFT saves the base weight of an adapted `lm_head`/embedding as
+/// `base_model.model.<path>.base_layer.weight` (`save_embedding_layers`). We accept such a tensor
+/// only when it equals the base weight (the usual case); a different one would replace base
+/// weights, which an adapter-only load does not do, so it is rejected by name.
+fn check_saved_base_layers<B: Backend>(model: &Qwen3<B>, tensors: &mut NamedTensors, file: &Path) -> Result<()> {
+    let saved: Vec<String> = tensors.keys().filter(|k| k.ends_with(".base_layer.weight")).cloned().collect();
+    for key in saved {
+        let path = key.trim_start_matches("base_model.model.").trim_end_matches(".base_layer.weight");
+        let Some((_, proj)) = model.projections().into_iter().find(|(p, _)| p == path) else { continue };
+        let Some((shape, values)) = tensors.remove(&key) else { continue };
+        let w = proj.weight.val();
+        let dims = w.dims().to_vec();
+        if shape != dims {
+            return Err(ModelError::Shape { path: file.into(), tensor: key, found: shape, expected: dims });
+        }
+        let base = w.cast(burn::tensor::DType::F32).into_data().to_vec::<f32>().unwrap_or_default();
+        let tol = if model.dtype == burn::tensor::DType::F32 { 1e-6 } else { 1e-2 };
+        if base.iter().zip(&values).any(|(a, b)| (a - b).abs() > tol * (1.0 + a.abs())) {
+            return Err(ModelError::unsupported(file, &key, "the adapter carries a different base weight for this module (PEFT save_embedding_layers); not supported"));
+        }
+    }
+    Ok(())
 }
 
 /// Attaches a fresh adapter initialised like PEFT (`A ~ U(±1/√in)`, `B = 0`, so the policy
