@@ -127,3 +127,48 @@ fn tiny_tokenizer_matches_transformers() {
     common::check_encode(&tok, &r);
     common::check_chat(&tok, &r);
 }
+
+/// Broken folders fail on load with the file (and field) named, never a panic.
+#[test]
+fn broken_folders_name_the_file() {
+    let (dir, _tok) = built(300);
+    let d = dir.path();
+    let json = std::fs::read_to_string(d.join("tokenizer.json")).unwrap();
+    let config = std::fs::read_to_string(d.join("tokenizer_config.json")).unwrap();
+    let expect_err = |needles: &[&str]| {
+        let err = ChatTokenizer::from_dir(d).unwrap_err().to_string();
+        for n in needles {
+            assert!(err.contains(n), "`{err}` should mention {n}");
+        }
+    };
+
+    let half = json
+        .char_indices()
+        .map(|(i, _)| i)
+        .find(|&i| i >= json.len() / 2)
+        .unwrap();
+    std::fs::write(d.join("tokenizer.json"), &json[..half]).unwrap();
+    expect_err(&["tokenizer.json"]);
+    std::fs::write(d.join("tokenizer.json"), &json).unwrap();
+
+    std::fs::write(
+        d.join("tokenizer_config.json"),
+        config.replace("\"291\"", "\"3\""),
+    )
+    .unwrap();
+    expect_err(&["tokenizer_config.json", "added_tokens_decoder.3"]);
+    std::fs::write(d.join("tokenizer_config.json"), &config).unwrap();
+
+    std::fs::write(
+        d.join("generation_config.json"),
+        r#"{"eos_token_id": [293, 100000]}"#,
+    )
+    .unwrap();
+    expect_err(&["generation_config.json", "eos_token_id[1]"]);
+    std::fs::write(d.join("generation_config.json"), r#"{"eos_token_id": 1}"#).unwrap();
+    let tok = ChatTokenizer::from_dir(d).unwrap();
+    assert_eq!(tok.stop_token_ids(), [293, 291, 1]);
+
+    std::fs::remove_file(d.join("tokenizer.json")).unwrap();
+    expect_err(&["tokenizer.json"]);
+}
