@@ -9,8 +9,14 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../vigil-tokenizer/tests/data/tiny_corpus.txt");
-const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../vigil-tokenizer/tests/data/qwen3_reference.json");
+const CORPUS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../vigil-tokenizer/tests/data/tiny_corpus.txt"
+);
+const REFERENCE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../vigil-tokenizer/tests/data/qwen3_reference.json"
+);
 
 struct Output {
     code: i32,
@@ -38,12 +44,29 @@ fn ok_json(out: Output) -> Value {
 }
 
 fn ids(v: &Value) -> Vec<u64> {
-    v["ids"].as_array().expect("ids").iter().map(|x| x.as_u64().expect("id")).collect()
+    v["ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .map(|x| x.as_u64().expect("id"))
+        .collect()
 }
 
 fn build_tiny(dir: &Path) -> Value {
     let out = dir.to_str().unwrap();
-    ok_json(exp(&["tokenizer", "build", "--corpus", CORPUS, "--vocab-size", "400", "--out", out], &[]))
+    ok_json(exp(
+        &[
+            "tokenizer",
+            "build",
+            "--corpus",
+            CORPUS,
+            "--vocab-size",
+            "400",
+            "--out",
+            out,
+        ],
+        &[],
+    ))
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -59,7 +82,16 @@ fn tiny_tokenizer_builds_encodes_and_renders() {
     assert_eq!(build_tiny(&tok)["vocab_size"], 400);
     let t = tok.to_str().unwrap();
 
-    let v = ok_json(exp(&["tokenize", "--tokenizer", t, "--text", "<|im_start|>user\nhi<|im_end|>"], &[]));
+    let v = ok_json(exp(
+        &[
+            "tokenize",
+            "--tokenizer",
+            t,
+            "--text",
+            "<|im_start|>user\nhi<|im_end|>",
+        ],
+        &[],
+    ));
     let got = ids(&v);
     // 400 ids: 391 BPE ids, then <|endoftext|>=391, <|im_start|>=392, <|im_end|>=393.
     assert_eq!((got[0], got[got.len() - 1]), (392, 393), "{got:?}");
@@ -70,15 +102,31 @@ fn tiny_tokenizer_builds_encodes_and_renders() {
         r#"[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Alert 1042?"}]"#,
     );
     let m = messages.to_str().unwrap();
-    let on = ok_json(exp(&["chat-template", "--tokenizer", t, "--messages", m], &[]));
-    let off = ok_json(exp(&["chat-template", "--tokenizer", t, "--messages", m, "--no-thinking"], &[]));
+    let on = ok_json(exp(
+        &["chat-template", "--tokenizer", t, "--messages", m],
+        &[],
+    ));
+    let off = ok_json(exp(
+        &[
+            "chat-template",
+            "--tokenizer",
+            t,
+            "--messages",
+            m,
+            "--no-thinking",
+        ],
+        &[],
+    ));
     let head = "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nAlert 1042?<|im_end|>\n<|im_start|>assistant\n";
     assert_eq!(on["text"], head);
     assert_eq!(off["text"], format!("{head}<think>\n\n</think>\n\n"));
     // Thinking off appends exactly the ids of the empty think block.
     let (a, b) = (ids(&on), ids(&off));
     assert!(b.len() > a.len() && b[..a.len()] == a[..], "{a:?} / {b:?}");
-    let text_ids = ids(&ok_json(exp(&["tokenize", "--tokenizer", t, "--text", head], &[])));
+    let text_ids = ids(&ok_json(exp(
+        &["tokenize", "--tokenizer", t, "--text", head],
+        &[],
+    )));
     assert_eq!(text_ids, a);
 }
 
@@ -91,16 +139,46 @@ fn model_ids_resolve_through_the_local_hf_cache() {
     std::fs::create_dir_all(model.join("refs")).unwrap();
     std::fs::write(model.join("refs/main"), "0123abcd").unwrap();
 
-    let env = [("HF_HOME", hf_home.as_path()), ("HF_HUB_CACHE", Path::new(""))];
-    let by_id = ok_json(exp(&["tokenize", "--tokenizer", "Vigil/Tiny", "--text", "isolate web-01"], &env));
+    let env = [
+        ("HF_HOME", hf_home.as_path()),
+        ("HF_HUB_CACHE", Path::new("")),
+    ];
+    let by_id = ok_json(exp(
+        &[
+            "tokenize",
+            "--tokenizer",
+            "Vigil/Tiny",
+            "--text",
+            "isolate web-01",
+        ],
+        &env,
+    ));
     let dir = model.join("snapshots/0123abcd");
-    let by_dir = ok_json(exp(&["tokenize", "--tokenizer", dir.to_str().unwrap(), "--text", "isolate web-01"], &[]));
+    let by_dir = ok_json(exp(
+        &[
+            "tokenize",
+            "--tokenizer",
+            dir.to_str().unwrap(),
+            "--text",
+            "isolate web-01",
+        ],
+        &[],
+    ));
     assert_eq!(by_id, by_dir);
 
-    let missing = exp(&["tokenize", "--tokenizer", "Vigil/Absent", "--text", "x"], &env);
+    let missing = exp(
+        &["tokenize", "--tokenizer", "Vigil/Absent", "--text", "x"],
+        &env,
+    );
     assert_ne!(missing.code, 0);
     assert!(missing.stdout.is_empty());
-    assert!(missing.stderr.contains("not in the local Hugging Face cache"), "{}", missing.stderr);
+    assert!(
+        missing
+            .stderr
+            .contains("not in the local Hugging Face cache"),
+        "{}",
+        missing.stderr
+    );
 }
 
 #[test]
@@ -109,36 +187,133 @@ fn bad_input_is_a_clear_error() {
     let tok = tmp.path().join("tok");
     build_tiny(&tok);
     let t = tok.to_str().unwrap();
-    let typo = write(tmp.path(), "typo.json", r#"[{"role": "user", "content": "x", "reasoning_contnet": "r"}]"#);
+    let typo = write(
+        tmp.path(),
+        "typo.json",
+        r#"[{"role": "user", "content": "x", "reasoning_contnet": "r"}]"#,
+    );
     let empty = write(tmp.path(), "empty.json", "[]");
-    let not_list = write(tmp.path(), "obj.json", r#"{"role": "user", "content": "x"}"#);
+    let not_list = write(
+        tmp.path(),
+        "obj.json",
+        r#"{"role": "user", "content": "x"}"#,
+    );
     let no_template = tmp.path().join("bare");
     std::fs::create_dir_all(&no_template).unwrap();
-    std::fs::copy(tok.join("tokenizer.json"), no_template.join("tokenizer.json")).unwrap();
-    let ok_messages = write(tmp.path(), "ok.json", r#"[{"role": "user", "content": "x"}]"#);
+    std::fs::copy(
+        tok.join("tokenizer.json"),
+        no_template.join("tokenizer.json"),
+    )
+    .unwrap();
+    let ok_messages = write(
+        tmp.path(),
+        "ok.json",
+        r#"[{"role": "user", "content": "x"}]"#,
+    );
     let bad_config = tmp.path().join("badcfg");
     std::fs::create_dir_all(&bad_config).unwrap();
-    std::fs::copy(tok.join("tokenizer.json"), bad_config.join("tokenizer.json")).unwrap();
-    write(&bad_config, "tokenizer_config.json", r#"{"eos_token": "<|nope|>"}"#);
+    std::fs::copy(
+        tok.join("tokenizer.json"),
+        bad_config.join("tokenizer.json"),
+    )
+    .unwrap();
+    write(
+        &bad_config,
+        "tokenizer_config.json",
+        r#"{"eos_token": "<|nope|>"}"#,
+    );
 
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["tokenize", "--tokenizer", "/no/such/dir", "--text", "x"], "/no/such/dir"),
-        (vec!["chat-template", "--tokenizer", t, "--messages", typo.to_str().unwrap()], "reasoning_contnet"),
-        (vec!["chat-template", "--tokenizer", t, "--messages", empty.to_str().unwrap()], "empty conversation"),
-        (vec!["chat-template", "--tokenizer", t, "--messages", not_list.to_str().unwrap()], "obj.json"),
         (
-            vec!["chat-template", "--tokenizer", no_template.to_str().unwrap(), "--messages", ok_messages.to_str().unwrap()],
+            vec!["tokenize", "--tokenizer", "/no/such/dir", "--text", "x"],
+            "/no/such/dir",
+        ),
+        (
+            vec![
+                "chat-template",
+                "--tokenizer",
+                t,
+                "--messages",
+                typo.to_str().unwrap(),
+            ],
+            "reasoning_contnet",
+        ),
+        (
+            vec![
+                "chat-template",
+                "--tokenizer",
+                t,
+                "--messages",
+                empty.to_str().unwrap(),
+            ],
+            "empty conversation",
+        ),
+        (
+            vec![
+                "chat-template",
+                "--tokenizer",
+                t,
+                "--messages",
+                not_list.to_str().unwrap(),
+            ],
+            "obj.json",
+        ),
+        (
+            vec![
+                "chat-template",
+                "--tokenizer",
+                no_template.to_str().unwrap(),
+                "--messages",
+                ok_messages.to_str().unwrap(),
+            ],
             "no `chat_template`",
         ),
-        (vec!["tokenize", "--tokenizer", bad_config.to_str().unwrap(), "--text", "x"], "eos_token"),
-        (vec!["tokenizer", "build", "--corpus", CORPUS, "--vocab-size", "100", "--out", t], "below the minimum"),
-        (vec!["tokenizer", "build", "--corpus", "/no/corpus.txt", "--vocab-size", "300", "--out", t], "/no/corpus.txt"),
+        (
+            vec![
+                "tokenize",
+                "--tokenizer",
+                bad_config.to_str().unwrap(),
+                "--text",
+                "x",
+            ],
+            "eos_token",
+        ),
+        (
+            vec![
+                "tokenizer",
+                "build",
+                "--corpus",
+                CORPUS,
+                "--vocab-size",
+                "100",
+                "--out",
+                t,
+            ],
+            "below the minimum",
+        ),
+        (
+            vec![
+                "tokenizer",
+                "build",
+                "--corpus",
+                "/no/corpus.txt",
+                "--vocab-size",
+                "300",
+                "--out",
+                t,
+            ],
+            "/no/corpus.txt",
+        ),
     ];
     for (args, needle) in cases {
         let out = exp(&args, &[]);
         assert_ne!(out.code, 0, "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
-        assert!(out.stderr.contains(needle), "{args:?}: `{}` should mention {needle}", out.stderr);
+        assert!(
+            out.stderr.contains(needle),
+            "{args:?}: `{}` should mention {needle}",
+            out.stderr
+        );
     }
 }
 
@@ -146,8 +321,16 @@ fn bad_input_is_a_clear_error() {
 /// whitespace, digits, special-token strings, system+user with thinking on and off) plus a few
 /// conversations. vigil-tokenizer's own tests compare every reference case in-process; each run
 /// here reloads the 11 MB tokenizer, so the CLI check stays a subset.
-const CLI_ENCODE_CASES: [&str; 8] =
-    ["im_start_user", "unicode_scripts", "nfc_decomposed", "emoji", "crlf", "tabs_spaces", "digits", "special_strings"];
+const CLI_ENCODE_CASES: [&str; 8] = [
+    "im_start_user",
+    "unicode_scripts",
+    "nfc_decomposed",
+    "emoji",
+    "crlf",
+    "tabs_spaces",
+    "digits",
+    "special_strings",
+];
 const CLI_CHAT_CASES: [&str; 7] = [
     "system_user/gen_default",
     "system_user/gen_think",
@@ -167,30 +350,53 @@ fn qwen3_cli_matches_transformers() {
             std::env::var_os("CI").is_none_or(|v| v.is_empty() || v == "false" || v == "0"),
             "CI is set but VIGIL_QWEN_TOKENIZER is not: run tools/fetch-qwen-tokenizer.sh DIR first"
         );
-        eprintln!("\n*** SKIPPED: exp tokenize/chat-template vs transformers (VIGIL_QWEN_TOKENIZER unset) ***\n");
+        eprintln!(
+            "\n*** SKIPPED: exp tokenize/chat-template vs transformers (VIGIL_QWEN_TOKENIZER unset) ***\n"
+        );
         return;
     };
     let qwen = PathBuf::from(qwen);
     let q = qwen.to_str().unwrap();
-    let reference: Value = serde_json::from_str(&std::fs::read_to_string(REFERENCE).unwrap()).unwrap();
+    let reference: Value =
+        serde_json::from_str(&std::fs::read_to_string(REFERENCE).unwrap()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
 
     let named = |section: &str, names: &[&str]| -> Vec<Value> {
         let all = reference[section].as_array().unwrap();
         names
             .iter()
-            .map(|n| all.iter().find(|c| c["name"] == *n).unwrap_or_else(|| panic!("no case {n}")).clone())
+            .map(|n| {
+                all.iter()
+                    .find(|c| c["name"] == *n)
+                    .unwrap_or_else(|| panic!("no case {n}"))
+                    .clone()
+            })
             .collect()
     };
     for case in named("encode", &CLI_ENCODE_CASES) {
         // Through a file: some cases hold NUL and CR, which argv cannot carry faithfully.
         let file = write(tmp.path(), "text.txt", case["text"].as_str().unwrap());
-        let v = ok_json(exp(&["tokenize", "--tokenizer", q, "--text-file", file.to_str().unwrap()], &[]));
+        let v = ok_json(exp(
+            &[
+                "tokenize",
+                "--tokenizer",
+                q,
+                "--text-file",
+                file.to_str().unwrap(),
+            ],
+            &[],
+        ));
         assert_eq!(v["ids"], case["ids"], "encode `{}`", case["name"]);
     }
     for case in named("chat", &CLI_CHAT_CASES) {
         let messages = write(tmp.path(), "messages.json", &case["messages"].to_string());
-        let mut args = vec!["chat-template", "--tokenizer", q, "--messages", messages.to_str().unwrap()];
+        let mut args = vec![
+            "chat-template",
+            "--tokenizer",
+            q,
+            "--messages",
+            messages.to_str().unwrap(),
+        ];
         let tools = write(tmp.path(), "tools.json", &case["tools"].to_string());
         if !case["tools"].is_null() {
             args.extend(["--tools", tools.to_str().unwrap()]);

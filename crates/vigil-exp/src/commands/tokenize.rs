@@ -73,7 +73,8 @@ pub(crate) struct BuildArgs {
 }
 
 fn load(source: &TokenizerSource) -> anyhow::Result<ChatTokenizer> {
-    ChatTokenizer::load(&source.tokenizer).with_context(|| format!("loading tokenizer `{}`", source.tokenizer))
+    ChatTokenizer::load(&source.tokenizer)
+        .with_context(|| format!("loading tokenizer `{}`", source.tokenizer))
 }
 
 fn print_json(value: &Value) {
@@ -107,7 +108,9 @@ pub(crate) fn chat_template(args: &ChatTemplateArgs) -> anyhow::Result<()> {
         enable_thinking: !args.no_thinking,
         tools,
     };
-    let text = tok.render_chat(&messages, &options).with_context(|| args.messages.display().to_string())?;
+    let text = tok
+        .render_chat(&messages, &options)
+        .with_context(|| args.messages.display().to_string())?;
     let ids = tok.encode(&text, false)?;
     print_json(&json!({ "text": text, "ids": ids }));
     Ok(())
@@ -131,5 +134,6 @@ fn read(path: &Path) -> anyhow::Result<String> {
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<T> {
-    serde_json::from_str(&read(path)?).with_context(|| format!("{}: expected {what}", path.display()))
+    serde_json::from_str(&read(path)?)
+        .with_context(|| format!("{}: expected {what}", path.display()))
 }
