@@ -6,8 +6,6 @@
 //! points these tests at them. Without the variable the comparisons are skipped with a loud
 //! notice, except under CI (`CI` set), where a missing tokenizer fails the run.
 
-#![allow(clippy::print_stderr)]
-
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -27,9 +25,9 @@ fn qwen_dir() -> Option<PathBuf> {
              VIGIL_QWEN_TOKENIZER=DIR before the tests"
         ),
         None => {
-            eprintln!(
+            notice(
                 "\n*** SKIPPED: Qwen3 tokenizer parity not checked. VIGIL_QWEN_TOKENIZER is unset; run \
-                 tools/fetch-qwen-tokenizer.sh /tmp/qwen-tok && export VIGIL_QWEN_TOKENIZER=/tmp/qwen-tok ***\n"
+                 tools/fetch-qwen-tokenizer.sh /tmp/qwen-tok && export VIGIL_QWEN_TOKENIZER=/tmp/qwen-tok ***\n",
             );
             None
         }
@@ -85,4 +83,11 @@ fn encode_and_decode_match_transformers() {
 fn chat_template_matches_transformers() {
     let Some(tok) = load() else { return };
     common::check_chat(tok, &common::reference(REFERENCE));
+}
+
+/// Writes straight to the process's stderr: libtest captures `eprintln!` of passing tests, and
+/// a skipped parity check must be visible in a normal `cargo test` run.
+fn notice(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{message}");
 }
