@@ -43,4 +43,7 @@ pub(crate) enum Command {
     /// Tokenizer tools (`build`: a tiny Qwen-style tokenizer from a corpus).
     #[command(subcommand)]
     Tokenizer(crate::commands::tokenize::TokenizerCommand),
+    /// OpenSec data tools (`generate`: Vigil's seed set; `validate`: check a seed set).
+    #[command(subcommand)]
+    Opensec(crate::commands::opensec::OpensecCommand),
 }

@@ -3,6 +3,7 @@
 pub(crate) mod advantage;
 pub(crate) mod check;
 pub(crate) mod eval;
+pub(crate) mod opensec;
 pub(crate) mod run;
 pub(crate) mod tokenize;
 
@@ -18,5 +19,6 @@ pub(crate) fn run(command: Command) -> anyhow::Result<()> {
         Command::Tokenize(a) => tokenize::tokenize(&a),
         Command::ChatTemplate(a) => tokenize::chat_template(&a),
         Command::Tokenizer(c) => tokenize::tokenizer(&c),
+        Command::Opensec(c) => opensec::run(&c),
     }
 }
