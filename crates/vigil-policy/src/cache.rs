@@ -17,10 +17,25 @@ pub struct KvCache<B: Backend> {
 
 impl<B: Backend> KvCache<B> {
     /// Allocates room for `capacity` positions of `batch` sequences.
-    pub fn new(config: &Qwen3Config, batch: usize, capacity: usize, dtype: DType, device: &B::Device) -> Self {
+    pub fn new(
+        config: &Qwen3Config,
+        batch: usize,
+        capacity: usize,
+        dtype: DType,
+        device: &B::Device,
+    ) -> Self {
         let shape = [batch, config.num_key_value_heads, capacity, config.head_dim];
-        let make = || (0..config.num_hidden_layers).map(|_| Some(Tensor::zeros(shape, (device, dtype)))).collect();
-        Self { keys: make(), values: make(), len: 0, capacity }
+        let make = || {
+            (0..config.num_hidden_layers)
+                .map(|_| Some(Tensor::zeros(shape, (device, dtype))))
+                .collect()
+        };
+        Self {
+            keys: make(),
+            values: make(),
+            len: 0,
+            capacity,
+        }
     }
 
     /// Positions filled so far.
@@ -41,12 +56,19 @@ impl<B: Backend> KvCache<B> {
     /// Writes `k`, `v` (`[b, kv, s, d]`) for `layer` at positions `len..len+s` and returns the
     /// filled prefix `[b, kv, len+s, d]`. The buffer is written in place (the cache holds the
     /// only reference between steps).
-    pub(crate) fn append(&mut self, layer: usize, k: Tensor<B, 4>, v: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 4>) {
+    pub(crate) fn append(
+        &mut self,
+        layer: usize,
+        k: Tensor<B, 4>,
+        v: Tensor<B, 4>,
+    ) -> (Tensor<B, 4>, Tensor<B, 4>) {
         let [b, h, s, d] = k.dims();
         let end = self.len + s;
         debug_assert!(end <= self.capacity, "KV cache overflow");
         let ranges = [0..b, 0..h, self.len..end, 0..d];
-        let kb = self.keys[layer].take().map(|t| t.slice_assign(ranges.clone(), k));
+        let kb = self.keys[layer]
+            .take()
+            .map(|t| t.slice_assign(ranges.clone(), k));
         let vb = self.values[layer].take().map(|t| t.slice_assign(ranges, v));
         let (kb, vb) = match (kb, vb) {
             (Some(kb), Some(vb)) => (kb, vb),

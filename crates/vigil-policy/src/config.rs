@@ -140,21 +140,27 @@ impl Qwen3Config {
     /// Reads and validates `config.json`.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
-        let value: Value =
-            serde_json::from_str(&text).map_err(|source| ModelError::Json { path: path.into(), source })?;
+        let value: Value = serde_json::from_str(&text).map_err(|source| ModelError::Json {
+            path: path.into(),
+            source,
+        })?;
         Self::from_json(&value, path)
     }
 
     /// Parses a config.json value; `path` is only used in error messages.
     pub fn from_json(value: &Value, path: &Path) -> Result<Self> {
-        let obj = value
-            .as_object()
-            .ok_or_else(|| ModelError::config(path, "<root>", "config.json must be a JSON object"))?;
+        let obj = value.as_object().ok_or_else(|| {
+            ModelError::config(path, "<root>", "config.json must be a JSON object")
+        })?;
         let f = Fields { obj, path };
         f.reject_unsupported()?;
         let hidden_size = f.usize("hidden_size", None)?;
         let num_attention_heads = f.usize("num_attention_heads", None)?;
-        let head_dim_default = if num_attention_heads > 0 { hidden_size / num_attention_heads } else { 0 };
+        let head_dim_default = if num_attention_heads > 0 {
+            hidden_size / num_attention_heads
+        } else {
+            0
+        };
         let rope_theta = match obj.get("rope_theta") {
             Some(v) if !v.is_null() => f.float_value("rope_theta", v)?,
             _ => match obj.get("rope_parameters") {
@@ -174,7 +180,11 @@ impl Qwen3Config {
         };
         let torch_dtype = match dtype_field {
             Some((field, s)) => Some(ComputeDtype::parse(s).ok_or_else(|| {
-                ModelError::unsupported(path, field, format!("dtype `{s}` (expected bfloat16, float16 or float32)"))
+                ModelError::unsupported(
+                    path,
+                    field,
+                    format!("dtype `{s}` (expected bfloat16, float16 or float32)"),
+                )
             })?),
             None => None,
         };
@@ -218,27 +228,49 @@ impl Qwen3Config {
             return Err(ModelError::config(
                 path,
                 "num_key_value_heads",
-                format!("{} does not divide num_attention_heads = {}", self.num_key_value_heads, self.num_attention_heads),
+                format!(
+                    "{} does not divide num_attention_heads = {}",
+                    self.num_key_value_heads, self.num_attention_heads
+                ),
             ));
         }
         if self.head_dim % 2 != 0 {
-            return Err(ModelError::config(path, "head_dim", "must be even (rotary embedding)"));
+            return Err(ModelError::config(
+                path,
+                "head_dim",
+                "must be even (rotary embedding)",
+            ));
         }
         if !(self.rope_theta.is_finite() && self.rope_theta > 0.0) {
-            return Err(ModelError::config(path, "rope_theta", "must be a positive number"));
+            return Err(ModelError::config(
+                path,
+                "rope_theta",
+                "must be a positive number",
+            ));
         }
         if !(self.rms_norm_eps.is_finite() && self.rms_norm_eps > 0.0) {
-            return Err(ModelError::config(path, "rms_norm_eps", "must be a positive number"));
+            return Err(ModelError::config(
+                path,
+                "rms_norm_eps",
+                "must be a positive number",
+            ));
         }
         if u32::try_from(self.vocab_size).is_err() {
-            return Err(ModelError::config(path, "vocab_size", "does not fit token ids (u32)"));
+            return Err(ModelError::config(
+                path,
+                "vocab_size",
+                "does not fit token ids (u32)",
+            ));
         }
         Ok(())
     }
 
     /// Number of parameters (weights the checkpoint must hold).
     pub fn num_params(&self) -> usize {
-        crate::names::expected_tensors(self).iter().map(|(_, s)| s.iter().product::<usize>()).sum()
+        crate::names::expected_tensors(self)
+            .iter()
+            .map(|(_, s)| s.iter().product::<usize>())
+            .sum()
     }
 
     /// The config.json transformers writes for this model (loadable by `AutoModelForCausalLM`).
@@ -295,18 +327,31 @@ struct Fields<'a> {
 impl Fields<'_> {
     fn usize(&self, field: &str, default: Option<usize>) -> Result<usize> {
         match self.obj.get(field) {
-            Some(Value::Number(n)) => n
-                .as_u64()
-                .and_then(|v| usize::try_from(v).ok())
-                .ok_or_else(|| ModelError::config(self.path, field, format!("expected a non-negative integer, got {n}"))),
+            Some(Value::Number(n)) => {
+                n.as_u64()
+                    .and_then(|v| usize::try_from(v).ok())
+                    .ok_or_else(|| {
+                        ModelError::config(
+                            self.path,
+                            field,
+                            format!("expected a non-negative integer, got {n}"),
+                        )
+                    })
+            }
             None | Some(Value::Null) => {
                 default.ok_or_else(|| ModelError::config(self.path, field, "missing (required)"))
             }
-            Some(other) => Err(ModelError::config(self.path, field, format!("expected an integer, got {other}"))),
+            Some(other) => Err(ModelError::config(
+                self.path,
+                field,
+                format!("expected an integer, got {other}"),
+            )),
         }
     }
     fn float_value(&self, field: &str, v: &Value) -> Result<f64> {
-        v.as_f64().ok_or_else(|| ModelError::config(self.path, field, format!("expected a number, got {v}")))
+        v.as_f64().ok_or_else(|| {
+            ModelError::config(self.path, field, format!("expected a number, got {v}"))
+        })
     }
     fn float(&self, field: &str, default: f64) -> Result<f64> {
         match self.obj.get(field) {
@@ -318,14 +363,20 @@ impl Fields<'_> {
         match self.obj.get(field) {
             None | Some(Value::Null) => Ok(default),
             Some(Value::Bool(b)) => Ok(*b),
-            Some(other) => Err(ModelError::config(self.path, field, format!("expected true/false, got {other}"))),
+            Some(other) => Err(ModelError::config(
+                self.path,
+                field,
+                format!("expected true/false, got {other}"),
+            )),
         }
     }
     fn ids(&self, field: &str) -> Result<Vec<u32>> {
         let one = |v: &Value| {
             v.as_u64()
                 .and_then(|x| u32::try_from(x).ok())
-                .ok_or_else(|| ModelError::config(self.path, field, format!("expected a token id, got {v}")))
+                .ok_or_else(|| {
+                    ModelError::config(self.path, field, format!("expected a token id, got {v}"))
+                })
         };
         match self.obj.get(field) {
             None | Some(Value::Null) => Ok(Vec::new()),
@@ -339,35 +390,66 @@ impl Fields<'_> {
         let path = self.path;
         if let Some(Value::String(t)) = self.obj.get("model_type") {
             if t != "qwen3" {
-                return Err(ModelError::unsupported(path, "model_type", format!("`{t}` (only `qwen3` is implemented)")));
+                return Err(ModelError::unsupported(
+                    path,
+                    "model_type",
+                    format!("`{t}` (only `qwen3` is implemented)"),
+                ));
             }
         }
         if let Some(v) = self.obj.get("hidden_act") {
             if v.as_str() != Some("silu") {
-                return Err(ModelError::unsupported(path, "hidden_act", format!("{v} (only `silu`)")));
+                return Err(ModelError::unsupported(
+                    path,
+                    "hidden_act",
+                    format!("{v} (only `silu`)"),
+                ));
             }
         }
         if self.bool("use_sliding_window", false)? {
-            return Err(ModelError::unsupported(path, "use_sliding_window", "sliding-window attention is not implemented"));
+            return Err(ModelError::unsupported(
+                path,
+                "use_sliding_window",
+                "sliding-window attention is not implemented",
+            ));
         }
         if let Some(Value::Array(types)) = self.obj.get("layer_types") {
             if let Some(t) = types.iter().find(|t| t.as_str() != Some("full_attention")) {
-                return Err(ModelError::unsupported(path, "layer_types", format!("layer type {t} (only full_attention)")));
+                return Err(ModelError::unsupported(
+                    path,
+                    "layer_types",
+                    format!("layer type {t} (only full_attention)"),
+                ));
             }
         }
         if let Some(v) = self.obj.get("rope_scaling") {
             if !v.is_null() {
-                return Err(ModelError::unsupported(path, "rope_scaling", format!("{v} (only plain RoPE)")));
+                return Err(ModelError::unsupported(
+                    path,
+                    "rope_scaling",
+                    format!("{v} (only plain RoPE)"),
+                ));
             }
         }
         if let Some(Value::Object(p)) = self.obj.get("rope_parameters") {
             if let Some(t) = p.get("rope_type") {
                 if t.as_str() != Some("default") {
-                    return Err(ModelError::unsupported(path, "rope_parameters.rope_type", format!("{t} (only `default`)")));
+                    return Err(ModelError::unsupported(
+                        path,
+                        "rope_parameters.rope_type",
+                        format!("{t} (only `default`)"),
+                    ));
                 }
             }
-            if let Some(k) = p.keys().find(|k| !matches!(k.as_str(), "rope_type" | "rope_theta")) {
-                return Err(ModelError::unsupported(path, &format!("rope_parameters.{k}"), "RoPE scaling is not implemented"));
+            if let Some(k) = p
+                .keys()
+                .find(|k| !matches!(k.as_str(), "rope_type" | "rope_theta"))
+            {
+                return Err(ModelError::unsupported(
+                    path,
+                    &format!("rope_parameters.{k}"),
+                    "RoPE scaling is not implemented",
+                ));
             }
         }
         Ok(())

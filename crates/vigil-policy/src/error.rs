@@ -120,12 +120,31 @@ pub type Result<T, E = ModelError> = std::result::Result<T, E>;
 
 impl ModelError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io { path: path.into(), source }
+        Self::Io {
+            path: path.into(),
+            source,
+        }
     }
-    pub(crate) fn config(path: impl Into<PathBuf>, field: &str, message: impl Into<String>) -> Self {
-        Self::Config { path: path.into(), field: field.into(), message: message.into() }
+    pub(crate) fn config(
+        path: impl Into<PathBuf>,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Config {
+            path: path.into(),
+            field: field.into(),
+            message: message.into(),
+        }
     }
-    pub(crate) fn unsupported(path: impl Into<PathBuf>, field: &str, message: impl Into<String>) -> Self {
-        Self::Unsupported { path: path.into(), field: field.into(), message: message.into() }
+    pub(crate) fn unsupported(
+        path: impl Into<PathBuf>,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Unsupported {
+            path: path.into(),
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }

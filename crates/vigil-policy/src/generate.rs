@@ -52,15 +52,24 @@ pub fn token_tensor<B: Backend>(
     let mut ids = Vec::with_capacity(seqs.len() * len);
     for (s, &pad) in seqs.iter().zip(pads) {
         if let Some(bad) = s.iter().find(|&&t| t as usize >= vocab) {
-            return Err(ModelError::Input(format!("token id {bad} is out of range for vocab size {vocab}")));
+            return Err(ModelError::Input(format!(
+                "token id {bad} is out of range for vocab size {vocab}"
+            )));
         }
         ids.extend(std::iter::repeat_n(0i64, pad));
         ids.extend(s.iter().map(|&t| i64::from(t)));
     }
-    Ok(Tensor::from_data(TensorData::new(ids, [seqs.len(), len]), device))
+    Ok(Tensor::from_data(
+        TensorData::new(ids, [seqs.len(), len]),
+        device,
+    ))
 }
 
-fn last_logits<B: Backend>(model: &Qwen3<B>, hidden: Tensor<B, 3>, adapters: bool) -> Result<Vec<Vec<f32>>> {
+fn last_logits<B: Backend>(
+    model: &Qwen3<B>,
+    hidden: Tensor<B, 3>,
+    adapters: bool,
+) -> Result<Vec<Vec<f32>>> {
     let [b, s, _] = hidden.dims();
     let logits = model.logits(hidden.narrow(1, s - 1, 1), adapters);
     let v = model.config.vocab_size;
@@ -80,7 +89,11 @@ impl<B: Backend> Qwen3<B> {
         opts: &GenerateOptions,
     ) -> Result<Vec<GenerateOutput>> {
         if prompts.len() != samplers.len() {
-            return Err(ModelError::Input(format!("{} prompts but {} samplers", prompts.len(), samplers.len())));
+            return Err(ModelError::Input(format!(
+                "{} prompts but {} samplers",
+                prompts.len(),
+                samplers.len()
+            )));
         }
         if prompts.is_empty() {
             return Ok(Vec::new());
@@ -94,21 +107,38 @@ impl<B: Backend> Qwen3<B> {
         let b = prompts.len();
         let vocab = self.config.vocab_size;
         let mut outs: Vec<GenerateOutput> = (0..b)
-            .map(|_| GenerateOutput { tokens: vec![], sample_logprobs: vec![], model_logprobs: vec![], finish: FinishReason::Length })
+            .map(|_| GenerateOutput {
+                tokens: vec![],
+                sample_logprobs: vec![],
+                model_logprobs: vec![],
+                finish: FinishReason::Length,
+            })
             .collect();
         let mut done = vec![false; b];
         if opts.max_new_tokens == 0 {
             return Ok(outs);
         }
-        let mut cache = opts
-            .use_cache
-            .then(|| KvCache::<B>::new(&self.config, b, width + opts.max_new_tokens, self.dtype, &device));
+        let mut cache = opts.use_cache.then(|| {
+            KvCache::<B>::new(
+                &self.config,
+                b,
+                width + opts.max_new_tokens,
+                self.dtype,
+                &device,
+            )
+        });
         let mut seqs: Vec<Vec<u32>> = prompts.to_vec();
         let mut next: Vec<u32> = Vec::new();
         for step in 0..opts.max_new_tokens {
             let hidden = match cache.as_mut() {
                 Some(c) if step > 0 => {
-                    let input = Tensor::from_data(TensorData::new(next.iter().map(|&t| i64::from(t)).collect::<Vec<_>>(), [b, 1]), &device);
+                    let input = Tensor::from_data(
+                        TensorData::new(
+                            next.iter().map(|&t| i64::from(t)).collect::<Vec<_>>(),
+                            [b, 1],
+                        ),
+                        &device,
+                    );
                     let si = self.step_input(&pads, c.len(), 1, &device);
                     self.forward_hidden(input, &si, Some(c), opts.adapters)
                 }
@@ -152,10 +182,19 @@ impl<B: Backend> Qwen3<B> {
             return Err(ModelError::Input("no tokens".into()));
         }
         let device = self.model.embed_tokens.val().device();
-        let t = token_tensor::<B>(&[tokens.to_vec()], tokens.len(), &[0], self.config.vocab_size, &device)?;
+        let t = token_tensor::<B>(
+            &[tokens.to_vec()],
+            tokens.len(),
+            &[0],
+            self.config.vocab_size,
+            &device,
+        )?;
         let logits = self.forward(t, &[0], adapters);
         let v = self.config.vocab_size;
-        let flat = logits.into_data().to_vec::<f32>().map_err(|e| ModelError::Input(format!("{e:?}")))?;
+        let flat = logits
+            .into_data()
+            .to_vec::<f32>()
+            .map_err(|e| ModelError::Input(format!("{e:?}")))?;
         Ok(flat.chunks(v).map(<[f32]>::to_vec).collect())
     }
 
@@ -163,11 +202,21 @@ impl<B: Backend> Qwen3<B> {
     /// `log_softmax(logits[t])[tokens[t+1]]`.
     pub fn logprobs_of(&self, tokens: &[u32], adapters: bool) -> Result<Vec<f32>> {
         if tokens.len() < 2 {
-            return Err(ModelError::Input("need at least 2 tokens for log-probs".into()));
+            return Err(ModelError::Input(
+                "need at least 2 tokens for log-probs".into(),
+            ));
         }
         let device = self.model.embed_tokens.val().device();
-        let t = token_tensor::<B>(&[tokens.to_vec()], tokens.len(), &[0], self.config.vocab_size, &device)?;
+        let t = token_tensor::<B>(
+            &[tokens.to_vec()],
+            tokens.len(),
+            &[0],
+            self.config.vocab_size,
+            &device,
+        )?;
         let lp = self.token_logprobs(t, &[0], adapters);
-        lp.into_data().to_vec::<f32>().map_err(|e| ModelError::Input(format!("{e:?}")))
+        lp.into_data()
+            .to_vec::<f32>()
+            .map_err(|e| ModelError::Input(format!("{e:?}")))
     }
 }

@@ -8,7 +8,9 @@ use crate::error::{ModelError, Result};
 
 /// The hub cache folder the environment points at.
 pub fn hub_cache_dir() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("HF_HUB_CACHE").or_else(|| std::env::var_os("HUGGINGFACE_HUB_CACHE")) {
+    if let Some(p) =
+        std::env::var_os("HF_HUB_CACHE").or_else(|| std::env::var_os("HUGGINGFACE_HUB_CACHE"))
+    {
         return Some(PathBuf::from(p));
     }
     if let Some(home) = std::env::var_os("HF_HOME") {
@@ -30,20 +32,34 @@ pub fn resolve_model_dir_in(spec: &str, cache: Option<&Path>) -> Result<PathBuf>
     if as_path.is_dir() {
         return Ok(as_path.to_path_buf());
     }
-    let not_found = |message: String| ModelError::NotFound { spec: spec.into(), message };
+    let not_found = |message: String| ModelError::NotFound {
+        spec: spec.into(),
+        message,
+    };
     let (id, revision) = match spec.split_once('@') {
         Some((id, rev)) => (id, Some(rev)),
         None => (spec, None),
     };
     let parts: Vec<&str> = id.split('/').collect();
-    if parts.len() != 2 || parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..") {
-        return Err(not_found(format!("`{spec}` is not a folder and not an `Org/Name` model id")));
+    if parts.len() != 2
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || *p == "." || *p == "..")
+    {
+        return Err(not_found(format!(
+            "`{spec}` is not a folder and not an `Org/Name` model id"
+        )));
     }
-    let cache = cache.map(Path::to_path_buf).ok_or_else(|| not_found("no HF cache folder (set HF_HOME or HF_HUB_CACHE)".into()))?;
+    let cache = cache
+        .map(Path::to_path_buf)
+        .ok_or_else(|| not_found("no HF cache folder (set HF_HOME or HF_HUB_CACHE)".into()))?;
     let repo = cache.join(format!("models--{}--{}", parts[0], parts[1]));
     let snapshots = repo.join("snapshots");
     if !snapshots.is_dir() {
-        return Err(not_found(format!("not a folder, and not in the local HF cache ({} does not exist)", snapshots.display())));
+        return Err(not_found(format!(
+            "not a folder, and not in the local HF cache ({} does not exist)",
+            snapshots.display()
+        )));
     }
     let rev = revision.unwrap_or("main");
     let ref_file = repo.join("refs").join(rev);
@@ -52,7 +68,11 @@ pub fn resolve_model_dir_in(spec: &str, cache: Option<&Path>) -> Result<PathBuf>
         if dir.is_dir() {
             return Ok(dir);
         }
-        return Err(not_found(format!("{} names snapshot {} which is missing", ref_file.display(), commit.trim())));
+        return Err(not_found(format!(
+            "{} names snapshot {} which is missing",
+            ref_file.display(),
+            commit.trim()
+        )));
     }
     if revision.is_some() && snapshots.join(rev).is_dir() {
         return Ok(snapshots.join(rev));
@@ -65,7 +85,10 @@ pub fn resolve_model_dir_in(spec: &str, cache: Option<&Path>) -> Result<PathBuf>
     found.sort();
     match found.as_slice() {
         [one] if revision.is_none() => Ok(one.clone()),
-        [] => Err(not_found(format!("{} holds no snapshot", snapshots.display()))),
+        [] => Err(not_found(format!(
+            "{} holds no snapshot",
+            snapshots.display()
+        ))),
         many => Err(not_found(format!(
             "no ref file {} and {} snapshots in {}; name one with `{id}@<revision>`",
             ref_file.display(),
@@ -84,7 +107,13 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().to_str().unwrap();
         assert_eq!(resolve_model_dir(p).unwrap(), d.path());
-        assert!(matches!(resolve_model_dir("no-such-dir"), Err(ModelError::NotFound { .. })));
-        assert!(matches!(resolve_model_dir("a/b/c"), Err(ModelError::NotFound { .. })));
+        assert!(matches!(
+            resolve_model_dir("no-such-dir"),
+            Err(ModelError::NotFound { .. })
+        ));
+        assert!(matches!(
+            resolve_model_dir("a/b/c"),
+            Err(ModelError::NotFound { .. })
+        ));
     }
 }

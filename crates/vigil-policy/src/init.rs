@@ -48,18 +48,26 @@ pub fn init_values(name: &str, numel: usize, seed: u64, std: f32) -> Vec<f32> {
 /// Writes `config.json` and `model.safetensors` into `dir` (created if needed).
 pub fn write_random_checkpoint(dir: &Path, opts: &InitOptions) -> Result<()> {
     if !(opts.std.is_finite() && opts.std > 0.0) {
-        return Err(ModelError::Input(format!("init std must be > 0, got {}", opts.std)));
+        return Err(ModelError::Input(format!(
+            "init std must be > 0, got {}",
+            opts.std
+        )));
     }
     let tensors = expected_tensors(&opts.config);
     let specs: Vec<TensorSpec> = tensors
         .iter()
-        .map(|(name, shape)| TensorSpec { name: name.clone(), dtype: opts.dtype.into(), shape: shape.clone() })
+        .map(|(name, shape)| TensorSpec {
+            name: name.clone(),
+            dtype: opts.dtype.into(),
+            shape: shape.clone(),
+        })
         .collect();
     write_streaming(&dir.join("model.safetensors"), &specs, |i| {
         let (name, shape) = &tensors[i];
         init_values(name, shape.iter().product(), opts.seed, opts.std)
     })?;
     let cfg = dir.join("config.json");
-    vigil_core::write_json_atomic(&cfg, &opts.config.to_hf_json(opts.dtype)).map_err(|e| ModelError::io(&cfg, e))?;
+    vigil_core::write_json_atomic(&cfg, &opts.config.to_hf_json(opts.dtype))
+        .map_err(|e| ModelError::io(&cfg, e))?;
     Ok(())
 }

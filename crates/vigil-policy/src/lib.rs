@@ -39,10 +39,16 @@ pub use generate::{GenerateOptions, GenerateOutput, token_tensor};
 pub use hub::{hub_cache_dir, resolve_model_dir, resolve_model_dir_in};
 pub use init::{InitOptions, init_values, write_random_checkpoint};
 pub use load::{checkpoint_files, load_qwen3};
-pub use model::{Attention, DecoderLayer, LoraAdapter, Mlp, Proj, Qwen3, Qwen3Body, RmsNorm, StepInput, apply_rope, inv_freq};
+pub use model::{
+    Attention, DecoderLayer, LoraAdapter, Mlp, Proj, Qwen3, Qwen3Body, RmsNorm, StepInput,
+    apply_rope, inv_freq,
+};
 pub use names::{LAYER_PROJECTIONS, expected_tensors};
 pub use policy::{DeviceKind, Qwen3Policy, Qwen3PolicyConfig, build_qwen3_policy};
-pub use safetensors::{FileDtype, SafetensorsReader, TensorInfo, TensorSpec, to_bytes as safetensors_bytes, write_streaming};
+pub use safetensors::{
+    FileDtype, SafetensorsReader, TensorInfo, TensorSpec, to_bytes as safetensors_bytes,
+    write_streaming,
+};
 pub use sampling::{Sampled, Sampler, SamplingConfig, log_softmax_at};
 pub use train::{NamedTensors, Trainable, lora_gradients, lora_tensors, pg_loss, set_trainable};
 

@@ -25,7 +25,10 @@ pub fn checkpoint_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let index = dir.join("model.safetensors.index.json");
     if index.is_file() {
         let text = std::fs::read_to_string(&index).map_err(|e| ModelError::io(&index, e))?;
-        let v: Value = serde_json::from_str(&text).map_err(|source| ModelError::Json { path: index.clone(), source })?;
+        let v: Value = serde_json::from_str(&text).map_err(|source| ModelError::Json {
+            path: index.clone(),
+            source,
+        })?;
         let map = v
             .get("weight_map")
             .and_then(Value::as_object)
@@ -35,12 +38,24 @@ pub fn checkpoint_files(dir: &Path) -> Result<Vec<PathBuf>> {
             let f = file
                 .as_str()
                 .filter(|f| !f.contains('/') && !f.contains('\\') && *f != ".." && !f.is_empty())
-                .ok_or_else(|| ModelError::config(&index, &format!("weight_map.{tensor}"), "must be a file name"))?;
+                .ok_or_else(|| {
+                    ModelError::config(
+                        &index,
+                        &format!("weight_map.{tensor}"),
+                        "must be a file name",
+                    )
+                })?;
             files.insert(f.to_string());
         }
         let paths: Vec<PathBuf> = files.into_iter().map(|f| dir.join(f)).collect();
         if let Some(missing) = paths.iter().find(|p| !p.is_file()) {
-            return Err(ModelError::io(missing, std::io::Error::new(std::io::ErrorKind::NotFound, "shard listed in the index is missing")));
+            return Err(ModelError::io(
+                missing,
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "shard listed in the index is missing",
+                ),
+            ));
         }
         return Ok(paths);
     }
@@ -66,7 +81,10 @@ struct Store<B: Backend> {
 
 impl<B: Backend> Store<B> {
     fn missing(&self, name: &str) -> ModelError {
-        ModelError::MissingTensor { path: self.dir.clone(), tensor: name.into() }
+        ModelError::MissingTensor {
+            path: self.dir.clone(),
+            tensor: name.into(),
+        }
     }
     fn d1(&mut self, name: &str) -> Result<Tensor<B, 1>> {
         match self.tensors.remove(name) {
@@ -82,7 +100,11 @@ impl<B: Backend> Store<B> {
     }
     fn proj(&mut self, prefix: &str, bias: bool) -> Result<Proj<B>> {
         let w = self.d2(&format!("{prefix}.weight"))?;
-        let b = if bias { Some(self.d1(&format!("{prefix}.bias"))?) } else { None };
+        let b = if bias {
+            Some(self.d1(&format!("{prefix}.bias"))?)
+        } else {
+            None
+        };
         Ok(Proj::new(w, b))
     }
     fn norm(&mut self, prefix: &str, eps: f64) -> Result<RmsNorm<B>> {
@@ -94,10 +116,17 @@ impl<B: Backend> Store<B> {
 ///
 /// All base weights are frozen (`require_grad = false`); see [`crate::Trainable`] to choose what
 /// an autodiff backend trains.
-pub fn load_qwen3<B: Backend>(dir: &Path, dtype: ComputeDtype, device: &B::Device) -> Result<Qwen3<B>> {
+pub fn load_qwen3<B: Backend>(
+    dir: &Path,
+    dtype: ComputeDtype,
+    device: &B::Device,
+) -> Result<Qwen3<B>> {
     let config = Qwen3Config::from_file(&dir.join("config.json"))?;
     let expected: HashMap<String, Vec<usize>> = expected_tensors(&config).into_iter().collect();
-    let mut store = Store::<B> { dir: dir.to_path_buf(), tensors: HashMap::with_capacity(expected.len()) };
+    let mut store = Store::<B> {
+        dir: dir.to_path_buf(),
+        tensors: HashMap::with_capacity(expected.len()),
+    };
     for file in checkpoint_files(dir)? {
         let mut reader = SafetensorsReader::open(&file)?;
         let infos = reader.tensors().to_vec();
@@ -107,13 +136,25 @@ pub fn load_qwen3<B: Backend>(dir: &Path, dtype: ComputeDtype, device: &B::Devic
                     tracing::debug!(file = %file.display(), "ignoring lm_head.weight of a tied checkpoint");
                     continue;
                 }
-                return Err(ModelError::UnexpectedTensor { path: file, tensor: info.name });
+                return Err(ModelError::UnexpectedTensor {
+                    path: file,
+                    tensor: info.name,
+                });
             };
             if store.tensors.contains_key(&info.name) {
-                return Err(ModelError::Tensor { path: file, tensor: info.name, message: "appears twice in the checkpoint".into() });
+                return Err(ModelError::Tensor {
+                    path: file,
+                    tensor: info.name,
+                    message: "appears twice in the checkpoint".into(),
+                });
             }
             if &info.shape != shape {
-                return Err(ModelError::Shape { path: file, tensor: info.name, found: info.shape, expected: shape.clone() });
+                return Err(ModelError::Shape {
+                    path: file,
+                    tensor: info.name,
+                    found: info.shape,
+                    expected: shape.clone(),
+                });
             }
             let data: TensorData = reader.read(&info, dtype)?;
             let t = match shape.len() {
@@ -124,7 +165,10 @@ pub fn load_qwen3<B: Backend>(dir: &Path, dtype: ComputeDtype, device: &B::Devic
         }
         tracing::debug!(file = %file.display(), "loaded shard");
     }
-    let mut names: Vec<&String> = expected.keys().filter(|k| !store.tensors.contains_key(*k)).collect();
+    let mut names: Vec<&String> = expected
+        .keys()
+        .filter(|k| !store.tensors.contains_key(*k))
+        .collect();
     names.sort();
     if let Some(first) = names.first() {
         return Err(store.missing(first));
@@ -132,7 +176,11 @@ pub fn load_qwen3<B: Backend>(dir: &Path, dtype: ComputeDtype, device: &B::Devic
     assemble(config, dtype, store)
 }
 
-fn assemble<B: Backend>(config: Qwen3Config, dtype: ComputeDtype, mut s: Store<B>) -> Result<Qwen3<B>> {
+fn assemble<B: Backend>(
+    config: Qwen3Config,
+    dtype: ComputeDtype,
+    mut s: Store<B>,
+) -> Result<Qwen3<B>> {
     let eps = config.rms_norm_eps;
     let bias = config.attention_bias;
     let mut layers = Vec::with_capacity(config.num_hidden_layers);
@@ -166,7 +214,20 @@ fn assemble<B: Backend>(config: Qwen3Config, dtype: ComputeDtype, mut s: Store<B
         layers,
         norm: s.norm("model.norm", eps)?,
     };
-    let lm_head = if config.tie_word_embeddings { None } else { Some(s.proj("lm_head", false)?) };
-    let m = Qwen3 { model, lm_head, config, dtype: dtype.dtype(), lora: None };
-    Ok(crate::train::set_trainable(m, crate::train::Trainable::Nothing))
+    let lm_head = if config.tie_word_embeddings {
+        None
+    } else {
+        Some(s.proj("lm_head", false)?)
+    };
+    let m = Qwen3 {
+        model,
+        lm_head,
+        config,
+        dtype: dtype.dtype(),
+        lora: None,
+    };
+    Ok(crate::train::set_trainable(
+        m,
+        crate::train::Trainable::Nothing,
+    ))
 }

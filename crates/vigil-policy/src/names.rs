@@ -34,23 +34,38 @@ pub(crate) fn projection_shape(c: &Qwen3Config, proj: &str) -> [usize; 2] {
 
 /// Every tensor of the checkpoint, in a stable order, with its shape.
 pub fn expected_tensors(c: &Qwen3Config) -> Vec<(String, Vec<usize>)> {
-    let mut out = vec![("model.embed_tokens.weight".to_string(), vec![c.vocab_size, c.hidden_size])];
+    let mut out = vec![(
+        "model.embed_tokens.weight".to_string(),
+        vec![c.vocab_size, c.hidden_size],
+    )];
     for l in 0..c.num_hidden_layers {
         let p = format!("model.layers.{l}");
         out.push((format!("{p}.input_layernorm.weight"), vec![c.hidden_size]));
-        out.push((format!("{p}.post_attention_layernorm.weight"), vec![c.hidden_size]));
+        out.push((
+            format!("{p}.post_attention_layernorm.weight"),
+            vec![c.hidden_size],
+        ));
         out.push((format!("{p}.self_attn.q_norm.weight"), vec![c.head_dim]));
         out.push((format!("{p}.self_attn.k_norm.weight"), vec![c.head_dim]));
         for proj in LAYER_PROJECTIONS {
-            out.push((format!("{p}.{proj}.weight"), projection_shape(c, proj).to_vec()));
+            out.push((
+                format!("{p}.{proj}.weight"),
+                projection_shape(c, proj).to_vec(),
+            ));
             if c.attention_bias && proj.starts_with("self_attn.") {
-                out.push((format!("{p}.{proj}.bias"), vec![projection_shape(c, proj)[0]]));
+                out.push((
+                    format!("{p}.{proj}.bias"),
+                    vec![projection_shape(c, proj)[0]],
+                ));
             }
         }
     }
     out.push(("model.norm.weight".to_string(), vec![c.hidden_size]));
     if !c.tie_word_embeddings {
-        out.push(("lm_head.weight".to_string(), vec![c.vocab_size, c.hidden_size]));
+        out.push((
+            "lm_head.weight".to_string(),
+            vec![c.vocab_size, c.hidden_size],
+        ));
     }
     out
 }

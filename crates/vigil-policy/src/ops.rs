@@ -65,12 +65,16 @@ fn load<B: Backend>(spec: &ModelSpec) -> Result<Qwen3<B>> {
 
 /// Logits of `tokens` (`[positions][vocab]`), with the adapter when the spec has one.
 pub fn logits(spec: &ModelSpec, tokens: &[u32]) -> Result<Vec<Vec<f32>>> {
-    on_device!(spec.device, B, AD, { load::<B>(spec)?.logits_of(tokens, true) })
+    on_device!(spec.device, B, AD, {
+        load::<B>(spec)?.logits_of(tokens, true)
+    })
 }
 
 /// Teacher-forced log-probs of `tokens` (`n − 1` values).
 pub fn logprobs(spec: &ModelSpec, tokens: &[u32]) -> Result<Vec<f32>> {
-    on_device!(spec.device, B, AD, { load::<B>(spec)?.logprobs_of(tokens, true) })
+    on_device!(spec.device, B, AD, {
+        load::<B>(spec)?.logprobs_of(tokens, true)
+    })
 }
 
 /// Continues one prompt.
@@ -85,14 +89,21 @@ pub fn generate(
     on_device!(spec.device, B, AD, {
         let model = load::<B>(spec)?;
         let mut out = model.generate(&[prompt.to_vec()], &mut samplers, opts)?;
-        out.pop().ok_or_else(|| ModelError::Input("no output".into()))
+        out.pop()
+            .ok_or_else(|| ModelError::Input("no output".into()))
     })
 }
 
-fn grads_on<AD: AutodiffBackend>(spec: &ModelSpec, tokens: &[u32], advantage: f32) -> Result<NamedTensors> {
+fn grads_on<AD: AutodiffBackend>(
+    spec: &ModelSpec,
+    tokens: &[u32],
+    advantage: f32,
+) -> Result<NamedTensors> {
     let model = load::<AD>(spec)?;
     if !model.has_adapters() {
-        return Err(ModelError::Input("gradients are taken w.r.t. LoRA tensors: give an adapter".into()));
+        return Err(ModelError::Input(
+            "gradients are taken w.r.t. LoRA tensors: give an adapter".into(),
+        ));
     }
     let loss = pg_loss(&model, tokens, advantage)?;
     let grads = loss.backward();
@@ -101,12 +112,15 @@ fn grads_on<AD: AutodiffBackend>(spec: &ModelSpec, tokens: &[u32], advantage: f3
 
 /// Gradients of `−A · mean_t log p(tokens[t+1] | ..t)` w.r.t. every LoRA tensor, by PEFT name.
 pub fn lora_grad(spec: &ModelSpec, tokens: &[u32], advantage: f32) -> Result<NamedTensors> {
-    on_device!(spec.device, B, AD, { grads_on::<AD>(spec, tokens, advantage) })
+    on_device!(spec.device, B, AD, {
+        grads_on::<AD>(spec, tokens, advantage)
+    })
 }
 
 /// Writes named f32 tensors as safetensors, atomically.
 pub fn write_tensors(path: &Path, tensors: &NamedTensors) -> Result<()> {
-    vigil_core::write_atomic(path, &to_bytes(tensors, FileDtype::F32)).map_err(|e| ModelError::io(path, e))
+    vigil_core::write_atomic(path, &to_bytes(tensors, FileDtype::F32))
+        .map_err(|e| ModelError::io(path, e))
 }
 
 /// Loads the model (for load-time and memory measurements); returns its parameter count.

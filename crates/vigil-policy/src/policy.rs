@@ -93,7 +93,12 @@ pub struct Qwen3PolicyConfig {
 impl Qwen3PolicyConfig {
     /// Checks every field; errors name the field.
     pub fn validate(&self) -> Result<()> {
-        let bad = |field: &str, message: String| Err(ModelError::PolicyConfig { field: field.into(), message });
+        let bad = |field: &str, message: String| {
+            Err(ModelError::PolicyConfig {
+                field: field.into(),
+                message,
+            })
+        };
         if self.model.trim().is_empty() {
             return bad("model", "must not be empty".into());
         }
@@ -104,7 +109,10 @@ impl Qwen3PolicyConfig {
             return bad("batch_size", "must be > 0".into());
         }
         if !(self.temperature.is_finite() && self.temperature >= 0.0) {
-            return bad("temperature", format!("must be >= 0, got {}", self.temperature));
+            return bad(
+                "temperature",
+                format!("must be >= 0, got {}", self.temperature),
+            );
         }
         self.sampling().validate()
     }
@@ -114,7 +122,11 @@ impl Qwen3PolicyConfig {
         if self.temperature == 0.0 {
             SamplingConfig::Greedy
         } else {
-            SamplingConfig::Sample { temperature: self.temperature, top_k: self.top_k, top_p: self.top_p }
+            SamplingConfig::Sample {
+                temperature: self.temperature,
+                top_k: self.top_k,
+                top_p: self.top_p,
+            }
         }
     }
 }
@@ -123,9 +135,15 @@ impl Qwen3PolicyConfig {
 pub fn build_qwen3_policy(config: &Qwen3PolicyConfig) -> Result<Box<dyn Policy>> {
     config.validate()?;
     match config.device {
-        DeviceKind::Cpu => Ok(Box::new(Qwen3Policy::<crate::CpuBackend>::new(config, &Default::default())?)),
+        DeviceKind::Cpu => Ok(Box::new(Qwen3Policy::<crate::CpuBackend>::new(
+            config,
+            &Default::default(),
+        )?)),
         #[cfg(feature = "cuda")]
-        DeviceKind::Cuda => Ok(Box::new(Qwen3Policy::<crate::CudaBackend>::new(config, &Default::default())?)),
+        DeviceKind::Cuda => Ok(Box::new(Qwen3Policy::<crate::CudaBackend>::new(
+            config,
+            &Default::default(),
+        )?)),
         #[cfg(not(feature = "cuda"))]
         DeviceKind::Cuda => Err(ModelError::PolicyConfig {
             field: "device".into(),
@@ -162,10 +180,19 @@ impl<B: Backend> Qwen3Policy<B> {
         };
         let mut stop: HashSet<u32> = tokenizer.stop_token_ids().iter().copied().collect();
         stop.extend(model.config.eos_token_ids.iter().copied());
-        let max_prompt = config
-            .max_prompt_tokens
-            .unwrap_or_else(|| model.config.max_position_embeddings.saturating_sub(config.max_new_tokens));
-        Ok(Self { model, tokenizer, config: config.clone(), stop, max_prompt })
+        let max_prompt = config.max_prompt_tokens.unwrap_or_else(|| {
+            model
+                .config
+                .max_position_embeddings
+                .saturating_sub(config.max_new_tokens)
+        });
+        Ok(Self {
+            model,
+            tokenizer,
+            config: config.clone(),
+            stop,
+            max_prompt,
+        })
     }
 
     /// The loaded model (for evaluation code that also needs log-probs).
@@ -189,8 +216,10 @@ impl<B: Backend> Qwen3Policy<B> {
             }
             prompts.push(ids);
         }
-        let mut samplers =
-            requests.iter().map(|r| Sampler::new(self.config.sampling(), r.seed)).collect::<Result<Vec<_>>>()?;
+        let mut samplers = requests
+            .iter()
+            .map(|r| Sampler::new(self.config.sampling(), r.seed))
+            .collect::<Result<Vec<_>>>()?;
         let opts = GenerateOptions {
             max_new_tokens: self.config.max_new_tokens,
             stop_tokens: self.stop.clone(),
@@ -222,13 +251,21 @@ impl<B: Backend> Policy for Qwen3Policy<B> {
         format!("qwen3:{}", self.config.model)
     }
 
-    fn generate(&mut self, requests: &[GenerationRequest]) -> std::result::Result<Vec<Generation>, PolicyError> {
+    fn generate(
+        &mut self,
+        requests: &[GenerationRequest],
+    ) -> std::result::Result<Vec<Generation>, PolicyError> {
         let mut out = Vec::with_capacity(requests.len());
         for chunk in requests.chunks(self.config.batch_size) {
             match self.generate_batch(chunk) {
                 Ok(g) => out.extend(g),
                 Err(ModelError::Input(m)) => return Err(PolicyError::BadRequest(m)),
-                Err(e) => return Err(PolicyError::Backend { policy: "qwen3", source: Box::new(e) }),
+                Err(e) => {
+                    return Err(PolicyError::Backend {
+                        policy: "qwen3",
+                        source: Box::new(e),
+                    });
+                }
             }
         }
         Ok(out)

@@ -93,19 +93,29 @@ pub struct SafetensorsReader {
 impl SafetensorsReader {
     /// Opens `path` and validates its header (names, dtypes, shapes, offsets within the file).
     pub fn open(path: &Path) -> Result<Self> {
-        let err = |message: String| ModelError::Safetensors { path: path.into(), message };
+        let err = |message: String| ModelError::Safetensors {
+            path: path.into(),
+            message,
+        };
         let mut file = File::open(path).map_err(|e| ModelError::io(path, e))?;
         let file_len = file.metadata().map_err(|e| ModelError::io(path, e))?.len();
         let mut n = [0u8; 8];
-        file.read_exact(&mut n).map_err(|_| err(format!("truncated: file is {file_len} bytes, no header")))?;
+        file.read_exact(&mut n)
+            .map_err(|_| err(format!("truncated: file is {file_len} bytes, no header")))?;
         let header_len = u64::from_le_bytes(n);
         if header_len > MAX_HEADER || 8 + header_len > file_len {
-            return Err(err(format!("truncated or corrupt: header of {header_len} bytes in a {file_len}-byte file")));
+            return Err(err(format!(
+                "truncated or corrupt: header of {header_len} bytes in a {file_len}-byte file"
+            )));
         }
         let mut header = vec![0u8; header_len as usize];
-        file.read_exact(&mut header).map_err(|e| ModelError::io(path, e))?;
-        let value: Value = serde_json::from_slice(&header).map_err(|e| err(format!("header is not JSON: {e}")))?;
-        let obj = value.as_object().ok_or_else(|| err("header is not a JSON object".into()))?;
+        file.read_exact(&mut header)
+            .map_err(|e| ModelError::io(path, e))?;
+        let value: Value =
+            serde_json::from_slice(&header).map_err(|e| err(format!("header is not JSON: {e}")))?;
+        let obj = value
+            .as_object()
+            .ok_or_else(|| err("header is not a JSON object".into()))?;
         let data_start = 8 + header_len;
         let mut tensors = Vec::with_capacity(obj.len());
         for (name, entry) in obj {
@@ -115,7 +125,11 @@ impl SafetensorsReader {
             tensors.push(parse_entry(path, name, entry, data_start, file_len)?);
         }
         tensors.sort_by_key(|t| t.start);
-        Ok(Self { path: path.into(), file, tensors })
+        Ok(Self {
+            path: path.into(),
+            file,
+            tensors,
+        })
     }
 
     /// The file.
@@ -131,15 +145,28 @@ impl SafetensorsReader {
     /// Reads one tensor, converting to `to` while streaming (never holds two full copies).
     pub fn read(&mut self, info: &TensorInfo, to: ComputeDtype) -> Result<TensorData> {
         let n: usize = info.shape.iter().product();
-        self.file.seek(SeekFrom::Start(info.start)).map_err(|e| ModelError::io(&self.path, e))?;
+        self.file
+            .seek(SeekFrom::Start(info.start))
+            .map_err(|e| ModelError::io(&self.path, e))?;
         let mut reader = (&mut self.file).take(info.len);
         let path = self.path.clone();
         let name = info.name.clone();
-        let mut chunks = Chunks { reader: &mut reader, buf: vec![0u8; CHUNK], path: &path, name: &name };
+        let mut chunks = Chunks {
+            reader: &mut reader,
+            buf: vec![0u8; CHUNK],
+            path: &path,
+            name: &name,
+        };
         let data = match to {
-            ComputeDtype::F32 => TensorData::new(chunks.convert(n, info.dtype, to_f32)?, info.shape.clone()),
-            ComputeDtype::Bf16 => TensorData::new(chunks.convert(n, info.dtype, to_bf16)?, info.shape.clone()),
-            ComputeDtype::F16 => TensorData::new(chunks.convert(n, info.dtype, to_f16)?, info.shape.clone()),
+            ComputeDtype::F32 => {
+                TensorData::new(chunks.convert(n, info.dtype, to_f32)?, info.shape.clone())
+            }
+            ComputeDtype::Bf16 => {
+                TensorData::new(chunks.convert(n, info.dtype, to_bf16)?, info.shape.clone())
+            }
+            ComputeDtype::F16 => {
+                TensorData::new(chunks.convert(n, info.dtype, to_f16)?, info.shape.clone())
+            }
         };
         Ok(data)
     }
@@ -155,11 +182,27 @@ impl SafetensorsReader {
     }
 }
 
-fn parse_entry(path: &Path, name: &str, entry: &Value, data_start: u64, file_len: u64) -> Result<TensorInfo> {
-    let terr = |message: String| ModelError::Tensor { path: path.into(), tensor: name.into(), message };
-    let dtype_s = entry.get("dtype").and_then(Value::as_str).ok_or_else(|| terr("no dtype".into()))?;
-    let dtype = FileDtype::parse(dtype_s)
-        .ok_or_else(|| terr(format!("dtype {dtype_s} is not a float type (expected F32, BF16 or F16)")))?;
+fn parse_entry(
+    path: &Path,
+    name: &str,
+    entry: &Value,
+    data_start: u64,
+    file_len: u64,
+) -> Result<TensorInfo> {
+    let terr = |message: String| ModelError::Tensor {
+        path: path.into(),
+        tensor: name.into(),
+        message,
+    };
+    let dtype_s = entry
+        .get("dtype")
+        .and_then(Value::as_str)
+        .ok_or_else(|| terr("no dtype".into()))?;
+    let dtype = FileDtype::parse(dtype_s).ok_or_else(|| {
+        terr(format!(
+            "dtype {dtype_s} is not a float type (expected F32, BF16 or F16)"
+        ))
+    })?;
     let shape: Vec<usize> = entry
         .get("shape")
         .and_then(Value::as_array)
@@ -175,10 +218,16 @@ fn parse_entry(path: &Path, name: &str, entry: &Value, data_start: u64, file_len
         .and_then(|a| Some((a[0].as_u64()?, a[1].as_u64()?)))
         .ok_or_else(|| terr("data_offsets must be [begin, end]".into()))?;
     let (begin, end) = offsets;
-    let elems = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d as u64));
-    let expected = elems.and_then(|e| e.checked_mul(dtype.size() as u64)).ok_or_else(|| terr("shape overflows".into()))?;
+    let elems = shape
+        .iter()
+        .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64));
+    let expected = elems
+        .and_then(|e| e.checked_mul(dtype.size() as u64))
+        .ok_or_else(|| terr("shape overflows".into()))?;
     if end < begin || end - begin != expected {
-        return Err(terr(format!("data_offsets [{begin}, {end}] do not match shape {shape:?} of {dtype_s}")));
+        return Err(terr(format!(
+            "data_offsets [{begin}, {end}] do not match shape {shape:?} of {dtype_s}"
+        )));
     }
     if data_start + end > file_len {
         return Err(terr(format!(
@@ -186,7 +235,13 @@ fn parse_entry(path: &Path, name: &str, entry: &Value, data_start: u64, file_len
             data_start + end
         )));
     }
-    Ok(TensorInfo { name: name.into(), dtype, shape, start: data_start + begin, len: expected })
+    Ok(TensorInfo {
+        name: name.into(),
+        dtype,
+        shape,
+        start: data_start + begin,
+        len: expected,
+    })
 }
 
 struct Chunks<'a, R: Read> {
@@ -198,18 +253,25 @@ struct Chunks<'a, R: Read> {
 
 impl<R: Read> Chunks<'_, R> {
     /// Reads `n` elements of `from`, converting each with `conv` into the output vector.
-    fn convert<T>(&mut self, n: usize, from: FileDtype, conv: fn(FileDtype, &[u8]) -> T) -> Result<Vec<T>> {
+    fn convert<T>(
+        &mut self,
+        n: usize,
+        from: FileDtype,
+        conv: fn(FileDtype, &[u8]) -> T,
+    ) -> Result<Vec<T>> {
         let size = from.size();
         let mut out = Vec::with_capacity(n);
         let per_chunk = self.buf.len() / size;
         while out.len() < n {
             let take = per_chunk.min(n - out.len());
             let bytes = &mut self.buf[..take * size];
-            self.reader.read_exact(bytes).map_err(|e| ModelError::Tensor {
-                path: self.path.into(),
-                tensor: self.name.into(),
-                message: format!("data could not be read (truncated file?): {e}"),
-            })?;
+            self.reader
+                .read_exact(bytes)
+                .map_err(|e| ModelError::Tensor {
+                    path: self.path.into(),
+                    tensor: self.name.into(),
+                    message: format!("data could not be read (truncated file?): {e}"),
+                })?;
             out.extend(bytes.chunks_exact(size).map(|b| conv(from, b)));
         }
         Ok(out)
@@ -260,8 +322,14 @@ fn header_bytes(specs: &[TensorSpec]) -> Vec<u8> {
         let len = s.shape.iter().product::<usize>() as u64 * s.dtype.size() as u64;
         let mut e = Map::new();
         e.insert("dtype".into(), Value::String(s.dtype.name().into()));
-        e.insert("shape".into(), Value::Array(s.shape.iter().map(|&d| Value::from(d)).collect()));
-        e.insert("data_offsets".into(), Value::Array(vec![Value::from(offset), Value::from(offset + len)]));
+        e.insert(
+            "shape".into(),
+            Value::Array(s.shape.iter().map(|&d| Value::from(d)).collect()),
+        );
+        e.insert(
+            "data_offsets".into(),
+            Value::Array(vec![Value::from(offset), Value::from(offset + len)]),
+        );
         map.insert(s.name.clone(), Value::Object(e));
         offset += len;
     }
@@ -278,8 +346,12 @@ fn header_bytes(specs: &[TensorSpec]) -> Vec<u8> {
 pub(crate) fn encode(values: &[f32], dtype: FileDtype, out: &mut Vec<u8>) {
     match dtype {
         FileDtype::F32 => values.iter().for_each(|v| out.extend(v.to_le_bytes())),
-        FileDtype::Bf16 => values.iter().for_each(|v| out.extend(bf16::from_f32(*v).to_bits().to_le_bytes())),
-        FileDtype::F16 => values.iter().for_each(|v| out.extend(f16::from_f32(*v).to_bits().to_le_bytes())),
+        FileDtype::Bf16 => values
+            .iter()
+            .for_each(|v| out.extend(bf16::from_f32(*v).to_bits().to_le_bytes())),
+        FileDtype::F16 => values
+            .iter()
+            .for_each(|v| out.extend(f16::from_f32(*v).to_bits().to_le_bytes())),
     }
 }
 
@@ -287,7 +359,11 @@ pub(crate) fn encode(values: &[f32], dtype: FileDtype, out: &mut Vec<u8>) {
 pub fn to_bytes(tensors: &BTreeMap<String, (Vec<usize>, Vec<f32>)>, dtype: FileDtype) -> Vec<u8> {
     let specs: Vec<TensorSpec> = tensors
         .iter()
-        .map(|(name, (shape, _))| TensorSpec { name: name.clone(), dtype, shape: shape.clone() })
+        .map(|(name, (shape, _))| TensorSpec {
+            name: name.clone(),
+            dtype,
+            shape: shape.clone(),
+        })
         .collect();
     let mut out = header_bytes(&specs);
     for (_, values) in tensors.values() {
@@ -303,11 +379,16 @@ pub fn write_streaming(
     specs: &[TensorSpec],
     mut fill: impl FnMut(usize) -> Vec<f32>,
 ) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
     let tmp = dir.join(format!(
         ".{}.tmp{}",
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         std::process::id()
     ));
     let io = |e| ModelError::io(&tmp, e);

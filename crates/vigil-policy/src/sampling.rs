@@ -28,12 +28,21 @@ pub enum SamplingConfig {
 impl SamplingConfig {
     /// Checks the ranges; a bad value is an error naming the field.
     pub fn validate(&self) -> Result<()> {
-        if let Self::Sample { temperature, top_p, .. } = *self {
+        if let Self::Sample {
+            temperature, top_p, ..
+        } = *self
+        {
             if !(temperature.is_finite() && temperature > 0.0) {
-                return Err(ModelError::PolicyConfig { field: "temperature".into(), message: format!("must be > 0, got {temperature}") });
+                return Err(ModelError::PolicyConfig {
+                    field: "temperature".into(),
+                    message: format!("must be > 0, got {temperature}"),
+                });
             }
             if !(top_p > 0.0 && top_p <= 1.0) {
-                return Err(ModelError::PolicyConfig { field: "top_p".into(), message: format!("must be in (0, 1], got {top_p}") });
+                return Err(ModelError::PolicyConfig {
+                    field: "top_p".into(),
+                    message: format!("must be in (0, 1], got {top_p}"),
+                });
             }
         }
         Ok(())
@@ -69,7 +78,10 @@ impl Sampler {
     /// A sampler seeded with `seed` (see `vigil_core::SeedStream` for deriving it).
     pub fn new(config: SamplingConfig, seed: u64) -> Result<Self> {
         config.validate()?;
-        Ok(Self { config, rng: vigil_core::rng_from_seed(seed) })
+        Ok(Self {
+            config,
+            rng: vigil_core::rng_from_seed(seed),
+        })
     }
 
     /// Picks the next token from one row of logits.
@@ -82,19 +94,31 @@ impl Sampler {
                         best = i;
                     }
                 }
-                Sampled { token: best as u32, sample_logprob: 0.0, model_logprob: log_softmax_at(logits, best) }
+                Sampled {
+                    token: best as u32,
+                    sample_logprob: 0.0,
+                    model_logprob: log_softmax_at(logits, best),
+                }
             }
-            SamplingConfig::Sample { temperature, top_k, top_p } => {
+            SamplingConfig::Sample {
+                temperature,
+                top_k,
+                top_p,
+            } => {
                 let scaled: Vec<f32> = logits.iter().map(|l| l / temperature).collect();
                 let mut order: Vec<usize> = (0..scaled.len()).collect();
-                let by_desc = |a: &usize, b: &usize| scaled[*b].total_cmp(&scaled[*a]).then(a.cmp(b));
+                let by_desc =
+                    |a: &usize, b: &usize| scaled[*b].total_cmp(&scaled[*a]).then(a.cmp(b));
                 if top_k > 0 && top_k < order.len() {
                     order.select_nth_unstable_by(top_k - 1, by_desc);
                     order.truncate(top_k);
                 }
                 order.sort_by(by_desc);
                 let max = scaled[order[0]];
-                let weights: Vec<f64> = order.iter().map(|&i| f64::from(scaled[i] - max).exp()).collect();
+                let weights: Vec<f64> = order
+                    .iter()
+                    .map(|&i| f64::from(scaled[i] - max).exp())
+                    .collect();
                 let total: f64 = weights.iter().sum();
                 // Nucleus: keep tokens while the mass strictly before them is < top_p.
                 let mut keep = weights.len();
@@ -144,17 +168,41 @@ mod tests {
         assert_eq!(s.sample_logprob, 0.0);
         assert!((s.model_logprob - log_softmax_at(&logits, 1)).abs() < 1e-7);
         // top_k = 1 is greedy with certainty.
-        let mut k1 = Sampler::new(SamplingConfig::Sample { temperature: 0.7, top_k: 1, top_p: 1.0 }, 3).unwrap();
+        let mut k1 = Sampler::new(
+            SamplingConfig::Sample {
+                temperature: 0.7,
+                top_k: 1,
+                top_p: 1.0,
+            },
+            3,
+        )
+        .unwrap();
         for _ in 0..20 {
             let s = k1.sample(&logits);
             assert_eq!(s.token, 1);
             assert!(s.sample_logprob.abs() < 1e-6);
         }
         // top_p tiny keeps only the best token.
-        let mut p = Sampler::new(SamplingConfig::Sample { temperature: 1.0, top_k: 0, top_p: 1e-3 }, 3).unwrap();
+        let mut p = Sampler::new(
+            SamplingConfig::Sample {
+                temperature: 1.0,
+                top_k: 0,
+                top_p: 1e-3,
+            },
+            3,
+        )
+        .unwrap();
         assert_eq!(p.sample(&[0.0, 5.0, 1.0]).token, 1);
         // top_k = 2 never returns anything outside the two best.
-        let mut k2 = Sampler::new(SamplingConfig::Sample { temperature: 1.0, top_k: 2, top_p: 1.0 }, 9).unwrap();
+        let mut k2 = Sampler::new(
+            SamplingConfig::Sample {
+                temperature: 1.0,
+                top_k: 2,
+                top_p: 1.0,
+            },
+            9,
+        )
+        .unwrap();
         let mut seen = [0usize; 5];
         for _ in 0..400 {
             let s = k2.sample(&logits);
@@ -168,14 +216,38 @@ mod tests {
     #[test]
     fn same_seed_same_tokens_and_bad_config_rejected() {
         let logits: Vec<f32> = (0..50).map(|i| ((i * 37) % 11) as f32 * 0.3).collect();
-        let cfg = SamplingConfig::Sample { temperature: 1.3, top_k: 20, top_p: 0.9 };
+        let cfg = SamplingConfig::Sample {
+            temperature: 1.3,
+            top_k: 20,
+            top_p: 0.9,
+        };
         let run = |seed| {
             let mut s = Sampler::new(cfg, seed).unwrap();
             (0..30).map(|_| s.sample(&logits).token).collect::<Vec<_>>()
         };
         assert_eq!(run(5), run(5));
         assert_ne!(run(5), run(6));
-        assert!(Sampler::new(SamplingConfig::Sample { temperature: 0.0, top_k: 0, top_p: 1.0 }, 0).is_err());
-        assert!(Sampler::new(SamplingConfig::Sample { temperature: 1.0, top_k: 0, top_p: 0.0 }, 0).is_err());
+        assert!(
+            Sampler::new(
+                SamplingConfig::Sample {
+                    temperature: 0.0,
+                    top_k: 0,
+                    top_p: 1.0
+                },
+                0
+            )
+            .is_err()
+        );
+        assert!(
+            Sampler::new(
+                SamplingConfig::Sample {
+                    temperature: 1.0,
+                    top_k: 0,
+                    top_p: 0.0
+                },
+                0
+            )
+            .is_err()
+        );
     }
 }

@@ -50,7 +50,10 @@ impl<B: Backend> ModuleMapper<B> for RequireGrad {
 
 /// Sets `require_grad` on every parameter according to `mode`.
 pub fn set_trainable<B: Backend>(model: Qwen3<B>, mode: Trainable) -> Qwen3<B> {
-    model.map(&mut RequireGrad { path: Vec::new(), mode })
+    model.map(&mut RequireGrad {
+        path: Vec::new(),
+        mode,
+    })
 }
 
 impl<B: Backend> Qwen3<B> {
@@ -72,7 +75,11 @@ pub type NamedTensors = BTreeMap<String, (Vec<usize>, Vec<f32>)>;
 
 fn host<B: Backend, const D: usize>(t: Tensor<B, D>) -> (Vec<usize>, Vec<f32>) {
     let shape = t.dims().to_vec();
-    let t = if t.dtype() == DType::F32 { t } else { t.cast(DType::F32) };
+    let t = if t.dtype() == DType::F32 {
+        t
+    } else {
+        t.cast(DType::F32)
+    };
     let values = t.into_data().to_vec::<f32>().unwrap_or_default();
     (shape, values)
 }
@@ -115,12 +122,24 @@ pub fn lora_tensors<B: Backend>(model: &Qwen3<B>) -> NamedTensors {
 
 /// The policy-gradient loss of one sequence used by `exp model grad` and its tests:
 /// `−A · mean_t log p(tokens[t+1] | tokens[..=t])`.
-pub fn pg_loss<B: Backend>(model: &Qwen3<B>, tokens: &[u32], advantage: f32) -> Result<Tensor<B, 1>> {
+pub fn pg_loss<B: Backend>(
+    model: &Qwen3<B>,
+    tokens: &[u32],
+    advantage: f32,
+) -> Result<Tensor<B, 1>> {
     if tokens.len() < 2 {
-        return Err(ModelError::Input("need at least 2 tokens for log-probs".into()));
+        return Err(ModelError::Input(
+            "need at least 2 tokens for log-probs".into(),
+        ));
     }
     let device = model.model.embed_tokens.val().device();
-    let t = crate::generate::token_tensor::<B>(&[tokens.to_vec()], tokens.len(), &[0], model.config.vocab_size, &device)?;
+    let t = crate::generate::token_tensor::<B>(
+        &[tokens.to_vec()],
+        tokens.len(),
+        &[0],
+        model.config.vocab_size,
+        &device,
+    )?;
     let lp = model.token_logprobs(t, &[0], true);
     Ok(lp.mean().mul_scalar(-advantage))
 }

@@ -9,12 +9,17 @@ use burn::module::AutodiffModule;
 use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
 use vigil_policy::lora::{LoraConfig, ModuleSelector, init_adapter, save_adapter};
 use vigil_policy::{
-    ComputeDtype, CpuAutodiff, CpuBackend, GenerateOptions, Sampler, SamplingConfig, Trainable, load_qwen3,
-    pg_loss, resolve_model_dir_in, set_trainable,
+    ComputeDtype, CpuAutodiff, CpuBackend, GenerateOptions, Sampler, SamplingConfig, Trainable,
+    load_qwen3, pg_loss, resolve_model_dir_in, set_trainable,
 };
 
 fn opts(n: usize) -> GenerateOptions {
-    GenerateOptions { max_new_tokens: n, stop_tokens: HashSet::new(), use_cache: true, adapters: true }
+    GenerateOptions {
+        max_new_tokens: n,
+        stop_tokens: HashSet::new(),
+        use_cache: true,
+        adapters: true,
+    }
 }
 
 #[test]
@@ -22,13 +27,28 @@ fn left_padded_batch_equals_one_by_one() {
     let d = tempfile::tempdir().unwrap();
     let dir = common::write_tiny(d.path(), false, ComputeDtype::F32, 7);
     let m = load_qwen3::<CpuBackend>(&dir, ComputeDtype::F32, &Default::default()).unwrap();
-    let prompts = vec![vec![3, 9, 27, 4, 5, 6, 1], vec![11, 2], vec![40, 41, 42, 43]];
-    let cfg = SamplingConfig::Sample { temperature: 0.9, top_k: 20, top_p: 0.95 };
-    let mut batch_samplers: Vec<Sampler> = (0..3).map(|i| Sampler::new(cfg, 100 + i).unwrap()).collect();
-    let batched = m.generate(&prompts, &mut batch_samplers, &opts(10)).unwrap();
+    let prompts = vec![
+        vec![3, 9, 27, 4, 5, 6, 1],
+        vec![11, 2],
+        vec![40, 41, 42, 43],
+    ];
+    let cfg = SamplingConfig::Sample {
+        temperature: 0.9,
+        top_k: 20,
+        top_p: 0.95,
+    };
+    let mut batch_samplers: Vec<Sampler> = (0..3)
+        .map(|i| Sampler::new(cfg, 100 + i).unwrap())
+        .collect();
+    let batched = m
+        .generate(&prompts, &mut batch_samplers, &opts(10))
+        .unwrap();
     for (i, p) in prompts.iter().enumerate() {
         let mut s = vec![Sampler::new(cfg, 100 + i as u64).unwrap()];
-        let single = m.generate(std::slice::from_ref(p), &mut s, &opts(10)).unwrap().remove(0);
+        let single = m
+            .generate(std::slice::from_ref(p), &mut s, &opts(10))
+            .unwrap()
+            .remove(0);
         assert_eq!(single.tokens, batched[i].tokens, "prompt {i}");
         for (a, b) in single.model_logprobs.iter().zip(&batched[i].model_logprobs) {
             assert!((a - b).abs() < 1e-4, "prompt {i}: {a} vs {b}");
@@ -73,7 +93,11 @@ fn sharded_bf16_and_cache_lookup_load_the_same_model() {
         let data: Vec<Vec<f32>> = part.iter().map(|i| r.read_f32(i).unwrap()).collect();
         let specs: Vec<_> = part
             .iter()
-            .map(|i| vigil_policy::TensorSpec { name: i.name.clone(), dtype: i.dtype, shape: i.shape.clone() })
+            .map(|i| vigil_policy::TensorSpec {
+                name: i.name.clone(),
+                dtype: i.dtype,
+                shape: i.shape.clone(),
+            })
             .collect();
         vigil_policy::write_streaming(&sharded.join(&name), &specs, |j| data[j].clone()).unwrap();
         for i in part {
@@ -81,7 +105,11 @@ fn sharded_bf16_and_cache_lookup_load_the_same_model() {
         }
     }
     let index = serde_json::json!({"metadata": {}, "weight_map": weight_map});
-    std::fs::write(sharded.join("model.safetensors.index.json"), index.to_string()).unwrap();
+    std::fs::write(
+        sharded.join("model.safetensors.index.json"),
+        index.to_string(),
+    )
+    .unwrap();
     let ms = load_qwen3::<CpuBackend>(&sharded, ComputeDtype::F32, &Default::default()).unwrap();
     assert_eq!(ms.logprobs_of(&tokens, true).unwrap(), want);
 
@@ -101,9 +129,17 @@ fn sharded_bf16_and_cache_lookup_load_the_same_model() {
     }
     std::fs::create_dir_all(cache.join("models--Org--Tiny/refs")).unwrap();
     std::fs::write(cache.join("models--Org--Tiny/refs/main"), "abc123").unwrap();
-    assert_eq!(resolve_model_dir_in("Org/Tiny", Some(&cache)).unwrap(), snap);
+    assert_eq!(
+        resolve_model_dir_in("Org/Tiny", Some(&cache)).unwrap(),
+        snap
+    );
     assert!(resolve_model_dir_in("Org/Missing", Some(&cache)).is_err());
-    let m = load_qwen3::<CpuBackend>(&resolve_model_dir_in("Org/Tiny", Some(&cache)).unwrap(), ComputeDtype::F32, &Default::default()).unwrap();
+    let m = load_qwen3::<CpuBackend>(
+        &resolve_model_dir_in("Org/Tiny", Some(&cache)).unwrap(),
+        ComputeDtype::F32,
+        &Default::default(),
+    )
+    .unwrap();
     assert_eq!(m.logprobs_of(&tokens, true).unwrap(), want);
 }
 
@@ -112,7 +148,12 @@ fn lora_training_step_lowers_the_loss_and_round_trips() {
     let d = tempfile::tempdir().unwrap();
     let dir = common::write_tiny(d.path(), true, ComputeDtype::F32, 9);
     let base = load_qwen3::<CpuAutodiff>(&dir, ComputeDtype::F32, &Default::default()).unwrap();
-    let cfg = LoraConfig::new(4, 8.0, ModuleSelector::Names(vec!["q_proj".into(), "v_proj".into(), "up_proj".into()])).unwrap();
+    let cfg = LoraConfig::new(
+        4,
+        8.0,
+        ModuleSelector::Names(vec!["q_proj".into(), "v_proj".into(), "up_proj".into()]),
+    )
+    .unwrap();
     let mut model = init_adapter(base, cfg, ComputeDtype::F32, 1).unwrap();
     let tokens = [1u32, 5, 9, 2, 33, 17, 8, 60];
     // Fresh adapter (B = 0): policy equals reference.
@@ -124,7 +165,11 @@ fn lora_training_step_lowers_the_loss_and_round_trips() {
         let loss = pg_loss(&model, &tokens, 1.0).unwrap();
         losses.push(loss.clone().into_data().to_vec::<f32>().unwrap()[0]);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
-        assert_eq!(grads.len(), model.lora_param_ids().len(), "only adapter params get gradients");
+        assert_eq!(
+            grads.len(),
+            model.lora_param_ids().len(),
+            "only adapter params get gradients"
+        );
         model = optim.step(1e-2, model, grads);
     }
     assert!(losses[4] < losses[0] - 1e-3, "{losses:?}");

@@ -8,31 +8,59 @@ use std::path::PathBuf;
 use serde_json::Value;
 use vigil_policy::lora::{Adapter, apply_adapter};
 use vigil_policy::{
-    ComputeDtype, CpuAutodiff, CpuBackend, GenerateOptions, Qwen3, Sampler, SamplingConfig, load_qwen3, lora_gradients,
-    pg_loss,
+    ComputeDtype, CpuAutodiff, CpuBackend, GenerateOptions, Qwen3, Sampler, SamplingConfig,
+    load_qwen3, lora_gradients, pg_loss,
 };
 
 fn case(name: &str) -> (PathBuf, Value) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
     let text = std::fs::read_to_string(dir.join("reference.json")).unwrap();
     (dir, serde_json::from_str(&text).unwrap())
 }
 
 fn ids(v: &Value) -> Vec<u32> {
-    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as u32)
+        .collect()
 }
 fn floats(v: &Value) -> Vec<f32> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect()
 }
 fn max_abs(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
-fn greedy(model: &Qwen3<CpuBackend>, prompt: &[u32], n: usize, use_cache: bool, adapters: bool) -> Vec<u32> {
-    let opts = GenerateOptions { max_new_tokens: n, stop_tokens: HashSet::new(), use_cache, adapters };
+fn greedy(
+    model: &Qwen3<CpuBackend>,
+    prompt: &[u32],
+    n: usize,
+    use_cache: bool,
+    adapters: bool,
+) -> Vec<u32> {
+    let opts = GenerateOptions {
+        max_new_tokens: n,
+        stop_tokens: HashSet::new(),
+        use_cache,
+        adapters,
+    };
     let mut s = vec![Sampler::new(SamplingConfig::Greedy, 0).unwrap()];
-    model.generate(&[prompt.to_vec()], &mut s, &opts).unwrap().remove(0).tokens
+    model
+        .generate(&[prompt.to_vec()], &mut s, &opts)
+        .unwrap()
+        .remove(0)
+        .tokens
 }
 
 fn check_section(model: &Qwen3<CpuBackend>, r: &Value, section: &str, adapters: bool) {
@@ -40,15 +68,28 @@ fn check_section(model: &Qwen3<CpuBackend>, r: &Value, section: &str, adapters: 
     let prompt = ids(&r["prompt"]);
     let sec = &r[section];
     let logits: Vec<f32> = model.logits_of(&tokens, adapters).unwrap().concat();
-    let want: Vec<f32> = sec["logits"].as_array().unwrap().iter().flat_map(floats).collect();
+    let want: Vec<f32> = sec["logits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(floats)
+        .collect();
     let d = max_abs(&logits, &want);
     assert!(d <= 1e-4, "{section}: logits differ by {d}");
     let lp = model.logprobs_of(&tokens, adapters).unwrap();
     let d = max_abs(&lp, &floats(&sec["logprobs"]));
     assert!(d <= 1e-4, "{section}: log-probs differ by {d}");
     let want = ids(&sec["greedy"]);
-    assert_eq!(greedy(model, &prompt, want.len(), true, adapters), want, "{section}: greedy with cache");
-    assert_eq!(greedy(model, &prompt, want.len(), false, adapters), want, "{section}: greedy without cache");
+    assert_eq!(
+        greedy(model, &prompt, want.len(), true, adapters),
+        want,
+        "{section}: greedy with cache"
+    );
+    assert_eq!(
+        greedy(model, &prompt, want.len(), false, adapters),
+        want,
+        "{section}: greedy without cache"
+    );
 }
 
 fn check_case(name: &str) {
@@ -65,7 +106,10 @@ fn check_case(name: &str) {
     let merged = model.merge_adapters();
     assert!(!merged.has_adapters());
     let tokens = ids(&r["tokens"]);
-    let d = max_abs(&merged.logprobs_of(&tokens, true).unwrap(), &floats(&r["adapter"]["logprobs"]));
+    let d = max_abs(
+        &merged.logprobs_of(&tokens, true).unwrap(),
+        &floats(&r["adapter"]["logprobs"]),
+    );
     assert!(d <= 1e-4, "merged log-probs differ by {d}");
 }
 
@@ -73,7 +117,12 @@ fn check_grads(name: &str) {
     let (dir, r) = case(name);
     let device = Default::default();
     let base = load_qwen3::<CpuAutodiff>(&dir, ComputeDtype::F32, &device).unwrap();
-    let model = apply_adapter(base, &Adapter::load(&dir.join("adapter")).unwrap(), ComputeDtype::F32).unwrap();
+    let model = apply_adapter(
+        base,
+        &Adapter::load(&dir.join("adapter")).unwrap(),
+        ComputeDtype::F32,
+    )
+    .unwrap();
     let adv = r["adapter"]["advantage"].as_f64().unwrap() as f32;
     let loss = pg_loss(&model, &ids(&r["tokens"]), adv).unwrap();
     let l = loss.clone().into_data().to_vec::<f32>().unwrap()[0];
@@ -86,8 +135,18 @@ fn check_grads(name: &str) {
     want_names.sort();
     assert_eq!(got_names, want_names);
     for (k, (_, g)) in &got {
-        let w: Vec<f32> = want[k].as_array().unwrap().iter().flat_map(floats).collect();
-        let num: f32 = g.iter().zip(&w).map(|(a, b)| (a - b) * (a - b)).sum::<f32>().sqrt();
+        let w: Vec<f32> = want[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(floats)
+            .collect();
+        let num: f32 = g
+            .iter()
+            .zip(&w)
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum::<f32>()
+            .sqrt();
         let den: f32 = w.iter().map(|b| b * b).sum::<f32>().sqrt();
         assert!(den > 0.0, "{k}: reference gradient is zero");
         assert!(num / den <= 1e-3, "{k}: relative L2 error {}", num / den);

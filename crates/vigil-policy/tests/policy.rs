@@ -4,7 +4,10 @@
 mod common;
 
 use vigil_core::{ChatMessage, FinishReason, GenerationRequest, TaskId};
-use vigil_policy::{ComputeDtype, InitOptions, Qwen3Config, Qwen3PolicyConfig, build_qwen3_policy, write_random_checkpoint};
+use vigil_policy::{
+    ComputeDtype, InitOptions, Qwen3Config, Qwen3PolicyConfig, build_qwen3_policy,
+    write_random_checkpoint,
+};
 
 fn config(dir: &std::path::Path, temperature: f32) -> Qwen3PolicyConfig {
     let toml = format!(
@@ -19,7 +22,8 @@ fn toml_to_json(s: &str) -> serde_json::Value {
     let mut m = serde_json::Map::new();
     for line in s.lines().filter(|l| !l.is_empty()) {
         let (k, v) = line.split_once(" = ").unwrap();
-        let v: serde_json::Value = serde_json::from_str(v).unwrap_or(serde_json::Value::String(v.into()));
+        let v: serde_json::Value =
+            serde_json::from_str(v).unwrap_or(serde_json::Value::String(v.into()));
         m.insert(k.into(), v);
     }
     serde_json::Value::Object(m)
@@ -28,16 +32,30 @@ fn toml_to_json(s: &str) -> serde_json::Value {
 #[test]
 fn policy_generates_from_chat_messages() {
     let d = tempfile::tempdir().unwrap();
-    let corpus = "Alert: suspicious login from 10.0.0.5. Triage the incident and contain the host. ".repeat(20);
+    let corpus =
+        "Alert: suspicious login from 10.0.0.5. Triage the incident and contain the host. "
+            .repeat(20);
     let tok = vigil_tokenizer::build_tiny_tokenizer(&corpus, 300).unwrap();
     tok.write(d.path()).unwrap();
     let cfg = Qwen3Config::new(tok.vocab_size, 32, 48, 2, 4, 2, 8, true).unwrap();
-    write_random_checkpoint(d.path(), &InitOptions { config: cfg, dtype: ComputeDtype::F32, seed: 1, std: 0.2 }).unwrap();
+    write_random_checkpoint(
+        d.path(),
+        &InitOptions {
+            config: cfg,
+            dtype: ComputeDtype::F32,
+            seed: 1,
+            std: 0.2,
+        },
+    )
+    .unwrap();
 
     let requests: Vec<GenerationRequest> = (0..3)
         .map(|i| GenerationRequest {
             task: TaskId::new(format!("t{i}")),
-            messages: vec![ChatMessage::system("You are a SOC analyst."), ChatMessage::user(format!("alert {i}: login"))],
+            messages: vec![
+                ChatMessage::system("You are a SOC analyst."),
+                ChatMessage::user(format!("alert {i}: login")),
+            ],
             seed: 10 + i,
         })
         .collect();
@@ -68,7 +86,13 @@ fn policy_generates_from_chat_messages() {
     // Bad config values are rejected by field name; unknown keys by serde.
     let mut bad = config(d.path(), 0.9);
     bad.top_p = 0.0;
-    assert!(build_qwen3_policy(&bad).err().unwrap().to_string().contains("top_p"));
+    assert!(
+        build_qwen3_policy(&bad)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("top_p")
+    );
     let unknown = serde_json::json!({"model": "x", "temprature": 1.0});
     assert!(serde_json::from_value::<Qwen3PolicyConfig>(unknown).is_err());
 }

@@ -42,7 +42,13 @@ impl ModuleSelector {
                     .collect::<Option<_>>()
                     .ok_or_else(|| ModelError::config(path, field, "expected a list of strings"))?,
             )),
-            other => return Err(ModelError::config(path, field, format!("expected a list or a regex string, got {other}"))),
+            other => {
+                return Err(ModelError::config(
+                    path,
+                    field,
+                    format!("expected a list or a regex string, got {other}"),
+                ));
+            }
         })
     }
 
@@ -50,7 +56,9 @@ impl ModuleSelector {
     /// is a Linear layer, `is_head` whether it is the output head.
     pub fn matches(&self, module: &str, is_linear: bool, is_head: bool) -> bool {
         match self {
-            Self::Names(names) => names.iter().any(|n| module == n || module.ends_with(&format!(".{n}"))),
+            Self::Names(names) => names
+                .iter()
+                .any(|n| module == n || module.ends_with(&format!(".{n}"))),
             Self::Regex(re) => re.is_match(module),
             Self::AllLinear => is_linear && !is_head,
         }
@@ -61,7 +69,11 @@ impl ModuleSelector {
             Self::Names(n) => json!(n),
             Self::Regex(re) => {
                 let s = re.as_str();
-                json!(s.strip_prefix("^(?:").and_then(|s| s.strip_suffix(")$")).unwrap_or(s))
+                json!(
+                    s.strip_prefix("^(?:")
+                        .and_then(|s| s.strip_suffix(")$"))
+                        .unwrap_or(s)
+                )
             }
             Self::AllLinear => json!("all-linear"),
         }
@@ -157,35 +169,68 @@ impl LoraConfig {
     /// Reads `adapter_config.json`.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
-        let v: Value = serde_json::from_str(&text).map_err(|source| ModelError::Json { path: path.into(), source })?;
+        let v: Value = serde_json::from_str(&text).map_err(|source| ModelError::Json {
+            path: path.into(),
+            source,
+        })?;
         Self::from_json(&v, path)
     }
 
     /// Parses an adapter config value; `path` names the file in errors.
     pub fn from_json(v: &Value, path: &Path) -> Result<Self> {
-        let obj = v.as_object().ok_or_else(|| ModelError::config(path, "<root>", "must be a JSON object"))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| ModelError::config(path, "<root>", "must be a JSON object"))?;
         let get = |k: &str| obj.get(k).unwrap_or(&Value::Null);
         let p: PathBuf = path.into();
         if let Some(t) = obj.get("peft_type").filter(|t| !t.is_null()) {
             if t.as_str() != Some("LORA") {
-                return Err(ModelError::unsupported(&p, "peft_type", format!("{t} (only LORA)")));
+                return Err(ModelError::unsupported(
+                    &p,
+                    "peft_type",
+                    format!("{t} (only LORA)"),
+                ));
             }
         }
         if let Some(b) = obj.get("bias").filter(|b| !b.is_null()) {
             if b.as_str() != Some("none") {
-                return Err(ModelError::unsupported(&p, "bias", format!("{b} (only \"none\")")));
+                return Err(ModelError::unsupported(
+                    &p,
+                    "bias",
+                    format!("{b} (only \"none\")"),
+                ));
             }
         }
         for k in REJECTED_UNLESS_EMPTY {
             if let Some(v) = obj.get(k).filter(|v| !is_nothing(v)) {
-                return Err(ModelError::unsupported(&p, k, format!("{v} is not supported")));
+                return Err(ModelError::unsupported(
+                    &p,
+                    k,
+                    format!("{v} is not supported"),
+                ));
             }
         }
-        let known = ["peft_type", "bias", "r", "lora_alpha", "use_rslora", "target_modules", "exclude_modules", "rank_pattern", "alpha_pattern"];
+        let known = [
+            "peft_type",
+            "bias",
+            "r",
+            "lora_alpha",
+            "use_rslora",
+            "target_modules",
+            "exclude_modules",
+            "rank_pattern",
+            "alpha_pattern",
+        ];
         for (k, v) in obj {
-            let listed = known.contains(&k.as_str()) || INFORMATIONAL.contains(&k.as_str()) || REJECTED_UNLESS_EMPTY.contains(&k.as_str());
+            let listed = known.contains(&k.as_str())
+                || INFORMATIONAL.contains(&k.as_str())
+                || REJECTED_UNLESS_EMPTY.contains(&k.as_str());
             if !listed && !is_nothing(v) {
-                return Err(ModelError::unsupported(&p, k, format!("unknown adapter option with value {v}")));
+                return Err(ModelError::unsupported(
+                    &p,
+                    k,
+                    format!("unknown adapter option with value {v}"),
+                ));
             }
         }
         let uint = |k: &str, d: usize| -> Result<usize> {
@@ -195,13 +240,17 @@ impl LoraConfig {
                     .as_u64()
                     .filter(|&x| x > 0)
                     .map(|x| x as usize)
-                    .ok_or_else(|| ModelError::config(&p, k, format!("expected a positive integer, got {v}"))),
+                    .ok_or_else(|| {
+                        ModelError::config(&p, k, format!("expected a positive integer, got {v}"))
+                    }),
             }
         };
         let num = |k: &str, d: f64| -> Result<f64> {
             match get(k) {
                 Value::Null => Ok(d),
-                v => v.as_f64().ok_or_else(|| ModelError::config(&p, k, format!("expected a number, got {v}"))),
+                v => v.as_f64().ok_or_else(|| {
+                    ModelError::config(&p, k, format!("expected a number, got {v}"))
+                }),
             }
         };
         let target_modules = ModuleSelector::parse(get("target_modules"), &p, "target_modules")?
@@ -210,21 +259,35 @@ impl LoraConfig {
         let mut rank_pattern = BTreeMap::new();
         if let Value::Object(m) = get("rank_pattern") {
             for (k, v) in m {
-                let r = v.as_u64().filter(|&x| x > 0).ok_or_else(|| ModelError::config(&p, &format!("rank_pattern.{k}"), "expected a positive integer"))?;
+                let r = v.as_u64().filter(|&x| x > 0).ok_or_else(|| {
+                    ModelError::config(
+                        &p,
+                        &format!("rank_pattern.{k}"),
+                        "expected a positive integer",
+                    )
+                })?;
                 rank_pattern.insert(k.clone(), r as usize);
             }
         }
         let mut alpha_pattern = BTreeMap::new();
         if let Value::Object(m) = get("alpha_pattern") {
             for (k, v) in m {
-                let a = v.as_f64().ok_or_else(|| ModelError::config(&p, &format!("alpha_pattern.{k}"), "expected a number"))?;
+                let a = v.as_f64().ok_or_else(|| {
+                    ModelError::config(&p, &format!("alpha_pattern.{k}"), "expected a number")
+                })?;
                 alpha_pattern.insert(k.clone(), a);
             }
         }
         let use_rslora = match get("use_rslora") {
             Value::Null => false,
             Value::Bool(b) => *b,
-            v => return Err(ModelError::config(&p, "use_rslora", format!("expected true/false, got {v}"))),
+            v => {
+                return Err(ModelError::config(
+                    &p,
+                    "use_rslora",
+                    format!("expected true/false, got {v}"),
+                ));
+            }
         };
         let lora_dropout = num("lora_dropout", 0.0)?;
         if lora_dropout > 0.0 {
@@ -246,14 +309,25 @@ impl LoraConfig {
     /// True when the adapter applies to `module`.
     pub fn targets(&self, module: &str, is_linear: bool, is_head: bool) -> bool {
         self.target_modules.matches(module, is_linear, is_head)
-            && !self.exclude_modules.as_ref().is_some_and(|e| e.matches(module, is_linear, is_head))
+            && !self
+                .exclude_modules
+                .as_ref()
+                .is_some_and(|e| e.matches(module, is_linear, is_head))
     }
 
     /// Rank and scale for `module`, honouring the patterns and rsLoRA.
     pub fn rank_and_scale(&self, module: &str) -> (usize, f64) {
-        let r = pattern_lookup(&self.rank_pattern, module).copied().unwrap_or(self.r);
-        let alpha = pattern_lookup(&self.alpha_pattern, module).copied().unwrap_or(self.lora_alpha);
-        let scale = if self.use_rslora { alpha / (r as f64).sqrt() } else { alpha / r as f64 };
+        let r = pattern_lookup(&self.rank_pattern, module)
+            .copied()
+            .unwrap_or(self.r);
+        let alpha = pattern_lookup(&self.alpha_pattern, module)
+            .copied()
+            .unwrap_or(self.lora_alpha);
+        let scale = if self.use_rslora {
+            alpha / (r as f64).sqrt()
+        } else {
+            alpha / r as f64
+        };
         (r, scale)
     }
 
@@ -291,7 +365,10 @@ fn pattern_lookup<'a, T>(patterns: &'a BTreeMap<String, T>, module: &str) -> Opt
         return Some(v);
     }
     patterns.iter().find_map(|(k, v)| {
-        Regex::new(&format!("^(?:.*\\.)?(?:{k})$")).ok().filter(|re| re.is_match(module)).map(|_| v)
+        Regex::new(&format!("^(?:.*\\.)?(?:{k})$"))
+            .ok()
+            .filter(|re| re.is_match(module))
+            .map(|_| v)
     })
 }
 
@@ -305,14 +382,19 @@ mod tests {
 
     #[test]
     fn targets_follow_peft_rules() {
-        let c = parse(json!({"r": 4, "lora_alpha": 8, "target_modules": ["q_proj", "mlp.up_proj"]})).unwrap();
+        let c =
+            parse(json!({"r": 4, "lora_alpha": 8, "target_modules": ["q_proj", "mlp.up_proj"]}))
+                .unwrap();
         assert!(c.targets("model.layers.0.self_attn.q_proj", true, false));
         assert!(c.targets("model.layers.3.mlp.up_proj", true, false));
         assert!(!c.targets("model.layers.0.self_attn.k_proj", true, false));
         let re = parse(json!({"r": 4, "target_modules": r".*\.(k|v)_proj"})).unwrap();
         assert!(re.targets("model.layers.1.self_attn.v_proj", true, false));
         assert!(!re.targets("model.layers.1.self_attn.q_proj", true, false));
-        let all = parse(json!({"r": 4, "target_modules": "all-linear", "exclude_modules": ["down_proj"]})).unwrap();
+        let all = parse(
+            json!({"r": 4, "target_modules": "all-linear", "exclude_modules": ["down_proj"]}),
+        )
+        .unwrap();
         assert!(all.targets("model.layers.1.mlp.gate_proj", true, false));
         assert!(!all.targets("model.layers.1.mlp.down_proj", true, false));
         assert!(!all.targets("lm_head", true, true));
@@ -320,24 +402,47 @@ mod tests {
 
     #[test]
     fn patterns_and_rslora_set_rank_and_scale() {
-        let c = parse(json!({"r": 4, "lora_alpha": 8, "target_modules": ["q_proj"],
-            "rank_pattern": {"layers.1.self_attn.q_proj": 2}, "alpha_pattern": {"q_proj": 6}})).unwrap();
-        assert_eq!(c.rank_and_scale("model.layers.0.self_attn.q_proj"), (4, 1.5));
-        assert_eq!(c.rank_and_scale("model.layers.1.self_attn.q_proj"), (2, 3.0));
-        let rs = parse(json!({"r": 4, "lora_alpha": 8, "use_rslora": true, "target_modules": ["q_proj"]})).unwrap();
+        let c = parse(
+            json!({"r": 4, "lora_alpha": 8, "target_modules": ["q_proj"],
+            "rank_pattern": {"layers.1.self_attn.q_proj": 2}, "alpha_pattern": {"q_proj": 6}}),
+        )
+        .unwrap();
+        assert_eq!(
+            c.rank_and_scale("model.layers.0.self_attn.q_proj"),
+            (4, 1.5)
+        );
+        assert_eq!(
+            c.rank_and_scale("model.layers.1.self_attn.q_proj"),
+            (2, 3.0)
+        );
+        let rs = parse(
+            json!({"r": 4, "lora_alpha": 8, "use_rslora": true, "target_modules": ["q_proj"]}),
+        )
+        .unwrap();
         assert_eq!(rs.rank_and_scale("x.q_proj"), (4, 4.0));
     }
 
     #[test]
     fn unsupported_options_are_named() {
-        for (k, v) in [("fan_in_fan_out", json!(true)), ("bias", json!("all")), ("modules_to_save", json!(["lm_head"])),
-            ("use_dora", json!(true)), ("peft_type", json!("IA3")), ("mystery_option", json!(3))] {
+        for (k, v) in [
+            ("fan_in_fan_out", json!(true)),
+            ("bias", json!("all")),
+            ("modules_to_save", json!(["lm_head"])),
+            ("use_dora", json!(true)),
+            ("peft_type", json!("IA3")),
+            ("mystery_option", json!(3)),
+        ] {
             let mut m = json!({"r": 4, "target_modules": ["q_proj"]});
             m.as_object_mut().unwrap().insert(k.into(), v);
             let e = parse(m).unwrap_err().to_string();
             assert!(e.contains(k), "{e}");
         }
-        assert!(parse(json!({"r": 4})).unwrap_err().to_string().contains("target_modules"));
+        assert!(
+            parse(json!({"r": 4}))
+                .unwrap_err()
+                .to_string()
+                .contains("target_modules")
+        );
         assert!(parse(json!({"r": 4, "target_modules": ["q_proj"], "mystery": null})).is_ok());
     }
 }

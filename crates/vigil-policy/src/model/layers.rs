@@ -28,8 +28,13 @@ impl<B: Backend> LoraAdapter<B> {
         let xdtype = x.dtype();
         let x = if xdtype == adtype { x } else { x.cast(adtype) };
         let h = burn::tensor::module::linear(x, a.transpose(), None);
-        let y = burn::tensor::module::linear(h, self.lora_b.val().transpose(), None).mul_scalar(self.scale);
-        if y.dtype() == xdtype { y } else { y.cast(xdtype) }
+        let y = burn::tensor::module::linear(h, self.lora_b.val().transpose(), None)
+            .mul_scalar(self.scale);
+        if y.dtype() == xdtype {
+            y
+        } else {
+            y.cast(xdtype)
+        }
     }
 }
 
@@ -47,7 +52,11 @@ pub struct Proj<B: Backend> {
 impl<B: Backend> Proj<B> {
     /// A projection from loaded tensors.
     pub fn new(weight: Tensor<B, 2>, bias: Option<Tensor<B, 1>>) -> Self {
-        Self { weight: Param::from_tensor(weight), bias: bias.map(Param::from_tensor), lora: None }
+        Self {
+            weight: Param::from_tensor(weight),
+            bias: bias.map(Param::from_tensor),
+            lora: None,
+        }
     }
 
     /// `x · Wᵀ + b (+ LoRA)`; `adapters = false` gives the base model (the frozen reference).
@@ -68,7 +77,12 @@ impl<B: Backend> Proj<B> {
         if let Some(l) = self.lora.take() {
             let w = self.weight.val();
             let dtype = w.dtype();
-            let delta = l.lora_b.val().matmul(l.lora_a.val()).mul_scalar(l.scale).cast(dtype);
+            let delta = l
+                .lora_b
+                .val()
+                .matmul(l.lora_a.val())
+                .mul_scalar(l.scale)
+                .cast(dtype);
             let merged = (w + delta).detach();
             self.weight = Param::from_tensor(merged).set_require_grad(false);
         }
@@ -88,16 +102,33 @@ pub struct RmsNorm<B: Backend> {
 impl<B: Backend> RmsNorm<B> {
     /// A norm from a loaded weight.
     pub fn new(weight: Tensor<B, 1>, eps: f64) -> Self {
-        Self { weight: Param::from_tensor(weight), eps }
+        Self {
+            weight: Param::from_tensor(weight),
+            eps,
+        }
     }
 
     /// Normalizes over the last dimension.
     pub fn forward<const D: usize>(&self, x: Tensor<B, D>) -> Tensor<B, D> {
         let dtype = x.dtype();
-        let xf = if dtype == DType::F32 { x } else { x.cast(DType::F32) };
-        let inv = xf.clone().square().mean_dim(D - 1).add_scalar(self.eps).sqrt().recip();
+        let xf = if dtype == DType::F32 {
+            x
+        } else {
+            x.cast(DType::F32)
+        };
+        let inv = xf
+            .clone()
+            .square()
+            .mean_dim(D - 1)
+            .add_scalar(self.eps)
+            .sqrt()
+            .recip();
         let normed = xf * inv;
-        let normed = if dtype == DType::F32 { normed } else { normed.cast(dtype) };
+        let normed = if dtype == DType::F32 {
+            normed
+        } else {
+            normed.cast(dtype)
+        };
         let w = self.weight.val();
         let mut shape = [1usize; D];
         shape[D - 1] = w.dims()[0];

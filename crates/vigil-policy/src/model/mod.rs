@@ -56,9 +56,19 @@ impl<B: Backend> Attention<B> {
     ) -> Tensor<B, 3> {
         let [b, s, _] = x.dims();
         let (h, kvh, d) = (self.heads, self.kv_heads, self.head_dim);
-        let q = self.q_proj.forward(x.clone(), adapters).reshape([b, s, h, d]);
-        let k = self.k_proj.forward(x.clone(), adapters).reshape([b, s, kvh, d]);
-        let v = self.v_proj.forward(x, adapters).reshape([b, s, kvh, d]).swap_dims(1, 2);
+        let q = self
+            .q_proj
+            .forward(x.clone(), adapters)
+            .reshape([b, s, h, d]);
+        let k = self
+            .k_proj
+            .forward(x.clone(), adapters)
+            .reshape([b, s, kvh, d]);
+        let v = self
+            .v_proj
+            .forward(x, adapters)
+            .reshape([b, s, kvh, d])
+            .swap_dims(1, 2);
         let q = apply_rope(self.q_norm.forward(q).swap_dims(1, 2), &step.cos, &step.sin);
         let k = apply_rope(self.k_norm.forward(k).swap_dims(1, 2), &step.cos, &step.sin);
         let (k, v) = match cache {
@@ -66,18 +76,29 @@ impl<B: Backend> Attention<B> {
             None => (k, v),
         };
         let total = k.dims()[2];
-        let (k, v) = if h == kvh { (k, v) } else { (repeat_kv(k, h / kvh), repeat_kv(v, h / kvh)) };
+        let (k, v) = if h == kvh {
+            (k, v)
+        } else {
+            (repeat_kv(k, h / kvh), repeat_kv(v, h / kvh))
+        };
         let mask = step.mask.clone().expand([b, h, s, total]);
-        let opts = AttentionModuleOptions { scale: Some(1.0 / (d as f64).sqrt()), softcap: None, is_causal: false };
+        let opts = AttentionModuleOptions {
+            scale: Some(1.0 / (d as f64).sqrt()),
+            softcap: None,
+            is_causal: false,
+        };
         let o = attention(q, k, v, Some(mask), None, opts);
-        self.o_proj.forward(o.swap_dims(1, 2).reshape([b, s, h * d]), adapters)
+        self.o_proj
+            .forward(o.swap_dims(1, 2).reshape([b, s, h * d]), adapters)
     }
 }
 
 /// `[b, kv, t, d]` → `[b, kv·n, t, d]`, each kv head repeated for its `n` query heads.
 fn repeat_kv<B: Backend>(x: Tensor<B, 4>, n: usize) -> Tensor<B, 4> {
     let [b, kv, t, d] = x.dims();
-    x.unsqueeze_dim::<5>(2).expand([b, kv, n, t, d]).reshape([b, kv * n, t, d])
+    x.unsqueeze_dim::<5>(2)
+        .expand([b, kv, n, t, d])
+        .reshape([b, kv * n, t, d])
 }
 
 /// One pre-norm decoder layer.
@@ -138,9 +159,16 @@ impl<B: Backend> Qwen3<B> {
         let mut x = embedding(self.model.embed_tokens.val(), tokens);
         for (i, layer) in self.model.layers.iter().enumerate() {
             let c = cache.as_deref_mut().map(|c| (c, i));
-            let h = layer.self_attn.forward(layer.input_layernorm.forward(x.clone()), step, c, adapters);
+            let h = layer.self_attn.forward(
+                layer.input_layernorm.forward(x.clone()),
+                step,
+                c,
+                adapters,
+            );
             x = x + h;
-            let h = layer.mlp.forward(layer.post_attention_layernorm.forward(x.clone()), adapters);
+            let h = layer
+                .mlp
+                .forward(layer.post_attention_layernorm.forward(x.clone()), adapters);
             x = x + h;
         }
         if let Some(c) = cache {
@@ -153,13 +181,26 @@ impl<B: Backend> Qwen3<B> {
     pub fn logits(&self, hidden: Tensor<B, 3>, adapters: bool) -> Tensor<B, 3> {
         let logits = match &self.lm_head {
             Some(head) => head.forward(hidden, adapters),
-            None => burn::tensor::module::linear(hidden, self.model.embed_tokens.val().transpose(), None),
+            None => burn::tensor::module::linear(
+                hidden,
+                self.model.embed_tokens.val().transpose(),
+                None,
+            ),
         };
-        if logits.dtype() == DType::F32 { logits } else { logits.cast(DType::F32) }
+        if logits.dtype() == DType::F32 {
+            logits
+        } else {
+            logits.cast(DType::F32)
+        }
     }
 
     /// Full forward without cache: logits `[b, s, vocab]` for left-padded `tokens`.
-    pub fn forward(&self, tokens: Tensor<B, 2, Int>, pads: &[usize], adapters: bool) -> Tensor<B, 3> {
+    pub fn forward(
+        &self,
+        tokens: Tensor<B, 2, Int>,
+        pads: &[usize],
+        adapters: bool,
+    ) -> Tensor<B, 3> {
         let step = self.step_input(pads, 0, tokens.dims()[1], &tokens.device());
         let hidden = self.forward_hidden(tokens, &step, None, adapters);
         self.logits(hidden, adapters)
@@ -168,18 +209,39 @@ impl<B: Backend> Qwen3<B> {
     /// Teacher-forced log-probs: element `[i, t]` = `log p(tokens[i, t+1] | tokens[i, ..=t])`,
     /// `[b, s-1]`, differentiable under `Autodiff`. Entries whose target is padding are
     /// meaningless and must be masked by the caller (left padding: the first `pads[i]`).
-    pub fn token_logprobs(&self, tokens: Tensor<B, 2, Int>, pads: &[usize], adapters: bool) -> Tensor<B, 2> {
+    pub fn token_logprobs(
+        &self,
+        tokens: Tensor<B, 2, Int>,
+        pads: &[usize],
+        adapters: bool,
+    ) -> Tensor<B, 2> {
         let [b, s] = tokens.dims();
         let step = self.step_input(pads, 0, s, &tokens.device());
-        let hidden = self.forward_hidden(tokens.clone(), &step, None, adapters).narrow(1, 0, s - 1);
+        let hidden = self
+            .forward_hidden(tokens.clone(), &step, None, adapters)
+            .narrow(1, 0, s - 1);
         let logp = log_softmax(self.logits(hidden, adapters), 2);
         let targets = tokens.narrow(1, 1, s - 1).reshape([b, s - 1, 1]);
         logp.gather(2, targets).reshape([b, s - 1])
     }
 
     /// Rotary tables and mask for a call (see [`StepInput`]).
-    pub fn step_input(&self, pads: &[usize], past: usize, new: usize, device: &B::Device) -> StepInput<B> {
-        StepInput::new(pads, past, new, self.config.head_dim, self.config.rope_theta, self.dtype, device)
+    pub fn step_input(
+        &self,
+        pads: &[usize],
+        past: usize,
+        new: usize,
+        device: &B::Device,
+    ) -> StepInput<B> {
+        StepInput::new(
+            pads,
+            past,
+            new,
+            self.config.head_dim,
+            self.config.rope_theta,
+            self.dtype,
+            device,
+        )
     }
 
     /// Every projection with its HF module path, for adapters and gradients.
@@ -197,7 +259,11 @@ impl<B: Backend> Qwen3<B> {
                 ("mlp.up_proj", &m.up_proj),
                 ("mlp.down_proj", &m.down_proj),
             ];
-            out.extend(named.into_iter().map(|(n, p)| (format!("model.layers.{i}.{n}"), p)));
+            out.extend(
+                named
+                    .into_iter()
+                    .map(|(n, p)| (format!("model.layers.{i}.{n}"), p)),
+            );
         }
         if let Some(h) = &self.lm_head {
             out.push(("lm_head".to_string(), h));
@@ -220,7 +286,11 @@ impl<B: Backend> Qwen3<B> {
                 ("mlp.up_proj", &mut m.up_proj),
                 ("mlp.down_proj", &mut m.down_proj),
             ];
-            out.extend(named.into_iter().map(|(n, p)| (format!("model.layers.{i}.{n}"), p)));
+            out.extend(
+                named
+                    .into_iter()
+                    .map(|(n, p)| (format!("model.layers.{i}.{n}"), p)),
+            );
         }
         if let Some(h) = &mut self.lm_head {
             out.push(("lm_head".to_string(), h));

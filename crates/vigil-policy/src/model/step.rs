@@ -68,13 +68,23 @@ impl<B: Backend> StepInput<B> {
         let shape = [b, 1, new, head_dim];
         let cos = Tensor::<B, 4>::from_data(TensorData::new(cos, shape), (device, dtype));
         let sin = Tensor::<B, 4>::from_data(TensorData::new(sin, shape), (device, dtype));
-        let mask = Tensor::<B, 4, Bool>::from_data(TensorData::new(mask, [b, 1, new, total]), device);
-        Self { cos, sin, mask, past }
+        let mask =
+            Tensor::<B, 4, Bool>::from_data(TensorData::new(mask, [b, 1, new, total]), device);
+        Self {
+            cos,
+            sin,
+            mask,
+            past,
+        }
     }
 }
 
 /// Applies rotate-half RoPE to `x: [b, heads, s, d]`.
-pub fn apply_rope<B: Backend>(x: Tensor<B, 4>, cos: &Tensor<B, 4>, sin: &Tensor<B, 4>) -> Tensor<B, 4> {
+pub fn apply_rope<B: Backend>(
+    x: Tensor<B, 4>,
+    cos: &Tensor<B, 4>,
+    sin: &Tensor<B, 4>,
+) -> Tensor<B, 4> {
     let d = x.dims()[3];
     let half = d / 2;
     let x1 = x.clone().narrow(3, 0, half);

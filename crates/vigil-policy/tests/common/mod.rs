@@ -13,7 +13,12 @@ pub fn tiny_config(tied: bool) -> Qwen3Config {
 
 /// Writes a random checkpoint into `dir`.
 pub fn write_tiny(dir: &Path, tied: bool, dtype: ComputeDtype, seed: u64) -> PathBuf {
-    let opts = InitOptions { config: tiny_config(tied), dtype, seed, std: 0.2 };
+    let opts = InitOptions {
+        config: tiny_config(tied),
+        dtype,
+        seed,
+        std: 0.2,
+    };
     write_random_checkpoint(dir, &opts).unwrap();
     dir.to_path_buf()
 }
@@ -22,7 +27,11 @@ pub fn write_tiny(dir: &Path, tied: bool, dtype: ComputeDtype, seed: u64) -> Pat
 /// (module paths) of `config`.
 pub fn write_adapter(dir: &Path, config: &serde_json::Value, tensors: &vigil_policy::NamedTensors) {
     std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("adapter_config.json"), serde_json::to_string(config).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("adapter_config.json"),
+        serde_json::to_string(config).unwrap(),
+    )
+    .unwrap();
     std::fs::write(
         dir.join("adapter_model.safetensors"),
         vigil_policy::safetensors_bytes(tensors, vigil_policy::FileDtype::F32),
