@@ -95,4 +95,16 @@ mod tests {
         let bad = OpenSecConfig { seeds: "x.csv".into(), ..OpenSecConfig::default() };
         assert!(bad.validate().is_err());
     }
+
+    #[test]
+    fn works_as_the_body_of_a_kind_tagged_env_table() {
+        #[derive(Debug, Deserialize)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        enum EnvConfig {
+            Opensec(OpenSecConfig),
+        }
+        let EnvConfig::Opensec(c) = serde_json::from_str(r#"{"kind": "opensec", "scoring": "compat"}"#).unwrap();
+        assert_eq!(c.scoring, ScoringMode::Compat);
+        assert!(serde_json::from_str::<EnvConfig>(r#"{"kind": "opensec", "scorng": "compat"}"#).is_err());
+    }
 }
