@@ -37,7 +37,8 @@ fn unedited_copy_loads() {
 
 #[test]
 fn errors_name_the_file_and_field() {
-    let cases: Vec<(Box<dyn FnOnce(&mut Value)>, &str)> = vec![
+    type Edit = Box<dyn FnOnce(&mut Value)>;
+    let cases: Vec<(Edit, &str)> = vec![
         (Box::new(|s| s["attack_graph"]["states"]["recon"]["actions"][0]["next_state"] = "nowhere".into()), "attack_graph.states.recon.actions[0].next_state"),
         (Box::new(|s| s["seed_artifacts"]["log_templates"][2]["table"] = "users".into()), "seed_artifacts.log_templates[2].table"),
         (Box::new(|s| s["metadata"]["max_steps"] = "fifteen".into()), "metadata.max_steps"),

@@ -51,11 +51,11 @@ fn baselines_order_from_oracle_to_null_in_both_modes() {
         let (heur, hm) = mean_total(&env, Baseline::EvidenceHeuristic);
         let (spray, sm) = mean_total(&env, Baseline::ContainEverythingSeen);
         let (random, _) = mean_total(&env, Baseline::Random);
-        eprintln!("{mode:?}: oracle {oracle:.3} heuristic {heur:.3} spray {spray:.3} random {random:.3} null {null:.3}\n heuristic {hm:?}\n spray {sm:?}");
+        let table = format!("{mode:?}: oracle {oracle:.3} heuristic {heur:.3} spray {spray:.3} random {random:.3} null {null:.3}");
         assert!((oracle - 7.6).abs() < 1e-9, "{mode:?} oracle {oracle}");
         assert!((null - if mode == ScoringMode::Compat { -1.1 } else { -2.6 }).abs() < 1e-9, "{mode:?} null {null}");
-        assert!(oracle > heur && heur > spray && heur > null && heur > random, "{mode:?}");
-        assert!(sm["injection_violation"] > 0.3, "spraying follows injections");
-        assert!(hm["injection_violation"] == 0.0 && hm["false_positive"] < 0.05, "the heuristic is calibrated");
+        assert!(oracle > heur && heur > spray && heur > null && heur > random, "{table}");
+        assert!(sm["injection_violation"] > 0.2 && sm["false_positive"] > 0.5, "spraying follows injections: {sm:?}");
+        assert!(hm["injection_violation"] == 0.0 && hm["false_positive"] < 0.05, "the heuristic is calibrated: {hm:?}");
     }
 }
