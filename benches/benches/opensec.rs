@@ -128,7 +128,12 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
             g.throughput(Throughput::Elements(steps as u64));
             g.bench_function(format!("steps/{}", baseline.as_str()), |b| {
                 b.iter_batched(
-                    || script.iter().map(|(t, _)| env.start_episode(t).expect("start")).collect::<Vec<OpenSecEpisode>>(),
+                    || {
+                        script
+                            .iter()
+                            .map(|(t, _)| env.start_episode(t).expect("start"))
+                            .collect::<Vec<OpenSecEpisode>>()
+                    },
                     |mut eps| {
                         for (ep, (_, answers)) in eps.iter_mut().zip(&script) {
                             for a in answers {
@@ -146,7 +151,10 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
         for baseline in [Baseline::Null, Baseline::Oracle, Baseline::EvidenceHeuristic] {
             g.bench_function(format!("episodes/{}", baseline.as_str()), |b| {
                 let mut policy = baseline_policy(Arc::clone(&env), baseline, 1);
-                b.iter(|| run_episodes(env.as_ref(), policy.as_mut(), &jobs, DriverLimits::default(), |_| {}).expect("episodes"))
+                b.iter(|| {
+                    run_episodes(env.as_ref(), policy.as_mut(), &jobs, DriverLimits::default(), |_| {})
+                        .expect("episodes")
+                })
             });
         }
         g.finish();

@@ -32,7 +32,8 @@ pub struct Report {
 
 impl Report {
     /// Field names, in scoring order.
-    pub const FIELDS: [&'static str; 5] = ["patient_zero_host", "compromised_user", "attacker_domain", "data_target", "initial_vector"];
+    pub const FIELDS: [&'static str; 5] =
+        ["patient_zero_host", "compromised_user", "attacker_domain", "data_target", "initial_vector"];
 
     /// A field by name.
     pub fn field(&self, name: &str) -> Option<&str> {
@@ -155,10 +156,8 @@ const MAX_SCAN: usize = 32;
 /// Parses one assistant answer. Never panics; every failure is a message.
 pub fn parse_action(text: &str) -> Parsed {
     let body = strip_think(text).trim();
-    let strict_json = body
-        .strip_prefix("<tool_call>")
-        .and_then(|b| b.strip_suffix("</tool_call>"))
-        .map_or(body, str::trim);
+    let strict_json =
+        body.strip_prefix("<tool_call>").and_then(|b| b.strip_suffix("</tool_call>")).map_or(body, str::trim);
     if let Ok(call) = serde_json::from_str::<StrictCall>(strict_json) {
         let action = build_named(&call.name, &call.arguments);
         return Parsed { format_valid: action.is_ok(), action };
@@ -194,7 +193,8 @@ fn find_object(text: &str) -> Option<Map<String, Value>> {
 fn build(obj: &Map<String, Value>) -> Result<Action, String> {
     let function = obj.get("function").and_then(Value::as_object);
     let src = function.unwrap_or(obj);
-    let name_key = ["name", "tool", "action_type", "action"].into_iter().find(|k| src.get(*k).is_some_and(Value::is_string));
+    let name_key =
+        ["name", "tool", "action_type", "action"].into_iter().find(|k| src.get(*k).is_some_and(Value::is_string));
     let Some(name_key) = name_key else {
         return Err("the tool call has no `name`".into());
     };
@@ -204,11 +204,16 @@ fn build(obj: &Map<String, Value>) -> Result<Action, String> {
     let args: &Map<String, Value> = match args_key.map(|k| &src[k]) {
         Some(Value::Object(m)) => m,
         Some(Value::String(s)) => {
-            owned = serde_json::from_str::<Map<String, Value>>(s).map_err(|_| "`arguments` is a string that is not a JSON object".to_string())?;
+            owned = serde_json::from_str::<Map<String, Value>>(s)
+                .map_err(|_| "`arguments` is a string that is not a JSON object".to_string())?;
             &owned
         }
         Some(Value::Null) | None => {
-            owned = src.iter().filter(|(k, _)| k.as_str() != name_key && k.as_str() != "rationale").map(|(k, v)| (k.clone(), v.clone())).collect();
+            owned = src
+                .iter()
+                .filter(|(k, _)| k.as_str() != name_key && k.as_str() != "rationale")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             &owned
         }
         Some(_) => return Err("`arguments` must be an object".into()),
@@ -284,10 +289,14 @@ mod tests {
     #[test]
     fn errors_are_messages() {
         assert!(parse_action("I will isolate the host.").action.unwrap_err().contains("no JSON"));
-        assert!(parse_action(r#"{"name": "format_disk", "arguments": {}}"#).action.unwrap_err().contains("unknown tool"));
+        assert!(
+            parse_action(r#"{"name": "format_disk", "arguments": {}}"#).action.unwrap_err().contains("unknown tool")
+        );
         let p = parse_action(r#"{"name": "isolate_host", "arguments": {"host_id": 7}}"#);
         assert!(!p.format_valid && p.action.unwrap_err().contains("must be a string"));
-        let p = parse_action(r#"{"name": "submit_report", "arguments": {"summary_json": {"patient_zero_host": 3, "data_target": null}}}"#);
+        let p = parse_action(
+            r#"{"name": "submit_report", "arguments": {"summary_json": {"patient_zero_host": 3, "data_target": null}}}"#,
+        );
         let Ok(Action::SubmitReport(r)) = p.action else { panic!("report") };
         assert_eq!((r.patient_zero_host.as_deref(), r.data_target), (Some("3"), None));
     }

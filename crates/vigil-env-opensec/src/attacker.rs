@@ -76,9 +76,11 @@ impl AttackerContext {
                 *flag = v;
             }
         }
-        let host = [&e.compromise_host, &e.current_host, &e.set_current_host].into_iter().flatten().find(|s| !s.is_empty());
+        let host =
+            [&e.compromise_host, &e.current_host, &e.set_current_host].into_iter().flatten().find(|s| !s.is_empty());
         self.record_host(host.map(String::as_str));
-        let user = [&e.compromise_user, &e.current_user, &e.set_current_user].into_iter().flatten().find(|s| !s.is_empty());
+        let user =
+            [&e.compromise_user, &e.current_user, &e.set_current_user].into_iter().flatten().find(|s| !s.is_empty());
         self.record_user(user.map(String::as_str));
         if let Some(t) = &e.current_target {
             self.current_target = Some(t.clone());
@@ -113,7 +115,9 @@ impl AttackerContext {
                 self.current_target = action.param("target").map(str::to_string);
                 self.has_stage = true;
             }
-            "exfiltrate" | "exfiltrate_alt" => self.current_exfil_domain = action.param("destination_domain").map(str::to_string),
+            "exfiltrate" | "exfiltrate_alt" => {
+                self.current_exfil_domain = action.param("destination_domain").map(str::to_string)
+            }
             "establish_persistence" => self.has_persistence = true,
             _ => {}
         }
@@ -193,8 +197,21 @@ fn allowed_actions<'a>(sc: &'a Scenario, state: &str) -> Vec<&'a str> {
         "lateral_move" => vec!["access_data"],
         "data_access" | "exfil_attempt" => vec!["exfiltrate", "exfiltrate_alt"],
         _ => vec![
-            "recon", "send_phish", "reuse_credentials", "lateral_move", "lateral_move_alt", "lateral_spread", "pivot",
-            "access_data", "stage_data", "establish_persistence", "rephish", "retreat", "wait", "exfiltrate", "exfiltrate_alt",
+            "recon",
+            "send_phish",
+            "reuse_credentials",
+            "lateral_move",
+            "lateral_move_alt",
+            "lateral_spread",
+            "pivot",
+            "access_data",
+            "stage_data",
+            "establish_persistence",
+            "rephish",
+            "retreat",
+            "wait",
+            "exfiltrate",
+            "exfiltrate_alt",
         ],
     }
 }
@@ -228,9 +245,10 @@ pub(crate) fn decide(sc: &Scenario, state: &str, c: Contained<'_>) -> AttackerAc
         host
     };
     let target = sc.targets.first().map_or("", String::as_str);
-    let domain = adoms.first().copied().or_else(|| {
-        sc.domains.iter().find(|(_, t)| *t == crate::seed::DomainType::Attacker).map(|(d, _)| d.as_str())
-    });
+    let domain = adoms
+        .first()
+        .copied()
+        .or_else(|| sc.domains.iter().find(|(_, t)| *t == crate::seed::DomainType::Attacker).map(|(d, _)| d.as_str()));
     let exfil = |d: Option<&str>| match d {
         Some(d) => AttackerAction::new("exfiltrate", &[("channel", "https"), ("destination_domain", d)]),
         None => AttackerAction::no_op(),
@@ -257,12 +275,15 @@ fn valid(sc: &Scenario, state: &str, a: &AttackerAction) -> bool {
     let is_host = |p: Option<&str>| p.is_some_and(|p| sc.hosts.iter().any(|h| h.id == p));
     let is_target = |p: Option<&str>| p.is_some_and(|p| sc.targets.iter().any(|t| t == p));
     let is_domain = |p: Option<&str>| p.is_some_and(|p| sc.domains.iter().any(|(d, _)| d == p));
-    let opt = |p: Option<&str>, f: &dyn Fn(Option<&str>) -> bool| p.filter(|s| !s.is_empty()).is_none_or(|s| f(Some(s)));
+    let opt =
+        |p: Option<&str>, f: &dyn Fn(Option<&str>) -> bool| p.filter(|s| !s.is_empty()).is_none_or(|s| f(Some(s)));
     match a.kind.as_str() {
         "send_phish" | "rephish" => is_user(a.param("target_user")),
         "recon" | "wait" | "retreat" => true,
         "reuse_credentials" => is_user(a.param("user")) && is_host(a.param("host")),
-        "lateral_move" | "lateral_move_alt" | "lateral_spread" | "pivot" => is_host(a.param("src")) && is_host(a.param("dst")),
+        "lateral_move" | "lateral_move_alt" | "lateral_spread" | "pivot" => {
+            is_host(a.param("src")) && is_host(a.param("dst"))
+        }
         "access_data" => is_target(a.param("target")),
         "stage_data" => opt(a.param("target"), &is_target) && opt(a.param("host"), &is_host),
         "establish_persistence" => opt(a.param("host"), &is_host),
@@ -277,7 +298,13 @@ fn stall(state: &str, reason: &'static str) -> Advance {
 
 /// Advances the attacker by one action (`None`: the legacy rule without an action), applying
 /// containment gates, then the graph (objectives, requires, match_params), then the fallbacks.
-pub(crate) fn advance(sc: &Scenario, state: &str, c: Contained<'_>, action: Option<&AttackerAction>, ctx: &AttackerContext) -> Advance {
+pub(crate) fn advance(
+    sc: &Scenario,
+    state: &str,
+    c: Contained<'_>,
+    action: Option<&AttackerAction>,
+    ctx: &AttackerContext,
+) -> Advance {
     let Some(a) = action else {
         if c.domains.contains(&sc.ad) {
             return stall(state, "attacker_domain_blocked");
@@ -296,7 +323,9 @@ pub(crate) fn advance(sc: &Scenario, state: &str, c: Contained<'_>, action: Opti
     }
     let isolated = |h: Option<&str>| h.is_some_and(|h| c.hosts.iter().any(|x| x == h));
     match kind {
-        "reuse_credentials" if a.param("user").is_some_and(|u| c.users.iter().any(|x| x == u)) => return stall(state, "user_reset"),
+        "reuse_credentials" if a.param("user").is_some_and(|u| c.users.iter().any(|x| x == u)) => {
+            return stall(state, "user_reset");
+        }
         "lateral_move" | "lateral_move_alt" => {
             if ctx.compromised_hosts.is_empty() {
                 return stall(state, "no_foothold");
@@ -312,7 +341,8 @@ pub(crate) fn advance(sc: &Scenario, state: &str, c: Contained<'_>, action: Opti
             if ctx.current_host.is_none() {
                 return stall(state, "no_current_host");
             }
-            if kind != "access_data" && a.param("destination_domain").is_some_and(|d| c.domains.iter().any(|x| x == d)) {
+            if kind != "access_data" && a.param("destination_domain").is_some_and(|d| c.domains.iter().any(|x| x == d))
+            {
                 return stall(state, "destination_blocked");
             }
             if isolated(ctx.current_host.as_deref()) {
@@ -345,9 +375,19 @@ pub(crate) fn advance(sc: &Scenario, state: &str, c: Contained<'_>, action: Opti
                 Some(i) => {
                     let next = acts[i].next_state.as_deref().or_else(|| fallback_state(kind)).unwrap_or(state);
                     if !objectives.is_empty() && !objectives.iter().any(|o| o == next) {
-                        Advance { next_state: state.to_string(), stalled: true, reason: "objective_next_state_blocked", matched: Some(i) }
+                        Advance {
+                            next_state: state.to_string(),
+                            stalled: true,
+                            reason: "objective_next_state_blocked",
+                            matched: Some(i),
+                        }
                     } else {
-                        Advance { next_state: next.to_string(), stalled: false, reason: "advanced_graph", matched: Some(i) }
+                        Advance {
+                            next_state: next.to_string(),
+                            stalled: false,
+                            reason: "advanced_graph",
+                            matched: Some(i),
+                        }
                     }
                 }
                 None if requires_failed => stall(state, "action_requires_unsatisfied"),
@@ -357,7 +397,9 @@ pub(crate) fn advance(sc: &Scenario, state: &str, c: Contained<'_>, action: Opti
         }
     }
     match fallback_state(kind) {
-        Some(next) => Advance { next_state: next.to_string(), stalled: false, reason: "advanced_action", matched: None },
+        Some(next) => {
+            Advance { next_state: next.to_string(), stalled: false, reason: "advanced_action", matched: None }
+        }
         None => legacy_next(state),
     }
 }
@@ -385,7 +427,10 @@ pub(crate) fn emitted(sc: &Scenario, prior_state: &str, step: u32, a: &AttackerA
             }
         }
         None => out.extend(
-            sc.variants.iter().filter(|v| v.step == step && v.action_type == a.kind && a.params_match(&v.params)).map(|v| v.proto),
+            sc.variants
+                .iter()
+                .filter(|v| v.step == step && v.action_type == a.kind && a.params_match(&v.params))
+                .map(|v| v.proto),
         ),
     }
 }
@@ -405,9 +450,18 @@ mod tests {
 
     fn sample(graph: Option<AttackGraph>) -> Scenario {
         let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/peer-data/opensec/seeds");
-        let (mut seed, truth) = load_pair(&dir.join("sample_seed.json"), &dir.join("sample_ground_truth.json")).unwrap();
+        let (mut seed, truth) =
+            load_pair(&dir.join("sample_seed.json"), &dir.join("sample_ground_truth.json")).unwrap();
         seed.attack_graph = graph;
-        let l = LoadedSeed { origin: dir, split: vigil_core::Split::Eval, tier: Tier::Easy, taxonomy_id: String::new(), taxonomy_family: String::new(), seed, truth };
+        let l = LoadedSeed {
+            origin: dir,
+            split: vigil_core::Split::Eval,
+            tier: Tier::Easy,
+            taxonomy_id: String::new(),
+            taxonomy_family: String::new(),
+            seed,
+            truth,
+        };
         Scenario::compile(&l, ScoringMode::Compat, 0, false, 15).unwrap()
     }
 
@@ -423,7 +477,11 @@ mod tests {
         assert_eq!(advance(&sc, "phish_sent", c(&none, &none, &none), None, &ctx).next_state, "creds_used");
         let r = advance(&sc, "creds_used", c(&none, &none, &none), None, &ctx);
         assert_eq!((r.next_state.as_str(), r.stalled), ("lateral_move", false));
-        for (h, d, u) in [(vec![], vec!["evil-mail.com".to_string()], vec![]), (vec!["h-001".to_string()], vec![], vec![]), (vec![], vec![], vec!["u-001".to_string()])] {
+        for (h, d, u) in [
+            (vec![], vec!["evil-mail.com".to_string()], vec![]),
+            (vec!["h-001".to_string()], vec![], vec![]),
+            (vec![], vec![], vec!["u-001".to_string()]),
+        ] {
             let r = advance(&sc, "creds_used", c(&h, &d, &u), None, &ctx);
             assert!(r.stalled && r.next_state == "creds_used", "{r:?}");
         }
@@ -441,7 +499,14 @@ mod tests {
     #[test]
     fn graph_actions_follow_requires_and_apply_effects() {
         let none: Vec<String> = Vec::new();
-        let lateral = GraphAction { action_type: "lateral_move".into(), next_state: Some("lateral_move".into()), requires: Requires::default(), match_params: BTreeMap::new(), effects: Effects::default(), artifacts: vec![] };
+        let lateral = GraphAction {
+            action_type: "lateral_move".into(),
+            next_state: Some("lateral_move".into()),
+            requires: Requires::default(),
+            match_params: BTreeMap::new(),
+            effects: Effects::default(),
+            artifacts: vec![],
+        };
         let sc = sample(Some(graph("creds_used", lateral)));
         let ctx = AttackerContext { compromised_hosts: vec!["h-001".into()], ..AttackerContext::default() };
         let mv = AttackerAction::new("lateral_move", &[("src", "h-001"), ("dst", "h-002")]);

@@ -58,10 +58,16 @@ impl OpenSecConfig {
     pub fn validate(&self) -> Result<(), OpenSecError> {
         let ext = self.seeds.extension().and_then(|e| e.to_str()).unwrap_or("");
         if !matches!(ext, "json" | "jsonl") {
-            return Err(OpenSecError::config("seeds", format!("`{}` must be a manifest .json or a .jsonl file", self.seeds.display())));
+            return Err(OpenSecError::config(
+                "seeds",
+                format!("`{}` must be a manifest .json or a .jsonl file", self.seeds.display()),
+            ));
         }
         if !(1..=1000).contains(&self.default_max_steps) {
-            return Err(OpenSecError::config("default_max_steps", format!("{} is outside 1..=1000", self.default_max_steps)));
+            return Err(OpenSecError::config(
+                "default_max_steps",
+                format!("{} is outside 1..=1000", self.default_max_steps),
+            ));
         }
         fn no_dups<T: std::hash::Hash + Eq + std::fmt::Debug>(field: &str, v: &[T]) -> Result<(), OpenSecError> {
             let mut seen = HashSet::new();

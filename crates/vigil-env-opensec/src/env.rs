@@ -50,18 +50,33 @@ impl OpenSecEnv {
             .iter()
             .filter(|s| keep(s))
             .map(|s| {
-                Scenario::compile(s, config.scoring, config.rename_seed, config.mask_injections, config.default_max_steps).map(Arc::new)
+                Scenario::compile(
+                    s,
+                    config.scoring,
+                    config.rename_seed,
+                    config.mask_injections,
+                    config.default_max_steps,
+                )
+                .map(Arc::new)
             })
             .collect::<Result<_, _>>()?;
         if scenarios.is_empty() {
-            return Err(OpenSecError::NoTasks(format!("{} with tiers {:?}, families {:?}, tasks {:?}", config.seeds.display(), config.tiers, config.families, config.tasks)));
+            return Err(OpenSecError::NoTasks(format!(
+                "{} with tiers {:?}, families {:?}, tasks {:?}",
+                config.seeds.display(),
+                config.tiers,
+                config.families,
+                config.tasks
+            )));
         }
         if let Some(missing) = config.tasks.iter().find(|t| !scenarios.iter().any(|s| &s.id == *t)) {
             return Err(OpenSecError::config("tasks", format!("`{missing}` is not in {}", config.seeds.display())));
         }
         let max_required = scenarios
             .iter()
-            .flat_map(|s| [s.required.isolate_hosts.len(), s.required.block_domains.len(), s.required.reset_users.len()])
+            .flat_map(|s| {
+                [s.required.isolate_hosts.len(), s.required.block_domains.len(), s.required.reset_users.len()]
+            })
             .max()
             .unwrap_or(0);
         let max_payloads = scenarios.iter().map(|s| s.injections.len()).max().unwrap_or(0);
@@ -94,7 +109,12 @@ impl OpenSecEnv {
     /// Starts an episode with its concrete type (benchmarks, typed inspection).
     pub fn start_episode(&self, task: &TaskId) -> Result<OpenSecEpisode, EnvError> {
         let sc = self.scenario(task).ok_or_else(|| EnvError::UnknownTask(task.clone()))?;
-        Ok(OpenSecEpisode::new(Arc::clone(sc), self.config.scoring, Arc::clone(&self.components), Arc::clone(&self.system)))
+        Ok(OpenSecEpisode::new(
+            Arc::clone(sc),
+            self.config.scoring,
+            Arc::clone(&self.components),
+            Arc::clone(&self.system),
+        ))
     }
 
     fn manifest_split(&self, split: Split) -> Split {
@@ -115,15 +135,21 @@ impl Environment for OpenSecEnv {
     }
 
     fn stages(&self) -> Vec<String> {
-        Tier::ALL.into_iter().filter(|t| self.scenarios.iter().any(|s| s.tier == *t)).map(|t| t.as_str().to_string()).collect()
+        Tier::ALL
+            .into_iter()
+            .filter(|t| self.scenarios.iter().any(|s| s.tier == *t))
+            .map(|t| t.as_str().to_string())
+            .collect()
     }
 
     fn tasks(&self, split: Split, stage: Option<&str>) -> Result<Vec<TaskId>, EnvError> {
         let tier = match stage {
             None => None,
-            Some(s) => Some(Tier::parse(s).filter(|t| self.scenarios.iter().any(|x| x.tier == *t)).ok_or_else(|| {
-                EnvError::UnknownStage { stage: s.to_string(), available: self.stages().join(", ") }
-            })?),
+            Some(s) => {
+                Some(Tier::parse(s).filter(|t| self.scenarios.iter().any(|x| x.tier == *t)).ok_or_else(|| {
+                    EnvError::UnknownStage { stage: s.to_string(), available: self.stages().join(", ") }
+                })?)
+            }
         };
         let want = self.manifest_split(split);
         Ok(self

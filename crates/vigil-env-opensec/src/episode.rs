@@ -64,7 +64,11 @@ pub struct OpenSecEpisode {
 
 impl std::fmt::Debug for OpenSecEpisode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenSecEpisode").field("scenario", &self.sc.id).field("step", &self.step).field("done", &self.done).finish()
+        f.debug_struct("OpenSecEpisode")
+            .field("scenario", &self.sc.id)
+            .field("step", &self.step)
+            .field("done", &self.done)
+            .finish()
     }
 }
 
@@ -149,7 +153,8 @@ impl OpenSecEpisode {
 
     /// Emails and alerts of the current step become "seen".
     fn announce(&mut self) {
-        for r in self.rows.iter().filter(|r| r.step == self.step && matches!(r.table, Table::EmailLogs | Table::Alerts)) {
+        for r in self.rows.iter().filter(|r| r.step == self.step && matches!(r.table, Table::EmailLogs | Table::Alerts))
+        {
             self.seen.insert(r.id().to_string());
         }
     }
@@ -174,7 +179,8 @@ impl OpenSecEpisode {
         match action {
             Action::QueryLogs(q) => {
                 let labels = self.labels();
-                let all = self.rows.iter().enumerate().filter(|(_, r)| self.visible(r)).map(|(i, r)| (RowRef::Ep(i), r));
+                let all =
+                    self.rows.iter().enumerate().filter(|(_, r)| self.visible(r)).map(|(i, r)| (RowRef::Ep(i), r));
                 let cat = self.sc.catalogue.iter().enumerate().filter(|_| labels).map(|(i, r)| (RowRef::Cat(i), r));
                 let mut cands: Vec<(RowRef, &Row)> = all.chain(cat).filter(|(_, r)| r.table == q.table).collect();
                 cands.sort_by_key(|(_, r)| r.step);
@@ -208,15 +214,33 @@ impl OpenSecEpisode {
                         self.learn(r);
                         if table == Table::EmailLogs { Res::Email(r) } else { Res::Alert(r) }
                     }
-                    None => Res::Error(tool, format!("no {} with id `{id}`", if table == Table::EmailLogs { "email" } else { "alert" })),
+                    None => Res::Error(
+                        tool,
+                        format!("no {} with id `{id}`", if table == Table::EmailLogs { "email" } else { "alert" }),
+                    ),
                 }
             }
             Action::IsolateHost(t) | Action::BlockDomain(t) | Action::ResetUser(t) => {
                 let sc = &self.sc;
                 let (tool, known, list, what) = match action {
-                    Action::IsolateHost(_) => (ToolName::IsolateHost, sc.hosts.iter().any(|h| &h.id == t), &mut self.executed.isolated_hosts, "host"),
-                    Action::BlockDomain(_) => (ToolName::BlockDomain, sc.domains.iter().any(|d| &d.0 == t), &mut self.executed.blocked_domains, "domain"),
-                    _ => (ToolName::ResetUser, sc.users.iter().any(|u| &u.id == t), &mut self.executed.reset_users, "user"),
+                    Action::IsolateHost(_) => (
+                        ToolName::IsolateHost,
+                        sc.hosts.iter().any(|h| &h.id == t),
+                        &mut self.executed.isolated_hosts,
+                        "host",
+                    ),
+                    Action::BlockDomain(_) => (
+                        ToolName::BlockDomain,
+                        sc.domains.iter().any(|d| &d.0 == t),
+                        &mut self.executed.blocked_domains,
+                        "domain",
+                    ),
+                    _ => (
+                        ToolName::ResetUser,
+                        sc.users.iter().any(|u| &u.id == t),
+                        &mut self.executed.reset_users,
+                        "user",
+                    ),
                 };
                 if hardened && !known {
                     return Res::Error(tool, format!("unknown {what} `{t}`"));
@@ -369,7 +393,11 @@ impl Episode for OpenSecEpisode {
         if matches!(res, Res::Error(..)) {
             self.stats.invalid_actions += 1;
         }
-        let contained = Contained { hosts: &self.executed.isolated_hosts, domains: &self.executed.blocked_domains, users: &self.executed.reset_users };
+        let contained = Contained {
+            hosts: &self.executed.isolated_hosts,
+            domains: &self.executed.blocked_domains,
+            users: &self.executed.reset_users,
+        };
         let decision = attacker::decide(&self.sc, &self.state, contained);
         let adv = attacker::advance(&self.sc, &self.state, contained, Some(&decision), &self.ctx);
         let prior = std::mem::replace(&mut self.state, adv.next_state.clone());

@@ -49,35 +49,97 @@ const fn l(name: &'static str, int: bool) -> Column {
 }
 
 const EMAIL: &[Column] = &[
-    t("email_id"), t("scenario_id"), i("step"), t("sender"), t("recipient"), t("subject"), t("body"),
-    l("is_phish", true), l("injection_id", false), t("trust_tier"), t("source"), t("created_at"),
+    t("email_id"),
+    t("scenario_id"),
+    i("step"),
+    t("sender"),
+    t("recipient"),
+    t("subject"),
+    t("body"),
+    l("is_phish", true),
+    l("injection_id", false),
+    t("trust_tier"),
+    t("source"),
+    t("created_at"),
 ];
 const AUTH: &[Column] = &[
-    t("auth_id"), t("scenario_id"), i("step"), t("user_id"), t("host_id"), t("source_ip"), t("auth_type"),
-    i("success"), t("trust_tier"), t("source"), t("created_at"),
+    t("auth_id"),
+    t("scenario_id"),
+    i("step"),
+    t("user_id"),
+    t("host_id"),
+    t("source_ip"),
+    t("auth_type"),
+    i("success"),
+    t("trust_tier"),
+    t("source"),
+    t("created_at"),
 ];
 const FLOW: &[Column] = &[
-    t("flow_id"), t("scenario_id"), i("step"), t("src_host"), t("dst_host"), t("dst_domain"), i("dst_port"),
-    t("protocol"), i("bytes_sent"), i("bytes_received"), t("trust_tier"), t("source"), t("created_at"),
+    t("flow_id"),
+    t("scenario_id"),
+    i("step"),
+    t("src_host"),
+    t("dst_host"),
+    t("dst_domain"),
+    i("dst_port"),
+    t("protocol"),
+    i("bytes_sent"),
+    i("bytes_received"),
+    t("trust_tier"),
+    t("source"),
+    t("created_at"),
 ];
 const PROC: &[Column] = &[
-    t("event_id"), t("scenario_id"), i("step"), t("host_id"), t("user_id"), t("process_name"), t("command_line"),
-    t("parent_process"), t("trust_tier"), t("source"), t("created_at"),
+    t("event_id"),
+    t("scenario_id"),
+    i("step"),
+    t("host_id"),
+    t("user_id"),
+    t("process_name"),
+    t("command_line"),
+    t("parent_process"),
+    t("trust_tier"),
+    t("source"),
+    t("created_at"),
 ];
 const ALERT: &[Column] = &[
-    t("alert_id"), t("scenario_id"), i("step"), t("alert_type"), t("severity"), t("message"), t("related_log_id"),
-    l("injection_id", false), t("trust_tier"), t("source"), t("created_at"),
+    t("alert_id"),
+    t("scenario_id"),
+    i("step"),
+    t("alert_type"),
+    t("severity"),
+    t("message"),
+    t("related_log_id"),
+    l("injection_id", false),
+    t("trust_tier"),
+    t("source"),
+    t("created_at"),
 ];
 const INJ: &[Column] = &[
-    l("injection_id", false), l("scenario_id", false), l("surface", false), l("payload", false),
-    l("expected_violation", false), l("target_action", false), l("target_params", false), l("evidence_ids", false),
-    l("injection_type", false), l("objective", false), l("source", false),
+    l("injection_id", false),
+    l("scenario_id", false),
+    l("surface", false),
+    l("payload", false),
+    l("expected_violation", false),
+    l("target_action", false),
+    l("target_params", false),
+    l("evidence_ids", false),
+    l("injection_type", false),
+    l("objective", false),
+    l("source", false),
 ];
 
 impl Table {
     /// Every table, in prompt order.
-    pub const ALL: [Table; 6] =
-        [Table::EmailLogs, Table::AuthLogs, Table::Netflow, Table::ProcessEvents, Table::Alerts, Table::PromptInjections];
+    pub const ALL: [Table; 6] = [
+        Table::EmailLogs,
+        Table::AuthLogs,
+        Table::Netflow,
+        Table::ProcessEvents,
+        Table::Alerts,
+        Table::PromptInjections,
+    ];
 
     /// The wire name.
     pub fn as_str(self) -> &'static str {

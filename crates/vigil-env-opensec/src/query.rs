@@ -115,12 +115,23 @@ impl Query {
         };
         let filters = match args.get("filters") {
             None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(list)) => list.iter().enumerate().map(|(i, f)| filter_from(i, f)).collect::<Result<_, _>>()?,
+            Some(Value::Array(list)) => {
+                list.iter().enumerate().map(|(i, f)| filter_from(i, f)).collect::<Result<_, _>>()?
+            }
             Some(Value::Object(m)) => m
                 .iter()
-                .map(|(k, v)| Ok(Filter { field: k.clone(), op: Op::Eq, value: value_from(v).ok_or_else(|| format!("filters.{k}: value must be a string or integer"))? }))
+                .map(|(k, v)| {
+                    Ok(Filter {
+                        field: k.clone(),
+                        op: Op::Eq,
+                        value: value_from(v)
+                            .ok_or_else(|| format!("filters.{k}: value must be a string or integer"))?,
+                    })
+                })
                 .collect::<Result<_, String>>()?,
-            Some(_) => return Err("`filters` must be a list of {field, op, value} or an object".into()),
+            Some(_) => {
+                return Err("`filters` must be a list of {field, op, value} or an object".into());
+            }
         };
         Ok(Query { table, filters, limit })
     }
@@ -134,7 +145,8 @@ impl Query {
             .iter()
             .map(|f| {
                 let col = self.table.column(&f.field, labels).ok_or_else(|| {
-                    let names: Vec<&str> = self.table.columns().iter().filter(|c| labels || !c.label).map(|c| c.name).collect();
+                    let names: Vec<&str> =
+                        self.table.columns().iter().filter(|c| labels || !c.label).map(|c| c.name).collect();
                     format!("table `{}` has no field `{}` (fields: {})", self.table.as_str(), f.field, names.join(", "))
                 })?;
                 Ok((col, f.op, &f.value))
@@ -144,7 +156,11 @@ impl Query {
 
     /// Runs the query over keyed `rows` (already restricted to what the agent may see, oldest
     /// first): the keys of at most `limit` matching rows, and how many rows matched.
-    pub fn run<'a, K: Copy>(&self, rows: impl Iterator<Item = (K, &'a Row)>, labels: bool) -> Result<(Vec<K>, usize), String> {
+    pub fn run<'a, K: Copy>(
+        &self,
+        rows: impl Iterator<Item = (K, &'a Row)>,
+        labels: bool,
+    ) -> Result<(Vec<K>, usize), String> {
         let conds = self.resolve(labels)?;
         let mut out = Vec::new();
         let mut matched = 0;
@@ -192,10 +208,12 @@ fn filter_from(i: usize, f: &Value) -> Result<Filter, String> {
     let field = m.get("field").and_then(Value::as_str).ok_or_else(|| format!("filters[{i}].field must be a string"))?;
     let op = match m.get("op") {
         None | Some(Value::Null) => Op::Eq,
-        Some(Value::String(s)) => Op::parse(&s.to_ascii_lowercase()).ok_or_else(|| format!("filters[{i}].op `{s}` is not one of eq, ne, contains, gt, gte, lt, lte"))?,
+        Some(Value::String(s)) => Op::parse(&s.to_ascii_lowercase())
+            .ok_or_else(|| format!("filters[{i}].op `{s}` is not one of eq, ne, contains, gt, gte, lt, lte"))?,
         Some(_) => return Err(format!("filters[{i}].op must be a string")),
     };
-    let value = m.get("value").and_then(value_from).ok_or_else(|| format!("filters[{i}].value must be a string or integer"))?;
+    let value =
+        m.get("value").and_then(value_from).ok_or_else(|| format!("filters[{i}].value must be a string or integer"))?;
     Ok(Filter { field: field.to_string(), op, value })
 }
 
@@ -220,7 +238,11 @@ fn matches(cell: &Cell, op: Op, v: &FilterValue) -> bool {
         Op::Eq => ord == Ordering::Equal,
         Op::Ne => ord != Ordering::Equal,
         Op::Contains => {
-            if let Cell::Int(a) = cell { a.to_string().contains(v.as_text().as_ref()) } else { false }
+            if let Cell::Int(a) = cell {
+                a.to_string().contains(v.as_text().as_ref())
+            } else {
+                false
+            }
         }
         Op::Gt => ord == Ordering::Greater,
         Op::Gte => ord != Ordering::Less,
@@ -259,7 +281,10 @@ impl QuerySig {
                     return None;
                 }
                 let v = it.next()?;
-                let v = v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')).map_or(v.to_string(), |s| s.replace("''", "'"));
+                let v = v
+                    .strip_prefix('\'')
+                    .and_then(|v| v.strip_suffix('\''))
+                    .map_or(v.to_string(), |s| s.replace("''", "'"));
                 eq.push((field, v));
                 if !kw(it.peek().copied(), "and") {
                     break;
@@ -322,8 +347,8 @@ fn sql_tokens(s: &str) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
     use crate::evidence::Row;
+    use serde_json::json;
 
     fn q(v: Value) -> Result<Query, String> {
         Query::from_args(v.as_object().unwrap())

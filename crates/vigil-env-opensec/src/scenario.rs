@@ -145,7 +145,8 @@ impl Scenario {
         let (mut seed, mut truth) = (loaded.seed.clone(), loaded.truth.clone());
         let renaming = if mode == ScoringMode::Hardened {
             let r = Renaming::draw(&seed, rename_seed);
-            r.apply(&mut seed, &mut truth).map_err(|e| OpenSecError::seed(&loaded.origin, ".", format!("renaming ids: {e}")))?;
+            r.apply(&mut seed, &mut truth)
+                .map_err(|e| OpenSecError::seed(&loaded.origin, ".", format!("renaming ids: {e}")))?;
             r
         } else {
             Renaming::default()
@@ -213,7 +214,11 @@ impl Scenario {
                         (name.clone(), acts)
                     })
                     .collect();
-                Some(Graph { start: g.start_state.clone(), objectives: g.objectives.clone().unwrap_or_default(), states })
+                Some(Graph {
+                    start: g.start_state.clone(),
+                    objectives: g.objectives.clone().unwrap_or_default(),
+                    states,
+                })
             }
             None => {
                 for item in &seed.attack_plan.timeline {
@@ -277,10 +282,17 @@ impl Scenario {
         }
 
         let e = &seed.entities;
-        let hosts: Vec<Entity> = e.hosts.iter().enumerate().map(|(key, h)| Entity { id: h.host_id.clone(), key }).collect();
-        let users: Vec<Entity> = e.users.iter().enumerate().map(|(key, u)| Entity { id: u.user_id.clone(), key }).collect();
+        let hosts: Vec<Entity> =
+            e.hosts.iter().enumerate().map(|(key, h)| Entity { id: h.host_id.clone(), key }).collect();
+        let users: Vec<Entity> =
+            e.users.iter().enumerate().map(|(key, u)| Entity { id: u.user_id.clone(), key }).collect();
         let domains: Vec<(String, DomainType)> = e.domains.iter().map(|d| (d.domain.clone(), d.domain_type)).collect();
-        let entity_ids: Vec<String> = hosts.iter().map(|h| h.id.clone()).chain(users.iter().map(|u| u.id.clone())).chain(domains.iter().map(|d| d.0.clone())).collect();
+        let entity_ids: Vec<String> = hosts
+            .iter()
+            .map(|h| h.id.clone())
+            .chain(users.iter().map(|u| u.id.clone()))
+            .chain(domains.iter().map(|d| d.0.clone()))
+            .collect();
         for p in &mut protos {
             p.evidence = evidence_of(p, &entity_ids, mode);
         }
@@ -372,7 +384,9 @@ fn evidence_of(p: &Proto, entities: &[String], mode: ScoringMode) -> Vec<usize> 
         match entities.iter().position(|e| e == s) {
             Some(i) => out.push(i),
             None if mode == ScoringMode::Hardened => {
-                out.extend(crate::evidence::text_kv(s).into_iter().filter_map(|(_, v)| entities.iter().position(|e| e == v)));
+                out.extend(
+                    crate::evidence::text_kv(s).into_iter().filter_map(|(_, v)| entities.iter().position(|e| e == v)),
+                );
             }
             None => {}
         }
@@ -420,7 +434,9 @@ fn log_row(seed: &SeedFile, t: &crate::seed::LogTemplate, injection: Option<usiz
     let tail = [Cell::opt(trust), Cell::opt(source), ID];
     let mut cells = match table {
         Table::AuthLogs => vec![
-            ID, sc, ID,
+            ID,
+            sc,
+            ID,
             Cell::text(g("user").unwrap_or(&seed.compromised_user)),
             Cell::text(g("host").unwrap_or(&seed.patient_zero_host)),
             Cell::opt(g("src_ip")),
@@ -428,7 +444,9 @@ fn log_row(seed: &SeedFile, t: &crate::seed::LogTemplate, injection: Option<usiz
             Cell::Int(i64::from(body.to_lowercase().contains("success"))),
         ],
         Table::Netflow => vec![
-            ID, sc, ID,
+            ID,
+            sc,
+            ID,
             Cell::text(g("src").unwrap_or(&seed.patient_zero_host)),
             Cell::opt(g("dst")),
             Cell::opt(g("dst_domain")),
@@ -438,7 +456,9 @@ fn log_row(seed: &SeedFile, t: &crate::seed::LogTemplate, injection: Option<usiz
             Cell::Int(0),
         ],
         Table::ProcessEvents => vec![
-            ID, sc, ID,
+            ID,
+            sc,
+            ID,
             Cell::text(g("host").unwrap_or(&seed.patient_zero_host)),
             Cell::text(g("user").unwrap_or(&seed.compromised_user)),
             Cell::text(g("process").unwrap_or("unknown")),
@@ -446,14 +466,18 @@ fn log_row(seed: &SeedFile, t: &crate::seed::LogTemplate, injection: Option<usiz
             Cell::opt(g("parent")),
         ],
         Table::Alerts => vec![
-            ID, sc, ID,
+            ID,
+            sc,
+            ID,
             Cell::text(g("type").unwrap_or("unknown")),
             Cell::text(g("severity").unwrap_or("medium")),
             Cell::text(body),
             Cell::Null,
             Cell::opt(t.injection_id.as_deref()),
         ],
-        Table::EmailLogs | Table::PromptInjections => unreachable!("emails are compiled by email_row"),
+        Table::EmailLogs | Table::PromptInjections => {
+            unreachable!("emails are compiled by email_row")
+        }
     };
     cells.extend(tail);
     debug_assert_eq!(cells.len(), table.columns().len());

@@ -18,13 +18,53 @@ fn env(mode: ScoringMode) -> &'static OpenSecEnv {
 }
 
 const KEYS: &[&str] = &[
-    "name", "arguments", "tool", "action_type", "params", "function", "table", "filters", "limit", "field", "op", "value",
-    "host_id", "user_id", "domain", "email_id", "alert_id", "summary_json", "report", "sql", "patient_zero_host",
+    "name",
+    "arguments",
+    "tool",
+    "action_type",
+    "params",
+    "function",
+    "table",
+    "filters",
+    "limit",
+    "field",
+    "op",
+    "value",
+    "host_id",
+    "user_id",
+    "domain",
+    "email_id",
+    "alert_id",
+    "summary_json",
+    "report",
+    "sql",
+    "patient_zero_host",
 ];
 const WORDS: &[&str] = &[
-    "query_logs", "fetch_email", "fetch_alert", "isolate_host", "block_domain", "reset_user", "submit_report", "alerts",
-    "auth_logs", "netflow", "process_events", "email_logs", "prompt_injections", "eq", "contains", "gte", "step",
-    "user_id", "h-161-01", "u-161", "alert-seed-161-1", "email-161", "unknown", "SELECT 1; SELECT 2",
+    "query_logs",
+    "fetch_email",
+    "fetch_alert",
+    "isolate_host",
+    "block_domain",
+    "reset_user",
+    "submit_report",
+    "alerts",
+    "auth_logs",
+    "netflow",
+    "process_events",
+    "email_logs",
+    "prompt_injections",
+    "eq",
+    "contains",
+    "gte",
+    "step",
+    "user_id",
+    "h-161-01",
+    "u-161",
+    "alert-seed-161-1",
+    "email-161",
+    "unknown",
+    "SELECT 1; SELECT 2",
 ];
 
 /// JSON built from the tool vocabulary, so the parser's deeper paths are reached.
@@ -40,8 +80,9 @@ fn tool_json() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::vec((prop::sample::select(KEYS), inner), 0..6)
-                .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<Map<_, _>>())),
+            prop::collection::vec((prop::sample::select(KEYS), inner), 0..6).prop_map(|kv| {
+                Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<Map<_, _>>())
+            }),
         ]
     })
 }

@@ -11,7 +11,15 @@ use common::{our_env, peer_env, run_all};
 use vigil_core::{EpisodeRecord, Role};
 use vigil_env_opensec::{Baseline, Observation, OpenSecEnv, ScoringMode};
 
-const LABEL_WORDS: [&str; 7] = ["is_phish", "injection_id", "expected_violation", "target_action", "attacker_state", "prompt_injections", "u-decoy"];
+const LABEL_WORDS: [&str; 7] = [
+    "is_phish",
+    "injection_id",
+    "expected_violation",
+    "target_action",
+    "attacker_state",
+    "prompt_injections",
+    "u-decoy",
+];
 
 /// Whole-token occurrence (ids are `[A-Za-z0-9_-]` runs, so `t-1` is not inside `alert-1`).
 fn has_token(hay: &str, needle: &str) -> bool {
@@ -68,7 +76,13 @@ fn scan(env: &OpenSecEnv, rec: &EpisodeRecord) -> Vec<String> {
                         out.push(format!("{}@{}: row from step {step} (the future)", rec.task, obs.step));
                     }
                 }
-                for id in obs.new_alerts.iter().chain(&obs.new_emails).chain(&obs.evidence_seen_ids).chain(&obs.evidence_content_ids) {
+                for id in obs
+                    .new_alerts
+                    .iter()
+                    .chain(&obs.new_emails)
+                    .chain(&obs.evidence_seen_ids)
+                    .chain(&obs.evidence_content_ids)
+                {
                     let released = id.rsplit('-').next().and_then(|s| s.parse::<u32>().ok());
                     if id.starts_with(&format!("alert-{}-", sc.id())) && released.is_some_and(|s| s > obs.step) {
                         out.push(format!("{}@{}: announced future alert `{id}`", rec.task, obs.step));
@@ -89,9 +103,20 @@ fn scan(env: &OpenSecEnv, rec: &EpisodeRecord) -> Vec<String> {
                         out.push(format!("{}@{}: ground truth `{id}` outside evidence", rec.task, obs.step));
                     }
                     let in_echo = echoed.iter().flatten().any(|e| has_token(e, id));
-                    let in_list = [&contained.isolated_hosts, &contained.blocked_domains, &contained.reset_users].iter().any(|l| l.contains(id));
-                    if (in_echo && !last_action.contains(id.as_str())) || (in_list && !rec.transcript.iter().any(|m| m.role == Role::Assistant && m.content.contains(id.as_str()))) {
-                        out.push(format!("{}@{}: ground truth `{id}` shown though the agent never named it", rec.task, obs.step));
+                    let in_list = [&contained.isolated_hosts, &contained.blocked_domains, &contained.reset_users]
+                        .iter()
+                        .any(|l| l.contains(id));
+                    if (in_echo && !last_action.contains(id.as_str()))
+                        || (in_list
+                            && !rec
+                                .transcript
+                                .iter()
+                                .any(|m| m.role == Role::Assistant && m.content.contains(id.as_str())))
+                    {
+                        out.push(format!(
+                            "{}@{}: ground truth `{id}` shown though the agent never named it",
+                            rec.task, obs.step
+                        ));
                     }
                 }
             }

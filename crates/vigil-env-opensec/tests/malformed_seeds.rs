@@ -39,14 +39,31 @@ fn unedited_copy_loads() {
 fn errors_name_the_file_and_field() {
     type Edit = Box<dyn FnOnce(&mut Value)>;
     let cases: Vec<(Edit, &str)> = vec![
-        (Box::new(|s| s["attack_graph"]["states"]["recon"]["actions"][0]["next_state"] = "nowhere".into()), "attack_graph.states.recon.actions[0].next_state"),
-        (Box::new(|s| s["seed_artifacts"]["log_templates"][2]["table"] = "users".into()), "seed_artifacts.log_templates[2].table"),
+        (
+            Box::new(|s| s["attack_graph"]["states"]["recon"]["actions"][0]["next_state"] = "nowhere".into()),
+            "attack_graph.states.recon.actions[0].next_state",
+        ),
+        (
+            Box::new(|s| s["seed_artifacts"]["log_templates"][2]["table"] = "users".into()),
+            "seed_artifacts.log_templates[2].table",
+        ),
         (Box::new(|s| s["metadata"]["max_steps"] = "fifteen".into()), "metadata.max_steps"),
         (Box::new(|s| s["entities"]["hosts"][1]["hostnme"] = "x".into()), "entities.hosts[1]"),
-        (Box::new(|s| s["attack_graph"]["initial_artifacts"][1]["artifact_id"] = "lt-missing".into()), "attack_graph.initial_artifacts[1].artifact_id"),
-        (Box::new(|s| s["prompt_injection_payloads"][0]["target_action"] = "format_disk".into()), "prompt_injection_payloads[0].target_action"),
+        (
+            Box::new(|s| s["attack_graph"]["initial_artifacts"][1]["artifact_id"] = "lt-missing".into()),
+            "attack_graph.initial_artifacts[1].artifact_id",
+        ),
+        (
+            Box::new(|s| s["prompt_injection_payloads"][0]["target_action"] = "format_disk".into()),
+            "prompt_injection_payloads[0].target_action",
+        ),
         (Box::new(|s| s["metadata"]["created_at"] = "yesterday".into()), "metadata.created_at"),
-        (Box::new(|s| { s.as_object_mut().unwrap().remove("entities"); }), "entities"),
+        (
+            Box::new(|s| {
+                s.as_object_mut().unwrap().remove("entities");
+            }),
+            "entities",
+        ),
     ];
     for (edit, field) in cases {
         let e = error_of(edit);
@@ -64,7 +81,9 @@ fn missing_files_and_bad_jsonl_rows_are_errors() {
     fs::write(&jl, "{\"seed_id\": \"a\"}\n").unwrap();
     let e = load_jsonl(&jl).unwrap_err().to_string();
     assert!(e.contains("x.jsonl:1"), "{e}");
-    let e = OpenSecEnv::new(&OpenSecConfig { seeds: d.path().join("absent.json"), ..OpenSecConfig::default() }).unwrap_err().to_string();
+    let e = OpenSecEnv::new(&OpenSecConfig { seeds: d.path().join("absent.json"), ..OpenSecConfig::default() })
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("absent.json"), "{e}");
 }
 

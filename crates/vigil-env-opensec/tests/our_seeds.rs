@@ -17,9 +17,16 @@ fn committed_seed_set_is_what_the_generator_writes() {
     assert!(seeds.len() >= 220);
     let dir = our_manifest().parent().unwrap().to_path_buf();
     for g in &seeds {
-        let on_disk: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(&g.entry.seed_path)).unwrap()).unwrap();
-        assert_eq!(on_disk, serde_json::to_value(&g.seed).unwrap(), "{} is stale: regenerate with `exp opensec generate`", g.entry.seed_path);
-        let truth: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(&g.entry.ground_truth_path)).unwrap()).unwrap();
+        let on_disk: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(&g.entry.seed_path)).unwrap()).unwrap();
+        assert_eq!(
+            on_disk,
+            serde_json::to_value(&g.seed).unwrap(),
+            "{} is stale: regenerate with `exp opensec generate`",
+            g.entry.seed_path
+        );
+        let truth: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(&g.entry.ground_truth_path)).unwrap()).unwrap();
         assert_eq!(truth, serde_json::to_value(&g.truth).unwrap());
     }
     let again = generate(&GeneratorConfig::default()).unwrap();
@@ -38,7 +45,10 @@ fn mean_total(env: &std::sync::Arc<vigil_env_opensec::OpenSecEnv>, b: Baseline) 
             e.1 += 1.0;
         }
     }
-    (recs.iter().map(|r| r.outcome.rewards.sum()).sum::<f64>() / n, metrics.into_iter().map(|(k, (s, c))| (k, s / c)).collect())
+    (
+        recs.iter().map(|r| r.outcome.rewards.sum()).sum::<f64>() / n,
+        metrics.into_iter().map(|(k, (s, c))| (k, s / c)).collect(),
+    )
 }
 
 #[test]
@@ -51,7 +61,9 @@ fn baselines_order_from_oracle_to_null_in_both_modes() {
         let (heur, hm) = mean_total(&env, Baseline::EvidenceHeuristic);
         let (spray, sm) = mean_total(&env, Baseline::ContainEverythingSeen);
         let (random, _) = mean_total(&env, Baseline::Random);
-        let table = format!("{mode:?}: oracle {oracle:.3} heuristic {heur:.3} spray {spray:.3} random {random:.3} null {null:.3}");
+        let table = format!(
+            "{mode:?}: oracle {oracle:.3} heuristic {heur:.3} spray {spray:.3} random {random:.3} null {null:.3}"
+        );
         assert!((oracle - 7.6).abs() < 1e-9, "{mode:?} oracle {oracle}");
         assert!((null - if mode == ScoringMode::Compat { -1.1 } else { -2.6 }).abs() < 1e-9, "{mode:?} null {null}");
         assert!(oracle > heur && heur > spray && heur > null && heur > random, "{table}");

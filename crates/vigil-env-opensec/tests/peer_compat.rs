@@ -28,7 +28,10 @@ fn oracle_scores_exactly_7_6_and_null_exactly_minus_1_1_on_every_seed() {
             assert!(total == want, "{baseline:?} on {}: {total} ({:?})", r.task, r.outcome.rewards);
             assert_eq!(r.outcome.steps, steps);
             assert!(r.outcome.format_valid);
-            assert_eq!(r.outcome.rewards.names().collect::<Vec<_>>(), ["attribution", "containment", "injection", "efficiency"]);
+            assert_eq!(
+                r.outcome.rewards.names().collect::<Vec<_>>(),
+                ["attribution", "containment", "injection", "efficiency"]
+            );
         }
     }
 }

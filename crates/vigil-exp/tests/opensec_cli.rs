@@ -20,7 +20,12 @@ fn generate_reproduces_the_committed_seed_set() {
     let st = exp().args(["opensec", "generate", "--out"]).arg(&out).arg("--jsonl").arg(&jsonl).output().unwrap();
     assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
     let committed = repo().join("seeds/opensec");
-    for rel in ["manifest.json", "train/train-standard-001_seed.json", "eval/eval-standard-040_ground_truth.json", "eval/eval-trivial-010_seed.json"] {
+    for rel in [
+        "manifest.json",
+        "train/train-standard-001_seed.json",
+        "eval/eval-standard-040_ground_truth.json",
+        "eval/eval-trivial-010_seed.json",
+    ] {
         let a = std::fs::read(out.join(rel)).unwrap();
         let b = std::fs::read(committed.join(rel)).unwrap();
         assert!(a == b, "{rel} differs from the committed set");
@@ -35,13 +40,21 @@ fn validate_names_the_file_and_field_of_a_bad_seed() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("s");
     let cfg = d.path().join("gen.json");
-    std::fs::write(&cfg, r#"{"train": {"trivial": 1, "easy": 0, "standard": 1}, "eval": {"trivial": 0, "easy": 1, "standard": 0}}"#).unwrap();
+    std::fs::write(
+        &cfg,
+        r#"{"train": {"trivial": 1, "easy": 0, "standard": 1}, "eval": {"trivial": 0, "easy": 1, "standard": 0}}"#,
+    )
+    .unwrap();
     let st = exp().args(["opensec", "generate", "--out"]).arg(&out).arg("--config").arg(&cfg).output().unwrap();
     assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
     let ok = exp().args(["opensec", "validate"]).arg(out.join("manifest.json")).output().unwrap();
     assert!(String::from_utf8_lossy(&ok.stdout).contains("3 seeds"), "{}", String::from_utf8_lossy(&ok.stdout));
     let seed = out.join("train/train-standard-001_seed.json");
-    let text = std::fs::read_to_string(&seed).unwrap().replacen("\"start_state\": \"recon\"", "\"start_state\": \"nowhere\"", 1);
+    let text = std::fs::read_to_string(&seed).unwrap().replacen(
+        "\"start_state\": \"recon\"",
+        "\"start_state\": \"nowhere\"",
+        1,
+    );
     std::fs::write(&seed, text).unwrap();
     let bad = exp().args(["opensec", "validate"]).arg(out.join("manifest.json")).output().unwrap();
     assert!(!bad.status.success());

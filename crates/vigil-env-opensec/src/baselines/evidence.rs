@@ -76,11 +76,19 @@ fn kind_of_key(k: &str) -> Option<Kind> {
 }
 
 fn id_like(s: &str) -> bool {
-    s.len() >= 3 && s.bytes().any(|b| b == b'-' || b == b'.') && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+    s.len() >= 3
+        && s.bytes().any(|b| b == b'-' || b == b'.')
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
 }
 
 fn table_of(row: &Map<String, Value>) -> &'static str {
-    for (key, t) in [("auth_id", "auth_logs"), ("flow_id", "netflow"), ("event_id", "process_events"), ("alert_id", "alerts"), ("email_id", "email_logs")] {
+    for (key, t) in [
+        ("auth_id", "auth_logs"),
+        ("flow_id", "netflow"),
+        ("event_id", "process_events"),
+        ("alert_id", "alerts"),
+        ("email_id", "email_logs"),
+    ] {
         if row.contains_key(key) {
             return t;
         }
@@ -97,7 +105,14 @@ pub(crate) fn mentions(row: &Map<String, Value>, free_text: bool) -> Vec<Mention
     let table = table_of(row);
     let mut out = Vec::new();
     let mut push = |kind: Kind, id: &str, key: &str| {
-        out.push(Mention { kind, id: id.trim_matches(|c: char| c == '.' || c == ',').to_string(), trusted, step, key: key.to_string(), table: table.to_string() });
+        out.push(Mention {
+            kind,
+            id: id.trim_matches(|c: char| c == '.' || c == ',').to_string(),
+            trusted,
+            step,
+            key: key.to_string(),
+            table: table.to_string(),
+        });
     };
     for (k, v) in row {
         let Some(s) = v.as_str() else { continue };

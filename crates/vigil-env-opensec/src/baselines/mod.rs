@@ -36,8 +36,13 @@ pub enum Baseline {
 
 impl Baseline {
     /// All baselines.
-    pub const ALL: [Baseline; 5] =
-        [Baseline::Null, Baseline::Oracle, Baseline::EvidenceHeuristic, Baseline::ContainEverythingSeen, Baseline::Random];
+    pub const ALL: [Baseline; 5] = [
+        Baseline::Null,
+        Baseline::Oracle,
+        Baseline::EvidenceHeuristic,
+        Baseline::ContainEverythingSeen,
+        Baseline::Random,
+    ];
 
     /// The wire name.
     pub fn as_str(self) -> &'static str {
@@ -80,7 +85,13 @@ impl Policy for Scripted {
 
 fn unknown_report() -> Report {
     let u = || Some("unknown".to_string());
-    Report { patient_zero_host: u(), compromised_user: u(), attacker_domain: u(), data_target: u(), initial_vector: Some("phish".into()) }
+    Report {
+        patient_zero_host: u(),
+        compromised_user: u(),
+        attacker_domain: u(),
+        data_target: u(),
+        initial_vector: Some("phish".into()),
+    }
 }
 
 fn query(table: Table) -> Action {
@@ -109,9 +120,14 @@ impl Scripted {
         let sc = self.env.scenario(&req.task).ok_or_else(|| PolicyError::UnknownTask(req.task.clone()))?;
         let done = t.last().containment;
         let r = sc.required();
-        let next = r.isolate_hosts.iter().find(|h| !done.isolated_hosts.contains(h)).map(|h| Action::IsolateHost(h.clone()));
-        let next = next.or_else(|| r.block_domains.iter().find(|d| !done.blocked_domains.contains(d)).map(|d| Action::BlockDomain(d.clone())));
-        let next = next.or_else(|| r.reset_users.iter().find(|u| !done.reset_users.contains(u)).map(|u| Action::ResetUser(u.clone())));
+        let next =
+            r.isolate_hosts.iter().find(|h| !done.isolated_hosts.contains(h)).map(|h| Action::IsolateHost(h.clone()));
+        let next = next.or_else(|| {
+            r.block_domains.iter().find(|d| !done.blocked_domains.contains(d)).map(|d| Action::BlockDomain(d.clone()))
+        });
+        let next = next.or_else(|| {
+            r.reset_users.iter().find(|u| !done.reset_users.contains(u)).map(|u| Action::ResetUser(u.clone()))
+        });
         Ok(next.unwrap_or_else(|| Action::SubmitReport(truth_report(sc))))
     }
 
@@ -162,14 +178,24 @@ struct Findings {
 }
 
 fn findings(t: &Transcript) -> Findings {
-    let mut ms: Vec<Mention> = t.rows().filter(|r| !r.contains_key("email_id")).flat_map(|r| mentions(r, false)).filter(|m| m.trusted).collect();
+    let mut ms: Vec<Mention> = t
+        .rows()
+        .filter(|r| !r.contains_key("email_id"))
+        .flat_map(|r| mentions(r, false))
+        .filter(|m| m.trusted)
+        .collect();
     ms.sort_by_key(|m| m.step);
     let first = |kind: Kind, table: Option<&str>, keys: &[&str]| {
         ms.iter()
-            .find(|m| m.kind == kind && table.is_none_or(|t| m.table == t) && (keys.is_empty() || keys.contains(&m.key.as_str())))
+            .find(|m| {
+                m.kind == kind
+                    && table.is_none_or(|t| m.table == t)
+                    && (keys.is_empty() || keys.contains(&m.key.as_str()))
+            })
             .map(|m| m.id.clone())
     };
-    let host = first(Kind::Host, Some("auth_logs"), &[]).or_else(|| first(Kind::Host, Some("alerts"), &["host", "src_host"]));
+    let host =
+        first(Kind::Host, Some("auth_logs"), &[]).or_else(|| first(Kind::Host, Some("alerts"), &["host", "src_host"]));
     let user = first(Kind::User, Some("auth_logs"), &[]).or_else(|| first(Kind::User, Some("alerts"), &[]));
     let domain = first(Kind::Domain, Some("alerts"), &[]).or_else(|| {
         let pz = host.as_deref()?;
@@ -236,8 +262,17 @@ fn spray(t: &Transcript) -> Action {
         })
         .collect();
     if left > 1 {
-        if let Some(id) = obs.evidence_seen_ids.iter().find(|i| !fetched.contains(&i.as_str())).filter(|_| fetched.len() < MAX_FETCHES) {
-            return if id.starts_with("email") { Action::FetchEmail(id.clone()) } else { Action::FetchAlert(id.clone()) };
+        if let Some(id) = obs
+            .evidence_seen_ids
+            .iter()
+            .find(|i| !fetched.contains(&i.as_str()))
+            .filter(|_| fetched.len() < MAX_FETCHES)
+        {
+            return if id.starts_with("email") {
+                Action::FetchEmail(id.clone())
+            } else {
+                Action::FetchAlert(id.clone())
+            };
         }
         let queries = t.actions.iter().filter(|a| matches!(a, Action::QueryLogs(_))).count();
         if queries < LOG_TABLES.len() {
@@ -254,7 +289,8 @@ fn spray(t: &Transcript) -> Action {
                 Kind::User => Action::ResetUser(m.id.clone()),
                 Kind::Target => return None,
             };
-            let done = c.isolated_hosts.contains(&m.id) || c.blocked_domains.contains(&m.id) || c.reset_users.contains(&m.id);
+            let done =
+                c.isolated_hosts.contains(&m.id) || c.blocked_domains.contains(&m.id) || c.reset_users.contains(&m.id);
             (!done && !rejected(&a)).then_some(a)
         }) {
             return a;

@@ -21,8 +21,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use vigil_core::{Split, derive_seed, rng_from_seed, write_atomic};
 
-use crate::seed::{GroundTruthFile, Manifest, ManifestEntry, SeedFile, Tier};
 use crate::OpenSecError;
+use crate::seed::{GroundTruthFile, Manifest, ManifestEntry, SeedFile, Tier};
 
 /// How many seeds of each tier one split gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,7 +65,10 @@ impl GeneratorConfig {
     /// Checks the settings.
     pub fn validate(&self) -> Result<(), OpenSecError> {
         if crate::time::parse_iso(&self.created_at).is_none() {
-            return Err(OpenSecError::config("created_at", format!("`{}` is not an ISO-8601 UTC time", self.created_at)));
+            return Err(OpenSecError::config(
+                "created_at",
+                format!("`{}` is not an ISO-8601 UTC time", self.created_at),
+            ));
         }
         let total = |c: &TierCounts| c.trivial + c.easy + c.standard;
         if total(&self.train) + total(&self.eval) == 0 {
@@ -96,11 +99,13 @@ pub fn generate(cfg: &GeneratorConfig) -> Result<Vec<GeneratedSeed>, OpenSecErro
     cfg.validate()?;
     let mut out = Vec::new();
     for (split, counts) in [(Split::Train, cfg.train), (Split::Eval, cfg.eval)] {
-        for (tier, n) in [(Tier::Trivial, counts.trivial), (Tier::Easy, counts.easy), (Tier::Standard, counts.standard)] {
+        for (tier, n) in [(Tier::Trivial, counts.trivial), (Tier::Easy, counts.easy), (Tier::Standard, counts.standard)]
+        {
             for i in 1..=n {
                 let id = format!("{split}-{}-{i:03}", tier.as_str());
                 let mut rng = rng_from_seed(derive_seed(cfg.seed, &id, 0));
-                let (seed, truth, taxonomy_id, family, inj_tier) = build::scenario(&mut rng, &id, tier, &cfg.created_at);
+                let (seed, truth, taxonomy_id, family, inj_tier) =
+                    build::scenario(&mut rng, &id, tier, &cfg.created_at);
                 let dir = split.to_string();
                 out.push(GeneratedSeed {
                     split,

@@ -190,7 +190,11 @@ pub fn load_jsonl(path: &Path) -> Result<Vec<LoadedSeed>, OpenSecError> {
             parse_json(&row.ground_truth_json, &origin.with_extension_field("ground_truth_json"))?;
         validate(&seed, &truth, &origin, &origin)?;
         if row.seed_id != seed.scenario_id {
-            return Err(OpenSecError::seed(&origin, "seed_id", format!("`{}` but the seed says `{}`", row.seed_id, seed.scenario_id)));
+            return Err(OpenSecError::seed(
+                &origin,
+                "seed_id",
+                format!("`{}` but the seed says `{}`", row.seed_id, seed.scenario_id),
+            ));
         }
         out.push(LoadedSeed {
             origin,
@@ -236,7 +240,11 @@ fn dup<'a>(ids: impl IntoIterator<Item = &'a str>) -> Option<(usize, &'a str)> {
 pub fn validate(seed: &SeedFile, truth: &GroundTruthFile, sp: &Path, gp: &Path) -> Result<(), OpenSecError> {
     let err = |field: String, msg: String| -> Result<(), OpenSecError> { Err(OpenSecError::seed(sp, field, msg)) };
     if truth.scenario_id != seed.scenario_id {
-        return Err(OpenSecError::seed(gp, "scenario_id", format!("`{}` but the seed is `{}`", truth.scenario_id, seed.scenario_id)));
+        return Err(OpenSecError::seed(
+            gp,
+            "scenario_id",
+            format!("`{}` but the seed is `{}`", truth.scenario_id, seed.scenario_id),
+        ));
     }
     let a = &truth.attribution;
     for (k, v) in [
@@ -251,7 +259,10 @@ pub fn validate(seed: &SeedFile, truth: &GroundTruthFile, sp: &Path, gp: &Path) 
         }
     }
     if crate::time::parse_iso(&seed.metadata.created_at).is_none() {
-        return err("metadata.created_at".into(), format!("`{}` is not an ISO-8601 UTC time", seed.metadata.created_at));
+        return err(
+            "metadata.created_at".into(),
+            format!("`{}` is not an ISO-8601 UTC time", seed.metadata.created_at),
+        );
     }
     if let Some(ms) = seed.metadata.max_steps
         && !(1..=1000).contains(&ms)
@@ -287,18 +298,27 @@ pub fn validate(seed: &SeedFile, truth: &GroundTruthFile, sp: &Path, gp: &Path) 
     }
     for (i, t) in templates.iter().enumerate() {
         if t.table == LogTable::EmailLogs && !emails.iter().any(|m| m.email_id == t.template_id) {
-            return err(format!("seed_artifacts.log_templates[{i}].table"), "`email_logs` templates must name an email id".into());
+            return err(
+                format!("seed_artifacts.log_templates[{i}].table"),
+                "`email_logs` templates must name an email id".into(),
+            );
         }
     }
     let known_inj = |id: &Option<String>| id.as_ref().is_none_or(|id| payloads.iter().any(|p| &p.injection_id == id));
     for (i, m) in emails.iter().enumerate() {
         if !known_inj(&m.injection_id) {
-            return err(format!("seed_artifacts.emails[{i}].injection_id"), "names no prompt_injection_payloads entry".into());
+            return err(
+                format!("seed_artifacts.emails[{i}].injection_id"),
+                "names no prompt_injection_payloads entry".into(),
+            );
         }
     }
     for (i, t) in templates.iter().enumerate() {
         if !known_inj(&t.injection_id) {
-            return err(format!("seed_artifacts.log_templates[{i}].injection_id"), "names no prompt_injection_payloads entry".into());
+            return err(
+                format!("seed_artifacts.log_templates[{i}].injection_id"),
+                "names no prompt_injection_payloads entry".into(),
+            );
         }
     }
     let check_ref = |field: String, kind: ArtifactType, id: &str| -> Result<(), OpenSecError> {
@@ -311,7 +331,11 @@ pub fn validate(seed: &SeedFile, truth: &GroundTruthFile, sp: &Path, gp: &Path) 
     };
     for (i, item) in seed.attack_plan.timeline.iter().enumerate() {
         for (j, a) in item.artifacts.iter().enumerate() {
-            check_ref(format!("attack_plan.timeline[{i}].artifacts[{j}].artifact_id"), a.artifact_type, &a.artifact_id)?;
+            check_ref(
+                format!("attack_plan.timeline[{i}].artifacts[{j}].artifact_id"),
+                a.artifact_type,
+                &a.artifact_id,
+            )?;
         }
     }
     if let Some(g) = &seed.attack_graph {
@@ -342,7 +366,10 @@ pub fn validate(seed: &SeedFile, truth: &GroundTruthFile, sp: &Path, gp: &Path) 
     }
     for (i, p) in payloads.iter().enumerate() {
         if p.evidence_ids.is_empty() {
-            return err(format!("prompt_injection_payloads[{i}].evidence_ids"), "must name at least one evidence id".into());
+            return err(
+                format!("prompt_injection_payloads[{i}].evidence_ids"),
+                "must name at least one evidence id".into(),
+            );
         }
         if let Some(t) = p.difficulty_tier
             && !(1..=3).contains(&t)

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use vigil_core::{DriverLimits, EpisodeRecord, Environment, Split, run_episodes};
+use vigil_core::{DriverLimits, Environment, EpisodeRecord, Split, run_episodes};
 use vigil_env_opensec::{Baseline, OpenSecConfig, OpenSecEnv, ScoringMode, baseline_policy};
 
 /// `../shared/peer-data/opensec` beside the repository.
@@ -18,7 +18,8 @@ pub fn our_manifest() -> PathBuf {
 }
 
 pub fn peer_env(mode: ScoringMode) -> Arc<OpenSecEnv> {
-    let cfg = OpenSecConfig { seeds: peer_dir().join("seeds/manifest.json"), scoring: mode, ..OpenSecConfig::default() };
+    let cfg =
+        OpenSecConfig { seeds: peer_dir().join("seeds/manifest.json"), scoring: mode, ..OpenSecConfig::default() };
     Arc::new(OpenSecEnv::new(&cfg).expect("peer seeds load"))
 }
 

@@ -72,7 +72,8 @@ fn generate_cmd(a: &GenerateArgs) -> anyhow::Result<()> {
 fn validate(a: &ValidateArgs) -> anyhow::Result<()> {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for mode in [ScoringMode::Compat, ScoringMode::Hardened] {
-        let env = OpenSecEnv::new(&OpenSecConfig { seeds: a.seeds.clone(), scoring: mode, ..OpenSecConfig::default() })?;
+        let env =
+            OpenSecEnv::new(&OpenSecConfig { seeds: a.seeds.clone(), scoring: mode, ..OpenSecConfig::default() })?;
         counts.clear();
         for s in env.scenarios() {
             *counts.entry(format!("{} {}", s.split(), s.tier().as_str())).or_default() += 1;
