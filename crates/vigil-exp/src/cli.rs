@@ -36,6 +36,9 @@ pub(crate) enum Command {
     Eval(crate::commands::eval::EvalArgs),
     /// Compute advantages from a JSON document of grouped reward vectors.
     Advantage(crate::commands::advantage::AdvantageArgs),
+    /// The burn Qwen3: logits, log-probs, generation, LoRA gradients, random checkpoints.
+    #[command(subcommand)]
+    Model(crate::commands::model::ModelCommand),
     /// Encode text with a tokenizer folder: `{"ids": [...]}`.
     Tokenize(crate::commands::tokenize::TokenizeArgs),
     /// Render a chat with the folder's template (Qwen3): `{"text": "...", "ids": [...]}`.

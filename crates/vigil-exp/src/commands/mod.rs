@@ -3,6 +3,7 @@
 pub(crate) mod advantage;
 pub(crate) mod check;
 pub(crate) mod eval;
+pub(crate) mod model;
 pub(crate) mod opensec;
 pub(crate) mod run;
 pub(crate) mod tokenize;
@@ -16,6 +17,7 @@ pub(crate) fn run(command: Command) -> anyhow::Result<()> {
         Command::Check(a) => check::run(&a),
         Command::Eval(a) => eval::run(&a),
         Command::Advantage(a) => advantage::run(&a),
+        Command::Model(c) => model::run(&c),
         Command::Tokenize(a) => tokenize::tokenize(&a),
         Command::ChatTemplate(a) => tokenize::chat_template(&a),
         Command::Tokenizer(c) => tokenize::tokenizer(&c),

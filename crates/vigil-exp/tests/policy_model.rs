@@ -1,0 +1,241 @@
+//! `exp model …` end to end: JSON on stdout matching the transformers references committed in
+//! crates/vigil-policy/tests/data, and errors on stderr with a non-zero exit.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn exp(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_exp"))
+        .args(args)
+        .output()
+        .expect("run exp")
+}
+
+fn ok_json(args: &[&str]) -> Value {
+    let out = exp(args);
+    assert!(
+        out.status.success(),
+        "exp {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+fn data(case: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../vigil-policy/tests/data")
+        .join(case)
+}
+
+fn list(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+#[test]
+fn cli_matches_transformers_reference() {
+    let dir = data("untied");
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap())
+            .unwrap();
+    let tokens: Vec<String> = r["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+    let tokens = tokens.join(",");
+    let model = dir.to_str().unwrap();
+    let adapter = dir.join("adapter");
+    let adapter = adapter.to_str().unwrap();
+
+    let v = ok_json(&[
+        "model",
+        "logits",
+        "--model",
+        model,
+        "--adapter",
+        adapter,
+        "--tokens",
+        &tokens,
+        "--all-positions",
+    ]);
+    let got: Vec<f64> = v["logits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(list)
+        .collect();
+    let want: Vec<f64> = r["adapter"]["logits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(list)
+        .collect();
+    assert_eq!(got.len(), want.len());
+    assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() <= 1e-4));
+    let last = ok_json(&["model", "logits", "--model", model, "--tokens", &tokens]);
+    assert_eq!(last["logits"].as_array().unwrap().len(), 1);
+
+    let v = ok_json(&[
+        "model",
+        "logprobs",
+        "--model",
+        model,
+        "--adapter",
+        adapter,
+        "--tokens",
+        &tokens,
+    ]);
+    let lp = list(&v["logprobs"]);
+    let want = list(&r["adapter"]["logprobs"]);
+    assert!(lp.iter().zip(&want).all(|(a, b)| (a - b).abs() <= 1e-4));
+    assert!((v["sum"].as_f64().unwrap() - want.iter().sum::<f64>()).abs() < 1e-3);
+
+    let prompt: Vec<String> = r["prompt"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+    let prompt = prompt.join(",");
+    for extra in [&[][..], &["--no-kv-cache"][..]] {
+        let mut args = vec![
+            "model",
+            "generate",
+            "--model",
+            model,
+            "--tokens",
+            &prompt,
+            "--max-new-tokens",
+            "16",
+            "--greedy",
+        ];
+        args.extend_from_slice(extra);
+        let v = ok_json(&args);
+        assert_eq!(v["tokens"], r["base"]["greedy"], "{extra:?}");
+    }
+
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("grad.safetensors");
+    ok_json(&[
+        "model",
+        "grad",
+        "--model",
+        model,
+        "--adapter",
+        adapter,
+        "--tokens",
+        &tokens,
+        "--advantage",
+        "1.5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let bytes = std::fs::read(&out).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    for name in r["adapter"]["grads"].as_object().unwrap().keys() {
+        assert!(
+            header.get(name).is_some(),
+            "{name} missing from the gradient file"
+        );
+    }
+}
+
+#[test]
+fn init_writes_a_loadable_model_and_errors_go_to_stderr() {
+    let d = tempfile::tempdir().unwrap();
+    let m = d.path().join("m");
+    let m = m.to_str().unwrap();
+    let v = ok_json(&[
+        "model",
+        "init",
+        "--out",
+        m,
+        "--vocab",
+        "50",
+        "--hidden",
+        "16",
+        "--layers",
+        "2",
+        "--heads",
+        "4",
+        "--kv-heads",
+        "1",
+        "--head-dim",
+        "6",
+        "--intermediate",
+        "24",
+        "--untied",
+        "--seed",
+        "3",
+    ]);
+    assert!(v["params"].as_u64().unwrap() > 0);
+    let g = ok_json(&[
+        "model",
+        "generate",
+        "--model",
+        m,
+        "--tokens",
+        "1,2,3",
+        "--max-new-tokens",
+        "5",
+        "--temperature",
+        "0.8",
+        "--top-p",
+        "0.9",
+        "--top-k",
+        "10",
+        "--seed",
+        "4",
+    ]);
+    assert_eq!(g["tokens"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        ok_json(&[
+            "model",
+            "generate",
+            "--model",
+            m,
+            "--tokens",
+            "1,2,3",
+            "--max-new-tokens",
+            "5",
+            "--temperature",
+            "0.8",
+            "--top-p",
+            "0.9",
+            "--top-k",
+            "10",
+            "--seed",
+            "4"
+        ])["tokens"],
+        g["tokens"]
+    );
+
+    // Out-of-range token, truncated checkpoint: exit != 0, message on stderr, nothing on stdout.
+    let bad = exp(&["model", "logits", "--model", m, "--tokens", "1,999"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("999"));
+    assert!(bad.stdout.is_empty());
+    let st = Path::new(m).join("model.safetensors");
+    let len = std::fs::metadata(&st).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&st)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let bad = exp(&["model", "logprobs", "--model", m, "--tokens", "1,2"]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("model.safetensors") && err.contains("truncated"),
+        "{err}"
+    );
+}
