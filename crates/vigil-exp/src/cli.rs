@@ -36,6 +36,8 @@ pub(crate) enum Command {
     Eval(crate::commands::eval::EvalArgs),
     /// Compute advantages from a JSON document of grouped reward vectors.
     Advantage(crate::commands::advantage::AdvantageArgs),
+    /// Serve an environment over the OpenEnv-style HTTP API (sessions, /demo page).
+    ServeEnv(crate::commands::serve_env::ServeEnvArgs),
     /// The burn Qwen3: logits, log-probs, generation, LoRA gradients, random checkpoints.
     #[command(subcommand)]
     Model(crate::commands::model::ModelCommand),

@@ -6,6 +6,7 @@ pub(crate) mod eval;
 pub(crate) mod model;
 pub(crate) mod opensec;
 pub(crate) mod run;
+pub(crate) mod serve_env;
 pub(crate) mod tokenize;
 
 use crate::cli::Command;
@@ -17,6 +18,7 @@ pub(crate) fn run(command: Command) -> anyhow::Result<()> {
         Command::Check(a) => check::run(&a),
         Command::Eval(a) => eval::run(&a),
         Command::Advantage(a) => advantage::run(&a),
+        Command::ServeEnv(a) => serve_env::run(&a),
         Command::Model(c) => model::run(&c),
         Command::Tokenize(a) => tokenize::tokenize(&a),
         Command::ChatTemplate(a) => tokenize::chat_template(&a),
