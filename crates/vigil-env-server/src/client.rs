@@ -306,3 +306,17 @@ pub async fn run_load_test(client: &Client, cfg: &LoadTest) -> Result<LoadReport
     latencies.sort();
     Ok(LoadReport { sessions: cfg.sessions, finished, requests: latencies.len(), elapsed, latencies })
 }
+
+/// [`run_load_test`] against the server at `base`, on a runtime of its own (for synchronous
+/// callers such as CLI tests).
+pub fn run_load_test_blocking(base: &str, cfg: &LoadTest) -> Result<LoadReport, ServerError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|source| ServerError::Io { context: "starting the async runtime".into(), source })?;
+    rt.block_on(async {
+        let client = Client::new(base)?;
+        run_load_test(&client, cfg).await
+    })
+}

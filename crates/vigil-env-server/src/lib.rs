@@ -70,7 +70,7 @@ pub use api::{
     Action, Closed, Grade, Health, Prompt, ResetRequest, ResetResponse, SessionRef, State, StepRequest, StepResponse,
     TaskInfo, Tasks,
 };
-pub use client::{Client, LoadReport, LoadTest, run_load_test};
+pub use client::{Client, LoadReport, LoadTest, run_load_test, run_load_test_blocking};
 pub use config::ServerConfig;
 pub use demo::{DemoAnswer, DemoRun, escape};
 pub use error::ServerError;
