@@ -5,11 +5,14 @@
 //!   occur, see [`classification::ClassReport`]), confusion matrices.
 //! - [`calibration`]: ECE / MCE with equal-width or equal-mass bins, reliability tables, Brier.
 //! - [`ranking`]: AUROC (Mann–Whitney, ties averaged).
+//! - [`inference`]: seeded bootstrap confidence intervals and paired tests (t, sign-flip) for
+//!   comparing variants over seeds.
 //! - [`summary`]: aggregation of finished episodes ([`vigil_core::Outcome`]) into the summary that
 //!   `exp eval`, the trainer's evaluations and `exp report` share.
 
 pub mod calibration;
 pub mod classification;
+pub mod inference;
 pub mod ranking;
 pub mod stats;
 pub mod summary;
@@ -45,4 +48,15 @@ pub enum MetricError {
     /// Zero bins requested.
     #[error("number of bins must be at least 1")]
     NoBins,
+    /// A NaN or infinite value where a number was expected.
+    #[error("value at index {index} is not finite: {value}")]
+    NotFinite {
+        /// Index of the sample.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// A confidence level outside (0, 1).
+    #[error("confidence level must be in (0, 1), got {0}")]
+    Level(f64),
 }
