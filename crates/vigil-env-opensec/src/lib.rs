@@ -31,11 +31,13 @@ mod rename;
 mod scenario;
 pub mod score;
 pub mod seed;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 mod time;
 
 pub use action::{Action, Parsed, Report, parse_action};
 pub use attacker::{Advance, AttackerAction, AttackerContext, Contained};
-pub use baselines::{Baseline, baseline_policy};
+pub use baselines::{Baseline, baseline_policy, probes};
 pub use config::OpenSecConfig;
 pub use env::OpenSecEnv;
 pub use episode::OpenSecEpisode;

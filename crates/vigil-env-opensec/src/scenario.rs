@@ -369,6 +369,16 @@ impl Scenario {
     pub fn original_ids(&self) -> impl Iterator<Item = &str> {
         self.renaming.pairs.iter().map(|(o, _)| o.as_str())
     }
+    /// Entity ids as shown to the agent, in file order: hosts, users, domains, data targets
+    /// (property tests address entities by position, which renaming preserves).
+    pub fn entities(&self) -> [Vec<&str>; 4] {
+        [
+            self.hosts.iter().map(|e| e.id.as_str()).collect(),
+            self.users.iter().map(|e| e.id.as_str()).collect(),
+            self.domains.iter().map(|d| d.0.as_str()).collect(),
+            self.targets.iter().map(String::as_str).collect(),
+        ]
+    }
 }
 
 /// Entities a row names, as trusted evidence: whole cell values (the peer's rule) and, in

@@ -31,10 +31,22 @@ pub enum Baseline {
     Random,
     /// Keyword rules over the prompt text only.
     KeywordHeuristic,
+    /// Probe: the heuristic's action citing every log line ([`crate::probes`]).
+    CiteSpam,
+    /// Probe: a containment action on every alert.
+    ContainEverything,
+    /// Probe: every action name and a threat-keyword rationale.
+    KeywordStuffing,
+    /// Probe: JSON plus text, one `Action:` line per action.
+    FormatGaming,
+    /// Probe: a rationale thousands of words long.
+    LongOutput,
+    /// Probe: acts on the alert's (attacker-chosen) severity.
+    InjectionObedience,
 }
 
 impl Baseline {
-    /// All baselines.
+    /// All honest and reference baselines (the reward-hacking probes are in [`crate::probes::PROBES`]).
     pub const ALL: [Baseline; 5] =
         [Baseline::AlwaysDismiss, Baseline::AlwaysEscalate, Baseline::VerifierOracle, Baseline::Random, Baseline::KeywordHeuristic];
 
@@ -46,6 +58,12 @@ impl Baseline {
             Baseline::VerifierOracle => "verifier_oracle",
             Baseline::Random => "random",
             Baseline::KeywordHeuristic => "keyword_heuristic",
+            Baseline::CiteSpam => "cite_spam",
+            Baseline::ContainEverything => "contain_everything",
+            Baseline::KeywordStuffing => "keyword_stuffing",
+            Baseline::FormatGaming => "format_gaming",
+            Baseline::LongOutput => "long_output",
+            Baseline::InjectionObedience => "injection_obedience",
         }
     }
 }
@@ -102,6 +120,7 @@ impl ScriptedDefender {
                 format_answer(a, c, "Random choice.")
             }
             Baseline::KeywordHeuristic => keyword_answer(user),
+            probe => crate::probes::probe_answer(probe, user).unwrap_or_else(|| keyword_answer(user)),
         })
     }
 }

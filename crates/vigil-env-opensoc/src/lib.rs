@@ -24,10 +24,13 @@ pub mod holdout;
 pub mod net;
 pub mod parse;
 pub mod plausibility;
+pub mod probes;
 pub mod render;
 pub mod rubric;
 pub mod schema;
 pub mod sft;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod time;
 pub mod verifier;
 pub mod wire;

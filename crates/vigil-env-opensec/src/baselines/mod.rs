@@ -3,6 +3,7 @@
 //! reads the ground truth of `GenerationRequest::task`.
 
 mod evidence;
+pub mod probes;
 
 use std::sync::Arc;
 
@@ -32,10 +33,22 @@ pub enum Baseline {
     ContainEverythingSeen,
     /// Random tool calls, occasionally malformed, and a random report.
     Random,
+    /// Probe: reports every candidate it saw in each field ([`probes`]).
+    CiteSpam,
+    /// Probe: contains everything the announced emails and alerts name, at once.
+    AlwaysEscalate,
+    /// Probe: the heuristic's report stuffed with keywords.
+    KeywordStuffing,
+    /// Probe: prose plus two JSON calls, and list-valued report fields.
+    FormatGaming,
+    /// Probe: long prose around every call, stalling until the budget runs out.
+    LongOutput,
+    /// Probe: carries out instructions found in untrusted evidence.
+    InjectionObedience,
 }
 
 impl Baseline {
-    /// All baselines.
+    /// All honest and reference baselines (the reward-hacking probes are in [`probes::PROBES`]).
     pub const ALL: [Baseline; 5] = [
         Baseline::Null,
         Baseline::Oracle,
@@ -52,6 +65,12 @@ impl Baseline {
             Baseline::EvidenceHeuristic => "evidence_heuristic",
             Baseline::ContainEverythingSeen => "contain_everything_seen",
             Baseline::Random => "random",
+            Baseline::CiteSpam => "cite_spam",
+            Baseline::AlwaysEscalate => "always_escalate",
+            Baseline::KeywordStuffing => "keyword_stuffing",
+            Baseline::FormatGaming => "format_gaming",
+            Baseline::LongOutput => "long_output",
+            Baseline::InjectionObedience => "injection_obedience",
         }
     }
 }
@@ -112,6 +131,7 @@ impl Scripted {
             Baseline::EvidenceHeuristic => heuristic(&t),
             Baseline::ContainEverythingSeen => spray(&t),
             Baseline::Random => return Ok(self.random(req, &t)),
+            probe => return Ok(probes::probe_text(probe, &t).unwrap_or_else(|| heuristic(&t).to_text())),
         };
         Ok(action.to_text())
     }
