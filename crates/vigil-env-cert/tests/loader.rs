@@ -127,7 +127,47 @@ fn org_files_and_missing_files() {
     assert!(e.to_string().contains("insiders.csv: missing"), "{e}");
 }
 
+/// A file body: arbitrary bytes, or valid-looking pieces (ids, in- and out-of-order dates,
+/// users, activities, quoted fields) joined by random separators.
+fn body() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        Just("{A1B2-C3D4E5F6-G7H8I9J0}"), Just("{A1B2-C3D4E5F6-G7H8I9J1}"), Just("01/04/2010 08:00:00"),
+        Just("01/03/2010 23:59:59"), Just("01/05/2010 21:30:00"), Just("ABC0001"), Just("XYZ0002"), Just("PC-0001"),
+        Just("Logon"), Just("Connect"), Just("http://wikileaks.org/x"), Just("a@dtaa.com;b@x.com"), Just("12"),
+        Just("kw"), Just("\"q,q\""), Just(""),
+    ];
+    let sep = prop_oneof![Just(","), Just(","), Just(","), Just("\r\n"), Just("\n")];
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..300),
+        proptest::collection::vec((piece, sep), 0..60)
+            .prop_map(|v| v.into_iter().flat_map(|(p, s)| [p, s]).collect::<String>().into_bytes()),
+    ]
+}
+
 proptest! {
+    /// Window building over five files of arbitrary bodies (skip policy): a result or a typed
+    /// error, never a panic.
+    #[test]
+    fn window_building_never_panics(bodies in proptest::collection::vec(body(), 5)) {
+        use vigil_env_cert::source::MemSource;
+        let mut m = MemSource::new();
+        m.insert("answers/insiders.csv", b"dataset,scenario,details,user,start,end\n".to_vec());
+        for (kind, body) in SourceKind::ALL.into_iter().zip(&bodies) {
+            let mut bytes = kind.header().join(",").into_bytes();
+            bytes.push(b'\n');
+            bytes.extend_from_slice(body);
+            m.insert(kind.file_name(), bytes);
+        }
+        let ds = Dataset::open(Arc::new(m), "4.2", LabelConfig::default()).unwrap();
+        for policy in [BadRowPolicy::Skip, BadRowPolicy::Error] {
+            let cfg = WindowConfig { bad_rows: policy, ..WindowConfig::default() };
+            let _ = ds.windows(&cfg, |v| {
+                v.to_window().check().unwrap();
+                Ok(())
+            });
+        }
+    }
+
     /// Arbitrary bytes after a valid header: typed rows or typed errors, never a panic.
     #[test]
     fn typed_reader_never_panics(body in proptest::collection::vec(any::<u8>(), 0..1024), skip in any::<bool>()) {
