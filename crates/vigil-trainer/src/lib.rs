@@ -1,5 +1,43 @@
-//! SFT warm-start and GRPO/GDPO training with LoRA through burn autodiff.
+//! SFT warm-start and GRPO/GDPO training with LoRA (or full fine-tuning) through burn autodiff.
+//!
+//! A run ([`train`]) joins an environment, a reward set, an advantage estimator and a Qwen3
+//! policy, all chosen in the experiment config:
+//!
+//! - [`sft`]: cross-entropy on the environment's gold answers, prompt tokens masked;
+//! - [`rl`]: one step = rollout (B prompts × G completions through `vigil_core::run_episodes`,
+//!   multi-turn included) → reward vectors → advantages → [`update`] (clipped surrogate, KL,
+//!   aggregation from [`loss`]) → a line of `metrics.jsonl` ([`metrics`]);
+//! - [`curriculum`]: ordered stages and the deterministic prompt order; [`dynamic`] sampling;
+//! - [`checkpoint`]: atomic checkpoints (weights, [`optim`] state, progress) and exact resume;
+//! - [`rollout`]: the in-process burn sampler or an OpenAI-compatible server, and [`serve`], the
+//!   server `exp serve` runs;
+//! - [`scratch`]: a tokenizer and a random model built from nothing (the CPU quickstart);
+//! - [`estimate`]: parameter counts and memory estimates for `exp run --dry-run`.
 
+pub mod batch;
+pub mod checkpoint;
 mod config;
+pub mod curriculum;
+pub mod dynamic;
+mod error;
+pub mod estimate;
+pub mod learner;
+pub mod logprobs;
+pub mod loss;
+pub mod metrics;
+pub mod optim;
+pub mod protocol;
+pub mod rl;
+pub mod rollout;
+pub mod schedule;
+pub mod scratch;
+pub mod serve;
+pub mod sft;
+mod trainer;
+pub mod update;
 
-pub use config::{TrainerConfig, TrainerConfigError};
+pub use config::{DEFAULT_STEPS, TrainerConfig, TrainerConfigError};
+pub use error::{ConfigError, TrainerError};
+pub use learner::{FinetuneConfig, ModelSource};
+pub use rollout::{BurnPolicy, GenerationSettings, OpenAiConfig, OpenAiPolicy, OpenAiPolicyConfig, RolloutConfig};
+pub use trainer::{FINAL_POLICY, NoHooks, SFT_POLICY, TrainHooks, TrainOutcome, TrainSpec, train};

@@ -1,0 +1,202 @@
+//! `metrics.jsonl`: one JSON object per optimizer step of either phase.
+//!
+//! Every field but `timing` is a deterministic function of the config and seed (a resumed run
+//! writes the same lines as an uninterrupted one); `timing` holds wall-clock rates.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::TrainerError;
+
+/// Mean, std (population), min and max of a sample.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stat {
+    /// Mean.
+    pub mean: f64,
+    /// Population standard deviation.
+    pub std: f64,
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+impl Stat {
+    /// Statistics of `xs` (all zero when empty).
+    pub fn of(xs: &[f64]) -> Self {
+        if xs.is_empty() {
+            return Self::default();
+        }
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+        let min = xs.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Self { mean, std: var.sqrt(), min, max }
+    }
+}
+
+/// One reward component's statistics over the step's rollouts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentStat {
+    /// Component name.
+    pub name: String,
+    /// Raw (ungated) values.
+    #[serde(flatten)]
+    pub stat: Stat,
+}
+
+/// Wall-clock numbers (not reproducible).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    /// Seconds generating rollouts.
+    pub rollout_s: f64,
+    /// Seconds in forward/backward/update.
+    pub update_s: f64,
+    /// Generated tokens per second.
+    pub rollout_tokens_per_s: f64,
+    /// Tokens through forward+backward per second.
+    pub train_tokens_per_s: f64,
+}
+
+/// An RL step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RlLine {
+    /// 1-based RL step.
+    pub step: u64,
+    /// Curriculum stage (`all` without a curriculum).
+    pub stage: String,
+    /// Learning rate used.
+    pub lr: f64,
+    /// Weighted total reward (gated values × weights).
+    pub reward: Stat,
+    /// Each component, raw.
+    pub components: Vec<ComponentStat>,
+    /// Advantages of the trained rollouts.
+    pub advantage: Stat,
+    /// Loss of the last optimizer epoch (aggregated as configured).
+    pub loss: f64,
+    /// Token-mean KL estimate to the reference (0 when β = 0).
+    pub kl: f64,
+    /// Fraction of trained tokens whose ratio was clipped.
+    pub clip_frac: f64,
+    /// Token-mean ratio.
+    pub ratio_mean: f64,
+    /// Token-mean entropy of the policy on its own tokens (first epoch).
+    pub entropy: f64,
+    /// Global gradient norm before clipping (last epoch).
+    pub grad_norm: f64,
+    /// Generated tokens per episode.
+    pub completion_tokens: Stat,
+    /// Policy turns per episode.
+    pub turns: Stat,
+    /// Episodes whose last turn ran out of tokens.
+    pub truncated_frac: f64,
+    /// Episodes whose answers were all in the required format.
+    pub format_valid_rate: f64,
+    /// Groups sampled (all rounds) and kept for training.
+    pub groups_sampled: usize,
+    /// Groups trained on.
+    pub groups_kept: usize,
+    /// Mean |sampler log-prob − recomputed log-prob| on trained tokens (first epoch): how far
+    /// the rollout engine is from the trained weights.
+    pub logprob_gap: f64,
+    /// Tokens generated.
+    pub rollout_tokens: u64,
+    /// Tokens through forward+backward (all epochs).
+    pub train_tokens: u64,
+    /// Wall-clock.
+    pub timing: Timing,
+}
+
+/// A supervised warm-start step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SftLine {
+    /// 1-based SFT step.
+    pub step: u64,
+    /// Epoch (0-based).
+    pub epoch: u64,
+    /// Learning rate used.
+    pub lr: f64,
+    /// Token-mean cross-entropy on the gold answers.
+    pub loss: f64,
+    /// Global gradient norm before clipping.
+    pub grad_norm: f64,
+    /// Trained tokens in the batch.
+    pub tokens: u64,
+    /// Wall-clock.
+    pub timing: Timing,
+}
+
+/// One line of `metrics.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum MetricsLine {
+    /// Supervised warm-start.
+    Sft(SftLine),
+    /// Reinforcement learning.
+    Rl(RlLine),
+}
+
+/// Appends lines to `metrics.jsonl`; on resume, first cuts it back to what the checkpoint covers.
+#[derive(Debug)]
+pub struct MetricsLog {
+    path: PathBuf,
+    /// Lines written so far (recorded in checkpoints).
+    pub lines: u64,
+}
+
+impl MetricsLog {
+    /// Opens `path`, keeping its first `keep` complete lines (0 for a fresh run).
+    pub fn open(path: &Path, keep: u64) -> Result<Self, TrainerError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(TrainerError::io(path, e)),
+        };
+        let kept: Vec<&str> = text.split_inclusive('\n').filter(|l| l.ends_with('\n')).take(keep as usize).collect();
+        if (kept.len() as u64) < keep {
+            return Err(TrainerError::checkpoint(path, format!("has {} complete lines, the checkpoint expects {keep}", kept.len())));
+        }
+        vigil_core::write_atomic(path, kept.concat().as_bytes()).map_err(|e| TrainerError::io(path, e))?;
+        Ok(Self { path: path.to_path_buf(), lines: keep })
+    }
+
+    /// Appends one line (flushed to disk).
+    pub fn append(&mut self, line: &MetricsLine) -> Result<(), TrainerError> {
+        let mut s = serde_json::to_string(line).map_err(|e| TrainerError::io(&self.path, std::io::Error::other(e)))?;
+        s.push('\n');
+        let mut f = std::fs::OpenOptions::new().append(true).create(true).open(&self.path).map_err(|e| TrainerError::io(&self.path, e))?;
+        f.write_all(s.as_bytes()).and_then(|()| f.sync_data()).map_err(|e| TrainerError::io(&self.path, e))?;
+        self.lines += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_and_log_truncation() {
+        let s = Stat::of(&[1.0, 3.0]);
+        assert_eq!((s.mean, s.std, s.min, s.max), (2.0, 1.0, 1.0, 3.0));
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("metrics.jsonl");
+        let line = MetricsLine::Sft(SftLine { step: 1, epoch: 0, lr: 0.1, loss: 2.0, grad_norm: 1.0, tokens: 5, timing: Timing::default() });
+        let mut log = MetricsLog::open(&p, 0).unwrap();
+        log.append(&line).unwrap();
+        log.append(&line).unwrap();
+        // A torn last line (killed mid-write) is dropped on resume.
+        std::fs::OpenOptions::new().append(true).open(&p).unwrap().write_all(b"{\"phase\":").unwrap();
+        let log = MetricsLog::open(&p, 1).unwrap();
+        assert_eq!(log.lines, 1);
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(text.lines().count(), 1);
+        let back: MetricsLine = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(back, line);
+        assert!(MetricsLog::open(&p, 5).is_err());
+    }
+}

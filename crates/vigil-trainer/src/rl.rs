@@ -1,0 +1,174 @@
+//! One RL step: rollout → score → advantage → update, returning its metrics line.
+
+use std::time::Instant;
+
+use burn::tensor::backend::AutodiffBackend;
+use vigil_core::{AdvantageEstimator, DriverLimits, Environment, EpisodeRecord, FinishReason, Policy, RewardBatch, SeedStream, TaskId, run_episodes};
+use vigil_rewards::RewardSet;
+
+use crate::batch::{Row, episode_rows};
+use crate::config::TrainerConfig;
+use crate::curriculum::{Plan, TaskSampler, stage_label};
+use crate::dynamic::informative;
+use crate::error::TrainerError;
+use crate::learner::Learner;
+use crate::metrics::{ComponentStat, RlLine, Stat, Timing};
+use crate::update::rl_update;
+
+/// What an RL step reads but does not change.
+pub struct RlContext<'a> {
+    /// The environment.
+    pub env: &'a dyn Environment,
+    /// Weights and gates of the reward components.
+    pub rewards: &'a RewardSet,
+    /// Reward vectors → advantages.
+    pub estimator: &'a dyn AdvantageEstimator,
+    /// `[trainer]`.
+    pub cfg: &'a TrainerConfig,
+    /// Curriculum.
+    pub plan: &'a Plan,
+    /// Run seed.
+    pub seed: u64,
+    /// Constant length of `seq_mean_token_sum_norm`.
+    pub norm_len: usize,
+}
+
+impl std::fmt::Debug for RlContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RlContext").field("env", &self.env.name()).field("seed", &self.seed).finish()
+    }
+}
+
+/// One scored rollout.
+struct Scored {
+    record: EpisodeRecord,
+    /// Gated component values (what the estimator sees).
+    values: Vec<f64>,
+}
+
+/// Samples groups until `batch_prompts` informative ones are kept (or the rounds run out).
+fn rollout(
+    ctx: &RlContext<'_>,
+    tasks: &mut TaskSampler,
+    policy: &mut dyn Policy,
+    step: u64,
+    on_episode: &mut dyn FnMut(&EpisodeRecord),
+) -> Result<(Vec<Vec<Scored>>, Vec<Scored>, usize), TrainerError> {
+    let (b, g) = (ctx.cfg.batch_prompts, ctx.cfg.group_size);
+    let rounds = ctx.cfg.dynamic_sampling.as_ref().map_or(1, |d| d.max_rounds);
+    let stage = ctx.plan.stage_at(step);
+    let seeds = SeedStream::new(ctx.seed);
+    let mut kept: Vec<Vec<Scored>> = Vec::new();
+    let mut dropped: Vec<Scored> = Vec::new();
+    let mut sampled = 0;
+    for round in 0..rounds {
+        let need = b - kept.len();
+        if need == 0 {
+            break;
+        }
+        let prompts: Vec<TaskId> = tasks.draw(stage, need);
+        sampled += prompts.len();
+        let purpose = format!("rollout/{step}/{round}");
+        let jobs: Vec<(TaskId, u64)> = prompts
+            .iter()
+            .enumerate()
+            .flat_map(|(i, t)| (0..g).map(move |j| (i * g + j, t)))
+            .map(|(k, t)| (t.clone(), seeds.seed_at(&purpose, k as u64)))
+            .collect();
+        let limits = DriverLimits { max_turns: ctx.cfg.max_turns, batch_size: jobs.len() };
+        let records = run_episodes(ctx.env, policy, &jobs, limits, |r| on_episode(r))?;
+        let mut it = records.into_iter();
+        for _ in 0..prompts.len() {
+            let group: Vec<Scored> = it
+                .by_ref()
+                .take(g)
+                .map(|record| {
+                    let values = ctx.rewards.values(&record.outcome.rewards).map_err(|e| TrainerError::Reward(e.to_string()))?;
+                    Ok(Scored { record, values })
+                })
+                .collect::<Result<_, TrainerError>>()?;
+            let vals: Vec<Vec<f64>> = group.iter().map(|s| s.values.clone()).collect();
+            if ctx.cfg.dynamic_sampling.is_none() || informative(&vals, ctx.rewards.weights()) {
+                kept.push(group);
+            } else {
+                dropped.extend(group);
+            }
+        }
+    }
+    Ok((kept, dropped, sampled))
+}
+
+/// Runs RL step `step` (0-based) with learning rate `lr`.
+pub fn rl_step<B: AutodiffBackend>(
+    ctx: &RlContext<'_>,
+    learner: &mut Learner<B>,
+    tasks: &mut TaskSampler,
+    policy: &mut dyn Policy,
+    step: u64,
+    lr: f64,
+    on_episode: &mut dyn FnMut(&EpisodeRecord),
+) -> Result<RlLine, TrainerError> {
+    let t0 = Instant::now();
+    let (kept, dropped, sampled) = rollout(ctx, tasks, policy, step, on_episode)?;
+    let rollout_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    // Advantages over the kept groups.
+    let groups: Vec<Vec<Vec<f64>>> = kept.iter().map(|g| g.iter().map(|s| s.values.clone()).collect()).collect();
+    let (advantages, stats) = if groups.is_empty() {
+        tracing::warn!(step, "no informative group after dynamic sampling; skipping the update");
+        (Vec::new(), None)
+    } else {
+        let batch = RewardBatch::from_nested(&groups)?;
+        let adv = ctx.estimator.estimate(&batch, ctx.rewards.weights())?;
+        let mut rows: Vec<Row> = Vec::new();
+        for (s, scored) in kept.iter().flatten().enumerate() {
+            rows.extend(episode_rows(&scored.record, s)?);
+        }
+        let st = rl_update(learner, &rows, &adv, ctx.cfg, ctx.norm_len, lr, step)?;
+        (adv, Some(st))
+    };
+    let update_s = t1.elapsed().as_secs_f64();
+    let all: Vec<&Scored> = kept.iter().flatten().chain(dropped.iter()).collect();
+    let st = stats.unwrap_or_default();
+    let rollout_tokens: u64 = all.iter().flat_map(|s| &s.record.generations).map(|g| g.tokens.len() as u64).sum();
+    let frac = |f: &dyn Fn(&Scored) -> bool| all.iter().filter(|s| f(s)).count() as f64 / all.len().max(1) as f64;
+    Ok(RlLine {
+        step: step + 1,
+        stage: stage_label(ctx.plan.stage_at(step)),
+        lr,
+        reward: Stat::of(&all.iter().map(|s| ctx.rewards.total(&s.values)).collect::<Vec<_>>()),
+        components: ctx
+            .rewards
+            .names()
+            .iter()
+            .map(|n| ComponentStat {
+                name: n.clone(),
+                stat: Stat::of(&all.iter().map(|s| s.record.outcome.rewards.get(n).unwrap_or(0.0)).collect::<Vec<_>>()),
+            })
+            .collect(),
+        advantage: Stat::of(&advantages),
+        loss: st.loss,
+        kl: st.kl,
+        clip_frac: st.clip_frac,
+        ratio_mean: st.ratio_mean,
+        entropy: st.entropy,
+        grad_norm: st.grad_norm,
+        completion_tokens: Stat::of(
+            &all.iter().map(|s| s.record.generations.iter().map(|g| g.tokens.len()).sum::<usize>() as f64).collect::<Vec<_>>(),
+        ),
+        turns: Stat::of(&all.iter().map(|s| s.record.generations.len() as f64).collect::<Vec<_>>()),
+        truncated_frac: frac(&|s| s.record.generations.last().is_some_and(|g| g.finish == FinishReason::Length)),
+        format_valid_rate: frac(&|s| s.record.outcome.format_valid),
+        groups_sampled: sampled,
+        groups_kept: kept.len(),
+        logprob_gap: st.logprob_gap,
+        rollout_tokens,
+        train_tokens: st.train_tokens,
+        timing: Timing {
+            rollout_s,
+            update_s,
+            rollout_tokens_per_s: rollout_tokens as f64 / rollout_s.max(1e-9),
+            train_tokens_per_s: st.train_tokens as f64 / update_s.max(1e-9),
+        },
+    })
+}

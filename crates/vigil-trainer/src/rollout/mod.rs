@@ -1,0 +1,49 @@
+//! Who writes the rollouts: the in-process burn sampler (default) or an OpenAI-compatible HTTP
+//! server (vLLM, SGLang, `exp serve`). Either way the trainer recomputes the log-probs it
+//! differentiates in burn; the backend only has to return text and token ids.
+
+mod openai;
+mod sampler;
+
+use serde::{Deserialize, Serialize};
+
+pub use openai::{HttpError, OpenAiConfig, OpenAiPolicy, OpenAiPolicyConfig};
+pub use sampler::{BurnPolicy, GenerationSettings, end_of_turn, prompt_tokens};
+
+use crate::error::ConfigError;
+use crate::learner::FinetuneConfig;
+
+/// The `[trainer.rollout]` section; `backend` picks the engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "backend", rename_all = "snake_case")]
+pub enum RolloutConfig {
+    /// Sample with the policy being trained, in this process (KV-cached burn sampler).
+    Burn {},
+    /// Ask an OpenAI-compatible chat-completions server.
+    Openai(OpenAiConfig),
+}
+
+impl Default for RolloutConfig {
+    fn default() -> Self {
+        Self::Burn {}
+    }
+}
+
+impl RolloutConfig {
+    /// Range checks, and combinations the backend cannot serve.
+    pub fn validate(&self, finetune: &FinetuneConfig) -> Result<(), ConfigError> {
+        match self {
+            Self::Burn {} => Ok(()),
+            Self::Openai(c) => {
+                c.validate()?;
+                if c.lora_hot_load && !finetune.is_lora() {
+                    return Err(ConfigError::new(
+                        "rollout.lora_hot_load",
+                        "hot-loading sends LoRA adapters to the server; it needs finetune.kind = \"lora\"",
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+}

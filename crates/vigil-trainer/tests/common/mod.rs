@@ -1,0 +1,50 @@
+//! Shared fixtures of the trainer's integration tests: a tiny tokenizer and random Qwen3 built
+//! from the testkit's multi-turn mock environment, and a trainer config small enough to run a
+//! few steps in seconds on two cores.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::Path;
+
+use vigil_core::Environment;
+use vigil_policy::ComputeDtype;
+use vigil_policy::SamplingConfig;
+use vigil_trainer::scratch::{ScratchConfig, build};
+use vigil_trainer::{GenerationSettings, ModelSource, TrainerConfig};
+
+/// The mock environment (two stages, four tasks each, 2–5 turns per episode).
+pub fn env() -> vigil_testkit::mock::MockEnv {
+    vigil_testkit::mock::MockEnv::new(4)
+}
+
+/// Builds a tiny tokenizer + random Qwen3 into `dir`.
+pub fn tiny_model(dir: &Path, env: &dyn Environment) {
+    let cfg: ScratchConfig = toml::from_str(
+        "vocab_size = 300\ncorpus_examples = 8\nhidden_size = 32\nintermediate_size = 64\nnum_hidden_layers = 2\n\
+         num_attention_heads = 4\nnum_key_value_heads = 2\nhead_dim = 8",
+    )
+    .unwrap();
+    build(dir, env, &cfg, 3, 8).unwrap();
+}
+
+/// Where the weights come from.
+pub fn source(dir: &Path) -> ModelSource {
+    ModelSource { model_dir: dir.to_path_buf(), adapter: None, dtype: ComputeDtype::F32 }
+}
+
+/// Short sampled answers.
+pub fn generation() -> GenerationSettings {
+    GenerationSettings {
+        max_new_tokens: 6,
+        sampling: SamplingConfig::Sample { temperature: 1.0, top_k: 0, top_p: 1.0 },
+        enable_thinking: false,
+        batch_size: 16,
+    }
+}
+
+/// A trainer config from TOML.
+pub fn trainer(toml_text: &str) -> TrainerConfig {
+    let c: TrainerConfig = toml::from_str(toml_text).unwrap();
+    c.validate().unwrap();
+    c
+}

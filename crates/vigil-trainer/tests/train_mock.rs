@@ -1,0 +1,195 @@
+//! End-to-end training on the multi-turn mock environment with a tiny random Qwen3: SFT then
+//! GDPO with LoRA, full fine-tuning with a KL reference, checkpoints, and exact resume after a
+//! run is cut off mid-training.
+
+mod common;
+
+use std::path::Path;
+
+use serde_json::Value;
+use vigil_advantage::AdvantageConfig;
+use vigil_core::{Environment, Policy};
+use vigil_policy::CpuAutodiff;
+use vigil_rewards::{RewardSet, RewardsConfig};
+use vigil_trainer::checkpoint::Phase;
+use vigil_trainer::{NoHooks, TrainHooks, TrainSpec, TrainerConfig, TrainerError, train};
+
+const LORA: &str = r#"
+steps = 4
+group_size = 2
+batch_prompts = 2
+epochs = 2
+grad_accum = 2
+lr = 5e-3
+checkpoint_every = 2
+max_turns = 8
+finetune = { kind = "lora", r = 2, alpha = 4, target_modules = ["q_proj", "v_proj"] }
+[loss]
+beta = 0.05
+[sft]
+examples = 3
+batch_size = 4
+lr = 5e-3
+"#;
+
+fn run(cfg: &TrainerConfig, model: &Path, dir: &Path, hooks: &mut dyn TrainHooks) -> Result<vigil_trainer::TrainOutcome, TrainerError> {
+    let env = common::env();
+    let rewards = RewardSet::new(&RewardsConfig::default(), &env.reward_components()).unwrap();
+    let est = AdvantageConfig::default();
+    let spec = TrainSpec {
+        env: &env,
+        rewards: &rewards,
+        estimator: &est,
+        config: cfg,
+        source: common::source(model),
+        tokenizer_dir: model.to_path_buf(),
+        generation: common::generation(),
+        seed: 11,
+        run_dir: dir.to_path_buf(),
+        eval_every: 1,
+    };
+    train::<CpuAutodiff>(&spec, hooks, &Default::default())
+}
+
+/// Metrics lines without the wall-clock part.
+fn metrics(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            v.as_object_mut().unwrap().remove("timing");
+            v
+        })
+        .collect()
+}
+
+/// Fails the evaluation after RL step `fail_at`: a crash between checkpoints.
+struct CrashAt {
+    fail_at: u64,
+    phases: Vec<Phase>,
+    evals: Vec<String>,
+}
+
+impl TrainHooks for CrashAt {
+    fn phase(&mut self, phase: Phase, _: u64, _: u64) {
+        self.phases.push(phase);
+    }
+    fn evaluate(&mut self, label: &str, policy: &mut dyn Policy) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        // The live policy answers like any other.
+        let req = vigil_core::GenerationRequest { task: vigil_core::TaskId::new("easy-0"), messages: vec![vigil_core::ChatMessage::user("hi")], seed: 1 };
+        assert_eq!(policy.generate(&[req])?.len(), 1);
+        self.evals.push(label.to_string());
+        if label == format!("step-{}", self.fail_at) { Err("simulated crash".into()) } else { Ok(()) }
+    }
+}
+
+#[test]
+fn lora_sft_then_gdpo_checkpoints_and_resumes_exactly() {
+    let d = tempfile::tempdir().unwrap();
+    let model = d.path().join("model");
+    common::tiny_model(&model, &common::env());
+    let cfg = common::trainer(LORA);
+
+    let full = d.path().join("full");
+    let mut hooks = CrashAt { fail_at: 99, phases: Vec::new(), evals: Vec::new() };
+    let out = run(&cfg, &model, &full, &mut hooks).unwrap();
+    assert_eq!(hooks.phases, vec![Phase::Sft, Phase::Rl]);
+    assert_eq!(hooks.evals, vec!["step-1", "step-2", "step-3"]);
+    assert!(out.final_policy.join("adapter_model.safetensors").is_file());
+    assert!(out.final_policy.join("tokenizer.json").is_file());
+    assert!(out.sft_policy.as_ref().unwrap().join("adapter_config.json").is_file());
+    let m = metrics(&full);
+    let sft = m.iter().filter(|l| l["phase"] == "sft").count();
+    let rl: Vec<&Value> = m.iter().filter(|l| l["phase"] == "rl").collect();
+    assert!(sft >= 1);
+    assert_eq!(rl.len(), 4);
+    for l in &rl {
+        for k in ["reward", "components", "advantage", "loss", "kl", "clip_frac", "entropy", "completion_tokens", "format_valid_rate", "rollout_tokens", "train_tokens"] {
+            assert!(l.get(k).is_some(), "missing {k} in {l}");
+        }
+        assert!(l["kl"].as_f64().unwrap() >= 0.0);
+        assert!(l["train_tokens"].as_u64().unwrap() > 0);
+        assert_eq!(l["components"][0]["name"], "ok_rate");
+    }
+    // Only the newest checkpoints are kept, plus the warm-start.
+    let mut names: Vec<String> = std::fs::read_dir(full.join("checkpoints")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, vec!["done", "latest", "rl-000002", "rl-000004", "sft"]);
+
+    // The same run, cut off after RL step 3 (its checkpoint is at step 2), then resumed.
+    let cut = d.path().join("cut");
+    let mut crash = CrashAt { fail_at: 3, phases: Vec::new(), evals: Vec::new() };
+    let e = run(&cfg, &model, &cut, &mut crash).unwrap_err();
+    assert!(e.to_string().contains("simulated crash"), "{e}");
+    assert_eq!(metrics(&cut).iter().filter(|l| l["phase"] == "rl").count(), 3);
+    let resumed = run(&cfg, &model, &cut, &mut NoHooks).unwrap();
+    assert!(resumed.resumed_from.unwrap().ends_with("rl-000002"));
+    assert_eq!(metrics(&cut), m, "a resumed run must repeat the uninterrupted one");
+    let a = std::fs::read(out.final_policy.join("adapter_model.safetensors")).unwrap();
+    let b = std::fs::read(resumed.final_policy.join("adapter_model.safetensors")).unwrap();
+    assert_eq!(a, b, "same final adapter bytes");
+
+    // A finished run resumes to a no-op; a changed [trainer] section is refused.
+    run(&cfg, &model, &cut, &mut NoHooks).unwrap();
+    let changed = TrainerConfig { lr: 1e-4, ..cfg };
+    let e = run(&changed, &model, &cut, &mut NoHooks).unwrap_err();
+    assert!(e.to_string().contains("different [trainer]"), "{e}");
+}
+
+#[test]
+fn full_finetune_with_sequence_ratio_dynamic_sampling_and_reference() {
+    let d = tempfile::tempdir().unwrap();
+    let model = d.path().join("model");
+    common::tiny_model(&model, &common::env());
+    let cfg = common::trainer(
+        r#"
+        group_size = 3
+        batch_prompts = 2
+        lr = 1e-3
+        checkpoint_every = 1
+        keep_checkpoints = 1
+        finetune = { kind = "full" }
+        dynamic_sampling = { max_rounds = 2 }
+        [[curriculum]]
+        stage = "easy"
+        steps = 1
+        [[curriculum]]
+        stage = "hard"
+        steps = 1
+        [loss]
+        ratio = "sequence"
+        aggregation = "token_mean"
+        beta = 0.1
+        kl_estimator = "k1"
+        "#,
+    );
+    let dir = d.path().join("run");
+    let out = run(&cfg, &model, &dir, &mut NoHooks).unwrap();
+    assert!(out.sft_policy.is_none());
+    assert!(out.final_policy.join("model.safetensors").is_file());
+    assert!(out.final_policy.join("config.json").is_file());
+    let m = metrics(&dir);
+    assert_eq!(m.len(), 2);
+    assert_eq!((m[0]["stage"].as_str(), m[1]["stage"].as_str()), (Some("easy"), Some("hard")));
+    for l in &m {
+        let (kept, sampled) = (l["groups_kept"].as_u64().unwrap(), l["groups_sampled"].as_u64().unwrap());
+        assert!(kept <= 2 && sampled >= 2 && sampled <= 4, "{l}");
+    }
+    // The saved full model loads back as a policy folder.
+    vigil_policy::load_qwen3::<vigil_policy::CpuBackend>(&out.final_policy, vigil_policy::ComputeDtype::F32, &Default::default()).unwrap();
+}
+
+#[test]
+fn bad_curriculum_and_missing_gold_are_clear_errors() {
+    let d = tempfile::tempdir().unwrap();
+    let model = d.path().join("model");
+    common::tiny_model(&model, &common::env());
+    let cfg = common::trainer("[[curriculum]]\nstage = \"nightmare\"\nsteps = 2\n");
+    let e = run(&cfg, &model, &d.path().join("r"), &mut NoHooks).unwrap_err();
+    assert!(e.to_string().contains("curriculum[0].stage") && e.to_string().contains("easy, hard"), "{e}");
+    let mut bad = common::trainer("steps = 1");
+    bad.sft = Some(toml::from_str("stages = [\"nightmare\"]").unwrap());
+    let e = run(&bad, &model, &d.path().join("s"), &mut NoHooks).unwrap_err();
+    assert!(e.to_string().contains("sft.stages"), "{e}");
+}
