@@ -1,0 +1,159 @@
+//! Training curves from `metrics.jsonl`: the total reward and each component per step, per
+//! run and per variant (mean over seeds, min–max band), plus the trainer's diagnostics.
+
+use std::collections::BTreeMap;
+
+use crate::load::{DIAGNOSTICS, StepLine};
+use crate::plot::{Fig, Panel, Series};
+use crate::report::{Item, Variant, run_name};
+use crate::table::{Cell, Table};
+
+/// `(step, value)` of one quantity of a run.
+fn trace(steps: &[StepLine], what: &str) -> Vec<(f64, f64)> {
+    steps
+        .iter()
+        .filter_map(|s| {
+            let v = match what {
+                "total" => s.reward,
+                k if k.starts_with("reward.") => s.components.get(&k["reward.".len()..]).copied(),
+                k => s.scalars.get(k).copied(),
+            };
+            v.map(|v| (s.step as f64, v))
+        })
+        .collect()
+}
+
+fn quantities(variants: &[Variant]) -> (Vec<String>, Vec<String>) {
+    let mut comps: Vec<String> = Vec::new();
+    let mut diags: Vec<String> = Vec::new();
+    for s in variants.iter().flat_map(|v| v.runs.iter()).flat_map(|r| r.steps.iter()) {
+        for c in s.components.keys() {
+            let k = format!("reward.{c}");
+            if !comps.contains(&k) {
+                comps.push(k);
+            }
+        }
+        for d in DIAGNOSTICS {
+            if s.scalars.contains_key(d) && !diags.iter().any(|x| x == d) {
+                diags.push(d.to_string());
+            }
+        }
+    }
+    let mut rewards = vec!["total".to_string()];
+    rewards.extend(comps);
+    diags.sort_by_key(|d| DIAGNOSTICS.iter().position(|x| *x == d.as_str()));
+    (rewards, diags)
+}
+
+fn label(q: &str) -> String {
+    match q {
+        "total" => "total reward (weighted)".into(),
+        k if k.starts_with("reward.") => format!("reward: {}", &k["reward.".len()..]),
+        k => k.replace('_', " "),
+    }
+}
+
+/// Mean over runs at each step that every run reached, with the min–max band.
+fn average(traces: &[Vec<(f64, f64)>]) -> (Vec<(f64, f64)>, Vec<(f64, f64, f64)>) {
+    let mut by_step: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
+    for tr in traces {
+        for &(x, y) in tr {
+            by_step.entry(x as u64).or_default().push(y);
+        }
+    }
+    let n = traces.len();
+    let mut line = Vec::new();
+    let mut band = Vec::new();
+    for (x, ys) in by_step.into_iter().filter(|(_, ys)| ys.len() == n) {
+        let m = ys.iter().sum::<f64>() / n as f64;
+        let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        line.push((x as f64, m));
+        band.push((x as f64, lo, hi));
+    }
+    (line, band)
+}
+
+/// The training section; empty when no run logged RL steps.
+pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
+    let trained: Vec<&Variant> = variants.iter().filter(|v| v.runs.iter().any(|r| !r.steps.is_empty())).collect();
+    if trained.is_empty() {
+        return Vec::new();
+    }
+    let (rewards, diags) = quantities(variants);
+    let mut items = vec![Item::Text("## Training".into())];
+    // Table: last-step and mean-of-last-10% values per run.
+    let mut t = Table::new("training", "Training: reward at the last RL step and mean over the last 10% of steps", &[
+        ("variant", "variant"),
+        ("seed", "seed"),
+        ("run", "run"),
+        ("steps", "RL steps"),
+    ]);
+    for q in rewards.iter().chain(diags.iter()) {
+        t.column(format!("{q}.last"), format!("{} (last)", label(q)));
+        t.column(format!("{q}.tail"), format!("{} (last 10%)", label(q)));
+    }
+    for v in &trained {
+        for r in v.runs.iter().filter(|r| !r.steps.is_empty()) {
+            let mut row = vec![Cell::text(&v.label), Cell::Int(r.seed as i64), Cell::text(run_name(&r.dir)), Cell::Int(r.steps.len() as i64)];
+            for q in rewards.iter().chain(diags.iter()) {
+                let tr = trace(&r.steps, q);
+                let k = tr.len().div_ceil(10);
+                let tail = (k > 0).then(|| tr[tr.len() - k..].iter().map(|p| p.1).sum::<f64>() / k as f64);
+                row.push(Cell::num(tr.last().map(|p| p.1)));
+                row.push(Cell::num(tail));
+            }
+            t.push(row);
+        }
+    }
+    items.push(Item::Table(t));
+    // Per variant, averaged over seeds: one panel per quantity, one line per variant.
+    let panels = |qs: &[String]| -> Vec<Panel> {
+        qs.iter()
+            .map(|q| Panel {
+                title: label(q),
+                x_label: "RL step".into(),
+                y_label: if q == "total" || q.starts_with("reward.") { "mean over rollouts".into() } else { q.replace('_', " ") },
+                series: trained
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        let traces: Vec<_> = v.runs.iter().filter(|r| !r.steps.is_empty()).map(|r| trace(&r.steps, q)).collect();
+                        let (points, band) = average(&traces);
+                        let n = traces.len();
+                        Series { name: format!("{} ({n} seed{})", v.label, if n == 1 { "" } else { "s" }), points, band: if n > 1 { band } else { Vec::new() }, color: i }
+                    })
+                    .collect(),
+            })
+            .collect()
+    };
+    items.push(Item::Figure(
+        "training-rewards".into(),
+        Fig::Lines("Training reward per component (mean over seeds; band: min–max over seeds)".into(), panels(&rewards)),
+    ));
+    if !diags.is_empty() {
+        items.push(Item::Figure("training-diagnostics".into(), Fig::Lines("Training diagnostics (mean over seeds; band: min–max)".into(), panels(&diags))));
+    }
+    // Per run: every quantity, one figure each.
+    for v in &trained {
+        for r in v.runs.iter().filter(|r| !r.steps.is_empty()) {
+            let ps: Vec<Panel> = rewards
+                .iter()
+                .map(|q| Panel {
+                    title: label(q),
+                    x_label: "RL step".into(),
+                    y_label: "mean over rollouts".into(),
+                    series: vec![Series { name: String::new(), points: trace(&r.steps, q), band: Vec::new(), color: 0 }],
+                })
+                .collect();
+            let stem = format!("training-run-{}", sanitize(&run_name(&r.dir)));
+            items.push(Item::Figure(stem, Fig::Lines(format!("Training curves: {} (seed {})", v.label, r.seed), ps)));
+        }
+    }
+    items
+}
+
+/// A file-name-safe version of a label.
+pub(crate) fn sanitize(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.=,".contains(c) { c } else { '_' }).collect()
+}
