@@ -32,15 +32,18 @@ pub(crate) enum Command {
     Run(crate::commands::run::RunArgs),
     /// Validate a config and print what it resolves to.
     Check(crate::commands::check::CheckArgs),
+    /// Run every point of a config's [sweep] (local workers or a Slurm job array); results table at the end.
+    Sweep(crate::commands::sweep::SweepArgs),
+    /// Tables and plots (training curves, comparisons, calibration, environment tables) from run and sweep folders.
+    Report(crate::commands::report::ReportArgs),
     /// Evaluate the configured policy (and baselines) on the environment's hold-out.
     Eval(crate::commands::eval::EvalArgs),
     /// Compute advantages from a JSON document of grouped reward vectors.
     Advantage(crate::commands::advantage::AdvantageArgs),
     /// Serve an environment over the OpenEnv-style HTTP API (sessions, /demo page).
     ServeEnv(crate::commands::serve_env::ServeEnvArgs),
-    /// The burn Qwen3: logits, log-probs, generation, LoRA gradients, random checkpoints.
-    #[command(subcommand)]
-    Model(crate::commands::model::ModelCommand),
+    /// Serve a Qwen3 (and LoRA adapters) over an OpenAI-compatible chat-completions API.
+    Serve(crate::commands::serve::ServeArgs),
     /// Encode text with a tokenizer folder: `{"ids": [...]}`.
     Tokenize(crate::commands::tokenize::TokenizeArgs),
     /// Render a chat with the folder's template (Qwen3): `{"text": "...", "ids": [...]}`.
@@ -48,7 +51,13 @@ pub(crate) enum Command {
     /// Tokenizer tools (`build`: a tiny Qwen-style tokenizer from a corpus).
     #[command(subcommand)]
     Tokenizer(crate::commands::tokenize::TokenizerCommand),
+    /// The burn Qwen3: logits, log-probs, generation, LoRA gradients, random checkpoints.
+    #[command(subcommand)]
+    Model(crate::commands::model::ModelCommand),
     /// OpenSec data tools (`generate`: Vigil's seed set; `validate`: check a seed set).
     #[command(subcommand)]
     Opensec(crate::commands::opensec::OpensecCommand),
+    /// Dataset tools per environment (`exp data opensoc sft --n 600 --out FILE`, ...).
+    #[command(subcommand)]
+    Data(crate::commands::data::DataCommand),
 }

@@ -20,6 +20,9 @@ pub(crate) struct EvalResult {
     pub policy: String,
     /// Aggregates, overall and per stage.
     pub summary: EvalSummary,
+    /// The environment's own aggregate (`Environment::summarize`), e.g. SOC Narrative metrics.
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    pub env_summary: serde_json::Value,
     /// Every episode, in task order.
     #[serde(skip)]
     pub records: Vec<EpisodeRecord>,
@@ -72,7 +75,9 @@ pub(crate) fn evaluate(
     let classes = env.label_classes();
     let pairs: Vec<_> = records.iter().map(|r| (env.stage_of(&r.task), &r.outcome)).collect();
     let summary = EvalSummary::of(&pairs, &weights, classes.as_deref()).context("no episodes to summarize")?;
-    Ok(EvalResult { policy: label.to_string(), summary, records })
+    let outcomes: Vec<_> = records.iter().map(|r| r.outcome.clone()).collect();
+    let env_summary = env.summarize(&outcomes);
+    Ok(EvalResult { policy: label.to_string(), summary, env_summary, records })
 }
 
 /// Writes `episodes.jsonl` and `summary.json` for one policy under `dir/<policy>/`.

@@ -6,6 +6,8 @@ mod commands;
 mod config;
 mod evaluate;
 mod rundir;
+mod sweep;
+mod training;
 mod wiring;
 
 use std::process::ExitCode;

@@ -16,6 +16,7 @@ pub(crate) struct CheckArgs {
 pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<()> {
     let loaded = config::load(&args.cfg.config, &args.cfg.set)?;
     let built = wiring::build(&loaded.config)?;
+    wiring::check_names(&loaded.config, &built)?;
     let env = built.env.as_dyn();
     let mut out = format!("# {}: OK\n# environment `{}`; reward components (weight):", loaded.path.display(), env.name());
     for (n, w) in built.rewards.named_weights() {

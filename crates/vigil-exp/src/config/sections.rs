@@ -1,7 +1,6 @@
 //! The experiment config's sections. Pluggable parts are serde-tagged enums defined next to what
 //! they configure; this file only composes them.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -11,6 +10,7 @@ use vigil_core::Split;
 use vigil_rewards::RewardsConfig;
 use vigil_trainer::TrainerConfig;
 
+pub(crate) use crate::sweep::SweepConfig;
 use crate::wiring::{EnvConfig, PolicyConfig};
 
 /// A whole experiment.
@@ -57,6 +57,9 @@ impl ExperimentConfig {
         }
         self.env.validate().context("[env]")?;
         self.policy.validate().context("[policy]")?;
+        if let Some(s) = &self.sweep {
+            s.validate().context("[sweep]")?;
+        }
         Ok(())
     }
 }
@@ -124,21 +127,6 @@ impl EvalConfig {
         anyhow::ensure!(self.limit != Some(0), "limit must be at least 1 when set");
         Ok(())
     }
-}
-
-/// The `[sweep]` section: axes over any config key.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SweepConfig {
-    /// Cartesian product: every combination of these values.
-    #[serde(default)]
-    pub grid: BTreeMap<String, Vec<toml::Value>>,
-    /// Lists walked in lockstep (all the same length), crossed with the grid.
-    #[serde(default)]
-    pub zip: BTreeMap<String, Vec<toml::Value>>,
-    /// Parallel local workers (default: from the number of cores).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workers: Option<usize>,
 }
 
 fn default_runs_dir() -> PathBuf {

@@ -27,3 +27,15 @@ pub(crate) fn build(config: &ExperimentConfig) -> anyhow::Result<Built> {
     let rewards = RewardSet::new(&config.rewards, &env.as_dyn().reward_components()).context("[rewards]")?;
     Ok(Built { env, rewards })
 }
+
+/// Checks the names a config uses that only the built environment can resolve (scripted
+/// baselines), without loading any model.
+pub(crate) fn check_names(config: &ExperimentConfig, built: &Built) -> anyhow::Result<()> {
+    if let PolicyConfig::Scripted { baseline } = &config.policy {
+        built.env.baseline(baseline, 0).context("[policy]")?;
+    }
+    for b in &config.eval.baselines {
+        built.env.baseline(b, 0).context("[eval] baselines")?;
+    }
+    Ok(())
+}

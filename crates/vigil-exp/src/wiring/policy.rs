@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 use vigil_core::Policy;
+use vigil_policy::{Qwen3PolicyConfig, build_qwen3_policy};
+use vigil_trainer::OpenAiPolicyConfig;
 
 use super::BuiltEnv;
 
@@ -14,6 +16,10 @@ pub(crate) enum PolicyConfig {
         /// Baseline name, e.g. `"always_dismiss"` or `"oracle"`.
         baseline: String,
     },
+    /// A Qwen3 checkpoint run in-process with burn (the policy `[trainer]` trains).
+    Qwen3(Qwen3PolicyConfig),
+    /// A model behind an OpenAI-compatible server (vLLM, SGLang, `exp serve`).
+    Openai(OpenAiPolicyConfig),
 }
 
 impl PolicyConfig {
@@ -24,6 +30,8 @@ impl PolicyConfig {
                 anyhow::ensure!(!baseline.is_empty(), "baseline must not be empty");
                 Ok(())
             }
+            PolicyConfig::Qwen3(q) => Ok(q.validate()?),
+            PolicyConfig::Openai(o) => Ok(o.validate()?),
         }
     }
 
@@ -31,6 +39,8 @@ impl PolicyConfig {
     pub(crate) fn label(&self) -> String {
         match self {
             PolicyConfig::Scripted { baseline } => baseline.clone(),
+            PolicyConfig::Qwen3(_) => "qwen3".into(),
+            PolicyConfig::Openai(o) => format!("openai-{}", o.model),
         }
     }
 
@@ -38,6 +48,8 @@ impl PolicyConfig {
     pub(crate) fn build(&self, env: &BuiltEnv, seed: u64) -> anyhow::Result<Box<dyn Policy>> {
         match self {
             PolicyConfig::Scripted { baseline } => env.baseline(baseline, seed),
+            PolicyConfig::Qwen3(q) => Ok(build_qwen3_policy(q)?),
+            PolicyConfig::Openai(o) => Ok(Box::new(o.build()?)),
         }
     }
 }

@@ -1,0 +1,95 @@
+//! `exp check`: typed configs, unknown keys named with file and line, `--set` overrides.
+
+use std::path::Path;
+use std::process::Command;
+
+fn exp(args: &[&str], dir: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_exp"))
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .env("NO_COLOR", "1")
+        .env("VIGIL_TEST_DIR", dir)
+        .output()
+        .expect("spawn exp");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+const GOOD: &str = r#"# a comment
+name = "check-test"
+seed = 3
+
+[env]
+kind = "opensoc"
+
+[policy]
+kind = "scripted"
+baseline = "always_dismiss"
+
+[advantage]
+kind = "gdpo"
+epsilon = 1e-4
+
+[eval]
+limit = 5
+"#;
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write config");
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn valid_config_resolves_with_defaults() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let p = write(d.path(), "good.toml", GOOD);
+    let (code, out, err) = exp(&["check", &p, "--set", "advantage.batch_norm=false", "--set", "seed=11"], d.path());
+    assert_eq!(code, 0, "{err}");
+    let body: String = out.lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join("\n");
+    let v: toml::Table = toml::from_str(&body).expect("resolved config is TOML");
+    assert_eq!(v["seed"].as_integer(), Some(11));
+    assert_eq!(v["advantage"]["batch_norm"].as_bool(), Some(false));
+    assert_eq!(v["advantage"]["epsilon"].as_float(), Some(1e-4));
+    assert_eq!(v["advantage"]["std"].as_str(), Some("sample"));
+    assert_eq!(v["env"]["kind"].as_str(), Some("opensoc"));
+    assert!(out.contains("reward components"), "{out}");
+}
+
+#[test]
+fn misspelled_keys_name_the_key_file_and_line() {
+    let d = tempfile::tempdir().expect("tempdir");
+    for (bad, key, line) in [
+        (GOOD.replace("seed = 3", "sed = 3"), "sed", 3),
+        (GOOD.replace("epsilon = 1e-4", "epsilonn = 1e-4"), "epsilonn", 14),
+        (GOOD.replace("limit = 5", "limt = 5"), "limt", 17),
+        (GOOD.replace("baseline = \"always_dismiss\"", "baseline = \"always_dismiss\"\nbaslines = []"), "baslines", 11),
+    ] {
+        let p = write(d.path(), "bad.toml", &bad);
+        let (code, _, err) = exp(&["check", &p], d.path());
+        assert_ne!(code, 0);
+        assert!(err.contains(&format!("`{key}`")), "{err}");
+        assert!(err.contains(&format!("bad.toml:{line}:")), "expected line {line}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn bad_values_and_unknown_kinds_are_errors() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let cases = [
+        (GOOD.replace("kind = \"gdpo\"", "kind = \"gdpoo\""), "gdpoo"),
+        (GOOD.replace("epsilon = 1e-4", "epsilon = -1.0"), "epsilon"),
+        (GOOD.replace("baseline = \"always_dismiss\"", "baseline = \"nope\""), "always_dismiss"),
+        (format!("{GOOD}\n[rewards]\nweights = {{ corectness = 1.0 }}\n"), "corectness"),
+    ];
+    for (bad, needle) in cases {
+        let p = write(d.path(), "bad.toml", &bad);
+        let (code, _, err) = exp(&["check", &p], d.path());
+        assert_ne!(code, 0, "{bad}");
+        assert!(err.contains(needle), "{err} should mention {needle}");
+    }
+    let p = write(d.path(), "good.toml", GOOD);
+    let (code, _, err) = exp(&["check", &p, "--set", "trainer.lrr=1"], d.path());
+    assert_ne!(code, 0);
+    assert!(err.contains("--set trainer.lrr=1") && err.contains("`lrr`"), "{err}");
+}
