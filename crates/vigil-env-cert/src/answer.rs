@@ -10,10 +10,12 @@
 //!   (`E014-E025`, `E014–E025`, `E014 to E025`) with glosses around them.
 //!
 //! The answer is **format-valid** when the label comes from the risk field (not guessed from
-//! free text), the evidence field is present and non-empty unless the label is `normal`
-//! (`none` is an explicit empty list), and the reasoning is non-empty. When no risk field is
-//! found the first label word anywhere is still recorded as the prediction (as SOC Narrative's
-//! parser does), but the answer is not format-valid.
+//! free text), the evidence field is present and non-empty when the label is `malicious`
+//! (`none` is an explicit empty list: a `normal` or `suspicious` day may have no malicious event
+//! to point at, and the answer key then has none), and the reasoning is non-empty. When no risk field is
+//! found, a label word anywhere is still recorded as the prediction (as SOC Narrative's parser
+//! does), but the answer is not format-valid. A risk field (or, without one, a text) naming two
+//! different labels has no label: several labels in one answer are no verdict.
 
 use serde::{Deserialize, Serialize};
 
@@ -37,7 +39,7 @@ pub const MAX_RANGE: u32 = 1000;
 /// A parsed answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParsedAnswer {
-    /// The label, from the risk field or (fallback) the first label word in the text.
+    /// The label, from the risk field or (fallback) the one label word in the text.
     pub label: Option<RiskLabel>,
     /// Whether `label` came from a risk field.
     pub label_from_field: bool,
@@ -57,7 +59,7 @@ impl ParsedAnswer {
     pub fn format_valid(&self) -> bool {
         let Some(label) = self.label.filter(|_| self.label_from_field) else { return false };
         let evidence_ok = match &self.evidence {
-            Some(ids) => !ids.is_empty() || label == RiskLabel::Normal,
+            Some(ids) => !ids.is_empty() || label != RiskLabel::Malicious,
             None => false,
         };
         evidence_ok && self.reasoning.as_deref().is_some_and(|r| !r.trim().is_empty())
@@ -88,18 +90,19 @@ fn strip_think(text: &str) -> String {
     out.replace("</think>", "")
 }
 
-/// The first label word in `s` (lower-cased), with common abbreviations.
+/// The one label `s` names (lower-cased words, with common abbreviations); `None` when it names
+/// none or several different ones ("malicious or normal" is no verdict, so listing every label
+/// cannot collect the credit of whichever is right).
 fn label_word(s: &str) -> Option<RiskLabel> {
     let lower = s.to_lowercase();
-    lower
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .find_map(|w| match w {
-            "normal" | "benign" => Some(RiskLabel::Normal),
-            "suspicious" | "susp" => Some(RiskLabel::Suspicious),
-            "malicious" | "mal" => Some(RiskLabel::Malicious),
-            _ => None,
-        })
+    let mut found = lower.split(|c: char| !c.is_alphanumeric()).filter_map(|w| match w {
+        "normal" | "benign" => Some(RiskLabel::Normal),
+        "suspicious" | "susp" => Some(RiskLabel::Suspicious),
+        "malicious" | "mal" => Some(RiskLabel::Malicious),
+        _ => None,
+    });
+    let first = found.next()?;
+    found.all(|l| l == first).then_some(first)
 }
 
 /// Extracts event numbers from free evidence text: `E4`, `E004`, ranges `E1-E3`, `E1–E3`,
@@ -200,7 +203,10 @@ fn field_of(key: &str) -> Option<Field> {
 }
 
 fn is_none_word(s: &str) -> bool {
-    matches!(s.trim().trim_matches(['.', '"', '\'', '[', ']']).to_lowercase().as_str(), "" | "none" | "n/a" | "-" | "no evidence" | "nothing")
+    matches!(
+        s.trim().trim_matches(['.', '"', '\'', '[', ']']).to_lowercase().as_str(),
+        "" | "none" | "n/a" | "-" | "no evidence" | "nothing"
+    )
 }
 
 /// Parses an answer.
@@ -322,14 +328,33 @@ mod tests {
         assert_eq!(normal.evidence, Some(vec![]));
         assert!(normal.format_valid(), "normal may cite nothing");
         assert!(!parse_answer("Risk: malicious\nEvidence: none\nReasoning: x").format_valid(), "malicious must cite");
+        assert!(
+            parse_answer("Risk: suspicious\nEvidence: none\nReasoning: x").format_valid(),
+            "suspicious may cite nothing"
+        );
         assert!(!parse_answer("Risk: malicious\nEvidence: E1\nReasoning:").format_valid(), "empty reasoning");
         assert!(!parse_answer("Risk: malicious\nReasoning: x").format_valid(), "no evidence field");
         let guess = parse_answer("I think this is malicious because of E3.");
-        assert_eq!((guess.label, guess.label_from_field, guess.form), (Some(RiskLabel::Malicious), false, AnswerForm::Unstructured));
+        assert_eq!(
+            (guess.label, guess.label_from_field, guess.form),
+            (Some(RiskLabel::Malicious), false, AnswerForm::Unstructured)
+        );
         assert!(!guess.format_valid());
         let unclosed = parse_answer("<think>Risk: malicious\nEvidence: E1\nReasoning: x");
         assert_eq!(unclosed.label, None, "an unclosed think block is all thinking");
         assert_eq!(parse_answer("Risk: dangerous").label, None);
+        assert_eq!(parse_answer("Risk: malicious / normal\nEvidence: E1\nReasoning: x").label, None, "two labels");
+        assert_eq!(
+            parse_answer("Risk: malicious\nRisk: normal\nEvidence: E1\nReasoning: x").label,
+            None,
+            "two risk lines"
+        );
+        assert_eq!(
+            parse_answer("{\"risk\": [\"normal\", \"malicious\"], \"evidence\": \"none\"}").label,
+            None,
+            "a list of labels"
+        );
+        assert_eq!(parse_answer("Risk: Malicious (mal)\nEvidence: E1\nReasoning: x").label, Some(RiskLabel::Malicious));
     }
 
     #[test]

@@ -10,6 +10,10 @@
 //!   daily mean, logon on another PC, mail to ≥10 recipients) → malicious; one → suspicious.
 //!   Evidence = the events behind the signals that fired.
 //! - `oracle`: the gold answer (label and malicious ids), read by task id.
+//!
+//! The reward-hacking probes (`cite_spam`, `always_malicious`, `keyword_stuffing`,
+//! `format_gaming`, `long_output`) are variants too, so `exp eval` runs them by name; see
+//! [`crate::probes`].
 
 use std::sync::Arc;
 
@@ -33,10 +37,21 @@ pub enum Baseline {
     RuleBased,
     /// The answer key.
     Oracle,
+    /// Probe: the rules' label citing every event of the window ([`crate::probes`]).
+    CiteSpam,
+    /// Probe: `malicious` for every window.
+    AlwaysMalicious,
+    /// Probe: `malicious`, keyword-matched evidence and a rationale of threat keywords.
+    KeywordStuffing,
+    /// Probe: JSON naming every label, followed by one text card per label.
+    FormatGaming,
+    /// Probe: the rules' answer with a rationale thousands of words long.
+    LongOutput,
 }
 
 impl Baseline {
-    /// All baselines.
+    /// All honest and reference baselines (the reward-hacking probes are in
+    /// [`crate::probes::PROBES`]).
     pub const ALL: [Baseline; 3] = [Baseline::AlwaysNormal, Baseline::RuleBased, Baseline::Oracle];
 
     /// Snake-case name.
@@ -45,6 +60,11 @@ impl Baseline {
             Baseline::AlwaysNormal => "always_normal",
             Baseline::RuleBased => "rule_based",
             Baseline::Oracle => "oracle",
+            Baseline::CiteSpam => "cite_spam",
+            Baseline::AlwaysMalicious => "always_malicious",
+            Baseline::KeywordStuffing => "keyword_stuffing",
+            Baseline::FormatGaming => "format_gaming",
+            Baseline::LongOutput => "long_output",
         }
     }
 }
@@ -80,6 +100,7 @@ impl Policy for Scripted {
                     ),
                     Baseline::RuleBased => rule_based(w),
                     Baseline::Oracle => gold_answer(w),
+                    probe => crate::probes::probe_answer(probe, w).unwrap_or_else(|| rule_based(w)),
                 }))
             })
             .collect()
@@ -104,9 +125,7 @@ pub fn rule_based(w: &Window) -> String {
             }
         }
     };
-    let http_on = |list: &'static [&'static str]| move |d: &Detail, _: &str, _: usize| {
-        matches!(d, Detail::Http { url, .. } if list.iter().any(|s| on_domain(&host_of(url), s)))
-    };
+    let http_on = |list: &'static [&'static str]| move |d: &Detail, _: &str, _: usize| matches!(d, Detail::Http { url, .. } if list.iter().any(|s| on_domain(&host_of(url), s)));
     let usb = |d: &Detail, _: &str, _: usize| matches!(d, Detail::Device { .. } | Detail::File { .. });
     if f.leak_site_http > 0 {
         strong.push("requests to a leak site");
@@ -141,7 +160,10 @@ pub fn rule_based(w: &Window) -> String {
     }
     if first_late {
         weak.push("first after-hours logon");
-        cite(&|d: &Detail, t: &str, _: usize| matches!(d, Detail::Logon { activity: Activity::Logon }) && late(t), &mut ev);
+        cite(
+            &|d: &Detail, t: &str, _: usize| matches!(d, Detail::Logon { activity: Activity::Logon }) && late(t),
+            &mut ev,
+        );
     }
     if f.other_pc_logons > 0 {
         weak.push("logon on another user's PC");
@@ -157,10 +179,19 @@ pub fn rule_based(w: &Window) -> String {
     }
     if f.max_recipients >= 10 {
         weak.push("mail to an unusually large recipient list");
-        cite(&|d: &Detail, _: &str, _: usize| matches!(d, Detail::Email { to, .. } if to.split(';').count() >= 10), &mut ev);
+        cite(
+            &|d: &Detail, _: &str, _: usize| matches!(d, Detail::Email { to, .. } if to.split(';').count() >= 10),
+            &mut ev,
+        );
     }
     ev.sort();
-    let pc = w.events.iter().find(|e| ev.contains(&e.eid)).or(w.events.first()).map(|e| e.pc.to_string()).unwrap_or_default();
+    let pc = w
+        .events
+        .iter()
+        .find(|e| ev.contains(&e.eid))
+        .or(w.events.first())
+        .map(|e| e.pc.to_string())
+        .unwrap_or_default();
     let reasons: Vec<&str> = strong.iter().chain(&weak).copied().collect();
     if !strong.is_empty() || weak.len() >= 2 {
         answer_card(

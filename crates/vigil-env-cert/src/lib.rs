@@ -10,7 +10,8 @@
 //! - [`prompt`], [`answer`], [`reward`], [`metrics`]: prompt rendering, the verdict parser,
 //!   the `label`/`evidence`/`format`/`length` reward components and SOC Narrative's metrics.
 //! - [`CertEnv`] implements [`vigil_core::Environment`]; [`baseline_policy`] gives the
-//!   scripted baselines; [`CertConfig`] is the `[env]` body for `kind = "cert"`.
+//!   scripted baselines and [`probes`] the reward-hacking probes; [`CertConfig`] is the
+//!   `[env]` body for `kind = "cert"`.
 
 pub mod answer;
 pub mod answers;
@@ -25,6 +26,7 @@ pub mod labels;
 pub mod metrics;
 pub mod org;
 mod pipeline;
+pub mod probes;
 pub mod prompt;
 pub mod record;
 pub mod reward;

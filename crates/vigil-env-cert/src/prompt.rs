@@ -53,7 +53,7 @@ ids that appear in the log.";
 /// The required answer format, shown in every prompt.
 pub const FORMAT_INSTRUCTIONS: &str = "Answer in exactly this format:\n\
 Risk: normal | suspicious | malicious\n\
-Evidence: the ids of the events that support the verdict, comma-separated (ranges like E014-E020 are allowed); \"none\" for a normal day\n\
+Evidence: the ids of the events that support the verdict, comma-separated (ranges like E014-E020 are allowed); \"none\" when no event points to misuse (never for a malicious day)\n\
 Reasoning: one or two sentences\n\
 Recommendation: one concrete next step that names the user or the PC\n\
 A JSON object with the keys risk, evidence (list of ids), reasoning and recommendation is also accepted.";
@@ -180,12 +180,8 @@ pub fn gold_answer(w: &Window) -> String {
         .map(|e| e.pc.to_string())
         .unwrap_or_default();
     let kinds: Vec<&str> = {
-        let mut k: Vec<&str> = w
-            .events
-            .iter()
-            .filter(|e| w.malicious_eids.contains(&e.eid))
-            .map(|e| e.detail.source().as_str())
-            .collect();
+        let mut k: Vec<&str> =
+            w.events.iter().filter(|e| w.malicious_eids.contains(&e.eid)).map(|e| e.detail.source().as_str()).collect();
         k.dedup();
         k
     };

@@ -3,9 +3,14 @@
 //! | name | range | rewards |
 //! |---|---|---|
 //! | `label` | [0, 1] | 1 for the gold label; `suspicious_malicious` for a suspicious↔malicious mix-up, `normal_suspicious` for normal↔suspicious; 0 otherwise or unparsed |
-//! | `evidence` | [−`hallucination_penalty`, 1] | F-beta of cited ids against the window's malicious ids, minus the penalty × share of cited ids that do not exist in the window; with no malicious ids in the window: 1 − that penalty term; 0 without an evidence field |
+//! | `evidence` | [−`hallucination_penalty`, 1] | F-beta of cited ids against the window's malicious ids, minus the penalty × m / (m + h) for m cited ids that do not exist in the window and h correct ones; with no malicious ids in the window: 1 − that penalty term; 0 without an evidence field |
 //! | `format` | [0, 1] | 1 if format-valid, else 0.2 per field present (of risk, evidence, reasoning, recommendation) |
-//! | `length` | [0, 1] | 1 up to `target_words` words, falling linearly to 0 at `max_words` |
+//! | `length` | [0, 1] | 1 up to `target_words` words, falling linearly to 0 at `max_words`; 0 when no field of the card parsed |
+//!
+//! The hallucination share counts only non-existent and correct ids, so padding a citation list
+//! with real but irrelevant events cannot dilute it (that would raise evidence while lowering
+//! precision); brevity is paid only to an answer that is a verdict card at all, so an empty or
+//! unreadable answer earns nothing but the format floor.
 //!
 //! Components are separate values (GDPO normalises each one) and pure functions of a
 //! [`GradedAnswer`], so they can be property-tested on their own.
@@ -84,9 +89,8 @@ pub fn grade(w: &Window, answer: &str) -> GradedAnswer {
     let rec = parsed.recommendation.as_deref().unwrap_or("").to_lowercase();
     let names_entity = rec.contains(&w.user.to_string().to_lowercase())
         || w.events.iter().any(|e| rec.contains(&e.pc.to_string().to_lowercase()));
-    let actionable = parsed.format_valid()
-        && !rec.trim().is_empty()
-        && (parsed.label == Some(RiskLabel::Normal) || names_entity);
+    let actionable =
+        parsed.format_valid() && !rec.trim().is_empty() && (parsed.label == Some(RiskLabel::Normal) || names_entity);
     GradedAnswer {
         parsed,
         gold: w.label,
@@ -105,7 +109,8 @@ pub struct RewardConfig {
     pub suspicious_malicious: f64,
     /// Label credit for confusing normal and suspicious.
     pub normal_suspicious: f64,
-    /// Evidence penalty per share of cited ids that do not exist in the window.
+    /// Evidence penalty × m / (m + h): m cited ids that do not exist in the window, h that
+    /// are malicious evidence.
     pub hallucination_penalty: f64,
     /// β of the evidence F-score (1 = F1; >1 weighs recall more).
     pub evidence_beta: f64,
@@ -131,7 +136,10 @@ impl Default for RewardConfig {
 impl RewardConfig {
     /// Checks ranges.
     pub fn validate(&self) -> Result<(), CertError> {
-        for (f, v) in [("reward.suspicious_malicious", self.suspicious_malicious), ("reward.normal_suspicious", self.normal_suspicious)] {
+        for (f, v) in [
+            ("reward.suspicious_malicious", self.suspicious_malicious),
+            ("reward.normal_suspicious", self.normal_suspicious),
+        ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(CertError::config(f, "must be in [0, 1]"));
             }
@@ -151,7 +159,10 @@ impl RewardConfig {
     /// The four components, in the fixed order label, evidence, format, length.
     pub fn components(&self) -> Vec<Box<dyn RewardComponent<GradedAnswer>>> {
         vec![
-            Box::new(LabelReward { suspicious_malicious: self.suspicious_malicious, normal_suspicious: self.normal_suspicious }),
+            Box::new(LabelReward {
+                suspicious_malicious: self.suspicious_malicious,
+                normal_suspicious: self.normal_suspicious,
+            }),
             Box::new(EvidenceReward { hallucination_penalty: self.hallucination_penalty, beta: self.evidence_beta }),
             Box::new(FormatReward),
             Box::new(LengthReward { target_words: self.target_words, max_words: self.max_words }),
@@ -198,16 +209,16 @@ impl RewardComponent<GradedAnswer> for EvidenceReward {
             "evidence",
             -self.hallucination_penalty,
             1.0,
-            "F-beta of cited event ids against the malicious ids, minus a penalty for ids not in the window",
+            "F-beta of cited event ids against the malicious ids, minus a penalty for ids not in the window (not diluted by padding)",
         )
     }
     fn score(&self, g: &GradedAnswer) -> f64 {
         if g.parsed.evidence.is_none() {
             return 0.0;
         }
-        let cited = g.cited().len();
-        let missing = cited - g.cited_existing();
-        let penalty = if cited == 0 { 0.0 } else { self.hallucination_penalty * missing as f64 / cited as f64 };
+        let missing = g.cited().len() - g.cited_existing();
+        let grounded = missing + g.hits();
+        let penalty = if missing == 0 { 0.0 } else { self.hallucination_penalty * missing as f64 / grounded as f64 };
         let base = if g.gold_evidence.is_empty() {
             1.0
         } else {
@@ -247,9 +258,17 @@ pub struct LengthReward {
 
 impl RewardComponent<GradedAnswer> for LengthReward {
     fn info(&self) -> ComponentInfo {
-        ComponentInfo::new("length", 0.0, 1.0, "1 up to the target length, linearly down to 0 at the maximum")
+        ComponentInfo::new(
+            "length",
+            0.0,
+            1.0,
+            "1 up to the target length, linearly down to 0 at the maximum; 0 without a card",
+        )
     }
     fn score(&self, g: &GradedAnswer) -> f64 {
+        if g.parsed.fields_present() == 0 {
+            return 0.0;
+        }
         if g.words <= self.target_words {
             return 1.0;
         }
@@ -280,7 +299,12 @@ mod tests {
 
     #[test]
     fn component_values() {
-        let perfect = graded("Risk: malicious\nEvidence: E2, E3\nReasoning: x\nRecommendation: y", RiskLabel::Malicious, &[2, 3], 5);
+        let perfect = graded(
+            "Risk: malicious\nEvidence: E2, E3\nReasoning: x\nRecommendation: y",
+            RiskLabel::Malicious,
+            &[2, 3],
+            5,
+        );
         assert_eq!(scores(&perfect), [1.0, 1.0, 1.0, 1.0]);
         let half = graded("Risk: suspicious\nEvidence: E2, E9\nReasoning: x", RiskLabel::Malicious, &[2, 3], 5);
         // precision 1/2, recall 1/2 → F1 0.5; one of two ids does not exist → −0.25.
@@ -289,8 +313,17 @@ mod tests {
         assert_eq!(scores(&bare)[..3], [1.0, 0.0, 0.0]);
         let normal = graded("Risk: normal\nEvidence: none\nReasoning: fine", RiskLabel::Normal, &[], 5);
         assert_eq!(scores(&normal), [1.0, 1.0, 1.0, 1.0]);
-        let long = graded(&"word ".repeat(260), RiskLabel::Normal, &[], 5);
+        let long = graded(&format!("Risk: normal {}", "word ".repeat(258)), RiskLabel::Normal, &[], 5);
         assert!((scores(&long)[3] - 0.5).abs() < 1e-12);
+        assert_eq!(
+            scores(&graded("", RiskLabel::Normal, &[], 5)),
+            [0.0, 0.0, 0.0, 0.0],
+            "nothing parsed, nothing paid"
+        );
+        // Padding with real, irrelevant events does not dilute the hallucination penalty.
+        let ghost = graded("Risk: normal\nEvidence: E9\nReasoning: x", RiskLabel::Normal, &[], 5);
+        let padded = graded("Risk: normal\nEvidence: E9, E1, E2, E3\nReasoning: x", RiskLabel::Normal, &[], 5);
+        assert_eq!((scores(&ghost)[1], scores(&padded)[1]), (0.5, 0.5));
         let names: Vec<String> = RewardConfig::default().components().iter().map(|c| c.info().name).collect();
         assert_eq!(names, ["label", "evidence", "format", "length"]);
     }
