@@ -1,4 +1,4 @@
-//! Reward-hacking probes on the eval split of `configs/cert-baselines.toml` (dev_balanced_50):
+//! Reward-hacking probes on the eval split of `configs/cert-probes.toml` (dev_balanced_50):
 //! every probe's mean total stays below the honest rule-based baseline's (issue 10). A probe
 //! that beats it is a rubric bug to fix in `reward.rs`/`answer.rs`, never a probe to weaken.
 
@@ -11,12 +11,21 @@ use vigil_env_cert::{Baseline, CertConfig, CertEnv, baseline_policy};
 
 type Means = (f64, Vec<(String, f64)>);
 
-/// The `[env]` body of the committed baselines config (the split `exp eval` runs them on).
+fn config_file(name: &str) -> toml::Table {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs").join(name);
+    toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// The `[env]` body of `configs/cert-probes.toml` (the split `exp eval` runs the probes on),
+/// which must be the one `configs/cert-baselines.toml` evaluates the honest baselines on.
 fn config() -> CertConfig {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/cert-baselines.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let mut doc: toml::Table = toml::from_str(&text).unwrap();
-    let mut env = doc.remove("env").and_then(|v| v.as_table().cloned()).expect("[env]");
+    let (probes, baselines) = (config_file("cert-probes.toml"), config_file("cert-baselines.toml"));
+    assert_eq!(
+        probes.get("env"),
+        baselines.get("env"),
+        "cert-probes.toml and cert-baselines.toml evaluate the same [env]"
+    );
+    let mut env = probes.get("env").and_then(|v| v.as_table().cloned()).expect("[env]");
     assert_eq!(env.remove("kind").and_then(|k| k.as_str().map(str::to_string)).as_deref(), Some("cert"));
     env.try_into().unwrap()
 }
@@ -76,12 +85,16 @@ fn every_probe_scores_below_the_rule_based_baseline_on_dev_balanced_50() {
     assert_eq!(comp(get("long_output"), "length"), 0.0, "thousands of words earn no length reward:\n{table}");
 }
 
-/// Probes are selectable by their serde (config) names, and are not in the honest list.
+/// Probes are selectable by their serde (config) names, are not in the honest list, and
+/// `configs/cert-probes.toml` evaluates every one of them.
 #[test]
-fn probes_have_config_names() {
+fn probes_have_config_names_and_the_config_runs_them_all() {
+    let cfg = config_file("cert-probes.toml");
+    let listed: Vec<&str> = cfg["eval"]["baselines"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
     for (_, b) in PROBES {
         let back: Baseline = serde_json::from_value(serde_json::Value::String(b.name().into())).unwrap();
         assert_eq!(back, b);
         assert!(!Baseline::ALL.contains(&b));
+        assert!(listed.contains(&b.name()), "cert-probes.toml runs `{}`", b.name());
     }
 }
