@@ -7,7 +7,10 @@ use std::path::Path;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use vigil_core::{DriverLimits, EpisodeRecord, Policy, SeedStream, TaskId, run_episodes, write_atomic, write_json_atomic};
+use vigil_core::{
+    DriverLimits, EpisodeRecord, Policy, SeedStream, TaskId, run_episodes, write_atomic,
+    write_json_atomic,
+};
 use vigil_metrics::summary::EvalSummary;
 
 use crate::config::EvalConfig;
@@ -29,18 +32,32 @@ pub(crate) struct EvalResult {
 }
 
 /// The `(task, seed)` jobs of an evaluation, deterministic for a seed.
-pub(crate) fn jobs(built: &Built, cfg: &EvalConfig, seed: u64) -> anyhow::Result<Vec<(TaskId, u64)>> {
+pub(crate) fn jobs(
+    built: &Built,
+    cfg: &EvalConfig,
+    seed: u64,
+) -> anyhow::Result<Vec<(TaskId, u64)>> {
     let env = built.env.as_dyn();
-    let mut tasks = env.tasks(cfg.split, None).context("listing evaluation tasks")?;
+    let mut tasks = env
+        .tasks(cfg.split, None)
+        .context("listing evaluation tasks")?;
     if let Some(n) = cfg.limit {
         tasks.truncate(n);
     }
-    anyhow::ensure!(!tasks.is_empty(), "the {} split of `{}` has no tasks", cfg.split, env.name());
+    anyhow::ensure!(
+        !tasks.is_empty(),
+        "the {} split of `{}` has no tasks",
+        cfg.split,
+        env.name()
+    );
     let seeds = SeedStream::new(seed);
     let mut out = Vec::with_capacity(tasks.len() * cfg.episodes_per_task);
     for (i, t) in tasks.iter().enumerate() {
         for k in 0..cfg.episodes_per_task {
-            out.push((t.clone(), seeds.seed_at("eval-episode", (i * cfg.episodes_per_task + k) as u64)));
+            out.push((
+                t.clone(),
+                seeds.seed_at("eval-episode", (i * cfg.episodes_per_task + k) as u64),
+            ));
         }
     }
     Ok(out)
@@ -63,9 +80,15 @@ pub(crate) fn evaluate(
     bar.set_prefix(label.to_string());
     let weights = built.rewards.named_weights();
     let (mut sum, mut n) = (0.0, 0usize);
-    let limits = DriverLimits { max_turns: cfg.max_turns, batch_size: cfg.batch_size };
+    let limits = DriverLimits {
+        max_turns: cfg.max_turns,
+        batch_size: cfg.batch_size,
+    };
     let records = run_episodes(env.as_ref(), policy, jobs, limits, |r| {
-        sum += weights.iter().map(|(k, w)| w * r.outcome.rewards.get(k).unwrap_or(0.0)).sum::<f64>();
+        sum += weights
+            .iter()
+            .map(|(k, w)| w * r.outcome.rewards.get(k).unwrap_or(0.0))
+            .sum::<f64>();
         n += 1;
         bar.inc(1);
         bar.set_message(format!("mean reward {:.3}", sum / n as f64));
@@ -73,11 +96,20 @@ pub(crate) fn evaluate(
     .with_context(|| format!("evaluating {label}"))?;
     bar.finish_and_clear();
     let classes = env.label_classes();
-    let pairs: Vec<_> = records.iter().map(|r| (env.stage_of(&r.task), &r.outcome)).collect();
-    let summary = EvalSummary::of(&pairs, &weights, classes.as_deref()).context("no episodes to summarize")?;
+    let pairs: Vec<_> = records
+        .iter()
+        .map(|r| (env.stage_of(&r.task), &r.outcome))
+        .collect();
+    let summary = EvalSummary::of(&pairs, &weights, classes.as_deref())
+        .context("no episodes to summarize")?;
     let outcomes: Vec<_> = records.iter().map(|r| r.outcome.clone()).collect();
     let env_summary = env.summarize(&outcomes);
-    Ok(EvalResult { policy: label.to_string(), summary, env_summary, records })
+    Ok(EvalResult {
+        policy: label.to_string(),
+        summary,
+        env_summary,
+        records,
+    })
 }
 
 /// Writes `episodes.jsonl` and `summary.json` for one policy under `dir/<policy>/`.
@@ -88,20 +120,38 @@ pub(crate) fn write(dir: &Path, result: &EvalResult) -> anyhow::Result<()> {
         serde_json::to_writer(&mut lines, r)?;
         lines.write_all(b"\n")?;
     }
-    write_atomic(&sub.join("episodes.jsonl"), &lines).with_context(|| format!("writing {}", sub.display()))?;
-    write_json_atomic(&sub.join("summary.json"), result).with_context(|| format!("writing {}", sub.display()))?;
+    write_atomic(&sub.join("episodes.jsonl"), &lines)
+        .with_context(|| format!("writing {}", sub.display()))?;
+    write_json_atomic(&sub.join("summary.json"), result)
+        .with_context(|| format!("writing {}", sub.display()))?;
     Ok(())
 }
 
 fn sanitize(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// A Markdown table comparing policies: total, each component, format validity, label metrics
 /// and episode metrics (means).
 pub(crate) fn markdown(results: &[EvalResult]) -> String {
-    let Some(first) = results.first() else { return String::new() };
-    let comps: Vec<&str> = first.summary.overall.rewards.iter().map(|c| c.name.as_str()).collect();
+    let Some(first) = results.first() else {
+        return String::new();
+    };
+    let comps: Vec<&str> = first
+        .summary
+        .overall
+        .rewards
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
     let metrics: Vec<&String> = first.summary.overall.metrics.keys().collect();
     let labels = first.summary.overall.classification.is_some();
     let mut head = vec!["policy".to_string(), "episodes".into(), "total".into()];
@@ -116,9 +166,18 @@ pub(crate) fn markdown(results: &[EvalResult]) -> String {
     let _ = writeln!(s, "|{}", "---|".repeat(head.len()));
     for r in results {
         let o = &r.summary.overall;
-        let mut row = vec![r.policy.clone(), o.episodes.to_string(), format!("{:.3}", o.total.mean)];
+        let mut row = vec![
+            r.policy.clone(),
+            o.episodes.to_string(),
+            format!("{:.3}", o.total.mean),
+        ];
         for c in &comps {
-            row.push(o.rewards.iter().find(|x| x.name == *c).map_or("–".into(), |x| format!("{:.3}", x.stats.mean)));
+            row.push(
+                o.rewards
+                    .iter()
+                    .find(|x| x.name == *c)
+                    .map_or("–".into(), |x| format!("{:.3}", x.stats.mean)),
+            );
         }
         row.push(format!("{:.3}", o.format_valid_rate));
         if labels {
@@ -128,7 +187,11 @@ pub(crate) fn markdown(results: &[EvalResult]) -> String {
             }
         }
         for m in &metrics {
-            row.push(o.metrics.get(*m).map_or("–".into(), |d| format!("{:.3}", d.mean)));
+            row.push(
+                o.metrics
+                    .get(*m)
+                    .map_or("–".into(), |d| format!("{:.3}", d.mean)),
+            );
         }
         let _ = writeln!(s, "| {} |", row.join(" | "));
     }

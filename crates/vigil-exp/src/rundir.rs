@@ -17,7 +17,8 @@ pub(crate) fn prepare(loaded: &LoadedConfig, out: Option<&Path>) -> anyhow::Resu
         Some(d) => d.to_path_buf(),
         None => loaded.config.output.dir.join(loaded.name()),
     };
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating run folder {}", dir.display()))?;
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("creating run folder {}", dir.display()))?;
     let resolved = loaded.resolved_toml()?;
     write_atomic(&dir.join(RESOLVED), resolved.as_bytes())
         .with_context(|| format!("writing {}", dir.join(RESOLVED).display()))?;

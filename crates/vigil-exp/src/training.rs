@@ -9,7 +9,10 @@ use vigil_core::{AdvantageEstimator, Policy, SeedStream, TaskId};
 use vigil_policy::{DeviceKind, Qwen3PolicyConfig, build_qwen3_policy, resolve_model_dir};
 use vigil_trainer::checkpoint::Phase;
 use vigil_trainer::metrics::MetricsLine;
-use vigil_trainer::{GenerationSettings, ModelSource, TrainHooks, TrainOutcome, TrainSpec, TrainerConfig, estimate, scratch};
+use vigil_trainer::{
+    GenerationSettings, ModelSource, TrainHooks, TrainOutcome, TrainSpec, TrainerConfig, estimate,
+    scratch,
+};
 
 use crate::commands::eval;
 use crate::config::LoadedConfig;
@@ -18,38 +21,72 @@ use crate::wiring::{Built, PolicyConfig};
 
 /// The `[policy]` a training run needs: the Qwen3 whose weights are trained.
 fn qwen3(loaded: &LoadedConfig) -> anyhow::Result<(&TrainerConfig, &Qwen3PolicyConfig)> {
-    let t = loaded.config.trainer.as_ref().context("no [trainer] section")?;
+    let t = loaded
+        .config
+        .trainer
+        .as_ref()
+        .context("no [trainer] section")?;
     match &loaded.config.policy {
         PolicyConfig::Qwen3(q) => Ok((t, q)),
-        other => anyhow::bail!("[trainer] trains a model: it needs [policy] kind = \"qwen3\", not `{}`", other.label()),
+        other => anyhow::bail!(
+            "[trainer] trains a model: it needs [policy] kind = \"qwen3\", not `{}`",
+            other.label()
+        ),
     }
 }
 
 fn generation(q: &Qwen3PolicyConfig) -> GenerationSettings {
-    GenerationSettings { max_new_tokens: q.max_new_tokens, sampling: q.sampling(), enable_thinking: q.enable_thinking, batch_size: q.batch_size }
+    GenerationSettings {
+        max_new_tokens: q.max_new_tokens,
+        sampling: q.sampling(),
+        enable_thinking: q.enable_thinking,
+        batch_size: q.batch_size,
+    }
 }
 
 /// Resolves the model and tokenizer folders, building them first for `[trainer.init]`.
-fn model_dirs(loaded: &LoadedConfig, built: &Built, build: bool) -> anyhow::Result<(PathBuf, PathBuf)> {
+fn model_dirs(
+    loaded: &LoadedConfig,
+    built: &Built,
+    build: bool,
+) -> anyhow::Result<(PathBuf, PathBuf)> {
     let (t, q) = qwen3(loaded)?;
     let as_path = PathBuf::from(&q.model);
     if let Some(init) = &t.init {
         if !scratch::exists(&as_path) {
-            anyhow::ensure!(build, "{}: no model yet; `exp run` will build it from [trainer.init]", as_path.display());
+            anyhow::ensure!(
+                build,
+                "{}: no model yet; `exp run` will build it from [trainer.init]",
+                as_path.display()
+            );
             let env = built.env.as_dyn();
-            scratch::build(&as_path, env.as_ref(), init, loaded.config.seed, t.max_turns).context("[trainer.init]")?;
+            scratch::build(
+                &as_path,
+                env.as_ref(),
+                init,
+                loaded.config.seed,
+                t.max_turns,
+            )
+            .context("[trainer.init]")?;
         }
     }
-    let model = resolve_model_dir(&q.model).with_context(|| format!("[policy] model = {:?}", q.model))?;
+    let model =
+        resolve_model_dir(&q.model).with_context(|| format!("[policy] model = {:?}", q.model))?;
     let tokenizer = match &q.tokenizer {
-        Some(tk) => resolve_model_dir(tk).with_context(|| format!("[policy] tokenizer = {tk:?}"))?,
+        Some(tk) => {
+            resolve_model_dir(tk).with_context(|| format!("[policy] tokenizer = {tk:?}"))?
+        }
         None => model.clone(),
     };
     Ok((model, tokenizer))
 }
 
 /// Trains, then evaluates the warm-started and final policies next to the baselines.
-pub(crate) fn train_and_report(loaded: &LoadedConfig, built: &Built, dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn train_and_report(
+    loaded: &LoadedConfig,
+    built: &Built,
+    dir: &Path,
+) -> anyhow::Result<()> {
     let (t, q) = qwen3(loaded)?;
     let (model_dir, tokenizer_dir) = model_dirs(loaded, built, true)?;
     let cfg = &loaded.config;
@@ -61,20 +98,40 @@ pub(crate) fn train_and_report(loaded: &LoadedConfig, built: &Built, dir: &Path)
         rewards: &built.rewards,
         estimator: &cfg.advantage,
         config: t,
-        source: ModelSource { model_dir: model_dir.clone(), adapter: q.adapter.clone(), dtype: q.dtype },
+        source: ModelSource {
+            model_dir: model_dir.clone(),
+            adapter: q.adapter.clone(),
+            dtype: q.dtype,
+        },
         tokenizer_dir,
         generation: generation(q),
         seed: cfg.seed,
         run_dir: dir.to_path_buf(),
         eval_every: u64::from(cfg.eval.every_steps),
     };
-    let mut hooks = Hooks { built, jobs: &jobs, loaded, dir, bar: None };
+    let mut hooks = Hooks {
+        built,
+        jobs: &jobs,
+        loaded,
+        dir,
+        bar: None,
+    };
     let outcome = match q.device {
-        DeviceKind::Cpu => vigil_trainer::train::<vigil_policy::CpuAutodiff>(&spec, &mut hooks, &Default::default()),
+        DeviceKind::Cpu => vigil_trainer::train::<vigil_policy::CpuAutodiff>(
+            &spec,
+            &mut hooks,
+            &Default::default(),
+        ),
         #[cfg(feature = "cuda")]
-        DeviceKind::Cuda => vigil_trainer::train::<vigil_policy::CudaAutodiff>(&spec, &mut hooks, &Default::default()),
+        DeviceKind::Cuda => vigil_trainer::train::<vigil_policy::CudaAutodiff>(
+            &spec,
+            &mut hooks,
+            &Default::default(),
+        ),
         #[cfg(not(feature = "cuda"))]
-        DeviceKind::Cuda => anyhow::bail!("[policy] device = \"cuda\" needs exp built with `--features cuda`"),
+        DeviceKind::Cuda => {
+            anyhow::bail!("[policy] device = \"cuda\" needs exp built with `--features cuda`")
+        }
     }
     .with_context(|| format!("training in {}", dir.display()))?;
     if let Some(b) = hooks.bar.take() {
@@ -84,8 +141,15 @@ pub(crate) fn train_and_report(loaded: &LoadedConfig, built: &Built, dir: &Path)
     #[allow(clippy::print_stdout)]
     {
         let after = AdvantageEstimator::name(&cfg.advantage);
-        let before = if outcome.sft_policy.is_some() { "the SFT warm-start (`sft`)" } else { "nothing (no [trainer.sft])" };
-        println!("before: {before}; after: {after} training (`{after}`); hold-out: {} episodes\n", jobs.len());
+        let before = if outcome.sft_policy.is_some() {
+            "the SFT warm-start (`sft`)"
+        } else {
+            "nothing (no [trainer.sft])"
+        };
+        println!(
+            "before: {before}; after: {after} training (`{after}`); hold-out: {} episodes\n",
+            jobs.len()
+        );
     }
     eval::report(&dir.join("eval"), &results)
 }
@@ -115,14 +179,29 @@ fn evaluate_outcome(
     let mut results = Vec::new();
     if let Some(sft) = &outcome.sft_policy {
         let mut p = artifact_policy(q, sft)?;
-        results.push(evaluate::evaluate(built, p.as_mut(), "sft", jobs, &cfg.eval)?);
+        results.push(evaluate::evaluate(
+            built,
+            p.as_mut(),
+            "sft",
+            jobs,
+            &cfg.eval,
+        )?);
     }
     let label = AdvantageEstimator::name(&cfg.advantage);
     let mut p = artifact_policy(q, &outcome.final_policy)?;
-    results.push(evaluate::evaluate(built, p.as_mut(), label, jobs, &cfg.eval)?);
+    results.push(evaluate::evaluate(
+        built,
+        p.as_mut(),
+        label,
+        jobs,
+        &cfg.eval,
+    )?);
     let seeds = SeedStream::new(cfg.seed);
     for b in &cfg.eval.baselines {
-        let mut p = built.env.baseline(b, seeds.seed("policy")).context("[eval] baselines")?;
+        let mut p = built
+            .env
+            .baseline(b, seeds.seed("policy"))
+            .context("[eval] baselines")?;
         results.push(evaluate::evaluate(built, p.as_mut(), b, jobs, &cfg.eval)?);
     }
     Ok(results)
@@ -147,9 +226,11 @@ impl TrainHooks for Hooks<'_> {
             Phase::Done => "done",
         };
         let bar = ProgressBar::new(total).with_style(
-            ProgressStyle::with_template("{prefix:>6} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{prefix:>6} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         bar.set_prefix(name);
         bar.set_position(done);
@@ -169,11 +250,25 @@ impl TrainHooks for Hooks<'_> {
         tracing::info!(line = %serde_json::to_string(line).unwrap_or_default(), "step");
     }
 
-    fn evaluate(&mut self, label: &str, policy: &mut dyn Policy) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let r = evaluate::evaluate(self.built, policy, label, self.jobs, &self.loaded.config.eval).map_err(|e| e.to_string())?;
+    fn evaluate(
+        &mut self,
+        label: &str,
+        policy: &mut dyn Policy,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let r = evaluate::evaluate(
+            self.built,
+            policy,
+            label,
+            self.jobs,
+            &self.loaded.config.eval,
+        )
+        .map_err(|e| e.to_string())?;
         evaluate::write(&self.dir.join("eval").join("during"), &r).map_err(|e| e.to_string())?;
         if let Some(b) = &self.bar {
-            b.println(format!("eval {label}: hold-out reward {:+.3}, format {:.2}", r.summary.overall.total.mean, r.summary.overall.format_valid_rate));
+            b.println(format!(
+                "eval {label}: hold-out reward {:+.3}, format {:.2}",
+                r.summary.overall.total.mean, r.summary.overall.format_valid_rate
+            ));
         }
         Ok(())
     }
@@ -184,7 +279,10 @@ pub(crate) fn dry_run(loaded: &LoadedConfig, built: &Built) -> anyhow::Result<()
     let Some(t) = &loaded.config.trainer else {
         #[allow(clippy::print_stdout)]
         {
-            println!("{}: OK (no [trainer]: `exp run` evaluates the configured policy)", loaded.path.display());
+            println!(
+                "{}: OK (no [trainer]: `exp run` evaluates the configured policy)",
+                loaded.path.display()
+            );
         }
         return Ok(());
     };
@@ -192,7 +290,10 @@ pub(crate) fn dry_run(loaded: &LoadedConfig, built: &Built) -> anyhow::Result<()
     let mut out = format!("{}: configuration OK\n", loaded.path.display());
     let as_path = PathBuf::from(&q.model);
     if t.init.is_some() && !scratch::exists(&as_path) {
-        out.push_str(&format!("model: {} will be built from scratch by [trainer.init]\n", as_path.display()));
+        out.push_str(&format!(
+            "model: {} will be built from scratch by [trainer.init]\n",
+            as_path.display()
+        ));
         #[allow(clippy::print_stdout)]
         {
             print!("{out}");
@@ -223,18 +324,33 @@ pub(crate) fn dry_run(loaded: &LoadedConfig, built: &Built) -> anyhow::Result<()
         p.trainable,
         100.0 * p.trainable as f64 / p.total as f64,
         match &t.finetune {
-            vigil_trainer::FinetuneConfig::Lora { r, alpha, target_modules, .. } =>
-                format!("LoRA r {r}, alpha {alpha} on {}", target_modules.join(", ")),
+            vigil_trainer::FinetuneConfig::Lora {
+                r,
+                alpha,
+                target_modules,
+                ..
+            } => format!("LoRA r {r}, alpha {alpha} on {}", target_modules.join(", ")),
             vigil_trainer::FinetuneConfig::Full {} => "full fine-tuning".into(),
         }
     ));
     if files.weights_missing.is_empty() {
-        out.push_str(&format!("weights: found {}\n", files.weights_found.join(", ")));
+        out.push_str(&format!(
+            "weights: found {}\n",
+            files.weights_found.join(", ")
+        ));
     } else {
-        out.push_str(&format!("weights: MISSING {} in {}\n", files.weights_missing.join(", "), model_dir.display()));
+        out.push_str(&format!(
+            "weights: MISSING {} in {}\n",
+            files.weights_missing.join(", "),
+            model_dir.display()
+        ));
     }
     if !files.tokenizer_missing.is_empty() {
-        out.push_str(&format!("tokenizer: MISSING {} in {}\n", files.tokenizer_missing.join(", "), tokenizer_dir.display()));
+        out.push_str(&format!(
+            "tokenizer: MISSING {} in {}\n",
+            files.tokenizer_missing.join(", "),
+            tokenizer_dir.display()
+        ));
     }
     out.push_str(&format!(
         "GPU memory estimate ({:?}, prompts ≈ {} tokens {how}, B {} × G {}, grad_accum {}): ≈ {:.1} GiB\n",
@@ -248,7 +364,14 @@ pub(crate) fn dry_run(loaded: &LoadedConfig, built: &Built) -> anyhow::Result<()
     for m in &mem.items {
         out.push_str(&format!("  {:>8.2} GiB  {}\n", gib(m.bytes), m.what));
     }
-    out.push_str(&format!("RL steps: {}; SFT: {}\n", t.rl_steps(), t.sft.as_ref().map_or("none".into(), |s| format!("{} examples × {} epochs", s.examples, s.epochs))));
+    out.push_str(&format!(
+        "RL steps: {}; SFT: {}\n",
+        t.rl_steps(),
+        t.sft.as_ref().map_or("none".into(), |s| format!(
+            "{} examples × {} epochs",
+            s.examples, s.epochs
+        ))
+    ));
     #[allow(clippy::print_stdout)]
     {
         print!("{out}");
@@ -261,9 +384,15 @@ pub(crate) fn dry_run(loaded: &LoadedConfig, built: &Built) -> anyhow::Result<()
 
 /// Typical prompt length of the training tasks: tokenized when the tokenizer is there, else
 /// estimated from characters (≈ 3.5 per token for English text and logs).
-fn prompt_tokens(built: &Built, tokenizer_dir: &Path, q: &Qwen3PolicyConfig) -> anyhow::Result<(usize, &'static str)> {
+fn prompt_tokens(
+    built: &Built,
+    tokenizer_dir: &Path,
+    q: &Qwen3PolicyConfig,
+) -> anyhow::Result<(usize, &'static str)> {
     let env = built.env.as_dyn();
-    let tasks = env.tasks(vigil_core::Split::Train, None).context("listing training tasks")?;
+    let tasks = env
+        .tasks(vigil_core::Split::Train, None)
+        .context("listing training tasks")?;
     let tok = vigil_tokenizer::ChatTokenizer::from_dir(tokenizer_dir).ok();
     let mut lens = Vec::new();
     for (i, t) in tasks.iter().take(16).enumerate() {
@@ -276,5 +405,12 @@ fn prompt_tokens(built: &Built, tokenizer_dir: &Path, q: &Qwen3PolicyConfig) -> 
         lens.push(n);
     }
     let max = lens.into_iter().max().unwrap_or(1024);
-    Ok((max, if tok.is_some() { "(tokenized, max of 16 training prompts)" } else { "(estimated from characters)" }))
+    Ok((
+        max,
+        if tok.is_some() {
+            "(tokenized, max of 16 training prompts)"
+        } else {
+            "(estimated from characters)"
+        },
+    ))
 }

@@ -12,7 +12,12 @@ fn exp_advantage(input: &str) -> (i32, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn exp");
-    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
     let out = child.wait_with_output().expect("wait");
     (
         out.status.code().unwrap_or(-1),
@@ -41,12 +46,30 @@ fn computes_the_issue_example() {
 #[test]
 fn malformed_input_is_one_line_and_nonzero() {
     for (input, needle) in [
-        (r#"{"advantage":{"kind":"gdpo"},"weights":[1,1],"groups":[[[0,1],[0]]]}"#, "groups[0][1] has 1 components"),
-        (r#"{"advantage":{"kind":"grpo"},"weights":[1],"groups":[[[0,1],[0,2]]]}"#, "got 1 weights for 2"),
-        (r#"{"advantage":{"kind":"gdpo"},"weights":[1],"groups":[[[0],[NaN]]]}"#, "NaN"),
-        (r#"{"advantage":{"kind":"rloo"},"weights":[1],"groups":[[[0]]]}"#, "at least 2"),
-        (r#"{"advantage":{"kind":"gdpo","eps":1},"weights":[1],"groups":[[[0],[1]]]}"#, "unknown field `eps`"),
-        (r#"{"advantage":{"kind":"gdpo"},"weights":[1],"groups":[[[0],[1]]],"extra":1}"#, "unknown field `extra`"),
+        (
+            r#"{"advantage":{"kind":"gdpo"},"weights":[1,1],"groups":[[[0,1],[0]]]}"#,
+            "groups[0][1] has 1 components",
+        ),
+        (
+            r#"{"advantage":{"kind":"grpo"},"weights":[1],"groups":[[[0,1],[0,2]]]}"#,
+            "got 1 weights for 2",
+        ),
+        (
+            r#"{"advantage":{"kind":"gdpo"},"weights":[1],"groups":[[[0],[NaN]]]}"#,
+            "NaN",
+        ),
+        (
+            r#"{"advantage":{"kind":"rloo"},"weights":[1],"groups":[[[0]]]}"#,
+            "at least 2",
+        ),
+        (
+            r#"{"advantage":{"kind":"gdpo","eps":1},"weights":[1],"groups":[[[0],[1]]]}"#,
+            "unknown field `eps`",
+        ),
+        (
+            r#"{"advantage":{"kind":"gdpo"},"weights":[1],"groups":[[[0],[1]]],"extra":1}"#,
+            "unknown field `extra`",
+        ),
     ] {
         let (code, out, err) = exp_advantage(input);
         assert_ne!(code, 0, "{input}");
@@ -61,16 +84,36 @@ fn malformed_input_is_one_line_and_nonzero() {
 #[test]
 fn matches_numpy_reference() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let has_numpy = Command::new("python3").args(["-c", "import numpy"]).status().is_ok_and(|s| s.success());
+    let has_numpy = Command::new("python3")
+        .args(["-c", "import numpy"])
+        .status()
+        .is_ok_and(|s| s.success());
     if !has_numpy {
-        assert!(std::env::var_os("CI").is_none(), "CI must install NumPy for the advantage reference check");
-        eprintln!("NOTE: NumPy not installed; skipped the NumPy reference check (pip install numpy)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install NumPy for the advantage reference check"
+        );
+        eprintln!(
+            "NOTE: NumPy not installed; skipped the NumPy reference check (pip install numpy)"
+        );
         return;
     }
     let out = Command::new("python3")
         .arg(root.join("tools/advantage_reference.py"))
-        .args(["--exp", env!("CARGO_BIN_EXE_exp"), "--cases", "200", "--seed", "1"])
+        .args([
+            "--exp",
+            env!("CARGO_BIN_EXE_exp"),
+            "--cases",
+            "200",
+            "--seed",
+            "1",
+        ])
         .output()
         .expect("run python");
-    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

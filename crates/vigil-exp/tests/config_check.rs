@@ -11,7 +11,11 @@ fn exp(args: &[&str], dir: &Path) -> (i32, String, String) {
         .env("VIGIL_TEST_DIR", dir)
         .output()
         .expect("spawn exp");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 const GOOD: &str = r#"# a comment
@@ -43,9 +47,23 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
 fn valid_config_resolves_with_defaults() {
     let d = tempfile::tempdir().expect("tempdir");
     let p = write(d.path(), "good.toml", GOOD);
-    let (code, out, err) = exp(&["check", &p, "--set", "advantage.batch_norm=false", "--set", "seed=11"], d.path());
+    let (code, out, err) = exp(
+        &[
+            "check",
+            &p,
+            "--set",
+            "advantage.batch_norm=false",
+            "--set",
+            "seed=11",
+        ],
+        d.path(),
+    );
     assert_eq!(code, 0, "{err}");
-    let body: String = out.lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join("\n");
+    let body: String = out
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
     let v: toml::Table = toml::from_str(&body).expect("resolved config is TOML");
     assert_eq!(v["seed"].as_integer(), Some(11));
     assert_eq!(v["advantage"]["batch_norm"].as_bool(), Some(false));
@@ -60,15 +78,29 @@ fn misspelled_keys_name_the_key_file_and_line() {
     let d = tempfile::tempdir().expect("tempdir");
     for (bad, key, line) in [
         (GOOD.replace("seed = 3", "sed = 3"), "sed", 3),
-        (GOOD.replace("epsilon = 1e-4", "epsilonn = 1e-4"), "epsilonn", 14),
+        (
+            GOOD.replace("epsilon = 1e-4", "epsilonn = 1e-4"),
+            "epsilonn",
+            14,
+        ),
         (GOOD.replace("limit = 5", "limt = 5"), "limt", 17),
-        (GOOD.replace("baseline = \"always_dismiss\"", "baseline = \"always_dismiss\"\nbaslines = []"), "baslines", 11),
+        (
+            GOOD.replace(
+                "baseline = \"always_dismiss\"",
+                "baseline = \"always_dismiss\"\nbaslines = []",
+            ),
+            "baslines",
+            11,
+        ),
     ] {
         let p = write(d.path(), "bad.toml", &bad);
         let (code, _, err) = exp(&["check", &p], d.path());
         assert_ne!(code, 0);
         assert!(err.contains(&format!("`{key}`")), "{err}");
-        assert!(err.contains(&format!("bad.toml:{line}:")), "expected line {line}: {err}");
+        assert!(
+            err.contains(&format!("bad.toml:{line}:")),
+            "expected line {line}: {err}"
+        );
         assert_eq!(err.trim().lines().count(), 1, "{err}");
     }
 }
@@ -79,8 +111,14 @@ fn bad_values_and_unknown_kinds_are_errors() {
     let cases = [
         (GOOD.replace("kind = \"gdpo\"", "kind = \"gdpoo\""), "gdpoo"),
         (GOOD.replace("epsilon = 1e-4", "epsilon = -1.0"), "epsilon"),
-        (GOOD.replace("baseline = \"always_dismiss\"", "baseline = \"nope\""), "always_dismiss"),
-        (format!("{GOOD}\n[rewards]\nweights = {{ corectness = 1.0 }}\n"), "corectness"),
+        (
+            GOOD.replace("baseline = \"always_dismiss\"", "baseline = \"nope\""),
+            "always_dismiss",
+        ),
+        (
+            format!("{GOOD}\n[rewards]\nweights = {{ corectness = 1.0 }}\n"),
+            "corectness",
+        ),
     ];
     for (bad, needle) in cases {
         let p = write(d.path(), "bad.toml", &bad);
@@ -91,5 +129,8 @@ fn bad_values_and_unknown_kinds_are_errors() {
     let p = write(d.path(), "good.toml", GOOD);
     let (code, _, err) = exp(&["check", &p, "--set", "trainer.lrr=1"], d.path());
     assert_ne!(code, 0);
-    assert!(err.contains("--set trainer.lrr=1") && err.contains("`lrr`"), "{err}");
+    assert!(
+        err.contains("--set trainer.lrr=1") && err.contains("`lrr`"),
+        "{err}"
+    );
 }

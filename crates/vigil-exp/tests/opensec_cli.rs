@@ -17,8 +17,18 @@ fn generate_reproduces_the_committed_seed_set() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("opensec");
     let jsonl = d.path().join("opensec.jsonl");
-    let st = exp().args(["opensec", "generate", "--out"]).arg(&out).arg("--jsonl").arg(&jsonl).output().unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    let st = exp()
+        .args(["opensec", "generate", "--out"])
+        .arg(&out)
+        .arg("--jsonl")
+        .arg(&jsonl)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     let committed = repo().join("seeds/opensec");
     for rel in [
         "manifest.json",
@@ -30,7 +40,11 @@ fn generate_reproduces_the_committed_seed_set() {
         let b = std::fs::read(committed.join(rel)).unwrap();
         assert!(a == b, "{rel} differs from the committed set");
     }
-    let v = exp().args(["opensec", "validate"]).arg(&jsonl).output().unwrap();
+    let v = exp()
+        .args(["opensec", "validate"])
+        .arg(&jsonl)
+        .output()
+        .unwrap();
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
     assert!(String::from_utf8_lossy(&v.stdout).contains("240 seeds"));
 }
@@ -45,10 +59,28 @@ fn validate_names_the_file_and_field_of_a_bad_seed() {
         r#"{"train": {"trivial": 1, "easy": 0, "standard": 1}, "eval": {"trivial": 0, "easy": 1, "standard": 0}}"#,
     )
     .unwrap();
-    let st = exp().args(["opensec", "generate", "--out"]).arg(&out).arg("--config").arg(&cfg).output().unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
-    let ok = exp().args(["opensec", "validate"]).arg(out.join("manifest.json")).output().unwrap();
-    assert!(String::from_utf8_lossy(&ok.stdout).contains("3 seeds"), "{}", String::from_utf8_lossy(&ok.stdout));
+    let st = exp()
+        .args(["opensec", "generate", "--out"])
+        .arg(&out)
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let ok = exp()
+        .args(["opensec", "validate"])
+        .arg(out.join("manifest.json"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&ok.stdout).contains("3 seeds"),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
     let seed = out.join("train/train-standard-001_seed.json");
     let text = std::fs::read_to_string(&seed).unwrap().replacen(
         "\"start_state\": \"recon\"",
@@ -56,8 +88,15 @@ fn validate_names_the_file_and_field_of_a_bad_seed() {
         1,
     );
     std::fs::write(&seed, text).unwrap();
-    let bad = exp().args(["opensec", "validate"]).arg(out.join("manifest.json")).output().unwrap();
+    let bad = exp()
+        .args(["opensec", "validate"])
+        .arg(out.join("manifest.json"))
+        .output()
+        .unwrap();
     assert!(!bad.status.success());
     let err = String::from_utf8_lossy(&bad.stderr);
-    assert!(err.contains("train-standard-001_seed.json") && err.contains("attack_graph.start_state"), "{err}");
+    assert!(
+        err.contains("train-standard-001_seed.json") && err.contains("attack_graph.start_state"),
+        "{err}"
+    );
 }

@@ -47,15 +47,24 @@ fn start(args: &[&str]) -> Server {
         let _ = BufReader::new(stdout).read_line(&mut line);
         let _ = tx.send(line);
     });
-    let line = rx.recv_timeout(Duration::from_secs(120)).unwrap_or_default();
+    let line = rx
+        .recv_timeout(Duration::from_secs(120))
+        .unwrap_or_default();
     let Some(base) = line.split_whitespace().find(|w| w.starts_with("http://")) else {
         let _ = child.kill();
         let mut err = String::new();
         let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
         panic!("exp serve-env {args:?} did not start: stdout {line:?}, stderr {err}");
     };
-    let http = reqwest::blocking::Client::builder().no_proxy().build().expect("client");
-    Server { base: base.to_string(), child, http }
+    let http = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    Server {
+        base: base.to_string(),
+        child,
+        http,
+    }
 }
 
 impl Server {
@@ -63,13 +72,20 @@ impl Server {
         let res = req.send().expect("request");
         let status = res.status().as_u16();
         let text = res.text().expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
     fn get(&self, path: &str) -> (u16, Value) {
         self.call(self.http.get(format!("{}{path}", self.base)))
     }
     fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.call(self.http.post(format!("{}{path}", self.base)).body(body.to_string()))
+        self.call(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .body(body.to_string()),
+        )
     }
     fn ok(&self, (status, body): (u16, Value)) -> Value {
         assert_eq!(status, 200, "{body}");
@@ -79,32 +95,60 @@ impl Server {
 
 fn component_names(tasks: &Value) -> Vec<String> {
     let list = tasks["reward_components"].as_array().expect("components");
-    list.iter().map(|c| c["name"].as_str().expect("name").to_string()).collect()
+    list.iter()
+        .map(|c| c["name"].as_str().expect("name").to_string())
+        .collect()
 }
 
 fn reward_names(outcome: &Value) -> Vec<String> {
-    outcome["rewards"].as_object().expect("rewards").keys().cloned().collect()
+    outcome["rewards"]
+        .as_object()
+        .expect("rewards")
+        .keys()
+        .cloned()
+        .collect()
 }
 
 #[test]
 fn opensoc_over_http() {
     let s = start(&["opensoc"]);
     let health = s.ok(s.get("/health"));
-    assert_eq!((health["status"].as_str(), health["env"].as_str()), (Some("ok"), Some("opensoc")));
+    assert_eq!(
+        (health["status"].as_str(), health["env"].as_str()),
+        (Some("ok"), Some("opensoc"))
+    );
     let tasks = s.ok(s.get("/tasks?split=eval&limit=2"));
-    assert!(tasks["total"].as_u64().unwrap() >= 200, "the hold-out: {}", tasks["total"]);
-    assert!(tasks["stages"].as_array().unwrap().contains(&json!("stage3_mixed")));
+    assert!(
+        tasks["total"].as_u64().unwrap() >= 200,
+        "the hold-out: {}",
+        tasks["total"]
+    );
+    assert!(
+        tasks["stages"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("stage3_mixed"))
+    );
 
     // The peer's `?task=<stage>&mode=` reset, then one triage turn ends the episode.
-    let r = s.ok(s.post("/reset?task=stage3_mixed&mode=defender_only&seed=7", json!({})));
+    let r = s.ok(s.post(
+        "/reset?task=stage3_mixed&mode=defender_only&seed=7",
+        json!({}),
+    ));
     assert_eq!(r["stage"], "stage3_mixed");
     let id = r["session_id"].as_str().unwrap().to_string();
     assert!(r["observation"]["messages"].as_array().unwrap().len() >= 2);
-    let step = s.ok(s.post("/step", json!({"session_id": id, "action": "Action: escalate\nCitedLog: L1-1\nRationale: probe"})));
+    let step = s.ok(s.post(
+        "/step",
+        json!({"session_id": id, "action": "Action: escalate\nCitedLog: L1-1\nRationale: probe"}),
+    ));
     assert_eq!(step["done"], true, "{step}");
     assert_eq!(reward_names(&step["outcome"]), component_names(&tasks));
     let state = s.ok(s.get(&format!("/state?session_id={id}")));
-    assert_eq!((state["done"].as_bool(), state["step"].as_u64()), (Some(true), Some(1)));
+    assert_eq!(
+        (state["done"].as_bool(), state["step"].as_u64()),
+        (Some(true), Some(1))
+    );
     let grade = s.ok(s.post("/grade", json!({ "session_id": id })));
     assert_eq!(grade["outcome"], step["outcome"]);
 
@@ -118,9 +162,19 @@ fn opensoc_over_http() {
 
     let (status, html) = s.get("/demo");
     assert_eq!(status, 200);
-    assert!(html.as_str().unwrap().contains("verifier_oracle"), "baselines on the demo page");
+    assert!(
+        html.as_str().unwrap().contains("verifier_oracle"),
+        "baselines on the demo page"
+    );
 
-    let report = run_load_test_blocking(&s.base, &LoadTest { split: Split::Eval, ..LoadTest::default() }).expect("load test");
+    let report = run_load_test_blocking(
+        &s.base,
+        &LoadTest {
+            split: Split::Eval,
+            ..LoadTest::default()
+        },
+    )
+    .expect("load test");
     assert_eq!((report.sessions, report.finished), (200, 200), "{report}");
 }
 
@@ -129,7 +183,10 @@ fn opensec_over_http() {
     let s = start(&["opensec", "--max-sessions", "256"]);
     assert_eq!(s.ok(s.get("/health"))["env"], "opensec");
     let tasks = s.ok(s.get("/tasks?split=eval&limit=1"));
-    let task = tasks["tasks"][0]["id"].as_str().expect("an eval task").to_string();
+    let task = tasks["tasks"][0]["id"]
+        .as_str()
+        .expect("an eval task")
+        .to_string();
     let r = s.ok(s.post("/reset", json!({"task": task, "seed": 3})));
     let id = r["session_id"].as_str().unwrap().to_string();
 
@@ -144,14 +201,28 @@ fn opensec_over_http() {
     }
     assert_eq!(last["done"], true, "episode did not end: {last}");
     assert_eq!(reward_names(&last["outcome"]), component_names(&tasks));
-    assert_eq!(s.ok(s.post("/grade", json!({ "session_id": id })))["outcome"], last["outcome"]);
+    assert_eq!(
+        s.ok(s.post("/grade", json!({ "session_id": id })))["outcome"],
+        last["outcome"]
+    );
     let (status, body) = s.post("/step", json!({"session_id": id, "action": "again"}));
     assert_eq!(status, 409, "{body}");
     let (status, body) = s.post("/step", json!({"session_id": "missing", "action": "x"}));
-    assert!(status == 404 && body["error"].as_str().unwrap().contains("missing"), "{status} {body}");
+    assert!(
+        status == 404 && body["error"].as_str().unwrap().contains("missing"),
+        "{status} {body}"
+    );
 
-    let load = LoadTest { split: Split::Eval, max_steps: 3, ..LoadTest::default() };
+    let load = LoadTest {
+        split: Split::Eval,
+        max_steps: 3,
+        ..LoadTest::default()
+    };
     let report = run_load_test_blocking(&s.base, &load).expect("load test");
     assert_eq!(report.sessions, 200, "{report}");
-    assert_eq!(s.ok(s.get("/health"))["sessions"], 1, "load-test sessions closed, the graded one kept");
+    assert_eq!(
+        s.ok(s.get("/health"))["sessions"],
+        1,
+        "load-test sessions closed, the graded one kept"
+    );
 }

@@ -22,20 +22,41 @@ fn openai_rollouts_against_exp_serve() {
     let d = tempfile::tempdir().unwrap();
     // A first tiny run builds the from-scratch model the server will load.
     let base = tiny_config(d.path(), 1, "finetune = { kind = \"full\" }");
-    ok(&["run", base.to_str().unwrap(), "--out", d.path().join("build").to_str().unwrap()]);
+    ok(&[
+        "run",
+        base.to_str().unwrap(),
+        "--out",
+        d.path().join("build").to_str().unwrap(),
+    ]);
     let model = d.path().join("model");
 
     let mut child = exp()
-        .args(["serve", "--model", model.to_str().unwrap(), "--port", "0", "--name", "tiny", "--no-thinking", "--max-tokens", "8"])
+        .args([
+            "serve",
+            "--model",
+            model.to_str().unwrap(),
+            "--port",
+            "0",
+            "--name",
+            "tiny",
+            "--no-thinking",
+            "--max-tokens",
+            "8",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let server = Server(child);
     let api = line.trim().rsplit(' ').next().unwrap().to_string();
-    assert!(api.starts_with("http://127.0.0.1:") && api.ends_with("/v1"), "{line}");
+    assert!(
+        api.starts_with("http://127.0.0.1:") && api.ends_with("/v1"),
+        "{line}"
+    );
 
     let extra = format!(
         "finetune = {{ kind = \"lora\", r = 4, alpha = 8, target_modules = [\"q_proj\", \"v_proj\"] }}\n\
@@ -44,15 +65,26 @@ fn openai_rollouts_against_exp_serve() {
     let cfg = tiny_config(d.path(), 3, &extra);
     let run = d.path().join("http");
     ok(&["run", cfg.to_str().unwrap(), "--out", run.to_str().unwrap()]);
-    let rl: Vec<_> = metrics(&run).into_iter().filter(|l| l["phase"] == "rl").collect();
+    let rl: Vec<_> = metrics(&run)
+        .into_iter()
+        .filter(|l| l["phase"] == "rl")
+        .collect();
     assert_eq!(rl.len(), 3);
     for l in &rl {
         assert!(l["rollout_tokens"].as_u64().unwrap() > 0, "{l}");
         // Sampled by the server with the adapter being trained: the recomputed log-probs agree.
         assert!(l["logprob_gap"].as_f64().unwrap() < 1e-3, "{l}");
     }
-    let models: serde_json::Value = reqwest::blocking::get(format!("{api}/models")).unwrap().json().unwrap();
-    let ids: Vec<&str> = models["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    let models: serde_json::Value = reqwest::blocking::get(format!("{api}/models"))
+        .unwrap()
+        .json()
+        .unwrap();
+    let ids: Vec<&str> = models["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, vec!["tiny", "vigil-step-3"]);
     drop(server);
 }

@@ -17,10 +17,18 @@ fn sigkill_then_resume_matches_an_uninterrupted_run() {
     let b = d.path().join("b");
     let out = ok(&["run", cfg, "--out", a.to_str().unwrap()]);
     let table = String::from_utf8_lossy(&out.stdout);
-    assert!(table.contains("| sft |") && table.contains("| gdpo |") && table.contains("| always_dismiss |"), "{table}");
+    assert!(
+        table.contains("| sft |")
+            && table.contains("| gdpo |")
+            && table.contains("| always_dismiss |"),
+        "{table}"
+    );
 
     // Same config, killed as soon as RL step 2 is checkpointed.
-    let mut child = exp().args(["run", cfg, "--out", b.to_str().unwrap()]).spawn().unwrap();
+    let mut child = exp()
+        .args(["run", cfg, "--out", b.to_str().unwrap()])
+        .spawn()
+        .unwrap();
     let latest = b.join("checkpoints/latest");
     let start = Instant::now();
     loop {
@@ -28,8 +36,14 @@ fn sigkill_then_resume_matches_an_uninterrupted_run() {
         if name.starts_with("rl-") && name.trim() >= "rl-000002" {
             break;
         }
-        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
-        assert!(start.elapsed() < Duration::from_secs(300), "no RL checkpoint after 5 minutes");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "no RL checkpoint after 5 minutes"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap(); // SIGKILL
@@ -38,14 +52,25 @@ fn sigkill_then_resume_matches_an_uninterrupted_run() {
     assert_ne!(at_kill.trim(), "done", "killed too late to test anything");
 
     // A second plain `exp run` refuses to overwrite; `--resume` continues.
-    let refused = exp().args(["run", cfg, "--out", b.to_str().unwrap()]).output().unwrap();
+    let refused = exp()
+        .args(["run", cfg, "--out", b.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--resume"));
     ok(&["run", "--resume", b.to_str().unwrap()]);
 
-    assert_eq!(metrics(&b), metrics(&a), "metrics.jsonl differs after resume");
+    assert_eq!(
+        metrics(&b),
+        metrics(&a),
+        "metrics.jsonl differs after resume"
+    );
     for policy in ["sft", "gdpo", "always_dismiss"] {
-        assert_eq!(summary(&b, policy), summary(&a, policy), "{policy}: hold-out results differ after resume");
+        assert_eq!(
+            summary(&b, policy),
+            summary(&a, policy),
+            "{policy}: hold-out results differ after resume"
+        );
     }
     assert!(b.join("final/model.safetensors").is_file());
 }

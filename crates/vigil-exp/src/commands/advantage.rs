@@ -29,10 +29,13 @@ struct Input {
 pub(crate) fn run(args: &AdvantageArgs) -> anyhow::Result<()> {
     let (name, text) = if args.input.as_os_str() == "-" {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).context("reading stdin")?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading stdin")?;
         ("<stdin>".to_string(), s)
     } else {
-        let s = std::fs::read_to_string(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
+        let s = std::fs::read_to_string(&args.input)
+            .with_context(|| format!("reading {}", args.input.display()))?;
         (args.input.display().to_string(), s)
     };
     let input: Input = serde_json::from_str(&text).with_context(|| {
@@ -44,8 +47,12 @@ pub(crate) fn run(args: &AdvantageArgs) -> anyhow::Result<()> {
         format!("{name}: invalid input{hint}")
     })?;
     input.advantage.validate()?;
-    let batch = RewardBatch::from_nested(&input.groups).with_context(|| format!("{name}: invalid groups"))?;
-    let flat = input.advantage.estimate(&batch, &input.weights).with_context(|| format!("{name}: invalid weights"))?;
+    let batch = RewardBatch::from_nested(&input.groups)
+        .with_context(|| format!("{name}: invalid groups"))?;
+    let flat = input
+        .advantage
+        .estimate(&batch, &input.weights)
+        .with_context(|| format!("{name}: invalid weights"))?;
     let out = serde_json::json!({ "advantages": batch.nest(&flat) });
     #[allow(clippy::print_stdout)]
     {

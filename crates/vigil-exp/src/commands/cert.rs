@@ -26,14 +26,6 @@ use vigil_env_cert::synth::{SynthConfig, generate_to_dir};
 use vigil_env_cert::window::{CapPolicy, WindowConfig};
 use vigil_env_cert::{CertConfig, Dataset};
 
-/// `exp data …`: dataset tools, one subcommand per environment.
-#[derive(Debug, Subcommand)]
-pub(crate) enum DataCommand {
-    /// CERT r4.2 insider-threat data: synthetic generator, windows and splits, ingest bench.
-    #[command(subcommand)]
-    Cert(CertCommand),
-}
-
 /// `exp data cert …`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum CertCommand {
@@ -120,11 +112,11 @@ pub(crate) struct BenchArgs {
     windows: bool,
 }
 
-pub(crate) fn run(cmd: &DataCommand) -> anyhow::Result<()> {
+pub(crate) fn run(cmd: &CertCommand) -> anyhow::Result<()> {
     match cmd {
-        DataCommand::Cert(CertCommand::Synth(a)) => synth(a),
-        DataCommand::Cert(CertCommand::Windows(a)) => windows(a),
-        DataCommand::Cert(CertCommand::Bench(a)) => bench(a),
+        CertCommand::Synth(a) => synth(a),
+        CertCommand::Windows(a) => windows(a),
+        CertCommand::Bench(a) => bench(a),
     }
 }
 
@@ -135,8 +127,10 @@ fn print_json(v: &serde_json::Value) -> anyhow::Result<()> {
 }
 
 fn spinner(msg: &str) -> ProgressBar {
-    let bar = ProgressBar::new_spinner()
-        .with_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    let bar = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar.set_message(msg.to_string());
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
@@ -154,13 +148,15 @@ fn synth(a: &SynthArgs) -> anyhow::Result<()> {
     };
     cfg.validate()?;
     let bar = spinner(&format!("generating {} users × {} days", a.users, a.days));
-    let m = generate_to_dir(&cfg, &a.out).with_context(|| format!("writing {}", a.out.display()))?;
+    let m =
+        generate_to_dir(&cfg, &a.out).with_context(|| format!("writing {}", a.out.display()))?;
     bar.finish_and_clear();
     print_json(&json!({ "out": a.out, "manifest": m }))
 }
 
 fn env_body(path: &Path) -> anyhow::Result<CertConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("{}: invalid CERT config", path.display()))
 }
 
@@ -219,7 +215,8 @@ fn windows(a: &WindowsArgs) -> anyhow::Result<()> {
     let splits = builder.finish()?;
     splits.write(&a.out)?;
     let p = a.out.join("build_summary.json");
-    vigil_core::write_json_atomic(&p, &summary).with_context(|| format!("writing {}", p.display()))?;
+    vigil_core::write_json_atomic(&p, &summary)
+        .with_context(|| format!("writing {}", p.display()))?;
     print_json(&json!({ "out": a.out, "splits": splits.manifest, "build": summary }))
 }
 
@@ -236,11 +233,19 @@ impl AllWriter {
         if let Some(d) = dst.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(d)?;
         }
-        let f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        Ok(Self { tmp, dst: dst.to_path_buf(), out: std::io::BufWriter::new(f) })
+        let f =
+            std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        Ok(Self {
+            tmp,
+            dst: dst.to_path_buf(),
+            out: std::io::BufWriter::new(f),
+        })
     }
 
-    fn write(&mut self, w: &vigil_env_cert::record::Window) -> Result<(), vigil_env_cert::CertError> {
+    fn write(
+        &mut self,
+        w: &vigil_env_cert::record::Window,
+    ) -> Result<(), vigil_env_cert::CertError> {
         let io = |e| vigil_env_cert::CertError::io(&self.tmp, e);
         serde_json::to_writer(&mut self.out, w).map_err(|e| io(e.into()))?;
         self.out.write_all(b"\n").map_err(io)
@@ -249,7 +254,8 @@ impl AllWriter {
     fn finish(self) -> anyhow::Result<()> {
         let f = self.out.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
-        std::fs::rename(&self.tmp, &self.dst).with_context(|| format!("writing {}", self.dst.display()))?;
+        std::fs::rename(&self.tmp, &self.dst)
+            .with_context(|| format!("writing {}", self.dst.display()))?;
         Ok(())
     }
 }
@@ -275,7 +281,10 @@ fn bench(a: &BenchArgs) -> anyhow::Result<()> {
     });
     if a.windows {
         let ds = Dataset::open(Arc::new(src), "4.2", LabelConfig::default())?;
-        let cfg = WindowConfig { cap: CapPolicy::Spread, ..WindowConfig::default() };
+        let cfg = WindowConfig {
+            cap: CapPolicy::Spread,
+            ..WindowConfig::default()
+        };
         let t = Instant::now();
         let cpu0 = thread_cpu_seconds();
         let summary = ds.windows(&cfg, |_| Ok(()))?;

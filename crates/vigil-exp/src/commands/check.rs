@@ -18,11 +18,18 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<()> {
     let built = wiring::build(&loaded.config)?;
     wiring::check_names(&loaded.config, &built)?;
     let env = built.env.as_dyn();
-    let mut out = format!("# {}: OK\n# environment `{}`; reward components (weight):", loaded.path.display(), env.name());
+    let mut out = format!(
+        "# {}: OK\n# environment `{}`; reward components (weight):",
+        loaded.path.display(),
+        env.name()
+    );
     for (n, w) in built.rewards.named_weights() {
         out.push_str(&format!(" {n} ({w})"));
     }
-    out.push_str(&format!("\n# scripted baselines: {}\n", built.env.baseline_names().join(", ")));
+    out.push_str(&format!(
+        "\n# scripted baselines: {}\n",
+        built.env.baseline_names().join(", ")
+    ));
     out.push_str(&loaded.resolved_toml()?);
     #[allow(clippy::print_stdout)]
     {

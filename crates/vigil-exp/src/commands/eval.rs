@@ -36,13 +36,25 @@ pub(crate) fn eval_all(loaded: &LoadedConfig, built: &Built) -> anyhow::Result<V
     let seeds = SeedStream::new(cfg.seed);
     let jobs = evaluate::jobs(built, &cfg.eval, seeds.seed("eval"))?;
     let mut results = Vec::new();
-    let mut policy = cfg.policy.build(&built.env, seeds.seed("policy")).context("building [policy]")?;
-    results.push(evaluate::evaluate(built, policy.as_mut(), &cfg.policy.label(), &jobs, &cfg.eval)?);
+    let mut policy = cfg
+        .policy
+        .build(&built.env, seeds.seed("policy"))
+        .context("building [policy]")?;
+    results.push(evaluate::evaluate(
+        built,
+        policy.as_mut(),
+        &cfg.policy.label(),
+        &jobs,
+        &cfg.eval,
+    )?);
     for b in &cfg.eval.baselines {
         if results.iter().any(|r| &r.policy == b) {
             continue;
         }
-        let mut p = built.env.baseline(b, seeds.seed("policy")).context("[eval] baselines")?;
+        let mut p = built
+            .env
+            .baseline(b, seeds.seed("policy"))
+            .context("[eval] baselines")?;
         results.push(evaluate::evaluate(built, p.as_mut(), b, &jobs, &cfg.eval)?);
     }
     Ok(results)

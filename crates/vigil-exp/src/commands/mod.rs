@@ -1,17 +1,18 @@
 //! One module per subcommand.
 
 pub(crate) mod advantage;
+pub(crate) mod cert;
 pub(crate) mod check;
 pub(crate) mod data;
 pub(crate) mod eval;
-pub(crate) mod report;
-pub(crate) mod sweep;
+pub(crate) mod model;
 pub(crate) mod opensec;
 pub(crate) mod opensoc;
-pub(crate) mod model;
+pub(crate) mod report;
 pub(crate) mod run;
 pub(crate) mod serve;
 pub(crate) mod serve_env;
+pub(crate) mod sweep;
 pub(crate) mod tokenize;
 
 use crate::cli::Command;

@@ -49,8 +49,10 @@ pub(crate) fn run(cmd: &OpensecCommand) -> anyhow::Result<()> {
 fn generate_cmd(a: &GenerateArgs) -> anyhow::Result<()> {
     let mut cfg = match &a.config {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            serde_json::from_str::<GeneratorConfig>(&text).with_context(|| format!("{}", p.display()))?
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            serde_json::from_str::<GeneratorConfig>(&text)
+                .with_context(|| format!("{}", p.display()))?
         }
         None => GeneratorConfig::default(),
     };
@@ -72,11 +74,16 @@ fn generate_cmd(a: &GenerateArgs) -> anyhow::Result<()> {
 fn validate(a: &ValidateArgs) -> anyhow::Result<()> {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for mode in [ScoringMode::Compat, ScoringMode::Hardened] {
-        let env =
-            OpenSecEnv::new(&OpenSecConfig { seeds: a.seeds.clone(), scoring: mode, ..OpenSecConfig::default() })?;
+        let env = OpenSecEnv::new(&OpenSecConfig {
+            seeds: a.seeds.clone(),
+            scoring: mode,
+            ..OpenSecConfig::default()
+        })?;
         counts.clear();
         for s in env.scenarios() {
-            *counts.entry(format!("{} {}", s.split(), s.tier().as_str())).or_default() += 1;
+            *counts
+                .entry(format!("{} {}", s.split(), s.tier().as_str()))
+                .or_default() += 1;
         }
     }
     #[allow(clippy::print_stdout)]

@@ -78,7 +78,11 @@ fn print_json(v: &serde_json::Value) {
 }
 
 fn sft(a: &SftArgs) -> anyhow::Result<()> {
-    anyhow::ensure!((1..=MAX_SFT).contains(&a.n), "--n must be in 1..={MAX_SFT}, got {}", a.n);
+    anyhow::ensure!(
+        (1..=MAX_SFT).contains(&a.n),
+        "--n must be in 1..={MAX_SFT}, got {}",
+        a.n
+    );
     let examples = sft_examples(a.n, a.seed, !a.no_runbook);
     let mut text = String::new();
     let mut per_stage: BTreeMap<&str, usize> = BTreeMap::new();
@@ -87,28 +91,45 @@ fn sft(a: &SftArgs) -> anyhow::Result<()> {
         text.push('\n');
         *per_stage.entry(e.stage.as_str()).or_default() += 1;
     }
-    write_atomic(&a.out, text.as_bytes()).with_context(|| format!("writing {}", a.out.display()))?;
-    print_json(&serde_json::json!({ "examples": examples.len(), "per_stage": per_stage, "out": a.out }));
+    write_atomic(&a.out, text.as_bytes())
+        .with_context(|| format!("writing {}", a.out.display()))?;
+    print_json(
+        &serde_json::json!({ "examples": examples.len(), "per_stage": per_stage, "out": a.out }),
+    );
     Ok(())
 }
 
 fn holdout(a: &HoldoutArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(a.out.is_some() || a.check.is_some(), "give --out FILE, --check FILE, or both");
+    anyhow::ensure!(
+        a.out.is_some() || a.check.is_some(),
+        "give --out FILE, --check FILE, or both"
+    );
     let text = to_jsonl(&generate_holdout(a.seed));
     if let Some(out) = &a.out {
         write_atomic(out, text.as_bytes()).with_context(|| format!("writing {}", out.display()))?;
     }
     if let Some(path) = &a.check {
-        let committed = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let committed =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         if committed != text {
-            let line = committed.lines().zip(text.lines()).position(|(x, y)| x != y).map_or_else(
-                || committed.lines().count().min(text.lines().count()) + 1,
-                |k| k + 1,
+            let line = committed
+                .lines()
+                .zip(text.lines())
+                .position(|(x, y)| x != y)
+                .map_or_else(
+                    || committed.lines().count().min(text.lines().count()) + 1,
+                    |k| k + 1,
+                );
+            anyhow::bail!(
+                "{}:{line}: differs from the generator's hold-out (seed {})",
+                path.display(),
+                a.seed
             );
-            anyhow::bail!("{}:{line}: differs from the generator's hold-out (seed {})", path.display(), a.seed);
         }
     }
-    print_json(&serde_json::json!({ "incidents": text.lines().count(), "seed": a.seed, "out": a.out, "checked": a.check }));
+    print_json(
+        &serde_json::json!({ "incidents": text.lines().count(), "seed": a.seed, "out": a.out, "checked": a.check }),
+    );
     Ok(())
 }
 
@@ -116,7 +137,11 @@ fn validate(a: &ValidateArgs) -> anyhow::Result<()> {
     let records = load_holdout(&a.file)?;
     let mut counts: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
     for r in &records {
-        *counts.entry(r.stage.as_str()).or_default().entry(r.gold_action.as_str()).or_default() += 1;
+        *counts
+            .entry(r.stage.as_str())
+            .or_default()
+            .entry(r.gold_action.as_str())
+            .or_default() += 1;
     }
     print_json(&serde_json::json!({ "incidents": records.len(), "per_stage": counts }));
     Ok(())

@@ -49,7 +49,13 @@ pub(crate) fn run(a: &ReportArgs) -> anyhow::Result<()> {
     let out = write_report(&a.inputs, &o)?;
     #[allow(clippy::print_stdout)]
     {
-        println!("report `{}`: {} tables, {} files in {}", out.name, out.tables.len(), out.files.len(), a.out.display());
+        println!(
+            "report `{}`: {} tables, {} files in {}",
+            out.name,
+            out.tables.len(),
+            out.files.len(),
+            a.out.display()
+        );
         if let Some(p) = &a.paper {
             println!("paper folder refreshed: {}", p.join(&out.name).display());
         }

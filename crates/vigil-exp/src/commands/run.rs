@@ -69,6 +69,11 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
 /// The resolved config of an existing run folder, with `--set` overrides on top.
 fn resume_config(dir: &Path, sets: &[String]) -> anyhow::Result<LoadedConfig> {
     let path = dir.join(rundir::RESOLVED);
-    anyhow::ensure!(path.is_file(), "{} is not a run folder (no {})", dir.display(), rundir::RESOLVED);
+    anyhow::ensure!(
+        path.is_file(),
+        "{} is not a run folder (no {})",
+        dir.display(),
+        rundir::RESOLVED
+    );
     config::load(&path, sets).with_context(|| format!("resuming {}", dir.display()))
 }

@@ -45,10 +45,12 @@ pub(crate) struct ServeArgs {
 }
 
 pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<()> {
-    let dtype = ComputeDtype::parse(&args.dtype).with_context(|| format!("--dtype {}: expected f32, bf16 or f16", args.dtype))?;
+    let dtype = ComputeDtype::parse(&args.dtype)
+        .with_context(|| format!("--dtype {}: expected f32, bf16 or f16", args.dtype))?;
     anyhow::ensure!(args.max_batch >= 1, "--max-batch must be at least 1");
     anyhow::ensure!(args.max_tokens >= 1, "--max-tokens must be at least 1");
-    let model_dir = resolve_model_dir(&args.model).with_context(|| format!("--model {}", args.model))?;
+    let model_dir =
+        resolve_model_dir(&args.model).with_context(|| format!("--model {}", args.model))?;
     let tokenizer_dir = match &args.tokenizer {
         Some(t) => resolve_model_dir(t).with_context(|| format!("--tokenizer {t}"))?,
         None => model_dir.clone(),
@@ -64,8 +66,12 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<()> {
         enable_thinking: !args.no_thinking,
     };
     let name = cfg.served_name.clone();
-    let server = Server::load::<vigil_policy::CpuBackend>(cfg, &Default::default()).context("loading the model")?;
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let server = Server::load::<vigil_policy::CpuBackend>(cfg, &Default::default())
+        .context("loading the model")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
             .await

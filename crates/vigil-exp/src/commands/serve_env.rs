@@ -54,7 +54,10 @@ fn default_port(env: &str) -> u16 {
 }
 
 pub(crate) fn run(args: &ServeEnvArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(args.config.is_some() || args.set.is_empty(), "--set needs --config");
+    anyhow::ensure!(
+        args.config.is_some() || args.set.is_empty(),
+        "--set needs --config"
+    );
     let (env, run_seed, mut demo) = match &args.config {
         Some(path) => {
             let loaded = config::load(path, &args.set)?;
@@ -68,20 +71,36 @@ pub(crate) fn run(args: &ServeEnvArgs) -> anyhow::Result<()> {
                 args.env
             );
             let seeds = SeedStream::new(cfg.seed);
-            let policy = cfg.policy.build(&env, seeds.seed("policy")).context("building [policy]")?;
+            let policy = cfg
+                .policy
+                .build(&env, seeds.seed("policy"))
+                .context("building [policy]")?;
             let mut demo = vec![(cfg.policy.label(), policy)];
             for b in &cfg.eval.baselines {
                 if !demo.iter().any(|(n, _)| n == b) {
-                    demo.push((b.clone(), env.baseline(b, seeds.seed("policy")).context("[eval] baselines")?));
+                    demo.push((
+                        b.clone(),
+                        env.baseline(b, seeds.seed("policy"))
+                            .context("[eval] baselines")?,
+                    ));
                 }
             }
             (env, cfg.seed, demo)
         }
         None => {
-            let section = toml::from_str::<EnvConfig>(&format!("kind = {}", toml::Value::String(args.env.clone())))
+            let section = toml::from_str::<EnvConfig>(&format!(
+                "kind = {}",
+                toml::Value::String(args.env.clone())
+            ))
+            .with_context(|| format!("environment `{}`", args.env))?;
+            section
+                .validate()
                 .with_context(|| format!("environment `{}`", args.env))?;
-            section.validate().with_context(|| format!("environment `{}`", args.env))?;
-            (BuiltEnv::new(&section).with_context(|| format!("building {}", args.env))?, 0, Vec::new())
+            (
+                BuiltEnv::new(&section).with_context(|| format!("building {}", args.env))?,
+                0,
+                Vec::new(),
+            )
         }
     };
     let seeds = SeedStream::new(run_seed);
@@ -93,7 +112,10 @@ pub(crate) fn run(args: &ServeEnvArgs) -> anyhow::Result<()> {
         demo.clear();
     }
     for n in names {
-        demo.push((n.clone(), env.baseline(&n, seeds.seed("policy")).context("--demo")?));
+        demo.push((
+            n.clone(),
+            env.baseline(&n, seeds.seed("policy")).context("--demo")?,
+        ));
     }
 
     let server_config = ServerConfig {

@@ -56,7 +56,12 @@ pub(crate) fn run(args: &SweepArgs) -> anyhow::Result<()> {
     let exp = std::env::current_exe().context("locating the exp binary")?;
     if let Some(dir) = &args.run_point {
         let ok = runner::run_point(&exp, dir)?;
-        anyhow::ensure!(ok, "point {} failed; see {}", dir.display(), dir.join(runner::LOG).display());
+        anyhow::ensure!(
+            ok,
+            "point {} failed; see {}",
+            dir.display(),
+            dir.join(runner::LOG).display()
+        );
         return Ok(());
     }
     let config = args.config.as_deref().context("give a sweep config")?;
@@ -68,7 +73,8 @@ pub(crate) fn run(args: &SweepArgs) -> anyhow::Result<()> {
         return collect(&plan.dir);
     }
     let _lock = runner::SweepLock::take({
-        std::fs::create_dir_all(&plan.dir).with_context(|| format!("creating {}", plan.dir.display()))?;
+        std::fs::create_dir_all(&plan.dir)
+            .with_context(|| format!("creating {}", plan.dir.display()))?;
         &plan.dir
     })?;
     let plan = plan::prepare(plan, &texts)?;
@@ -77,9 +83,18 @@ pub(crate) fn run(args: &SweepArgs) -> anyhow::Result<()> {
     let sweep = plan.base.config.sweep.clone().unwrap_or_default();
     match args.backend {
         Backend::Local => {
-            let workers = args.workers.or(sweep.workers).unwrap_or_else(runner::default_workers);
+            let workers = args
+                .workers
+                .or(sweep.workers)
+                .unwrap_or_else(runner::default_workers);
             anyhow::ensure!(workers >= 1, "--workers must be at least 1");
-            tracing::info!(points = plan.points.len(), skipped, workers, "sweep {}", plan.name);
+            tracing::info!(
+                points = plan.points.len(),
+                skipped,
+                workers,
+                "sweep {}",
+                plan.name
+            );
             let tally = runner::run_local(&exp, &todo, workers);
             let table = write_results(&plan.dir, &plan.points)?;
             #[allow(clippy::print_stdout)]
@@ -94,7 +109,13 @@ pub(crate) fn run(args: &SweepArgs) -> anyhow::Result<()> {
                     plan.dir.join("results.md").display()
                 );
             }
-            anyhow::ensure!(tally.failed == 0, "{} of {} points failed (see the error column of {})", tally.failed, plan.points.len(), plan.dir.join("results.md").display());
+            anyhow::ensure!(
+                tally.failed == 0,
+                "{} of {} points failed (see the error column of {})",
+                tally.failed,
+                plan.points.len(),
+                plan.dir.join("results.md").display()
+            );
             Ok(())
         }
         Backend::Slurm => {
@@ -103,12 +124,23 @@ pub(crate) fn run(args: &SweepArgs) -> anyhow::Result<()> {
                 #[allow(clippy::print_stdout)]
                 {
                     print!("{}", table.markdown());
-                    println!("\nall {} points are finished; nothing to submit", plan.points.len());
+                    println!(
+                        "\nall {} points are finished; nothing to submit",
+                        plan.points.len()
+                    );
                 }
                 return Ok(());
             }
             let cfg = sweep.slurm.clone().unwrap_or_default();
-            let (script, job) = slurm::write_and_submit(&plan.name, &plan.dir, &todo, &cfg, &exp, config, !args.no_submit)?;
+            let (script, job) = slurm::write_and_submit(
+                &plan.name,
+                &plan.dir,
+                &todo,
+                &cfg,
+                &exp,
+                config,
+                !args.no_submit,
+            )?;
             for p in &todo {
                 if let Some(mut r) = PointRecord::read(&p.dir)? {
                     if job.is_some() && r.status != PointStatus::Running {
@@ -119,12 +151,20 @@ pub(crate) fn run(args: &SweepArgs) -> anyhow::Result<()> {
             }
             #[allow(clippy::print_stdout)]
             match job {
-                Some(j) => println!("submitted job array {j}: {} points ({skipped} already finished); gather with `exp sweep {} --collect`", todo.len(), config.display()),
+                Some(j) => println!(
+                    "submitted job array {j}: {} points ({skipped} already finished); gather with `exp sweep {} --collect`",
+                    todo.len(),
+                    config.display()
+                ),
                 None => println!(
                     "wrote {} for {} points ({skipped} already finished); {}submit it with `sbatch {}`, then `exp sweep {} --collect`",
                     script.display(),
                     todo.len(),
-                    if args.no_submit { "" } else { "sbatch is not on PATH: " },
+                    if args.no_submit {
+                        ""
+                    } else {
+                        "sbatch is not on PATH: "
+                    },
                     script.display(),
                     config.display()
                 ),
@@ -148,13 +188,20 @@ fn collect(dir: &Path) -> anyhow::Result<()> {
     let mut counts = std::collections::BTreeMap::new();
     for f in &folders {
         let s = PointRecord::read(&dir.join(f))?.map_or(PointStatus::Pending, |r| r.status);
-        *counts.entry(format!("{s:?}").to_lowercase()).or_insert(0usize) += 1;
+        *counts
+            .entry(format!("{s:?}").to_lowercase())
+            .or_insert(0usize) += 1;
     }
     #[allow(clippy::print_stdout)]
     {
         print!("{}", table.markdown());
         let c: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-        println!("\n{} points: {}; results in {}", folders.len(), c.join(", "), dir.join("results.md").display());
+        println!(
+            "\n{} points: {}; results in {}",
+            folders.len(),
+            c.join(", "),
+            dir.join("results.md").display()
+        );
     }
     Ok(())
 }
@@ -162,8 +209,18 @@ fn collect(dir: &Path) -> anyhow::Result<()> {
 fn dry_run(points: &[Planned]) -> anyhow::Result<()> {
     #[allow(clippy::print_stdout)]
     for p in points {
-        let status = PointRecord::read(&p.dir)?.filter(|r| r.hash == p.hash).map_or("new".to_string(), |r| format!("{:?}", r.status).to_lowercase());
-        println!("{}  {}  {}  {}", &p.hash[..12], status, p.point.label, p.point.sets.join(" "));
+        let status = PointRecord::read(&p.dir)?
+            .filter(|r| r.hash == p.hash)
+            .map_or("new".to_string(), |r| {
+                format!("{:?}", r.status).to_lowercase()
+            });
+        println!(
+            "{}  {}  {}  {}",
+            &p.hash[..12],
+            status,
+            p.point.label,
+            p.point.sets.join(" ")
+        );
     }
     Ok(())
 }

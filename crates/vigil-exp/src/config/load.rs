@@ -32,21 +32,32 @@ impl LoadedConfig {
 }
 
 fn stem(path: &Path) -> String {
-    path.file_stem().map_or_else(|| "run".to_string(), |s| s.to_string_lossy().into_owned())
+    path.file_stem()
+        .map_or_else(|| "run".to_string(), |s| s.to_string_lossy().into_owned())
 }
 
 /// Reads `path`, applies `sets` (`key.path=value`), deserializes and validates.
 pub(crate) fn load(path: &Path, sets: &[String]) -> anyhow::Result<LoadedConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let config = parse(&text, path, sets)?;
-    config.validate().with_context(|| format!("{}: invalid config", path.display()))?;
-    Ok(LoadedConfig { path: path.to_path_buf(), config })
+    config
+        .validate()
+        .with_context(|| format!("{}: invalid config", path.display()))?;
+    Ok(LoadedConfig {
+        path: path.to_path_buf(),
+        config,
+    })
 }
 
 /// Parses config text with overrides; errors name `file:line` and the offending key.
 pub(crate) fn parse(text: &str, path: &Path, sets: &[String]) -> anyhow::Result<ExperimentConfig> {
     let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        anyhow::anyhow!("{}{}", place(path, text, e.span().map(|s| s.start)), one_line(e.message()))
+        anyhow::anyhow!(
+            "{}{}",
+            place(path, text, e.span().map(|s| s.start)),
+            one_line(e.message())
+        )
     })?;
     for s in sets {
         apply_set(&mut doc, s)?;
@@ -75,7 +86,11 @@ fn place(path: &Path, text: &str, offset: Option<usize>) -> String {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
 }
 
 enum Located {
@@ -86,31 +101,50 @@ enum Located {
 
 /// Finds the line of the key an error is about. Serde reports errors inside tagged enums at the
 /// enclosing table, so for "unknown field `k`" we look for `k =` from that table on.
-fn locate(msg: &str, merged: &str, offset: Option<usize>, original: &str, sets: &[String]) -> Located {
+fn locate(
+    msg: &str,
+    merged: &str,
+    offset: Option<usize>,
+    original: &str,
+    sets: &[String],
+) -> Located {
     let key = msg
         .strip_prefix("unknown field `")
         .or_else(|| msg.strip_prefix("unknown variant `"))
         .and_then(|r| r.split('`').next());
     if let Some(k) = key {
-        if let Some(s) = sets.iter().find(|s| s.split('=').next().is_some_and(|p| p.trim().ends_with(k) || s.contains(&format!("\"{k}\"")))) {
+        if let Some(s) = sets.iter().find(|s| {
+            s.split('=')
+                .next()
+                .is_some_and(|p| p.trim().ends_with(k) || s.contains(&format!("\"{k}\"")))
+        }) {
             if !original.contains(k) {
                 return Located::Set(s.clone());
             }
         }
     }
-    let Some(off) = offset else { return Located::Unknown };
+    let Some(off) = offset else {
+        return Located::Unknown;
+    };
     let merged_line = line_of(merged, off);
     let lines: Vec<&str> = merged.lines().collect();
     let mut target = merged_line;
     if let Some(k) = key {
-        let hit = lines.iter().enumerate().skip(merged_line.saturating_sub(1)).find(|(_, l)| mentions_key(l, k));
+        let hit = lines
+            .iter()
+            .enumerate()
+            .skip(merged_line.saturating_sub(1))
+            .find(|(_, l)| mentions_key(l, k));
         if let Some((i, _)) = hit {
             target = i + 1;
         }
     }
     // Map the merged line back to the original file by content (overrides can shift lines).
     let content = lines.get(target - 1).map(|l| l.trim()).unwrap_or("");
-    match original.lines().position(|l| l.trim() == content && !content.is_empty()) {
+    match original
+        .lines()
+        .position(|l| l.trim() == content && !content.is_empty())
+    {
         Some(i) => Located::File(i + 1),
         None if sets.is_empty() => Located::File(target),
         None => Located::Unknown,
@@ -126,9 +160,15 @@ fn mentions_key(line: &str, key: &str) -> bool {
     let eq = format!("{key}=");
     let quoted = format!("\"{key}\"");
     let value_side = |s: &str| s.contains(&quoted);
-    l.starts_with(&bare) || l.starts_with(&eq) || l.starts_with(&quoted) || value_side(l)
-        || l.contains(&format!("{{ {key} ")) || l.contains(&format!(", {key} ")) || l.contains(&format!(".{key} "))
-        || l.contains(&format!("{{{key}=")) || l.contains(&format!(",{key}="))
+    l.starts_with(&bare)
+        || l.starts_with(&eq)
+        || l.starts_with(&quoted)
+        || value_side(l)
+        || l.contains(&format!("{{ {key} "))
+        || l.contains(&format!(", {key} "))
+        || l.contains(&format!(".{key} "))
+        || l.contains(&format!("{{{key}="))
+        || l.contains(&format!(",{key}="))
 }
 
 /// Applies one `a.b.c=value` override; the value is TOML when it parses, else a string.
@@ -140,7 +180,10 @@ fn apply_set(doc: &mut DocumentMut, set: &str) -> anyhow::Result<()> {
     if parts.iter().any(|p| p.is_empty()) {
         bail!("--set {set}: empty key segment");
     }
-    let value: Value = raw.trim().parse().unwrap_or_else(|_| Value::from(raw.trim()));
+    let value: Value = raw
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| Value::from(raw.trim()));
     let mut table: &mut Table = doc.as_table_mut();
     for (i, p) in parts[..parts.len() - 1].iter().enumerate() {
         let entry = table.entry(p).or_insert_with(|| Item::Table(Table::new()));
@@ -176,7 +219,12 @@ mod tests {
         assert_eq!(v["advantage"]["kind"].as_str(), Some("gdpo"));
         assert_eq!(v["seed"].as_integer(), Some(3));
         assert!(apply_set(&mut d, "nokey").is_err());
-        assert!(apply_set(&mut d, "seed.x=1").unwrap_err().to_string().contains("`seed` is not a table"));
+        assert!(
+            apply_set(&mut d, "seed.x=1")
+                .unwrap_err()
+                .to_string()
+                .contains("`seed` is not a table")
+        );
     }
 
     #[test]

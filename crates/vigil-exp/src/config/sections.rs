@@ -121,7 +121,10 @@ impl Default for EvalConfig {
 
 impl EvalConfig {
     fn validate(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(self.episodes_per_task >= 1, "episodes_per_task must be at least 1");
+        anyhow::ensure!(
+            self.episodes_per_task >= 1,
+            "episodes_per_task must be at least 1"
+        );
         anyhow::ensure!(self.batch_size >= 1, "batch_size must be at least 1");
         anyhow::ensure!(self.max_turns >= 1, "max_turns must be at least 1");
         anyhow::ensure!(self.limit != Some(0), "limit must be at least 1 when set");
@@ -144,6 +147,8 @@ pub(crate) struct OutputConfig {
 
 impl Default for OutputConfig {
     fn default() -> Self {
-        Self { dir: default_runs_dir() }
+        Self {
+            dir: default_runs_dir(),
+        }
     }
 }

@@ -83,7 +83,10 @@ impl SweepConfig {
     /// Checks what serde cannot: at least one axis, non-empty values, equal zip lengths,
     /// well-formed keys, names that fit their axes, sane Slurm options.
     pub(crate) fn validate(&self) -> anyhow::Result<()> {
-        ensure!(!self.grid.is_empty() || !self.zip.is_empty(), "give at least one axis in [sweep.grid] or [sweep.zip]");
+        ensure!(
+            !self.grid.is_empty() || !self.zip.is_empty(),
+            "give at least one axis in [sweep.grid] or [sweep.zip]"
+        );
         for (k, vs) in self.grid.iter().chain(&self.zip) {
             check_key(k)?;
             ensure!(!vs.is_empty(), "axis `{k}` has no values");
@@ -101,8 +104,16 @@ impl SweepConfig {
             let Some(vs) = self.grid.get(k).or_else(|| self.zip.get(k)) else {
                 bail!("[sweep.names] `{k}` is not an axis");
             };
-            ensure!(names.len() == vs.len(), "[sweep.names] `{k}` has {} names for {} values", names.len(), vs.len());
-            ensure!(names.iter().all(|n| !n.is_empty()), "[sweep.names] `{k}` has an empty name");
+            ensure!(
+                names.len() == vs.len(),
+                "[sweep.names] `{k}` has {} names for {} values",
+                names.len(),
+                vs.len()
+            );
+            ensure!(
+                names.iter().all(|n| !n.is_empty()),
+                "[sweep.names] `{k}` has an empty name"
+            );
         }
         ensure!(self.workers != Some(0), "workers must be at least 1");
         if let Some(s) = &self.slurm {
@@ -114,22 +125,45 @@ impl SweepConfig {
 
 fn check_key(k: &str) -> anyhow::Result<()> {
     let parts: Vec<&str> = k.split('.').collect();
-    ensure!(parts.iter().all(|p| !p.trim().is_empty() && *p == p.trim()), "axis key `{k}` has an empty or padded segment");
-    ensure!(!RESERVED.contains(&parts[0]), "axis key `{k}`: `{}` is set by the sweep itself", parts[0]);
+    ensure!(
+        parts.iter().all(|p| !p.trim().is_empty() && *p == p.trim()),
+        "axis key `{k}` has an empty or padded segment"
+    );
+    ensure!(
+        !RESERVED.contains(&parts[0]),
+        "axis key `{k}`: `{}` is set by the sweep itself",
+        parts[0]
+    );
     Ok(())
 }
 
 impl SlurmConfig {
     fn validate(&self) -> anyhow::Result<()> {
-        let texts = [&self.partition, &self.time, &self.mem, &self.gres].into_iter().flatten().chain(&self.extra).chain(&self.setup);
+        let texts = [&self.partition, &self.time, &self.mem, &self.gres]
+            .into_iter()
+            .flatten()
+            .chain(&self.extra)
+            .chain(&self.setup);
         for t in texts {
-            ensure!(!t.contains('\n') && !t.contains('\r'), "[sweep.slurm] values must be single lines: {t:?}");
+            ensure!(
+                !t.contains('\n') && !t.contains('\r'),
+                "[sweep.slurm] values must be single lines: {t:?}"
+            );
         }
         for e in &self.extra {
-            ensure!(e.starts_with("--"), "[sweep.slurm] extra options start with `--`: {e:?}");
+            ensure!(
+                e.starts_with("--"),
+                "[sweep.slurm] extra options start with `--`: {e:?}"
+            );
         }
-        ensure!(self.max_parallel != Some(0), "[sweep.slurm] max_parallel must be at least 1");
-        ensure!(self.cpus_per_task != Some(0), "[sweep.slurm] cpus_per_task must be at least 1");
+        ensure!(
+            self.max_parallel != Some(0),
+            "[sweep.slurm] max_parallel must be at least 1"
+        );
+        ensure!(
+            self.cpus_per_task != Some(0),
+            "[sweep.slurm] cpus_per_task must be at least 1"
+        );
         Ok(())
     }
 }
@@ -152,10 +186,17 @@ mod tests {
         assert!(e("zip = { a = [1, 2], b = [1] }").contains("equal lengths"));
         assert!(e("grid = { \"name\" = [\"x\"] }").contains("set by the sweep"));
         assert!(e("grid = { \"a..b\" = [1] }").contains("empty or padded"));
-        assert!(e("grid = { a = [1, 2] }\nnames = { a = [\"x\"] }").contains("1 names for 2 values"));
+        assert!(
+            e("grid = { a = [1, 2] }\nnames = { a = [\"x\"] }").contains("1 names for 2 values")
+        );
         assert!(e("grid = { a = [1] }\nnames = { b = [\"x\"] }").contains("not an axis"));
         assert!(e("grid = { a = [1] }\nworkers = 0").contains("workers"));
         assert!(e("grid = { a = [1] }\n[slurm]\nextra = [\"-A x\"]").contains("start with `--`"));
-        assert!(toml::from_str::<SweepConfig>("grid = { a = [1] }\nbogus = 1").unwrap_err().to_string().contains("unknown field `bogus`"));
+        assert!(
+            toml::from_str::<SweepConfig>("grid = { a = [1] }\nbogus = 1")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown field `bogus`")
+        );
     }
 }

@@ -29,14 +29,22 @@ fn display(key: &str, v: &toml::Value, name: Option<&String>) -> anyhow::Result<
     let s = match v {
         toml::Value::String(s) => s.clone(),
         toml::Value::Table(_) | toml::Value::Array(_) => {
-            let compact: String = v.to_string().chars().filter(|c| !c.is_whitespace() && *c != '"').collect();
+            let compact: String = v
+                .to_string()
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '"')
+                .collect();
             if compact.len() > MAX_INLINE {
-                bail!("axis `{key}`: the value {v} is too long for a folder name; name the values in [sweep.names] \"{key}\" = [...]");
+                bail!(
+                    "axis `{key}`: the value {v} is too long for a folder name; name the values in [sweep.names] \"{key}\" = [...]"
+                );
             }
             compact
         }
         // Learning rates and epsilons read best in exponent form: `1e-5`, not `0.00001`.
-        toml::Value::Float(f) if *f != 0.0 && (f.abs() < 1e-3 || f.abs() >= 1e6) => format!("{f:e}"),
+        toml::Value::Float(f) if *f != 0.0 && (f.abs() < 1e-3 || f.abs() >= 1e6) => {
+            format!("{f:e}")
+        }
         other => other.to_string(),
     };
     Ok(s)
@@ -44,7 +52,16 @@ fn display(key: &str, v: &toml::Value, name: Option<&String>) -> anyhow::Result<
 
 /// A folder-safe version of a label: ASCII letters, digits and `._=,+-`; the rest become `_`.
 pub(crate) fn folder_name(label: &str) -> String {
-    label.chars().map(|c| if c.is_ascii_alphanumeric() || "._=,+-".contains(c) { c } else { '_' }).collect()
+    label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._=,+-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// Every point of `cfg`, in order: grid combinations (last key fastest) × zip index.
@@ -52,7 +69,10 @@ pub(crate) fn points(cfg: &SweepConfig) -> anyhow::Result<Vec<Point>> {
     let axes: Vec<(&String, &Vec<toml::Value>)> = cfg.grid.iter().collect();
     let mut combos: Vec<Vec<(usize, usize)>> = vec![Vec::new()];
     for (ai, (_, vs)) in axes.iter().enumerate() {
-        combos = combos.into_iter().flat_map(|c| (0..vs.len()).map(move |vi| [c.clone(), vec![(ai, vi)]].concat())).collect();
+        combos = combos
+            .into_iter()
+            .flat_map(|c| (0..vs.len()).map(move |vi| [c.clone(), vec![(ai, vi)]].concat()))
+            .collect();
     }
     let zlen = cfg.zip.values().next().map_or(1, Vec::len);
     let mut out = Vec::new();
@@ -66,15 +86,30 @@ pub(crate) fn points(cfg: &SweepConfig) -> anyhow::Result<Vec<Point>> {
             for (k, vs) in &cfg.zip {
                 assignments.push(assign(cfg, k, &vs[zi], zi)?);
             }
-            let label = assignments.iter().map(|a| format!("{}={}", a.key, a.display)).collect::<Vec<_>>().join(",");
-            let sets = assignments.iter().map(|a| format!("{}={}", a.key, toml_text(&a.value))).collect();
-            out.push(Point { folder: folder_name(&label), label, assignments, sets });
+            let label = assignments
+                .iter()
+                .map(|a| format!("{}={}", a.key, a.display))
+                .collect::<Vec<_>>()
+                .join(",");
+            let sets = assignments
+                .iter()
+                .map(|a| format!("{}={}", a.key, toml_text(&a.value)))
+                .collect();
+            out.push(Point {
+                folder: folder_name(&label),
+                label,
+                assignments,
+                sets,
+            });
         }
     }
     let mut seen = std::collections::BTreeSet::new();
     for p in &out {
         if !seen.insert(p.folder.clone()) {
-            bail!("two points share the folder name `{}`; give distinct [sweep.names]", p.folder);
+            bail!(
+                "two points share the folder name `{}`; give distinct [sweep.names]",
+                p.folder
+            );
         }
     }
     Ok(out)
@@ -82,14 +117,20 @@ pub(crate) fn points(cfg: &SweepConfig) -> anyhow::Result<Vec<Point>> {
 
 fn assign(cfg: &SweepConfig, key: &str, v: &toml::Value, i: usize) -> anyhow::Result<Assignment> {
     let name = cfg.names.get(key).and_then(|n| n.get(i));
-    Ok(Assignment { key: key.to_string(), value: serde_json::to_value(v)?, display: display(key, v, name)? })
+    Ok(Assignment {
+        key: key.to_string(),
+        value: serde_json::to_value(v)?,
+        display: display(key, v, name)?,
+    })
 }
 
 /// A JSON value (as stored in an assignment) back as TOML value text for `--set`.
 fn toml_text(v: &serde_json::Value) -> String {
     match serde_json::from_value::<toml::Value>(v.clone()) {
         // `2e-5` is valid TOML and what the user wrote more often than `0.00002`.
-        Ok(toml::Value::Float(f)) if f != 0.0 && (f.abs() < 1e-3 || f.abs() >= 1e6) => format!("{f:e}"),
+        Ok(toml::Value::Float(f)) if f != 0.0 && (f.abs() < 1e-3 || f.abs() >= 1e6) => {
+            format!("{f:e}")
+        }
         Ok(t) => t.to_string(),
         Err(_) => v.to_string(),
     }
@@ -110,16 +151,35 @@ mod tests {
         .unwrap();
         let ps = points(&cfg).unwrap();
         assert_eq!(ps.len(), 8);
-        assert_eq!(ps[0].label, "advantage.kind=gdpo,seed=1,eval.limit=4,trainer.lr=1e-5");
-        assert_eq!(ps[1].label, "advantage.kind=gdpo,seed=1,eval.limit=8,trainer.lr=2e-5");
-        assert_eq!(ps[2].label, "advantage.kind=gdpo,seed=2,eval.limit=4,trainer.lr=1e-5");
-        assert_eq!(ps[7].sets, vec!["advantage.kind=\"grpo\"", "seed=2", "eval.limit=8", "trainer.lr=2e-5"]);
+        assert_eq!(
+            ps[0].label,
+            "advantage.kind=gdpo,seed=1,eval.limit=4,trainer.lr=1e-5"
+        );
+        assert_eq!(
+            ps[1].label,
+            "advantage.kind=gdpo,seed=1,eval.limit=8,trainer.lr=2e-5"
+        );
+        assert_eq!(
+            ps[2].label,
+            "advantage.kind=gdpo,seed=2,eval.limit=4,trainer.lr=1e-5"
+        );
+        assert_eq!(
+            ps[7].sets,
+            vec![
+                "advantage.kind=\"grpo\"",
+                "seed=2",
+                "eval.limit=8",
+                "trainer.lr=2e-5"
+            ]
+        );
         assert_eq!(ps[0].folder, ps[0].label);
     }
 
     #[test]
     fn tables_need_short_values_or_names() {
-        let cfg: SweepConfig = toml::from_str(r#"grid = { "rewards.weights" = [{ a = 1.0 }, { a = 2.0, b = 1.0 }] }"#).unwrap();
+        let cfg: SweepConfig =
+            toml::from_str(r#"grid = { "rewards.weights" = [{ a = 1.0 }, { a = 2.0, b = 1.0 }] }"#)
+                .unwrap();
         let ps = points(&cfg).unwrap();
         assert_eq!(ps[0].label, "rewards.weights={a=1.0}");
         assert_eq!(ps[0].folder, "rewards.weights=_a=1.0_");
@@ -128,7 +188,12 @@ mod tests {
             r#"grid = { "rewards.weights" = [{ attribution = 1.0, containment = 1.0, injection = 1.0, efficiency = 1.0 }] }"#,
         )
         .unwrap();
-        assert!(points(&long).unwrap_err().to_string().contains("[sweep.names]"));
+        assert!(
+            points(&long)
+                .unwrap_err()
+                .to_string()
+                .contains("[sweep.names]")
+        );
         let named: SweepConfig = toml::from_str(
             r#"grid = { "rewards.weights" = [{ attribution = 1.0, containment = 1.0, injection = 1.0, efficiency = 1.0 }] }
             names = { "rewards.weights" = ["equal"] }"#,
@@ -136,6 +201,11 @@ mod tests {
         .unwrap();
         assert_eq!(points(&named).unwrap()[0].label, "rewards.weights=equal");
         let clash: SweepConfig = toml::from_str(r#"grid = { a = ["x/y", "x_y"] }"#).unwrap();
-        assert!(points(&clash).unwrap_err().to_string().contains("share the folder"));
+        assert!(
+            points(&clash)
+                .unwrap_err()
+                .to_string()
+                .contains("share the folder")
+        );
     }
 }

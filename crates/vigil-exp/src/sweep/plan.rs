@@ -48,45 +48,78 @@ pub(crate) struct Plan {
 }
 
 fn sha256(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Loads `path` with `sets`, expands `[sweep]` and resolves every point's config (each must be a
 /// valid experiment on its own). Writes nothing.
-pub(crate) fn expand(path: &Path, sets: &[String], out: Option<&Path>) -> anyhow::Result<(Plan, Vec<String>)> {
+pub(crate) fn expand(
+    path: &Path,
+    sets: &[String],
+    out: Option<&Path>,
+) -> anyhow::Result<(Plan, Vec<String>)> {
     let base = config::load(path, sets)?;
-    let sweep = base.config.sweep.clone().with_context(|| format!("{}: no [sweep] section", path.display()))?;
+    let sweep = base
+        .config
+        .sweep
+        .clone()
+        .with_context(|| format!("{}: no [sweep] section", path.display()))?;
     let name = base.name();
     let dir = out.map_or_else(|| base.config.output.dir.join(&name), Path::to_path_buf);
     let mut planned = Vec::new();
     let mut texts = Vec::new();
     for p in points(&sweep)? {
         let all: Vec<String> = sets.iter().cloned().chain(p.sets.iter().cloned()).collect();
-        let mut loaded = config::load(path, &all).with_context(|| format!("sweep point `{}`", p.label))?;
+        let mut loaded =
+            config::load(path, &all).with_context(|| format!("sweep point `{}`", p.label))?;
         loaded.config.sweep = None;
         loaded.config.name = Some(p.label.clone());
         let pdir = dir.join(&p.folder);
         let mut text = loaded.resolved_toml()?;
         if text.contains(POINT_DIR) {
             let d = pdir.display().to_string();
-            anyhow::ensure!(!d.contains(['"', '\\', '\n']), "sweep folder {d} cannot be written into a TOML string");
+            anyhow::ensure!(
+                !d.contains(['"', '\\', '\n']),
+                "sweep folder {d} cannot be written into a TOML string"
+            );
             text = text.replace(POINT_DIR, &d);
-            let c: crate::config::ExperimentConfig =
-                toml::from_str(&text).with_context(|| format!("sweep point `{}` after {POINT_DIR} substitution", p.label))?;
-            c.validate().with_context(|| format!("sweep point `{}` after {POINT_DIR} substitution", p.label))?;
+            let c: crate::config::ExperimentConfig = toml::from_str(&text).with_context(|| {
+                format!("sweep point `{}` after {POINT_DIR} substitution", p.label)
+            })?;
+            c.validate().with_context(|| {
+                format!("sweep point `{}` after {POINT_DIR} substitution", p.label)
+            })?;
         }
         let hash = sha256(&text);
         let trains = loaded.config.trainer.is_some();
-        planned.push(Planned { point: p, dir: pdir, hash, done: false, trains });
+        planned.push(Planned {
+            point: p,
+            dir: pdir,
+            hash,
+            done: false,
+            trains,
+        });
         texts.push(text);
     }
-    Ok((Plan { dir, name, points: planned, base }, texts))
+    Ok((
+        Plan {
+            dir,
+            name,
+            points: planned,
+            base,
+        },
+        texts,
+    ))
 }
 
 /// Prepares every point folder: a folder holding another config moves to `.stale/`, each
 /// unfinished point gets its `point.toml` and a pending record. Returns the plan with `done` set.
 pub(crate) fn prepare(mut plan: Plan, texts: &[String]) -> anyhow::Result<Plan> {
-    std::fs::create_dir_all(&plan.dir).with_context(|| format!("creating sweep folder {}", plan.dir.display()))?;
+    std::fs::create_dir_all(&plan.dir)
+        .with_context(|| format!("creating sweep folder {}", plan.dir.display()))?;
     let manifest = SweepManifest {
         name: plan.name.clone(),
         config: plan.base.path.display().to_string(),
@@ -100,10 +133,19 @@ pub(crate) fn prepare(mut plan: Plan, texts: &[String]) -> anyhow::Result<Plan> 
             None => p.dir.exists() && std::fs::read_dir(&p.dir)?.next().is_some(),
         };
         if stale {
-            let old = rec.as_ref().map_or("unknown", |r| &r.hash[..12.min(r.hash.len())]).to_string();
-            let dst = unique(&plan.dir.join(STALE).join(format!("{}.{old}", p.point.folder)));
+            let old = rec
+                .as_ref()
+                .map_or("unknown", |r| &r.hash[..12.min(r.hash.len())])
+                .to_string();
+            let dst = unique(
+                &plan
+                    .dir
+                    .join(STALE)
+                    .join(format!("{}.{old}", p.point.folder)),
+            );
             std::fs::create_dir_all(plan.dir.join(STALE))?;
-            std::fs::rename(&p.dir, &dst).with_context(|| format!("moving {} aside", p.dir.display()))?;
+            std::fs::rename(&p.dir, &dst)
+                .with_context(|| format!("moving {} aside", p.dir.display()))?;
             tracing::warn!(point = %p.point.label, moved_to = %dst.display(), "config changed since the last sweep; old results kept aside");
         }
         let rec = if stale { None } else { rec };
@@ -131,7 +173,8 @@ pub(crate) fn prepare(mut plan: Plan, texts: &[String]) -> anyhow::Result<Plan> 
         std::fs::create_dir_all(&p.dir)?;
         let cfg = p.dir.join(POINT_CONFIG);
         if std::fs::read_to_string(&cfg).ok().as_deref() != Some(text.as_str()) {
-            write_atomic(&cfg, text.as_bytes()).with_context(|| format!("writing {}", cfg.display()))?;
+            write_atomic(&cfg, text.as_bytes())
+                .with_context(|| format!("writing {}", cfg.display()))?;
         }
         if record.status == PointStatus::Done {
             record.status = PointStatus::Pending;
@@ -146,11 +189,15 @@ fn unique(path: &Path) -> PathBuf {
     if !path.exists() {
         return path.to_path_buf();
     }
-    (1..).map(|i| PathBuf::from(format!("{}.{i}", path.display()))).find(|p| !p.exists()).unwrap_or_else(|| path.to_path_buf())
+    (1..)
+        .map(|i| PathBuf::from(format!("{}.{i}", path.display())))
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| path.to_path_buf())
 }
 
 /// Labels (folder names) of a sweep folder's manifest, for `--collect`.
 pub(crate) fn manifest_folders(dir: &Path) -> anyhow::Result<Vec<String>> {
-    let m = SweepManifest::read(dir)?.with_context(|| format!("{} is not a sweep folder (no {SWEEP_FILE})", dir.display()))?;
+    let m = SweepManifest::read(dir)?
+        .with_context(|| format!("{} is not a sweep folder (no {SWEEP_FILE})", dir.display()))?;
     Ok(m.points)
 }

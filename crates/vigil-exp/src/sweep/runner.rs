@@ -21,14 +21,20 @@ const RUNNING: &str = ".running";
 
 /// Whether `pid` is a live process whose command line mentions `needle` (Linux `/proc`).
 fn alive(pid: u32, needle: &str) -> bool {
-    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
 }
 
 /// The last non-empty line of a point's log (the `error: …` line of a failed `exp run`).
 fn last_line(log: &Path) -> String {
     std::fs::read_to_string(log)
         .ok()
-        .and_then(|t| t.lines().rev().find(|l| !l.trim().is_empty()).map(|l| l.trim().to_string()))
+        .and_then(|t| {
+            t.lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map(|l| l.trim().to_string())
+        })
         .unwrap_or_else(|| "no output".into())
 }
 
@@ -36,12 +42,23 @@ fn last_line(log: &Path) -> String {
 /// dir`, or `exp run --resume dir` when a training run left a checkpoint. Returns whether the
 /// point finished.
 pub(crate) fn run_point(exp: &Path, dir: &Path) -> anyhow::Result<bool> {
-    let mut rec = PointRecord::read(dir)?.with_context(|| format!("{} is not a sweep point (no sweep-point.json)", dir.display()))?;
+    let mut rec = PointRecord::read(dir)?.with_context(|| {
+        format!(
+            "{} is not a sweep point (no sweep-point.json)",
+            dir.display()
+        )
+    })?;
     let running = dir.join(RUNNING);
     let dir_text = dir.display().to_string();
-    if let Some(pid) = std::fs::read_to_string(&running).ok().and_then(|s| s.trim().parse::<u32>().ok()) {
+    if let Some(pid) = std::fs::read_to_string(&running)
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
+    {
         if alive(pid, &dir_text) {
-            anyhow::bail!("point `{}` is still being run by pid {pid} (an earlier sweep); not touched", rec.label);
+            anyhow::bail!(
+                "point `{}` is still being run by pid {pid} (an earlier sweep); not touched",
+                rec.label
+            );
         }
     }
     if dir.join(FINISHED_FILE).is_file() && rec.status == PointStatus::Done {
@@ -51,7 +68,12 @@ pub(crate) fn run_point(exp: &Path, dir: &Path) -> anyhow::Result<bool> {
     let args: Vec<String> = if resume {
         vec!["run".into(), "--resume".into(), dir_text.clone()]
     } else {
-        vec!["run".into(), dir.join(POINT_CONFIG).display().to_string(), "--out".into(), dir_text.clone()]
+        vec![
+            "run".into(),
+            dir.join(POINT_CONFIG).display().to_string(),
+            "--out".into(),
+            dir_text.clone(),
+        ]
     };
     rec.status = PointStatus::Running;
     rec.attempts += 1;
@@ -59,8 +81,17 @@ pub(crate) fn run_point(exp: &Path, dir: &Path) -> anyhow::Result<bool> {
     rec.exit_code = None;
     rec.write(dir)?;
     let log_path = dir.join(LOG);
-    let mut log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).with_context(|| format!("opening {}", log_path.display()))?;
-    writeln!(log, "== attempt {}: exp {} ==", rec.attempts, args.join(" "))?;
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .with_context(|| format!("opening {}", log_path.display()))?;
+    writeln!(
+        log,
+        "== attempt {}: exp {} ==",
+        rec.attempts,
+        args.join(" ")
+    )?;
     let child = Command::new(exp)
         .args(&args)
         .stdin(Stdio::null())
@@ -86,7 +117,11 @@ pub(crate) fn run_point(exp: &Path, dir: &Path) -> anyhow::Result<bool> {
         Ok(s) => {
             rec.status = PointStatus::Failed;
             rec.exit_code = s.code();
-            rec.error = Some(if s.success() { format!("exited 0 without writing {FINISHED_FILE}") } else { last_line(&log_path) });
+            rec.error = Some(if s.success() {
+                format!("exited 0 without writing {FINISHED_FILE}")
+            } else {
+                last_line(&log_path)
+            });
         }
         Err(e) => {
             rec.status = PointStatus::Failed;
@@ -117,20 +152,34 @@ pub(crate) fn run_local(exp: &Path, todo: &[&Planned], workers: usize) -> Tally 
     );
     std::thread::scope(|s| {
         for _ in 0..workers.max(1).min(todo.len().max(1)) {
-            s.spawn(|| loop {
-                let Some(p) = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None) else { break };
-                let ok = match run_point(exp, &p.dir) {
-                    Ok(ok) => ok,
-                    Err(e) => {
-                        record_failure(&p.dir, &e);
-                        false
+            s.spawn(|| {
+                loop {
+                    let Some(p) = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None) else {
+                        break;
+                    };
+                    let ok = match run_point(exp, &p.dir) {
+                        Ok(ok) => ok,
+                        Err(e) => {
+                            record_failure(&p.dir, &e);
+                            false
+                        }
+                    };
+                    if let Ok(mut t) = tally.lock() {
+                        if ok {
+                            t.done += 1
+                        } else {
+                            t.failed += 1
+                        }
+                        bar.set_message(format!(
+                            "{} done, {} failed; last: {} {}",
+                            t.done,
+                            t.failed,
+                            p.point.label,
+                            if ok { "ok" } else { "FAILED" }
+                        ));
                     }
-                };
-                if let Ok(mut t) = tally.lock() {
-                    if ok { t.done += 1 } else { t.failed += 1 }
-                    bar.set_message(format!("{} done, {} failed; last: {} {}", t.done, t.failed, p.point.label, if ok { "ok" } else { "FAILED" }));
+                    bar.inc(1);
                 }
-                bar.inc(1);
             });
         }
     });
@@ -161,9 +210,15 @@ pub(crate) struct SweepLock(PathBuf);
 impl SweepLock {
     pub(crate) fn take(dir: &Path) -> anyhow::Result<Self> {
         let path = dir.join(".sweep.lock");
-        if let Some(pid) = std::fs::read_to_string(&path).ok().and_then(|s| s.trim().parse::<u32>().ok()) {
+        if let Some(pid) = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+        {
             if pid != std::process::id() && alive(pid, "sweep") {
-                anyhow::bail!("another `exp sweep` (pid {pid}) is running in {}; wait for it or stop it first", dir.display());
+                anyhow::bail!(
+                    "another `exp sweep` (pid {pid}) is running in {}; wait for it or stop it first",
+                    dir.display()
+                );
             }
         }
         vigil_core::write_atomic(&path, std::process::id().to_string().as_bytes())?;

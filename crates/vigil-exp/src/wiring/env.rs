@@ -47,8 +47,12 @@ impl BuiltEnv {
     /// Builds the environment an `[env]` section describes.
     pub(crate) fn new(config: &EnvConfig) -> anyhow::Result<Self> {
         Ok(match config {
-            EnvConfig::Opensoc(c) => BuiltEnv::Opensoc(Arc::new(OpenSocEnv::new(c).context("opensoc")?)),
-            EnvConfig::Opensec(c) => BuiltEnv::Opensec(Arc::new(OpenSecEnv::new(c).context("opensec")?)),
+            EnvConfig::Opensoc(c) => {
+                BuiltEnv::Opensoc(Arc::new(OpenSocEnv::new(c).context("opensoc")?))
+            }
+            EnvConfig::Opensec(c) => {
+                BuiltEnv::Opensec(Arc::new(OpenSecEnv::new(c).context("opensec")?))
+            }
             EnvConfig::Cert(c) => BuiltEnv::Cert(Arc::new(CertEnv::new(c).context("cert")?)),
         })
     }
@@ -75,16 +79,28 @@ impl BuiltEnv {
     pub(crate) fn baseline(&self, name: &str, seed: u64) -> anyhow::Result<Box<dyn Policy>> {
         let env = self.as_dyn();
         let unknown = || {
-            anyhow::anyhow!("{} has no scripted baseline `{name}`; choose one of: {}", env.name(), self.baseline_names().join(", "))
+            anyhow::anyhow!(
+                "{} has no scripted baseline `{name}`; choose one of: {}",
+                env.name(),
+                self.baseline_names().join(", ")
+            )
         };
         Ok(match self {
-            BuiltEnv::Opensoc(e) => {
-                vigil_env_opensoc::baseline_policy(e.clone(), parse_name(name).ok_or_else(unknown)?, seed)
-            }
-            BuiltEnv::Opensec(e) => {
-                vigil_env_opensec::baseline_policy(e.clone(), parse_name(name).ok_or_else(unknown)?, seed)
-            }
-            BuiltEnv::Cert(e) => vigil_env_cert::baseline_policy(e.clone(), parse_name(name).ok_or_else(unknown)?, seed),
+            BuiltEnv::Opensoc(e) => vigil_env_opensoc::baseline_policy(
+                e.clone(),
+                parse_name(name).ok_or_else(unknown)?,
+                seed,
+            ),
+            BuiltEnv::Opensec(e) => vigil_env_opensec::baseline_policy(
+                e.clone(),
+                parse_name(name).ok_or_else(unknown)?,
+                seed,
+            ),
+            BuiltEnv::Cert(e) => vigil_env_cert::baseline_policy(
+                e.clone(),
+                parse_name(name).ok_or_else(unknown)?,
+                seed,
+            ),
         })
     }
 }
@@ -101,5 +117,9 @@ fn variant_names<B: serde::de::DeserializeOwned>() -> Vec<String> {
         return Vec::new();
     };
     let msg = e.to_string();
-    msg.split('`').skip(3).step_by(2).map(str::to_string).collect()
+    msg.split('`')
+        .skip(3)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
 }

@@ -24,7 +24,8 @@ pub(crate) struct Built {
 /// Builds the environment and checks `[rewards]` against the components it provides.
 pub(crate) fn build(config: &ExperimentConfig) -> anyhow::Result<Built> {
     let env = BuiltEnv::new(&config.env).context("building [env]")?;
-    let rewards = RewardSet::new(&config.rewards, &env.as_dyn().reward_components()).context("[rewards]")?;
+    let rewards =
+        RewardSet::new(&config.rewards, &env.as_dyn().reward_components()).context("[rewards]")?;
     Ok(Built { env, rewards })
 }
 

@@ -10,7 +10,10 @@ use serde_json::Value;
 
 /// The workspace root (configs and seeds are relative to it).
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// `exp` run from the workspace root.
@@ -23,7 +26,11 @@ pub fn exp() -> Command {
 /// Runs `exp` and checks it succeeded.
 pub fn ok(args: &[&str]) -> Output {
     let out = exp().args(args).output().unwrap();
-    assert!(out.status.success(), "exp {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "exp {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -103,5 +110,8 @@ pub fn metrics(run: &Path) -> Vec<Value> {
 
 /// A policy's hold-out summary.
 pub fn summary(run: &Path, policy: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(run.join("eval").join(policy).join("summary.json")).unwrap()).unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(run.join("eval").join(policy).join("summary.json")).unwrap(),
+    )
+    .unwrap()
 }
