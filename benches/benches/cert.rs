@@ -14,8 +14,8 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use vigil_benches::ThreadCpu;
 use vigil_env_cert::Dataset;
 use vigil_env_cert::bench::ingest;
 use vigil_env_cert::labels::LabelConfig;
@@ -24,67 +24,17 @@ use vigil_env_cert::synth::{SynthConfig, generate_in_memory};
 use vigil_env_cert::types::SourceKind;
 use vigil_env_cert::window::WindowConfig;
 
-/// CPU time of the benchmarking thread, in nanoseconds.
-struct ThreadCpu;
-
-fn thread_cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse().ok()))
-        .expect("/proc/thread-self/schedstat is needed for CPU-time benchmarks")
-}
-
-impl Measurement for ThreadCpu {
-    type Intermediate = u64;
-    type Value = u64;
-    fn start(&self) -> u64 {
-        thread_cpu_ns()
-    }
-    fn end(&self, start: u64) -> u64 {
-        thread_cpu_ns().saturating_sub(start)
-    }
-    fn add(&self, a: &u64, b: &u64) -> u64 {
-        a + b
-    }
-    fn zero(&self) -> u64 {
-        0
-    }
-    fn to_f64(&self, v: &u64) -> f64 {
-        *v as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        &CpuFormatter
-    }
-}
-
-/// CPU nanoseconds shown as time, or as events per CPU-second.
-struct CpuFormatter;
-
-impl ValueFormatter for CpuFormatter {
-    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
-        let (div, unit) = [(1e9, "s"), (1e6, "ms"), (1e3, "µs")].into_iter().find(|(d, _)| typical >= *d).unwrap_or((1.0, "ns"));
-        values.iter_mut().for_each(|v| *v /= div);
-        unit
-    }
-    fn scale_throughputs(&self, typical: f64, t: &Throughput, values: &mut [f64]) -> &'static str {
-        let n = match t {
-            Throughput::Elements(n) | Throughput::Bytes(n) | Throughput::BytesDecimal(n) => *n as f64,
-        };
-        let per_s = n * 1e9 / typical;
-        let (div, unit) = if per_s >= 1e6 { (1e6, "Melem/s (cpu)") } else { (1e3, "Kelem/s (cpu)") };
-        values.iter_mut().for_each(|v| *v = n * 1e9 / *v / div);
-        unit
-    }
-    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
-        "ns"
-    }
-}
-
 fn source() -> Arc<dyn DataSource> {
     match std::env::var_os("CERT_BENCH_DATA") {
         Some(dir) => Arc::new(FsSource::new(dir, None)),
         None => {
-            let cfg = SynthConfig { users: 80, days: 60, activity: 1.0, insider_fraction: 0.07, ..SynthConfig::default() };
+            let cfg = SynthConfig {
+                users: 80,
+                days: 60,
+                activity: 1.0,
+                insider_fraction: 0.07,
+                ..SynthConfig::default()
+            };
             Arc::new(generate_in_memory(&cfg).expect("synthetic dataset").0)
         }
     }
@@ -92,12 +42,20 @@ fn source() -> Arc<dyn DataSource> {
 
 fn cert(c: &mut Criterion<ThreadCpu>) {
     let src = source();
-    let events = ingest(src.as_ref(), &SourceKind::ALL).expect("ingest").events;
+    let events = ingest(src.as_ref(), &SourceKind::ALL)
+        .expect("ingest")
+        .events;
     let mut g = c.benchmark_group("cert");
     g.sample_size(10);
     g.throughput(Throughput::Elements(events));
     g.bench_function("ingest_one_thread", |b| {
-        b.iter(|| black_box(ingest(src.as_ref(), &SourceKind::ALL).expect("ingest").checksum))
+        b.iter(|| {
+            black_box(
+                ingest(src.as_ref(), &SourceKind::ALL)
+                    .expect("ingest")
+                    .checksum,
+            )
+        })
     });
     let ds = Dataset::open(Arc::clone(&src), "4.2", LabelConfig::default()).expect("answer key");
     let cfg = WindowConfig::default();

@@ -18,78 +18,24 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use vigil_benches::ThreadCpu;
 use vigil_core::{DriverLimits, Environment, Episode, Role, Split, TaskId, run_episodes};
-use vigil_env_opensec::{Baseline, OpenSecConfig, OpenSecEnv, OpenSecEpisode, ScoringMode, baseline_policy};
-
-/// CPU time of the current thread, in nanoseconds.
-struct ThreadCpu;
-
-fn thread_cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse().ok()))
-        .expect("/proc/thread-self/schedstat (Linux) is needed for CPU-time benchmarks")
-}
-
-impl Measurement for ThreadCpu {
-    type Intermediate = u64;
-    type Value = u64;
-    fn start(&self) -> u64 {
-        thread_cpu_ns()
-    }
-    fn end(&self, start: u64) -> u64 {
-        thread_cpu_ns().saturating_sub(start)
-    }
-    fn add(&self, a: &u64, b: &u64) -> u64 {
-        a + b
-    }
-    fn zero(&self) -> u64 {
-        0
-    }
-    fn to_f64(&self, v: &u64) -> f64 {
-        *v as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        &NsFormatter
-    }
-}
-
-struct NsFormatter;
-
-impl ValueFormatter for NsFormatter {
-    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
-        let (div, unit) = match typical {
-            t if t < 1e3 => (1.0, "ns"),
-            t if t < 1e6 => (1e3, "µs"),
-            t if t < 1e9 => (1e6, "ms"),
-            _ => (1e9, "s"),
-        };
-        values.iter_mut().for_each(|v| *v /= div);
-        unit
-    }
-    fn scale_throughputs(&self, typical: f64, t: &Throughput, values: &mut [f64]) -> &'static str {
-        let n = match t {
-            Throughput::Elements(n) | Throughput::Bytes(n) | Throughput::BytesDecimal(n) => *n as f64,
-        };
-        let per_s = n * 1e9 / typical;
-        let (div, unit) = match per_s {
-            p if p < 1e3 => (1.0, "elem/s (cpu)"),
-            p if p < 1e6 => (1e3, "Kelem/s (cpu)"),
-            _ => (1e6, "Melem/s (cpu)"),
-        };
-        values.iter_mut().for_each(|v| *v = n * 1e9 / *v / div);
-        unit
-    }
-    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
-        "ns"
-    }
-}
+use vigil_env_opensec::{
+    Baseline, OpenSecConfig, OpenSecEnv, OpenSecEpisode, ScoringMode, baseline_policy,
+};
 
 fn env(mode: ScoringMode) -> Arc<OpenSecEnv> {
-    let seeds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/peer-data/opensec/seeds/manifest.json");
-    Arc::new(OpenSecEnv::new(&OpenSecConfig { seeds, scoring: mode, ..OpenSecConfig::default() }).expect("peer seeds"))
+    let seeds = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/peer-data/opensec/seeds/manifest.json");
+    Arc::new(
+        OpenSecEnv::new(&OpenSecConfig {
+            seeds,
+            scoring: mode,
+            ..OpenSecConfig::default()
+        })
+        .expect("peer seeds"),
+    )
 }
 
 fn tasks(env: &OpenSecEnv) -> Vec<TaskId> {
@@ -102,9 +48,25 @@ fn tasks(env: &OpenSecEnv) -> Vec<TaskId> {
 fn scripts(env: &Arc<OpenSecEnv>, baseline: Baseline) -> Vec<(TaskId, Vec<String>)> {
     let jobs: Vec<(TaskId, u64)> = tasks(env).into_iter().map(|t| (t, 1)).collect();
     let mut policy = baseline_policy(Arc::clone(env), baseline, 1);
-    let recs = run_episodes(env.as_ref(), policy.as_mut(), &jobs, DriverLimits::default(), |_| {}).expect("episodes");
+    let recs = run_episodes(
+        env.as_ref(),
+        policy.as_mut(),
+        &jobs,
+        DriverLimits::default(),
+        |_| {},
+    )
+    .expect("episodes");
     recs.into_iter()
-        .map(|r| (r.task, r.transcript.into_iter().filter(|m| m.role == Role::Assistant).map(|m| m.content).collect()))
+        .map(|r| {
+            (
+                r.task,
+                r.transcript
+                    .into_iter()
+                    .filter(|m| m.role == Role::Assistant)
+                    .map(|m| m.content)
+                    .collect(),
+            )
+        })
         .collect()
 }
 
@@ -122,7 +84,11 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
                 }
             })
         });
-        for baseline in [Baseline::Oracle, Baseline::EvidenceHeuristic, Baseline::ContainEverythingSeen] {
+        for baseline in [
+            Baseline::Oracle,
+            Baseline::EvidenceHeuristic,
+            Baseline::ContainEverythingSeen,
+        ] {
             let script = scripts(&env, baseline);
             let steps: usize = script.iter().map(|(_, a)| a.len()).sum();
             g.throughput(Throughput::Elements(steps as u64));
@@ -148,12 +114,22 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
         }
         g.throughput(Throughput::Elements(all.len() as u64));
         let jobs: Vec<(TaskId, u64)> = all.iter().map(|t| (t.clone(), 1)).collect();
-        for baseline in [Baseline::Null, Baseline::Oracle, Baseline::EvidenceHeuristic] {
+        for baseline in [
+            Baseline::Null,
+            Baseline::Oracle,
+            Baseline::EvidenceHeuristic,
+        ] {
             g.bench_function(format!("episodes/{}", baseline.as_str()), |b| {
                 let mut policy = baseline_policy(Arc::clone(&env), baseline, 1);
                 b.iter(|| {
-                    run_episodes(env.as_ref(), policy.as_mut(), &jobs, DriverLimits::default(), |_| {})
-                        .expect("episodes")
+                    run_episodes(
+                        env.as_ref(),
+                        policy.as_mut(),
+                        &jobs,
+                        DriverLimits::default(),
+                        |_| {},
+                    )
+                    .expect("episodes")
                 })
             });
         }

@@ -19,68 +19,12 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use vigil_benches::ThreadCpu;
 use vigil_core::{Episode, derive_seed, rng_from_seed};
 use vigil_env_opensoc::render::system_prompt;
 use vigil_env_opensoc::rubric::{Citation, TriageGrade, score};
 use vigil_env_opensoc::{DefenderEpisode, Stage, TriageAction, compute_ground_truth, generate};
-
-/// CPU time of the current thread (Linux), in nanoseconds.
-struct ThreadCpu;
-
-fn thread_cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse().ok()))
-        .expect("/proc/thread-self/schedstat is needed for CPU-time benchmarks")
-}
-
-impl Measurement for ThreadCpu {
-    type Intermediate = u64;
-    type Value = u64;
-    fn start(&self) -> u64 {
-        thread_cpu_ns()
-    }
-    fn end(&self, start: u64) -> u64 {
-        thread_cpu_ns().saturating_sub(start)
-    }
-    fn add(&self, a: &u64, b: &u64) -> u64 {
-        a + b
-    }
-    fn zero(&self) -> u64 {
-        0
-    }
-    fn to_f64(&self, v: &u64) -> f64 {
-        *v as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        &CpuFormatter
-    }
-}
-
-/// Nanoseconds of CPU time, shown as time or as elements per CPU-second.
-struct CpuFormatter;
-
-impl ValueFormatter for CpuFormatter {
-    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
-        let (div, unit) = [(1e9, "s"), (1e6, "ms"), (1e3, "µs")].into_iter().find(|(d, _)| typical >= *d).unwrap_or((1.0, "ns"));
-        values.iter_mut().for_each(|v| *v /= div);
-        unit
-    }
-    fn scale_throughputs(&self, typical: f64, t: &Throughput, values: &mut [f64]) -> &'static str {
-        let n = match t {
-            Throughput::Elements(n) | Throughput::Bytes(n) | Throughput::BytesDecimal(n) => *n as f64,
-        };
-        let per_s = n * 1e9 / typical;
-        let (div, unit) = if per_s >= 1e6 { (1e6, "Melem/s (cpu)") } else if per_s >= 1e3 { (1e3, "Kelem/s (cpu)") } else { (1.0, "elem/s (cpu)") };
-        values.iter_mut().for_each(|v| *v = n * 1e9 / *v / div);
-        unit
-    }
-    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
-        "ns"
-    }
-}
 
 const BATCH: u64 = 10_000;
 const FULL_BATCH: u64 = 2_000;
@@ -92,7 +36,12 @@ fn generate_verify_score(stage: Stage, start: u64) -> f64 {
         let mut rng = rng_from_seed(derive_seed(SEED, stage.as_str(), i));
         let g = generate(stage, TriageAction::ALL[(i % 5) as usize], &mut rng);
         let v = compute_ground_truth(&g.params);
-        let grade = TriageGrade { truth: v.action, predicted: Some(v.action), citation: Citation::Correct, format_valid: true };
+        let grade = TriageGrade {
+            truth: v.action,
+            predicted: Some(v.action),
+            citation: Citation::Correct,
+            format_valid: true,
+        };
         acc += score(&grade).iter().sum::<f64>();
     }
     acc
@@ -129,7 +78,11 @@ fn opensoc(c: &mut Criterion<ThreadCpu>) {
         });
     }
     grp.throughput(Throughput::Elements(FULL_BATCH));
-    for stage in [Stage::Stage1Basic, Stage::Stage3Mixed, Stage::Stage4Adversarial] {
+    for stage in [
+        Stage::Stage1Basic,
+        Stage::Stage3Mixed,
+        Stage::Stage4Adversarial,
+    ] {
         let mut k = 0u64;
         grp.bench_function(format!("full_episode/{}", stage.as_str()), |b| {
             b.iter(|| {
@@ -141,10 +94,22 @@ fn opensoc(c: &mut Criterion<ThreadCpu>) {
     grp.throughput(Throughput::Elements(BATCH));
     for stage in [Stage::Stage3Mixed, Stage::Stage4Adversarial] {
         let incidents: Vec<_> = (0..BATCH)
-            .map(|i| generate(stage, TriageAction::ALL[(i % 5) as usize], &mut rng_from_seed(derive_seed(SEED, stage.as_str(), i))).params)
+            .map(|i| {
+                generate(
+                    stage,
+                    TriageAction::ALL[(i % 5) as usize],
+                    &mut rng_from_seed(derive_seed(SEED, stage.as_str(), i)),
+                )
+                .params
+            })
             .collect();
         grp.bench_function(format!("verify/{}", stage.as_str()), |b| {
-            b.iter(|| incidents.iter().map(|p| compute_ground_truth(black_box(p)).triggers.len()).sum::<usize>())
+            b.iter(|| {
+                incidents
+                    .iter()
+                    .map(|p| compute_ground_truth(black_box(p)).triggers.len())
+                    .sum::<usize>()
+            })
         });
     }
     grp.finish();
