@@ -41,7 +41,7 @@ fn bench_model() -> PathBuf {
 
 fn tokens(n: usize) -> Vec<u32> {
     (0..n as u32)
-        .map(|i| (i * 2654435761u32.wrapping_add(7)) % 4096)
+        .map(|i| i.wrapping_mul(2654435761u32.wrapping_add(7)) % 4096)
         .collect()
 }
 
