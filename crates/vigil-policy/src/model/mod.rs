@@ -8,10 +8,9 @@ mod layers;
 mod step;
 
 use burn::module::{Module, Param};
-use burn::tensor::activation::log_softmax;
+use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::backend::Backend;
-use burn::tensor::module::{attention, embedding};
-use burn::tensor::ops::AttentionModuleOptions;
+use burn::tensor::module::embedding;
 use burn::tensor::{DType, Int, Tensor};
 
 pub use layers::{LoraAdapter, Mlp, Proj, RmsNorm};
@@ -51,6 +50,7 @@ impl<B: Backend> Attention<B> {
         &self,
         x: Tensor<B, 3>,
         step: &StepInput<B>,
+        bias: &Tensor<B, 4>,
         cache: Option<(&mut KvCache<B>, usize)>,
         adapters: bool,
     ) -> Tensor<B, 3> {
@@ -76,29 +76,36 @@ impl<B: Backend> Attention<B> {
             None => (k, v),
         };
         let total = k.dims()[2];
-        let (k, v) = if h == kvh {
-            (k, v)
-        } else {
-            (repeat_kv(k, h / kvh), repeat_kv(v, h / kvh))
-        };
-        let mask = step.mask.clone().expand([b, h, s, total]);
-        let opts = AttentionModuleOptions {
-            scale: Some(1.0 / (d as f64).sqrt()),
-            softcap: None,
-            is_causal: false,
-        };
-        let o = attention(q, k, v, Some(mask), None, opts);
+        // Grouped-query attention without copying k/v per query head: the `n = h / kvh` query
+        // heads that share kv head `i` are HF heads `i·n..(i+1)·n`, so `[b, h, s, d]` viewed as
+        // `[b, kvh, n·s, d]` lines each group up with its kv head. (Repeating k/v instead copied
+        // the whole KV cache at every decode step: over half of generation time.)
+        let n = h / kvh;
+        // softmax(q·kᵀ/√d + bias)·v with the scale folded into q. Written out rather than
+        // through burn's `attention`, so the autodiff graph has no mask_fill and no expanded
+        // boolean mask.
+        let q = q.mul_scalar(1.0 / (d as f64).sqrt()).reshape([b, kvh, n * s, d]);
+        let scores = q.matmul(k.swap_dims(2, 3)) + bias.clone();
+        debug_assert_eq!(scores.dims(), [b, kvh, n * s, total]);
+        let o = softmax(scores, 3).matmul(v).reshape([b, h, s, d]);
         self.o_proj
             .forward(o.swap_dims(1, 2).reshape([b, s, h * d]), adapters)
     }
 }
 
-/// `[b, kv, t, d]` → `[b, kv·n, t, d]`, each kv head repeated for its `n` query heads.
-fn repeat_kv<B: Backend>(x: Tensor<B, 4>, n: usize) -> Tensor<B, 4> {
-    let [b, kv, t, d] = x.dims();
-    x.unsqueeze_dim::<5>(2)
-        .expand([b, kv, n, t, d])
-        .reshape([b, kv * n, t, d])
+/// The `[b, 1, s, total]` bias laid out for grouped attention, `[b, kvh, n·s, total]`, and
+/// contiguous: built once per forward for every layer (adding a stride-0 broadcast view goes
+/// through burn-flex's slow strided iterator in every layer and pass).
+fn group_bias<B: Backend>(bias: &Tensor<B, 4>, config: &Qwen3Config) -> Tensor<B, 4> {
+    let (h, kvh) = (config.num_attention_heads, config.num_key_value_heads);
+    let mut out = bias.clone();
+    if h / kvh > 1 {
+        out = out.repeat_dim(2, h / kvh);
+    }
+    if kvh > 1 {
+        out = out.repeat_dim(1, kvh);
+    }
+    out
 }
 
 /// One pre-norm decoder layer.
@@ -156,12 +163,14 @@ impl<B: Backend> Qwen3<B> {
         adapters: bool,
     ) -> Tensor<B, 3> {
         let s = tokens.dims()[1];
+        let bias = group_bias(&step.bias, &self.config);
         let mut x = embedding(self.model.embed_tokens.val(), tokens);
         for (i, layer) in self.model.layers.iter().enumerate() {
             let c = cache.as_deref_mut().map(|c| (c, i));
             let h = layer.self_attn.forward(
                 layer.input_layernorm.forward(x.clone()),
                 step,
+                &bias,
                 c,
                 adapters,
             );

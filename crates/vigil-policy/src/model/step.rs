@@ -1,13 +1,17 @@
-//! Per-call inputs shared by every layer: rotary tables and the attention mask for a
+//! Per-call inputs shared by every layer: rotary tables and the attention bias for a
 //! left-padded batch, built on the host once per forward.
 //!
 //! Sequence `i` of the batch has `pads[i]` left-padding slots. The query at buffer index `q`
 //! (0-based over the cache + new tokens) has rotary position `q − pads[i]`, may attend to keys
 //! `j ≤ q` with `j ≥ pads[i]`, and always to itself, so a padding row is never fully masked
 //! (a fully masked row would be 0/0 in softmax; its output is ignored anyway).
+//!
+//! The mask is an additive bias (0 or −∞), not a boolean: adding it is one broadcast op whose
+//! backward is the identity, where a boolean `mask_fill` materializes the expanded mask in both
+//! passes (a quarter of a CPU training step before this change).
 
 use burn::tensor::backend::Backend;
-use burn::tensor::{Bool, DType, Tensor, TensorData};
+use burn::tensor::{DType, Tensor, TensorData};
 
 /// Rotary tables and mask for one forward call.
 #[derive(Debug, Clone)]
@@ -16,8 +20,8 @@ pub struct StepInput<B: Backend> {
     pub cos: Tensor<B, 4>,
     /// `[b, 1, s, head_dim]` in the compute dtype.
     pub sin: Tensor<B, 4>,
-    /// `[b, 1, s, past + s]`, `true` = masked.
-    pub mask: Tensor<B, 4, Bool>,
+    /// `[b, 1, s, past + s]` additive attention bias: 0 where a key is visible, −∞ where not.
+    pub bias: Tensor<B, 4>,
     /// Tokens already in the cache (0 without a cache).
     pub past: usize,
 }
@@ -49,7 +53,7 @@ impl<B: Backend> StepInput<B> {
         let total = past + new;
         let mut cos = Vec::with_capacity(b * new * head_dim);
         let mut sin = Vec::with_capacity(b * new * head_dim);
-        let mut mask = Vec::with_capacity(b * new * total);
+        let mut bias = Vec::with_capacity(b * new * total);
         for &pad in pads {
             for s in 0..new {
                 let q = past + s;
@@ -61,19 +65,20 @@ impl<B: Backend> StepInput<B> {
                     sin.push(angle.sin() as f32);
                 }
                 for j in 0..total {
-                    mask.push(j != q && (j > q || j < pad));
+                    let masked = j != q && (j > q || j < pad);
+                    bias.push(if masked { f32::NEG_INFINITY } else { 0.0 });
                 }
             }
         }
         let shape = [b, 1, new, head_dim];
         let cos = Tensor::<B, 4>::from_data(TensorData::new(cos, shape), (device, dtype));
         let sin = Tensor::<B, 4>::from_data(TensorData::new(sin, shape), (device, dtype));
-        let mask =
-            Tensor::<B, 4, Bool>::from_data(TensorData::new(mask, [b, 1, new, total]), device);
+        let bias =
+            Tensor::<B, 4>::from_data(TensorData::new(bias, [b, 1, new, total]), (device, dtype));
         Self {
             cos,
             sin,
-            mask,
+            bias,
             past,
         }
     }
