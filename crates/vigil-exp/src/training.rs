@@ -15,7 +15,7 @@ use vigil_trainer::{
 };
 
 use crate::commands::eval;
-use crate::config::LoadedConfig;
+use crate::config::{EvalConfig, LoadedConfig};
 use crate::evaluate::{self, EvalResult};
 use crate::wiring::{Built, PolicyConfig};
 
@@ -42,6 +42,15 @@ fn generation(q: &Qwen3PolicyConfig) -> GenerationSettings {
         enable_thinking: q.enable_thinking,
         batch_size: q.batch_size,
     }
+}
+
+/// The policy config evaluations use (`[eval] temperature` applied).
+fn eval_config(q: &Qwen3PolicyConfig, eval: &EvalConfig) -> Qwen3PolicyConfig {
+    let mut c = q.clone();
+    if let Some(t) = eval.temperature {
+        c.temperature = t;
+    }
+    c
 }
 
 /// Resolves the model and tokenizer folders, building them first for `[trainer.init]`.
@@ -105,6 +114,7 @@ pub(crate) fn train_and_report(
         },
         tokenizer_dir,
         generation: generation(q),
+        eval_generation: generation(&eval_config(q, &cfg.eval)),
         seed: cfg.seed,
         run_dir: dir.to_path_buf(),
         eval_every: u64::from(cfg.eval.every_steps),
@@ -177,6 +187,7 @@ fn evaluate_outcome(
 ) -> anyhow::Result<Vec<EvalResult>> {
     let cfg = &loaded.config;
     let mut results = Vec::new();
+    let q = &eval_config(q, &cfg.eval);
     if let Some(sft) = &outcome.sft_policy {
         let mut p = artifact_policy(q, sft)?;
         results.push(evaluate::evaluate(

@@ -119,6 +119,10 @@ fn bad_values_and_unknown_kinds_are_errors() {
             format!("{GOOD}\n[rewards]\nweights = {{ corectness = 1.0 }}\n"),
             "corectness",
         ),
+        (
+            GOOD.replace("limit = 5", "limit = 5\ntemperature = -0.5"),
+            "temperature",
+        ),
     ];
     for (bad, needle) in cases {
         let p = write(d.path(), "bad.toml", &bad);

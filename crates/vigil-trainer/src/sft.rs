@@ -163,7 +163,11 @@ pub fn sft_step<B: AutodiffBackend>(
     let device = learner.model.model.embed_tokens.val().device();
     let mut loss_sum = 0.0;
     let mut forwarded = 0usize;
-    for mb in micro_batches(rows, cfg.grad_accum) {
+    // Similar lengths share a micro-batch, so little of each forward is padding (the loss is a
+    // sum over rows: the order changes nothing but rounding, and is itself deterministic).
+    let mut sorted: Vec<Row> = rows.to_vec();
+    sorted.sort_by_key(|r| (r.tokens.len(), r.seq));
+    for mb in micro_batches(&sorted, cfg.grad_accum) {
         let p = pack(&mb)?;
         forwarded += p.tokens.len() * p.len;
         let weights: Vec<f32> = mb.iter().enumerate().flat_map(|(r, row)| {

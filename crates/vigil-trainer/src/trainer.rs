@@ -45,8 +45,10 @@ pub struct TrainSpec<'a> {
     pub source: ModelSource,
     /// Tokenizer folder.
     pub tokenizer_dir: PathBuf,
-    /// Sampling for rollouts and evaluations.
+    /// Sampling for rollouts.
     pub generation: GenerationSettings,
+    /// Sampling for evaluations during training.
+    pub eval_generation: GenerationSettings,
     /// Run seed.
     pub seed: u64,
     /// Run folder.
@@ -315,7 +317,7 @@ where
             }
             let done = self.progress.rl_step;
             if self.spec.eval_every > 0 && done % self.spec.eval_every == 0 && done < total {
-                let mut p = BurnPolicy::new(self.learner.snapshot(), self.tokenizer.clone(), self.spec.generation.clone(), true, "policy");
+                let mut p = BurnPolicy::new(self.learner.snapshot(), self.tokenizer.clone(), self.spec.eval_generation.clone(), true, "policy");
                 hooks.evaluate(&format!("step-{done}"), &mut p).map_err(TrainerError::Hook)?;
             }
             if done % cfg.checkpoint_every == 0 || done == total {

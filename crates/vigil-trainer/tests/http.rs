@@ -109,6 +109,7 @@ fn gdpo_run_with_http_rollouts_and_lora_hot_loading() {
         source: common::source(&model),
         tokenizer_dir: model.clone(),
         generation: common::generation(),
+        eval_generation: common::generation(),
         seed: 5,
         run_dir: run.clone(),
         eval_every: 0,

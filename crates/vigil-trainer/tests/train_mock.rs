@@ -44,6 +44,7 @@ fn run(cfg: &TrainerConfig, model: &Path, dir: &Path, hooks: &mut dyn TrainHooks
         source: common::source(model),
         tokenizer_dir: model.to_path_buf(),
         generation: common::generation(),
+        eval_generation: common::generation(),
         seed: 11,
         run_dir: dir.to_path_buf(),
         eval_every: 1,

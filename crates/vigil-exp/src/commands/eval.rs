@@ -38,6 +38,7 @@ pub(crate) fn eval_all(loaded: &LoadedConfig, built: &Built) -> anyhow::Result<V
     let mut results = Vec::new();
     let mut policy = cfg
         .policy
+        .for_eval(cfg.eval.temperature)
         .build(&built.env, seeds.seed("policy"))
         .context("building [policy]")?;
     results.push(evaluate::evaluate(

@@ -103,6 +103,11 @@ pub(crate) struct EvalConfig {
     /// Evaluate every N training steps (0: only at the end).
     #[serde(default)]
     pub every_steps: u32,
+    /// Sampling temperature of model policies during evaluation (0: greedy), instead of
+    /// `[policy] temperature`, which then only drives training rollouts. Scripted baselines
+    /// are unaffected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
 }
 
 impl Default for EvalConfig {
@@ -115,6 +120,7 @@ impl Default for EvalConfig {
             batch_size: default_batch(),
             max_turns: default_max_turns(),
             every_steps: 0,
+            temperature: None,
         }
     }
 }
@@ -128,6 +134,9 @@ impl EvalConfig {
         anyhow::ensure!(self.batch_size >= 1, "batch_size must be at least 1");
         anyhow::ensure!(self.max_turns >= 1, "max_turns must be at least 1");
         anyhow::ensure!(self.limit != Some(0), "limit must be at least 1 when set");
+        if let Some(t) = self.temperature {
+            anyhow::ensure!(t.is_finite() && t >= 0.0, "temperature must be ≥ 0 (0 = greedy), got {t}");
+        }
         Ok(())
     }
 }

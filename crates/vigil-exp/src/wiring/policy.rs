@@ -35,6 +35,20 @@ impl PolicyConfig {
         }
     }
 
+    /// The policy as evaluated: `[eval] temperature`, when set, replaces the sampling
+    /// temperature of a model policy.
+    pub(crate) fn for_eval(&self, temperature: Option<f32>) -> PolicyConfig {
+        let mut p = self.clone();
+        if let Some(t) = temperature {
+            match &mut p {
+                PolicyConfig::Scripted { .. } => {}
+                PolicyConfig::Qwen3(q) => q.temperature = t,
+                PolicyConfig::Openai(o) => o.temperature = t,
+            }
+        }
+        p
+    }
+
     /// A short label for tables.
     pub(crate) fn label(&self) -> String {
         match self {
