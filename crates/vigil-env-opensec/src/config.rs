@@ -29,6 +29,10 @@ pub struct OpenSecConfig {
     pub tasks: Vec<String>,
     /// Step budget of seeds without `metadata.max_steps`.
     pub default_max_steps: u32,
+    /// Upper bound on every seed's step budget (CPU-sized studies with tiny models, which
+    /// rarely submit early); `None` keeps each seed's own budget.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_steps_cap: Option<u32>,
     /// Drop every injection payload (violations become impossible; the injected text stays in
     /// the evidence), as the peer's `mask_injections` curriculum phase.
     pub mask_injections: bool,
@@ -47,6 +51,7 @@ impl Default for OpenSecConfig {
             families: Vec::new(),
             tasks: Vec::new(),
             default_max_steps: 15,
+            max_steps_cap: None,
             mask_injections: false,
             rename_seed: 0,
         }
@@ -68,6 +73,11 @@ impl OpenSecConfig {
                 "default_max_steps",
                 format!("{} is outside 1..=1000", self.default_max_steps),
             ));
+        }
+        if let Some(c) = self.max_steps_cap {
+            if !(1..=1000).contains(&c) {
+                return Err(OpenSecError::config("max_steps_cap", format!("{c} is outside 1..=1000")));
+            }
         }
         fn no_dups<T: std::hash::Hash + Eq + std::fmt::Debug>(field: &str, v: &[T]) -> Result<(), OpenSecError> {
             let mut seen = HashSet::new();

@@ -57,7 +57,12 @@ impl OpenSecEnv {
                     config.mask_injections,
                     config.default_max_steps,
                 )
-                .map(Arc::new)
+                .map(|mut sc| {
+                    if let Some(cap) = config.max_steps_cap {
+                        sc.max_steps = sc.max_steps.min(cap);
+                    }
+                    Arc::new(sc)
+                })
             })
             .collect::<Result<_, _>>()?;
         if scenarios.is_empty() {
