@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use proptest::prelude::*;
-use vigil_core::{DriverLimits, Environment, Episode, Outcome, RewardVector, Split, Step, TaskId, run_episodes};
+use vigil_core::{DriverLimits, Environment, Outcome, RewardVector, Split, Step, TaskId, run_episodes};
 use vigil_env_opensec::score::{GradedEpisode, components, score};
 use vigil_env_opensec::testkit::{self, MAX_PAYLOADS, MAX_REQUIRED, MAX_STEPS, graded_episode, relabel, relabeling, script};
 use vigil_env_opensec::{

@@ -30,8 +30,6 @@ pub(crate) struct Planned {
     pub hash: String,
     /// Finished before this invocation.
     pub done: bool,
-    /// Trains (has a `[trainer]` section): resumable from its checkpoints.
-    pub trains: bool,
 }
 
 /// The base config, its sweep folder and every point.
@@ -94,13 +92,11 @@ pub(crate) fn expand(
             })?;
         }
         let hash = sha256(&text);
-        let trains = loaded.config.trainer.is_some();
         planned.push(Planned {
             point: p,
             dir: pdir,
             hash,
             done: false,
-            trains,
         });
         texts.push(text);
     }
