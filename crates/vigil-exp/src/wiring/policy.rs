@@ -67,3 +67,26 @@ impl PolicyConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> PolicyConfig {
+        toml::from_str(text).expect("policy config")
+    }
+
+    #[test]
+    fn eval_temperature_replaces_model_sampling_only() {
+        let q = parse("kind = \"qwen3\"\nmodel = \"m\"\ntemperature = 0.7\n");
+        let temperature = |p: &PolicyConfig| match p {
+            PolicyConfig::Qwen3(q) => Some(q.temperature),
+            PolicyConfig::Openai(o) => Some(o.temperature),
+            PolicyConfig::Scripted { .. } => None,
+        };
+        assert_eq!(temperature(&q.for_eval(None)), Some(0.7));
+        assert_eq!(temperature(&q.for_eval(Some(0.0))), Some(0.0));
+        let s = parse("kind = \"scripted\"\nbaseline = \"always_dismiss\"\n");
+        assert_eq!(s.for_eval(Some(0.5)), s);
+    }
+}
