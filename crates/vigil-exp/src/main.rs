@@ -47,11 +47,11 @@ fn tune_allocator() {
             return;
         }
         if let Ok(exe) = std::env::current_exe() {
-            // `exec` only returns on failure; then run untuned rather than not at all.
+            // `exec` only returns on failure; then run untuned rather than not at all (there is
+            // no logger yet to report it to).
             let mut args = std::env::args_os();
             let arg0 = args.next().unwrap_or_else(|| exe.clone().into_os_string());
-            let err = std::process::Command::new(&exe).arg0(arg0).args(args).env("GLIBC_TUNABLES", TUNABLES).exec();
-            tracing::debug!(%err, "could not re-execute with malloc tunables");
+            let _ = std::process::Command::new(&exe).arg0(arg0).args(args).env("GLIBC_TUNABLES", TUNABLES).exec();
         }
     }
 }

@@ -15,7 +15,7 @@ use vigil_trainer::{
 };
 
 use crate::commands::eval;
-use crate::config::{EvalConfig, LoadedConfig};
+use crate::config::LoadedConfig;
 use crate::evaluate::{self, EvalResult};
 use crate::wiring::{Built, PolicyConfig};
 
@@ -42,15 +42,6 @@ fn generation(q: &Qwen3PolicyConfig) -> GenerationSettings {
         enable_thinking: q.enable_thinking,
         batch_size: q.batch_size,
     }
-}
-
-/// The policy config evaluations use (`[eval] temperature` applied).
-fn eval_config(q: &Qwen3PolicyConfig, eval: &EvalConfig) -> Qwen3PolicyConfig {
-    let mut c = q.clone();
-    if let Some(t) = eval.temperature {
-        c.temperature = t;
-    }
-    c
 }
 
 /// Resolves the model and tokenizer folders, building them first for `[trainer.init]`.
@@ -99,6 +90,11 @@ pub(crate) fn train_and_report(
     let (t, q) = qwen3(loaded)?;
     let (model_dir, tokenizer_dir) = model_dirs(loaded, built, true)?;
     let cfg = &loaded.config;
+    // What evaluations run: `[eval] temperature` applied (`for_eval` keeps the variant).
+    let eval_q = match cfg.policy.for_eval(cfg.eval.temperature) {
+        PolicyConfig::Qwen3(e) => e,
+        _ => q.clone(),
+    };
     let seeds = SeedStream::new(cfg.seed);
     let jobs = evaluate::jobs(built, &cfg.eval, seeds.seed("eval"))?;
     let env = built.env.as_dyn();
@@ -114,7 +110,7 @@ pub(crate) fn train_and_report(
         },
         tokenizer_dir,
         generation: generation(q),
-        eval_generation: generation(&eval_config(q, &cfg.eval)),
+        eval_generation: generation(&eval_q),
         seed: cfg.seed,
         run_dir: dir.to_path_buf(),
         eval_every: u64::from(cfg.eval.every_steps),
@@ -147,7 +143,7 @@ pub(crate) fn train_and_report(
     if let Some(b) = hooks.bar.take() {
         b.finish_and_clear();
     }
-    let results = evaluate_outcome(loaded, built, q, &outcome, &jobs)?;
+    let results = evaluate_outcome(loaded, built, &eval_q, &outcome, &jobs)?;
     #[allow(clippy::print_stdout)]
     {
         let after = AdvantageEstimator::name(&cfg.advantage);
@@ -178,6 +174,8 @@ fn artifact_policy(q: &Qwen3PolicyConfig, artifact: &Path) -> anyhow::Result<Box
     build_qwen3_policy(&c).with_context(|| format!("loading {}", artifact.display()))
 }
 
+/// Evaluates the SFT and final checkpoints with `q` (the evaluation policy config), then the
+/// baselines.
 fn evaluate_outcome(
     loaded: &LoadedConfig,
     built: &Built,
@@ -187,7 +185,6 @@ fn evaluate_outcome(
 ) -> anyhow::Result<Vec<EvalResult>> {
     let cfg = &loaded.config;
     let mut results = Vec::new();
-    let q = &eval_config(q, &cfg.eval);
     if let Some(sft) = &outcome.sft_policy {
         let mut p = artifact_policy(q, sft)?;
         results.push(evaluate::evaluate(
