@@ -1,11 +1,18 @@
 //! `exp opensec`: the generator reproduces the committed seed set; `validate` accepts good sets
 //! and names the file and field of a bad one.
 
-use std::path::PathBuf;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn exp() -> Command {
     Command::new(env!("CARGO_BIN_EXE_exp"))
+}
+
+/// `exp opensec generate --out OUT EXTRA…`, asserting success.
+fn generate(out: &Path, extra: &[&OsStr]) {
+    let st = exp().args(["opensec", "generate", "--out"]).arg(out).args(extra).output().unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
 }
 
 fn repo() -> PathBuf {
@@ -17,18 +24,7 @@ fn generate_reproduces_the_committed_seed_set() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("opensec");
     let jsonl = d.path().join("opensec.jsonl");
-    let st = exp()
-        .args(["opensec", "generate", "--out"])
-        .arg(&out)
-        .arg("--jsonl")
-        .arg(&jsonl)
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    generate(&out, &["--jsonl".as_ref(), jsonl.as_os_str()]);
     let committed = repo().join("seeds/opensec");
     for rel in [
         "manifest.json",
@@ -59,18 +55,7 @@ fn validate_names_the_file_and_field_of_a_bad_seed() {
         r#"{"train": {"trivial": 1, "easy": 0, "standard": 1}, "eval": {"trivial": 0, "easy": 1, "standard": 0}}"#,
     )
     .unwrap();
-    let st = exp()
-        .args(["opensec", "generate", "--out"])
-        .arg(&out)
-        .arg("--config")
-        .arg(&cfg)
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    generate(&out, &["--config".as_ref(), cfg.as_os_str()]);
     let ok = exp()
         .args(["opensec", "validate"])
         .arg(out.join("manifest.json"))
