@@ -54,6 +54,9 @@ pub(crate) enum Command {
     /// The burn Qwen3: logits, log-probs, generation, LoRA gradients, random checkpoints.
     #[command(subcommand)]
     Model(crate::commands::model::ModelCommand),
+    /// Benchmarks (`model`: the burn Qwen3's prefill/decode/train throughput as JSON).
+    #[command(subcommand)]
+    Bench(crate::commands::bench::BenchCommand),
     /// OpenSec data tools (`generate`: Vigil's seed set; `validate`: check a seed set).
     #[command(subcommand)]
     Opensec(crate::commands::opensec::OpensecCommand),

@@ -43,7 +43,9 @@ fn tune_allocator() {
     {
         use std::os::unix::process::CommandExt;
         const TUNABLES: &str = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184";
-        if std::env::var_os("GLIBC_TUNABLES").is_some() || std::env::var_os("VIGIL_NO_MALLOC_TUNING").is_some() {
+        if std::env::var_os("GLIBC_TUNABLES").is_some()
+            || std::env::var_os("VIGIL_NO_MALLOC_TUNING").is_some()
+        {
             return;
         }
         if let Ok(exe) = std::env::current_exe() {
@@ -51,7 +53,11 @@ fn tune_allocator() {
             // no logger yet to report it to).
             let mut args = std::env::args_os();
             let arg0 = args.next().unwrap_or_else(|| exe.clone().into_os_string());
-            let _ = std::process::Command::new(&exe).arg0(arg0).args(args).env("GLIBC_TUNABLES", TUNABLES).exec();
+            let _ = std::process::Command::new(&exe)
+                .arg0(arg0)
+                .args(args)
+                .env("GLIBC_TUNABLES", TUNABLES)
+                .exec();
         }
     }
 }

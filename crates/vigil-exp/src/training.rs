@@ -88,6 +88,7 @@ pub(crate) fn train_and_report(
     dir: &Path,
 ) -> anyhow::Result<()> {
     let (t, q) = qwen3(loaded)?;
+    vigil_policy::set_cpu_threads(q.threads)?;
     let (model_dir, tokenizer_dir) = model_dirs(loaded, built, true)?;
     let cfg = &loaded.config;
     // What evaluations run: `[eval] temperature` applied (`for_eval` keeps the variant).

@@ -16,6 +16,7 @@
 /// The burn version this crate is built on (the trainer and benches use it through here).
 pub use burn;
 
+pub mod bench;
 mod cache;
 mod config;
 mod error;
@@ -30,6 +31,7 @@ pub mod ops;
 mod policy;
 mod safetensors;
 mod sampling;
+mod threads;
 mod train;
 
 pub use cache::KvCache;
@@ -50,6 +52,7 @@ pub use safetensors::{
     write_streaming,
 };
 pub use sampling::{Sampled, Sampler, SamplingConfig, log_softmax_at};
+pub use threads::{available_threads, set_cpu_threads};
 pub use train::{NamedTensors, Trainable, lora_gradients, lora_tensors, pg_loss, set_trainable};
 
 /// CPU backend for tests and the quickstart.

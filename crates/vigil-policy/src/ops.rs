@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::backend::{AutodiffBackend, Backend};
 
+use crate::bench::{BenchOptions, BenchReport, bench_inference, bench_train};
 use crate::config::ComputeDtype;
 use crate::error::{ModelError, Result};
 use crate::generate::{GenerateOptions, GenerateOutput};
@@ -128,5 +129,39 @@ pub fn load_only(spec: &ModelSpec) -> Result<usize> {
     on_device!(spec.device, B, AD, {
         let m = load::<B>(spec)?;
         Ok(burn::module::Module::num_params(&m))
+    })
+}
+
+/// Throughput of the model in `spec` (see [`crate::bench`]).
+pub fn bench(spec: &ModelSpec, opts: &BenchOptions) -> Result<BenchReport> {
+    if opts.batch == 0 || opts.prompt == 0 || opts.new == 0 {
+        return Err(ModelError::Input(
+            "batch, prompt and new must be > 0".into(),
+        ));
+    }
+    on_device!(spec.device, B, AD, {
+        let model = load::<B>(spec)?;
+        let params = burn::module::Module::num_params(&model);
+        let max = model.config.max_position_embeddings;
+        if opts.prompt + opts.new > max {
+            return Err(ModelError::Input(format!(
+                "prompt + new = {} exceeds the model's context ({max})",
+                opts.prompt + opts.new
+            )));
+        }
+        let (prefill, decode, kv) = bench_inference(&model, spec.dtype, opts)?;
+        drop(model);
+        let train_step_s = match opts.train {
+            Some(mode) => Some(bench_train(load::<AD>(spec)?, spec.dtype, mode, opts)?),
+            None => None,
+        };
+        Ok(BenchReport {
+            prefill_tok_s: prefill,
+            decode_tok_s: decode,
+            train_step_s,
+            train_tok_s: train_step_s.map(|s| (opts.batch * opts.prompt) as f64 / s),
+            weight_bytes: (params * spec.dtype.size()) as u64,
+            kv_cache_bytes: kv,
+        })
     })
 }

@@ -84,6 +84,10 @@ pub struct Qwen3PolicyConfig {
     /// Requests decoded together.
     #[serde(default = "default_batch")]
     pub batch_size: usize,
+    /// CPU threads for the model's kernels (default: every available core). Results are
+    /// bit-identical for a given count; see `set_cpu_threads`.
+    #[serde(default)]
+    pub threads: Option<usize>,
     /// Longest accepted prompt in tokens (longer requests are `BadRequest`); default: the
     /// model's `max_position_embeddings` minus `max_new_tokens`.
     #[serde(default)]
@@ -107,6 +111,9 @@ impl Qwen3PolicyConfig {
         }
         if self.batch_size == 0 {
             return bad("batch_size", "must be > 0".into());
+        }
+        if self.threads == Some(0) {
+            return bad("threads", "must be > 0".into());
         }
         if !(self.temperature.is_finite() && self.temperature >= 0.0) {
             return bad(
@@ -135,10 +142,13 @@ impl Qwen3PolicyConfig {
 pub fn build_qwen3_policy(config: &Qwen3PolicyConfig) -> Result<Box<dyn Policy>> {
     config.validate()?;
     match config.device {
-        DeviceKind::Cpu => Ok(Box::new(Qwen3Policy::<crate::CpuBackend>::new(
-            config,
-            &Default::default(),
-        )?)),
+        DeviceKind::Cpu => {
+            crate::set_cpu_threads(config.threads)?;
+            Ok(Box::new(Qwen3Policy::<crate::CpuBackend>::new(
+                config,
+                &Default::default(),
+            )?))
+        }
         #[cfg(feature = "cuda")]
         DeviceKind::Cuda => Ok(Box::new(Qwen3Policy::<crate::CudaBackend>::new(
             config,

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod advantage;
+pub(crate) mod bench;
 pub(crate) mod cert;
 pub(crate) mod check;
 pub(crate) mod data;
@@ -32,6 +33,7 @@ pub(crate) fn run(command: Command) -> anyhow::Result<()> {
         Command::ChatTemplate(a) => tokenize::chat_template(&a),
         Command::Tokenizer(c) => tokenize::tokenizer(&c),
         Command::Model(c) => model::run(&c),
+        Command::Bench(c) => bench::run(&c),
         Command::Opensec(c) => opensec::run(&c),
         Command::Data(c) => data::run(&c),
     }

@@ -50,7 +50,7 @@ pub(crate) struct ModelArgs {
 }
 
 impl ModelArgs {
-    fn spec(&self) -> ModelSpec {
+    pub(crate) fn spec(&self) -> ModelSpec {
         ModelSpec {
             model: self.model.clone(),
             adapter: self.adapter.clone(),
@@ -211,7 +211,7 @@ fn parse_device(s: &str) -> Result<DeviceKind, String> {
     }
 }
 
-fn print_json(value: &Value) {
+pub(crate) fn print_json(value: &Value) {
     #[allow(clippy::print_stdout)]
     {
         println!("{value}");
@@ -286,7 +286,7 @@ pub(crate) fn run(command: &ModelCommand) -> anyhow::Result<()> {
 }
 
 /// Peak resident set size of this process (`VmHWM`), Linux only.
-fn peak_rss_bytes() -> Option<u64> {
+pub(crate) fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;

@@ -135,7 +135,10 @@ impl EvalConfig {
         anyhow::ensure!(self.max_turns >= 1, "max_turns must be at least 1");
         anyhow::ensure!(self.limit != Some(0), "limit must be at least 1 when set");
         if let Some(t) = self.temperature {
-            anyhow::ensure!(t.is_finite() && t >= 0.0, "temperature must be ≥ 0 (0 = greedy), got {t}");
+            anyhow::ensure!(
+                t.is_finite() && t >= 0.0,
+                "temperature must be ≥ 0 (0 = greedy), got {t}"
+            );
         }
         Ok(())
     }

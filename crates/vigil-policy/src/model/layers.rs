@@ -8,6 +8,41 @@ use burn::tensor::activation::silu;
 use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Tensor};
 
+use super::kernels::{SMALL_ROWS, small_rows_matmul};
+
+/// `x · Wᵀ (+ b)` for a weight in HF's `[out, in]` layout, without copying the weight.
+///
+/// burn's `linear` wants `[in, out]` and reshapes the weight to the input's rank; on a transposed
+/// view that reshape materialized a full copy of the matrix on every call (88% of decode time
+/// on CPU). Here the weight is only ever viewed: a few rows (decode) go to the batch-invariant
+/// CPU kernel of [`super::kernels`]; everything else multiplies by the transposed view
+/// `[1.., in, out]` (per-sequence matmuls as before, read with strides by every backend).
+pub(crate) fn linear_hf<B: Backend, const D: usize>(
+    x: Tensor<B, D>,
+    weight: Tensor<B, 2>,
+    bias: Option<Tensor<B, 1>>,
+) -> Tensor<B, D> {
+    let mut dims = x.dims();
+    let inner = dims[D - 1];
+    let rows: usize = dims[..D - 1].iter().product();
+    dims[D - 1] = weight.dims()[0];
+    let fast = (rows <= SMALL_ROWS)
+        .then(|| small_rows_matmul(&x.clone().reshape([rows, inner]), &weight))
+        .flatten();
+    let y = match fast {
+        Some(y) => y.reshape(dims),
+        None => x.matmul(weight.unsqueeze::<D>().swap_dims(D - 2, D - 1)),
+    };
+    match bias {
+        Some(b) => {
+            let mut shape = [1usize; D];
+            shape[D - 1] = b.dims()[0];
+            y + b.reshape(shape)
+        }
+        None => y,
+    }
+}
+
 /// A LoRA adapter on one projection: `Δy = scale · (x · Aᵀ) · Bᵀ`.
 #[derive(Module, Debug)]
 pub struct LoraAdapter<B: Backend> {
@@ -27,9 +62,8 @@ impl<B: Backend> LoraAdapter<B> {
         let adtype = a.dtype();
         let xdtype = x.dtype();
         let x = if xdtype == adtype { x } else { x.cast(adtype) };
-        let h = burn::tensor::module::linear(x, a.transpose(), None);
-        let y = burn::tensor::module::linear(h, self.lora_b.val().transpose(), None)
-            .mul_scalar(self.scale);
+        let h = linear_hf(x, a, None);
+        let y = linear_hf(h, self.lora_b.val(), None).mul_scalar(self.scale);
         if y.dtype() == xdtype {
             y
         } else {
@@ -61,9 +95,9 @@ impl<B: Backend> Proj<B> {
 
     /// `x · Wᵀ + b (+ LoRA)`; `adapters = false` gives the base model (the frozen reference).
     pub fn forward<const D: usize>(&self, x: Tensor<B, D>, adapters: bool) -> Tensor<B, D> {
-        let base = burn::tensor::module::linear(
+        let base = linear_hf(
             x.clone(),
-            self.weight.val().transpose(),
+            self.weight.val(),
             self.bias.as_ref().map(Param::val),
         );
         match (&self.lora, adapters) {

@@ -4,6 +4,7 @@
 //! Field names mirror the Hugging Face module tree (`model.layers.N.self_attn.q_proj`), so the
 //! checkpoint and PEFT names map one-to-one onto this struct.
 
+mod kernels;
 mod layers;
 mod step;
 
@@ -84,7 +85,9 @@ impl<B: Backend> Attention<B> {
         // softmax(q·kᵀ/√d + bias)·v with the scale folded into q. Written out rather than
         // through burn's `attention`, so the autodiff graph has no mask_fill and no expanded
         // boolean mask.
-        let q = q.mul_scalar(1.0 / (d as f64).sqrt()).reshape([b, kvh, n * s, d]);
+        let q = q
+            .mul_scalar(1.0 / (d as f64).sqrt())
+            .reshape([b, kvh, n * s, d]);
         let scores = q.matmul(k.swap_dims(2, 3)) + bias.clone();
         debug_assert_eq!(scores.dims(), [b, kvh, n * s, total]);
         let o = softmax(scores, 3).matmul(v).reshape([b, h, s, d]);
@@ -190,11 +193,7 @@ impl<B: Backend> Qwen3<B> {
     pub fn logits(&self, hidden: Tensor<B, 3>, adapters: bool) -> Tensor<B, 3> {
         let logits = match &self.lm_head {
             Some(head) => head.forward(hidden, adapters),
-            None => burn::tensor::module::linear(
-                hidden,
-                self.model.embed_tokens.val().transpose(),
-                None,
-            ),
+            None => layers::linear_hf(hidden, self.model.embed_tokens.val(), None),
         };
         if logits.dtype() == DType::F32 {
             logits

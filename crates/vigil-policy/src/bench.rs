@@ -1,0 +1,236 @@
+//! `exp bench model`: prefill, KV-cached decode and training-step throughput of the burn Qwen3,
+//! measured the way `tools/bench_model.py` measures PyTorch on the same folder, so the two can
+//! be put side by side as a ratio (absolute times on a shared machine are noise).
+//!
+//! Prefill: one forward of `batch × prompt` tokens up to the last position's logits (what a
+//! generation's first step does). Decode: `new` greedy steps of the whole batch with the KV
+//! cache, the logits of every step read back to the host and arg-maxed there. Train: one
+//! forward + backward + AdamW step of mean token log-likelihood over `batch × prompt` tokens,
+//! on LoRA r16 (q/k/v/o) or on every weight.
+
+use std::time::Instant;
+
+use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{Int, Tensor, TensorData};
+use serde::Serialize;
+
+use crate::cache::KvCache;
+use crate::config::ComputeDtype;
+use crate::error::{ModelError, Result};
+use crate::lora::{LoraConfig, ModuleSelector, init_adapter};
+use crate::model::Qwen3;
+use crate::train::{Trainable, set_trainable};
+
+/// What to train in the training-step measurement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrainMode {
+    /// LoRA r16, alpha 32, on q/k/v/o (the loaded adapter instead, when one is given).
+    Lora,
+    /// Every weight (full fine-tuning).
+    Full,
+}
+
+/// Shapes and repetitions of one benchmark.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Sequences per batch.
+    pub batch: usize,
+    /// Prompt tokens per sequence.
+    pub prompt: usize,
+    /// Greedy tokens decoded after the prompt.
+    pub new: usize,
+    /// Timed repetitions of each phase (the best one is reported, after one warm-up).
+    pub iters: usize,
+    /// Training step to time, if any.
+    pub train: Option<TrainMode>,
+}
+
+/// Measured throughput (best of `iters`), JSON-serializable for the side-by-side table.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    /// Prompt tokens per second (all sequences).
+    pub prefill_tok_s: f64,
+    /// Generated tokens per second (all sequences), prefill excluded.
+    pub decode_tok_s: f64,
+    /// Seconds per training step, when measured.
+    pub train_step_s: Option<f64>,
+    /// Training tokens per second, when measured.
+    pub train_tok_s: Option<f64>,
+    /// Bytes of all weights (what one decode step must read at least once).
+    pub weight_bytes: u64,
+    /// Bytes of the KV cache for `batch × (prompt + new)` positions.
+    pub kv_cache_bytes: u64,
+}
+
+/// Deterministic pseudo-random token ids in `[0, vocab)` (a Weyl sequence).
+pub fn bench_tokens(n: usize, vocab: usize, salt: u64) -> Vec<u32> {
+    (0..n as u64)
+        .map(|i| ((i.wrapping_add(salt).wrapping_mul(2_654_435_761) >> 7) % vocab as u64) as u32)
+        .collect()
+}
+
+fn ids<B: Backend>(rows: &[Vec<u32>], device: &B::Device) -> Tensor<B, 2, Int> {
+    let width = rows[0].len();
+    let flat: Vec<i64> = rows.iter().flatten().map(|&t| i64::from(t)).collect();
+    Tensor::from_data(TensorData::new(flat, [rows.len(), width]), device)
+}
+
+fn argmax_rows(logits: Tensor<impl Backend, 3>, vocab: usize) -> Result<Vec<u32>> {
+    let flat = logits
+        .into_data()
+        .to_vec::<f32>()
+        .map_err(|e| ModelError::Input(format!("logits readback failed: {e:?}")))?;
+    Ok(flat
+        .chunks(vocab)
+        .map(|row| {
+            let mut best = 0;
+            for (i, &x) in row.iter().enumerate() {
+                if x > row[best] {
+                    best = i;
+                }
+            }
+            best as u32
+        })
+        .collect())
+}
+
+fn best_of(iters: usize, mut f: impl FnMut() -> Result<f64>) -> Result<f64> {
+    f()?; // warm-up: allocator, caches, lazily built tables
+    let mut best = f64::INFINITY;
+    for _ in 0..iters.max(1) {
+        best = best.min(f()?);
+    }
+    Ok(best)
+}
+
+/// Times prefill and decode on an inference model: (prefill tok/s, decode tok/s, KV bytes).
+pub fn bench_inference<B: Backend>(
+    model: &Qwen3<B>,
+    dtype: ComputeDtype,
+    opts: &BenchOptions,
+) -> Result<(f64, f64, u64)> {
+    let cfg = &model.config;
+    let vocab = cfg.vocab_size;
+    let device = model.model.embed_tokens.val().device();
+    let prompts: Vec<Vec<u32>> = (0..opts.batch)
+        .map(|i| bench_tokens(opts.prompt, vocab, i as u64 * 7919))
+        .collect();
+    let pads = vec![0; opts.batch];
+    let capacity = opts.prompt + opts.new;
+    let adapters = model.has_adapters();
+    let prefill = |cache: &mut KvCache<B>| -> Result<Vec<u32>> {
+        let step = model.step_input(&pads, 0, opts.prompt, &device);
+        let hidden =
+            model.forward_hidden(ids::<B>(&prompts, &device), &step, Some(cache), adapters);
+        let last = model.logits(hidden.narrow(1, opts.prompt - 1, 1), adapters);
+        argmax_rows(last, vocab)
+    };
+    let prefill_s = best_of(opts.iters, || {
+        let mut cache = KvCache::new(cfg, opts.batch, capacity, model.dtype, &device);
+        let t = Instant::now();
+        prefill(&mut cache)?;
+        Ok(t.elapsed().as_secs_f64())
+    })?;
+    let decode_s = best_of(opts.iters, || {
+        let mut cache = KvCache::new(cfg, opts.batch, capacity, model.dtype, &device);
+        let mut next = prefill(&mut cache)?;
+        let t = Instant::now();
+        for _ in 0..opts.new {
+            let rows: Vec<Vec<u32>> = next.iter().map(|&x| vec![x]).collect();
+            let step = model.step_input(&pads, cache.len(), 1, &device);
+            let hidden =
+                model.forward_hidden(ids::<B>(&rows, &device), &step, Some(&mut cache), adapters);
+            next = argmax_rows(model.logits(hidden, adapters), vocab)?;
+        }
+        Ok(t.elapsed().as_secs_f64())
+    })?;
+    let kv_bytes = 2
+        * cfg.num_hidden_layers
+        * opts.batch
+        * cfg.num_key_value_heads
+        * capacity
+        * cfg.head_dim
+        * dtype.size();
+    let tokens = (opts.batch * opts.prompt) as f64;
+    let generated = (opts.batch * opts.new) as f64;
+    Ok((tokens / prefill_s, generated / decode_s, kv_bytes as u64))
+}
+
+/// Times one forward + backward + AdamW step on `batch × prompt` tokens.
+pub fn bench_train<AD: AutodiffBackend>(
+    model: Qwen3<AD>,
+    dtype: ComputeDtype,
+    mode: TrainMode,
+    opts: &BenchOptions,
+) -> Result<f64> {
+    let model = match mode {
+        TrainMode::Full => set_trainable(model, Trainable::All),
+        TrainMode::Lora if model.has_adapters() => set_trainable(model, Trainable::Adapters),
+        TrainMode::Lora => {
+            let targets = ["q_proj", "k_proj", "v_proj", "o_proj"]
+                .map(String::from)
+                .to_vec();
+            let cfg = LoraConfig::new(16, 32.0, ModuleSelector::Names(targets))?;
+            init_adapter(model, cfg, dtype, 0)?
+        }
+    };
+    let vocab = model.config.vocab_size;
+    let device = model.model.embed_tokens.val().device();
+    let rows: Vec<Vec<u32>> = (0..opts.batch)
+        .map(|i| bench_tokens(opts.prompt, vocab, i as u64 * 104_729))
+        .collect();
+    let pads = vec![0; opts.batch];
+    let mut optim = AdamWConfig::new().init::<AD, Qwen3<AD>>();
+    let mut slot = Some(model);
+    best_of(opts.iters, || {
+        let m = slot
+            .take()
+            .ok_or_else(|| ModelError::Input("model lost".into()))?;
+        let t = Instant::now();
+        let loss = m
+            .token_logprobs(ids::<AD>(&rows, &device), &pads, true)
+            .mean()
+            .neg();
+        let grads = GradientsParams::from_grads(loss.backward(), &m);
+        let m = optim.step(1e-5, m, grads);
+        // Reading a weight back synchronizes asynchronous backends.
+        let _ = m.model.norm.weight.val().into_data();
+        slot = Some(m);
+        Ok(t.elapsed().as_secs_f64())
+    })
+}
+
+/// Streaming-read bandwidth of this machine in GB/s on the current thread pool: the best of 5
+/// parallel sums over a 256 MiB buffer (far larger than any cache), one contiguous slice per
+/// thread. It bounds decode: every weight is read once per step, so a batch of `b` cannot
+/// decode faster than `b · bandwidth / weight_bytes` tokens per second.
+pub fn read_bandwidth_gb_s() -> f64 {
+    use rayon::prelude::*;
+    const BYTES: usize = 256 << 20;
+    let data = vec![1.0f32; BYTES / 4];
+    let threads = rayon::current_num_threads().max(1);
+    let chunk = data.len().div_ceil(threads);
+    let mut best = f64::INFINITY;
+    let mut checksum = 0.0f32;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let s: f32 = data
+            .par_chunks(chunk)
+            .map(|c| {
+                let mut acc = [0f32; 16];
+                for block in c.chunks_exact(16) {
+                    for (a, x) in acc.iter_mut().zip(block) {
+                        *a += x;
+                    }
+                }
+                acc.iter().sum::<f32>()
+            })
+            .sum();
+        best = best.min(t.elapsed().as_secs_f64());
+        checksum += s;
+    }
+    std::hint::black_box(checksum);
+    BYTES as f64 / best / 1e9
+}
