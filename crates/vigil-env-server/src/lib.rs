@@ -62,6 +62,7 @@ mod config;
 mod demo;
 mod error;
 mod extract;
+mod openenv;
 mod routes;
 mod server;
 mod sessions;
@@ -74,4 +75,5 @@ pub use client::{Client, LoadReport, LoadTest, run_load_test, run_load_test_bloc
 pub use config::ServerConfig;
 pub use demo::{DemoAnswer, DemoRun, escape};
 pub use error::ServerError;
+pub use openenv::OpenEnvShape;
 pub use server::{EnvServer, router_for};

@@ -1,0 +1,210 @@
+//! OpenEnv's wire shapes, as Rust types: the JSON Schemas under `/schema` are generated from
+//! these, and actions are parsed with them, so the schema is exactly what the server accepts.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use vigil_core::{ChatMessage, EpisodeOptions, Outcome, Split};
+
+use super::OpenEnvShape;
+use crate::ServerError;
+
+/// `reset` parameters (WebSocket `data`, or the HTTP body): OpenEnv's `seed` and `episode_id`,
+/// plus Vigil's task choice.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResetParams {
+    /// Episode seed; absent: derived from the server seed.
+    pub seed: Option<u64>,
+    /// The client's name for the episode (default: a fresh id), reported in the state.
+    pub episode_id: Option<String>,
+    /// A task id, or a stage name.
+    pub task: Option<String>,
+    /// Choose the task from this stage.
+    pub stage: Option<String>,
+    /// Choose the task from this split (default `train`).
+    pub split: Option<Split>,
+    /// Shorthand for `options.mode`.
+    pub mode: Option<String>,
+    /// Environment-specific episode options.
+    pub options: Option<EpisodeOptions>,
+}
+
+/// OpenEnv's `{observation, reward, done}` (HTTP `/reset` and `/step` replies, and the `data`
+/// of a WebSocket `observation` message).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct Reply {
+    pub observation: Value,
+    pub reward: Option<f64>,
+    pub done: bool,
+}
+
+/// A chat message.
+#[derive(Debug, Clone, JsonSchema)]
+#[allow(dead_code)]
+pub(crate) struct MessageSchema {
+    /// `system`, `user`, `assistant` or `tool`.
+    role: String,
+    /// The text.
+    content: String,
+}
+
+/// A graded outcome.
+#[derive(Debug, Clone, JsonSchema)]
+#[allow(dead_code)]
+pub(crate) struct OutcomeSchema {
+    /// Every reward component, by name (the scalar `reward` is their sum).
+    rewards: BTreeMap<String, f64>,
+    /// Whether every answer parsed in the expected format.
+    format_valid: bool,
+    /// Episode metrics.
+    metrics: BTreeMap<String, f64>,
+    /// Label view (classification-style environments).
+    prediction: Option<PredictionSchema>,
+    /// Policy turns taken.
+    steps: u32,
+}
+
+/// The label view of an outcome.
+#[derive(Debug, Clone, JsonSchema)]
+#[allow(dead_code)]
+pub(crate) struct PredictionSchema {
+    predicted: Option<String>,
+    gold: String,
+    confidence: Option<f64>,
+}
+
+/// Observation of the chat shape (OpenSOC, CERT, OpenSec hardened).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct ChatObservation {
+    /// The task (incident, scenario, user-day window).
+    pub task_id: String,
+    /// Its curriculum stage or tier.
+    pub stage: Option<String>,
+    /// Policy turns taken so far.
+    pub step: u32,
+    /// New messages: the prompt at reset, the environment's reply after a step (none at the end).
+    #[schemars(with = "Vec<MessageSchema>")]
+    pub messages: Vec<ChatMessage>,
+    /// The graded outcome once the episode has ended.
+    #[schemars(with = "Option<OutcomeSchema>")]
+    pub outcome: Option<Outcome>,
+}
+
+/// State of the chat shape: OpenEnv's `episode_id` and `step_count`, plus the task.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct ChatState {
+    /// The client's episode id (or the session id).
+    pub episode_id: String,
+    /// Steps taken.
+    pub step_count: u32,
+    /// The task.
+    pub task_id: String,
+    /// Its stage.
+    pub stage: Option<String>,
+    /// The episode seed.
+    pub seed: u64,
+    /// Episode options in effect.
+    pub options: EpisodeOptions,
+    /// Whether the episode has ended.
+    pub done: bool,
+}
+
+/// Action of OpenSOC and CERT: the policy's answer text.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TextAction {
+    /// The assistant's answer, verbatim.
+    pub text: String,
+    /// OpenEnv's action metadata (ignored).
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub metadata: Map<String, Value>,
+}
+
+/// Action of OpenSec: one tool call, in Vigil's form, the peer's form, or as raw text.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum ToolCallAction {
+    /// `{"name": "query_logs", "arguments": {...}}` (format-valid).
+    Call {
+        /// The tool.
+        name: String,
+        /// Its arguments.
+        #[serde(default)]
+        arguments: Map<String, Value>,
+        /// OpenEnv's action metadata (ignored).
+        #[serde(default)]
+        #[allow(dead_code)]
+        metadata: Map<String, Value>,
+    },
+    /// The peer's `{"action_type": ..., "params": {...}}` (accepted, counted format-invalid).
+    Peer {
+        /// The tool.
+        action_type: String,
+        /// Its arguments.
+        #[serde(default)]
+        params: Map<String, Value>,
+        /// Ignored, as by the peer.
+        #[serde(default)]
+        #[allow(dead_code)]
+        rationale: Option<Value>,
+        /// OpenEnv's action metadata (ignored).
+        #[serde(default)]
+        #[allow(dead_code)]
+        metadata: Map<String, Value>,
+    },
+    /// A model's raw answer text, parsed as the environment parses any answer.
+    Text(TextAction),
+}
+
+/// The text the environment receives for an OpenEnv action.
+pub(crate) fn action_text(shape: OpenEnvShape, action: Value) -> Result<String, ServerError> {
+    let bad = |e: serde_json::Error| ServerError::BadRequest(format!("invalid action: {e}; see GET /schema"));
+    match shape {
+        OpenEnvShape::Text => Ok(serde_json::from_value::<TextAction>(action).map_err(bad)?.text),
+        OpenEnvShape::ToolCall | OpenEnvShape::OpenSecPeer => {
+            match serde_json::from_value::<ToolCallAction>(action).map_err(|_| {
+                ServerError::BadRequest(
+                    "invalid action: expected {\"name\", \"arguments\"}, {\"action_type\", \"params\"} or {\"text\"}; \
+                     see GET /schema"
+                        .into(),
+                )
+            })? {
+                ToolCallAction::Call { name, arguments, .. } => {
+                    Ok(serde_json::json!({"name": name, "arguments": arguments}).to_string())
+                }
+                ToolCallAction::Peer { action_type, params, .. } => {
+                    Ok(serde_json::json!({"action_type": action_type, "params": params}).to_string())
+                }
+                ToolCallAction::Text(t) => Ok(t.text),
+            }
+        }
+    }
+}
+
+/// A client message on `/ws`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum WsIn {
+    Reset {
+        #[serde(default)]
+        data: Option<Value>,
+    },
+    Step {
+        data: Value,
+    },
+    State {},
+    Close {},
+}
+
+/// A server message on `/ws`.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub(crate) enum WsOut {
+    Observation(Reply),
+    State(Value),
+    Error { message: String, code: &'static str },
+}
