@@ -55,12 +55,15 @@ fn check(py: &Path, server: &Server, extra: &[&str]) -> String {
 }
 
 #[test]
-fn openenv_generic_client_runs_opensoc_and_cert_episodes() {
+fn openenv_generic_client_runs_opensoc_cert_and_hardened_opensec_episodes() {
     let Some(py) = python() else { return };
     let s = serve(&["opensoc"]);
     check(&py, &s, &["--env", "opensoc", "--n", "5"]);
     let s = serve(&["cert", "--config", "configs/cert-baselines.toml"]);
     check(&py, &s, &["--env", "cert", "--n", "5"]);
+    // Hardened OpenSec (Vigil's seeds): tool-call actions, Vigil's chat observations.
+    let s = serve(&["opensec"]);
+    check(&py, &s, &["--env", "opensec", "--n", "3"]);
 }
 
 #[test]

@@ -208,3 +208,44 @@ pub(crate) enum WsOut {
     State(Value),
     Error { message: String, code: &'static str },
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn actions_become_the_text_the_environment_parses() {
+        let text = |shape, v| action_text(shape, v);
+        assert_eq!(
+            text(OpenEnvShape::Text, json!({"text": "Action: dismiss", "metadata": {}})).unwrap(),
+            "Action: dismiss"
+        );
+        assert!(
+            text(OpenEnvShape::Text, json!({"name": "x"})).unwrap_err().to_string().contains("unknown field `name`")
+        );
+        let call = json!({"name": "fetch_email", "arguments": {"email_id": "e-1"}});
+        assert_eq!(text(OpenEnvShape::ToolCall, call.clone()).unwrap(), call.to_string());
+        let peer = json!({"action_type": "block_domain", "params": {"domain": "x.io"}, "metadata": {}});
+        assert_eq!(
+            text(OpenEnvShape::OpenSecPeer, peer).unwrap(),
+            json!({"action_type": "block_domain", "params": {"domain": "x.io"}}).to_string()
+        );
+        assert_eq!(text(OpenEnvShape::ToolCall, json!({"text": "raw answer"})).unwrap(), "raw answer");
+        assert!(text(OpenEnvShape::ToolCall, json!({"tool": "x"})).is_err());
+    }
+
+    #[test]
+    fn websocket_messages_parse_as_openenv_sends_them() {
+        let m: WsIn = serde_json::from_value(json!({"type": "reset", "data": {"seed": 1}})).unwrap();
+        assert!(matches!(m, WsIn::Reset { data: Some(_) }));
+        assert!(matches!(serde_json::from_value(json!({"type": "state"})).unwrap(), WsIn::State {}));
+        assert!(serde_json::from_value::<WsIn>(json!({"type": "step"})).is_err(), "a step needs data");
+        let out = WsOut::Error { message: "m".into(), code: "UNKNOWN_TYPE" };
+        assert_eq!(
+            serde_json::to_value(out).unwrap(),
+            json!({"type": "error", "data": {"message": "m", "code": "UNKNOWN_TYPE"}})
+        );
+    }
+}
