@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::wire::ResetParams;
+use super::wire::reset_params;
 use super::{Episode, reset as openenv_reset, state as openenv_state, step as openenv_step};
 use crate::ServerError;
 use crate::api::{ResetQuery, ResetRequest, SessionRef, StepRequest};
@@ -43,7 +43,8 @@ pub(crate) async fn reset(
                 "an OpenEnv reset (with `episode_id`) takes its parameters from the JSON body only".into(),
             ));
         }
-        let (ep, reply) = openenv_reset(&app, from_value::<ResetParams>(Value::Object(body))?).await?;
+        let (episode_id, req) = reset_params(Value::Object(body))?;
+        let (ep, reply) = openenv_reset(&app, episode_id, req).await?;
         remember(&app, ep);
         return Ok(Json(reply).into_response());
     }

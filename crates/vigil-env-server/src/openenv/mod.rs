@@ -38,7 +38,7 @@ use crate::extract::{Body, OptionalBody, Params};
 use crate::routes;
 use crate::server::App;
 use crate::sessions::Session;
-use wire::{ChatObservation, ChatState, Reply, ResetParams};
+use wire::{ChatObservation, ChatState, Reply};
 
 /// The OpenEnv action and observation schema a server speaks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,13 +114,14 @@ fn last_observation(transcript: &[ChatMessage]) -> Option<&ChatMessage> {
 }
 
 /// Starts an episode through Vigil's `/reset`; the first reply.
-pub(crate) async fn reset(app: &Arc<App>, p: ResetParams) -> Result<(Episode, Reply), ServerError> {
-    let body =
-        ResetRequest { task: p.task, stage: p.stage, split: p.split, seed: p.seed, mode: p.mode, options: p.options };
+pub(crate) async fn reset(
+    app: &Arc<App>,
+    episode_id: Option<String>,
+    body: ResetRequest,
+) -> Result<(Episode, Reply), ServerError> {
     let Json(r) =
         routes::reset(State(Arc::clone(app)), Params(ResetQuery::default()), OptionalBody(Some(body))).await?;
-    let episode =
-        Episode { episode_id: p.episode_id.unwrap_or_else(|| r.session_id.clone()), session_id: r.session_id };
+    let episode = Episode { episode_id: episode_id.unwrap_or_else(|| r.session_id.clone()), session_id: r.session_id };
     let observation = match app.shape {
         OpenEnvShape::OpenSecPeer => opensec::reset_observation(r.task.as_str(), &r.observation.messages)?,
         OpenEnvShape::Text | OpenEnvShape::ToolCall => to_value(&ChatObservation {

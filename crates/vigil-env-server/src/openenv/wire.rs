@@ -6,30 +6,27 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use vigil_core::{ChatMessage, EpisodeOptions, Outcome, Split};
+use vigil_core::{ChatMessage, EpisodeOptions, Outcome};
 
 use super::OpenEnvShape;
 use crate::ServerError;
+use crate::api::ResetRequest;
 
-/// `reset` parameters (WebSocket `data`, or the HTTP body): OpenEnv's `seed` and `episode_id`,
-/// plus Vigil's task choice.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ResetParams {
-    /// Episode seed; absent: derived from the server seed.
-    pub seed: Option<u64>,
-    /// The client's name for the episode (default: a fresh id), reported in the state.
-    pub episode_id: Option<String>,
-    /// A task id, or a stage name.
-    pub task: Option<String>,
-    /// Choose the task from this stage.
-    pub stage: Option<String>,
-    /// Choose the task from this split (default `train`).
-    pub split: Option<Split>,
-    /// Shorthand for `options.mode`.
-    pub mode: Option<String>,
-    /// Environment-specific episode options.
-    pub options: Option<EpisodeOptions>,
+/// `reset` parameters (WebSocket `data`, or the HTTP body): OpenEnv's `episode_id` (the
+/// client's name for the episode, reported in the state; default a fresh id) and the fields of
+/// Vigil's [`ResetRequest`] (`seed`, `task`, `stage`, `split`, `mode`, `options`).
+pub(crate) fn reset_params(v: Value) -> Result<(Option<String>, ResetRequest), ServerError> {
+    let Value::Object(mut m) = v else {
+        return Err(ServerError::BadRequest(format!("reset parameters must be a JSON object, got {v}")));
+    };
+    let episode_id = match m.remove("episode_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(other) => return Err(ServerError::BadRequest(format!("`episode_id` must be a string, got {other}"))),
+    };
+    let req = serde_json::from_value(Value::Object(m))
+        .map_err(|e| ServerError::BadRequest(format!("invalid reset parameters: {e}")))?;
+    Ok((episode_id, req))
 }
 
 /// OpenEnv's `{observation, reward, done}` (HTTP `/reset` and `/step` replies, and the `data`

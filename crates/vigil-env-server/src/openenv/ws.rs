@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::wire::{ResetParams, WsIn, WsOut};
+use super::wire::{WsIn, WsOut, reset_params};
 use super::{Episode, reset, state, step};
 use crate::ServerError;
 use crate::server::App;
@@ -78,16 +78,14 @@ async fn handle(app: &Arc<App>, episode: &mut Option<Episode>, text: &str) -> Op
     };
     Some(match msg {
         WsIn::Reset { data } => {
-            let params: ResetParams = match serde_json::from_value(data.unwrap_or_else(|| json!({}))) {
+            let (episode_id, req) = match reset_params(data.unwrap_or_else(|| json!({}))) {
                 Ok(p) => p,
-                Err(e) => {
-                    return Some(error(format!("invalid reset data: {e}"), "VALIDATION_ERROR"));
-                }
+                Err(e) => return Some(error(e.to_string(), "VALIDATION_ERROR")),
             };
             if let Some(old) = episode.take() {
                 app.sessions.remove(&old.session_id);
             }
-            match reset(app, params).await {
+            match reset(app, episode_id, req).await {
                 Ok((ep, reply)) => {
                     *episode = Some(ep);
                     WsOut::Observation(reply)
