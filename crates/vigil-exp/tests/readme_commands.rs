@@ -101,20 +101,15 @@ fn check(line: &str) -> Vec<String> {
                 after_flag = true;
                 continue;
             }
-            match placeholder(t) {
-                // A value of the preceding flag (`--out DIR`, `--workers N`).
-                Some(_) if after_flag => {}
-                Some(name) => {
-                    if !usage.contains(&format!("<{name}>"))
-                        && !usage.contains(&format!("[{name}]"))
-                    {
-                        problems.push(format!(
-                            "`{line}`: `{name}` is not a positional argument of `exp {}` ({usage})",
-                            path.join(" ")
-                        ));
-                    }
-                }
-                None => {}
+            // A placeholder right after a flag is that flag's value (`--out DIR`, `--workers N`).
+            if let Some(name) = placeholder(t).filter(|_| !after_flag)
+                && !usage.contains(&format!("<{name}>"))
+                && !usage.contains(&format!("[{name}]"))
+            {
+                problems.push(format!(
+                    "`{line}`: `{name}` is not a positional argument of `exp {}` ({usage})",
+                    path.join(" ")
+                ));
             }
             after_flag = false;
         }

@@ -145,7 +145,9 @@ pub(crate) fn run(args: &ServeEnvArgs) -> anyhow::Result<()> {
         .run(addr, |bound| {
             #[allow(clippy::print_stdout)]
             {
-                println!("serving {name} at http://{bound} (demo: http://{bound}/demo)");
+                println!(
+                    "serving {name} at http://{bound} (demo: http://{bound}/demo, OpenEnv: ws://{bound}/ws)"
+                );
             }
             let _ = std::io::stdout().flush();
         })
