@@ -63,7 +63,7 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ServerError {
 
 async fn health(State(app): State<Arc<App>>) -> Json<Health> {
     Json(Health {
-        status: "ok".into(),
+        status: "healthy".into(),
         env: app.env.name().into(),
         sessions: app.sessions.len(),
         max_sessions: app.config.max_sessions,

@@ -78,7 +78,7 @@ fn opensoc_over_http() {
     let health = s.ok(s.get("/health"));
     assert_eq!(
         (health["status"].as_str(), health["env"].as_str()),
-        (Some("ok"), Some("opensoc"))
+        (Some("healthy"), Some("opensoc"))
     );
     let tasks = s.ok(s.get("/tasks?split=eval&limit=2"));
     assert!(
