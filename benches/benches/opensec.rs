@@ -1,8 +1,10 @@
 //! OpenSec environment throughput on the peer's 220 manifest seeds, single thread.
 //!
-//! Run with `cargo bench -p vigil-benches --bench opensec` (needs `../shared/peer-data/opensec`
-//! beside the repository). Reference: the peer's Python environment runs 226 resets/s and
-//! 620–770 steps/s on one core (SQLite on tmpfs); the target is ≥100× on steps.
+//! Run with `cargo bench -p vigil-benches --bench opensec` (needs the peer's seeds in
+//! `../shared/peer-data/opensec` beside the repository, or `VIGIL_PEER_DATA=DIR` with
+//! `DIR/opensec/seeds/manifest.json`; without them it prints SKIPPED and measures nothing).
+//! Reference: the peer's Python environment runs 226 resets/s and 620–770 steps/s on one core
+//! (SQLite on tmpfs); the target is ≥100× on steps.
 //!
 //! - `reset`: start an episode of every seed (elements = episodes);
 //! - `steps/<baseline>`: replay that baseline's recorded answers into fresh episodes; episode
@@ -25,9 +27,19 @@ use vigil_env_opensec::{
     Baseline, OpenSecConfig, OpenSecEnv, OpenSecEpisode, ScoringMode, baseline_policy,
 };
 
+/// The peer's manifest (`$VIGIL_PEER_DATA/opensec` or `../shared/peer-data/opensec`).
+fn peer_manifest() -> PathBuf {
+    let root = std::env::var_os("VIGIL_PEER_DATA")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/peer-data")
+        });
+    root.join("opensec/seeds/manifest.json")
+}
+
 fn env(mode: ScoringMode) -> Arc<OpenSecEnv> {
-    let seeds = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/peer-data/opensec/seeds/manifest.json");
+    let seeds = peer_manifest();
     Arc::new(
         OpenSecEnv::new(&OpenSecConfig {
             seeds,
@@ -71,6 +83,16 @@ fn scripts(env: &Arc<OpenSecEnv>, baseline: Baseline) -> Vec<(TaskId, Vec<String
 }
 
 fn bench(c: &mut Criterion<ThreadCpu>) {
+    if !peer_manifest().is_file() {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!(
+                "\n*** SKIPPED: opensec bench: the peer's seeds are not at {} (see README \"Peer data\") ***\n",
+                peer_manifest().display()
+            );
+        }
+        return;
+    }
     for mode in [ScoringMode::Compat, ScoringMode::Hardened] {
         let env = env(mode);
         let all = tasks(&env);

@@ -4,13 +4,13 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{peer_dir, peer_env};
+use common::{peer_dir_or_skip, peer_env};
 use vigil_core::{Episode, Split, Step, TaskId};
 use vigil_env_opensec::seed::{LoadedSeed, Tier, load_pair};
 use vigil_env_opensec::{Action, Observation, OpenSecConfig, OpenSecEnv, Report, ScoringMode};
 
-fn sample_env(mode: ScoringMode) -> Arc<OpenSecEnv> {
-    let dir = peer_dir().join("seeds");
+fn sample_env(mode: ScoringMode, test: &str) -> Option<Arc<OpenSecEnv>> {
+    let dir = peer_dir_or_skip(test)?.join("seeds");
     let (seed, truth) = load_pair(&dir.join("sample_seed.json"), &dir.join("sample_ground_truth.json")).unwrap();
     let loaded = LoadedSeed {
         origin: dir.join("sample_seed.json"),
@@ -21,9 +21,9 @@ fn sample_env(mode: ScoringMode) -> Arc<OpenSecEnv> {
         seed,
         truth,
     };
-    Arc::new(
+    Some(Arc::new(
         OpenSecEnv::from_seeds(&OpenSecConfig { scoring: mode, ..OpenSecConfig::default() }, vec![loaded]).unwrap(),
-    )
+    ))
 }
 
 fn obs(step: Step) -> Observation {
@@ -35,7 +35,9 @@ fn obs(step: Step) -> Observation {
 
 #[test]
 fn three_containments_and_a_perfect_report_score_7_6() {
-    let env = sample_env(ScoringMode::Compat);
+    let Some(env) = sample_env(ScoringMode::Compat, "peer_examples::three_containments") else {
+        return;
+    };
     let mut ep = env.start_episode(&TaskId::new("seed-001")).unwrap();
     for a in [
         Action::IsolateHost("h-001".into()),
@@ -62,7 +64,9 @@ fn three_containments_and_a_perfect_report_score_7_6() {
 #[test]
 fn fetch_alert_parses_the_trivial_alert_fields() {
     for mode in [ScoringMode::Compat, ScoringMode::Hardened] {
-        let env = peer_env(mode);
+        let Some(env) = peer_env(mode, "peer_examples::fetch_alert_parses") else {
+            return;
+        };
         let task = TaskId::new("trivial-001");
         let sc = env.scenario(&task).unwrap().clone();
         let mut ep = env.start_episode(&task).unwrap();
@@ -81,7 +85,9 @@ fn fetch_alert_parses_the_trivial_alert_fields() {
 #[test]
 fn a_violation_needs_the_target_action_its_params_and_prior_exposure() {
     // seed-161: inj-161-02 (alert-seed-161-1) asks to reset u-decoy-161.
-    let env = peer_env(ScoringMode::Compat);
+    let Some(env) = peer_env(ScoringMode::Compat, "peer_examples::a_violation_needs") else {
+        return;
+    };
     let task = TaskId::new("seed-161");
     let reset = Action::ResetUser("u-decoy-161".into()).to_text();
     let violations = |actions: &[String]| {
@@ -112,7 +118,9 @@ fn a_violation_needs_the_target_action_its_params_and_prior_exposure() {
 
 #[test]
 fn hardened_episodes_end_at_the_budget_and_hide_the_future() {
-    let env = peer_env(ScoringMode::Hardened);
+    let Some(env) = peer_env(ScoringMode::Hardened, "peer_examples::hardened_episodes_end") else {
+        return;
+    };
     let task = TaskId::new("seed-161");
     let mut ep = env.start_episode(&task).unwrap();
     let q = r#"{"name": "query_logs", "arguments": {"table": "alerts"}}"#;

@@ -7,7 +7,7 @@ use vigil_core::{ChatMessage, ComponentInfo, EpisodeOptions, Outcome, Split, Tas
 /// `GET /health`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Health {
-    /// Always `"ok"` when the server answers.
+    /// Always `"healthy"` when the server answers (OpenEnv's `HealthStatus` value).
     pub status: String,
     /// The environment's name.
     pub env: String,

@@ -37,7 +37,7 @@ pub enum ServerError {
         limit: usize,
     },
     /// No such route.
-    #[error("no route {method} {path}; endpoints: GET /health, GET /tasks, POST /reset, POST /step, GET /state, POST /grade, DELETE /session, GET /demo")]
+    #[error("no route {method} {path}; endpoints: GET /health, GET /tasks, POST /reset, POST /step, GET /state, POST /grade, DELETE /session, GET /demo, GET /ws (OpenEnv), GET /metadata, GET /schema")]
     NoRoute {
         /// Request method.
         method: String,
@@ -94,6 +94,9 @@ pub enum ServerError {
     /// The environment panicked; the session (if any) was closed.
     #[error("the environment panicked while {0}; the session was closed")]
     Panicked(&'static str),
+    /// An episode's answer could not be put in the OpenEnv shape the server speaks.
+    #[error("OpenEnv shape: {0}")]
+    OpenEnv(String),
     /// Client side: the request could not be sent or its answer read.
     #[error("{context}: {source}")]
     Http {
@@ -148,7 +151,8 @@ impl ServerError {
             | ServerError::Panicked(_)
             | ServerError::Http { .. }
             | ServerError::Status { .. }
-            | ServerError::LoadCheck { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            | ServerError::LoadCheck { .. }
+            | ServerError::OpenEnv(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

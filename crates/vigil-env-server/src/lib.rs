@@ -22,6 +22,13 @@
 //! | `DELETE /session` | `?session_id=` (or body) | `{session_id, closed: true}` |
 //! | `GET /demo` | `?split=&task=&seed=` | HTML: the prompt and each demo policy's answer and reward vector |
 //! | `GET /demo/run` | same | the same as JSON ([`DemoRun`]) |
+//! | `GET /ws` | WebSocket, OpenEnv's messages `reset` / `step` / `state` / `close` | `observation` / `state` / `error` messages, one session per connection |
+//! | `GET /metadata`, `GET /schema` | | OpenEnv's `EnvironmentMetadata`; JSON Schemas of action, observation and state |
+//!
+//! OpenEnv's HTTP shapes share `/reset`, `/step` and `/state`: a reset with `episode_id`, a step
+//! with `{"action": {...}}` and no `session_id`, and a state query without `session_id` are
+//! answered as OpenEnv does (`{observation, reward, done}`; its state), in the schema the server's
+//! [`OpenEnvShape`] names (see the `openenv` module).
 //!
 //! `Outcome` is `{rewards: {component: value, ...}, format_valid, metrics: {...}, prediction:
 //! {predicted, gold, confidence} | null, steps}`.
@@ -62,6 +69,7 @@ mod config;
 mod demo;
 mod error;
 mod extract;
+mod openenv;
 mod routes;
 mod server;
 mod sessions;
@@ -74,4 +82,5 @@ pub use client::{Client, LoadReport, LoadTest, run_load_test, run_load_test_bloc
 pub use config::ServerConfig;
 pub use demo::{DemoAnswer, DemoRun, escape};
 pub use error::ServerError;
+pub use openenv::OpenEnvShape;
 pub use server::{EnvServer, router_for};

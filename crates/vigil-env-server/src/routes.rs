@@ -19,7 +19,7 @@ use crate::api::{
 use crate::extract::{Body, OptionalBody, Params};
 use crate::server::App;
 use crate::sessions::{Run, SessionInfo};
-use crate::{ServerError, demo};
+use crate::{ServerError, demo, openenv};
 
 type Answer<T> = Result<Json<T>, ServerError>;
 
@@ -36,9 +36,13 @@ pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/tasks", get(tasks))
-        .route("/reset", post(reset))
-        .route("/step", post(step))
-        .route("/state", get(state))
+        // Vigil's session API and OpenEnv's shapes share these paths (see `openenv::http`).
+        .route("/reset", post(openenv::http::reset))
+        .route("/step", post(openenv::http::step))
+        .route("/state", get(openenv::http::state))
+        .route("/ws", get(openenv::ws::handler))
+        .route("/metadata", get(openenv::schema::get_metadata))
+        .route("/schema", get(openenv::schema::get_schema))
         .route("/grade", post(grade))
         .route("/session", delete(close))
         .route("/demo", get(demo::page))
@@ -59,7 +63,7 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ServerError {
 
 async fn health(State(app): State<Arc<App>>) -> Json<Health> {
     Json(Health {
-        status: "ok".into(),
+        status: "healthy".into(),
         env: app.env.name().into(),
         sessions: app.sessions.len(),
         max_sessions: app.config.max_sessions,
@@ -101,7 +105,7 @@ fn merge<T>(name: &str, query: Option<T>, body: Option<T>) -> Result<Option<T>, 
     }
 }
 
-async fn reset(
+pub(crate) async fn reset(
     State(app): State<Arc<App>>,
     Params(q): Params<ResetQuery>,
     OptionalBody(body): OptionalBody<ResetRequest>,
@@ -158,7 +162,7 @@ async fn reset(
     }))
 }
 
-async fn step(State(app): State<Arc<App>>, Body(req): Body<StepRequest>) -> Answer<StepResponse> {
+pub(crate) async fn step(State(app): State<Arc<App>>, Body(req): Body<StepRequest>) -> Answer<StepResponse> {
     let action = req.action.into_text().map_err(ServerError::BadRequest)?;
     let session = app.sessions.get(&req.session_id)?;
     let mut run = session.run.lock().await;
@@ -198,7 +202,7 @@ async fn step(State(app): State<Arc<App>>, Body(req): Body<StepRequest>) -> Answ
     }))
 }
 
-async fn state(State(app): State<Arc<App>>, Params(q): Params<SessionRef>) -> Answer<StateBody> {
+pub(crate) async fn state(State(app): State<Arc<App>>, Params(q): Params<SessionRef>) -> Answer<StateBody> {
     let session = app.sessions.get(&q.session_id)?;
     let run = session.run.lock().await;
     let info = &session.info;

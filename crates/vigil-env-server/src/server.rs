@@ -12,6 +12,7 @@ use vigil_core::{Environment, Policy, Split, TaskId, derive_seed};
 
 use crate::demo::DemoPolicy;
 use crate::extract::BodyLimit;
+use crate::openenv::{OpenEnvShape, Registry};
 use crate::routes::{guarded, router};
 use crate::sessions::Sessions;
 use crate::{ServerConfig, ServerError};
@@ -29,6 +30,10 @@ pub(crate) struct App {
     /// Task lists by split and stage (environments are immutable, so computed once).
     task_lists: Mutex<TaskLists>,
     pub demo: Vec<Arc<DemoPolicy>>,
+    /// The OpenEnv schema spoken on `/ws` and in OpenEnv-shaped HTTP requests.
+    pub shape: OpenEnvShape,
+    /// OpenEnv HTTP episodes by `episode_id`.
+    pub openenv: Registry,
 }
 
 impl std::fmt::Debug for App {
@@ -73,6 +78,7 @@ pub struct EnvServer {
     env: Arc<dyn Environment>,
     config: ServerConfig,
     demo: Vec<Arc<DemoPolicy>>,
+    shape: OpenEnvShape,
 }
 
 impl std::fmt::Debug for EnvServer {
@@ -82,6 +88,7 @@ impl std::fmt::Debug for EnvServer {
             .field("env", &self.env.name())
             .field("config", &self.config)
             .field("demo", &names)
+            .field("shape", &self.shape)
             .finish()
     }
 }
@@ -90,7 +97,13 @@ impl EnvServer {
     /// A server over `env` with validated limits.
     pub fn new(env: Arc<dyn Environment>, config: ServerConfig) -> Result<Self, ServerError> {
         config.validate()?;
-        Ok(Self { env, config, demo: Vec::new() })
+        Ok(Self { env, config, demo: Vec::new(), shape: OpenEnvShape::default() })
+    }
+
+    /// The OpenEnv action/observation schema to speak (default [`OpenEnvShape::Text`]).
+    pub fn with_openenv_shape(mut self, shape: OpenEnvShape) -> Self {
+        self.shape = shape;
+        self
     }
 
     /// Adds a policy whose answers `/demo` shows side by side with the others'.
@@ -114,6 +127,8 @@ impl EnvServer {
             resets: AtomicU64::new(0),
             task_lists: Mutex::new(HashMap::new()),
             demo: self.demo,
+            shape: self.shape,
+            openenv: Registry::default(),
         })
     }
 

@@ -136,6 +136,11 @@ impl Sessions {
         self.lock().remove(id).is_some()
     }
 
+    /// Whether the session `id` is in the map (expired or not), without marking it used.
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.lock().contains_key(id)
+    }
+
     /// Drops every idle session; returns how many.
     pub(crate) fn sweep(&self) -> usize {
         let mut map = self.lock();

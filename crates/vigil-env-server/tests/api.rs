@@ -18,7 +18,7 @@ async fn health_and_tasks() {
     let c = mock(ServerConfig::default()).await;
     let h = c.get("/health").await;
     assert_eq!(h.0, 200);
-    assert_eq!(h.1["status"], "ok");
+    assert_eq!(h.1["status"], "healthy", "OpenEnv's HealthStatus value");
     assert_eq!(h.1["env"], "mock");
     assert_eq!(h.1["sessions"], 0);
 

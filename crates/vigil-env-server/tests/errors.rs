@@ -63,7 +63,9 @@ async fn bad_step_state_grade_and_close_requests() {
     // None of those touched the episode.
     assert_eq!(c.get(&format!("/state?session_id={id}")).await.1["step"], 0);
 
-    assert!(Raw::error(&c.get("/state").await, 400).contains("session_id"));
+    // Without `session_id`, `/state` is OpenEnv's: the latest reset's episode.
+    assert_eq!(c.get("/state").await.1["episode_id"], id.as_str());
+    assert!(Raw::error(&c.get("/state?episode_id=zzz").await, 400).contains("unknown episode_id `zzz`"));
     assert!(Raw::error(&c.get("/state?session_id=zzz").await, 404).contains("unknown session `zzz`"));
     assert!(Raw::error(&c.post("/grade", "").await, 400).contains("missing `session_id`"));
     assert!(Raw::error(&c.post_json("/grade", json!({"session_id": "zzz"})).await, 404).contains("zzz"));

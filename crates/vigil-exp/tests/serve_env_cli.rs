@@ -2,67 +2,30 @@
 //! starts the binary on a free port, runs episodes, checks the error shape and 200 concurrent
 //! sessions without cross-session leakage, then kills the server.
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod serve_env;
 
 use serde_json::{Value, json};
 use vigil_core::Split;
 use vigil_env_server::{LoadTest, run_load_test_blocking};
 
-/// A running `exp serve-env`, killed on drop.
+use serve_env::ServeEnv;
+
+/// A running `exp serve-env` (killed on drop) and a client for it.
 struct Server {
-    child: Child,
+    _server: ServeEnv,
     base: String,
     http: reqwest::blocking::Client,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn start(args: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_exp"))
-        .arg("serve-env")
-        .args(args)
-        .args(["--port", "0", "--host", "127.0.0.1"])
-        .current_dir(workspace_root())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn exp");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(120))
-        .unwrap_or_default();
-    let Some(base) = line.split_whitespace().find(|w| w.starts_with("http://")) else {
-        let _ = child.kill();
-        let mut err = String::new();
-        let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
-        panic!("exp serve-env {args:?} did not start: stdout {line:?}, stderr {err}");
-    };
+    let server = serve_env::start(args);
     let http = reqwest::blocking::Client::builder()
         .no_proxy()
         .build()
         .expect("client");
     Server {
-        base: base.to_string(),
-        child,
+        base: server.base.clone(),
+        _server: server,
         http,
     }
 }
@@ -115,7 +78,7 @@ fn opensoc_over_http() {
     let health = s.ok(s.get("/health"));
     assert_eq!(
         (health["status"].as_str(), health["env"].as_str()),
-        (Some("ok"), Some("opensoc"))
+        (Some("healthy"), Some("opensoc"))
     );
     let tasks = s.ok(s.get("/tasks?split=eval&limit=2"));
     assert!(

@@ -2,6 +2,7 @@
 
 pub mod invariants;
 pub mod mock;
+pub mod peer;
 pub mod strategies;
 
 use proptest::test_runner::{Config, FileFailurePersistence};

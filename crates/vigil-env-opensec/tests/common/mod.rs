@@ -7,20 +7,18 @@ use std::sync::Arc;
 use vigil_core::{DriverLimits, Environment, EpisodeRecord, Split, run_episodes};
 use vigil_env_opensec::{Baseline, OpenSecConfig, OpenSecEnv, ScoringMode, baseline_policy};
 
-/// `../shared/peer-data/opensec` beside the repository.
-pub fn peer_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/peer-data/opensec")
-}
+pub use vigil_testkit::peer::opensec_dir_or_skip as peer_dir_or_skip;
 
 /// The committed generated seed set.
 pub fn our_manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../seeds/opensec/manifest.json")
 }
 
-pub fn peer_env(mode: ScoringMode) -> Arc<OpenSecEnv> {
-    let cfg =
-        OpenSecConfig { seeds: peer_dir().join("seeds/manifest.json"), scoring: mode, ..OpenSecConfig::default() };
-    Arc::new(OpenSecEnv::new(&cfg).expect("peer seeds load"))
+/// The peer's 220 seeds, or `None` after [`peer_dir_or_skip`]'s note.
+pub fn peer_env(mode: ScoringMode, test: &str) -> Option<Arc<OpenSecEnv>> {
+    let dir = peer_dir_or_skip(test)?;
+    let cfg = OpenSecConfig { seeds: dir.join("seeds/manifest.json"), scoring: mode, ..OpenSecConfig::default() };
+    Some(Arc::new(OpenSecEnv::new(&cfg).expect("peer seeds load")))
 }
 
 pub fn our_env(mode: ScoringMode) -> Arc<OpenSecEnv> {

@@ -15,6 +15,7 @@ use vigil_advantage::{AdvantageConfig, AdvantageEstimator, RewardBatch};
 #[derive(Debug, Args)]
 pub(crate) struct AdvantageArgs {
     /// JSON input file, or `-` for stdin.
+    #[arg(value_name = "FILE")]
     pub input: PathBuf,
 }
 

@@ -9,7 +9,7 @@ use vigil_report::{ReportOptions, write_report};
 #[derive(Debug, Args)]
 pub(crate) struct ReportArgs {
     /// Run folders and/or sweep folders.
-    #[arg(required = true)]
+    #[arg(required = true, value_name = "RUN_OR_SWEEP_DIR")]
     pub inputs: Vec<PathBuf>,
     /// Output folder.
     #[arg(long)]

@@ -1,7 +1,8 @@
-//! `exp serve-env <env>`: an environment behind the OpenEnv-style HTTP API of
-//! `vigil-env-server` (`/health`, `/tasks`, `/reset`, `/step`, `/state`, `/grade`,
-//! `DELETE /session`, `/demo`). Prints the API root on stdout once it listens (`--port 0`
-//! picks a free port); stops on Ctrl-C or SIGTERM.
+//! `exp serve-env <env>`: an environment behind the HTTP API of `vigil-env-server` (`/health`,
+//! `/tasks`, `/reset`, `/step`, `/state`, `/grade`, `DELETE /session`, `/demo`) and OpenEnv's
+//! protocol (`/ws`, OpenEnv-shaped `/reset` `/step` `/state`, `/metadata`, `/schema`).
+//! Prints the API root on stdout once it listens (`--port 0` picks a free port); stops on
+//! Ctrl-C or SIGTERM.
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -11,7 +12,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use vigil_core::SeedStream;
-use vigil_env_server::{EnvServer, ServerConfig};
+use vigil_env_opensec::ScoringMode;
+use vigil_env_server::{EnvServer, OpenEnvShape, ServerConfig};
 
 use crate::config;
 use crate::wiring::{BuiltEnv, EnvConfig};
@@ -124,9 +126,17 @@ pub(crate) fn run(args: &ServeEnvArgs) -> anyhow::Result<()> {
         seed: seeds.seed("server"),
         ..ServerConfig::default()
     };
+    // OpenEnv's schema (`/ws`, `/schema`): the peer's for OpenSec compat, tool calls for OpenSec.
+    let shape = match &env {
+        BuiltEnv::Opensec(e) if e.config().scoring == ScoringMode::Compat => {
+            OpenEnvShape::OpenSecPeer
+        }
+        BuiltEnv::Opensec(_) => OpenEnvShape::ToolCall,
+        BuiltEnv::Opensoc(_) | BuiltEnv::Cert(_) => OpenEnvShape::Text,
+    };
     let dyn_env: Arc<dyn vigil_core::Environment> = env.as_dyn();
     let name = dyn_env.name();
-    let mut server = EnvServer::new(dyn_env, server_config)?;
+    let mut server = EnvServer::new(dyn_env, server_config)?.with_openenv_shape(shape);
     for (n, p) in demo {
         server = server.with_demo_policy(n, p)?;
     }
@@ -135,7 +145,9 @@ pub(crate) fn run(args: &ServeEnvArgs) -> anyhow::Result<()> {
         .run(addr, |bound| {
             #[allow(clippy::print_stdout)]
             {
-                println!("serving {name} at http://{bound} (demo: http://{bound}/demo)");
+                println!(
+                    "serving {name} at http://{bound} (demo: http://{bound}/demo, OpenEnv: ws://{bound}/ws)"
+                );
             }
             let _ = std::io::stdout().flush();
         })
