@@ -40,7 +40,10 @@ impl Rng {
     }
 }
 
-fn batches() -> Vec<(Vec<Vec<Vec<f64>>>, Vec<f64>)> {
+/// Groups `[group][rollout][component]` and their weights.
+type Batch = (Vec<Vec<Vec<f64>>>, Vec<f64>);
+
+fn batches() -> Vec<Batch> {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     (0..60)
         .map(|_| {
@@ -52,7 +55,9 @@ fn batches() -> Vec<(Vec<Vec<Vec<f64>>>, Vec<f64>)> {
                         let row: Vec<f64> = (0..n).map(|_| rng.value()).collect();
                         vec![row; size]
                     } else {
-                        (0..size).map(|_| (0..n).map(|_| rng.value()).collect()).collect()
+                        (0..size)
+                            .map(|_| (0..n).map(|_| rng.value()).collect())
+                            .collect()
                     }
                 })
                 .collect();
@@ -79,7 +84,8 @@ fn render() -> String {
 
 #[test]
 fn vigil_compat_is_bit_identical_to_the_pinned_outputs() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vigil_golden.txt");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vigil_golden.txt");
     let got = render();
     if std::env::var_os("VIGIL_BLESS").is_some() {
         std::fs::write(&path, &got).expect("write fixture");
