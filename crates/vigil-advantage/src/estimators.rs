@@ -23,8 +23,25 @@ impl AdvantageEstimator for AdvantageConfig {
     fn estimate(&self, batch: &RewardBatch, weights: &[f64]) -> Result<Vec<f64>, BatchError> {
         batch.check_weights(weights)?;
         self.check_batch(batch)?;
+        if batch.first_missing().is_some() {
+            let mut a = self.run::<true>(batch, weights)?;
+            a.iter_mut().filter(|x| x.is_nan()).for_each(|x| *x = 0.0);
+            Ok(a)
+        } else {
+            self.run::<false>(batch, weights)
+        }
+    }
+}
+
+impl AdvantageConfig {
+    /// The estimator; `M`: the batch has missing values (NaN), else every NaN check compiles away.
+    fn run<const M: bool>(
+        &self,
+        batch: &RewardBatch,
+        weights: &[f64],
+    ) -> Result<Vec<f64>, BatchError> {
         let lengths = batch.lengths();
-        let mut a = match *self {
+        Ok(match *self {
             AdvantageConfig::Grpo {
                 scale,
                 epsilon,
@@ -32,24 +49,17 @@ impl AdvantageEstimator for AdvantageConfig {
                 std,
                 groups_of_one,
                 ..
-            } => grpo(
-                batch,
-                weights,
+            } => Grpo {
                 scale,
-                epsilon,
-                epsilon_on,
+                eps: epsilon,
+                on: epsilon_on,
                 std,
                 groups_of_one,
-            ),
-            AdvantageConfig::DrGrpo { groups_of_one, .. } => grpo(
-                batch,
-                weights,
-                GrpoScale::None,
-                0.0,
-                EpsilonOn::Std,
-                StdKind::Sample,
-                groups_of_one,
-            ),
+            }
+            .run::<M>(batch, weights),
+            AdvantageConfig::DrGrpo { groups_of_one, .. } => {
+                Grpo::centre(StdKind::Sample, groups_of_one).run::<M>(batch, weights)
+            }
             AdvantageConfig::Gdpo {
                 epsilon,
                 epsilon_on,
@@ -75,9 +85,9 @@ impl AdvantageEstimator for AdvantageConfig {
                     std,
                     groups_of_one,
                 };
-                gdpo(batch, weights, &steps, batch_step, lengths)?
+                gdpo::<M>(batch, weights, &steps, batch_step, lengths)?
             }
-            AdvantageConfig::Rloo { groups_of_one, .. } => rloo(batch, weights, groups_of_one),
+            AdvantageConfig::Rloo { groups_of_one, .. } => rloo::<M>(batch, weights, groups_of_one),
             AdvantageConfig::ReinforcePpBaseline {
                 epsilon,
                 epsilon_on,
@@ -86,31 +96,19 @@ impl AdvantageEstimator for AdvantageConfig {
                 groups_of_one,
                 ..
             } => {
-                let mut a = grpo(
-                    batch,
-                    weights,
-                    GrpoScale::None,
-                    0.0,
-                    EpsilonOn::Std,
-                    std,
-                    groups_of_one,
-                );
+                let mut a = Grpo::centre(std, groups_of_one).run::<M>(batch, weights);
                 Whitening {
                     weights: whiten,
                     eps: epsilon,
                     on: epsilon_on,
                     std,
                 }
-                .apply(&mut a, lengths, self.name())?;
+                .apply::<M>(&mut a, lengths, self.name())?;
                 a
             }
-        };
-        a.iter_mut().filter(|x| x.is_nan()).for_each(|x| *x = 0.0);
-        Ok(a)
+        })
     }
-}
 
-impl AdvantageConfig {
     fn policies(&self) -> (GroupsOfOne, Missing) {
         match *self {
             AdvantageConfig::Grpo {
@@ -172,17 +170,17 @@ impl AdvantageConfig {
 }
 
 /// Weighted sum of the present components of each rollout; NaN when none is present.
-pub(crate) fn weighted_sums(batch: &RewardBatch, weights: &[f64]) -> Vec<f64> {
+pub(crate) fn weighted_sums<const M: bool>(batch: &RewardBatch, weights: &[f64]) -> Vec<f64> {
     batch
         .values()
         .chunks_exact(batch.components())
         .map(|r| {
-            if r.iter().all(|x| x.is_nan()) {
+            if M && r.iter().all(|x| x.is_nan()) {
                 f64::NAN
             } else {
                 r.iter()
                     .zip(weights)
-                    .filter(|(x, _)| !x.is_nan())
+                    .filter(|(x, _)| !(M && x.is_nan()))
                     .map(|(x, w)| x * w)
                     .sum()
             }
@@ -190,55 +188,72 @@ pub(crate) fn weighted_sums(batch: &RewardBatch, weights: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// Sum first, then centre on the group mean and optionally scale.
-fn grpo(
-    batch: &RewardBatch,
-    weights: &[f64],
+/// GRPO's settings: sum first, then centre on the group mean and optionally scale.
+struct Grpo {
     scale: GrpoScale,
     eps: f64,
     on: EpsilonOn,
-    kind: StdKind,
+    std: StdKind,
     groups_of_one: GroupsOfOne,
-) -> Vec<f64> {
-    let mut s = weighted_sums(batch, weights);
-    let batch_inv = match scale {
-        GrpoScale::Batch => {
-            moments(s.len(), |i| s[i], kind).map(|(_, var)| 1.0 / divisor(var, eps, on))
-        }
-        _ => None,
-    };
-    for g in 0..batch.groups() {
-        let xs = &mut s[batch.group_range(g)];
-        if let [x] = xs {
-            // A group of one: baseline 0 and std 1 (`raw`), or no signal (`zero`).
-            match (groups_of_one, scale) {
-                (GroupsOfOne::Raw, GrpoScale::Group) => *x /= divisor(1.0, eps, on),
-                (GroupsOfOne::Raw, GrpoScale::Batch) => *x *= batch_inv.unwrap_or(1.0),
-                (GroupsOfOne::Raw, GrpoScale::None) => {}
-                _ if x.is_nan() => {}
-                _ => *x = 0.0,
-            }
-            continue;
-        }
-        match moments(xs.len(), |i| xs[i], kind) {
-            None => zero_present(xs),
-            Some((mean, var)) => {
-                let inv = match scale {
-                    GrpoScale::Group => 1.0 / divisor(var, eps, on),
-                    // A non-constant group implies a non-constant batch.
-                    GrpoScale::Batch => batch_inv.unwrap_or(1.0),
-                    GrpoScale::None => 1.0,
-                };
-                xs.iter_mut().for_each(|x| *x = (*x - mean) * inv);
-            }
+}
+
+impl Grpo {
+    /// Centre only (Dr.GRPO, and REINFORCE++'s baseline before its whitening).
+    fn centre(std: StdKind, groups_of_one: GroupsOfOne) -> Self {
+        Grpo {
+            scale: GrpoScale::None,
+            eps: 0.0,
+            on: EpsilonOn::Std,
+            std,
+            groups_of_one,
         }
     }
-    s
+
+    fn run<const M: bool>(&self, batch: &RewardBatch, weights: &[f64]) -> Vec<f64> {
+        let (scale, eps, on) = (self.scale, self.eps, self.on);
+        let mut s = weighted_sums::<M>(batch, weights);
+        let batch_inv = match scale {
+            GrpoScale::Batch => moments::<M>(s.len(), |i| s[i], self.std)
+                .map(|(_, var)| 1.0 / divisor(var, eps, on)),
+            _ => None,
+        };
+        for g in 0..batch.groups() {
+            let xs = &mut s[batch.group_range(g)];
+            if let [x] = xs {
+                // A group of one: baseline 0 and std 1 (`raw`), or no signal (`zero`).
+                match (self.groups_of_one, scale) {
+                    (GroupsOfOne::Raw, GrpoScale::Group) => *x /= divisor(1.0, eps, on),
+                    (GroupsOfOne::Raw, GrpoScale::Batch) => *x *= batch_inv.unwrap_or(1.0),
+                    (GroupsOfOne::Raw, GrpoScale::None) => {}
+                    _ if x.is_nan() => {}
+                    _ => *x = 0.0,
+                }
+                continue;
+            }
+            match moments::<M>(xs.len(), |i| xs[i], self.std) {
+                None => zero_present(xs),
+                Some((mean, var)) => {
+                    let inv = match scale {
+                        GrpoScale::Group => 1.0 / divisor(var, eps, on),
+                        // A non-constant group implies a non-constant batch.
+                        GrpoScale::Batch => batch_inv.unwrap_or(1.0),
+                        GrpoScale::None => 1.0,
+                    };
+                    xs.iter_mut().for_each(|x| *x = (*x - mean) * inv);
+                }
+            }
+        }
+        s
+    }
 }
 
 /// Leave-one-out baseline: each rollout against the mean of the others (present ones only).
-fn rloo(batch: &RewardBatch, weights: &[f64], groups_of_one: GroupsOfOne) -> Vec<f64> {
-    let mut s = weighted_sums(batch, weights);
+fn rloo<const M: bool>(
+    batch: &RewardBatch,
+    weights: &[f64],
+    groups_of_one: GroupsOfOne,
+) -> Vec<f64> {
+    let mut s = weighted_sums::<M>(batch, weights);
     for g in 0..batch.groups() {
         let xs = &mut s[batch.group_range(g)];
         if xs.len() == 1 {
@@ -247,14 +262,17 @@ fn rloo(batch: &RewardBatch, weights: &[f64], groups_of_one: GroupsOfOne) -> Vec
             }
             continue;
         }
-        let mut present = xs.iter().filter(|x| !x.is_nan());
-        let first = present.next().copied();
-        let count = xs.iter().filter(|x| !x.is_nan()).count();
-        if count < 2 || present.all(|&x| Some(x) == first) {
+        let count = if M {
+            xs.iter().filter(|x| !x.is_nan()).count()
+        } else {
+            xs.len()
+        };
+        let first = xs.iter().copied().find(|x| !x.is_nan());
+        if count < 2 || xs.iter().all(|&x| Some(x) == first || (M && x.is_nan())) {
             zero_present(xs);
             continue;
         }
-        let total: f64 = xs.iter().filter(|x| !x.is_nan()).sum();
+        let total: f64 = xs.iter().filter(|x| !(M && x.is_nan())).sum();
         let others = (count - 1) as f64;
         xs.iter_mut().for_each(|x| *x -= (total - *x) / others);
     }

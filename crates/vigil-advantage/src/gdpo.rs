@@ -21,7 +21,7 @@ pub(crate) struct GdpoSteps {
 /// deviations, then the weighted z-scores, so the inner loops vectorize across components.
 /// A missing value (NaN) is left out of its component's statistics and of the sum; a component
 /// with fewer than two present values in a group contributes 0 (TRL's NaN, dropped by `nansum`).
-pub(crate) fn gdpo(
+pub(crate) fn gdpo<const M: bool>(
     batch: &RewardBatch,
     weights: &[f64],
     steps: &GdpoSteps,
@@ -42,7 +42,7 @@ pub(crate) fn gdpo(
         for row in rows.chunks_exact(n) {
             for c in 0..n {
                 let x = row[c];
-                if x.is_nan() {
+                if M && x.is_nan() {
                     continue;
                 }
                 if count[c] == 0 {
@@ -77,7 +77,7 @@ pub(crate) fn gdpo(
             ss.iter_mut().for_each(|x| *x = 0.0);
             for row in rows.chunks_exact(n) {
                 for c in 0..n {
-                    if !row[c].is_nan() {
+                    if !(M && row[c].is_nan()) {
                         let d = row[c] - mean[c];
                         ss[c] += d * d;
                     }
@@ -100,13 +100,13 @@ pub(crate) fn gdpo(
             }
         }
         for (o, row) in out[r].iter_mut().zip(rows.chunks_exact(n)) {
-            if row.iter().all(|x| x.is_nan()) {
+            if M && row.iter().all(|x| x.is_nan()) {
                 *o = f64::NAN;
                 continue;
             }
             let mut acc = 0.0;
             for c in 0..n {
-                if !constant[c] && !row[c].is_nan() {
+                if !(constant[c] || M && row[c].is_nan()) {
                     acc += (row[c] - mean[c]) * k[c];
                 }
             }
@@ -114,7 +114,7 @@ pub(crate) fn gdpo(
         }
     }
     if let Some(w) = batch_step {
-        w.apply(&mut out, lengths, "gdpo")?;
+        w.apply::<M>(&mut out, lengths, "gdpo")?;
     }
     Ok(out)
 }

@@ -7,10 +7,15 @@ use crate::{EpsilonOn, StdKind, Whiten};
 
 /// Mean and variance of the present (non-NaN) values among `n` read through `get`, or `None`
 /// when fewer than two are present or all present values are equal (bit-for-bit), in which case
-/// the caller writes exact zeros instead of dividing.
+/// the caller writes exact zeros instead of dividing. `M`: the values may contain NaN (a batch
+/// with missing values); when false the NaN checks compile away.
 #[inline]
-pub(crate) fn moments(n: usize, get: impl Fn(usize) -> f64, kind: StdKind) -> Option<(f64, f64)> {
-    let mut present = (0..n).map(&get).filter(|x| !x.is_nan());
+pub(crate) fn moments<const M: bool>(
+    n: usize,
+    get: impl Fn(usize) -> f64,
+    kind: StdKind,
+) -> Option<(f64, f64)> {
+    let mut present = (0..n).map(&get).filter(|x| !(M && x.is_nan()));
     let first = present.next()?;
     let (mut sum, mut count, mut constant) = (first, 1usize, true);
     for x in present {
@@ -25,7 +30,7 @@ pub(crate) fn moments(n: usize, get: impl Fn(usize) -> f64, kind: StdKind) -> Op
     let mut ss = 0.0;
     for i in 0..n {
         let x = get(i);
-        if !x.is_nan() {
+        if !(M && x.is_nan()) {
             let d = x - mean;
             ss += d * d;
         }
@@ -70,7 +75,7 @@ const TOKEN_MEAN_GUARD: f64 = 1e-8;
 
 impl Whitening {
     /// Whitens the present values of `xs` in place (missing ones stay NaN).
-    pub(crate) fn apply(
+    pub(crate) fn apply<const M: bool>(
         &self,
         xs: &mut [f64],
         lengths: Option<&[u64]>,
@@ -78,7 +83,7 @@ impl Whitening {
     ) -> Result<(), BatchError> {
         match self.weights {
             Whiten::Rollouts => {
-                match moments(xs.len(), |i| xs[i], self.std) {
+                match moments::<M>(xs.len(), |i| xs[i], self.std) {
                     None => zero_present(xs),
                     Some((mean, var)) => {
                         let inv = 1.0 / divisor(var, self.eps, self.on);
@@ -133,16 +138,19 @@ mod tests {
     #[test]
     fn sample_and_population_variance() {
         let xs = [1.0, 2.0, 3.0, 4.0];
-        let (m, v) = moments(4, |i| xs[i], StdKind::Sample).unwrap();
+        let (m, v) = moments::<false>(4, |i| xs[i], StdKind::Sample).unwrap();
         assert_eq!(m, 2.5);
         assert!((v - 5.0 / 3.0).abs() < 1e-15);
-        let (_, p) = moments(4, |i| xs[i], StdKind::Population).unwrap();
+        let (_, p) = moments::<false>(4, |i| xs[i], StdKind::Population).unwrap();
         assert!((p - 1.25).abs() < 1e-15);
-        assert_eq!(moments(3, |_| 0.1, StdKind::Sample), None);
+        assert_eq!(moments::<false>(3, |_| 0.1, StdKind::Sample), None);
         let ys = [f64::NAN, 1.0, f64::NAN, 3.0];
-        assert_eq!(moments(4, |i| ys[i], StdKind::Sample), Some((2.0, 2.0)));
         assert_eq!(
-            moments(
+            moments::<true>(4, |i| ys[i], StdKind::Sample),
+            Some((2.0, 2.0))
+        );
+        assert_eq!(
+            moments::<true>(
                 4,
                 |i| [f64::NAN, 1.0, f64::NAN, f64::NAN][i],
                 StdKind::Sample
@@ -161,18 +169,19 @@ mod tests {
             std: StdKind::Sample,
         };
         let mut xs = [1.0, -1.0, f64::NAN, 5.0];
-        w.apply(&mut xs, Some(&[3, 1, 7, 0]), "gdpo").unwrap();
+        w.apply::<true>(&mut xs, Some(&[3, 1, 7, 0]), "gdpo")
+            .unwrap();
         assert!(
             (xs[0] - 0.5).abs() < 1e-7 && (xs[1] + 1.5).abs() < 1e-7,
             "{xs:?}"
         );
         assert!(xs[2].is_nan() && xs[3] == 0.0);
         assert_eq!(
-            w.apply(&mut [1.0, 2.0], None, "gdpo"),
+            w.apply::<false>(&mut [1.0, 2.0], None, "gdpo"),
             Err(BatchError::NoLengths { estimator: "gdpo" })
         );
         assert_eq!(
-            w.apply(&mut [1.0, 2.0], Some(&[1, 0]), "gdpo"),
+            w.apply::<false>(&mut [1.0, 2.0], Some(&[1, 0]), "gdpo"),
             Err(BatchError::TooFewTokens { tokens: 1 })
         );
     }
