@@ -7,7 +7,9 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::hint::black_box;
-use vigil_advantage::{AdvantageConfig, AdvantageEstimator, GrpoScale, RewardBatch, StdKind};
+use vigil_advantage::{
+    AdvantageConfig, AdvantageEstimator, Compat, EpsilonOn, GroupsOfOne, GrpoScale, Missing, RewardBatch, StdKind, Whiten,
+};
 
 fn batch(groups: usize, g: usize, n: usize) -> RewardBatch {
     let mut rng = StdRng::seed_from_u64(0);
@@ -24,6 +26,18 @@ fn batch(groups: usize, g: usize, n: usize) -> RewardBatch {
     b
 }
 
+fn grpo(scale: GrpoScale) -> AdvantageConfig {
+    AdvantageConfig::Grpo {
+        scale,
+        epsilon: 1e-6,
+        epsilon_on: EpsilonOn::Std,
+        std: StdKind::Sample,
+        compat: Compat::Vigil,
+        groups_of_one: GroupsOfOne::Reject,
+        missing: Missing::Reject,
+    }
+}
+
 fn estimators(c: &mut Criterion) {
     let (groups, g, n) = (1000, 16, 4);
     let b = batch(groups, g, n);
@@ -31,12 +45,20 @@ fn estimators(c: &mut Criterion) {
     let mut grp = c.benchmark_group("advantage_1k_groups_x16_x4");
     grp.throughput(Throughput::Elements((groups * g * n) as u64));
     let cfgs = [
-        AdvantageConfig::Gdpo { epsilon: 1e-6, batch_norm: true, std: StdKind::Sample },
-        AdvantageConfig::Grpo { scale: GrpoScale::Group, epsilon: 1e-6, std: StdKind::Sample },
-        AdvantageConfig::Grpo { scale: GrpoScale::Batch, epsilon: 1e-6, std: StdKind::Sample },
-        AdvantageConfig::DrGrpo {},
-        AdvantageConfig::Rloo {},
-        AdvantageConfig::ReinforcePpBaseline { epsilon: 1e-6, std: StdKind::Sample },
+        AdvantageConfig::default(),
+        grpo(GrpoScale::Group),
+        grpo(GrpoScale::Batch),
+        AdvantageConfig::DrGrpo { compat: Compat::Vigil, groups_of_one: GroupsOfOne::Reject, missing: Missing::Reject },
+        AdvantageConfig::Rloo { compat: Compat::Vigil, groups_of_one: GroupsOfOne::Reject, missing: Missing::Reject },
+        AdvantageConfig::ReinforcePpBaseline {
+            epsilon: 1e-6,
+            epsilon_on: EpsilonOn::Std,
+            whiten: Whiten::Rollouts,
+            std: StdKind::Sample,
+            compat: Compat::Vigil,
+            groups_of_one: GroupsOfOne::Reject,
+            missing: Missing::Reject,
+        },
     ];
     for cfg in cfgs {
         let label = match cfg {

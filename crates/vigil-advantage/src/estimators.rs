@@ -1,213 +1,280 @@
 //! The estimators. Each reads the flat batch once or twice; no allocation beyond the output.
+//!
+//! Missing values are NaN in the batch and in intermediate sums (a rollout whose every component
+//! is missing stays NaN), so every statistic skips them; the final NaNs become 0.
 
 use vigil_core::{AdvantageEstimator, BatchError, RewardBatch};
 
-use crate::stats::{moments, zscore_in_place};
-use crate::{AdvantageConfig, GrpoScale, StdKind};
+use crate::gdpo::{GdpoSteps, gdpo};
+use crate::stats::{Whitening, divisor, moments, zero_present};
+use crate::{AdvantageConfig, EpsilonOn, GroupsOfOne, GrpoScale, Missing, StdKind};
 
 impl AdvantageEstimator for AdvantageConfig {
     fn name(&self) -> &'static str {
         match self {
             AdvantageConfig::Grpo { .. } => "grpo",
-            AdvantageConfig::DrGrpo {} => "dr_grpo",
+            AdvantageConfig::DrGrpo { .. } => "dr_grpo",
             AdvantageConfig::Gdpo { .. } => "gdpo",
-            AdvantageConfig::Rloo {} => "rloo",
+            AdvantageConfig::Rloo { .. } => "rloo",
             AdvantageConfig::ReinforcePpBaseline { .. } => "reinforce_pp_baseline",
         }
     }
 
     fn estimate(&self, batch: &RewardBatch, weights: &[f64]) -> Result<Vec<f64>, BatchError> {
         batch.check_weights(weights)?;
+        self.check_batch(batch)?;
+        if batch.first_missing().is_some() {
+            let mut a = self.run::<true>(batch, weights)?;
+            a.iter_mut().filter(|x| x.is_nan()).for_each(|x| *x = 0.0);
+            Ok(a)
+        } else {
+            self.run::<false>(batch, weights)
+        }
+    }
+}
+
+impl AdvantageConfig {
+    /// The estimator; `M`: the batch has missing values (NaN), else every NaN check compiles away.
+    fn run<const M: bool>(
+        &self,
+        batch: &RewardBatch,
+        weights: &[f64],
+    ) -> Result<Vec<f64>, BatchError> {
+        let lengths = batch.lengths();
         Ok(match *self {
-            AdvantageConfig::Grpo { scale, epsilon, std } => grpo(batch, weights, scale, epsilon, std),
-            AdvantageConfig::DrGrpo {} => grpo(batch, weights, GrpoScale::None, 0.0, StdKind::Sample),
-            AdvantageConfig::Gdpo { epsilon, batch_norm, std } => gdpo(batch, weights, epsilon, batch_norm, std),
-            AdvantageConfig::Rloo {} => rloo(batch, weights),
-            AdvantageConfig::ReinforcePpBaseline { epsilon, std } => {
-                let mut a = grpo(batch, weights, GrpoScale::None, 0.0, std);
-                zscore_in_place(&mut a, epsilon, std);
+            AdvantageConfig::Grpo {
+                scale,
+                epsilon,
+                epsilon_on,
+                std,
+                groups_of_one,
+                ..
+            } => Grpo {
+                scale,
+                eps: epsilon,
+                on: epsilon_on,
+                std,
+                groups_of_one,
+            }
+            .run::<M>(batch, weights),
+            AdvantageConfig::DrGrpo { groups_of_one, .. } => {
+                Grpo::centre(StdKind::Sample, groups_of_one).run::<M>(batch, weights)
+            }
+            AdvantageConfig::Gdpo {
+                epsilon,
+                epsilon_on,
+                group_std,
+                batch_norm,
+                whiten,
+                batch_epsilon,
+                batch_epsilon_on,
+                std,
+                groups_of_one,
+                ..
+            } => {
+                let batch_step = batch_norm.then_some(Whitening {
+                    weights: whiten,
+                    eps: batch_epsilon,
+                    on: batch_epsilon_on,
+                    std,
+                });
+                let steps = GdpoSteps {
+                    eps: epsilon,
+                    on: epsilon_on,
+                    group_std,
+                    std,
+                    groups_of_one,
+                };
+                gdpo::<M>(batch, weights, &steps, batch_step, lengths)?
+            }
+            AdvantageConfig::Rloo { groups_of_one, .. } => rloo::<M>(batch, weights, groups_of_one),
+            AdvantageConfig::ReinforcePpBaseline {
+                epsilon,
+                epsilon_on,
+                whiten,
+                std,
+                groups_of_one,
+                ..
+            } => {
+                let mut a = Grpo::centre(std, groups_of_one).run::<M>(batch, weights);
+                Whitening {
+                    weights: whiten,
+                    eps: epsilon,
+                    on: epsilon_on,
+                    std,
+                }
+                .apply::<M>(&mut a, lengths, self.name())?;
                 a
             }
         })
     }
-}
 
-/// Sum first, then centre on the group mean and optionally scale.
-fn grpo(batch: &RewardBatch, weights: &[f64], scale: GrpoScale, eps: f64, kind: StdKind) -> Vec<f64> {
-    let mut s = batch.weighted_sums(weights);
-    let batch_inv = match scale {
-        GrpoScale::Batch => moments(s.len(), |i| s[i], kind).map(|(_, sd)| 1.0 / (sd + eps)),
-        _ => None,
-    };
-    for g in 0..batch.groups() {
-        let xs = &mut s[batch.group_range(g)];
-        match moments(xs.len(), |i| xs[i], kind) {
-            None => xs.iter_mut().for_each(|x| *x = 0.0),
-            Some((mean, sd)) => {
-                let inv = match scale {
-                    GrpoScale::Group => 1.0 / (sd + eps),
-                    // A non-constant group implies a non-constant batch.
-                    GrpoScale::Batch => batch_inv.unwrap_or(1.0),
-                    GrpoScale::None => 1.0,
-                };
-                xs.iter_mut().for_each(|x| *x = (*x - mean) * inv);
+    fn policies(&self) -> (GroupsOfOne, Missing) {
+        match *self {
+            AdvantageConfig::Grpo {
+                groups_of_one,
+                missing,
+                ..
             }
+            | AdvantageConfig::DrGrpo {
+                groups_of_one,
+                missing,
+                ..
+            }
+            | AdvantageConfig::Gdpo {
+                groups_of_one,
+                missing,
+                ..
+            }
+            | AdvantageConfig::Rloo {
+                groups_of_one,
+                missing,
+                ..
+            }
+            | AdvantageConfig::ReinforcePpBaseline {
+                groups_of_one,
+                missing,
+                ..
+            } => (groups_of_one, missing),
         }
     }
-    s
+
+    /// Rejects what this estimator's settings do not accept: missing values, groups of one, a
+    /// token-weighted step without lengths.
+    fn check_batch(&self, batch: &RewardBatch) -> Result<(), BatchError> {
+        let (groups_of_one, missing) = self.policies();
+        if missing == Missing::Reject
+            && let Some((group, rollout, component)) = batch.first_missing()
+        {
+            return Err(BatchError::Missing {
+                group,
+                rollout,
+                component,
+            });
+        }
+        if groups_of_one == GroupsOfOne::Reject
+            && let Some(group) = (0..batch.groups()).find(|&g| batch.group_range(g).len() < 2)
+        {
+            return Err(BatchError::GroupTooSmall {
+                group,
+                size: batch.group_range(group).len(),
+            });
+        }
+        if self.needs_lengths() && batch.lengths().is_none() {
+            return Err(BatchError::NoLengths {
+                estimator: self.name(),
+            });
+        }
+        Ok(())
+    }
 }
 
-/// Normalize each component within its group, weight and sum, then optionally z-score the batch.
-///
-/// Each group is read row by row (contiguous memory) in three passes: sums and constancy, squared
-/// deviations, then the weighted z-scores, so the inner loops vectorize across components.
-fn gdpo(batch: &RewardBatch, weights: &[f64], eps: f64, batch_norm: bool, kind: StdKind) -> Vec<f64> {
-    let n = batch.components();
-    let v = batch.values();
-    let mut out = vec![0.0; batch.rollouts()];
-    let (mut mean, mut ss, mut k) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-    let mut constant = vec![true; n];
-    for g in 0..batch.groups() {
-        let r = batch.group_range(g);
-        let size = r.len();
-        let rows = &v[r.start * n..r.end * n];
-        let first = &rows[..n];
-        mean.copy_from_slice(first);
-        constant.iter_mut().for_each(|c| *c = true);
-        for row in rows.chunks_exact(n).skip(1) {
-            for c in 0..n {
-                mean[c] += row[c];
-                constant[c] &= row[c] == first[c];
+/// Weighted sum of the present components of each rollout; NaN when none is present.
+pub(crate) fn weighted_sums<const M: bool>(batch: &RewardBatch, weights: &[f64]) -> Vec<f64> {
+    batch
+        .values()
+        .chunks_exact(batch.components())
+        .map(|r| {
+            if M && r.iter().all(|x| x.is_nan()) {
+                f64::NAN
+            } else {
+                r.iter()
+                    .zip(weights)
+                    .filter(|(x, _)| !(M && x.is_nan()))
+                    .map(|(x, w)| x * w)
+                    .sum()
             }
+        })
+        .collect()
+}
+
+/// GRPO's settings: sum first, then centre on the group mean and optionally scale.
+struct Grpo {
+    scale: GrpoScale,
+    eps: f64,
+    on: EpsilonOn,
+    std: StdKind,
+    groups_of_one: GroupsOfOne,
+}
+
+impl Grpo {
+    /// Centre only (Dr.GRPO, and REINFORCE++'s baseline before its whitening).
+    fn centre(std: StdKind, groups_of_one: GroupsOfOne) -> Self {
+        Grpo {
+            scale: GrpoScale::None,
+            eps: 0.0,
+            on: EpsilonOn::Std,
+            std,
+            groups_of_one,
         }
-        mean.iter_mut().for_each(|m| *m /= size as f64);
-        ss.iter_mut().for_each(|x| *x = 0.0);
-        for row in rows.chunks_exact(n) {
-            for c in 0..n {
-                let d = row[c] - mean[c];
-                ss[c] += d * d;
-            }
-        }
-        let denom = match kind {
-            StdKind::Sample => (size - 1) as f64,
-            StdKind::Population => size as f64,
+    }
+
+    fn run<const M: bool>(&self, batch: &RewardBatch, weights: &[f64]) -> Vec<f64> {
+        let (scale, eps, on) = (self.scale, self.eps, self.on);
+        let mut s = weighted_sums::<M>(batch, weights);
+        let batch_inv = match scale {
+            GrpoScale::Batch => moments::<M>(s.len(), |i| s[i], self.std)
+                .map(|(_, var)| 1.0 / divisor(var, eps, on)),
+            _ => None,
         };
-        for c in 0..n {
-            // A constant component contributes exact zeros (never 0/0).
-            k[c] = if constant[c] { 0.0 } else { weights[c] / ((ss[c] / denom).sqrt() + eps) };
-        }
-        for (o, row) in out[r].iter_mut().zip(rows.chunks_exact(n)) {
-            let mut acc = 0.0;
-            for c in 0..n {
-                if !constant[c] {
-                    acc += (row[c] - mean[c]) * k[c];
+        for g in 0..batch.groups() {
+            let xs = &mut s[batch.group_range(g)];
+            if let [x] = xs {
+                // A group of one: baseline 0 and std 1 (`raw`), or no signal (`zero`).
+                match (self.groups_of_one, scale) {
+                    (GroupsOfOne::Raw, GrpoScale::Group) => *x /= divisor(1.0, eps, on),
+                    (GroupsOfOne::Raw, GrpoScale::Batch) => *x *= batch_inv.unwrap_or(1.0),
+                    (GroupsOfOne::Raw, GrpoScale::None) => {}
+                    _ if x.is_nan() => {}
+                    _ => *x = 0.0,
+                }
+                continue;
+            }
+            match moments::<M>(xs.len(), |i| xs[i], self.std) {
+                None => zero_present(xs),
+                Some((mean, var)) => {
+                    let inv = match scale {
+                        GrpoScale::Group => 1.0 / divisor(var, eps, on),
+                        // A non-constant group implies a non-constant batch.
+                        GrpoScale::Batch => batch_inv.unwrap_or(1.0),
+                        GrpoScale::None => 1.0,
+                    };
+                    xs.iter_mut().for_each(|x| *x = (*x - mean) * inv);
                 }
             }
-            *o = acc;
         }
+        s
     }
-    if batch_norm {
-        zscore_in_place(&mut out, eps, kind);
-    }
-    out
 }
 
-/// Leave-one-out baseline: each rollout against the mean of the others.
-fn rloo(batch: &RewardBatch, weights: &[f64]) -> Vec<f64> {
-    let mut s = batch.weighted_sums(weights);
+/// Leave-one-out baseline: each rollout against the mean of the others (present ones only).
+fn rloo<const M: bool>(
+    batch: &RewardBatch,
+    weights: &[f64],
+    groups_of_one: GroupsOfOne,
+) -> Vec<f64> {
+    let mut s = weighted_sums::<M>(batch, weights);
     for g in 0..batch.groups() {
         let xs = &mut s[batch.group_range(g)];
-        let first = xs[0];
-        if xs.iter().all(|&x| x == first) {
-            xs.iter_mut().for_each(|x| *x = 0.0);
+        if xs.len() == 1 {
+            if groups_of_one != GroupsOfOne::Raw {
+                zero_present(xs);
+            }
             continue;
         }
-        let total: f64 = xs.iter().sum();
-        let others = (xs.len() - 1) as f64;
+        let count = if M {
+            xs.iter().filter(|x| !x.is_nan()).count()
+        } else {
+            xs.len()
+        };
+        let first = xs.iter().copied().find(|x| !x.is_nan());
+        if count < 2 || xs.iter().all(|&x| Some(x) == first || (M && x.is_nan())) {
+            zero_present(xs);
+            continue;
+        }
+        let total: f64 = xs.iter().filter(|x| !(M && x.is_nan())).sum();
+        let others = (count - 1) as f64;
         xs.iter_mut().for_each(|x| *x -= (total - *x) / others);
     }
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn est(cfg: &AdvantageConfig, groups: &[Vec<Vec<f64>>], w: &[f64]) -> Vec<f64> {
-        cfg.estimate(&RewardBatch::from_nested(groups).unwrap(), w).unwrap()
-    }
-
-    fn close(a: &[f64], b: &[f64]) {
-        assert_eq!(a.len(), b.len());
-        for (x, y) in a.iter().zip(b) {
-            assert!((x - y).abs() < 1e-9, "{a:?} vs {b:?}");
-        }
-    }
-
-    const GDPO_RAW: AdvantageConfig = AdvantageConfig::Gdpo { epsilon: 0.0, batch_norm: false, std: StdKind::Sample };
-    const GRPO: AdvantageConfig = AdvantageConfig::Grpo { scale: GrpoScale::Group, epsilon: 0.0, std: StdKind::Sample };
-
-    /// The paper's collapse example: totals (0,1) and (0,2).
-    #[test]
-    fn gdpo_separates_what_grpo_collapses() {
-        let g = [vec![vec![0.0, 0.0], vec![1.0, 0.0]], vec![vec![0.0, 0.0], vec![1.0, 1.0]]];
-        let h = std::f64::consts::FRAC_1_SQRT_2;
-        close(&est(&GRPO, &g, &[1.0, 1.0]), &[-h, h, -h, h]);
-        close(&est(&GDPO_RAW, &g, &[1.0, 1.0]), &[-h, h, -2.0 * h, 2.0 * h]);
-        // After the batch z-score over these two groups (sample std of [-h,h,-2h,2h] = sqrt(10/3)/2... ).
-        let bn = AdvantageConfig::Gdpo { epsilon: 0.0, batch_norm: true, std: StdKind::Sample };
-        let sd = (2.5f64 / 3.0).sqrt() * std::f64::consts::SQRT_2;
-        let a = est(&bn, &g, &[1.0, 1.0]);
-        close(&a, &[-h / sd, h / sd, -2.0 * h / sd, 2.0 * h / sd]);
-        assert!((a[1] - 0.5477225575).abs() < 1e-9 && (a[3] - 1.0954451150).abs() < 1e-9);
-    }
-
-    #[test]
-    fn pinned_hand_computed_values() {
-        // One group, rewards 1,2,3,6 (one component): mean 3, sample std sqrt(14/3).
-        let g = [vec![vec![1.0], vec![2.0], vec![3.0], vec![6.0]]];
-        let sd = (14.0f64 / 3.0).sqrt();
-        close(&est(&GRPO, &g, &[1.0]), &[-2.0 / sd, -1.0 / sd, 0.0, 3.0 / sd]);
-        close(&est(&AdvantageConfig::DrGrpo {}, &g, &[2.0]), &[-4.0, -2.0, 0.0, 6.0]);
-        // RLOO: 1 - (11/3), 2 - 10/3, 3 - 3, 6 - 2.
-        close(&est(&AdvantageConfig::Rloo {}, &g, &[1.0]), &[1.0 - 11.0 / 3.0, 2.0 - 10.0 / 3.0, 0.0, 4.0]);
-        let pop = AdvantageConfig::Grpo { scale: GrpoScale::Group, epsilon: 0.5, std: StdKind::Population };
-        let sp = 3.5f64.sqrt() + 0.5;
-        close(&est(&pop, &g, &[1.0]), &[-2.0 / sp, -1.0 / sp, 0.0, 3.0 / sp]);
-    }
-
-    #[test]
-    fn constant_groups_are_exact_zeros() {
-        let g = [vec![vec![0.1, 0.7], vec![0.1, 0.7], vec![0.1, 0.7]]];
-        for cfg in [
-            GRPO,
-            GDPO_RAW,
-            AdvantageConfig::default(),
-            AdvantageConfig::Rloo {},
-            AdvantageConfig::DrGrpo {},
-            AdvantageConfig::ReinforcePpBaseline { epsilon: 0.0, std: StdKind::Sample },
-            AdvantageConfig::Grpo { scale: GrpoScale::Batch, epsilon: 0.0, std: StdKind::Sample },
-        ] {
-            assert_eq!(est(&cfg, &g, &[1.0, 3.0]), vec![0.0; 3], "{cfg:?}");
-        }
-    }
-
-    #[test]
-    fn batch_scale_uses_std_of_all_sums() {
-        let g = [vec![vec![0.0], vec![2.0]], vec![vec![0.0], vec![0.0], vec![4.0]]];
-        let all = [0.0f64, 2.0, 0.0, 0.0, 4.0];
-        let m = all.iter().sum::<f64>() / 5.0;
-        let sd = (all.iter().map(|x| (x - m).powi(2)).sum::<f64>() / 4.0).sqrt();
-        let cfg = AdvantageConfig::Grpo { scale: GrpoScale::Batch, epsilon: 1e-3, std: StdKind::Sample };
-        let k = 1.0 / (sd + 1e-3);
-        let m2 = 4.0 / 3.0;
-        close(&est(&cfg, &g, &[1.0]), &[-k, k, -m2 * k, -m2 * k, (4.0 - m2) * k]);
-    }
-
-    #[test]
-    fn weight_mismatch_is_an_error() {
-        let b = RewardBatch::from_nested(&[vec![vec![0.0, 1.0], vec![1.0, 0.0]]]).unwrap();
-        let e = AdvantageConfig::default().estimate(&b, &[1.0]).unwrap_err();
-        assert_eq!(e, BatchError::WeightCount { found: 1, expected: 2 });
-    }
 }

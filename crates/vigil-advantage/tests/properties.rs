@@ -1,31 +1,61 @@
 //! Property tests of the estimators' invariants. Case count: `PROPTEST_CASES` (default 256).
 
-use proptest::prelude::*;
-use vigil_advantage::{AdvantageConfig, AdvantageEstimator, GrpoScale, RewardBatch, StdKind};
 use proptest::collection::vec;
+use proptest::prelude::*;
+use vigil_advantage::{AdvantageConfig, AdvantageEstimator, RewardBatch, StdKind};
 use vigil_testkit::strategies::{groups_and_weights, reward_groups};
 
+fn cfg(text: &str) -> AdvantageConfig {
+    toml::from_str(text).expect("config")
+}
+
+fn std_key(std: StdKind) -> &'static str {
+    match std {
+        StdKind::Sample => "sample",
+        StdKind::Population => "population",
+    }
+}
+
 fn all_estimators(eps: f64, std: StdKind) -> Vec<AdvantageConfig> {
+    let s = std_key(std);
     vec![
-        AdvantageConfig::Grpo { scale: GrpoScale::Group, epsilon: eps, std },
-        AdvantageConfig::Grpo { scale: GrpoScale::Batch, epsilon: eps, std },
-        AdvantageConfig::Grpo { scale: GrpoScale::None, epsilon: eps, std },
-        AdvantageConfig::DrGrpo {},
-        AdvantageConfig::Gdpo { epsilon: eps, batch_norm: false, std },
-        AdvantageConfig::Gdpo { epsilon: eps, batch_norm: true, std },
-        AdvantageConfig::Rloo {},
-        AdvantageConfig::ReinforcePpBaseline { epsilon: eps, std },
+        cfg(&format!(
+            "kind = \"grpo\"\nscale = \"group\"\nepsilon = {eps:?}\nstd = \"{s}\""
+        )),
+        cfg(&format!(
+            "kind = \"grpo\"\nscale = \"batch\"\nepsilon = {eps:?}\nstd = \"{s}\""
+        )),
+        cfg(&format!(
+            "kind = \"grpo\"\nscale = \"none\"\nepsilon = {eps:?}\nstd = \"{s}\""
+        )),
+        cfg("kind = \"dr_grpo\""),
+        cfg(&format!(
+            "kind = \"gdpo\"\nbatch_norm = false\nepsilon = {eps:?}\nstd = \"{s}\""
+        )),
+        cfg(&format!(
+            "kind = \"gdpo\"\nbatch_norm = true\nepsilon = {eps:?}\nstd = \"{s}\""
+        )),
+        cfg("kind = \"rloo\""),
+        cfg(&format!(
+            "kind = \"reinforce_pp_baseline\"\nepsilon = {eps:?}\nstd = \"{s}\""
+        )),
     ]
 }
 
 /// Estimators whose output for a group depends on that group only.
 fn per_group_estimators(eps: f64) -> Vec<AdvantageConfig> {
     vec![
-        AdvantageConfig::Grpo { scale: GrpoScale::Group, epsilon: eps, std: StdKind::Sample },
-        AdvantageConfig::Grpo { scale: GrpoScale::None, epsilon: eps, std: StdKind::Sample },
-        AdvantageConfig::DrGrpo {},
-        AdvantageConfig::Gdpo { epsilon: eps, batch_norm: false, std: StdKind::Sample },
-        AdvantageConfig::Rloo {},
+        cfg(&format!(
+            "kind = \"grpo\"\nscale = \"group\"\nepsilon = {eps:?}"
+        )),
+        cfg(&format!(
+            "kind = \"grpo\"\nscale = \"none\"\nepsilon = {eps:?}"
+        )),
+        cfg("kind = \"dr_grpo\""),
+        cfg(&format!(
+            "kind = \"gdpo\"\nbatch_norm = false\nepsilon = {eps:?}"
+        )),
+        cfg("kind = \"rloo\""),
     ]
 }
 
@@ -82,7 +112,7 @@ proptest! {
         // Skip the rare case where rounding makes a non-constant column constant (or vice versa).
         let constancy = |gs: &[Vec<Vec<f64>>]| gs.iter().map(|g| g.iter().all(|r| r[c] == g[0][c])).collect::<Vec<_>>();
         prop_assume!(constancy(&groups) == constancy(&scaled));
-        let cfg = AdvantageConfig::Gdpo { epsilon: 0.0, batch_norm: bn, std: StdKind::Sample };
+        let cfg = cfg(&format!("kind = \"gdpo\"\nepsilon = 0.0\nbatch_norm = {bn}"));
         let (x, y) = (run(&cfg, &groups, &w), run(&cfg, &scaled, &w));
         for (gx, gy) in x.iter().zip(&y) {
             for (p, q) in gx.iter().zip(gy) {
@@ -93,7 +123,7 @@ proptest! {
 
     #[test]
     fn gdpo_after_batch_step_ignores_a_common_weight_scale((groups, w) in groups_and_weights(), c in 0.01f64..100.0) {
-        let cfg = AdvantageConfig::Gdpo { epsilon: 0.0, batch_norm: true, std: StdKind::Sample };
+        let cfg = cfg("kind = \"gdpo\"\nepsilon = 0.0");
         let wc: Vec<f64> = w.iter().map(|x| x * c).collect();
         let (x, y) = (run(&cfg, &groups, &w), run(&cfg, &groups, &wc));
         for (gx, gy) in x.iter().zip(&y) {
@@ -140,13 +170,26 @@ proptest! {
 
 #[test]
 fn gdpo_keeps_apart_what_grpo_collapses() {
-    let groups = vec![vec![vec![0.0, 0.0], vec![1.0, 0.0]], vec![vec![0.0, 0.0], vec![1.0, 1.0]]];
+    let groups = vec![
+        vec![vec![0.0, 0.0], vec![1.0, 0.0]],
+        vec![vec![0.0, 0.0], vec![1.0, 1.0]],
+    ];
     let w = [1.0, 1.0];
-    let grpo = run(&AdvantageConfig::Grpo { scale: GrpoScale::Group, epsilon: 0.0, std: StdKind::Sample }, &groups, &w);
+    let grpo = run(&cfg("kind = \"grpo\"\nepsilon = 0.0"), &groups, &w);
     let h = std::f64::consts::FRAC_1_SQRT_2;
-    assert!(close(grpo[0][1], h) && close(grpo[1][1], h), "GRPO collapses (0,1) and (0,2) to ±0.7071: {grpo:?}");
-    let gdpo = run(&AdvantageConfig::Gdpo { epsilon: 0.0, batch_norm: false, std: StdKind::Sample }, &groups, &w);
-    assert!(close(gdpo[0][1], h) && close(gdpo[1][1], 2.0 * h), "{gdpo:?}");
-    let gdpo_bn = run(&AdvantageConfig::Gdpo { epsilon: 0.0, batch_norm: true, std: StdKind::Sample }, &groups, &w);
+    assert!(
+        close(grpo[0][1], h) && close(grpo[1][1], h),
+        "GRPO collapses (0,1) and (0,2) to ±0.7071: {grpo:?}"
+    );
+    let gdpo = run(
+        &cfg("kind = \"gdpo\"\nepsilon = 0.0\nbatch_norm = false"),
+        &groups,
+        &w,
+    );
+    assert!(
+        close(gdpo[0][1], h) && close(gdpo[1][1], 2.0 * h),
+        "{gdpo:?}"
+    );
+    let gdpo_bn = run(&cfg("kind = \"gdpo\"\nepsilon = 0.0"), &groups, &w);
     assert!(gdpo_bn[1][1] > gdpo_bn[0][1] * 1.99, "{gdpo_bn:?}");
 }

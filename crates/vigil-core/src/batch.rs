@@ -9,7 +9,7 @@ pub enum BatchError {
     #[error("the batch has no groups")]
     Empty,
     /// A group has fewer than two rollouts, so no group baseline exists.
-    #[error("group {group} has {size} rollout(s); every group needs at least 2")]
+    #[error("group {group} has {size} rollout(s); every group needs at least 2 (groups_of_one = \"zero\" or \"raw\" accepts them)")]
     GroupTooSmall {
         /// Index of the group.
         group: usize,
@@ -51,6 +51,38 @@ pub enum BatchError {
         /// Components in the batch.
         expected: usize,
     },
+    /// A reward is missing (`null`) and the estimator does not skip missing values.
+    #[error("groups[{group}][{rollout}][{component}] is missing (null); set missing = \"skip\" to leave missing values out of the statistics")]
+    Missing {
+        /// Index of the group.
+        group: usize,
+        /// Index of the rollout within the group.
+        rollout: usize,
+        /// Index of the component.
+        component: usize,
+    },
+    /// The estimator whitens over tokens but the batch carries no response lengths.
+    #[error("`{estimator}` with whiten = \"tokens\" needs the response length of every rollout (\"lengths\")")]
+    NoLengths {
+        /// The estimator's name.
+        estimator: &'static str,
+    },
+    /// The response lengths are not shaped like the groups.
+    #[error("lengths[{group}] has {found} entries for the {expected} rollouts of groups[{group}]")]
+    LengthShape {
+        /// Index of the group (`groups` when the group counts differ: then `found`/`expected` count groups).
+        group: usize,
+        /// Entries found.
+        found: usize,
+        /// Entries expected.
+        expected: usize,
+    },
+    /// Token-weighted whitening over fewer than two tokens has no variance.
+    #[error("token-weighted whitening needs at least 2 response tokens in the batch, got {tokens}")]
+    TooFewTokens {
+        /// Tokens in the scored rollouts.
+        tokens: u64,
+    },
     /// A weight is NaN or infinite.
     #[error("weights[{index}] is not a finite number ({value})")]
     NonFiniteWeight {
@@ -64,15 +96,23 @@ pub enum BatchError {
 /// Reward vectors of `B` prompts × `G_i` rollouts × `N` components, stored flat.
 ///
 /// Groups may have different sizes (dynamic sampling drops rollouts), but every rollout has the
-/// same `N` components, every value is finite and every group has at least two rollouts. Those
-/// checks happen once here, so estimators can be infallible and branch-free.
+/// same `N` components and every value is finite. [`RewardBatch::from_nested`] also requires two
+/// rollouts per group; [`RewardBatch::from_optional`] accepts groups of one and missing values
+/// (stored as NaN), which only estimators configured for them accept. Each rollout may carry its
+/// response length in tokens, for token-weighted whitening.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RewardBatch {
-    /// Row-major `[rollout][component]`, rollouts of group 0 first.
+    /// Row-major `[rollout][component]`, rollouts of group 0 first; NaN marks a missing value.
     values: Vec<f64>,
     /// `offsets[i]..offsets[i+1]` are the rollout indices of group `i`.
     offsets: Vec<usize>,
     components: usize,
+    /// Response length (tokens) of each rollout, when known.
+    lengths: Option<Vec<u64>>,
+    /// Whether any value is missing.
+    missing: bool,
+    /// Built by [`RewardBatch::from_optional`]: NaN is a missing value, groups of one are accepted.
+    lenient: bool,
 }
 
 impl RewardBatch {
@@ -87,12 +127,58 @@ impl RewardBatch {
         Ok(b)
     }
 
+    /// Like [`RewardBatch::from_nested`], but a `None` is a missing value (a reward function that
+    /// does not apply to that rollout) and a group may have a single rollout. Whether the
+    /// estimator accepts either is its own setting (`missing`, `groups_of_one`).
+    pub fn from_optional(groups: &[Vec<Vec<Option<f64>>>]) -> Result<Self, BatchError> {
+        let first = groups.first().ok_or(BatchError::Empty)?;
+        let components = first.first().map_or(0, Vec::len);
+        let mut b = Self::with_components(components)?;
+        b.lenient = true;
+        for g in groups {
+            let rows: Vec<Vec<f64>> = g.iter().map(|r| r.iter().map(|x| x.unwrap_or(f64::NAN)).collect()).collect();
+            b.push_group(rows.iter().map(Vec::as_slice))?;
+        }
+        Ok(b)
+    }
+
+    /// Attaches the response length of every rollout, shaped like the groups.
+    pub fn with_lengths(mut self, lengths: &[Vec<u64>]) -> Result<Self, BatchError> {
+        if lengths.len() != self.groups() {
+            return Err(BatchError::LengthShape { group: lengths.len().min(self.groups()), found: lengths.len(), expected: self.groups() });
+        }
+        for (i, l) in lengths.iter().enumerate() {
+            let expected = self.group_range(i).len();
+            if l.len() != expected {
+                return Err(BatchError::LengthShape { group: i, found: l.len(), expected });
+            }
+        }
+        self.lengths = Some(lengths.concat());
+        Ok(self)
+    }
+
+    /// Response length in tokens of each rollout (flat), when attached.
+    pub fn lengths(&self) -> Option<&[u64]> {
+        self.lengths.as_deref()
+    }
+
+    /// The first missing value, as `(group, rollout in group, component)`.
+    pub fn first_missing(&self) -> Option<(usize, usize, usize)> {
+        if !self.missing {
+            return None;
+        }
+        let at = self.values.iter().position(|x| x.is_nan())?;
+        let (r, c) = (at / self.components, at % self.components);
+        let g = self.offsets.partition_point(|&o| o <= r) - 1;
+        Some((g, r - self.offsets[g], c))
+    }
+
     /// An empty batch whose rollouts will have `components` components.
     pub fn with_components(components: usize) -> Result<Self, BatchError> {
         if components == 0 {
             return Err(BatchError::NoComponents);
         }
-        Ok(Self { values: Vec::new(), offsets: vec![0], components })
+        Ok(Self { values: Vec::new(), offsets: vec![0], components, lengths: None, missing: false, lenient: false })
     }
 
     /// Appends one group; on error the batch is unchanged.
@@ -106,7 +192,7 @@ impl RewardBatch {
         for (j, r) in rollouts.into_iter().enumerate() {
             let check = if r.len() != self.components {
                 Err(BatchError::Ragged { group, rollout: j, found: r.len(), expected: self.components })
-            } else if let Some((n, &value)) = r.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+            } else if let Some((n, &value)) = r.iter().enumerate().find(|(_, x)| !(x.is_finite() || self.lenient && x.is_nan())) {
                 Err(BatchError::NonFinite { group, rollout: j, component: n, value })
             } else {
                 Ok(())
@@ -116,9 +202,10 @@ impl RewardBatch {
                 return Err(e);
             }
             self.values.extend_from_slice(r);
+            self.missing |= r.iter().any(|x| x.is_nan());
             size += 1;
         }
-        if size < 2 {
+        if size < 2 - usize::from(self.lenient) {
             self.values.truncate(start);
             return Err(BatchError::GroupTooSmall { group, size });
         }
@@ -152,7 +239,8 @@ impl RewardBatch {
         &self.offsets
     }
 
-    /// Flat row-major values, `[rollout * components + component]`.
+    /// Flat row-major values, `[rollout * components + component]`; NaN is a missing value
+    /// (only in batches built by [`RewardBatch::from_optional`]).
     pub fn values(&self) -> &[f64] {
         &self.values
     }
@@ -218,5 +306,21 @@ mod tests {
         let b = RewardBatch::from_nested(&[vec![vec![0.0], vec![1.0]]]).unwrap();
         assert_eq!(b.check_weights(&[1.0, 2.0]).unwrap_err(), BatchError::WeightCount { found: 2, expected: 1 });
         assert!(b.check_weights(&[f64::INFINITY]).is_err());
+    }
+
+    #[test]
+    fn optional_values_groups_of_one_and_lengths() {
+        let b = RewardBatch::from_optional(&[vec![vec![Some(1.0), None]], vec![vec![Some(0.0), Some(2.0)], vec![None, Some(1.0)]]])
+            .unwrap();
+        assert_eq!((b.groups(), b.rollouts()), (2, 3));
+        assert_eq!(b.first_missing(), Some((0, 0, 1)));
+        assert!(RewardBatch::from_optional(&[vec![vec![Some(f64::INFINITY)]]]).is_err());
+        let b = b.with_lengths(&[vec![3], vec![0, 5]]).unwrap();
+        assert_eq!(b.lengths(), Some(&[3, 0, 5][..]));
+        let e = b.clone().with_lengths(&[vec![3], vec![5]]).unwrap_err();
+        assert_eq!(e, BatchError::LengthShape { group: 1, found: 1, expected: 2 });
+        assert!(matches!(b.with_lengths(&[vec![3]]).unwrap_err(), BatchError::LengthShape { found: 1, expected: 2, .. }));
+        let strict = RewardBatch::from_nested(&[vec![vec![0.0], vec![1.0]]]).unwrap();
+        assert_eq!((strict.first_missing(), strict.lengths()), (None, None));
     }
 }

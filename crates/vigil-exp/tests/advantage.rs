@@ -44,6 +44,38 @@ fn computes_the_issue_example() {
 }
 
 #[test]
+fn reads_missing_values_and_lengths() {
+    // TRL leaves the null out of component 1's statistics; verl weighs rollouts by tokens.
+    let (code, out, err) = exp_advantage(
+        r#"{"advantage": {"kind": "gdpo", "compat": "trl", "batch_norm": false, "epsilon": 0},
+            "weights": [1, 1], "groups": [[[0, 1], [1, null], [2, 3]], [[5, null]]]}"#,
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let h = std::f64::consts::FRAC_1_SQRT_2;
+    let want = [-1.0 - h, 0.0, 1.0 + h];
+    for (j, w) in want.iter().enumerate() {
+        let x = v["advantages"][0][j].as_f64().expect("number");
+        assert!((x - w).abs() < 1e-12, "{x} vs {w}");
+    }
+    assert_eq!(v["advantages"][1][0].as_f64(), Some(0.0));
+    let doc = |lengths: &str| {
+        format!(
+            r#"{{"advantage": {{"kind": "gdpo", "compat": "verl"}}, "weights": [1],
+                "groups": [[[0], [1]], [[1], [1]]], "lengths": {lengths}}}"#
+        )
+    };
+    let (code, out, err) = exp_advantage(&doc("[[1, 3], [2, 2]]"));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let signal_free = v["advantages"][1][0].as_f64().expect("number");
+    assert!(signal_free < -0.3, "{out}");
+    let (_, out, _) = exp_advantage(&doc("[[2, 2], [2, 2]]"));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert!(v["advantages"][1][0].as_f64().expect("number").abs() < 1e-9, "{out}");
+}
+
+#[test]
 fn malformed_input_is_one_line_and_nonzero() {
     for (input, needle) in [
         (
@@ -69,6 +101,18 @@ fn malformed_input_is_one_line_and_nonzero() {
         (
             r#"{"advantage":{"kind":"gdpo"},"weights":[1],"groups":[[[0],[1]]],"extra":1}"#,
             "unknown field `extra`",
+        ),
+        (
+            r#"{"advantage":{"kind":"gdpo"},"weights":[1],"groups":[[[0],[null]]]}"#,
+            "groups[0][1][0] is missing (null); set missing = \"skip\"",
+        ),
+        (
+            r#"{"advantage":{"kind":"gdpo","compat":"verl"},"weights":[1],"groups":[[[0],[1]]]}"#,
+            "needs the response length of every rollout",
+        ),
+        (
+            r#"{"advantage":{"kind":"gdpo","compat":"verl"},"weights":[1],"groups":[[[0],[1]]],"lengths":[[3]]}"#,
+            "lengths[0] has 1 entries for the 2 rollouts",
         ),
     ] {
         let (code, out, err) = exp_advantage(input);
@@ -104,7 +148,7 @@ fn matches_numpy_reference() {
             "--exp",
             env!("CARGO_BIN_EXE_exp"),
             "--cases",
-            "200",
+            "600",
             "--seed",
             "1",
         ])

@@ -113,12 +113,11 @@ pub fn rl_step<B: AutodiffBackend>(
     let rollout_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     // Advantages over the kept groups.
-    let groups: Vec<Vec<Vec<f64>>> = kept.iter().map(|g| g.iter().map(|s| s.values.clone()).collect()).collect();
-    let (advantages, stats) = if groups.is_empty() {
+    let (advantages, stats) = if kept.is_empty() {
         tracing::warn!(step, "no informative group after dynamic sampling; skipping the update");
         (Vec::new(), None)
     } else {
-        let batch = RewardBatch::from_nested(&groups)?;
+        let batch = reward_batch(&kept)?;
         let adv = ctx.estimator.estimate(&batch, ctx.rewards.weights())?;
         let mut rows: Vec<Row> = Vec::new();
         for (s, scored) in kept.iter().flatten().enumerate() {
@@ -130,7 +129,7 @@ pub fn rl_step<B: AutodiffBackend>(
     let update_s = t1.elapsed().as_secs_f64();
     let all: Vec<&Scored> = kept.iter().flatten().chain(dropped.iter()).collect();
     let st = stats.unwrap_or_default();
-    let rollout_tokens: u64 = all.iter().flat_map(|s| &s.record.generations).map(|g| g.tokens.len() as u64).sum();
+    let rollout_tokens: u64 = all.iter().map(|s| response_tokens(&s.record)).sum();
     let frac = |f: &dyn Fn(&Scored) -> bool| all.iter().filter(|s| f(s)).count() as f64 / all.len().max(1) as f64;
     Ok(RlLine {
         step: step + 1,
@@ -154,7 +153,7 @@ pub fn rl_step<B: AutodiffBackend>(
         entropy: st.entropy,
         grad_norm: st.grad_norm,
         completion_tokens: Stat::of(
-            &all.iter().map(|s| s.record.generations.iter().map(|g| g.tokens.len()).sum::<usize>() as f64).collect::<Vec<_>>(),
+            &all.iter().map(|s| response_tokens(&s.record) as f64).collect::<Vec<_>>(),
         ),
         turns: Stat::of(&all.iter().map(|s| s.record.generations.len() as f64).collect::<Vec<_>>()),
         truncated_frac: frac(&|s| s.record.generations.last().is_some_and(|g| g.finish == FinishReason::Length)),
@@ -171,4 +170,44 @@ pub fn rl_step<B: AutodiffBackend>(
             train_tokens_per_s: st.train_tokens as f64 / update_s.max(1e-9),
         },
     })
+}
+
+/// Tokens the policy generated in an episode: the tokens the loss is computed on.
+fn response_tokens(record: &EpisodeRecord) -> u64 {
+    record.generations.iter().map(|g| g.tokens.len() as u64).sum()
+}
+
+/// The estimator's input for the kept groups: gated component values, and each rollout's
+/// response length in generated tokens (read by token-weighted whitening, e.g. verl's GDPO).
+fn reward_batch(kept: &[Vec<Scored>]) -> Result<RewardBatch, TrainerError> {
+    let groups: Vec<Vec<Vec<f64>>> = kept.iter().map(|g| g.iter().map(|s| s.values.clone()).collect()).collect();
+    let lengths: Vec<Vec<u64>> = kept.iter().map(|g| g.iter().map(|s| response_tokens(&s.record)).collect()).collect();
+    Ok(RewardBatch::from_nested(&groups)?.with_lengths(&lengths)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use vigil_core::{Generation, Outcome, RewardVector};
+
+    use super::*;
+
+    fn scored(turn_tokens: &[usize], value: f64) -> Scored {
+        let generations = turn_tokens
+            .iter()
+            .map(|&n| Generation { tokens: vec![7; n], ..Generation::text("x") })
+            .collect();
+        let outcome = Outcome { rewards: RewardVector::default(), format_valid: true, metrics: Default::default(), prediction: None, steps: 1 };
+        Scored { record: EpisodeRecord { task: TaskId("t".into()), seed: 0, transcript: Vec::new(), generations, outcome }, values: vec![value] }
+    }
+
+    #[test]
+    fn the_estimator_sees_generated_tokens_per_rollout() {
+        let kept = vec![vec![scored(&[3, 4], 1.0), scored(&[1], 0.0)], vec![scored(&[10], 1.0), scored(&[2, 2, 2], 1.0)]];
+        let batch = reward_batch(&kept).unwrap();
+        assert_eq!(batch.lengths(), Some(&[7, 1, 10, 6][..]));
+        // verl's GDPO whitens over those tokens: the signal-free second group moves off 0.
+        let verl: vigil_advantage::AdvantageConfig = toml::from_str("kind = \"gdpo\"\ncompat = \"verl\"").unwrap();
+        let a = verl.estimate(&batch, &[1.0]).unwrap();
+        assert!(a[2] != 0.0 && a[2] == a[3], "{a:?}");
+    }
 }

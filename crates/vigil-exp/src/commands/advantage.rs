@@ -2,6 +2,9 @@
 //!
 //! Input: `{"advantage": {"kind": "gdpo", ...}, "weights": [..], "groups": [[[..], ..], ..]}`
 //! where the `advantage` object has exactly the fields of the config's `[advantage]` section.
+//! A component value may be `null` (missing: an error unless `missing = "skip"`), and an
+//! optional `"lengths": [[..], ..]` shaped like `groups` gives each rollout's response length in
+//! tokens (required by token-weighted whitening, e.g. `compat = "verl"` with `gdpo`).
 //! Output: `{"advantages": [[..], ..]}`, one number per rollout, nested like `groups`.
 
 use std::io::Read;
@@ -24,7 +27,9 @@ pub(crate) struct AdvantageArgs {
 struct Input {
     advantage: AdvantageConfig,
     weights: Vec<f64>,
-    groups: Vec<Vec<Vec<f64>>>,
+    groups: Vec<Vec<Vec<Option<f64>>>>,
+    #[serde(default)]
+    lengths: Option<Vec<Vec<u64>>>,
 }
 
 pub(crate) fn run(args: &AdvantageArgs) -> anyhow::Result<()> {
@@ -48,12 +53,17 @@ pub(crate) fn run(args: &AdvantageArgs) -> anyhow::Result<()> {
         format!("{name}: invalid input{hint}")
     })?;
     input.advantage.validate()?;
-    let batch = RewardBatch::from_nested(&input.groups)
+    let mut batch = RewardBatch::from_optional(&input.groups)
         .with_context(|| format!("{name}: invalid groups"))?;
+    if let Some(lengths) = &input.lengths {
+        batch = batch
+            .with_lengths(lengths)
+            .with_context(|| format!("{name}: invalid lengths"))?;
+    }
     let flat = input
         .advantage
         .estimate(&batch, &input.weights)
-        .with_context(|| format!("{name}: invalid weights"))?;
+        .with_context(|| format!("{name}: cannot compute advantages"))?;
     let out = serde_json::json!({ "advantages": batch.nest(&flat) });
     #[allow(clippy::print_stdout)]
     {
