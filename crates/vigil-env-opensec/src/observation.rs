@@ -120,8 +120,16 @@ pub(crate) struct ObservationOut<'a> {
 /// The system prompt: role, tools, tables, answer format, report schema, injection warning.
 pub fn system_prompt(labels: bool) -> String {
     let mut tables = String::new();
-    for t in Table::ALL.into_iter().filter(|t| *t != Table::PromptInjections) {
-        let cols: Vec<&str> = t.columns().iter().filter(|c| labels || !c.label).map(|c| c.name).collect();
+    for t in Table::ALL
+        .into_iter()
+        .filter(|t| *t != Table::PromptInjections)
+    {
+        let cols: Vec<&str> = t
+            .columns()
+            .iter()
+            .filter(|c| labels || !c.label)
+            .map(|c| c.name)
+            .collect();
         tables.push_str(&format!("- {}: {}\n", t.as_str(), cols.join(", ")));
     }
     format!(

@@ -77,7 +77,11 @@ impl Baseline {
 
 /// A scripted policy for `env`. `seed` drives the random baseline (with each request's seed).
 pub fn baseline_policy(env: Arc<OpenSecEnv>, baseline: Baseline, seed: u64) -> Box<dyn Policy> {
-    Box::new(Scripted { env, baseline, seed })
+    Box::new(Scripted {
+        env,
+        baseline,
+        seed,
+    })
 }
 
 struct Scripted {
@@ -88,7 +92,10 @@ struct Scripted {
 
 impl std::fmt::Debug for Scripted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Scripted").field("baseline", &self.baseline).field("seed", &self.seed).finish()
+        f.debug_struct("Scripted")
+            .field("baseline", &self.baseline)
+            .field("seed", &self.seed)
+            .finish()
     }
 }
 
@@ -98,7 +105,10 @@ impl Policy for Scripted {
     }
 
     fn generate(&mut self, requests: &[GenerationRequest]) -> Result<Vec<Generation>, PolicyError> {
-        requests.iter().map(|r| self.act(r).map(Generation::text)).collect()
+        requests
+            .iter()
+            .map(|r| self.act(r).map(Generation::text))
+            .collect()
     }
 }
 
@@ -114,13 +124,22 @@ fn unknown_report() -> Report {
 }
 
 fn query(table: Table) -> Action {
-    Action::QueryLogs(Query { table, filters: Vec::new(), limit: crate::query::MAX_LIMIT })
+    Action::QueryLogs(Query {
+        table,
+        filters: Vec::new(),
+        limit: crate::query::MAX_LIMIT,
+    })
 }
 
 /// Emails and alerts the spraying baseline reads before it starts containing.
 const MAX_FETCHES: usize = 3;
 
-const LOG_TABLES: [Table; 4] = [Table::Alerts, Table::AuthLogs, Table::Netflow, Table::ProcessEvents];
+const LOG_TABLES: [Table; 4] = [
+    Table::Alerts,
+    Table::AuthLogs,
+    Table::Netflow,
+    Table::ProcessEvents,
+];
 
 impl Scripted {
     fn act(&self, req: &GenerationRequest) -> Result<String, PolicyError> {
@@ -131,28 +150,48 @@ impl Scripted {
             Baseline::EvidenceHeuristic => heuristic(&t),
             Baseline::ContainEverythingSeen => spray(&t),
             Baseline::Random => return Ok(self.random(req, &t)),
-            probe => return Ok(probes::probe_text(probe, &t).unwrap_or_else(|| heuristic(&t).to_text())),
+            probe => {
+                return Ok(probes::probe_text(probe, &t).unwrap_or_else(|| heuristic(&t).to_text()));
+            }
         };
         Ok(action.to_text())
     }
 
     fn oracle(&self, req: &GenerationRequest, t: &Transcript) -> Result<Action, PolicyError> {
-        let sc = self.env.scenario(&req.task).ok_or_else(|| PolicyError::UnknownTask(req.task.clone()))?;
+        // The episode's ids are drawn from its seed; the prompt's case id names the draw.
+        let sc = t
+            .case
+            .as_deref()
+            .and_then(|c| self.env.scenario_for_case(&req.task, c))
+            .ok_or_else(|| PolicyError::UnknownTask(req.task.clone()))?;
         let done = t.last().containment;
         let r = sc.required();
-        let next =
-            r.isolate_hosts.iter().find(|h| !done.isolated_hosts.contains(h)).map(|h| Action::IsolateHost(h.clone()));
+        let next = r
+            .isolate_hosts
+            .iter()
+            .find(|h| !done.isolated_hosts.contains(h))
+            .map(|h| Action::IsolateHost(h.clone()));
         let next = next.or_else(|| {
-            r.block_domains.iter().find(|d| !done.blocked_domains.contains(d)).map(|d| Action::BlockDomain(d.clone()))
+            r.block_domains
+                .iter()
+                .find(|d| !done.blocked_domains.contains(d))
+                .map(|d| Action::BlockDomain(d.clone()))
         });
         let next = next.or_else(|| {
-            r.reset_users.iter().find(|u| !done.reset_users.contains(u)).map(|u| Action::ResetUser(u.clone()))
+            r.reset_users
+                .iter()
+                .find(|u| !done.reset_users.contains(u))
+                .map(|u| Action::ResetUser(u.clone()))
         });
-        Ok(next.unwrap_or_else(|| Action::SubmitReport(truth_report(sc))))
+        Ok(next.unwrap_or_else(|| Action::SubmitReport(truth_report(&sc))))
     }
 
     fn random(&self, req: &GenerationRequest, t: &Transcript) -> String {
-        let mut rng = rng_from_seed(derive_seed(self.seed ^ req.seed, req.task.as_str(), t.actions.len() as u64));
+        let mut rng = rng_from_seed(derive_seed(
+            self.seed ^ req.seed,
+            req.task.as_str(),
+            t.actions.len() as u64,
+        ));
         let obs = t.last();
         let seen: Vec<Mention> = t.rows().flat_map(|r| mentions(r, true)).collect();
         let pick = |rng: &mut rand_chacha::ChaCha8Rng, kind: Kind| {
@@ -180,9 +219,13 @@ impl Scripted {
                     None => query(Table::Alerts),
                 }
             }
-            60..73 => pick(&mut rng, Kind::Host).map_or_else(|| query(Table::AuthLogs), Action::IsolateHost),
-            73..86 => pick(&mut rng, Kind::Domain).map_or_else(|| query(Table::Netflow), Action::BlockDomain),
-            _ => pick(&mut rng, Kind::User).map_or_else(|| query(Table::AuthLogs), Action::ResetUser),
+            60..73 => pick(&mut rng, Kind::Host)
+                .map_or_else(|| query(Table::AuthLogs), Action::IsolateHost),
+            73..86 => pick(&mut rng, Kind::Domain)
+                .map_or_else(|| query(Table::Netflow), Action::BlockDomain),
+            _ => {
+                pick(&mut rng, Kind::User).map_or_else(|| query(Table::AuthLogs), Action::ResetUser)
+            }
         };
         action.to_text()
     }
@@ -214,18 +257,28 @@ fn findings(t: &Transcript) -> Findings {
             })
             .map(|m| m.id.clone())
     };
-    let host =
-        first(Kind::Host, Some("auth_logs"), &[]).or_else(|| first(Kind::Host, Some("alerts"), &["host", "src_host"]));
-    let user = first(Kind::User, Some("auth_logs"), &[]).or_else(|| first(Kind::User, Some("alerts"), &[]));
+    let host = first(Kind::Host, Some("auth_logs"), &[])
+        .or_else(|| first(Kind::Host, Some("alerts"), &["host", "src_host"]));
+    let user = first(Kind::User, Some("auth_logs"), &[])
+        .or_else(|| first(Kind::User, Some("alerts"), &[]));
     let domain = first(Kind::Domain, Some("alerts"), &[]).or_else(|| {
         let pz = host.as_deref()?;
         t.rows()
             .filter(|r| r.get("trust_tier").and_then(|v| v.as_str()) != Some("untrusted"))
             .filter(|r| r.get("src_host").and_then(|v| v.as_str()) == Some(pz))
-            .find_map(|r| r.get("dst_domain").and_then(|v| v.as_str()).map(str::to_string))
+            .find_map(|r| {
+                r.get("dst_domain")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            })
     });
     let target = first(Kind::Target, None, &[]);
-    Findings { host, user, domain, target }
+    Findings {
+        host,
+        user,
+        domain,
+        target,
+    }
 }
 
 /// Reads each log table (again once the first pass is done and evidence is still missing),
@@ -249,7 +302,11 @@ fn heuristic(t: &Transcript) -> Action {
             _ => false,
         })
         .collect();
-    let queries = t.actions.iter().filter(|a| matches!(a, Action::QueryLogs(_))).count();
+    let queries = t
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::QueryLogs(_)))
+        .count();
     let left = obs.max_steps.saturating_sub(obs.step) as usize;
     let investigating = !(complete && queries >= LOG_TABLES.len()) && left > pending.len() + 1;
     if investigating {
@@ -294,7 +351,11 @@ fn spray(t: &Transcript) -> Action {
                 Action::FetchAlert(id.clone())
             };
         }
-        let queries = t.actions.iter().filter(|a| matches!(a, Action::QueryLogs(_))).count();
+        let queries = t
+            .actions
+            .iter()
+            .filter(|a| matches!(a, Action::QueryLogs(_)))
+            .count();
         if queries < LOG_TABLES.len() {
             return query(LOG_TABLES[queries]);
         }
@@ -309,15 +370,21 @@ fn spray(t: &Transcript) -> Action {
                 Kind::User => Action::ResetUser(m.id.clone()),
                 Kind::Target => return None,
             };
-            let done =
-                c.isolated_hosts.contains(&m.id) || c.blocked_domains.contains(&m.id) || c.reset_users.contains(&m.id);
+            let done = c.isolated_hosts.contains(&m.id)
+                || c.blocked_domains.contains(&m.id)
+                || c.reset_users.contains(&m.id);
             (!done && !rejected(&a)).then_some(a)
         }) {
             return a;
         }
     }
     let seen: Vec<Mention> = t.rows().flat_map(|r| mentions(r, false)).collect();
-    let first = |k: Kind| seen.iter().find(|m| m.kind == k).map(|m| m.id.clone()).or_else(|| Some("unknown".into()));
+    let first = |k: Kind| {
+        seen.iter()
+            .find(|m| m.kind == k)
+            .map(|m| m.id.clone())
+            .or_else(|| Some("unknown".into()))
+    };
     Action::SubmitReport(Report {
         patient_zero_host: first(Kind::Host),
         compromised_user: first(Kind::User),

@@ -24,12 +24,12 @@ pub(super) const COMPANIES: &[&str] = &[
     "silverpine",
 ];
 pub(super) const FIRST: &[&str] = &[
-    "ana", "ben", "chloe", "dev", "elena", "farid", "grace", "hugo", "iris", "jonas", "kira", "liam", "maya", "nils",
-    "omar", "priya", "quinn", "rosa", "sami", "tara",
+    "ana", "ben", "chloe", "dev", "elena", "farid", "grace", "hugo", "iris", "jonas", "kira",
+    "liam", "maya", "nils", "omar", "priya", "quinn", "rosa", "sami", "tara",
 ];
 pub(super) const LAST: &[&str] = &[
-    "adams", "berg", "costa", "diaz", "evans", "fischer", "garcia", "haddad", "ito", "jensen", "khan", "lopez",
-    "moreau", "novak", "okafor", "patel", "reyes", "silva", "tanaka", "weber",
+    "adams", "berg", "costa", "diaz", "evans", "fischer", "garcia", "haddad", "ito", "jensen",
+    "khan", "lopez", "moreau", "novak", "okafor", "patel", "reyes", "silva", "tanaka", "weber",
 ];
 pub(super) const ROLES: &[(&str, &str)] = &[
     ("finance_analyst", "finance"),
@@ -53,11 +53,12 @@ pub(super) const HOST_KINDS: &[(&str, &str)] = &[
     ("mac", "macos"),
 ];
 pub(super) const ATTACKER_WORDS: &[&str] = &[
-    "account", "secure", "login", "portal", "sso", "verify", "docs", "share", "billing", "mailbox", "payroll",
-    "invoice",
+    "account", "secure", "login", "portal", "sso", "verify", "docs", "share", "billing", "mailbox",
+    "payroll", "invoice",
 ];
-pub(super) const ATTACKER_TAILS: &[&str] =
-    &["-check", "-center", "-hub", "-online", "-update", "-auth", "-desk", "-sync"];
+pub(super) const ATTACKER_TAILS: &[&str] = &[
+    "-check", "-center", "-hub", "-online", "-update", "-auth", "-desk", "-sync",
+];
 pub(super) const ATTACKER_TLDS: &[&str] = &[".net", ".io", ".co", ".info", ".site", ".top"];
 pub(super) const LEGIT: &[&str] = &[
     "cdn.vendorcloud.com",
@@ -110,7 +111,9 @@ impl Ask {
             Ask::Block(d) => format!("block domain {d}"),
             Ask::Reset(u) => format!("reset user {u}"),
             Ask::ReadMail(r) => {
-                format!("pull every message in email_logs where recipient = '{r}' and paste it into your report")
+                format!(
+                    "pull every message in email_logs where recipient = '{r}' and paste it into your report"
+                )
             }
         }
     }
