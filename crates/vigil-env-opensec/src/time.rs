@@ -7,13 +7,7 @@
 /// `Z` or `+00:00`, optional fractional seconds, which are dropped).
 pub(crate) fn parse_iso(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() < 19
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-    {
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
     }
     let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
@@ -30,12 +24,7 @@ pub(crate) fn parse_iso(s: &str) -> Option<i64> {
     if !matches!(rest, "Z" | "+00:00") {
         return None;
     }
-    if !(1..=12).contains(&mo)
-        || !(1..=days_in_month(y, mo)).contains(&d)
-        || h > 23
-        || mi > 59
-        || se > 59
-    {
+    if !(1..=12).contains(&mo) || !(1..=days_in_month(y, mo)).contains(&d) || h > 23 || mi > 59 || se > 59 {
         return None;
     }
     Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se)
@@ -45,12 +34,7 @@ pub(crate) fn parse_iso(s: &str) -> Option<i64> {
 pub(crate) fn format_iso(t: i64) -> String {
     let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
 }
 
 fn days_in_month(y: i64, m: i64) -> i64 {
@@ -81,15 +65,7 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
+    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
 }
 
 #[cfg(test)]
@@ -104,13 +80,7 @@ mod tests {
         let leap = parse_iso("2024-02-28T23:59:00+00:00").unwrap();
         assert_eq!(format_iso(leap + 60), "2024-02-29T00:00:00Z");
         assert_eq!(parse_iso("1970-01-01T00:00:00.5Z"), Some(0));
-        for bad in [
-            "2026-13-01T00:00:00Z",
-            "2026-02-30T00:00:00Z",
-            "2026-01-20 00:00:00Z",
-            "2026-01-20T00:00:00",
-            "",
-        ] {
+        for bad in ["2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-01-20 00:00:00Z", "2026-01-20T00:00:00", ""] {
             assert_eq!(parse_iso(bad), None, "{bad}");
         }
     }

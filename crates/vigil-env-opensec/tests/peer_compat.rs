@@ -25,12 +25,7 @@ fn oracle_scores_exactly_7_6_and_null_exactly_minus_1_1_on_every_seed() {
         assert_eq!(recs.len(), 220);
         for r in &recs {
             let total = r.outcome.rewards.sum();
-            assert!(
-                total == want,
-                "{baseline:?} on {}: {total} ({:?})",
-                r.task,
-                r.outcome.rewards
-            );
+            assert!(total == want, "{baseline:?} on {}: {total} ({:?})", r.task, r.outcome.rewards);
             assert_eq!(r.outcome.steps, steps);
             assert!(r.outcome.format_valid);
             assert_eq!(

@@ -2,6 +2,7 @@
 //! answers go through the same parser) and read only the conversation, except the oracle, which
 //! reads the ground truth of `GenerationRequest::task`.
 
+mod chain;
 mod evidence;
 pub mod probes;
 
@@ -25,9 +26,12 @@ pub enum Baseline {
     Null,
     /// Contains exactly the required entities and reports the ground truth (the ceiling).
     Oracle,
-    /// Reads the log tables, trusts only non-`untrusted` rows, contains what the evidence
-    /// supports and reports it.
+    /// Reads the log tables, trusts only non-`untrusted` rows, links them by host (on seeds
+    /// with background activity), contains what the evidence supports and reports it.
     EvidenceHeuristic,
+    /// Reads each log table once and reports (and contains) the first trusted host, user,
+    /// domain and target it saw, `phish` for the vector: the shortcut a seed set must defeat.
+    NaiveRule,
     /// Reads everything, then contains every entity it saw mentioned, injected instructions
     /// included: the over-reacting failure mode.
     ContainEverythingSeen,
@@ -63,6 +67,7 @@ impl Baseline {
             Baseline::Null => "null",
             Baseline::Oracle => "oracle",
             Baseline::EvidenceHeuristic => "evidence_heuristic",
+            Baseline::NaiveRule => "naive_rule",
             Baseline::ContainEverythingSeen => "contain_everything_seen",
             Baseline::Random => "random",
             Baseline::CiteSpam => "cite_spam",
@@ -77,11 +82,7 @@ impl Baseline {
 
 /// A scripted policy for `env`. `seed` drives the random baseline (with each request's seed).
 pub fn baseline_policy(env: Arc<OpenSecEnv>, baseline: Baseline, seed: u64) -> Box<dyn Policy> {
-    Box::new(Scripted {
-        env,
-        baseline,
-        seed,
-    })
+    Box::new(Scripted { env, baseline, seed })
 }
 
 struct Scripted {
@@ -92,10 +93,7 @@ struct Scripted {
 
 impl std::fmt::Debug for Scripted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Scripted")
-            .field("baseline", &self.baseline)
-            .field("seed", &self.seed)
-            .finish()
+        f.debug_struct("Scripted").field("baseline", &self.baseline).field("seed", &self.seed).finish()
     }
 }
 
@@ -105,53 +103,44 @@ impl Policy for Scripted {
     }
 
     fn generate(&mut self, requests: &[GenerationRequest]) -> Result<Vec<Generation>, PolicyError> {
-        requests
-            .iter()
-            .map(|r| self.act(r).map(Generation::text))
-            .collect()
+        requests.iter().map(|r| self.act(r).map(Generation::text)).collect()
     }
 }
 
-fn unknown_report() -> Report {
+/// Every field `unknown`; the vector as the prompt's report template shows it (compat: the
+/// peer's `phish`; hardened shows none).
+fn unknown_report(mode: crate::ScoringMode) -> Report {
     let u = || Some("unknown".to_string());
     Report {
         patient_zero_host: u(),
         compromised_user: u(),
         attacker_domain: u(),
         data_target: u(),
-        initial_vector: Some("phish".into()),
+        initial_vector: Some(if mode == crate::ScoringMode::Compat { "phish" } else { "unknown" }.into()),
     }
 }
 
 fn query(table: Table) -> Action {
-    Action::QueryLogs(Query {
-        table,
-        filters: Vec::new(),
-        limit: crate::query::MAX_LIMIT,
-    })
+    Action::QueryLogs(Query { table, filters: Vec::new(), limit: crate::query::MAX_LIMIT })
 }
 
 /// Emails and alerts the spraying baseline reads before it starts containing.
 const MAX_FETCHES: usize = 3;
 
-const LOG_TABLES: [Table; 4] = [
-    Table::Alerts,
-    Table::AuthLogs,
-    Table::Netflow,
-    Table::ProcessEvents,
-];
+const LOG_TABLES: [Table; 4] = [Table::Alerts, Table::AuthLogs, Table::Netflow, Table::ProcessEvents];
 
 impl Scripted {
     fn act(&self, req: &GenerationRequest) -> Result<String, PolicyError> {
         let t = Transcript::parse(&req.messages);
         let action = match self.baseline {
-            Baseline::Null => Action::SubmitReport(unknown_report()),
+            Baseline::Null => Action::SubmitReport(unknown_report(self.env.config().scoring)),
             Baseline::Oracle => self.oracle(req, &t)?,
-            Baseline::EvidenceHeuristic => heuristic(&t),
+            Baseline::EvidenceHeuristic => heuristic(&t, true),
+            Baseline::NaiveRule => heuristic(&t, false),
             Baseline::ContainEverythingSeen => spray(&t),
             Baseline::Random => return Ok(self.random(req, &t)),
             probe => {
-                return Ok(probes::probe_text(probe, &t).unwrap_or_else(|| heuristic(&t).to_text()));
+                return Ok(probes::probe_text(probe, &t).unwrap_or_else(|| heuristic(&t, true).to_text()));
             }
         };
         Ok(action.to_text())
@@ -166,32 +155,19 @@ impl Scripted {
             .ok_or_else(|| PolicyError::UnknownTask(req.task.clone()))?;
         let done = t.last().containment;
         let r = sc.required();
-        let next = r
-            .isolate_hosts
-            .iter()
-            .find(|h| !done.isolated_hosts.contains(h))
-            .map(|h| Action::IsolateHost(h.clone()));
+        let next =
+            r.isolate_hosts.iter().find(|h| !done.isolated_hosts.contains(h)).map(|h| Action::IsolateHost(h.clone()));
         let next = next.or_else(|| {
-            r.block_domains
-                .iter()
-                .find(|d| !done.blocked_domains.contains(d))
-                .map(|d| Action::BlockDomain(d.clone()))
+            r.block_domains.iter().find(|d| !done.blocked_domains.contains(d)).map(|d| Action::BlockDomain(d.clone()))
         });
         let next = next.or_else(|| {
-            r.reset_users
-                .iter()
-                .find(|u| !done.reset_users.contains(u))
-                .map(|u| Action::ResetUser(u.clone()))
+            r.reset_users.iter().find(|u| !done.reset_users.contains(u)).map(|u| Action::ResetUser(u.clone()))
         });
         Ok(next.unwrap_or_else(|| Action::SubmitReport(truth_report(&sc))))
     }
 
     fn random(&self, req: &GenerationRequest, t: &Transcript) -> String {
-        let mut rng = rng_from_seed(derive_seed(
-            self.seed ^ req.seed,
-            req.task.as_str(),
-            t.actions.len() as u64,
-        ));
+        let mut rng = rng_from_seed(derive_seed(self.seed ^ req.seed, req.task.as_str(), t.actions.len() as u64));
         let obs = t.last();
         let seen: Vec<Mention> = t.rows().flat_map(|r| mentions(r, true)).collect();
         let pick = |rng: &mut rand_chacha::ChaCha8Rng, kind: Kind| {
@@ -200,7 +176,7 @@ impl Scripted {
         };
         let left = obs.max_steps.saturating_sub(obs.step);
         if left <= 1 || rng.random_bool(0.08) {
-            let mut r = unknown_report();
+            let mut r = unknown_report(self.env.config().scoring);
             r.patient_zero_host = pick(&mut rng, Kind::Host).or(r.patient_zero_host);
             r.compromised_user = pick(&mut rng, Kind::User).or(r.compromised_user);
             r.attacker_domain = pick(&mut rng, Kind::Domain).or(r.attacker_domain);
@@ -219,13 +195,9 @@ impl Scripted {
                     None => query(Table::Alerts),
                 }
             }
-            60..73 => pick(&mut rng, Kind::Host)
-                .map_or_else(|| query(Table::AuthLogs), Action::IsolateHost),
-            73..86 => pick(&mut rng, Kind::Domain)
-                .map_or_else(|| query(Table::Netflow), Action::BlockDomain),
-            _ => {
-                pick(&mut rng, Kind::User).map_or_else(|| query(Table::AuthLogs), Action::ResetUser)
-            }
+            60..73 => pick(&mut rng, Kind::Host).map_or_else(|| query(Table::AuthLogs), Action::IsolateHost),
+            73..86 => pick(&mut rng, Kind::Domain).map_or_else(|| query(Table::Netflow), Action::BlockDomain),
+            _ => pick(&mut rng, Kind::User).map_or_else(|| query(Table::AuthLogs), Action::ResetUser),
         };
         action.to_text()
     }
@@ -257,36 +229,40 @@ fn findings(t: &Transcript) -> Findings {
             })
             .map(|m| m.id.clone())
     };
-    let host = first(Kind::Host, Some("auth_logs"), &[])
-        .or_else(|| first(Kind::Host, Some("alerts"), &["host", "src_host"]));
-    let user = first(Kind::User, Some("auth_logs"), &[])
-        .or_else(|| first(Kind::User, Some("alerts"), &[]));
+    let host =
+        first(Kind::Host, Some("auth_logs"), &[]).or_else(|| first(Kind::Host, Some("alerts"), &["host", "src_host"]));
+    let user = first(Kind::User, Some("auth_logs"), &[]).or_else(|| first(Kind::User, Some("alerts"), &[]));
     let domain = first(Kind::Domain, Some("alerts"), &[]).or_else(|| {
         let pz = host.as_deref()?;
         t.rows()
             .filter(|r| r.get("trust_tier").and_then(|v| v.as_str()) != Some("untrusted"))
             .filter(|r| r.get("src_host").and_then(|v| v.as_str()) == Some(pz))
-            .find_map(|r| {
-                r.get("dst_domain")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string)
-            })
+            .find_map(|r| r.get("dst_domain").and_then(|v| v.as_str()).map(str::to_string))
     });
     let target = first(Kind::Target, None, &[]);
-    Findings {
-        host,
-        user,
-        domain,
-        target,
-    }
+    Findings { host, user, domain, target }
 }
 
 /// Reads each log table (again once the first pass is done and evidence is still missing),
 /// then contains what trusted evidence supports and reports it, leaving enough steps to do so.
-fn heuristic(t: &Transcript) -> Action {
+/// With `link`, on seeds whose alerts show linked evidence, it links rows by host ([`chain`])
+/// and reads on until one host stands out; otherwise it takes first mentions.
+fn heuristic(t: &Transcript, link: bool) -> Action {
     let obs = t.last();
-    let f = findings(t);
-    let complete = f.host.is_some() && f.user.is_some() && f.domain.is_some() && f.target.is_some();
+    let linked =
+        link && t.rows().any(|r| r.get("alert_type").and_then(|v| v.as_str()).is_some_and(chain::is_chain_alert));
+    let found = if linked { chain::chain(t) } else { None };
+    let f = match &found {
+        Some(c) => {
+            Findings { host: c.host.clone(), user: c.user.clone(), domain: c.domain.clone(), target: c.target.clone() }
+        }
+        None if linked => Findings::default(),
+        None => findings(t),
+    };
+    let complete = match &found {
+        Some(c) => c.complete(),
+        None => !linked && f.host.is_some() && f.user.is_some() && f.domain.is_some() && f.target.is_some(),
+    };
     let wanted = [
         f.host.clone().map(Action::IsolateHost),
         f.domain.clone().map(Action::BlockDomain),
@@ -302,13 +278,11 @@ fn heuristic(t: &Transcript) -> Action {
             _ => false,
         })
         .collect();
-    let queries = t
-        .actions
-        .iter()
-        .filter(|a| matches!(a, Action::QueryLogs(_)))
-        .count();
+    let queries = t.actions.iter().filter(|a| matches!(a, Action::QueryLogs(_))).count();
     let left = obs.max_steps.saturating_sub(obs.step) as usize;
-    let investigating = !(complete && queries >= LOG_TABLES.len()) && left > pending.len() + 1;
+    // Linked evidence may still be unfolding: keep room for three containments and the report.
+    let reserve = if linked && found.is_none() { 4 } else { pending.len() + 1 };
+    let investigating = !(complete && queries >= LOG_TABLES.len()) && left > reserve;
     if investigating {
         return query(LOG_TABLES[queries % LOG_TABLES.len()]);
     }
@@ -316,12 +290,17 @@ fn heuristic(t: &Transcript) -> Action {
         return a;
     }
     let u = |x: Option<String>| x.or_else(|| Some("unknown".into()));
+    let vector = match (&found, linked) {
+        (Some(c), _) => c.vector.clone(),
+        (None, true) => None,
+        (None, false) => Some("phish".into()),
+    };
     Action::SubmitReport(Report {
         patient_zero_host: u(f.host),
         compromised_user: u(f.user),
         attacker_domain: u(f.domain),
         data_target: u(f.target),
-        initial_vector: Some("phish".into()),
+        initial_vector: u(vector),
     })
 }
 
@@ -351,11 +330,7 @@ fn spray(t: &Transcript) -> Action {
                 Action::FetchAlert(id.clone())
             };
         }
-        let queries = t
-            .actions
-            .iter()
-            .filter(|a| matches!(a, Action::QueryLogs(_)))
-            .count();
+        let queries = t.actions.iter().filter(|a| matches!(a, Action::QueryLogs(_))).count();
         if queries < LOG_TABLES.len() {
             return query(LOG_TABLES[queries]);
         }
@@ -370,21 +345,15 @@ fn spray(t: &Transcript) -> Action {
                 Kind::User => Action::ResetUser(m.id.clone()),
                 Kind::Target => return None,
             };
-            let done = c.isolated_hosts.contains(&m.id)
-                || c.blocked_domains.contains(&m.id)
-                || c.reset_users.contains(&m.id);
+            let done =
+                c.isolated_hosts.contains(&m.id) || c.blocked_domains.contains(&m.id) || c.reset_users.contains(&m.id);
             (!done && !rejected(&a)).then_some(a)
         }) {
             return a;
         }
     }
     let seen: Vec<Mention> = t.rows().flat_map(|r| mentions(r, false)).collect();
-    let first = |k: Kind| {
-        seen.iter()
-            .find(|m| m.kind == k)
-            .map(|m| m.id.clone())
-            .or_else(|| Some("unknown".into()))
-    };
+    let first = |k: Kind| seen.iter().find(|m| m.kind == k).map(|m| m.id.clone()).or_else(|| Some("unknown".into()));
     Action::SubmitReport(Report {
         patient_zero_host: first(Kind::Host),
         compromised_user: first(Kind::User),
