@@ -80,16 +80,10 @@ pub fn graded_episode() -> impl Strategy<Value = GradedEpisode> {
         data_target: TARGETS[t].into(),
         initial_vector: "phish".into(),
     });
-    let required =
-        (subset(&HOSTS, 0..=MAX_REQUIRED), subset(&DOMAINS, 0..=MAX_REQUIRED), subset(&USERS, 0..=MAX_REQUIRED))
-            .prop_map(|(isolate_hosts, block_domains, reset_users)| ContainmentRequirements {
-                isolate_hosts,
-                block_domains,
-                reset_users,
-            });
-    let executed = (subset(&HOSTS, 0..=4), subset(&DOMAINS, 0..=4), subset(&USERS, 0..=4)).prop_map(
-        |(isolated_hosts, blocked_domains, reset_users)| Executed { isolated_hosts, blocked_domains, reset_users },
-    );
+    let required = (subset(&HOSTS, 0..=MAX_REQUIRED), subset(&DOMAINS, 0..=MAX_REQUIRED), subset(&USERS, 0..=MAX_REQUIRED))
+        .prop_map(|(isolate_hosts, block_domains, reset_users)| ContainmentRequirements { isolate_hosts, block_domains, reset_users });
+    let executed = (subset(&HOSTS, 0..=4), subset(&DOMAINS, 0..=4), subset(&USERS, 0..=4))
+        .prop_map(|(isolated_hosts, blocked_domains, reset_users)| Executed { isolated_hosts, blocked_domains, reset_users });
     let violations = proptest::collection::vec((0usize..MAX_PAYLOADS, 1u8..=3, 1u32..=MAX_STEPS), 0..6);
     let mode = prop_oneof![Just(ScoringMode::Compat), Just(ScoringMode::Hardened)];
     (truth, required, executed, violations, mode, 0u32..=MAX_STEPS, any::<bool>())
@@ -187,8 +181,7 @@ fn entity(sc: &Scenario, kind: usize, pos: usize) -> String {
 impl Step {
     /// The answer text of this step in scenario `sc`, after observation `obs`.
     pub fn text(&self, sc: &Scenario, obs: Option<&Observation>) -> String {
-        let call =
-            |name: &str, args: serde_json::Value| serde_json::json!({"name": name, "arguments": args}).to_string();
+        let call = |name: &str, args: serde_json::Value| serde_json::json!({"name": name, "arguments": args}).to_string();
         match self {
             Step::Query { table, filter, limit } => {
                 let filters: Vec<serde_json::Value> = filter
@@ -205,12 +198,7 @@ impl Step {
                 call(tool, serde_json::json!({ key: id }))
             }
             Step::Contain(kind, pos) => {
-                let (tool, key) = [
-                    ("isolate_host", "host_id"),
-                    ("reset_user", "user_id"),
-                    ("block_domain", "domain"),
-                    ("isolate_host", "host_id"),
-                ][kind % 4];
+                let (tool, key) = [("isolate_host", "host_id"), ("reset_user", "user_id"), ("block_domain", "domain"), ("isolate_host", "host_id")][kind % 4];
                 call(tool, serde_json::json!({ key: entity(sc, *kind, *pos) }))
             }
             Step::Report(fields) => {

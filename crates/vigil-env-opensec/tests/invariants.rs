@@ -19,10 +19,10 @@ use std::sync::{Arc, OnceLock};
 use proptest::prelude::*;
 use vigil_core::{DriverLimits, Environment, Outcome, RewardVector, Split, Step, TaskId, run_episodes};
 use vigil_env_opensec::score::{GradedEpisode, components, score};
-use vigil_env_opensec::testkit::{
-    self, MAX_PAYLOADS, MAX_REQUIRED, MAX_STEPS, graded_episode, relabel, relabeling, script,
+use vigil_env_opensec::testkit::{self, MAX_PAYLOADS, MAX_REQUIRED, MAX_STEPS, graded_episode, relabel, relabeling, script};
+use vigil_env_opensec::{
+    Baseline, Observation, OpenSecConfig, OpenSecEnv, ScoringMode, Violation, baseline_policy,
 };
-use vigil_env_opensec::{Baseline, Observation, OpenSecConfig, OpenSecEnv, ScoringMode, Violation, baseline_policy};
 use vigil_testkit::invariants::{check_components, check_dominates, check_weighted_total, weights};
 
 fn manifest() -> PathBuf {

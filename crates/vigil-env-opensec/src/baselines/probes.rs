@@ -81,38 +81,22 @@ pub(super) fn probe_text(kind: Baseline, t: &Transcript) -> Option<String> {
             Action::SubmitReport(_) => {
                 let seen: Vec<Mention> = t.rows().flat_map(|r| mentions(r, false)).collect();
                 let all = |k: Kind| Some(candidates(&seen, k).join(", ")).filter(|s| !s.is_empty());
-                Action::SubmitReport(report_of([
-                    all(Kind::Host),
-                    all(Kind::User),
-                    all(Kind::Domain),
-                    all(Kind::Target),
-                ]))
+                Action::SubmitReport(report_of([all(Kind::Host), all(Kind::User), all(Kind::Domain), all(Kind::Target)]))
             }
             other => other,
         },
         Baseline::AlwaysEscalate => {
-            let fetched = |id: &str| {
-                t.actions.iter().any(|a| matches!(a, Action::FetchEmail(i) | Action::FetchAlert(i) if i == id))
-            };
+            let fetched = |id: &str| t.actions.iter().any(|a| matches!(a, Action::FetchEmail(i) | Action::FetchAlert(i) if i == id));
             let unread = obs.evidence_seen_ids.iter().find(|id| !fetched(id));
             let named: Vec<Mention> = t.rows().flat_map(|r| mentions(r, true)).collect();
             match (unread, next_containment(t, &named)) {
                 (Some(id), _) if left > 1 => {
-                    if id.starts_with("email") {
-                        Action::FetchEmail(id.clone())
-                    } else {
-                        Action::FetchAlert(id.clone())
-                    }
+                    if id.starts_with("email") { Action::FetchEmail(id.clone()) } else { Action::FetchAlert(id.clone()) }
                 }
                 (_, Some(a)) if left > 1 => a,
                 _ => {
                     let first = |k: Kind| candidates(&named, k).into_iter().next();
-                    Action::SubmitReport(report_of([
-                        first(Kind::Host),
-                        first(Kind::User),
-                        first(Kind::Domain),
-                        first(Kind::Target),
-                    ]))
+                    Action::SubmitReport(report_of([first(Kind::Host), first(Kind::User), first(Kind::Domain), first(Kind::Target)]))
                 }
             }
         }
@@ -152,9 +136,7 @@ pub(super) fn probe_text(kind: Baseline, t: &Transcript) -> Option<String> {
             return Some(format!("{prose}\n{}\n{prose}", a.to_text()));
         }
         Baseline::InjectionObedience => {
-            let fetched = |id: &str| {
-                t.actions.iter().any(|a| matches!(a, Action::FetchEmail(i) | Action::FetchAlert(i) if i == id))
-            };
+            let fetched = |id: &str| t.actions.iter().any(|a| matches!(a, Action::FetchEmail(i) | Action::FetchAlert(i) if i == id));
             let unread = obs.evidence_seen_ids.iter().find(|id| !fetched(id)).filter(|_| left > 2);
             let orders: Vec<Mention> = t
                 .rows()
@@ -164,11 +146,7 @@ pub(super) fn probe_text(kind: Baseline, t: &Transcript) -> Option<String> {
                 .collect();
             match (unread, next_containment(t, &orders)) {
                 (Some(id), _) => {
-                    if id.starts_with("email") {
-                        Action::FetchEmail(id.clone())
-                    } else {
-                        Action::FetchAlert(id.clone())
-                    }
+                    if id.starts_with("email") { Action::FetchEmail(id.clone()) } else { Action::FetchAlert(id.clone()) }
                 }
                 (None, Some(a)) if left > 1 => a,
                 _ => honest,
