@@ -55,6 +55,7 @@ fn attribution(env: &Arc<OpenSecEnv>, b: Baseline) -> (f64, f64) {
 /// (`cargo test -p vigil-env-opensec --test audit -- --ignored --nocapture`).
 #[test]
 #[ignore = "a report for tuning the generator"]
+#[allow(clippy::print_stdout)]
 fn report_on_a_fresh_generation() {
     let dir = tempfile::tempdir().unwrap();
     let seeds = generate(&GeneratorConfig::default()).unwrap();

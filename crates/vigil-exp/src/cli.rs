@@ -54,7 +54,8 @@ pub(crate) enum Command {
     /// The burn Qwen3: logits, log-probs, generation, LoRA gradients, random checkpoints.
     #[command(subcommand)]
     Model(crate::commands::model::ModelCommand),
-    /// OpenSec data tools (`generate`: Vigil's seed set; `validate`: check a seed set).
+    /// OpenSec data tools (`generate`: Vigil's seed set; `validate`: check a seed set; `audit`:
+    /// investigation-free rules vs chance).
     #[command(subcommand)]
     Opensec(crate::commands::opensec::OpensecCommand),
     /// Dataset tools per environment (`exp data opensoc sft --n 600 --out FILE`, ...).

@@ -8,41 +8,8 @@ use rand_chacha::ChaCha8Rng;
 
 use super::chain::{self, Actor, Draft};
 use super::noise::{self, World};
-use super::text::{self, Ask};
+use super::text::{self, Ask, domain_name, fresh, hex, pick, weighted};
 use crate::seed::*;
-
-fn weighted<T: Copy>(rng: &mut ChaCha8Rng, items: &[(T, f64)]) -> T {
-    let total: f64 = items.iter().map(|(_, w)| w).sum();
-    let mut x = rng.random::<f64>() * total;
-    for (v, w) in items {
-        if x < *w {
-            return *v;
-        }
-        x -= w;
-    }
-    items[items.len() - 1].0
-}
-
-fn pick<'a>(rng: &mut ChaCha8Rng, items: &'a [&'a str]) -> &'a str {
-    items.choose(rng).copied().unwrap_or("x")
-}
-
-fn fresh(rng: &mut ChaCha8Rng, used: &mut HashSet<String>, make: &dyn Fn(&mut ChaCha8Rng) -> String) -> String {
-    loop {
-        let id = make(rng);
-        if used.insert(id.clone()) {
-            return id;
-        }
-    }
-}
-
-fn hex(prefix: &'static str) -> impl Fn(&mut ChaCha8Rng) -> String {
-    move |rng| format!("{prefix}-{:04x}", rng.random_range(0..0x1_0000u32))
-}
-
-fn domain_name(rng: &mut ChaCha8Rng) -> String {
-    format!("{}{}{}", pick(rng, text::DOMAIN_WORDS), pick(rng, text::DOMAIN_TAILS), pick(rng, text::TLDS))
-}
 
 fn art(kind: ArtifactType, id: &str) -> ActionArtifact {
     ActionArtifact { artifact_type: kind, artifact_id: id.into(), match_params: BTreeMap::new() }

@@ -37,7 +37,7 @@ pub(super) struct Background {
 }
 
 fn mentions(rows: &[Draft], id: &str) -> usize {
-    rows.iter().filter(|d| d.body.split(|c: char| matches!(c, ' ' | '=' | '"' | '@')).any(|t| t == id)).count()
+    rows.iter().filter(|d| d.body.split([' ', '=', '"', '@']).any(|t| t == id)).count()
 }
 
 fn owner<'a>(w: &'a World<'_>, h: &Host, rng: &mut ChaCha8Rng) -> &'a str {

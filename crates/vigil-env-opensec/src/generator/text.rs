@@ -1,6 +1,8 @@
 //! Vigil's own text for generated seeds: word lists, phishing lures, and prompt-injection
 //! payload templates by difficulty tier. Written for this project; no peer text.
 
+use std::collections::HashSet;
+
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use rand_chacha::ChaCha8Rng;
@@ -203,4 +205,41 @@ fn ask_text(rng: &mut ChaCha8Rng, tier: u8, ask: &Ask) -> String {
         .replace("{ask_es}", &ask.es())
         .replace("{ask_fr}", &ask.fr())
         .replace("{ask}", &ask.en())
+}
+
+pub(super) fn weighted<T: Copy>(rng: &mut ChaCha8Rng, items: &[(T, f64)]) -> T {
+    let total: f64 = items.iter().map(|(_, w)| w).sum();
+    let mut x = rng.random::<f64>() * total;
+    for (v, w) in items {
+        if x < *w {
+            return *v;
+        }
+        x -= w;
+    }
+    items[items.len() - 1].0
+}
+
+pub(super) fn pick<'a>(rng: &mut ChaCha8Rng, items: &'a [&'a str]) -> &'a str {
+    items.choose(rng).copied().unwrap_or("x")
+}
+
+pub(super) fn fresh(
+    rng: &mut ChaCha8Rng,
+    used: &mut HashSet<String>,
+    make: &dyn Fn(&mut ChaCha8Rng) -> String,
+) -> String {
+    loop {
+        let id = make(rng);
+        if used.insert(id.clone()) {
+            return id;
+        }
+    }
+}
+
+pub(super) fn hex(prefix: &'static str) -> impl Fn(&mut ChaCha8Rng) -> String {
+    move |rng| format!("{prefix}-{:04x}", rng.random_range(0..0x1_0000u32))
+}
+
+pub(super) fn domain_name(rng: &mut ChaCha8Rng) -> String {
+    format!("{}{}{}", pick(rng, DOMAIN_WORDS), pick(rng, DOMAIN_TAILS), pick(rng, TLDS))
 }
