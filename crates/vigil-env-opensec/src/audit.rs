@@ -154,12 +154,12 @@ fn view(env: &OpenSecEnv, sc: &Scenario, vectors: &[String]) -> Option<(View, At
     let task = vigil_core::TaskId::new(sc.id.clone());
     let mut ep = env.start_episode(&task).ok()?;
     let idle = r#"{"name": "fetch_alert", "arguments": {"alert_id": "none"}}"#;
-    while ep.steps_taken() + 1 < ep.scenario().max_steps {
+    // `sc` is the seed-0 episode's scenario (what `start_episode` plays).
+    for _ in 1..sc.max_steps {
         if let Ok(Step::Done(_)) | Err(_) = ep.step(idle) {
             break;
         }
     }
-    let sc = ep.scenario();
     let candidates = sc.entities().map(|l| l.into_iter().map(str::to_string).collect::<Vec<_>>());
     let rows = ep.visible_rows().into_iter().map(|r| seen_row(r, &candidates)).collect();
     Some((View { rows, candidates, vectors: vectors.to_vec() }, sc.truth.clone()))

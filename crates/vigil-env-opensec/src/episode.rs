@@ -222,16 +222,6 @@ impl OpenSecEpisode {
         out
     }
 
-    /// The scenario this episode plays.
-    pub(crate) fn scenario(&self) -> &Scenario {
-        &self.sc
-    }
-
-    /// Steps taken.
-    pub(crate) fn steps_taken(&self) -> u32 {
-        self.step
-    }
-
     fn find(&self, table: Table, id: &str) -> Option<RowRef> {
         self.rows.iter().position(|r| r.table == table && r.id() == id && self.visible(r)).map(RowRef::Ep)
     }
