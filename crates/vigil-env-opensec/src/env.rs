@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use vigil_core::{ComponentInfo, EnvError, Environment, Episode, RewardComponent, Split, TaskId};
+use vigil_core::{ComponentInfo, EnvError, Environment, Episode, RewardComponent, Split, TaskId, derive_seed};
 
 use crate::episode::OpenSecEpisode;
 use crate::scenario::Scenario;
@@ -14,7 +14,10 @@ use crate::{OpenSecConfig, OpenSecError, ScoringMode, Tier};
 /// The OpenSec environment: immutable after construction, shared by any number of episodes.
 pub struct OpenSecEnv {
     config: OpenSecConfig,
+    /// Each task's seed-0 episode, compiled once.
     scenarios: Vec<Arc<Scenario>>,
+    /// The loaded seeds, parallel to `scenarios` (hardened episodes recompile them renamed).
+    loaded: Vec<LoadedSeed>,
     by_id: HashMap<String, usize>,
     components: Arc<Vec<Box<dyn RewardComponent<GradedEpisode>>>>,
     system: Arc<str>,
@@ -46,24 +49,10 @@ impl OpenSecEnv {
                 && (config.families.is_empty() || config.families.contains(&s.taxonomy_family))
                 && (config.tasks.is_empty() || config.tasks.contains(&s.seed.scenario_id))
         };
+        let loaded: Vec<LoadedSeed> = loaded.into_iter().filter(|s| keep(s)).collect();
         let scenarios: Vec<Arc<Scenario>> = loaded
             .iter()
-            .filter(|s| keep(s))
-            .map(|s| {
-                Scenario::compile(
-                    s,
-                    config.scoring,
-                    config.rename_seed,
-                    config.mask_injections,
-                    config.default_max_steps,
-                )
-                .map(|mut sc| {
-                    if let Some(cap) = config.max_steps_cap {
-                        sc.max_steps = sc.max_steps.min(cap);
-                    }
-                    Arc::new(sc)
-                })
-            })
+            .map(|s| compile(config, s, &s.seed.scenario_id, 0).map(Arc::new))
             .collect::<Result<_, _>>()?;
         if scenarios.is_empty() {
             return Err(OpenSecError::NoTasks(format!(
@@ -92,6 +81,7 @@ impl OpenSecEnv {
             components: Arc::new(components(config.scoring, max_required, max_payloads, max_steps)),
             system: Arc::from(crate::observation::system_prompt(config.scoring == ScoringMode::Compat)),
             scenarios,
+            loaded,
             by_id,
         })
     }
@@ -111,15 +101,51 @@ impl OpenSecEnv {
         self.by_id.get(task.as_str()).map(|&i| &self.scenarios[i])
     }
 
-    /// Starts an episode with its concrete type (benchmarks, typed inspection).
+    /// The scenario of the episode that `start(task, seed)` plays: in hardened mode its ids
+    /// (entities, domains, case, row and email ids) are drawn from the episode seed.
+    pub fn episode_scenario(&self, task: &TaskId, seed: u64) -> Result<Arc<Scenario>, OpenSecError> {
+        let i = *self.by_id.get(task.as_str()).ok_or_else(|| OpenSecError::NoTasks(format!("task `{task}`")))?;
+        if self.config.scoring == ScoringMode::Compat || seed == 0 {
+            return Ok(Arc::clone(&self.scenarios[i]));
+        }
+        compile(&self.config, &self.loaded[i], task.as_str(), seed).map(Arc::new)
+    }
+
+    /// The scenario whose agent-visible incident id is `case` (what the oracle reads from the
+    /// prompt); `None` when `case` is not an id this task can show.
+    pub fn scenario_for_case(&self, task: &TaskId, case: &str) -> Option<Arc<Scenario>> {
+        if self.config.scoring == ScoringMode::Compat {
+            return self.scenario(task).filter(|s| s.case_id() == case).cloned();
+        }
+        let hex = case.strip_prefix("case-").filter(|h| h.len() == 8)?;
+        self.scenario_for_nonce(task, u32::from_str_radix(hex, 16).ok()?).ok()
+    }
+
+    fn scenario_for_nonce(&self, task: &TaskId, nonce: u32) -> Result<Arc<Scenario>, OpenSecError> {
+        let i = *self.by_id.get(task.as_str()).ok_or_else(|| OpenSecError::NoTasks(format!("task `{task}`")))?;
+        let base = &self.scenarios[i];
+        if self.config.scoring == ScoringMode::Compat || base.case_id() == crate::rename::case_id(nonce) {
+            return Ok(Arc::clone(base));
+        }
+        let mut sc = compile_nonce(&self.config, &self.loaded[i], nonce)?;
+        sc.row_salt = u64::from(nonce);
+        Ok(Arc::new(sc))
+    }
+
+    /// Starts the episode `start(task, 0)` plays, with its concrete type (benchmarks, typed
+    /// inspection).
     pub fn start_episode(&self, task: &TaskId) -> Result<OpenSecEpisode, EnvError> {
-        let sc = self.scenario(task).ok_or_else(|| EnvError::UnknownTask(task.clone()))?;
-        Ok(OpenSecEpisode::new(
-            Arc::clone(sc),
-            self.config.scoring,
-            Arc::clone(&self.components),
-            Arc::clone(&self.system),
-        ))
+        self.start_seeded(task, 0)
+    }
+
+    /// Starts an episode with its concrete type.
+    pub fn start_seeded(&self, task: &TaskId, seed: u64) -> Result<OpenSecEpisode, EnvError> {
+        if self.scenario(task).is_none() {
+            return Err(EnvError::UnknownTask(task.clone()));
+        }
+        let sc =
+            self.episode_scenario(task, seed).map_err(|e| EnvError::Env { env: "opensec", source: Box::new(e) })?;
+        Ok(OpenSecEpisode::new(sc, self.config.scoring, Arc::clone(&self.components), Arc::clone(&self.system)))
     }
 
     fn manifest_split(&self, split: Split) -> Split {
@@ -169,8 +195,28 @@ impl Environment for OpenSecEnv {
         self.scenario(task).map(|s| s.tier.as_str().to_string())
     }
 
-    /// Episodes are deterministic: the attacker is scripted, so `seed` is unused.
-    fn start(&self, task: &TaskId, _seed: u64) -> Result<Box<dyn Episode>, EnvError> {
-        Ok(Box::new(self.start_episode(task)?))
+    /// The attacker is scripted; in hardened mode `seed` draws the episode's ids.
+    fn start(&self, task: &TaskId, seed: u64) -> Result<Box<dyn Episode>, EnvError> {
+        Ok(Box::new(self.start_seeded(task, seed)?))
     }
+}
+
+/// The renaming nonce of episode `seed` of `task` (unused in compat mode).
+fn nonce(config: &OpenSecConfig, task: &str, seed: u64) -> u32 {
+    (derive_seed(config.rename_seed, task, seed) & 0xffff_ffff) as u32
+}
+
+/// The scenario of episode `seed` of `task`.
+fn compile(config: &OpenSecConfig, s: &LoadedSeed, task: &str, seed: u64) -> Result<Scenario, OpenSecError> {
+    let mut sc = compile_nonce(config, s, nonce(config, task, seed))?;
+    sc.row_salt = derive_seed(seed, task, 1);
+    Ok(sc)
+}
+
+fn compile_nonce(config: &OpenSecConfig, s: &LoadedSeed, nonce: u32) -> Result<Scenario, OpenSecError> {
+    let mut sc = Scenario::compile(s, config.scoring, nonce, config.mask_injections, config.default_max_steps)?;
+    if let Some(cap) = config.max_steps_cap {
+        sc.max_steps = sc.max_steps.min(cap);
+    }
+    Ok(sc)
 }

@@ -11,12 +11,14 @@
 //!   deterministic graph-driven attacker, in `compat` or `hardened` mode ([`ScoringMode`]).
 //! - [`score`]: the reward components over a [`GradedEpisode`]; [`metrics`]: episode metrics.
 //! - [`parse_action`]: the lenient tool-call parser; [`Observation`]: typed observations.
-//! - [`Baseline`] / [`baseline_policy`]: scripted policies; [`generator`]: our own seed set.
+//! - [`Baseline`] / [`baseline_policy`]: scripted policies; [`generator`]: our own seed set;
+//!   [`audit`]: how far investigation-free rules get on a seed set.
 //!
 //! Everything is in memory (no SQLite): an episode step is a few microseconds.
 
 mod action;
 mod attacker;
+pub mod audit;
 mod baselines;
 mod config;
 mod env;
@@ -44,7 +46,7 @@ pub use episode::OpenSecEpisode;
 pub use error::OpenSecError;
 pub use evidence::{Cell, Column, Row, Table, text_kv};
 pub use metrics::{CalibrationLevel, calibration_level};
-pub use observation::{Observation, ToolResult, system_prompt};
+pub use observation::{INITIAL_VECTORS, Observation, ToolResult, system_prompt};
 pub use query::{DEFAULT_LIMIT, Filter, FilterValue, MAX_LIMIT, Op, Query, QuerySig};
 pub use scenario::Scenario;
 pub use score::{Executed, GradedEpisode, ScoringMode, Violation};

@@ -102,7 +102,7 @@ impl Query {
             return Err(format!("unknown argument `{k}`; query_logs takes table, filters, limit"));
         }
         let table = match args.get("table") {
-            Some(Value::String(t)) => Table::parse(t).ok_or_else(|| format!("unknown table `{t}`"))?,
+            Some(Value::String(t)) => Table::parse(t).ok_or_else(|| unknown_table(t))?,
             Some(_) => return Err("`table` must be a string".into()),
             None => return Err("missing argument `table`".into()),
         };
@@ -139,7 +139,7 @@ impl Query {
     /// Resolves fields against the table as visible in this mode (`labels`: compat mode).
     fn resolve(&self, labels: bool) -> Result<Vec<(usize, Op, &FilterValue)>, String> {
         if !self.table.visible(labels) {
-            return Err(format!("unknown table `{}`", self.table.as_str()));
+            return Err(unknown_table(self.table.as_str()));
         }
         self.filters
             .iter()
@@ -189,6 +189,11 @@ impl Query {
         eq.dedup();
         Some(QuerySig { table: self.table, eq })
     }
+}
+
+/// The one message for a table that does not exist, or is hidden in this mode.
+pub(crate) fn unknown_table(name: &str) -> String {
+    format!("unknown table `{name}`")
 }
 
 fn value_from(v: &Value) -> Option<FilterValue> {

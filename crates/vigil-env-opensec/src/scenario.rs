@@ -93,7 +93,10 @@ pub(crate) struct Entity {
 /// One compiled scenario.
 #[derive(Debug, Clone)]
 pub struct Scenario {
+    /// The task id (the seed's scenario id).
     pub(crate) id: String,
+    /// The id the agent sees (hardened mode: a per-episode case id).
+    pub(crate) case: String,
     pub(crate) split: Split,
     pub(crate) tier: Tier,
     pub(crate) taxonomy_id: String,
@@ -123,6 +126,9 @@ pub struct Scenario {
     pub(crate) entity_ids: Vec<String>,
     /// Original → shown ids (empty unless renamed).
     pub(crate) renaming: Renaming,
+    /// Draws the random suffixes of hardened row ids (from the episode seed only, so renaming
+    /// with another `rename_seed` keeps the listing order).
+    pub(crate) row_salt: u64,
 }
 
 fn kv_get<'a>(kv: &[(&'a str, &'a str)], key: &str) -> Option<&'a str> {
@@ -134,17 +140,18 @@ fn digits(s: &str) -> Option<i64> {
 }
 
 impl Scenario {
-    /// Compiles a loaded seed; hardened mode renames host and user ids first.
+    /// Compiles a loaded seed; hardened mode renames every id first with the episode's
+    /// `nonce` (see [`crate::rename`]).
     pub(crate) fn compile(
         loaded: &LoadedSeed,
         mode: ScoringMode,
-        rename_seed: u64,
+        nonce: u32,
         mask_injections: bool,
         default_max_steps: u32,
     ) -> Result<Scenario, OpenSecError> {
         let (mut seed, mut truth) = (loaded.seed.clone(), loaded.truth.clone());
         let renaming = if mode == ScoringMode::Hardened {
-            let r = Renaming::draw(&seed, rename_seed);
+            let r = Renaming::draw(&seed, nonce);
             r.apply(&mut seed, &mut truth)
                 .map_err(|e| OpenSecError::seed(&loaded.origin, ".", format!("renaming ids: {e}")))?;
             r
@@ -297,7 +304,8 @@ impl Scenario {
             p.evidence = evidence_of(p, &entity_ids, mode);
         }
         Ok(Scenario {
-            id: seed.scenario_id.clone(),
+            id: loaded.seed.scenario_id.clone(),
+            case: seed.scenario_id.clone(),
             split: loaded.split,
             tier: loaded.tier,
             taxonomy_id: loaded.taxonomy_id.clone(),
@@ -321,6 +329,7 @@ impl Scenario {
             ad: seed.attacker_domain.clone(),
             entity_ids,
             renaming,
+            row_salt: 0,
         })
     }
 
@@ -329,7 +338,7 @@ impl Scenario {
         self.entity_ids.iter().position(|e| e == id)
     }
 
-    /// The scenario id.
+    /// The task id (the seed's scenario id; the agent sees [`Scenario::case_id`]).
     pub fn id(&self) -> &str {
         &self.id
     }
@@ -365,9 +374,15 @@ impl Scenario {
     pub fn injections(&self) -> impl Iterator<Item = (&str, u8, Surface)> {
         self.injections.iter().map(|i| (i.id.as_str(), i.tier, i.surface))
     }
-    /// Original ids that were renamed (hardened mode); they must never reach the agent.
+    /// The incident id the agent sees: the task id in compat mode, a per-episode case id in
+    /// hardened mode (row, email and alert ids embed it).
+    pub fn case_id(&self) -> &str {
+        &self.case
+    }
+    /// Original ids that were renamed (hardened mode): entities, domains and the scenario id;
+    /// they must never reach the agent.
     pub fn original_ids(&self) -> impl Iterator<Item = &str> {
-        self.renaming.pairs.iter().map(|(o, _)| o.as_str())
+        self.renaming.pairs.iter().chain(&self.renaming.case).map(|(o, _)| o.as_str())
     }
     /// Entity ids as shown to the agent, in file order: hosts, users, domains, data targets
     /// (property tests address entities by position, which renaming preserves).

@@ -33,7 +33,7 @@ fn has_token(hay: &str, needle: &str) -> bool {
 
 /// Findings for one episode; empty when clean.
 fn scan(env: &OpenSecEnv, rec: &EpisodeRecord) -> Vec<String> {
-    let sc = env.scenario(&rec.task).expect("task");
+    let sc = env.episode_scenario(&rec.task, rec.seed).expect("task");
     let t = sc.truth();
     let truth = [&t.patient_zero_host, &t.compromised_user, &t.attacker_domain, &t.data_target];
     let mut out = Vec::new();
@@ -83,8 +83,10 @@ fn scan(env: &OpenSecEnv, rec: &EpisodeRecord) -> Vec<String> {
                     .chain(&obs.evidence_seen_ids)
                     .chain(&obs.evidence_content_ids)
                 {
-                    let released = id.rsplit('-').next().and_then(|s| s.parse::<u32>().ok());
-                    if id.starts_with(&format!("alert-{}-", sc.id())) && released.is_some_and(|s| s > obs.step) {
+                    let prefix = format!("alert-{}-", sc.case_id());
+                    let released =
+                        id.strip_prefix(&prefix).and_then(|r| r.split('-').next()).and_then(|s| s.parse::<u32>().ok());
+                    if released.is_some_and(|s| s > obs.step) {
                         out.push(format!("{}@{}: announced future alert `{id}`", rec.task, obs.step));
                     }
                 }

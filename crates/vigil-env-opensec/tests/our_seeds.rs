@@ -65,9 +65,29 @@ fn baselines_order_from_oracle_to_null_in_both_modes() {
             "{mode:?}: oracle {oracle:.3} heuristic {heur:.3} spray {spray:.3} random {random:.3} null {null:.3}"
         );
         assert!((oracle - 7.6).abs() < 1e-9, "{mode:?} oracle {oracle}");
-        assert!((null - if mode == ScoringMode::Compat { -1.1 } else { -2.6 }).abs() < 1e-9, "{mode:?} null {null}");
+        // Compat's null reports the template's `phish`, right on a fifth of the seeds.
+        assert!((null - if mode == ScoringMode::Compat { -1.9 } else { -3.6 }).abs() < 1e-9, "{mode:?} null {null}");
         assert!(oracle > heur && heur > spray && heur > null && heur > random, "{table}");
-        assert!(sm["injection_violation"] > 0.2 && sm["false_positive"] > 0.5, "spraying follows injections: {sm:?}");
+        // Injections sit among background rows now (and trivial/easy seeds carry none): spraying
+        // meets fewer of them than on the old seeds, but follows what it meets.
+        assert!(sm["injection_violation"] > 0.1 && sm["false_positive"] > 0.5, "spraying follows injections: {sm:?}");
         assert!(hm["injection_violation"] == 0.0 && hm["false_positive"] < 0.05, "the heuristic is calibrated: {hm:?}");
     }
+}
+
+/// The heuristic investigates (links rows by host) and solves most seeds; reading tables and
+/// taking first mentions, the shortcut that worked on the old seeds, solves almost none.
+#[test]
+fn investigating_beats_the_naive_rule_by_far() {
+    let env = our_env(ScoringMode::Hardened);
+    let attribution = |b: Baseline| -> (f64, f64) {
+        let recs = run_all(&env, b);
+        let n = recs.len() as f64;
+        let a: Vec<f64> = recs.iter().map(|r| r.outcome.rewards.get("attribution").unwrap_or(f64::NAN)).collect();
+        (a.iter().sum::<f64>() / n, a.iter().filter(|x| **x >= 4.0).count() as f64 / n)
+    };
+    let (heur, heur_solved) = attribution(Baseline::EvidenceHeuristic);
+    let (naive, naive_solved) = attribution(Baseline::NaiveRule);
+    assert!(heur_solved > 0.9 && heur > 4.5, "heuristic: attribution {heur:.3}, solved {heur_solved:.3}");
+    assert!(naive_solved < 0.1 && naive < 1.5, "naive rule: attribution {naive:.3}, solved {naive_solved:.3}");
 }

@@ -57,7 +57,8 @@ pub(crate) enum Command {
     /// Benchmarks (`model`: the burn Qwen3's prefill/decode/train throughput as JSON).
     #[command(subcommand)]
     Bench(crate::commands::bench::BenchCommand),
-    /// OpenSec data tools (`generate`: Vigil's seed set; `validate`: check a seed set).
+    /// OpenSec data tools (`generate`: Vigil's seed set; `validate`: check a seed set; `audit`:
+    /// investigation-free rules vs chance).
     #[command(subcommand)]
     Opensec(crate::commands::opensec::OpensecCommand),
     /// Dataset tools per environment (`exp data opensoc sft --n 600 --out FILE`, ...).

@@ -85,3 +85,45 @@ fn validate_names_the_file_and_field_of_a_bad_seed() {
         "{err}"
     );
 }
+
+#[test]
+fn audit_keeps_every_rule_near_chance_on_the_committed_seeds() {
+    let d = tempfile::tempdir().unwrap();
+    let json = d.path().join("audit.json");
+    let out = exp()
+        .args(["opensec", "audit"])
+        .arg(repo().join("seeds/opensec/manifest.json"))
+        .args(["--max-excess", "10", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("240 scenarios") && table.contains("most_frequent") && table.contains("initial_vector"));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let scores = report["scores"].as_array().unwrap();
+    assert!(scores.iter().all(|s| s["accuracy"].as_f64().unwrap() - s["chance"].as_f64().unwrap() <= 0.10));
+    // The committed AUDIT.md is this table.
+    let md = exp()
+        .args(["opensec", "audit", "--markdown"])
+        .arg(repo().join("seeds/opensec/manifest.json"))
+        .output()
+        .unwrap();
+    let committed = std::fs::read_to_string(repo().join("seeds/opensec/AUDIT.md")).unwrap();
+    let table = String::from_utf8_lossy(&md.stdout);
+    let body: String = table.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert!(committed.contains(&body), "seeds/opensec/AUDIT.md is stale: rerun `exp opensec audit --markdown`");
+}
+
+#[test]
+fn audit_fails_a_set_with_shortcuts() {
+    let peer = repo().join("../shared/peer-data/opensec/seeds/manifest.json");
+    if !peer.is_file() {
+        eprintln!("SKIPPED: no peer seeds at {}", peer.display());
+        assert!(std::env::var_os("CI").is_none(), "CI needs the peer seeds");
+        return;
+    }
+    let out = exp().args(["opensec", "audit", "--mode", "compat", "--max-excess", "10"]).arg(&peer).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("points above chance"));
+}

@@ -11,6 +11,8 @@ use crate::observation::Observation;
 /// The conversation so far, typed.
 #[derive(Debug, Default)]
 pub(crate) struct Transcript {
+    /// The incident id of the first user message (`Incident ID is open`).
+    pub(crate) case: Option<String>,
     pub(crate) observations: Vec<Observation>,
     pub(crate) actions: Vec<Action>,
 }
@@ -20,7 +22,16 @@ impl Transcript {
         let mut t = Transcript::default();
         for m in messages {
             match m.role {
-                Role::User | Role::Tool => t.observations.extend(Observation::parse(&m.content)),
+                Role::User | Role::Tool => {
+                    if t.case.is_none() && m.role == Role::User {
+                        t.case = m
+                            .content
+                            .strip_prefix("Incident ")
+                            .and_then(|r| r.split_whitespace().next())
+                            .map(str::to_string);
+                    }
+                    t.observations.extend(Observation::parse(&m.content));
+                }
                 Role::Assistant => t.actions.extend(parse_action(&m.content).action.ok()),
                 Role::System => {}
             }

@@ -2,6 +2,7 @@
 //! answers go through the same parser) and read only the conversation, except the oracle, which
 //! reads the ground truth of `GenerationRequest::task`.
 
+mod chain;
 mod evidence;
 pub mod probes;
 
@@ -25,9 +26,12 @@ pub enum Baseline {
     Null,
     /// Contains exactly the required entities and reports the ground truth (the ceiling).
     Oracle,
-    /// Reads the log tables, trusts only non-`untrusted` rows, contains what the evidence
-    /// supports and reports it.
+    /// Reads the log tables, trusts only non-`untrusted` rows, links them by host (on seeds
+    /// with background activity), contains what the evidence supports and reports it.
     EvidenceHeuristic,
+    /// Reads each log table once and reports (and contains) the first trusted host, user,
+    /// domain and target it saw, `phish` for the vector: the shortcut a seed set must defeat.
+    NaiveRule,
     /// Reads everything, then contains every entity it saw mentioned, injected instructions
     /// included: the over-reacting failure mode.
     ContainEverythingSeen,
@@ -63,6 +67,7 @@ impl Baseline {
             Baseline::Null => "null",
             Baseline::Oracle => "oracle",
             Baseline::EvidenceHeuristic => "evidence_heuristic",
+            Baseline::NaiveRule => "naive_rule",
             Baseline::ContainEverythingSeen => "contain_everything_seen",
             Baseline::Random => "random",
             Baseline::CiteSpam => "cite_spam",
@@ -102,14 +107,16 @@ impl Policy for Scripted {
     }
 }
 
-fn unknown_report() -> Report {
+/// Every field `unknown`; the vector as the prompt's report template shows it (compat: the
+/// peer's `phish`; hardened shows none).
+fn unknown_report(mode: crate::ScoringMode) -> Report {
     let u = || Some("unknown".to_string());
     Report {
         patient_zero_host: u(),
         compromised_user: u(),
         attacker_domain: u(),
         data_target: u(),
-        initial_vector: Some("phish".into()),
+        initial_vector: Some(if mode == crate::ScoringMode::Compat { "phish" } else { "unknown" }.into()),
     }
 }
 
@@ -126,18 +133,26 @@ impl Scripted {
     fn act(&self, req: &GenerationRequest) -> Result<String, PolicyError> {
         let t = Transcript::parse(&req.messages);
         let action = match self.baseline {
-            Baseline::Null => Action::SubmitReport(unknown_report()),
+            Baseline::Null => Action::SubmitReport(unknown_report(self.env.config().scoring)),
             Baseline::Oracle => self.oracle(req, &t)?,
-            Baseline::EvidenceHeuristic => heuristic(&t),
+            Baseline::EvidenceHeuristic => heuristic(&t, true),
+            Baseline::NaiveRule => heuristic(&t, false),
             Baseline::ContainEverythingSeen => spray(&t),
             Baseline::Random => return Ok(self.random(req, &t)),
-            probe => return Ok(probes::probe_text(probe, &t).unwrap_or_else(|| heuristic(&t).to_text())),
+            probe => {
+                return Ok(probes::probe_text(probe, &t).unwrap_or_else(|| heuristic(&t, true).to_text()));
+            }
         };
         Ok(action.to_text())
     }
 
     fn oracle(&self, req: &GenerationRequest, t: &Transcript) -> Result<Action, PolicyError> {
-        let sc = self.env.scenario(&req.task).ok_or_else(|| PolicyError::UnknownTask(req.task.clone()))?;
+        // The episode's ids are drawn from its seed; the prompt's case id names the draw.
+        let sc = t
+            .case
+            .as_deref()
+            .and_then(|c| self.env.scenario_for_case(&req.task, c))
+            .ok_or_else(|| PolicyError::UnknownTask(req.task.clone()))?;
         let done = t.last().containment;
         let r = sc.required();
         let next =
@@ -148,7 +163,7 @@ impl Scripted {
         let next = next.or_else(|| {
             r.reset_users.iter().find(|u| !done.reset_users.contains(u)).map(|u| Action::ResetUser(u.clone()))
         });
-        Ok(next.unwrap_or_else(|| Action::SubmitReport(truth_report(sc))))
+        Ok(next.unwrap_or_else(|| Action::SubmitReport(truth_report(&sc))))
     }
 
     fn random(&self, req: &GenerationRequest, t: &Transcript) -> String {
@@ -161,7 +176,7 @@ impl Scripted {
         };
         let left = obs.max_steps.saturating_sub(obs.step);
         if left <= 1 || rng.random_bool(0.08) {
-            let mut r = unknown_report();
+            let mut r = unknown_report(self.env.config().scoring);
             r.patient_zero_host = pick(&mut rng, Kind::Host).or(r.patient_zero_host);
             r.compromised_user = pick(&mut rng, Kind::User).or(r.compromised_user);
             r.attacker_domain = pick(&mut rng, Kind::Domain).or(r.attacker_domain);
@@ -230,10 +245,24 @@ fn findings(t: &Transcript) -> Findings {
 
 /// Reads each log table (again once the first pass is done and evidence is still missing),
 /// then contains what trusted evidence supports and reports it, leaving enough steps to do so.
-fn heuristic(t: &Transcript) -> Action {
+/// With `link`, on seeds whose alerts show linked evidence, it links rows by host ([`chain`])
+/// and reads on until one host stands out; otherwise it takes first mentions.
+fn heuristic(t: &Transcript, link: bool) -> Action {
     let obs = t.last();
-    let f = findings(t);
-    let complete = f.host.is_some() && f.user.is_some() && f.domain.is_some() && f.target.is_some();
+    let linked =
+        link && t.rows().any(|r| r.get("alert_type").and_then(|v| v.as_str()).is_some_and(chain::is_chain_alert));
+    let found = if linked { chain::chain(t) } else { None };
+    let f = match &found {
+        Some(c) => {
+            Findings { host: c.host.clone(), user: c.user.clone(), domain: c.domain.clone(), target: c.target.clone() }
+        }
+        None if linked => Findings::default(),
+        None => findings(t),
+    };
+    let complete = match &found {
+        Some(c) => c.complete(),
+        None => !linked && f.host.is_some() && f.user.is_some() && f.domain.is_some() && f.target.is_some(),
+    };
     let wanted = [
         f.host.clone().map(Action::IsolateHost),
         f.domain.clone().map(Action::BlockDomain),
@@ -251,7 +280,9 @@ fn heuristic(t: &Transcript) -> Action {
         .collect();
     let queries = t.actions.iter().filter(|a| matches!(a, Action::QueryLogs(_))).count();
     let left = obs.max_steps.saturating_sub(obs.step) as usize;
-    let investigating = !(complete && queries >= LOG_TABLES.len()) && left > pending.len() + 1;
+    // Linked evidence may still be unfolding: keep room for three containments and the report.
+    let reserve = if linked && found.is_none() { 4 } else { pending.len() + 1 };
+    let investigating = !(complete && queries >= LOG_TABLES.len()) && left > reserve;
     if investigating {
         return query(LOG_TABLES[queries % LOG_TABLES.len()]);
     }
@@ -259,12 +290,17 @@ fn heuristic(t: &Transcript) -> Action {
         return a;
     }
     let u = |x: Option<String>| x.or_else(|| Some("unknown".into()));
+    let vector = match (&found, linked) {
+        (Some(c), _) => c.vector.clone(),
+        (None, true) => None,
+        (None, false) => Some("phish".into()),
+    };
     Action::SubmitReport(Report {
         patient_zero_host: u(f.host),
         compromised_user: u(f.user),
         attacker_domain: u(f.domain),
         data_target: u(f.target),
-        initial_vector: Some("phish".into()),
+        initial_vector: u(vector),
     })
 }
 

@@ -75,7 +75,7 @@ fn next_containment(t: &Transcript, ms: &[Mention]) -> Option<Action> {
 pub(super) fn probe_text(kind: Baseline, t: &Transcript) -> Option<String> {
     let obs = t.last();
     let left = obs.max_steps.saturating_sub(obs.step);
-    let honest = heuristic(t);
+    let honest = heuristic(t, true);
     let action = match kind {
         Baseline::CiteSpam => match honest {
             Action::SubmitReport(_) => {
@@ -152,7 +152,12 @@ pub(super) fn probe_text(kind: Baseline, t: &Transcript) -> Option<String> {
                 _ => honest,
             }
         }
-        Baseline::Null | Baseline::Oracle | Baseline::EvidenceHeuristic | Baseline::ContainEverythingSeen | Baseline::Random => {
+        Baseline::Null
+        | Baseline::Oracle
+        | Baseline::EvidenceHeuristic
+        | Baseline::NaiveRule
+        | Baseline::ContainEverythingSeen
+        | Baseline::Random => {
             return None;
         }
     };

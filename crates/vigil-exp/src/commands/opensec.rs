@@ -1,5 +1,6 @@
 //! `exp opensec`: OpenSec data tools. `generate` writes Vigil's seed set in the peer's format;
-//! `validate` loads a seed set (manifest or JSONL) with every check the environment applies.
+//! `validate` loads a seed set (manifest or JSONL) with every check the environment applies;
+//! `audit` measures how far investigation-free rules get on a seed set, next to chance.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -15,6 +16,27 @@ pub(crate) enum OpensecCommand {
     Generate(GenerateArgs),
     /// Load and check a seed set; print the number of seeds per split and tier.
     Validate(ValidateArgs),
+    /// Score investigation-free rules (names, order, frequency, only-X, injections) per report
+    /// field next to chance; print the table.
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditArgs {
+    /// `manifest.json` or `.jsonl`.
+    pub seeds: PathBuf,
+    /// Rules to audit under: `hardened` (what a trained agent sees) or `compat`.
+    #[arg(long, default_value = "hardened", value_parser = ["hardened", "compat"])]
+    pub mode: String,
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Print the table as Markdown.
+    #[arg(long)]
+    pub markdown: bool,
+    /// Exit with an error when a rule is more than this many points above chance.
+    #[arg(long)]
+    pub max_excess: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -43,7 +65,39 @@ pub(crate) fn run(cmd: &OpensecCommand) -> anyhow::Result<()> {
     match cmd {
         OpensecCommand::Generate(a) => generate_cmd(a),
         OpensecCommand::Validate(a) => validate(a),
+        OpensecCommand::Audit(a) => audit_cmd(a),
     }
+}
+
+fn audit_cmd(a: &AuditArgs) -> anyhow::Result<()> {
+    let scoring = if a.mode == "compat" { ScoringMode::Compat } else { ScoringMode::Hardened };
+    let env = OpenSecEnv::new(&OpenSecConfig { seeds: a.seeds.clone(), scoring, ..OpenSecConfig::default() })?;
+    let report = vigil_env_opensec::audit::audit(&env);
+    if let Some(p) = &a.json {
+        let mut bytes = serde_json::to_vec_pretty(&report)?;
+        bytes.push(b'\n');
+        vigil_core::write_atomic(p, &bytes).with_context(|| format!("writing {}", p.display()))?;
+    }
+    #[allow(clippy::print_stdout)]
+    {
+        println!(
+            "{} ({} mode): {} scenarios; accuracy % (points above chance)",
+            a.seeds.display(),
+            a.mode,
+            report.scenarios
+        );
+        print!("{}", if a.markdown { report.markdown() } else { report.table() });
+    }
+    if let (Some(max), Some(w)) = (a.max_excess, report.worst()) {
+        anyhow::ensure!(
+            w.excess_points() <= max,
+            "rule `{}` on `{}` is {:.1} points above chance (limit {max})",
+            w.rule,
+            w.field.as_str(),
+            w.excess_points()
+        );
+    }
+    Ok(())
 }
 
 fn generate_cmd(a: &GenerateArgs) -> anyhow::Result<()> {
