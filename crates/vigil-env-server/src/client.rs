@@ -19,6 +19,7 @@ pub struct Client {
     http: reqwest::Client,
     base: String,
     latencies: Arc<Mutex<Vec<Duration>>>,
+    api_key: Option<String>,
 }
 
 impl Client {
@@ -29,10 +30,21 @@ impl Client {
             .timeout(Duration::from_secs(60))
             .build()
             .map_err(|source| ServerError::Http { context: "building the HTTP client".into(), source })?;
-        Ok(Self { http, base: base.into().trim_end_matches('/').to_string(), latencies: Arc::default() })
+        Ok(Self { http, base: base.into().trim_end_matches('/').to_string(), latencies: Arc::default(), api_key: None })
+    }
+
+    /// Sends `Authorization: Bearer <key>` with every request.
+    #[must_use]
+    pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
     }
 
     async fn send<T: DeserializeOwned>(&self, what: &str, req: reqwest::RequestBuilder) -> Result<T, ServerError> {
+        let req = match &self.api_key {
+            Some(k) => req.bearer_auth(k),
+            None => req,
+        };
         let start = Instant::now();
         let res = req.send().await.map_err(|source| ServerError::Http { context: what.into(), source })?;
         let status = res.status();

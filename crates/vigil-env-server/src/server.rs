@@ -12,6 +12,7 @@ use vigil_core::{Environment, Policy, Split, TaskId, derive_seed};
 
 use crate::demo::DemoPolicy;
 use crate::extract::BodyLimit;
+use crate::quota::Budget;
 use crate::routes::{guarded, router};
 use crate::sessions::Sessions;
 use crate::{ServerConfig, ServerError};
@@ -29,6 +30,8 @@ pub(crate) struct App {
     /// Task lists by split and stage (environments are immutable, so computed once).
     task_lists: Mutex<TaskLists>,
     pub demo: Vec<Arc<DemoPolicy>>,
+    /// Bearer token every route but `/health` requires.
+    pub api_key: Option<String>,
 }
 
 impl std::fmt::Debug for App {
@@ -73,6 +76,7 @@ pub struct EnvServer {
     env: Arc<dyn Environment>,
     config: ServerConfig,
     demo: Vec<Arc<DemoPolicy>>,
+    api_key: Option<String>,
 }
 
 impl std::fmt::Debug for EnvServer {
@@ -82,6 +86,7 @@ impl std::fmt::Debug for EnvServer {
             .field("env", &self.env.name())
             .field("config", &self.config)
             .field("demo", &names)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
             .finish()
     }
 }
@@ -90,7 +95,17 @@ impl EnvServer {
     /// A server over `env` with validated limits.
     pub fn new(env: Arc<dyn Environment>, config: ServerConfig) -> Result<Self, ServerError> {
         config.validate()?;
-        Ok(Self { env, config, demo: Vec::new() })
+        Ok(Self { env, config, demo: Vec::new(), api_key: None })
+    }
+
+    /// Requires `Authorization: Bearer <key>` on every route but `/health` (vLLM's convention).
+    pub fn with_api_key(mut self, key: impl Into<String>) -> Result<Self, ServerError> {
+        let key = key.into();
+        if key.is_empty() {
+            return Err(ServerError::Config { field: "api_key", reason: "must not be empty".into() });
+        }
+        self.api_key = Some(key);
+        Ok(self)
     }
 
     /// Adds a policy whose answers `/demo` shows side by side with the others'.
@@ -107,8 +122,11 @@ impl EnvServer {
     }
 
     fn into_app(self) -> Arc<App> {
+        let budget = Budget::new(&self.config);
+        let c = &self.config;
         Arc::new(App {
-            sessions: Sessions::new(self.config.max_sessions, self.config.idle_timeout()),
+            sessions: Sessions::new(c.max_sessions, c.max_sessions_per_client, budget, c.idle_timeout()),
+            api_key: self.api_key,
             env: self.env,
             config: self.config,
             resets: AtomicU64::new(0),
@@ -125,8 +143,16 @@ impl EnvServer {
         let app = self.into_app();
         let sweeper = tokio::spawn(sweep(Arc::downgrade(&app), app.config.sweep_interval()));
         let addr = listener.local_addr().ok();
+        if addr.is_some_and(|a| !a.ip().is_loopback()) && app.api_key.is_none() {
+            tracing::warn!(
+                ?addr,
+                "serving on a non-loopback address without an API key: anyone who can reach it can run episodes (set --api-key or {})",
+                vigil_core::auth::API_KEY_ENV
+            );
+        }
         tracing::info!(env = app.env.name(), ?addr, "serving");
-        let result = axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await;
+        let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
         sweeper.abort();
         result.map_err(|source| ServerError::Io { context: "serving HTTP".into(), source })
     }

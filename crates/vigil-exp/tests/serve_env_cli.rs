@@ -111,7 +111,7 @@ fn reward_names(outcome: &Value) -> Vec<String> {
 
 #[test]
 fn opensoc_over_http() {
-    let s = start(&["opensoc"]);
+    let s = start(&["opensoc", "--demo"]);
     let health = s.ok(s.get("/health"));
     assert_eq!(
         (health["status"].as_str(), health["env"].as_str()),
@@ -166,6 +166,8 @@ fn opensoc_over_http() {
         html.as_str().unwrap().contains("verifier_oracle"),
         "baselines on the demo page"
     );
+    // The held-out split never reaches the demo's oracle.
+    assert_eq!(s.get("/demo/run?split=eval").0, 403);
 
     let report = run_load_test_blocking(
         &s.base,
@@ -182,6 +184,7 @@ fn opensoc_over_http() {
 fn opensec_over_http() {
     let s = start(&["opensec", "--max-sessions", "256"]);
     assert_eq!(s.ok(s.get("/health"))["env"], "opensec");
+    assert_eq!(s.get("/demo").0, 404, "no demo without --demo");
     let tasks = s.ok(s.get("/tasks?split=eval&limit=1"));
     let task = tasks["tasks"][0]["id"]
         .as_str()

@@ -42,6 +42,9 @@ fn openai_rollouts_against_exp_serve() {
             "--no-thinking",
             "--max-tokens",
             "8",
+            // The trainer hot-loads each update's adapter from its run folder.
+            "--adapter-root",
+            d.path().to_str().unwrap(),
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
