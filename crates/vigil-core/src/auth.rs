@@ -24,15 +24,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
-/// Whether binding `host` exposes a server beyond this machine (anything but a loopback address;
-/// names other than `localhost` count as exposed).
-pub fn is_exposed(host: &str) -> bool {
-    match host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
-        Ok(ip) => !ip.is_loopback(),
-        Err(_) => !host.eq_ignore_ascii_case("localhost"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,15 +35,5 @@ mod tests {
             assert!(!bearer_matches(Some(bad), "s3cret"), "{}", String::from_utf8_lossy(bad));
         }
         assert!(!bearer_matches(None, "s3cret"));
-    }
-
-    #[test]
-    fn loopback_is_not_exposed() {
-        for h in ["127.0.0.1", "::1", "[::1]", "localhost", "127.0.0.2"] {
-            assert!(!is_exposed(h), "{h}");
-        }
-        for h in ["0.0.0.0", "::", "10.0.0.5", "example.org"] {
-            assert!(is_exposed(h), "{h}");
-        }
     }
 }

@@ -229,3 +229,44 @@ fn opensec_over_http() {
         "load-test sessions closed, the graded one kept"
     );
 }
+
+#[test]
+fn api_key_guards_the_routes_and_an_exposed_bind_warns() {
+    let s = start(&["opensoc", "--api-key", "k3y"]);
+    assert_eq!(s.get("/health").0, 200, "liveness stays open");
+    let (status, body) = s.get("/tasks");
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("API key"),
+        "{body}"
+    );
+    let authed = s.call(s.http.get(format!("{}/tasks", s.base)).bearer_auth("k3y"));
+    assert_eq!(authed.0, 200, "{}", authed.1);
+
+    // Bound beyond loopback without a key: a warning on stderr.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_exp"))
+        .args(["serve-env", "opensoc", "--host", "0.0.0.0", "--port", "0"])
+        .env_remove("VIGIL_API_KEY")
+        .current_dir(workspace_root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn exp");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("without an API key") {
+                let _ = tx.send(line);
+                return;
+            }
+        }
+    });
+    let warned = rx.recv_timeout(Duration::from_secs(120));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        warned.is_ok(),
+        "no warning for a non-loopback bind without a key"
+    );
+}

@@ -132,6 +132,8 @@ pub(crate) struct Shared {
     panic_next: AtomicBool,
     /// Test hook: the worker takes no new work and decodes nothing while set.
     paused: AtomicBool,
+    /// Test hook: decoding rounds left before the worker pauses itself (0: no limit).
+    rounds_left: AtomicUsize,
 }
 
 /// Test-only control of a running server (not reachable over HTTP; `exp serve` never uses it):
@@ -156,7 +158,19 @@ impl ServerControl {
 
     /// Holds (true) or releases (false) the worker, so tests can fill the queue.
     pub fn pause(&self, paused: bool) {
+        self.shared.rounds_left.store(0, Ordering::SeqCst);
         self.shared.paused.store(paused, Ordering::SeqCst);
+    }
+
+    /// Lets the worker run `n` decoding rounds (one token per running batch each), then pause.
+    pub fn run_rounds(&self, n: usize) {
+        self.shared.rounds_left.store(n, Ordering::SeqCst);
+        self.shared.paused.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether the worker is paused.
+    pub fn is_paused(&self) -> bool {
+        self.shared.paused.load(Ordering::SeqCst)
     }
 
     /// Chat requests accepted over HTTP and not yet answered.

@@ -407,6 +407,10 @@ impl<B: Backend> Worker<B> {
             self.start_batches();
             self.step_all();
             self.publish_held();
+            let left = &self.shared.rounds_left;
+            if left.load(Ordering::SeqCst) > 0 && left.fetch_sub(1, Ordering::SeqCst) == 1 {
+                self.shared.paused.store(true, Ordering::SeqCst);
+            }
         }
     }
 }
