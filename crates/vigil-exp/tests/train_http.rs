@@ -61,6 +61,19 @@ fn openai_rollouts_against_exp_serve() {
         "{line}"
     );
 
+    // The CLI's server refuses a budget beyond the context with OpenAI's error shape.
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{api}/chat/completions"))
+        .json(
+            &serde_json::json!({"model": "tiny", "messages": [{"role": "user", "content": "hi"}],
+                                  "max_tokens": 1u64 << 40}),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let body: serde_json::Value = r.json().unwrap();
+    assert_eq!(body["error"]["param"], "max_tokens", "{body}");
+
     let extra = format!(
         "finetune = {{ kind = \"lora\", r = 4, alpha = 8, target_modules = [\"q_proj\", \"v_proj\"] }}\n\
          rollout = {{ backend = \"openai\", base_url = \"{api}\", model = \"tiny\", concurrency = 4, lora_hot_load = true }}"
