@@ -134,6 +134,7 @@ async fn api_key_guards_every_route_but_health() {
 /// Floods of large actions: no session holds more than its quota, the server no more than its
 /// budget, and memory stays near that budget while the flood asks for far more.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::print_stderr)]
 async fn a_flood_of_large_actions_stays_within_the_quotas() {
     let (action, session_quota, total) = (64usize << 10, 512u64 << 10, 16u64 << 20);
     let config = ServerConfig {
@@ -190,7 +191,10 @@ async fn a_flood_of_large_actions_stays_within_the_quotas() {
     assert!(refused > 0, "the server budget refused new sessions once used up");
     let (rss_after, _) = rss_kib();
     let grown_mib = rss_after.saturating_sub(rss_before) / 1024;
-    // Each stored action is kept about three times (transcript, the episode's own copy, the echo
-    // in the observation): ~48 MiB for a 16 MiB budget; the unbounded server grew by > 500 MiB.
-    assert!(grown_mib < 128, "the flood grew the process by {grown_mib} MiB");
+    // Stored text is bounded by the 16 MiB budget (the transcript's and the episode's copies of
+    // each action, and the observation echoing it): run alone the process grows by ~27 MiB.
+    // The bound is loose because the other tests of this binary share the process; without
+    // quotas the flood's 4,000 actions would take ~750 MiB.
+    eprintln!("flood: {stored} actions of {action} bytes stored, {refused} resets refused, RSS +{grown_mib} MiB");
+    assert!(grown_mib < 320, "the flood grew the process by {grown_mib} MiB");
 }
