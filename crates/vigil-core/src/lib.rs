@@ -13,6 +13,7 @@
 //! compile and to property-test.
 
 mod advantage;
+pub mod auth;
 mod batch;
 mod driver;
 mod env;
@@ -25,7 +26,8 @@ pub use advantage::AdvantageEstimator;
 pub use batch::{BatchError, RewardBatch};
 pub use driver::{DriverError, DriverLimits, EpisodeRecord, run_episodes};
 pub use env::{
-    ChatMessage, EnvError, Environment, Episode, EpisodeOptions, Outcome, Prediction, Role, Split, Step, TaskId,
+    ChatMessage, EnvError, Environment, Episode, EpisodeOptions, Outcome, Prediction, Role, Split,
+    Step, TaskId,
 };
 pub use io::{write_atomic, write_json_atomic};
 pub use policy::{FinishReason, Generation, GenerationRequest, Policy, PolicyError};

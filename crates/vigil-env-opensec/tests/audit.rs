@@ -38,7 +38,10 @@ fn no_rule_beats_chance_by_more_than_ten_points_on_our_seeds() {
 
 #[test]
 fn the_audit_finds_the_peer_shortcuts() {
-    let r = audit(&peer_env(ScoringMode::Compat));
+    let Some(env) = peer_env(ScoringMode::Compat, "audit::the_audit_finds_the_peer_shortcuts") else {
+        return;
+    };
+    let r = audit(&env);
     let w = r.worst().expect("scores");
     assert!(w.excess_points() > 10.0, "{}", r.table());
 }

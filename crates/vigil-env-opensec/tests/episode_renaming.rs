@@ -29,7 +29,8 @@ fn answers(env: &vigil_env_opensec::OpenSecEnv, task: &TaskId, seed: u64) -> Vec
 
 #[test]
 fn resets_with_different_seeds_show_different_ids_and_the_same_seed_the_same() {
-    for env in [our_env(ScoringMode::Hardened), peer_env(ScoringMode::Hardened)] {
+    let peer = peer_env(ScoringMode::Hardened, "episode_renaming: the peer's seeds (ours are still checked)");
+    for env in std::iter::once(our_env(ScoringMode::Hardened)).chain(peer) {
         let tasks = env.tasks(Split::Eval, None).unwrap();
         for task in tasks.iter().take(20) {
             let (a, b, a2) = (answers(&env, task, 1), answers(&env, task, 2), answers(&env, task, 1));
@@ -53,14 +54,17 @@ fn resets_with_different_seeds_show_different_ids_and_the_same_seed_the_same() {
 
 #[test]
 fn compat_mode_keeps_the_peer_ids() {
-    let env = peer_env(ScoringMode::Compat);
+    let Some(env) = peer_env(ScoringMode::Compat, "episode_renaming::compat_mode_keeps_the_peer_ids") else {
+        return;
+    };
     let task = TaskId::new("seed-001");
     assert_eq!(answers(&env, &task, 1), answers(&env, &task, 2));
 }
 
 #[test]
 fn the_oracle_scores_the_same_under_renaming() {
-    for env in [our_env(ScoringMode::Hardened), peer_env(ScoringMode::Hardened)] {
+    let peer = peer_env(ScoringMode::Hardened, "episode_renaming: the peer's seeds under renaming (ours are still checked)");
+    for env in std::iter::once(our_env(ScoringMode::Hardened)).chain(peer) {
         let tasks = env.tasks(Split::Eval, None).unwrap();
         let mut totals = Vec::new();
         for seeds in [[0u64, 0], [1, 2], [99, 12345]] {
@@ -110,7 +114,9 @@ fn a_hidden_table_answers_like_a_missing_one() {
     let missing = answer_to(env.as_ref(), &task, "incident_notes");
     assert_eq!(hidden, missing);
     assert!(hidden.0.contains("unknown table `TABLE`"), "{}", hidden.0);
-    let compat = peer_env(ScoringMode::Compat);
+    let Some(compat) = peer_env(ScoringMode::Compat, "episode_renaming: the peer's catalogue table in compat mode") else {
+        return;
+    };
     let (obs, _) = answer_to(compat.as_ref(), &TaskId::new("seed-001"), "prompt_injections");
     assert!(obs.contains("\"rows\""), "compat keeps the peer's catalogue table: {obs}");
 }

@@ -43,7 +43,9 @@ fn parse() -> Result<Args, String> {
                     s => return Err(format!("--split: expected train or eval, got `{s}`")),
                 }
             }
-            f => return Err(format!("unknown flag `{f}`; flags: --url --sessions --steps --rounds --action --mode --split")),
+            f => {
+                return Err(format!("unknown flag `{f}`; flags: --url --sessions --steps --rounds --action --mode --split"));
+            }
         }
     }
     Ok(a)
@@ -64,7 +66,8 @@ async fn main() {
         None => {
             let env = Arc::new(MockEnv::new(50));
             test.replay = Some(env.clone());
-            let config = ServerConfig { max_sessions: test.sessions.max(1), ..ServerConfig::default() };
+            let n = test.sessions.max(1);
+            let config = ServerConfig { max_sessions: n, max_sessions_per_client: n, ..ServerConfig::default() };
             let server = EnvServer::new(env, config).expect("server");
             let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let addr = listener.local_addr().expect("addr");

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::{Barrier, Mutex};
+use tokio::sync::{Barrier, Mutex, Semaphore};
 use vigil_core::{ChatMessage, Environment, Split, Step};
 
 use crate::api::{Action, Closed, Grade, Health, ResetRequest, ResetResponse, SessionRef, State, StepRequest, StepResponse};
@@ -19,6 +19,8 @@ pub struct Client {
     http: reqwest::Client,
     base: String,
     latencies: Arc<Mutex<Vec<Duration>>>,
+    api_key: Option<String>,
+    in_flight: Option<Arc<Semaphore>>,
 }
 
 impl Client {
@@ -29,10 +31,33 @@ impl Client {
             .timeout(Duration::from_secs(60))
             .build()
             .map_err(|source| ServerError::Http { context: "building the HTTP client".into(), source })?;
-        Ok(Self { http, base: base.into().trim_end_matches('/').to_string(), latencies: Arc::default() })
+        Ok(Self { http, base: base.into().trim_end_matches('/').to_string(), latencies: Arc::default(), api_key: None, in_flight: None })
+    }
+
+    /// Sends at most `n` requests at once (each needs a socket on both ends: this keeps a load
+    /// test of many live sessions under the usual limit of 1,024 open files).
+    #[must_use]
+    pub fn with_max_in_flight(mut self, n: usize) -> Self {
+        self.in_flight = Some(Arc::new(Semaphore::new(n.max(1))));
+        self
+    }
+
+    /// Sends `Authorization: Bearer <key>` with every request.
+    #[must_use]
+    pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
     }
 
     async fn send<T: DeserializeOwned>(&self, what: &str, req: reqwest::RequestBuilder) -> Result<T, ServerError> {
+        let req = match &self.api_key {
+            Some(k) => req.bearer_auth(k),
+            None => req,
+        };
+        let _permit = match &self.in_flight {
+            Some(s) => s.acquire().await.ok(),
+            None => None,
+        };
         let start = Instant::now();
         let res = req.send().await.map_err(|source| ServerError::Http { context: what.into(), source })?;
         let status = res.status();

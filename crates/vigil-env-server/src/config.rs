@@ -24,6 +24,18 @@ pub struct ServerConfig {
     pub seed: u64,
     /// Most tasks offered in the `/demo` task selector.
     pub demo_tasks: usize,
+    /// Serve `/demo` and `/demo/run` (train-split tasks only; off by default, since a demo
+    /// runs the configured policies, oracles included, on request).
+    pub demo: bool,
+    /// Largest action one `/step` accepts, in bytes (413 above).
+    pub max_action_bytes: usize,
+    /// Most bytes of text (prompt, actions, observations) one session may hold; steps beyond
+    /// get 429.
+    pub max_session_bytes: u64,
+    /// Most bytes of session text the whole server holds; resets and steps beyond get 429.
+    pub max_total_bytes: u64,
+    /// Most live sessions one client address may hold (429 beyond).
+    pub max_sessions_per_client: usize,
 }
 
 impl Default for ServerConfig {
@@ -35,6 +47,11 @@ impl Default for ServerConfig {
             max_steps: 512,
             seed: 0,
             demo_tasks: 200,
+            demo: false,
+            max_action_bytes: 128 << 10,
+            max_session_bytes: 2 << 20,
+            max_total_bytes: 512 << 20,
+            max_sessions_per_client: 256,
         }
     }
 }
@@ -60,6 +77,15 @@ impl ServerConfig {
         }
         if self.demo_tasks == 0 {
             return bad("demo_tasks", "must be at least 1");
+        }
+        if self.max_action_bytes == 0 {
+            return bad("max_action_bytes", "must be at least 1");
+        }
+        if self.max_session_bytes < self.max_action_bytes as u64 || self.max_total_bytes < self.max_session_bytes {
+            return bad("max_session_bytes", "must lie between max_action_bytes and max_total_bytes");
+        }
+        if self.max_sessions_per_client == 0 {
+            return bad("max_sessions_per_client", "must be at least 1");
         }
         Ok(())
     }

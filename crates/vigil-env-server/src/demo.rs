@@ -1,12 +1,14 @@
 //! `/demo`: one task's prompt and several policies' answers side by side, with their reward
-//! vectors. Rendered on the server as plain HTML (no scripts, no external assets); every piece
+//! vectors, for train-split tasks only (eval tasks are held out). Served only when
+//! `ServerConfig::demo` is on. Rendered on the server as plain HTML (no scripts, no external assets); every piece
 //! of text is escaped. `/demo/run` returns the same data as JSON.
 
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
-use axum::Json;
 use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
 use axum::http::StatusCode;
 use axum::response::Html;
 use serde::{Deserialize, Serialize};
@@ -89,16 +91,34 @@ pub struct DemoRun {
     pub answers: Vec<DemoAnswer>,
 }
 
+/// The demo routes, added only when the server config enables the demo.
+pub(crate) fn routes(router: Router<Arc<App>>) -> Router<Arc<App>> {
+    router.route("/demo", get(page)).route("/demo/run", get(run))
+}
+
+/// The demo only runs train-split tasks: its policies (an oracle among them) would otherwise
+/// hand out the answers of the held-out evaluation tasks.
+fn demo_task(app: &App, q: &DemoQuery) -> Result<TaskId, ServerError> {
+    if q.split == Some(Split::Eval) {
+        return Err(ServerError::Forbidden("the demo shows train-split tasks only; eval tasks are held out".into()));
+    }
+    let train = app.task_list(Split::Train, None)?;
+    match q.task.as_deref().filter(|t| !t.is_empty()) {
+        Some(t) if train.iter().any(|x| x.as_str() == t) => Ok(TaskId::new(t)),
+        Some(t) if app.task_list(Split::Eval, None)?.iter().any(|x| x.as_str() == t) => Err(ServerError::Forbidden(
+            format!("task `{t}` is in the eval split; the demo shows train-split tasks only"),
+        )),
+        Some(t) => Err(ServerError::Env(vigil_core::EnvError::UnknownTask(TaskId::new(t)))),
+        None => {
+            train.first().cloned().ok_or_else(|| ServerError::NoTasks { split: Split::Train.to_string(), stage: None })
+        }
+    }
+}
+
 async fn demo_run(app: Arc<App>, q: DemoQuery) -> Result<DemoRun, ServerError> {
-    let split = q.split.unwrap_or(Split::Eval);
+    let split = Split::Train;
     let seed = q.seed.unwrap_or(0);
-    let task = match q.task.filter(|t| !t.is_empty()) {
-        Some(t) => TaskId::new(t),
-        None => app.task_list(split, None)?.first().cloned().ok_or_else(|| ServerError::NoTasks {
-            split: split.to_string(),
-            stage: None,
-        })?,
-    };
+    let task = demo_task(&app, &q)?;
     let episode = guarded("starting an episode", || app.env.start(&task, seed))??;
     let prompt = guarded("rendering the prompt", || episode.prompt())?;
     drop(episode);
@@ -114,8 +134,7 @@ pub(crate) async fn run(State(app): State<Arc<App>>, Params(q): Params<DemoQuery
 }
 
 pub(crate) async fn page(State(app): State<Arc<App>>, Params(q): Params<DemoQuery>) -> (StatusCode, Html<String>) {
-    let split = q.split.unwrap_or(Split::Eval);
-    let options = app.task_list(split, None).map(|l| l.iter().take(app.config.demo_tasks).cloned().collect::<Vec<_>>());
+    let options = app.task_list(Split::Train, None).map(|l| l.iter().take(app.config.demo_tasks).cloned().collect::<Vec<_>>());
     match demo_run(Arc::clone(&app), q).await {
         Ok(run) => (StatusCode::OK, Html(render(&run, &options.unwrap_or_default()))),
         Err(e) => {
@@ -198,10 +217,8 @@ fn render(run: &DemoRun, tasks: &[TaskId]) -> String {
     let mut b = String::new();
     let _ = write!(b, "<h1>{} demo</h1><form method=\"get\" action=\"/demo\">", escape(&run.env));
     b.push_str("<label>split <select name=\"split\">");
-    for s in [Split::Eval, Split::Train] {
-        let sel = if s == run.split { " selected" } else { "" };
-        let _ = write!(b, "<option value=\"{s}\"{sel}>{s}</option>");
-    }
+    // Only the train split is offered: eval tasks are held out.
+    let _ = write!(b, "<option value=\"{0}\" selected>{0}</option>", run.split);
     b.push_str("</select></label> <label>task <select name=\"task\">");
     let mut listed = tasks.to_vec();
     if !listed.contains(&run.task) {

@@ -61,6 +61,40 @@ pub enum ServerError {
         /// The configured limit.
         max: usize,
     },
+    /// The client already holds its share of the sessions.
+    #[error("too many sessions from your address: all {max} of its slots are in use; close finished sessions with DELETE /session")]
+    ClientSessions {
+        /// The per-client limit.
+        max: usize,
+    },
+    /// An action is larger than the server accepts.
+    #[error("the action has {len} bytes; this server accepts at most {max} per step")]
+    ActionTooLarge {
+        /// Its size.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The session holds as much text as it may.
+    #[error("session `{session}` has used its quota of {max} bytes of text; grade or close it")]
+    SessionQuota {
+        /// The session.
+        session: String,
+        /// The quota.
+        max: u64,
+    },
+    /// All sessions together hold as much text as the server allows.
+    #[error("the server holds its limit of {max} bytes of session text; close finished sessions or retry later")]
+    ServerFull {
+        /// The limit.
+        max: u64,
+    },
+    /// The request lacks the API key.
+    #[error("missing or wrong API key (send `Authorization: Bearer <key>`)")]
+    Unauthorized,
+    /// The request is well-formed but not allowed on this server.
+    #[error("{0}")]
+    Forbidden(String),
     /// A step was sent to a finished episode.
     #[error("session `{0}` has already ended; POST /grade returns its outcome")]
     EpisodeOver(String),
@@ -136,7 +170,13 @@ impl ServerError {
                 StatusCode::NOT_FOUND
             }
             ServerError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ServerError::TooManySessions { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ServerError::TooManySessions { .. }
+            | ServerError::ClientSessions { .. }
+            | ServerError::SessionQuota { .. }
+            | ServerError::ServerFull { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ServerError::ActionTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ServerError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServerError::EpisodeOver(_) | ServerError::NotFinished { .. } | ServerError::StepLimit { .. } => {
                 StatusCode::CONFLICT
             }

@@ -20,7 +20,7 @@
 //! | `GET /state` | `?session_id=` | `{session_id, task, stage, seed, options, step, done, transcript: [...]}` |
 //! | `POST /grade` | `{session_id}` (or `?session_id=`) | `{session_id, task, outcome}`; 409 until the episode ends |
 //! | `DELETE /session` | `?session_id=` (or body) | `{session_id, closed: true}` |
-//! | `GET /demo` | `?split=&task=&seed=` | HTML: the prompt and each demo policy's answer and reward vector |
+//! | `GET /demo` | `?task=&seed=` (only with `demo = true`; train-split tasks only) | HTML: the prompt and each demo policy's answer and reward vector |
 //! | `GET /demo/run` | same | the same as JSON ([`DemoRun`]) |
 //! | `GET /ws` | WebSocket, OpenEnv's messages `reset` / `step` / `state` / `close` | `observation` / `state` / `error` messages, one session per connection |
 //! | `GET /metadata`, `GET /schema` | | OpenEnv's `EnvironmentMetadata`; JSON Schemas of action, observation and state |
@@ -42,10 +42,17 @@
 //! options it does not know (400).
 //!
 //! Statuses: 400 malformed JSON or parameter, unknown stage or option, conflicting fields;
-//! 404 unknown route, task or session (closed or expired); 405 wrong method; 409 step after the
-//! end, grade before it, step limit; 413 body over `max_body_bytes`; 429 all `max_sessions`
-//! taken; 500 the environment failed or panicked (the session is then closed).
+//! 401 missing or wrong API key (when one is set; every route but `/health`); 403 a demo of an
+//! eval-split task; 404 unknown route, task or session (closed or expired); 405 wrong method;
+//! 409 step after the end, grade before it, step limit; 413 body over `max_body_bytes` or action
+//! over `max_action_bytes`; 429 all `max_sessions` taken, the client's
+//! `max_sessions_per_client` taken, the session's `max_session_bytes` or the server's
+//! `max_total_bytes` of text used up; 500 the environment failed or panicked (the session is
+//! then closed).
 //!
+//! Memory is bounded: a session's stored text (prompt, actions, observations) is counted against
+//! its quota and the server's budget, and given back when the session is closed or expires.
+
 //! `/state` shows only what the policy saw and did; ground truth appears only in the graded
 //! outcome (`/step` at the end, `/grade`).
 //!
@@ -70,6 +77,8 @@ mod demo;
 mod error;
 mod extract;
 mod openenv;
+mod guard;
+mod quota;
 mod routes;
 mod server;
 mod sessions;

@@ -17,6 +17,7 @@ use crate::api::{
     StepRequest, StepResponse, TaskInfo, Tasks, TasksQuery,
 };
 use crate::extract::{Body, OptionalBody, Params};
+use crate::guard::{self, Client};
 use crate::server::App;
 use crate::sessions::{Run, SessionInfo};
 use crate::{ServerError, demo, openenv};
@@ -33,7 +34,7 @@ pub(crate) fn guarded<T>(what: &'static str, f: impl FnOnce() -> T) -> Result<T,
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     let limit = app.config.max_body_bytes;
-    Router::new()
+    let router = Router::new()
         .route("/health", get(health))
         .route("/tasks", get(tasks))
         // Vigil's session API and OpenEnv's shapes share these paths (see `openenv::http`).
@@ -44,12 +45,13 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/metadata", get(openenv::schema::get_metadata))
         .route("/schema", get(openenv::schema::get_schema))
         .route("/grade", post(grade))
-        .route("/session", delete(close))
-        .route("/demo", get(demo::page))
-        .route("/demo/run", get(demo::run))
+        .route("/session", delete(close));
+    let router = if app.config.demo { demo::routes(router) } else { router };
+    router
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&app), guard::require_key))
         .with_state(app)
 }
 
@@ -107,6 +109,7 @@ fn merge<T>(name: &str, query: Option<T>, body: Option<T>) -> Result<Option<T>, 
 
 pub(crate) async fn reset(
     State(app): State<Arc<App>>,
+    Client(client): Client,
     Params(q): Params<ResetQuery>,
     OptionalBody(body): OptionalBody<ResetRequest>,
 ) -> Answer<ResetResponse> {
@@ -143,12 +146,13 @@ pub(crate) async fn reset(
         None => app.pick_task(split.unwrap_or(Split::Train), stage.as_deref(), seed)?,
     };
 
-    app.sessions.check_capacity()?;
+    app.sessions.check_capacity(client)?;
     let episode = guarded("starting an episode", || app.env.start_with(&task, seed, &options))??;
     let messages = guarded("rendering the prompt", || episode.prompt())?;
     let info = SessionInfo { stage: app.env.stage_of(&task), task, seed, options };
     let run = Run { episode, transcript: messages.clone(), steps: 0, outcome: None };
-    let session = app.sessions.insert(info.clone(), run)?;
+    let session = app.sessions.insert(info.clone(), run, client)?;
+    session.usage.record(messages.iter().map(|m| m.content.len()).sum());
     tracing::debug!(session = %session.id, task = %info.task, seed, "session started");
     Ok(Json(ResetResponse {
         session_id: session.id.clone(),
@@ -172,6 +176,7 @@ pub(crate) async fn step(State(app): State<Arc<App>>, Body(req): Body<StepReques
     if run.steps >= app.config.max_steps {
         return Err(ServerError::StepLimit { session: session.id.clone(), max: app.config.max_steps });
     }
+    session.usage.charge_action(&session.id, action.len())?;
     let result = match guarded("stepping the episode", || run.episode.step(&action)) {
         Ok(r) => r?,
         Err(e) => {
@@ -184,6 +189,7 @@ pub(crate) async fn step(State(app): State<Arc<App>>, Body(req): Body<StepReques
     run.transcript.push(ChatMessage::assistant(action));
     let (observation, outcome) = match result {
         Step::Continue { observation } => {
+            session.usage.record(observation.content.len());
             run.transcript.push(observation.clone());
             (Some(observation), None)
         }

@@ -13,6 +13,7 @@ use vigil_core::{Environment, Policy, Split, TaskId, derive_seed};
 use crate::demo::DemoPolicy;
 use crate::extract::BodyLimit;
 use crate::openenv::{OpenEnvShape, Registry};
+use crate::quota::Budget;
 use crate::routes::{guarded, router};
 use crate::sessions::Sessions;
 use crate::{ServerConfig, ServerError};
@@ -34,6 +35,8 @@ pub(crate) struct App {
     pub shape: OpenEnvShape,
     /// OpenEnv HTTP episodes by `episode_id`.
     pub openenv: Registry,
+    /// Bearer token every route but `/health` requires.
+    pub api_key: Option<String>,
 }
 
 impl std::fmt::Debug for App {
@@ -79,6 +82,7 @@ pub struct EnvServer {
     config: ServerConfig,
     demo: Vec<Arc<DemoPolicy>>,
     shape: OpenEnvShape,
+    api_key: Option<String>,
 }
 
 impl std::fmt::Debug for EnvServer {
@@ -89,6 +93,7 @@ impl std::fmt::Debug for EnvServer {
             .field("config", &self.config)
             .field("demo", &names)
             .field("shape", &self.shape)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
             .finish()
     }
 }
@@ -97,13 +102,23 @@ impl EnvServer {
     /// A server over `env` with validated limits.
     pub fn new(env: Arc<dyn Environment>, config: ServerConfig) -> Result<Self, ServerError> {
         config.validate()?;
-        Ok(Self { env, config, demo: Vec::new(), shape: OpenEnvShape::default() })
+        Ok(Self { env, config, demo: Vec::new(), shape: OpenEnvShape::default(), api_key: None })
     }
 
     /// The OpenEnv action/observation schema to speak (default [`OpenEnvShape::Text`]).
     pub fn with_openenv_shape(mut self, shape: OpenEnvShape) -> Self {
         self.shape = shape;
         self
+    }
+
+    /// Requires `Authorization: Bearer <key>` on every route but `/health` (vLLM's convention).
+    pub fn with_api_key(mut self, key: impl Into<String>) -> Result<Self, ServerError> {
+        let key = key.into();
+        if key.is_empty() {
+            return Err(ServerError::Config { field: "api_key", reason: "must not be empty".into() });
+        }
+        self.api_key = Some(key);
+        Ok(self)
     }
 
     /// Adds a policy whose answers `/demo` shows side by side with the others'.
@@ -120,8 +135,11 @@ impl EnvServer {
     }
 
     fn into_app(self) -> Arc<App> {
+        let budget = Budget::new(&self.config);
+        let c = &self.config;
         Arc::new(App {
-            sessions: Sessions::new(self.config.max_sessions, self.config.idle_timeout()),
+            sessions: Sessions::new(c.max_sessions, c.max_sessions_per_client, budget, c.idle_timeout()),
+            api_key: self.api_key,
             env: self.env,
             config: self.config,
             resets: AtomicU64::new(0),
@@ -140,8 +158,16 @@ impl EnvServer {
         let app = self.into_app();
         let sweeper = tokio::spawn(sweep(Arc::downgrade(&app), app.config.sweep_interval()));
         let addr = listener.local_addr().ok();
+        if addr.is_some_and(|a| !a.ip().is_loopback()) && app.api_key.is_none() {
+            tracing::warn!(
+                ?addr,
+                "serving on a non-loopback address without an API key: anyone who can reach it can run episodes (set --api-key or {})",
+                vigil_core::auth::API_KEY_ENV
+            );
+        }
         tracing::info!(env = app.env.name(), ?addr, "serving");
-        let result = axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await;
+        let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
         sweeper.abort();
         result.map_err(|source| ServerError::Io { context: "serving HTTP".into(), source })
     }

@@ -5,6 +5,7 @@
 //! in one session never blocks another.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -13,6 +14,7 @@ use tokio::sync::Mutex as AsyncMutex;
 use vigil_core::{ChatMessage, Episode, EpisodeOptions, Outcome, TaskId};
 
 use crate::ServerError;
+use crate::quota::{Budget, Usage};
 
 /// What a session is about; fixed at reset.
 #[derive(Debug, Clone)]
@@ -42,6 +44,10 @@ impl std::fmt::Debug for Run {
 pub(crate) struct Session {
     pub id: String,
     pub info: SessionInfo,
+    /// The address that created it (per-client limits).
+    client: Option<IpAddr>,
+    /// Its share of the server's byte budget (given back when the session is dropped).
+    pub usage: Usage,
     /// Milliseconds since the store's epoch when the session was last used.
     last_used: AtomicU64,
     pub run: AsyncMutex<Run>,
@@ -52,13 +58,15 @@ pub(crate) struct Session {
 pub(crate) struct Sessions {
     map: Mutex<HashMap<String, Arc<Session>>>,
     max: usize,
+    max_per_client: usize,
+    budget: Arc<Budget>,
     idle: Duration,
     epoch: Instant,
 }
 
 impl Sessions {
-    pub(crate) fn new(max: usize, idle: Duration) -> Self {
-        Self { map: Mutex::new(HashMap::new()), max, idle, epoch: Instant::now() }
+    pub(crate) fn new(max: usize, max_per_client: usize, budget: Arc<Budget>, idle: Duration) -> Self {
+        Self { map: Mutex::new(HashMap::new()), max, max_per_client, budget, idle, epoch: Instant::now() }
     }
 
     fn now_ms(&self) -> u64 {
@@ -79,24 +87,38 @@ impl Sessions {
         self.lock().len()
     }
 
-    /// Fails fast when every slot is taken by a live session (checked again on insert).
-    pub(crate) fn check_capacity(&self) -> Result<(), ServerError> {
+    /// Fails fast when every slot (or the client's share, or the byte budget) is taken;
+    /// checked again on insert.
+    pub(crate) fn check_capacity(&self, client: Option<IpAddr>) -> Result<(), ServerError> {
         let mut map = self.lock();
+        self.room_locked(&mut map, client)
+    }
+
+    fn room_locked(&self, map: &mut HashMap<String, Arc<Session>>, client: Option<IpAddr>) -> Result<(), ServerError> {
         if map.len() >= self.max {
-            self.sweep_locked(&mut map);
+            self.sweep_locked(map);
         }
-        if map.len() >= self.max { Err(ServerError::TooManySessions { max: self.max }) } else { Ok(()) }
+        if map.len() >= self.max {
+            return Err(ServerError::TooManySessions { max: self.max });
+        }
+        if client.is_some() && map.values().filter(|s| s.client == client).count() >= self.max_per_client {
+            self.sweep_locked(map);
+            if map.values().filter(|s| s.client == client).count() >= self.max_per_client {
+                return Err(ServerError::ClientSessions { max: self.max_per_client });
+            }
+        }
+        self.budget.admit()
     }
 
     /// Adds a session under a fresh random id.
-    pub(crate) fn insert(&self, info: SessionInfo, run: Run) -> Result<Arc<Session>, ServerError> {
+    pub(crate) fn insert(
+        &self,
+        info: SessionInfo,
+        run: Run,
+        client: Option<IpAddr>,
+    ) -> Result<Arc<Session>, ServerError> {
         let mut map = self.lock();
-        if map.len() >= self.max {
-            self.sweep_locked(&mut map);
-            if map.len() >= self.max {
-                return Err(ServerError::TooManySessions { max: self.max });
-            }
-        }
+        self.room_locked(&mut map, client)?;
         let id = loop {
             let id = format!("{:032x}", rand::random::<u128>());
             if !map.contains_key(&id) {
@@ -106,6 +128,8 @@ impl Sessions {
         let session = Arc::new(Session {
             id: id.clone(),
             info,
+            client,
+            usage: Usage::new(Arc::clone(&self.budget)),
             last_used: AtomicU64::new(self.now_ms()),
             run: AsyncMutex::new(run),
         });
@@ -117,7 +141,9 @@ impl Sessions {
     pub(crate) fn get(&self, id: &str) -> Result<Arc<Session>, ServerError> {
         let now = self.now_ms();
         let mut map = self.lock();
-        let Some(s) = map.get(id) else { return Err(ServerError::UnknownSession(id.to_string())) };
+        let Some(s) = map.get(id) else {
+            return Err(ServerError::UnknownSession(id.to_string()));
+        };
         if self.expired(s, now) {
             map.remove(id);
             return Err(ServerError::UnknownSession(id.to_string()));

@@ -4,11 +4,16 @@
 
 mod serve_env;
 
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
 use serde_json::{Value, json};
 use vigil_core::Split;
 use vigil_env_server::{LoadTest, run_load_test_blocking};
 
-use serve_env::ServeEnv;
+use serve_env::{ServeEnv, workspace_root};
 
 /// A running `exp serve-env` (killed on drop) and a client for it.
 struct Server {
@@ -74,7 +79,7 @@ fn reward_names(outcome: &Value) -> Vec<String> {
 
 #[test]
 fn opensoc_over_http() {
-    let s = start(&["opensoc"]);
+    let s = start(&["opensoc", "--demo"]);
     let health = s.ok(s.get("/health"));
     assert_eq!(
         (health["status"].as_str(), health["env"].as_str()),
@@ -129,6 +134,8 @@ fn opensoc_over_http() {
         html.as_str().unwrap().contains("verifier_oracle"),
         "baselines on the demo page"
     );
+    // The held-out split never reaches the demo's oracle.
+    assert_eq!(s.get("/demo/run?split=eval").0, 403);
 
     let report = run_load_test_blocking(
         &s.base,
@@ -145,6 +152,7 @@ fn opensoc_over_http() {
 fn opensec_over_http() {
     let s = start(&["opensec", "--max-sessions", "256"]);
     assert_eq!(s.ok(s.get("/health"))["env"], "opensec");
+    assert_eq!(s.get("/demo").0, 404, "no demo without --demo");
     let tasks = s.ok(s.get("/tasks?split=eval&limit=1"));
     let task = tasks["tasks"][0]["id"]
         .as_str()
@@ -187,5 +195,46 @@ fn opensec_over_http() {
         s.ok(s.get("/health"))["sessions"],
         1,
         "load-test sessions closed, the graded one kept"
+    );
+}
+
+#[test]
+fn api_key_guards_the_routes_and_an_exposed_bind_warns() {
+    let s = start(&["opensoc", "--api-key", "k3y"]);
+    assert_eq!(s.get("/health").0, 200, "liveness stays open");
+    let (status, body) = s.get("/tasks");
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("API key"),
+        "{body}"
+    );
+    let authed = s.call(s.http.get(format!("{}/tasks", s.base)).bearer_auth("k3y"));
+    assert_eq!(authed.0, 200, "{}", authed.1);
+
+    // Bound beyond loopback without a key: a warning on stderr.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_exp"))
+        .args(["serve-env", "opensoc", "--host", "0.0.0.0", "--port", "0"])
+        .env_remove("VIGIL_API_KEY")
+        .current_dir(workspace_root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn exp");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("without an API key") {
+                let _ = tx.send(line);
+                return;
+            }
+        }
+    });
+    let warned = rx.recv_timeout(Duration::from_secs(120));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        warned.is_ok(),
+        "no warning for a non-loopback bind without a key"
     );
 }

@@ -42,6 +42,9 @@ fn openai_rollouts_against_exp_serve() {
             "--no-thinking",
             "--max-tokens",
             "8",
+            // The trainer hot-loads each update's adapter from its run folder.
+            "--adapter-root",
+            d.path().to_str().unwrap(),
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -57,6 +60,19 @@ fn openai_rollouts_against_exp_serve() {
         api.starts_with("http://127.0.0.1:") && api.ends_with("/v1"),
         "{line}"
     );
+
+    // The CLI's server refuses a budget beyond the context with OpenAI's error shape.
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{api}/chat/completions"))
+        .json(
+            &serde_json::json!({"model": "tiny", "messages": [{"role": "user", "content": "hi"}],
+                                  "max_tokens": 1u64 << 40}),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let body: serde_json::Value = r.json().unwrap();
+    assert_eq!(body["error"]["param"], "max_tokens", "{body}");
 
     let extra = format!(
         "finetune = {{ kind = \"lora\", r = 4, alpha = 8, target_modules = [\"q_proj\", \"v_proj\"] }}\n\

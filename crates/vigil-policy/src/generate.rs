@@ -95,85 +95,11 @@ impl<B: Backend> Qwen3<B> {
                 samplers.len()
             )));
         }
-        if prompts.is_empty() {
-            return Ok(Vec::new());
+        let mut decoder = Decoder::new(self.clone(), prompts, opts.clone())?;
+        while !decoder.is_finished() {
+            decoder.step(samplers)?;
         }
-        if let Some(i) = prompts.iter().position(Vec::is_empty) {
-            return Err(ModelError::Input(format!("prompt {i} is empty")));
-        }
-        let device = self.model.embed_tokens.val().device();
-        let width = prompts.iter().map(Vec::len).max().unwrap_or(0);
-        let pads: Vec<usize> = prompts.iter().map(|p| width - p.len()).collect();
-        let b = prompts.len();
-        let vocab = self.config.vocab_size;
-        let mut outs: Vec<GenerateOutput> = (0..b)
-            .map(|_| GenerateOutput {
-                tokens: vec![],
-                sample_logprobs: vec![],
-                model_logprobs: vec![],
-                finish: FinishReason::Length,
-            })
-            .collect();
-        let mut done = vec![false; b];
-        if opts.max_new_tokens == 0 {
-            return Ok(outs);
-        }
-        let mut cache = opts.use_cache.then(|| {
-            KvCache::<B>::new(
-                &self.config,
-                b,
-                width + opts.max_new_tokens,
-                self.dtype,
-                &device,
-            )
-        });
-        let mut seqs: Vec<Vec<u32>> = prompts.to_vec();
-        let mut next: Vec<u32> = Vec::new();
-        for step in 0..opts.max_new_tokens {
-            let hidden = match cache.as_mut() {
-                Some(c) if step > 0 => {
-                    let input = Tensor::from_data(
-                        TensorData::new(
-                            next.iter().map(|&t| i64::from(t)).collect::<Vec<_>>(),
-                            [b, 1],
-                        ),
-                        &device,
-                    );
-                    let si = self.step_input(&pads, c.len(), 1, &device);
-                    self.forward_hidden(input, &si, Some(c), opts.adapters)
-                }
-                c => {
-                    let len = width + step;
-                    let input = token_tensor::<B>(&seqs, len, &pads, vocab, &device)?;
-                    let si = self.step_input(&pads, 0, len, &device);
-                    self.forward_hidden(input, &si, c, opts.adapters)
-                }
-            };
-            let rows = last_logits(self, hidden, opts.adapters)?;
-            next.clear();
-            for (i, row) in rows.iter().enumerate() {
-                if done[i] {
-                    next.push(0);
-                    seqs[i].push(0);
-                    continue;
-                }
-                let s = samplers[i].sample(row);
-                let o = &mut outs[i];
-                o.tokens.push(s.token);
-                o.sample_logprobs.push(s.sample_logprob);
-                o.model_logprobs.push(s.model_logprob);
-                if opts.stop_tokens.contains(&s.token) {
-                    o.finish = FinishReason::Stop;
-                    done[i] = true;
-                }
-                next.push(s.token);
-                seqs[i].push(s.token);
-            }
-            if done.iter().all(|&d| d) {
-                break;
-            }
-        }
-        Ok(outs)
+        Ok(decoder.finish())
     }
 
     /// Logits of one unpadded sequence, `[s][vocab]` (all positions), in f32.
@@ -218,5 +144,157 @@ impl<B: Backend> Qwen3<B> {
         lp.into_data()
             .to_vec::<f32>()
             .map_err(|e| ModelError::Input(format!("{e:?}")))
+    }
+}
+
+/// One batch's generation as a resumable state: [`Decoder::step`] samples one token per
+/// unfinished sequence, so a caller (a server) can interleave several batches, drop sequences
+/// whose client went away, and stop at a deadline. [`Qwen3::generate`] runs one to the end.
+pub struct Decoder<B: Backend> {
+    model: Qwen3<B>,
+    opts: GenerateOptions,
+    cache: Option<KvCache<B>>,
+    seqs: Vec<Vec<u32>>,
+    next: Vec<u32>,
+    pads: Vec<usize>,
+    width: usize,
+    step: usize,
+    outs: Vec<GenerateOutput>,
+    done: Vec<bool>,
+}
+
+impl<B: Backend> std::fmt::Debug for Decoder<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decoder")
+            .field("batch", &self.seqs.len())
+            .field("step", &self.step)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: Backend> Decoder<B> {
+    /// Prepares a batch; the KV cache holds `longest prompt + max_new_tokens` positions, a sum
+    /// that must not overflow.
+    pub fn new(model: Qwen3<B>, prompts: &[Vec<u32>], opts: GenerateOptions) -> Result<Self> {
+        if let Some(i) = prompts.iter().position(Vec::is_empty) {
+            return Err(ModelError::Input(format!("prompt {i} is empty")));
+        }
+        let width = prompts.iter().map(Vec::len).max().unwrap_or(0);
+        let capacity = width.checked_add(opts.max_new_tokens).ok_or_else(|| {
+            ModelError::Input(format!(
+                "prompt length {width} + max_new_tokens {} overflows",
+                opts.max_new_tokens
+            ))
+        })?;
+        let b = prompts.len();
+        let device = model.model.embed_tokens.val().device();
+        let cache = (opts.use_cache && b > 0 && opts.max_new_tokens > 0)
+            .then(|| KvCache::<B>::new(&model.config, b, capacity, model.dtype, &device));
+        let outs = (0..b)
+            .map(|_| GenerateOutput {
+                tokens: vec![],
+                sample_logprobs: vec![],
+                model_logprobs: vec![],
+                finish: FinishReason::Length,
+            })
+            .collect();
+        Ok(Self {
+            pads: prompts.iter().map(|p| width - p.len()).collect(),
+            seqs: prompts.to_vec(),
+            next: Vec::new(),
+            width,
+            step: 0,
+            outs,
+            done: vec![false; b],
+            cache,
+            model,
+            opts,
+        })
+    }
+
+    /// True when every sequence stopped or the token budget is spent.
+    pub fn is_finished(&self) -> bool {
+        self.step >= self.opts.max_new_tokens || self.done.iter().all(|&d| d)
+    }
+
+    /// Tokens sampled per sequence so far.
+    pub fn steps(&self) -> usize {
+        self.step
+    }
+
+    /// Ends sequence `i` now (its output keeps the tokens so far, finish reason `Length`).
+    pub fn abandon(&mut self, i: usize) {
+        if let Some(d) = self.done.get_mut(i) {
+            *d = true;
+        }
+    }
+
+    /// Whether sequence `i` has ended.
+    pub fn is_done(&self, i: usize) -> bool {
+        self.done.get(i).copied().unwrap_or(true)
+    }
+
+    /// Samples one token for every unfinished sequence (`samplers[i]` for sequence `i`).
+    pub fn step(&mut self, samplers: &mut [Sampler]) -> Result<()> {
+        if samplers.len() != self.seqs.len() {
+            return Err(ModelError::Input(format!(
+                "{} prompts but {} samplers",
+                self.seqs.len(),
+                samplers.len()
+            )));
+        }
+        if self.is_finished() {
+            return Ok(());
+        }
+        let b = self.seqs.len();
+        let model = &self.model;
+        let device = model.model.embed_tokens.val().device();
+        let hidden = match self.cache.as_mut() {
+            Some(c) if self.step > 0 => {
+                let ids = self.next.iter().map(|&t| i64::from(t)).collect::<Vec<_>>();
+                let input = Tensor::from_data(TensorData::new(ids, [b, 1]), &device);
+                let si = model.step_input(&self.pads, c.len(), 1, &device);
+                model.forward_hidden(input, &si, Some(c), self.opts.adapters)
+            }
+            c => {
+                let len = self.width + self.step;
+                let input = token_tensor::<B>(
+                    &self.seqs,
+                    len,
+                    &self.pads,
+                    model.config.vocab_size,
+                    &device,
+                )?;
+                let si = model.step_input(&self.pads, 0, len, &device);
+                model.forward_hidden(input, &si, c, self.opts.adapters)
+            }
+        };
+        let rows = last_logits(model, hidden, self.opts.adapters)?;
+        self.next.clear();
+        for (i, row) in rows.iter().enumerate() {
+            if self.done[i] {
+                self.next.push(0);
+                self.seqs[i].push(0);
+                continue;
+            }
+            let s = samplers[i].sample(row);
+            let o = &mut self.outs[i];
+            o.tokens.push(s.token);
+            o.sample_logprobs.push(s.sample_logprob);
+            o.model_logprobs.push(s.model_logprob);
+            if self.opts.stop_tokens.contains(&s.token) {
+                o.finish = FinishReason::Stop;
+                self.done[i] = true;
+            }
+            self.next.push(s.token);
+            self.seqs[i].push(s.token);
+        }
+        self.step += 1;
+        Ok(())
+    }
+
+    /// The outputs, one per prompt.
+    pub fn finish(self) -> Vec<GenerateOutput> {
+        self.outs
     }
 }

@@ -37,7 +37,7 @@ mod train;
 pub use cache::KvCache;
 pub use config::{ComputeDtype, Qwen3Config};
 pub use error::{ModelError, Result};
-pub use generate::{GenerateOptions, GenerateOutput, token_tensor};
+pub use generate::{Decoder, GenerateOptions, GenerateOutput, token_tensor};
 pub use hub::{hub_cache_dir, resolve_model_dir, resolve_model_dir_in};
 pub use init::{InitOptions, init_values, write_random_checkpoint};
 pub use load::{checkpoint_files, load_qwen3};

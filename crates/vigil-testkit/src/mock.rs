@@ -31,6 +31,7 @@ const STAGES: [&str; 2] = ["easy", "hard"];
 #[derive(Debug, Clone)]
 pub struct MockEnv {
     per_stage: usize,
+    extra_turns: u32,
 }
 
 impl Default for MockEnv {
@@ -42,7 +43,15 @@ impl Default for MockEnv {
 impl MockEnv {
     /// A mock with `per_stage` tasks per stage and split.
     pub fn new(per_stage: usize) -> Self {
-        Self { per_stage }
+        Self { per_stage, extra_turns: 0 }
+    }
+
+    /// The same mock with every episode `n` turns longer than [`MockEnv::turns`] (for load
+    /// tests that need long episodes).
+    #[must_use]
+    pub fn with_extra_turns(mut self, n: u32) -> Self {
+        self.extra_turns = n;
+        self
     }
 
     /// Turns an episode of `task` lasts: 2–4 in `easy`, 3–5 in `hard`.
@@ -153,7 +162,8 @@ impl Environment for MockEnv {
         if !self.has(task) {
             return Err(EnvError::UnknownTask(task.clone()));
         }
-        Ok(Box::new(MockEpisode { task: task.clone(), seed, shouty, actions: Vec::new(), done: false }))
+        let turns = MockEnv::turns(task) + self.extra_turns;
+        Ok(Box::new(MockEpisode { task: task.clone(), seed, shouty, turns, actions: Vec::new(), done: false }))
     }
 }
 
@@ -163,6 +173,7 @@ pub struct MockEpisode {
     task: TaskId,
     seed: u64,
     shouty: bool,
+    turns: u32,
     actions: Vec<String>,
     done: bool,
 }
@@ -175,7 +186,7 @@ impl Episode for MockEpisode {
                 "Task {} (seed {}): answer {} times.",
                 self.task,
                 self.seed,
-                MockEnv::turns(&self.task)
+                self.turns
             )),
         ]
     }
@@ -187,7 +198,7 @@ impl Episode for MockEpisode {
         assert!(action != PANIC_ACTION, "mock episode asked to panic");
         self.actions.push(action.to_string());
         let turn = self.actions.len() as u32;
-        if turn < MockEnv::turns(&self.task) {
+        if turn < self.turns {
             let text = MockEnv::observation(&self.task, self.seed, turn, action, self.shouty);
             return Ok(Step::Continue { observation: ChatMessage::tool(text) });
         }

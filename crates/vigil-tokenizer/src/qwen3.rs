@@ -16,6 +16,7 @@ use vigil_core::Role;
 use crate::error::{Result, TokenizerError};
 use crate::message::Message;
 use crate::pyjson;
+use crate::rendered::Rendered;
 
 /// The template source this module implements (Qwen3, as released with the Qwen3 models).
 pub const QWEN3_CHAT_TEMPLATE: &str = include_str!("qwen3_chat_template.jinja");
@@ -60,21 +61,21 @@ and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n\
 {\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n";
 
 /// Renders `messages` exactly as the Qwen3 template does.
-pub(crate) fn render(messages: &[Message], options: &ChatOptions) -> Result<String> {
+pub(crate) fn render(messages: &[Message], options: &ChatOptions) -> Result<Rendered> {
     let first = messages.first().ok_or(TokenizerError::EmptyConversation)?;
-    let mut out = String::new();
+    let mut out = Rendered::default();
     if !options.tools.is_empty() {
-        out.push_str("<|im_start|>system\n");
+        out.template("<|im_start|>system\n");
         if first.role == Role::System {
-            out.push_str(&first.content);
-            out.push_str("\n\n");
+            out.content(&first.content);
+            out.template("\n\n");
         }
-        out.push_str(TOOLS_PREAMBLE);
+        out.template(TOOLS_PREAMBLE);
         for tool in &options.tools {
-            out.push('\n');
-            out.push_str(&pyjson::dumps(tool));
+            out.template("\n");
+            out.content(&pyjson::dumps(tool));
         }
-        out.push_str(TOOLS_POSTAMBLE);
+        out.template(TOOLS_POSTAMBLE);
     } else if first.role == Role::System {
         push_turn(&mut out, "system", &first.content);
     }
@@ -89,33 +90,33 @@ pub(crate) fn render(messages: &[Message], options: &ChatOptions) -> Result<Stri
             Role::Assistant => render_assistant(&mut out, message, i > last_query_index, is_last),
             Role::Tool => {
                 if i == 0 || messages[i - 1].role != Role::Tool {
-                    out.push_str("<|im_start|>user");
+                    out.template("<|im_start|>user");
                 }
-                out.push_str("\n<tool_response>\n");
-                out.push_str(&message.content);
-                out.push_str("\n</tool_response>");
+                out.template("\n<tool_response>\n");
+                out.content(&message.content);
+                out.template("\n</tool_response>");
                 if is_last || messages[i + 1].role != Role::Tool {
-                    out.push_str("<|im_end|>\n");
+                    out.template("<|im_end|>\n");
                 }
             }
         }
     }
 
     if options.add_generation_prompt {
-        out.push_str("<|im_start|>assistant\n");
+        out.template("<|im_start|>assistant\n");
         if !options.enable_thinking {
-            out.push_str("<think>\n\n</think>\n\n");
+            out.template("<think>\n\n</think>\n\n");
         }
     }
     Ok(out)
 }
 
-fn push_turn(out: &mut String, role: &str, content: &str) {
-    out.push_str("<|im_start|>");
-    out.push_str(role);
-    out.push('\n');
-    out.push_str(content);
-    out.push_str("<|im_end|>\n");
+fn push_turn(out: &mut Rendered, role: &str, content: &str) {
+    out.template("<|im_start|>");
+    out.template(role);
+    out.template("\n");
+    out.content(content);
+    out.template("<|im_end|>\n");
 }
 
 /// Index of the last user message that is a real query (not a `<tool_response>` wrapper);
@@ -153,31 +154,31 @@ fn split_reasoning(message: &Message) -> (String, String) {
     }
 }
 
-fn render_assistant(out: &mut String, message: &Message, after_last_query: bool, is_last: bool) {
+fn render_assistant(out: &mut Rendered, message: &Message, after_last_query: bool, is_last: bool) {
     let (content, reasoning) = split_reasoning(message);
-    out.push_str("<|im_start|>assistant\n");
+    out.template("<|im_start|>assistant\n");
     if after_last_query && (is_last || !reasoning.is_empty()) {
-        out.push_str("<think>\n");
-        out.push_str(reasoning.trim_matches('\n'));
-        out.push_str("\n</think>\n\n");
-        out.push_str(content.trim_start_matches('\n'));
+        out.template("<think>\n");
+        out.content(reasoning.trim_matches('\n'));
+        out.template("\n</think>\n\n");
+        out.content(content.trim_start_matches('\n'));
     } else {
-        out.push_str(&content);
+        out.content(&content);
     }
     for (k, call) in message.tool_calls.iter().enumerate() {
         if k > 0 || !content.is_empty() {
-            out.push('\n');
+            out.template("\n");
         }
-        out.push_str("<tool_call>\n{\"name\": \"");
-        out.push_str(&call.name);
-        out.push_str("\", \"arguments\": ");
+        out.template("<tool_call>\n{\"name\": \"");
+        out.content(&call.name);
+        out.template("\", \"arguments\": ");
         match &call.arguments {
-            Value::String(raw) => out.push_str(raw),
-            other => out.push_str(&pyjson::dumps(other)),
+            Value::String(raw) => out.content(raw),
+            other => out.content(&pyjson::dumps(other)),
         }
-        out.push_str("}\n</tool_call>");
+        out.template("}\n</tool_call>");
     }
-    out.push_str("<|im_end|>\n");
+    out.template("<|im_end|>\n");
 }
 
 #[cfg(test)]
@@ -186,12 +187,16 @@ mod tests {
 
     #[test]
     fn no_thinking_prompt_ends_with_empty_think_block() {
-        let text = render(&[Message::user("hi")], &ChatOptions::generation(false)).unwrap();
+        let text = render(&[Message::user("hi")], &ChatOptions::generation(false))
+            .unwrap()
+            .text;
         assert_eq!(
             text,
             "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
         );
-        let text = render(&[Message::user("hi")], &ChatOptions::generation(true)).unwrap();
+        let text = render(&[Message::user("hi")], &ChatOptions::generation(true))
+            .unwrap()
+            .text;
         assert_eq!(
             text,
             "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
@@ -210,7 +215,7 @@ mod tests {
             add_generation_prompt: false,
             ..ChatOptions::default()
         };
-        let text = render(&messages, &options).unwrap();
+        let text = render(&messages, &options).unwrap().text;
         assert_eq!(
             text,
             "<|im_start|>user\nq1<|im_end|>\n<|im_start|>assistant\na1<|im_end|>\n\
@@ -225,7 +230,7 @@ mod tests {
             add_generation_prompt: false,
             ..ChatOptions::default()
         };
-        let text = render(&messages, &options).unwrap();
+        let text = render(&messages, &options).unwrap().text;
         assert!(text.ends_with(
             "<|im_start|>user\n<tool_response>\na\n</tool_response>\n<tool_response>\nb\n</tool_response><|im_end|>\n"
         ));

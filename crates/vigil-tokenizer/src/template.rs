@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Result, TokenizerError};
 use crate::message::Message;
 use crate::qwen3::{self, ChatOptions, QWEN3_CHAT_TEMPLATE};
+use crate::rendered::Rendered;
 
 /// A chat-template implementation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +70,12 @@ impl ChatTemplate {
 
     /// Renders a conversation (transformers' `apply_chat_template(..., tokenize=False)`).
     pub fn render(&self, messages: &[Message], options: &ChatOptions) -> Result<String> {
+        Ok(self.render_marked(messages, options)?.text)
+    }
+
+    /// Renders a conversation and records where the template (not the content) wrote
+    /// special-token markers; see [`Rendered`].
+    pub fn render_marked(&self, messages: &[Message], options: &ChatOptions) -> Result<Rendered> {
         match self.kind {
             ChatTemplateKind::Qwen3 => qwen3::render(messages, options),
         }

@@ -19,6 +19,9 @@ const ALWAYS_STOP: [&str; 2] = ["<|im_end|>", "<|endoftext|>"];
 #[derive(Debug, Clone)]
 pub struct ChatTokenizer {
     inner: tokenizers::Tokenizer,
+    /// The same tokenizer with special tokens split as text (`split_special_tokens=True`), for
+    /// untrusted text.
+    split: tokenizers::Tokenizer,
     dir: PathBuf,
     config: TokenizerConfig,
     template: Option<ChatTemplate>,
@@ -108,8 +111,11 @@ impl ChatTokenizer {
             (Some(source), Some(path)) => Some(ChatTemplate::detect(source, path)?),
             _ => None,
         };
+        let mut split = inner.clone();
+        split.set_encode_special_tokens(true);
         Ok(Self {
             inner,
+            split,
             dir: dir.to_path_buf(),
             config,
             template,
@@ -120,10 +126,29 @@ impl ChatTokenizer {
     }
 
     /// Text → ids. `add_special_tokens` applies the tokenizer's post-processor (what
-    /// `tokenizer(text)` does in transformers; Qwen adds nothing).
+    /// `tokenizer(text)` does in transformers; Qwen adds nothing). Special-token text such as
+    /// `<|im_end|>` becomes the special token, as transformers' default does: use
+    /// [`encode_untrusted`](Self::encode_untrusted) for text from users or environments.
     pub fn encode(&self, text: &str, add_special_tokens: bool) -> Result<Vec<u32>> {
-        self.inner
-            .encode_fast(text, add_special_tokens)
+        Self::encode_with(&self.inner, text, add_special_tokens)
+    }
+
+    /// Untrusted text → ids: special-token text is encoded as ordinary characters, never as the
+    /// special token (transformers' `split_special_tokens=True`). Non-special added tokens such
+    /// as `<think>` are still matched, as there.
+    pub fn encode_untrusted(&self, text: &str) -> Result<Vec<u32>> {
+        if text.is_empty() {
+            return Ok(Vec::new());
+        }
+        Self::encode_with(&self.split, text, false)
+    }
+
+    fn encode_with(
+        t: &tokenizers::Tokenizer,
+        text: &str,
+        add_special_tokens: bool,
+    ) -> Result<Vec<u32>> {
+        t.encode_fast(text, add_special_tokens)
             .map(|e| e.get_ids().to_vec())
             .map_err(|e| TokenizerError::Codec {
                 op: "encode",
@@ -146,9 +171,23 @@ impl ChatTokenizer {
         self.chat_template()?.render(messages, options)
     }
 
-    /// Renders and encodes a conversation (no extra special tokens, as `apply_chat_template`).
+    /// Renders and encodes a conversation. Only the markers the template writes become special
+    /// tokens; special-token text inside messages, tool results or tool schemas stays text (see
+    /// [`Rendered`](crate::Rendered)). Without such text the ids equal `apply_chat_template(tokenize=True)`'s;
+    /// with it they equal what transformers gives with `split_special_tokens=True`.
     pub fn encode_chat(&self, messages: &[Message], options: &ChatOptions) -> Result<Vec<u32>> {
-        self.encode(&self.render_chat(messages, options)?, false)
+        let rendered = self.chat_template()?.render_marked(messages, options)?;
+        let mut ids = Vec::new();
+        for (text, marker) in rendered.pieces() {
+            ids.extend(self.encode_untrusted(text)?);
+            if let Some(m) = marker {
+                ids.push(self.token_to_id(m).ok_or_else(|| TokenizerError::Codec {
+                    op: "encode",
+                    message: format!("the chat template's marker `{m}` is not in the vocabulary"),
+                })?);
+            }
+        }
+        Ok(ids)
     }
 
     /// The folder's chat template, or an error saying why there is none.

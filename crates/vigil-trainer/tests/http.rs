@@ -9,34 +9,16 @@ use std::path::Path;
 use serde_json::{Value, json};
 use vigil_advantage::AdvantageConfig;
 use vigil_core::Environment;
-use vigil_policy::{ComputeDtype, CpuAutodiff, CpuBackend};
+use vigil_policy::{CpuAutodiff, CpuBackend};
 use vigil_rewards::{RewardSet, RewardsConfig};
 use vigil_trainer::serve::{ServeConfig, Server};
 use vigil_trainer::{NoHooks, TrainSpec, train};
 
 /// Starts a server for the model in `dir` on a free port; returns its API root.
 fn start(dir: &Path) -> String {
-    let cfg = ServeConfig {
-        model_dir: dir.to_path_buf(),
-        tokenizer_dir: dir.to_path_buf(),
-        adapter: None,
-        dtype: ComputeDtype::F32,
-        served_name: "tiny".into(),
-        max_batch: 8,
-        default_max_tokens: 8,
-        enable_thinking: false,
-    };
+    let cfg = ServeConfig { adapter_root: Some(dir.parent().unwrap().to_path_buf()), ..common::serve_config(dir) };
     let server = Server::load::<CpuBackend>(cfg, &Default::default()).unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        rt.block_on(async {
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(l.local_addr().unwrap()).unwrap();
-            server.run(l).await.unwrap();
-        });
-    });
-    format!("http://{}/v1", rx.recv().unwrap())
+    format!("http://{}/v1", common::serve(server))
 }
 
 fn post(url: &str, body: &Value) -> (u16, Value) {
@@ -58,7 +40,10 @@ fn server_validates_requests_and_returns_logprobs() {
     assert_eq!(s, 200, "{v}");
     let lp = v["choices"][0]["logprobs"]["content"].as_array().unwrap();
     assert!(!lp.is_empty() && lp.len() <= 5);
-    assert!(lp.iter().all(|t| t["token"].as_str().unwrap().starts_with("token_id:") && t["logprob"].as_f64().unwrap() <= 0.0));
+    assert!(
+        lp.iter()
+            .all(|t| t["token"].as_str().unwrap().starts_with("token_id:") && t["logprob"].as_f64().unwrap() <= 0.0)
+    );
     assert_eq!(v["usage"]["completion_tokens"].as_u64().unwrap() as usize, lp.len());
     // Same seed, same answer.
     assert_eq!(post(&chat, &body).1["choices"], v["choices"]);
@@ -115,8 +100,11 @@ fn gdpo_run_with_http_rollouts_and_lora_hot_loading() {
         eval_every: 0,
     };
     train::<CpuAutodiff>(&spec, &mut NoHooks, &Default::default()).unwrap();
-    let lines: Vec<Value> =
-        std::fs::read_to_string(run.join("metrics.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     for l in &lines {
         assert!(l["rollout_tokens"].as_u64().unwrap() > 0);

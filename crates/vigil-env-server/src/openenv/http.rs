@@ -33,6 +33,7 @@ fn remember(app: &App, ep: Episode) {
 
 pub(crate) async fn reset(
     State(app): State<Arc<App>>,
+    client: crate::guard::Client,
     Params(q): Params<ResetQuery>,
     OptionalBody(body): OptionalBody<Map<String, Value>>,
 ) -> Result<Response, ServerError> {
@@ -44,12 +45,12 @@ pub(crate) async fn reset(
             ));
         }
         let (episode_id, req) = reset_params(Value::Object(body))?;
-        let (ep, reply) = openenv_reset(&app, episode_id, req).await?;
+        let (ep, reply) = openenv_reset(&app, client, episode_id, req).await?;
         remember(&app, ep);
         return Ok(Json(reply).into_response());
     }
     let body = if body.is_empty() { None } else { Some(from_value::<ResetRequest>(Value::Object(body))?) };
-    let Json(r) = routes::reset(State(Arc::clone(&app)), Params(q), OptionalBody(body)).await?;
+    let Json(r) = routes::reset(State(Arc::clone(&app)), client, Params(q), OptionalBody(body)).await?;
     remember(&app, Episode { session_id: r.session_id.clone(), episode_id: r.session_id.clone() });
     Ok(Json(r).into_response())
 }

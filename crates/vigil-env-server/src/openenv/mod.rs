@@ -116,11 +116,12 @@ fn last_observation(transcript: &[ChatMessage]) -> Option<&ChatMessage> {
 /// Starts an episode through Vigil's `/reset`; the first reply.
 pub(crate) async fn reset(
     app: &Arc<App>,
+    client: crate::guard::Client,
     episode_id: Option<String>,
     body: ResetRequest,
 ) -> Result<(Episode, Reply), ServerError> {
     let Json(r) =
-        routes::reset(State(Arc::clone(app)), Params(ResetQuery::default()), OptionalBody(Some(body))).await?;
+        routes::reset(State(Arc::clone(app)), client, Params(ResetQuery::default()), OptionalBody(Some(body))).await?;
     let episode = Episode { episode_id: episode_id.unwrap_or_else(|| r.session_id.clone()), session_id: r.session_id };
     let observation = match app.shape {
         OpenEnvShape::OpenSecPeer => opensec::reset_observation(r.task.as_str(), &r.observation.messages)?,

@@ -12,11 +12,12 @@ use serde_json::{Value, json};
 use super::wire::{WsIn, WsOut, reset_params};
 use super::{Episode, reset, state, step};
 use crate::ServerError;
+use crate::guard::Client;
 use crate::server::App;
 
-pub(crate) async fn handler(State(app): State<Arc<App>>, ws: WebSocketUpgrade) -> Response {
+pub(crate) async fn handler(State(app): State<Arc<App>>, client: Client, ws: WebSocketUpgrade) -> Response {
     let max = app.config.max_body_bytes;
-    ws.max_message_size(max).max_frame_size(max).on_upgrade(move |socket| serve(app, socket))
+    ws.max_message_size(max).max_frame_size(max).on_upgrade(move |socket| serve(app, client, socket))
 }
 
 fn error(message: impl Into<String>, code: &'static str) -> WsOut {
@@ -34,7 +35,7 @@ fn error_of(e: &ServerError) -> WsOut {
     error(e.to_string(), code)
 }
 
-async fn serve(app: Arc<App>, mut socket: WebSocket) {
+async fn serve(app: Arc<App>, client: Client, mut socket: WebSocket) {
     let mut episode: Option<Episode> = None;
     while let Some(msg) = socket.recv().await {
         let text = match msg {
@@ -43,7 +44,7 @@ async fn serve(app: Arc<App>, mut socket: WebSocket) {
             Ok(Message::Ping(_) | Message::Pong(_)) => continue,
             Ok(Message::Close(_)) | Err(_) => break,
         };
-        let Some(reply) = handle(&app, &mut episode, &text).await else {
+        let Some(reply) = handle(&app, client, &mut episode, &text).await else {
             break;
         };
         let Ok(out) = serde_json::to_string(&reply) else {
@@ -60,7 +61,7 @@ async fn serve(app: Arc<App>, mut socket: WebSocket) {
 }
 
 /// The reply to one client message; `None` closes the connection.
-async fn handle(app: &Arc<App>, episode: &mut Option<Episode>, text: &str) -> Option<WsOut> {
+async fn handle(app: &Arc<App>, client: Client, episode: &mut Option<Episode>, text: &str) -> Option<WsOut> {
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => return Some(error(format!("Invalid JSON: {e}"), "INVALID_JSON")),
@@ -85,7 +86,7 @@ async fn handle(app: &Arc<App>, episode: &mut Option<Episode>, text: &str) -> Op
             if let Some(old) = episode.take() {
                 app.sessions.remove(&old.session_id);
             }
-            match reset(app, episode_id, req).await {
+            match reset(app, client, episode_id, req).await {
                 Ok((ep, reply)) => {
                     *episode = Some(ep);
                     WsOut::Observation(reply)

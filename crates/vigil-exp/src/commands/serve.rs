@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use vigil_policy::{ComputeDtype, resolve_model_dir};
-use vigil_trainer::serve::{ServeConfig, Server};
+use vigil_trainer::serve::{ServeConfig, ServeLimits, Server};
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
@@ -42,6 +42,21 @@ pub(crate) struct ServeArgs {
     /// Render prompts with `enable_thinking = false` unless a request says otherwise.
     #[arg(long)]
     pub no_thinking: bool,
+    /// Bearer token required on /v1 routes (vLLM's convention; also read from VIGIL_API_KEY).
+    #[arg(long, env = vigil_core::auth::API_KEY_ENV, hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Folder `/v1/load_lora_adapter` may load from (without it, run-time loading is off).
+    #[arg(long)]
+    pub adapter_root: Option<PathBuf>,
+    /// Prompt + completion tokens at most (default: the model's max_position_embeddings).
+    #[arg(long)]
+    pub max_model_len: Option<usize>,
+    /// Chat requests queued or running at once (429 beyond).
+    #[arg(long, default_value_t = ServeLimits::default().max_queue)]
+    pub max_queue: usize,
+    /// Seconds a chat request may take (504 after; decoding stops).
+    #[arg(long, default_value_t = ServeLimits::default().request_timeout.as_secs())]
+    pub request_timeout_secs: u64,
 }
 
 pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<()> {
@@ -64,6 +79,14 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<()> {
         max_batch: args.max_batch,
         default_max_tokens: args.max_tokens,
         enable_thinking: !args.no_thinking,
+        api_key: args.api_key.clone(),
+        adapter_root: args.adapter_root.clone(),
+        limits: ServeLimits {
+            max_model_len: args.max_model_len,
+            max_queue: args.max_queue,
+            request_timeout: std::time::Duration::from_secs(args.request_timeout_secs),
+            ..ServeLimits::default()
+        },
     };
     let name = cfg.served_name.clone();
     let server = Server::load::<vigil_policy::CpuBackend>(cfg, &Default::default())

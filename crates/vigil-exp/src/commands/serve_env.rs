@@ -1,8 +1,8 @@
 //! `exp serve-env <env>`: an environment behind the HTTP API of `vigil-env-server` (`/health`,
-//! `/tasks`, `/reset`, `/step`, `/state`, `/grade`, `DELETE /session`, `/demo`) and OpenEnv's
-//! protocol (`/ws`, OpenEnv-shaped `/reset` `/step` `/state`, `/metadata`, `/schema`).
-//! Prints the API root on stdout once it listens (`--port 0` picks a free port); stops on
-//! Ctrl-C or SIGTERM.
+//! `/tasks`, `/reset`, `/step`, `/state`, `/grade`, `DELETE /session`, and `/demo` with
+//! `--demo`) and OpenEnv's protocol (`/ws`, OpenEnv-shaped `/reset` `/step` `/state`,
+//! `/metadata`, `/schema`). Prints the API root on stdout once it listens (`--port 0` picks a
+//! free port); stops on Ctrl-C or SIGTERM.
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -41,10 +41,25 @@ pub(crate) struct ServeEnvArgs {
     /// Sessions idle this long are dropped.
     #[arg(long, default_value_t = ServerConfig::default().idle_timeout_secs)]
     pub idle_timeout_secs: u64,
+    /// Serve the /demo page (train-split tasks only; off by default).
+    #[arg(long)]
+    pub demo: bool,
     /// Scripted baseline shown on /demo (repeatable; replaces the default: the config's
     /// `[policy]` and `[eval] baselines`, or without --config every baseline of the environment).
-    #[arg(long = "demo", value_name = "BASELINE")]
-    pub demo: Vec<String>,
+    #[arg(long = "demo-policy", value_name = "BASELINE")]
+    pub demo_policy: Vec<String>,
+    /// Bearer token required on every route but /health (also read from VIGIL_API_KEY).
+    #[arg(long, env = vigil_core::auth::API_KEY_ENV, hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Largest action per /step in bytes (413 above).
+    #[arg(long, default_value_t = ServerConfig::default().max_action_bytes)]
+    pub max_action_bytes: usize,
+    /// Most bytes of text one session may hold (429 above).
+    #[arg(long, default_value_t = ServerConfig::default().max_session_bytes)]
+    pub max_session_bytes: u64,
+    /// Most live sessions per client address (429 above).
+    #[arg(long, default_value_t = ServerConfig::default().max_sessions_per_client)]
+    pub max_sessions_per_client: usize,
 }
 
 fn default_port(env: &str) -> u16 {
@@ -106,17 +121,18 @@ pub(crate) fn run(args: &ServeEnvArgs) -> anyhow::Result<()> {
         }
     };
     let seeds = SeedStream::new(run_seed);
-    let mut names = args.demo.clone();
+    let mut names = args.demo_policy.clone();
     if names.is_empty() && demo.is_empty() {
         names = env.baseline_names();
     }
-    if !args.demo.is_empty() {
+    if !args.demo_policy.is_empty() {
         demo.clear();
     }
     for n in names {
         demo.push((
             n.clone(),
-            env.baseline(&n, seeds.seed("policy")).context("--demo")?,
+            env.baseline(&n, seeds.seed("policy"))
+                .context("--demo-policy")?,
         ));
     }
 
@@ -124,6 +140,10 @@ pub(crate) fn run(args: &ServeEnvArgs) -> anyhow::Result<()> {
         max_sessions: args.max_sessions,
         idle_timeout_secs: args.idle_timeout_secs,
         seed: seeds.seed("server"),
+        demo: args.demo,
+        max_action_bytes: args.max_action_bytes,
+        max_session_bytes: args.max_session_bytes,
+        max_sessions_per_client: args.max_sessions_per_client,
         ..ServerConfig::default()
     };
     // OpenEnv's schema (`/ws`, `/schema`): the peer's for OpenSec compat, tool calls for OpenSec.
@@ -137,6 +157,9 @@ pub(crate) fn run(args: &ServeEnvArgs) -> anyhow::Result<()> {
     let dyn_env: Arc<dyn vigil_core::Environment> = env.as_dyn();
     let name = dyn_env.name();
     let mut server = EnvServer::new(dyn_env, server_config)?.with_openenv_shape(shape);
+    if let Some(key) = &args.api_key {
+        server = server.with_api_key(key.clone())?;
+    }
     for (n, p) in demo {
         server = server.with_demo_policy(n, p)?;
     }
@@ -145,9 +168,13 @@ pub(crate) fn run(args: &ServeEnvArgs) -> anyhow::Result<()> {
         .run(addr, |bound| {
             #[allow(clippy::print_stdout)]
             {
-                println!(
-                    "serving {name} at http://{bound} (demo: http://{bound}/demo, OpenEnv: ws://{bound}/ws)"
-                );
+                if args.demo {
+                    println!(
+                        "serving {name} at http://{bound} (demo: http://{bound}/demo, OpenEnv: ws://{bound}/ws)"
+                    );
+                } else {
+                    println!("serving {name} at http://{bound} (OpenEnv: ws://{bound}/ws)");
+                }
             }
             let _ = std::io::stdout().flush();
         })

@@ -111,7 +111,8 @@ pub(crate) fn chat_template(args: &ChatTemplateArgs) -> anyhow::Result<()> {
     let text = tok
         .render_chat(&messages, &options)
         .with_context(|| args.messages.display().to_string())?;
-    let ids = tok.encode(&text, false)?;
+    // Special-token text inside messages stays text: only the template's markers are special.
+    let ids = tok.encode_chat(&messages, &options)?;
     print_json(&json!({ "text": text, "ids": ids }));
     Ok(())
 }

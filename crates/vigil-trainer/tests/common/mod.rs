@@ -48,3 +48,34 @@ pub fn trainer(toml_text: &str) -> TrainerConfig {
     c.validate().unwrap();
     c
 }
+
+/// `exp serve` settings for the tiny model in `dir`, served as `tiny` (8 tokens by default).
+pub fn serve_config(dir: &Path) -> vigil_trainer::serve::ServeConfig {
+    vigil_trainer::serve::ServeConfig {
+        model_dir: dir.to_path_buf(),
+        tokenizer_dir: dir.to_path_buf(),
+        adapter: None,
+        dtype: ComputeDtype::F32,
+        served_name: "tiny".into(),
+        max_batch: 8,
+        default_max_tokens: 8,
+        enable_thinking: false,
+        api_key: None,
+        adapter_root: None,
+        limits: vigil_trainer::serve::ServeLimits::default(),
+    }
+}
+
+/// Serves `server` on a free port of 127.0.0.1 from a thread of its own; returns the address.
+pub fn serve(server: vigil_trainer::serve::Server) -> std::net::SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(l.local_addr().unwrap()).unwrap();
+            server.run(l).await.unwrap();
+        });
+    });
+    rx.recv().unwrap()
+}
