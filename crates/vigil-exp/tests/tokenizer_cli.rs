@@ -407,6 +407,14 @@ fn qwen3_cli_matches_transformers() {
         }
         let v = ok_json(exp(&args, &[]));
         assert_eq!(v["text"], case["text"], "text `{}`", case["name"]);
+        // Special-token text inside message content stays text in Vigil (issue 17), where
+        // `apply_chat_template` parses it: there the ids differ by design, and Vigil's must
+        // hold fewer `<|im_end|>` ids than transformers' (the planted marker was not parsed).
+        if case["messages"].to_string().contains("<|im_end|>") {
+            let count = |ids: &Value| ids.as_array().unwrap().iter().filter(|i| **i == 151645).count();
+            assert!(count(&v["ids"]) < count(&case["ids"]), "ids `{}`: a planted <|im_end|> became a special token", case["name"]);
+            continue;
+        }
         assert_eq!(v["ids"], case["ids"], "ids `{}`", case["name"]);
     }
 }
