@@ -239,3 +239,44 @@ fn init_writes_a_loadable_model_and_errors_go_to_stderr() {
         "{err}"
     );
 }
+
+#[test]
+fn bench_model_reports_throughput_and_rejects_bad_shapes() {
+    let m = data("tied");
+    let m = m.to_str().unwrap();
+    let v = ok_json(&[
+        "bench",
+        "model",
+        "--model",
+        m,
+        "--batch",
+        "2",
+        "--prompt",
+        "6",
+        "--new",
+        "3",
+        "--threads",
+        "1",
+        "--iters",
+        "1",
+        "--train",
+        "lora",
+    ]);
+    for key in [
+        "prefill_tok_s",
+        "decode_tok_s",
+        "train_step_s",
+        "read_bandwidth_gb_s",
+        "decode_bound_tok_s",
+    ] {
+        assert!(
+            v[key].as_f64().is_some_and(|x| x.is_finite() && x > 0.0),
+            "{key}: {v}"
+        );
+    }
+    assert_eq!(v["threads"], 1);
+    assert!(v["weight_bytes"].as_u64().unwrap() > 0 && v["kv_cache_bytes"].as_u64().unwrap() > 0);
+    let out = exp(&["bench", "model", "--model", m, "--new", "0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must be > 0"));
+}

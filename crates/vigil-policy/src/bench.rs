@@ -2,12 +2,13 @@
 //! measured the way `tools/bench_model.py` measures PyTorch on the same folder, so the two can
 //! be put side by side as a ratio (absolute times on a shared machine are noise).
 //!
-//! Prefill: one forward of `batch × prompt` tokens up to the last position's logits (what a
-//! generation's first step does). Decode: `new` greedy steps of the whole batch with the KV
-//! cache, the logits of every step read back to the host and arg-maxed there. Train: one
+//! Prefill: a generation's first step (one forward of `batch × prompt` tokens up to the last
+//! position's logits, then sampling). Decode: the next `new` greedy steps of the whole batch
+//! with the KV cache, logits read back and sampled on the host as in every generation. Train: one
 //! forward + backward + AdamW step of mean token log-likelihood over `batch × prompt` tokens,
 //! on LoRA r16 (q/k/v/o) or on every weight.
 
+use std::collections::HashSet;
 use std::time::Instant;
 
 use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
@@ -15,11 +16,12 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
 use serde::Serialize;
 
-use crate::cache::KvCache;
 use crate::config::ComputeDtype;
 use crate::error::{ModelError, Result};
+use crate::generate::{Decoder, GenerateOptions};
 use crate::lora::{LoraConfig, ModuleSelector, init_adapter};
 use crate::model::Qwen3;
+use crate::sampling::{Sampler, SamplingConfig};
 use crate::train::{Trainable, set_trainable};
 
 /// What to train in the training-step measurement.
@@ -60,7 +62,7 @@ pub struct BenchReport {
     pub train_tok_s: Option<f64>,
     /// Bytes of all weights (what one decode step must read at least once).
     pub weight_bytes: u64,
-    /// Bytes of the KV cache for `batch × (prompt + new)` positions.
+    /// Bytes of the KV cache: `batch × (prompt + new + 1)` positions (the decoder's capacity).
     pub kv_cache_bytes: u64,
 }
 
@@ -77,25 +79,6 @@ fn ids<B: Backend>(rows: &[Vec<u32>], device: &B::Device) -> Tensor<B, 2, Int> {
     Tensor::from_data(TensorData::new(flat, [rows.len(), width]), device)
 }
 
-fn argmax_rows(logits: Tensor<impl Backend, 3>, vocab: usize) -> Result<Vec<u32>> {
-    let flat = logits
-        .into_data()
-        .to_vec::<f32>()
-        .map_err(|e| ModelError::Input(format!("logits readback failed: {e:?}")))?;
-    Ok(flat
-        .chunks(vocab)
-        .map(|row| {
-            let mut best = 0;
-            for (i, &x) in row.iter().enumerate() {
-                if x > row[best] {
-                    best = i;
-                }
-            }
-            best as u32
-        })
-        .collect())
-}
-
 fn best_of(iters: usize, mut f: impl FnMut() -> Result<f64>) -> Result<f64> {
     f()?; // warm-up: allocator, caches, lazily built tables
     let mut best = f64::INFINITY;
@@ -106,43 +89,44 @@ fn best_of(iters: usize, mut f: impl FnMut() -> Result<f64>) -> Result<f64> {
 }
 
 /// Times prefill and decode on an inference model: (prefill tok/s, decode tok/s, KV bytes).
+/// Both run through [`Decoder`], the loop every generation uses, with greedy samplers: the
+/// first step is the prefill, the next `new` steps the decode.
 pub fn bench_inference<B: Backend>(
     model: &Qwen3<B>,
     dtype: ComputeDtype,
     opts: &BenchOptions,
 ) -> Result<(f64, f64, u64)> {
     let cfg = &model.config;
-    let vocab = cfg.vocab_size;
-    let device = model.model.embed_tokens.val().device();
     let prompts: Vec<Vec<u32>> = (0..opts.batch)
-        .map(|i| bench_tokens(opts.prompt, vocab, i as u64 * 7919))
+        .map(|i| bench_tokens(opts.prompt, cfg.vocab_size, i as u64 * 7919))
         .collect();
-    let pads = vec![0; opts.batch];
-    let capacity = opts.prompt + opts.new;
-    let adapters = model.has_adapters();
-    let prefill = |cache: &mut KvCache<B>| -> Result<Vec<u32>> {
-        let step = model.step_input(&pads, 0, opts.prompt, &device);
-        let hidden =
-            model.forward_hidden(ids::<B>(&prompts, &device), &step, Some(cache), adapters);
-        let last = model.logits(hidden.narrow(1, opts.prompt - 1, 1), adapters);
-        argmax_rows(last, vocab)
+    let gen_opts = GenerateOptions {
+        max_new_tokens: opts.new + 1,
+        stop_tokens: HashSet::new(),
+        use_cache: true,
+        adapters: model.has_adapters(),
+    };
+    let start = || -> Result<(Decoder<B>, Vec<Sampler>)> {
+        let samplers = (0..opts.batch)
+            .map(|_| Sampler::new(SamplingConfig::Greedy, 0))
+            .collect::<Result<_>>()?;
+        Ok((
+            Decoder::new(model.clone(), &prompts, gen_opts.clone())?,
+            samplers,
+        ))
     };
     let prefill_s = best_of(opts.iters, || {
-        let mut cache = KvCache::new(cfg, opts.batch, capacity, model.dtype, &device);
+        let (mut decoder, mut samplers) = start()?;
         let t = Instant::now();
-        prefill(&mut cache)?;
+        decoder.step(&mut samplers)?;
         Ok(t.elapsed().as_secs_f64())
     })?;
     let decode_s = best_of(opts.iters, || {
-        let mut cache = KvCache::new(cfg, opts.batch, capacity, model.dtype, &device);
-        let mut next = prefill(&mut cache)?;
+        let (mut decoder, mut samplers) = start()?;
+        decoder.step(&mut samplers)?;
         let t = Instant::now();
-        for _ in 0..opts.new {
-            let rows: Vec<Vec<u32>> = next.iter().map(|&x| vec![x]).collect();
-            let step = model.step_input(&pads, cache.len(), 1, &device);
-            let hidden =
-                model.forward_hidden(ids::<B>(&rows, &device), &step, Some(&mut cache), adapters);
-            next = argmax_rows(model.logits(hidden, adapters), vocab)?;
+        while !decoder.is_finished() {
+            decoder.step(&mut samplers)?;
         }
         Ok(t.elapsed().as_secs_f64())
     })?;
@@ -150,7 +134,7 @@ pub fn bench_inference<B: Backend>(
         * cfg.num_hidden_layers
         * opts.batch
         * cfg.num_key_value_heads
-        * capacity
+        * (opts.prompt + gen_opts.max_new_tokens)
         * cfg.head_dim
         * dtype.size();
     let tokens = (opts.batch * opts.prompt) as f64;

@@ -40,27 +40,13 @@ pub(crate) fn small_rows_matmul<B: Backend>(
     let wp = w.clone().into_primitive().tensor();
     let xf = (&xp as &dyn Any).downcast_ref::<FlexTensor>()?;
     let wf = (&wp as &dyn Any).downcast_ref::<FlexTensor>()?;
-    let xc = xf.to_contiguous();
-    let wc;
-    let wf = if wf.is_contiguous() && wf.layout().start_offset() == 0 {
-        wf
-    } else {
-        wc = wf.to_contiguous();
-        &wc
-    };
-    let xs = contiguous_slice(&xc, m * k)?;
-    let ws = contiguous_slice(wf, n * k)?;
-    let out = nt_matmul(xs, ws, m, n, k);
+    // Cheap clones when already contiguous (the weights always are); a copy otherwise.
+    let (xc, wc) = (xf.to_contiguous(), wf.to_contiguous());
+    let out = nt_matmul(xc.storage::<f32>(), wc.storage::<f32>(), m, n, k);
     let flex = FlexTensor::from_data(TensorData::new(out, [m, n]));
     let boxed: Box<dyn Any> = Box::new(flex);
     let prim = *boxed.downcast::<B::FloatTensorPrimitive>().ok()?;
     Some(Tensor::from_primitive(TensorPrimitive::Float(prim)))
-}
-
-fn contiguous_slice(t: &FlexTensor, len: usize) -> Option<&[f32]> {
-    let (start, end) = t.layout().contiguous_offsets()?;
-    let s = t.storage::<f32>().get(start..end)?;
-    (s.len() == len).then_some(s)
 }
 
 /// `out[i, j] = dot(x[i, :], w[j, :])` for row-major `x: [m, k]`, `w: [n, k]`.
