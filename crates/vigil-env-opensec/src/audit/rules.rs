@@ -50,6 +50,14 @@ fn first(rows: Vec<&str>) -> Option<String> {
     rows.first().map(|s| s.to_string())
 }
 
+/// The first entity (in order of appearance) with the most (or the fewest) rows.
+fn by_count(v: &View, kind: usize, most: bool) -> Option<String> {
+    let c = counts(v, kind);
+    let n = c.iter().map(|x| x.1);
+    let target = if most { n.max() } else { n.min() }?;
+    c.into_iter().find(|x| x.1 == target).map(|x| x.0)
+}
+
 /// Rows mentioning each entity of `kind` (a row counts once).
 fn counts(v: &View, kind: usize) -> Vec<(String, usize)> {
     let order = seen(v.timeline(), kind);
@@ -117,26 +125,8 @@ pub const RULES: &[Rule] = &[
         name: "last_seen",
         guess: |v, f, _| entity(v, f, |v, k| seen(v.timeline(), k).last().map(|s| s.to_string())),
     },
-    Rule {
-        name: "most_frequent",
-        guess: |v, f, _| {
-            entity(v, f, |v, k| {
-                let c = counts(v, k);
-                let max = c.iter().map(|x| x.1).max()?;
-                c.into_iter().find(|x| x.1 == max).map(|x| x.0)
-            })
-        },
-    },
-    Rule {
-        name: "least_frequent",
-        guess: |v, f, _| {
-            entity(v, f, |v, k| {
-                let c = counts(v, k);
-                let min = c.iter().map(|x| x.1).min()?;
-                c.into_iter().find(|x| x.1 == min).map(|x| x.0)
-            })
-        },
-    },
+    Rule { name: "most_frequent", guess: |v, f, _| entity(v, f, |v, k| by_count(v, k, true)) },
+    Rule { name: "least_frequent", guess: |v, f, _| entity(v, f, |v, k| by_count(v, k, false)) },
     Rule {
         name: "first_observation_only",
         guess: |v, f, _| {
