@@ -10,7 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::{ComponentInfo, RewardVector};
+use crate::{ComponentInfo, EpisodeRecord, RewardVector, RoleInfo};
 
 /// Who wrote a chat message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -229,6 +229,42 @@ pub trait Environment: Send + Sync {
         }
         self.start(task, seed)
     }
+
+    /// The roles of a multi-role environment (see [`RoleInfo`]); empty for a single role.
+    fn roles(&self) -> Vec<RoleInfo> {
+        Vec::new()
+    }
+
+    /// Starts an episode of `task` in which only `role` plays (the environment supplies the
+    /// other roles' part from its stock data), e.g. OpenSOC's defender on a generated incident
+    /// during self-play. The default has no such episodes.
+    fn start_solo(&self, task: &TaskId, seed: u64, role: usize) -> Result<Box<dyn Episode>, EnvError> {
+        let _ = (task, seed);
+        Err(EnvError::InvalidOption {
+            option: "role".into(),
+            reason: format!("the {} environment has no single-role episodes (role {role})", self.name()),
+        })
+    }
+
+    /// State that training grows (OpenSOC's novelty archive of accepted incidents), saved in
+    /// checkpoints so a resumed run continues exactly. `Null` (the default) means none.
+    fn training_state(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+
+    /// Restores what [`Environment::training_state`] returned.
+    fn restore_training_state(&self, state: &serde_json::Value) -> Result<(), EnvError> {
+        if state.is_null() {
+            return Ok(());
+        }
+        Err(EnvError::InvalidOption { option: "training_state".into(), reason: format!("the {} environment keeps none", self.name()) })
+    }
+
+    /// Called by the trainer after each step with that step's finished episodes, in a
+    /// deterministic order; the environment may grow its training state from them.
+    fn observe_training(&self, records: &[EpisodeRecord]) {
+        let _ = records;
+    }
 }
 
 /// One run of one task.
@@ -242,6 +278,26 @@ pub trait Episode: Send {
     /// The reference answer(s) a perfect policy would give from here, for SFT warm-starts
     /// (`None` when the environment has no single gold answer).
     fn gold_action(&self) -> Option<String> {
+        None
+    }
+
+    /// Whose turn it is, as an index into [`Environment::roles`] (0 for single-role
+    /// environments).
+    fn role(&self) -> usize {
+        0
+    }
+
+    /// The conversation the current role sees when roles do not share one transcript (OpenSOC
+    /// self-play: the defender sees only its alert, never the attacker's JSON); `None` means
+    /// the running transcript.
+    fn role_prompt(&self) -> Option<Vec<ChatMessage>> {
+        None
+    }
+
+    /// An independent copy of the episode in its current state, so several continuations can
+    /// share what was played so far (a group of defender answers to one crafted incident).
+    /// `None` when the episode cannot be copied.
+    fn fork(&self) -> Option<Box<dyn Episode>> {
         None
     }
 }

@@ -21,6 +21,7 @@ mod io;
 mod policy;
 mod reward;
 mod rng;
+mod roles;
 
 pub use advantage::AdvantageEstimator;
 pub use batch::{BatchError, RewardBatch};
@@ -33,3 +34,4 @@ pub use io::{write_atomic, write_json_atomic};
 pub use policy::{FinishReason, Generation, GenerationRequest, Policy, PolicyError};
 pub use reward::{ComponentInfo, RewardComponent, RewardVector, score_components};
 pub use rng::{SeedStream, derive_seed, rng_from_seed};
+pub use roles::{RoleInfo, role_index};

@@ -123,6 +123,14 @@ impl NoveltyArchive {
     pub fn is_empty(&self) -> bool {
         self.shapes.is_empty()
     }
+    /// The archived shapes, sorted.
+    pub fn shapes(&self) -> &[u64] {
+        &self.shapes
+    }
+    /// This archive with `more` shapes added.
+    pub fn with(&self, more: &[u64]) -> Self {
+        Self::new(self.shapes.iter().chain(more).copied().collect())
+    }
     /// Distance to the nearest archived shape (1 for an empty archive).
     pub fn novelty(&self, shape: u64) -> f64 {
         self.shapes.iter().map(|&s| shape_distance(shape, s)).fold(1.0, f64::min)
@@ -157,6 +165,35 @@ pub fn attacker_reward(g: &AttackerGrade) -> f64 {
             fooled + NOVELTY_BONUS * n
         }
     }
+}
+
+/// The attacker's reward components in self-play, in order: its role's reward vector. Their
+/// sum with weights `(1, 0, 1, NOVELTY_BONUS)` is [`attacker_reward`].
+pub const ATTACKER_COMPONENTS: [&str; 4] = ["attacker_schema", "attacker_plausible", "attacker_fooled", "attacker_novelty"];
+
+/// The four attacker components of a grade (see [`ATTACKER_COMPONENTS`]): `schema` is
+/// [`SCHEMA_VIOLATION`] for a violation and 0 otherwise; `plausible` is 1 for a plausible
+/// incident; `fooled` is 1 when a plausible incident fooled the defender; `novelty` is the
+/// novelty of a plausible incident. An implausible incident scores 0 on every one.
+pub fn attacker_vector(g: &AttackerGrade) -> [f64; 4] {
+    match *g {
+        AttackerGrade::SchemaViolation => [SCHEMA_VIOLATION, 0.0, 0.0, 0.0],
+        AttackerGrade::Implausible => [0.0; 4],
+        AttackerGrade::Plausible { defender_correct, novelty } => {
+            let n = if novelty.is_finite() { novelty.clamp(0.0, 1.0) } else { 0.0 };
+            [0.0, 1.0, if defender_correct { 0.0 } else { FOOLED }, n]
+        }
+    }
+}
+
+/// Ranges and meanings of the four attacker components.
+pub fn attacker_component_infos() -> Vec<ComponentInfo> {
+    vec![
+        ComponentInfo::new(ATTACKER_COMPONENTS[0], SCHEMA_VIOLATION, 0.0, "-0.5 when craft_incident violates the schema, else 0"),
+        ComponentInfo::new(ATTACKER_COMPONENTS[1], 0.0, 1.0, "1 when the crafted incident is plausible"),
+        ComponentInfo::new(ATTACKER_COMPONENTS[2], 0.0, FOOLED, "1 when a plausible incident fools the defender"),
+        ComponentInfo::new(ATTACKER_COMPONENTS[3], 0.0, 1.0, "novelty of a plausible incident against the archive"),
+    ]
 }
 
 /// The attacker reward as a [`RewardComponent`] (name `attacker`).

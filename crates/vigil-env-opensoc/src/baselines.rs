@@ -176,6 +176,22 @@ pub fn scripted_attacker(seed: u64) -> Box<dyn Policy> {
     Box::new(ScriptedAttacker { seed })
 }
 
+/// Scripted attackers (`[policy.roles.attacker] kind = "scripted"`): the pool a learning
+/// defender can face in self-play.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttackerBaseline {
+    /// Stock generator incidents of the brief's stage with a random claimed label.
+    StockTemplates,
+}
+
+/// A scripted attacker by kind.
+pub fn attacker_policy(kind: AttackerBaseline, seed: u64) -> Box<dyn Policy> {
+    match kind {
+        AttackerBaseline::StockTemplates => scripted_attacker(seed),
+    }
+}
+
 /// Routes self-play turns: attacker turns (conversations that start with the attacker system
 /// prompt and have no hand-off yet) go to `attacker`; defender turns go to `defender` as a fresh
 /// `[system, user]` conversation, so the defender never sees the attacker's JSON, claimed label

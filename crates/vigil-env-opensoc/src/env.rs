@@ -3,22 +3,24 @@
 //! Task ids: `train/<stage>/<index>` (generated lazily from the config seed, stage and index, so
 //! any id can be regenerated on any machine) and `holdout/NNN` (the frozen file).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use vigil_core::{
-    ComponentInfo, EnvError, Environment, Episode, EpisodeOptions, RewardComponent, Split, TaskId, derive_seed, rng_from_seed,
+    ComponentInfo, EnvError, Environment, Episode, EpisodeOptions, EpisodeRecord, RewardComponent, RoleInfo, Split, TaskId, derive_seed,
+    rng_from_seed,
 };
 
 use crate::action::TriageAction;
-use crate::attacker::{AttackerComponent, NoveltyArchive, shape};
+use crate::attacker::{AttackerComponent, NoveltyArchive, attacker_component_infos, parse_craft, shape};
 use crate::config::{Mode, OpenSocConfig};
-use crate::episode::{DefenderEpisode, SelfPlayEpisode};
+use crate::episode::{ATTACKER_ROLE, DEFENDER_ROLE, DefenderEpisode, SelfPlayEpisode};
 use crate::error::OpenSocError;
 use crate::generator::{Generated, Stage, generate};
 use crate::holdout::{HoldoutRecord, load_holdout};
 use crate::render::{alert_id_for, system_prompt};
 use crate::rubric::DefenderComponent;
-use crate::schema::{Category, IncidentParams};
+use crate::schema::IncidentParams;
+use crate::plausibility::check_plausibility;
 use crate::verifier::compute_ground_truth;
 
 /// Incidents per stage and label generated to build the novelty archive.
@@ -48,6 +50,9 @@ pub struct OpenSocEnv {
     cycles: [Vec<TriageAction>; 4],
     /// Built on first use: only self-play episodes need it.
     archive: OnceLock<Arc<NoveltyArchive>>,
+    /// Shapes of plausible incidents crafted during training, in acceptance order, and the
+    /// stock archive grown with them (what new self-play episodes score novelty against).
+    grown: RwLock<(Vec<u64>, Option<Arc<NoveltyArchive>>)>,
     system: Arc<str>,
 }
 
@@ -83,6 +88,7 @@ impl OpenSocEnv {
             holdout,
             cycles,
             archive: OnceLock::new(),
+            grown: RwLock::new((Vec::new(), None)),
             system: system_prompt(config.runbook).into(),
         })
     }
@@ -100,6 +106,32 @@ impl OpenSocEnv {
     /// The novelty archive self-play episodes score against (built on first call).
     pub fn archive(&self) -> &Arc<NoveltyArchive> {
         self.archive.get_or_init(|| Arc::new(stock_archive()))
+    }
+
+    /// The archive new self-play episodes score against: the stock shapes plus every accepted
+    /// (plausible) incident crafted during training so far.
+    pub fn current_archive(&self) -> Arc<NoveltyArchive> {
+        let grown = self.grown.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        grown.1.clone().unwrap_or_else(|| self.archive().clone())
+    }
+
+    /// Shapes accepted during training, in acceptance order.
+    pub fn accepted_shapes(&self) -> Vec<u64> {
+        self.grown.read().unwrap_or_else(std::sync::PoisonError::into_inner).0.clone()
+    }
+
+    /// Adds shapes to the training archive (each once, in order).
+    pub fn accept_shapes(&self, shapes: &[u64]) {
+        let mut grown = self.grown.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let before = grown.0.len();
+        for s in shapes {
+            if !grown.0.contains(s) {
+                grown.0.push(*s);
+            }
+        }
+        if grown.0.len() != before {
+            grown.1 = Some(Arc::new(self.archive().with(&grown.0)));
+        }
     }
 
     /// The defender system prompt in use.
@@ -157,9 +189,9 @@ impl OpenSocEnv {
     pub fn start_mode(&self, task: &TaskId, mode: Mode) -> Result<Box<dyn Episode>, OpenSocError> {
         match (self.parse_task(task.as_str()), mode) {
             (Some(TaskRef::Train { stage, index }), Mode::SelfPlay) => {
-                let suggested = Category::ALL[index as usize % Category::ALL.len()];
-                let ep = SelfPlayEpisode::new(stage, suggested, alert_id_for(task.as_str()), self.system.clone(), self.archive().clone());
-                Ok(Box::new(ep))
+                let stock = self.train_incident(stage, index).params;
+                let ep = SelfPlayEpisode::new(stage, stock.category, alert_id_for(task.as_str()), self.system.clone(), self.current_archive());
+                Ok(Box::new(ep.with_gold(stock)))
             }
             _ => Ok(Box::new(self.defender_episode_for(task)?)),
         }
@@ -190,8 +222,68 @@ impl Environment for OpenSocEnv {
         let mut v: Vec<ComponentInfo> = DefenderComponent::ALL.iter().map(RewardComponent::info).collect();
         if self.config.mode == Mode::SelfPlay {
             v.push(AttackerComponent.info());
+            v.extend(attacker_component_infos());
         }
         v
+    }
+
+    /// In self-play: the attacker (its four components) and the defender (the five triage
+    /// components); defender-only mode has a single role.
+    fn roles(&self) -> Vec<RoleInfo> {
+        if self.config.mode != Mode::SelfPlay {
+            return Vec::new();
+        }
+        let mut roles = vec![RoleInfo::new("", Vec::new()); 2];
+        roles[ATTACKER_ROLE] = RoleInfo::new("attacker", attacker_component_infos());
+        roles[DEFENDER_ROLE] = RoleInfo::new("defender", DefenderComponent::ALL.iter().map(RewardComponent::info).collect());
+        roles
+    }
+
+    /// The defender on the task's own generated (or hold-out) incident: the stock
+    /// distribution mixed into self-play so the defender does not forget it.
+    fn start_solo(&self, task: &TaskId, seed: u64, role: usize) -> Result<Box<dyn Episode>, EnvError> {
+        let _ = seed;
+        if role != DEFENDER_ROLE || self.config.mode != Mode::SelfPlay {
+            return Err(EnvError::InvalidOption {
+                option: "role".into(),
+                reason: format!("opensoc plays only the defender (role {DEFENDER_ROLE}) alone in self-play, not role {role}"),
+            });
+        }
+        self.start_mode(task, Mode::DefenderOnly).map_err(env_err)
+    }
+
+    /// `{"accepted": [shape, ...]}`: the incidents accepted into the novelty archive.
+    fn training_state(&self) -> serde_json::Value {
+        let accepted = self.accepted_shapes();
+        if accepted.is_empty() { serde_json::Value::Null } else { serde_json::json!({ "accepted": accepted }) }
+    }
+
+    fn restore_training_state(&self, state: &serde_json::Value) -> Result<(), EnvError> {
+        let bad = |reason: String| EnvError::InvalidOption { option: "training_state".into(), reason };
+        let shapes: Vec<u64> = match state {
+            serde_json::Value::Null => Vec::new(),
+            v => {
+                let list = v.get("accepted").filter(|_| v.as_object().is_some_and(|o| o.len() == 1));
+                serde_json::from_value(list.cloned().ok_or_else(|| bad(format!("expected {{\"accepted\": [...]}}, got {v}")))?)
+                    .map_err(|e| bad(e.to_string()))?
+            }
+        };
+        *self.grown.write().unwrap_or_else(std::sync::PoisonError::into_inner) = (Vec::new(), None);
+        self.accept_shapes(&shapes);
+        Ok(())
+    }
+
+    /// Grows the archive with every plausible crafted incident of the step (the attacker's
+    /// first answer of each self-play episode), so repeating an accepted shape earns no novelty.
+    fn observe_training(&self, records: &[EpisodeRecord]) {
+        let shapes: Vec<u64> = records
+            .iter()
+            .filter(|r| r.outcome.metrics.get("plausible") == Some(&1.0))
+            .filter_map(|r| parse_craft(&r.generations.first()?.text).ok())
+            .filter(|p| check_plausibility(p).is_ok())
+            .map(|p| shape(&p, &compute_ground_truth(&p)))
+            .collect();
+        self.accept_shapes(&shapes);
     }
 
     fn stages(&self) -> Vec<String> {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use vigil_core::{ChatMessage, EnvError, Episode, Outcome, Prediction, Step};
 
 use crate::action::TriageAction;
-use crate::attacker::{ATTACKER_SYSTEM, AttackerGrade, NoveltyArchive, attacker_reward, parse_craft, shape};
+use crate::attacker::{ATTACKER_COMPONENTS, ATTACKER_SYSTEM, AttackerGrade, NoveltyArchive, attacker_reward, attacker_vector, parse_craft, shape};
 use crate::generator::Stage;
 use crate::parse::{ParsedAnswer, format_answer, parse_answer};
 use crate::plausibility::check_plausibility;
@@ -135,29 +135,50 @@ impl Episode for DefenderEpisode {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Phase {
     Attacker,
     Defender { inner: Box<DefenderEpisode>, plausible: bool, novelty: f64 },
     Done,
 }
 
+/// Role index of the attacker in [`crate::OpenSocEnv`]'s self-play roles.
+pub const ATTACKER_ROLE: usize = 0;
+/// Role index of the defender.
+pub const DEFENDER_ROLE: usize = 1;
+
 /// Self-play: the policy crafts an incident, then triages it. Outcome rewards are the five
-/// defender components plus `attacker`.
-#[derive(Debug)]
+/// defender components, `attacker` (the attacker's total) and the four attacker components
+/// ([`ATTACKER_COMPONENTS`]).
+#[derive(Debug, Clone)]
 pub struct SelfPlayEpisode {
     stage: Stage,
     suggested: Category,
     alert_id: String,
     system: Arc<str>,
     archive: Arc<NoveltyArchive>,
+    gold: Option<IncidentParams>,
     phase: Phase,
+}
+
+fn push_attacker(rewards: &mut vigil_core::RewardVector, g: &AttackerGrade) {
+    rewards.push("attacker", attacker_reward(g));
+    for (name, v) in ATTACKER_COMPONENTS.into_iter().zip(attacker_vector(g)) {
+        rewards.push(name, v);
+    }
 }
 
 impl SelfPlayEpisode {
     /// A fresh attacker turn for `stage`. `suggested` only diversifies the brief.
     pub fn new(stage: Stage, suggested: Category, alert_id: String, system: Arc<str>, archive: Arc<NoveltyArchive>) -> Self {
-        Self { stage, suggested, alert_id, system, archive, phase: Phase::Attacker }
+        Self { stage, suggested, alert_id, system, archive, gold: None, phase: Phase::Attacker }
+    }
+
+    /// Sets the stock incident whose `craft_incident` JSON is the attacker's gold answer (the
+    /// SFT warm-start of the attacker role).
+    pub fn with_gold(mut self, gold: IncidentParams) -> Self {
+        self.gold = Some(gold);
+        self
     }
 
     /// The attacker's user message.
@@ -184,7 +205,7 @@ impl SelfPlayEpisode {
         for (k, name) in DEFENDER_COMPONENTS.into_iter().enumerate() {
             rewards.push(name, if k == 4 { crate::rubric::FORMAT_PENALTY } else { 0.0 });
         }
-        rewards.push("attacker", attacker_reward(&AttackerGrade::SchemaViolation));
+        push_attacker(&mut rewards, &AttackerGrade::SchemaViolation);
         let mut metrics = BTreeMap::new();
         metrics.insert("schema_violation".to_owned(), 1.0);
         metrics.insert("attacker_reward".to_owned(), attacker_reward(&AttackerGrade::SchemaViolation));
@@ -221,7 +242,7 @@ impl Episode for SelfPlayEpisode {
                 };
                 let mut out = defender_outcome(&parsed, &g, 2);
                 let r = attacker_reward(&attack);
-                out.rewards.push("attacker", r);
+                push_attacker(&mut out.rewards, &attack);
                 out.metrics.insert("schema_violation".into(), 0.0);
                 out.metrics.insert("plausible".into(), flag(plausible));
                 out.metrics.insert("attacker_reward".into(), r);
@@ -235,6 +256,27 @@ impl Episode for SelfPlayEpisode {
     }
 
     fn gold_action(&self) -> Option<String> {
-        self.defender().map(DefenderEpisode::oracle_answer)
+        match &self.phase {
+            Phase::Attacker => self.gold.as_ref().map(|p| serde_json::json!({ "craft_incident": p }).to_string()),
+            Phase::Defender { inner, .. } => Some(inner.oracle_answer()),
+            Phase::Done => None,
+        }
+    }
+
+    fn role(&self) -> usize {
+        match self.phase {
+            Phase::Attacker => ATTACKER_ROLE,
+            _ => DEFENDER_ROLE,
+        }
+    }
+
+    /// The defender sees a fresh `[system, user]` conversation: never the attacker's JSON,
+    /// claimed label or narrative.
+    fn role_prompt(&self) -> Option<Vec<ChatMessage>> {
+        self.defender().map(Episode::prompt)
+    }
+
+    fn fork(&self) -> Option<Box<dyn Episode>> {
+        Some(Box::new(self.clone()))
     }
 }

@@ -106,7 +106,11 @@ fn mode_option_through_the_trait() {
     o.insert("mode".into(), json!("self_play"));
     let ep = e.start_with(&t, 0, &o).unwrap();
     assert!(ep.prompt()[1].content.starts_with("Stage: stage4_adversarial"));
-    assert_eq!(ep.gold_action(), None, "no single gold attack");
+    // The attacker's gold answer (its SFT warm-start) is the task's own stock incident.
+    let gold = ep.gold_action().expect("a gold incident");
+    let crafted = vigil_env_opensoc::attacker::parse_craft(&gold).unwrap();
+    assert_eq!(crafted, e.incident(&t).unwrap().1);
+    assert!(vigil_env_opensoc::plausibility::check_plausibility(&crafted).is_ok());
     // The hold-out stays defender-only.
     let h = e.start_with(&TaskId::new("holdout/000"), 0, &o).unwrap();
     assert!(h.prompt()[1].content.starts_with("Alert "));
@@ -123,7 +127,11 @@ fn mode_option_through_the_trait() {
 #[test]
 fn self_play_episode_and_rewards() {
     let e = OpenSocEnv::new(&OpenSocConfig { mode: Mode::SelfPlay, ..config() }).unwrap();
-    assert_eq!(e.reward_components().last().unwrap().name, "attacker");
+    assert_eq!(e.reward_components().last().unwrap().name, "attacker_novelty");
+    let roles = e.roles();
+    assert_eq!(roles.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["attacker", "defender"]);
+    assert_eq!(roles[0].components.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vigil_env_opensoc::attacker::ATTACKER_COMPONENTS);
+    assert_eq!(roles[1].components.len(), 5);
     let t = TaskId::new("train/stage2_multi/5");
     let mut attacker = scripted_attacker(3);
     let mut ep = e.start(&t, 0).unwrap();
@@ -133,6 +141,10 @@ fn self_play_episode_and_rewards() {
         Step::Done(o) => panic!("{o:?}"),
     };
     assert_eq!(obs.role, Role::Tool);
+    assert_eq!(ep.role(), vigil_env_opensoc::episode::DEFENDER_ROLE);
+    let seen = ep.role_prompt().expect("the defender gets its own conversation");
+    assert_eq!(seen.len(), 2);
+    assert!(!seen[1].content.contains("Routine activity"));
     assert!(!obs.content.contains("target_label") && !obs.content.contains("Routine activity"), "claim and narrative stay hidden");
     let gold = ep.gold_action().unwrap();
     let o = done(ep.step(&gold).unwrap());
@@ -152,6 +164,7 @@ fn self_play_episode_and_rewards() {
     let mut ep = e.start(&t, 0).unwrap();
     let o = done(ep.step(r#"{"craft_incident": {"category": "c2_beacon", "events": [], "mood": 1}}"#).unwrap());
     assert_eq!((o.rewards.get("attacker"), o.steps, o.format_valid), (Some(-0.5), 1, false));
+    assert_eq!(o.rewards.get("attacker_schema"), Some(-0.5));
     assert!(matches!(ep.step("x"), Err(EnvError::EpisodeOver)));
 }
 
@@ -192,4 +205,44 @@ fn self_play_policy_routes_roles_through_the_driver() {
         assert_eq!((m.len(), m[0].role, m[1].role), (2, Role::System, Role::User));
         assert!(m[1].content.starts_with("Alert ") && !m[1].content.contains("craft_incident"));
     }
+}
+
+#[test]
+fn accepted_incidents_grow_the_archive_and_round_trip_through_the_training_state() {
+    let e = OpenSocEnv::new(&OpenSocConfig { mode: Mode::SelfPlay, ..config() }).unwrap();
+    assert_eq!(e.training_state(), serde_json::Value::Null);
+    let t = TaskId::new("train/stage3_mixed/4");
+    let run = |e: &OpenSocEnv| {
+        let mut ep = e.start(&t, 0).unwrap();
+        let craft = ep.gold_action().unwrap();
+        ep.step(&craft).unwrap();
+        let answer = ep.gold_action().unwrap();
+        let o = done(ep.step(&answer).unwrap());
+        vigil_core::EpisodeRecord {
+            task: t.clone(),
+            seed: 0,
+            transcript: Vec::new(),
+            generations: vec![vigil_core::Generation::text(craft), vigil_core::Generation::text(answer)],
+            outcome: o,
+        }
+    };
+    let first = run(&e);
+    e.observe_training(std::slice::from_ref(&first));
+    let state = e.training_state();
+    assert_eq!(state["accepted"].as_array().map(Vec::len), Some(1), "{state}");
+    // The same incident again is no longer novel at all.
+    assert_eq!(run(&e).outcome.rewards.get("attacker_novelty"), Some(0.0));
+    e.observe_training(&[first.clone(), first]);
+    assert_eq!(e.training_state(), state, "an accepted shape is kept once");
+    // A fresh environment restored from the state scores exactly the same.
+    let f = OpenSocEnv::new(&OpenSocConfig { mode: Mode::SelfPlay, ..config() }).unwrap();
+    f.restore_training_state(&state).unwrap();
+    assert_eq!(f.training_state(), state);
+    assert_eq!(run(&f).outcome, run(&e).outcome);
+    assert!(f.restore_training_state(&json!({"accepted": [1], "x": 2})).is_err());
+    assert!(f.restore_training_state(&json!([1])).is_err());
+    // Solo defender episodes: only the defender, on the task's own incident.
+    let solo = e.start_solo(&t, 0, vigil_env_opensoc::episode::DEFENDER_ROLE).unwrap();
+    assert!(solo.prompt()[1].content.starts_with("Alert "));
+    assert!(e.start_solo(&t, 0, vigil_env_opensoc::episode::ATTACKER_ROLE).is_err());
 }
