@@ -16,12 +16,21 @@ pub struct RoleInfo {
     pub name: String,
     /// The outcome components that are this role's rewards, in order.
     pub components: Vec<ComponentInfo>,
+    /// The outcome metrics that describe how this role played (reports show them per role).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<String>,
 }
 
 impl RoleInfo {
     /// A role with its components.
     pub fn new(name: impl Into<String>, components: Vec<ComponentInfo>) -> Self {
-        Self { name: name.into(), components }
+        Self { name: name.into(), components, metrics: Vec::new() }
+    }
+
+    /// The same role, with the outcome metrics that describe its play.
+    pub fn with_metrics(mut self, metrics: &[&str]) -> Self {
+        self.metrics = metrics.iter().map(|m| (*m).to_owned()).collect();
+        self
     }
 
     /// This role's reward vector out of an outcome's full vector (`None` when a component is

@@ -234,8 +234,10 @@ impl Environment for OpenSocEnv {
             return Vec::new();
         }
         let mut roles = vec![RoleInfo::new("", Vec::new()); 2];
-        roles[ATTACKER_ROLE] = RoleInfo::new("attacker", attacker_component_infos());
-        roles[DEFENDER_ROLE] = RoleInfo::new("defender", DefenderComponent::ALL.iter().map(RewardComponent::info).collect());
+        roles[ATTACKER_ROLE] = RoleInfo::new("attacker", attacker_component_infos())
+            .with_metrics(&["schema_violation", "plausible", "attacker_fooled", "novelty", "attacker_reward"]);
+        roles[DEFENDER_ROLE] = RoleInfo::new("defender", DefenderComponent::ALL.iter().map(RewardComponent::info).collect())
+            .with_metrics(&["action_correct", "answer_parsed", "citation_correct", "dismiss_on_malicious", "over_react"]);
         roles
     }
 

@@ -99,6 +99,10 @@ pub(crate) fn train_and_report(
     let seeds = SeedStream::new(cfg.seed);
     let jobs = evaluate::jobs(built, &cfg.eval, seeds.seed("eval"))?;
     let env = built.env.as_dyn();
+    let self_play = match &t.self_play {
+        Some(sp) => Some(crate::wiring::self_play_spec(cfg, built, q, sp)?),
+        None => None,
+    };
     let spec = TrainSpec {
         env: env.as_ref(),
         rewards: &built.rewards,
@@ -115,6 +119,7 @@ pub(crate) fn train_and_report(
         seed: cfg.seed,
         run_dir: dir.to_path_buf(),
         eval_every: u64::from(cfg.eval.every_steps),
+        self_play,
     };
     let mut hooks = Hooks {
         built,

@@ -4,9 +4,7 @@
 
 mod training;
 
-use std::time::{Duration, Instant};
-
-use training::{exp, metrics, ok, summary, tiny_config};
+use training::{exp, kill_at_rl_checkpoint, metrics, ok, summary, tiny_config};
 
 #[test]
 fn sigkill_then_resume_matches_an_uninterrupted_run() {
@@ -25,31 +23,7 @@ fn sigkill_then_resume_matches_an_uninterrupted_run() {
     );
 
     // Same config, killed as soon as RL step 2 is checkpointed.
-    let mut child = exp()
-        .args(["run", cfg, "--out", b.to_str().unwrap()])
-        .spawn()
-        .unwrap();
-    let latest = b.join("checkpoints/latest");
-    let start = Instant::now();
-    loop {
-        let name = std::fs::read_to_string(&latest).unwrap_or_default();
-        if name.starts_with("rl-") && name.trim() >= "rl-000002" {
-            break;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended before it could be killed"
-        );
-        assert!(
-            start.elapsed() < Duration::from_secs(300),
-            "no RL checkpoint after 5 minutes"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    let at_kill = std::fs::read_to_string(&latest).unwrap();
-    assert_ne!(at_kill.trim(), "done", "killed too late to test anything");
+    kill_at_rl_checkpoint(cfg, &b, 2);
 
     // A second plain `exp run` refuses to overwrite; `--resume` continues.
     let refused = exp()

@@ -29,6 +29,7 @@ mod model;
 mod names;
 pub mod ops;
 mod policy;
+mod roles;
 mod safetensors;
 mod sampling;
 mod threads;
@@ -47,6 +48,7 @@ pub use model::{
 };
 pub use names::{LAYER_PROJECTIONS, expected_tensors};
 pub use policy::{DeviceKind, Qwen3Policy, Qwen3PolicyConfig, build_qwen3_policy};
+pub use roles::RolePolicyConfig;
 pub use safetensors::{
     FileDtype, SafetensorsReader, TensorInfo, TensorSpec, to_bytes as safetensors_bytes,
     write_streaming,

@@ -92,6 +92,10 @@ pub struct Qwen3PolicyConfig {
     /// model's `max_position_embeddings` minus `max_new_tokens`.
     #[serde(default)]
     pub max_prompt_tokens: Option<usize>,
+    /// Self-play training: who plays each role (`[policy.roles.attacker]`, ...); roles not
+    /// listed play with the trained weights.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub roles: std::collections::BTreeMap<String, crate::roles::RolePolicyConfig>,
 }
 
 impl Qwen3PolicyConfig {

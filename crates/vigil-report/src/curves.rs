@@ -74,6 +74,14 @@ fn average(traces: &[Vec<(f64, f64)>]) -> (Vec<(f64, f64)>, Vec<(f64, f64, f64)>
     (line, band)
 }
 
+/// One variant's line over its seeds' traces: the mean, with the min–max band when there are
+/// several seeds.
+pub(crate) fn seeds_series(label: &str, color: usize, traces: &[Vec<(f64, f64)>]) -> Series {
+    let (points, band) = average(traces);
+    let n = traces.len();
+    Series { name: format!("{label} ({n} seed{})", if n == 1 { "" } else { "s" }), points, band: if n > 1 { band } else { Vec::new() }, color }
+}
+
 /// The training section; empty when no run logged RL steps.
 pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
     let trained: Vec<&Variant> = variants.iter().filter(|v| v.runs.iter().any(|r| !r.steps.is_empty())).collect();
@@ -119,9 +127,7 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
                     .enumerate()
                     .map(|(i, v)| {
                         let traces: Vec<_> = v.runs.iter().filter(|r| !r.steps.is_empty()).map(|r| trace(&r.steps, q)).collect();
-                        let (points, band) = average(&traces);
-                        let n = traces.len();
-                        Series { name: format!("{} ({n} seed{})", v.label, if n == 1 { "" } else { "s" }), points, band: if n > 1 { band } else { Vec::new() }, color: i }
+                        seeds_series(&v.label, i, &traces)
                     })
                     .collect(),
             })

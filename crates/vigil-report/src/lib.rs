@@ -12,7 +12,8 @@
 //!   frontier table, the OpenSOC table and confusion matrices, the CERT (SOC Narrative) table;
 //! - `figures/*.{png,svg}`: training curves per reward component and total (per run, and per
 //!   variant as the mean over seeds with a min–max band), comparison bars with CIs, reliability
-//!   diagrams, confusion heatmaps, the OpenSec containment/false-positive frontier;
+//!   diagrams, confusion heatmaps, the OpenSec containment/false-positive frontier; per-role
+//!   curves and a first/last-step table for self-play runs;
 //! - `report.md`: every table inline and every figure linked.
 
 mod calib;
@@ -25,6 +26,7 @@ pub mod paper;
 pub mod plot;
 pub mod point;
 mod report;
+mod roles;
 pub mod sweep_table;
 pub mod table;
 

@@ -72,6 +72,9 @@ pub struct StepLine {
     pub components: BTreeMap<String, f64>,
     /// Other scalar diagnostics (`loss`, `kl`, `clip_frac`, `entropy`, `format_valid_rate`, …).
     pub scalars: BTreeMap<String, f64>,
+    /// Self-play: per role, its mean `reward`, each component (`reward.<name>`) and each of its
+    /// metrics (`plausible`, `attacker_fooled`, …).
+    pub roles: BTreeMap<String, BTreeMap<String, f64>>,
 }
 
 /// Diagnostics plotted next to the rewards when the trainer logs them.
@@ -105,7 +108,27 @@ fn step_line(v: &serde_json::Value) -> Option<StepLine> {
         _ => {}
     }
     let scalars = DIAGNOSTICS.iter().filter_map(|k| v.get(*k).and_then(mean_of).map(|x| (k.to_string(), x))).collect();
+    let mut roles = BTreeMap::new();
+    for r in v.get("roles").and_then(|r| r.as_array()).into_iter().flatten() {
+        let Some(name) = r.get("role").and_then(|n| n.as_str()) else { continue };
+        let mut q: BTreeMap<String, f64> = BTreeMap::new();
+        if let Some(m) = r.get("reward").and_then(mean_of) {
+            q.insert("reward".into(), m);
+        }
+        for c in r.get("components").and_then(|c| c.as_array()).into_iter().flatten() {
+            if let (Some(n), Some(m)) = (c.get("name").and_then(|n| n.as_str()), mean_of(c)) {
+                q.insert(format!("reward.{n}"), m);
+            }
+        }
+        for (k, m) in r.get("metrics").and_then(|m| m.as_object()).into_iter().flatten() {
+            if let Some(m) = m.as_f64() {
+                q.insert(k.clone(), m);
+            }
+        }
+        roles.insert(name.to_string(), q);
+    }
     Some(StepLine {
+        roles,
         step,
         stage: v.get("stage").and_then(|s| s.as_str()).map(str::to_string),
         reward: v.get("reward").and_then(mean_of),
@@ -306,6 +329,16 @@ mod tests {
         assert_eq!(lines[0].scalars["kl"], 0.0);
         assert!(!lines[0].scalars.contains_key("entropy"));
         assert_eq!(lines[1].reward, Some(0.75));
+        assert!(lines[0].roles.is_empty());
+        // Self-play lines carry a section per role.
+        let sp = concat!(
+            "{\"phase\":\"rl\",\"step\":3,\"roles\":[{\"role\":\"attacker\",\"trained\":true,\"reward\":{\"mean\":0.4},",
+            "\"components\":[{\"name\":\"attacker_plausible\",\"mean\":0.5}],\"metrics\":{\"plausible\":0.5}}]}\n"
+        );
+        std::fs::write(&p, sp).unwrap();
+        let lines = read_metrics(&p).unwrap();
+        let a = &lines[0].roles["attacker"];
+        assert_eq!((a["reward"], a["reward.attacker_plausible"], a["plausible"]), (0.4, 0.5, 0.5));
         std::fs::write(&p, "{\"step\":1}\nnot json\n{\"step\":2}\n").unwrap();
         let e = read_metrics(&p).unwrap_err().to_string();
         assert!(e.contains("metrics.jsonl:2:"), "{e}");

@@ -118,6 +118,7 @@ pub fn write_report(inputs: &[PathBuf], opts: &ReportOptions) -> Result<ReportOu
     let mut items = vec![Item::Text(format!("## Runs\n\n{} runs in {} variants.", variants.iter().map(|v| v.runs.len()).sum::<usize>(), variants.len())), Item::Table(runs_table(&variants))];
     items.extend(compare::section(&variants, opts)?);
     items.extend(curves::section(&variants));
+    items.extend(crate::roles::section(&variants));
     items.extend(calib::section(&variants, opts)?);
     items.extend(envs::section(&variants)?);
 

@@ -34,12 +34,17 @@ impl Row {
 
 /// Packs one episode's turns into rows, tagging them with `seq`.
 pub fn episode_rows(rec: &EpisodeRecord, seq: usize) -> Result<Vec<Row>, TrainerError> {
+    generation_rows(&rec.task, &rec.generations, seq)
+}
+
+/// Packs consecutive turns of one policy (an episode, or one role's turns in self-play) into
+/// rows, tagging them with `seq`.
+pub fn generation_rows(task: &vigil_core::TaskId, generations: &[vigil_core::Generation], seq: usize) -> Result<Vec<Row>, TrainerError> {
     let mut rows: Vec<Row> = Vec::new();
-    for (k, g) in rec.generations.iter().enumerate() {
+    for (k, g) in generations.iter().enumerate() {
         if g.prompt_tokens.is_empty() || g.tokens.is_empty() {
             return Err(TrainerError::Reward(format!(
-                "task `{}` turn {k}: the policy returned no token ids (a scripted or text-only policy cannot be trained)",
-                rec.task
+                "task `{task}` turn {k}: the policy returned no token ids (a scripted or text-only policy cannot be trained)"
             )));
         }
         let extends = rows.last().is_some_and(|r| g.prompt_tokens.len() >= r.tokens.len() && g.prompt_tokens.starts_with(&r.tokens));
@@ -161,12 +166,12 @@ pub fn micro_batches(rows: &[Row], parts: usize) -> Vec<Vec<&Row>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::collections::BTreeMap;
     use vigil_core::{ChatMessage, FinishReason, Generation, Outcome, RewardVector, TaskId};
 
-    fn generation(prompt: &[u32], tokens: &[u32]) -> Generation {
+    pub(crate) fn generation(prompt: &[u32], tokens: &[u32]) -> Generation {
         Generation {
             text: String::new(),
             prompt_tokens: prompt.to_vec(),

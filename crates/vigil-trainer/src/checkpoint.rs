@@ -65,6 +65,9 @@ pub struct Progress {
     pub has_sft: bool,
     /// The `[trainer]` section the run was started with (a resume must match it).
     pub trainer: serde_json::Value,
+    /// What training grew inside the environment (OpenSOC's novelty archive); `null` if none.
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub env_state: serde_json::Value,
 }
 
 impl Progress {
@@ -81,6 +84,7 @@ impl Progress {
             metrics_lines: 0,
             has_sft: false,
             trainer,
+            env_state: serde_json::Value::Null,
         }
     }
 }

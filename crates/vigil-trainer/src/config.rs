@@ -29,6 +29,7 @@ use crate::optim::AdamWConfig;
 use crate::rollout::RolloutConfig;
 use crate::schedule::{ScheduleKind, check_lr};
 use crate::scratch::ScratchConfig;
+use crate::selfplay::SelfPlayConfig;
 use crate::sft::SftConfig;
 
 fn default_lr() -> f64 {
@@ -132,6 +133,9 @@ pub struct TrainerConfig {
     /// (the CPU quickstart).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init: Option<ScratchConfig>,
+    /// Self-play: every role of a multi-role environment learns from its own reward vector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_play: Option<SelfPlayConfig>,
 }
 
 impl Default for TrainerConfig {
@@ -158,6 +162,7 @@ impl Default for TrainerConfig {
             keep_checkpoints: default_keep(),
             max_turns: default_turns(),
             init: None,
+            self_play: None,
         }
     }
 }
@@ -225,6 +230,15 @@ impl TrainerConfig {
         self.rollout.validate(&self.finetune)?;
         if let Some(i) = &self.init {
             i.validate()?;
+        }
+        if let Some(sp) = &self.self_play {
+            sp.validate()?;
+            if self.dynamic_sampling.is_some() {
+                return Err(ConfigError::new("self_play", "does not combine with dynamic_sampling (every role's groups are kept)"));
+            }
+            if !matches!(self.rollout, RolloutConfig::Burn {}) {
+                return Err(ConfigError::new("self_play", "needs rollout.backend = \"burn\" (each role is played in process)"));
+            }
         }
         Ok(())
     }

@@ -48,6 +48,10 @@ pub enum TrainerError {
     /// An episode's reward vector does not fit `[rewards]`.
     #[error("rewards: {0}")]
     Reward(String),
+    /// A self-play run cannot be set up or played (an environment without roles or forks, a
+    /// role without a player).
+    #[error("self-play: {0}")]
+    SelfPlay(String),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {

@@ -11,6 +11,8 @@
 //! - [`checkpoint`]: atomic checkpoints (weights, [`optim`] state, progress) and exact resume;
 //! - [`rollout`]: the in-process burn sampler or an OpenAI-compatible server, and [`serve`], the
 //!   server `exp serve` runs;
+//! - [`selfplay`]: self-play of multi-role environments, each role credited with its own
+//!   reward vector and estimator;
 //! - [`scratch`]: a tokenizer and a random model built from nothing (the CPU quickstart);
 //! - [`estimate`]: parameter counts and memory estimates for `exp run --dry-run`.
 
@@ -31,6 +33,7 @@ pub mod rl;
 pub mod rollout;
 pub mod schedule;
 pub mod scratch;
+pub mod selfplay;
 pub mod serve;
 pub mod sft;
 mod trainer;

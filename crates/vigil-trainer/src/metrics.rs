@@ -61,6 +61,18 @@ pub struct Timing {
     pub train_tokens_per_s: f64,
 }
 
+impl Timing {
+    /// The timing of an RL step from its phase durations and token counts.
+    pub fn of_step(rollout_s: f64, update_s: f64, rollout_tokens: u64, train_tokens: u64) -> Self {
+        Self {
+            rollout_s,
+            update_s,
+            rollout_tokens_per_s: rollout_tokens as f64 / rollout_s.max(1e-9),
+            train_tokens_per_s: train_tokens as f64 / update_s.max(1e-9),
+        }
+    }
+}
+
 /// An RL step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RlLine {
@@ -109,6 +121,33 @@ pub struct RlLine {
     pub train_tokens: u64,
     /// Wall-clock.
     pub timing: Timing,
+    /// Self-play: each role's rewards, advantages and episode metrics (empty otherwise; then
+    /// the fields above describe every rollout, in self-play every trained unit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<RoleLine>,
+}
+
+/// One role's share of a self-play step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleLine {
+    /// Role name.
+    pub role: String,
+    /// Whether the role's weights were trained this step (false: frozen or scripted).
+    pub trained: bool,
+    /// Weighted total of the role's components per unit.
+    pub reward: Stat,
+    /// Each of the role's components, raw, per unit.
+    pub components: Vec<ComponentStat>,
+    /// Advantages of the role's trained units.
+    pub advantage: Stat,
+    /// Units (what the role wrote in one branch) and groups.
+    pub units: usize,
+    /// Groups the role's units were compared within.
+    pub groups: usize,
+    /// Means of the episodes' metrics over the role's units (each over the units that report
+    /// it; a unit with several episodes counts their mean), e.g. the attacker's `plausible`,
+    /// `attacker_fooled`, `novelty`, `schema_violation`.
+    pub metrics: std::collections::BTreeMap<String, f64>,
 }
 
 /// A supervised warm-start step.

@@ -163,12 +163,8 @@ pub fn rl_step<B: AutodiffBackend>(
         logprob_gap: st.logprob_gap,
         rollout_tokens,
         train_tokens: st.train_tokens,
-        timing: Timing {
-            rollout_s,
-            update_s,
-            rollout_tokens_per_s: rollout_tokens as f64 / rollout_s.max(1e-9),
-            train_tokens_per_s: st.train_tokens as f64 / update_s.max(1e-9),
-        },
+        timing: Timing::of_step(rollout_s, update_s, rollout_tokens, st.train_tokens),
+        roles: Vec::new(),
     })
 }
 

@@ -119,8 +119,13 @@ pub fn gold_turns(
                 ConfigError::new("sft", format!("the {} environment has no gold answer for task `{task}` (turn {turn}); it cannot be warm-started", env.name()))
             })?;
             out.push((messages.clone(), gold.clone()));
+            let role = ep.role();
             match ep.step(&gold)? {
                 Step::Done(_) => break,
+                // A new role that sees its own conversation (self-play) starts from it.
+                Step::Continue { .. } if ep.role() != role && ep.role_prompt().is_some() => {
+                    messages = ep.role_prompt().unwrap_or_default();
+                }
                 Step::Continue { observation } => {
                     messages.push(ChatMessage::assistant(gold));
                     messages.push(observation);

@@ -24,6 +24,8 @@ use crate::optim::AdamW;
 use crate::rl::{RlContext, rl_step};
 use crate::rollout::{BurnPolicy, GenerationSettings, OpenAiPolicy, RolloutConfig};
 use crate::schedule::Schedule;
+use crate::selfplay::step::{SelfPlayContext, self_play_step};
+use crate::selfplay::{RolePlayer, SelfPlaySpec};
 use crate::sft::{batch_rows, gold_turns, sft_rows, sft_step};
 
 /// Folder of the warm-started policy inside `checkpoints/`.
@@ -55,6 +57,8 @@ pub struct TrainSpec<'a> {
     pub run_dir: PathBuf,
     /// Evaluate every N RL steps (0: never during training).
     pub eval_every: u64,
+    /// The roles of a self-play run (needed exactly when `[trainer.self_play]` is set).
+    pub self_play: Option<SelfPlaySpec>,
 }
 
 impl std::fmt::Debug for TrainSpec<'_> {
@@ -116,6 +120,9 @@ where
     Qwen3<B::InnerBackend>: Send,
 {
     spec.config.validate()?;
+    if spec.config.self_play.is_some() != spec.self_play.is_some() {
+        return Err(TrainerError::SelfPlay("[trainer.self_play] and the roles given to the trainer must come together".into()));
+    }
     let plan = Plan::new(&spec.config.curriculum, spec.config.rl_steps());
     plan.check(spec.env)?;
     let tokenizer = Arc::new(ChatTokenizer::from_dir(&spec.tokenizer_dir)?);
@@ -268,6 +275,8 @@ where
                 reference::<B>(self.spec, &self.learner, self.progress.has_sft, &self.ckpts.dir, &self.device)?
             };
         }
+        self.spec.env.restore_training_state(&self.progress.env_state)?;
+        let frozen = self.frozen()?;
         let stages: Vec<Option<String>> = plan.stages.iter().map(|(s, _)| s.clone()).collect();
         let mut tasks = TaskSampler::new(self.spec.env, &stages, SeedStream::new(self.spec.seed).seed("rl-data"))?;
         tasks.drawn = self.progress.drawn.clone();
@@ -296,19 +305,29 @@ where
         hooks.phase(Phase::Rl, self.progress.rl_step, total);
         while self.progress.rl_step < total {
             let step = self.progress.rl_step;
-            let mut burn_policy;
-            let policy: &mut dyn Policy = match http.as_mut() {
-                Some(h) => h,
-                None => {
-                    burn_policy = BurnPolicy::new(self.learner.snapshot(), self.tokenizer.clone(), self.spec.generation.clone(), true, "policy");
-                    &mut burn_policy
+            let line = match (&self.spec.self_play, cfg.self_play.as_ref()) {
+                (Some(sp), Some(config)) => {
+                    let sctx = SelfPlayContext { env: self.spec.env, spec: sp, config, cfg, plan, seed: self.spec.seed, norm_len };
+                    let mut players = self.players(sp, frozen.as_ref(), step);
+                    self_play_step(&sctx, &mut self.learner, &mut tasks, &mut players, step, schedule.lr(step), &mut |r| hooks.episode(r))?
+                }
+                _ => {
+                    let mut burn_policy;
+                    let policy: &mut dyn Policy = match http.as_mut() {
+                        Some(h) => h,
+                        None => {
+                            burn_policy = BurnPolicy::new(self.learner.snapshot(), self.tokenizer.clone(), self.spec.generation.clone(), true, "policy");
+                            &mut burn_policy
+                        }
+                    };
+                    rl_step(&ctx, &mut self.learner, &mut tasks, policy, step, schedule.lr(step), &mut |r| hooks.episode(r))?
                 }
             };
-            let line = rl_step(&ctx, &mut self.learner, &mut tasks, policy, step, schedule.lr(step), &mut |r| hooks.episode(r))?;
             let line = MetricsLine::Rl(line);
             self.log.append(&line)?;
             self.progress.rl_step += 1;
             self.progress.drawn = tasks.drawn.clone();
+            self.progress.env_state = self.spec.env.training_state();
             hooks.step(&line);
             if let (Some(h), RolloutConfig::Openai(c)) = (http.as_mut(), &cfg.rollout) {
                 if c.lora_hot_load {
@@ -325,6 +344,37 @@ where
             }
         }
         Ok(())
+    }
+
+    /// The weights a frozen role plays with: the policy as RL started (the warm-start, or the
+    /// base), with whether its adapters are on. `None` when no role is frozen.
+    fn frozen(&self) -> Result<Option<(Qwen3<B::InnerBackend>, bool)>, TrainerError> {
+        let Some(sp) = &self.spec.self_play else { return Ok(None) };
+        if !sp.roles.iter().any(|r| matches!(r.player, RolePlayer::Frozen)) {
+            return Ok(None);
+        }
+        if self.progress.rl_step == 0 {
+            return Ok(Some((self.learner.snapshot(), true)));
+        }
+        Ok(Some(match reference::<B>(self.spec, &self.learner, self.progress.has_sft, &self.ckpts.dir, &self.device)? {
+            Some(m) => (m, true),
+            None => (self.learner.snapshot(), false),
+        }))
+    }
+
+    /// One policy per role for step `step`: the current weights, the frozen ones, or a script.
+    fn players(&self, sp: &SelfPlaySpec, frozen: Option<&(Qwen3<B::InnerBackend>, bool)>, step: u64) -> Vec<Box<dyn Policy>> {
+        let burn = |m: Qwen3<B::InnerBackend>, adapters: bool, label: &str| -> Box<dyn Policy> {
+            Box::new(BurnPolicy::new(m, self.tokenizer.clone(), self.spec.generation.clone(), adapters, label))
+        };
+        sp.roles
+            .iter()
+            .map(|r| match (&r.player, frozen) {
+                (RolePlayer::Scripted(make), _) => make(SeedStream::new(self.spec.seed).seed_at("scripted-role", step)),
+                (RolePlayer::Frozen, Some((m, adapters))) => burn(m.clone(), *adapters, "frozen"),
+                _ => burn(self.learner.snapshot(), true, "policy"),
+            })
+            .collect()
     }
 
     /// Saves the current adapter where the rollout server can read it and hot-loads it.

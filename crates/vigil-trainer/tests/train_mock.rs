@@ -48,6 +48,7 @@ fn run(cfg: &TrainerConfig, model: &Path, dir: &Path, hooks: &mut dyn TrainHooks
         seed: 11,
         run_dir: dir.to_path_buf(),
         eval_every: 1,
+        self_play: None,
     };
     train::<CpuAutodiff>(&spec, hooks, &Default::default())
 }

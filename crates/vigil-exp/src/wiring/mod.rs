@@ -4,9 +4,11 @@
 
 mod env;
 mod policy;
+mod roles;
 
 pub(crate) use env::{BuiltEnv, EnvConfig};
 pub(crate) use policy::PolicyConfig;
+pub(crate) use roles::self_play_spec;
 
 use anyhow::Context;
 use vigil_rewards::RewardSet;
@@ -38,5 +40,5 @@ pub(crate) fn check_names(config: &ExperimentConfig, built: &Built) -> anyhow::R
     for b in &config.eval.baselines {
         built.env.baseline(b, 0).context("[eval] baselines")?;
     }
-    Ok(())
+    roles::check(config, built)
 }

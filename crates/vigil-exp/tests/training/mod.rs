@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -114,4 +115,36 @@ pub fn summary(run: &Path, policy: &str) -> Value {
         &std::fs::read_to_string(run.join("eval").join(policy).join("summary.json")).unwrap(),
     )
     .unwrap()
+}
+
+/// Starts `exp run CONFIG --out RUN` and kills it (SIGKILL) as soon as the RL checkpoint
+/// `rl-NNNNNN` of at least `step` is the latest one; returns the checkpoint it was killed at.
+pub fn kill_at_rl_checkpoint(config: &str, run: &Path, step: u32) -> String {
+    let mut child = exp()
+        .args(["run", config, "--out", run.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    let latest = run.join("checkpoints/latest");
+    let target = format!("rl-{step:06}");
+    let start = Instant::now();
+    loop {
+        let name = std::fs::read_to_string(&latest).unwrap_or_default();
+        if name.starts_with("rl-") && name.trim() >= target.as_str() {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "no RL checkpoint after 5 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let at_kill = std::fs::read_to_string(&latest).unwrap();
+    assert_ne!(at_kill.trim(), "done", "killed too late to test anything");
+    at_kill
 }

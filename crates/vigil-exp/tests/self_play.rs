@@ -1,0 +1,171 @@
+//! `exp run` with `[trainer.self_play]` on OpenSOC: a tiny from-scratch model, each role
+//! credited from its own reward vector; killed mid-training and resumed, it ends with exactly
+//! the metrics, novelty archive and hold-out results of an uninterrupted run.
+
+mod training;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use training::{exp, kill_at_rl_checkpoint, metrics, ok, summary, tiny_config};
+
+/// The tiny training config of the other `exp run` tests in self-play mode; `roles` is the
+/// `[policy.roles]` part.
+fn config(dir: &Path, steps: u32, roles: &str) -> PathBuf {
+    let path = tiny_config(dir, steps, "finetune = { kind = \"full\" }");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "kind = \"opensoc\"\n",
+        "kind = \"opensoc\"\nmode = \"self_play\"\n",
+    );
+    let extra = format!(
+        r#"
+{roles}
+[trainer.self_play]
+fork_group = 2
+solo_groups = 1
+solo_role = "defender"
+
+[trainer.self_play.roles.attacker]
+advantage = {{ kind = "grpo" }}
+"#
+    );
+    std::fs::write(&path, text + &extra).unwrap();
+    path
+}
+
+const SCRIPTED_ATTACKER: &str =
+    "[policy.roles.attacker]\nkind = \"scripted\"\nbaseline = \"stock_templates\"\n";
+
+fn state(run: &Path) -> Value {
+    let latest = std::fs::read_to_string(run.join("checkpoints/latest")).unwrap();
+    let text = std::fs::read_to_string(
+        run.join("checkpoints")
+            .join(latest.trim())
+            .join("state.json"),
+    )
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn self_play_logs_each_role_and_resumes_exactly_after_a_kill() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = config(d.path(), 6, SCRIPTED_ATTACKER);
+    let cfg = cfg.to_str().unwrap();
+    let (a, b) = (d.path().join("a"), d.path().join("b"));
+    ok(&["run", cfg, "--out", a.to_str().unwrap()]);
+    let lines = metrics(&a);
+    let rl: Vec<&Value> = lines.iter().filter(|l| l["phase"] == "rl").collect();
+    assert_eq!(rl.len(), 6);
+    for l in &rl {
+        let roles = l["roles"].as_array().expect("a section per role");
+        assert_eq!(roles[0]["role"], "attacker");
+        assert_eq!(
+            roles[0]["trained"], false,
+            "the scripted attacker is not trained"
+        );
+        assert_eq!(roles[1]["trained"], true);
+        // 2 briefs × 2 stock incidents (all plausible), each answered twice, + 1 solo group of 2.
+        assert_eq!(
+            (roles[0]["units"].as_u64(), roles[0]["groups"].as_u64()),
+            (Some(4), Some(2))
+        );
+        assert_eq!(
+            (roles[1]["units"].as_u64(), roles[1]["groups"].as_u64()),
+            (Some(10), Some(5))
+        );
+        assert_eq!(roles[0]["metrics"]["plausible"], 1.0, "{}", roles[0]);
+    }
+    let accepted = state(&a)["env_state"]["accepted"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0);
+    assert!(
+        accepted > 0,
+        "plausible incidents join the archive and the checkpoint"
+    );
+
+    kill_at_rl_checkpoint(cfg, &b, 3);
+    ok(&["run", "--resume", b.to_str().unwrap()]);
+    assert_eq!(
+        metrics(&b),
+        metrics(&a),
+        "metrics.jsonl differs after resume"
+    );
+    assert_eq!(
+        state(&b)["env_state"],
+        state(&a)["env_state"],
+        "the novelty archive differs after resume"
+    );
+    for policy in ["sft", "gdpo", "always_dismiss"] {
+        assert_eq!(
+            summary(&b, policy),
+            summary(&a, policy),
+            "{policy}: hold-out results differ after resume"
+        );
+    }
+}
+
+#[test]
+fn shared_roles_train_both_and_bad_role_names_are_errors() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = config(d.path(), 2, "[policy.roles.attacker]\nkind = \"shared\"\n");
+    let run = d.path().join("r");
+    ok(&["run", cfg.to_str().unwrap(), "--out", run.to_str().unwrap()]);
+    let lines = metrics(&run);
+    let last = lines.iter().rev().find(|l| l["phase"] == "rl").unwrap();
+    let roles = last["roles"].as_array().unwrap();
+    assert!(roles.iter().all(|r| r["trained"] == true), "{roles:?}");
+    assert_eq!(roles[0]["units"].as_u64(), Some(4), "2 briefs × 2 crafts");
+    assert!(
+        roles[0]["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "attacker_schema")
+    );
+    // `exp report` tabulates and draws each role.
+    let rep = d.path().join("report");
+    ok(&[
+        "report",
+        run.to_str().unwrap(),
+        "--out",
+        rep.to_str().unwrap(),
+    ]);
+    let table = std::fs::read_to_string(rep.join("tables/training-roles.md")).unwrap();
+    assert!(
+        table.contains("attacker")
+            && table.contains("reward.attacker_plausible")
+            && table.contains("defender"),
+        "{table}"
+    );
+    assert!(rep.join("figures/training-role-attacker.svg").is_file());
+
+    for (roles, needle) in [
+        ("[policy.roles.attackr]\nkind = \"frozen\"\n", "attackr"),
+        (
+            "[policy.roles.attacker]\nkind = \"scripted\"\nbaseline = \"nope\"\n",
+            "nope",
+        ),
+        (
+            "[policy.roles.defender]\nkind = \"scripted\"\nbaseline = \"verifier_oracle\"\n",
+            "verifier_oracle",
+        ),
+        (
+            "[policy.roles.attacker]\nkind = \"frozen\"\n[policy.roles.defender]\nkind = \"frozen\"\n",
+            "nothing would be trained",
+        ),
+        ("[policy.roles.attacker]\nkind = \"froze\"\n", "froze"),
+    ] {
+        let cfg = config(d.path(), 2, roles);
+        let out = exp()
+            .args(["check", cfg.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(needle),
+            "{roles}: {err}"
+        );
+    }
+}
