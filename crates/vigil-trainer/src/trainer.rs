@@ -104,6 +104,9 @@ pub struct TrainOutcome {
     pub resumed_from: Option<PathBuf>,
 }
 
+/// The weights of a frozen self-play role, and whether its adapters are on.
+type Frozen<B> = (Qwen3<<B as AutodiffBackend>::InnerBackend>, bool);
+
 struct Run<'a, B: AutodiffBackend> {
     spec: &'a TrainSpec<'a>,
     tokenizer: Arc<ChatTokenizer>,
@@ -348,7 +351,7 @@ where
 
     /// The weights a frozen role plays with: the policy as RL started (the warm-start, or the
     /// base), with whether its adapters are on. `None` when no role is frozen.
-    fn frozen(&self) -> Result<Option<(Qwen3<B::InnerBackend>, bool)>, TrainerError> {
+    fn frozen(&self) -> Result<Option<Frozen<B>>, TrainerError> {
         let Some(sp) = &self.spec.self_play else { return Ok(None) };
         if !sp.roles.iter().any(|r| matches!(r.player, RolePlayer::Frozen)) {
             return Ok(None);
@@ -363,7 +366,7 @@ where
     }
 
     /// One policy per role for step `step`: the current weights, the frozen ones, or a script.
-    fn players(&self, sp: &SelfPlaySpec, frozen: Option<&(Qwen3<B::InnerBackend>, bool)>, step: u64) -> Vec<Box<dyn Policy>> {
+    fn players(&self, sp: &SelfPlaySpec, frozen: Option<&Frozen<B>>, step: u64) -> Vec<Box<dyn Policy>> {
         let burn = |m: Qwen3<B::InnerBackend>, adapters: bool, label: &str| -> Box<dyn Policy> {
             Box::new(BurnPolicy::new(m, self.tokenizer.clone(), self.spec.generation.clone(), adapters, label))
         };
