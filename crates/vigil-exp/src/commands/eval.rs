@@ -24,8 +24,8 @@ pub(crate) struct EvalArgs {
 
 pub(crate) fn run(args: &EvalArgs) -> anyhow::Result<()> {
     let loaded = config::load(&args.cfg.config, &args.cfg.set)?;
+    let built = wiring::validate(&loaded.config)?;
     let dir = rundir::prepare(&loaded, args.out.as_deref())?;
-    let built = wiring::build(&loaded.config)?;
     let results = eval_all(&loaded, &built)?;
     report(&dir.join("eval"), &results)
 }

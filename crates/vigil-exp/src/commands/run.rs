@@ -41,7 +41,7 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
         (None, Some(path)) => (config::load(path, &args.set)?, args.out.clone()),
         (None, None) => anyhow::bail!("give a config file or --resume RUN_DIR"),
     };
-    let built = wiring::build(&loaded.config)?;
+    let built = wiring::validate(&loaded.config)?;
     if args.dry_run {
         return training::dry_run(&loaded, &built);
     }
