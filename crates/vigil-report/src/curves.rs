@@ -113,6 +113,7 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
             .map(|q| Panel {
                 title: label(q),
                 x_label: "RL step".into(),
+                integer_x: true,
                 y_label: if q == "total" || q.starts_with("reward.") { "mean over rollouts".into() } else { q.replace('_', " ") },
                 series: trained
                     .iter()
@@ -142,6 +143,7 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
                 .map(|q| Panel {
                     title: label(q),
                     x_label: "RL step".into(),
+                integer_x: true,
                     y_label: "mean over rollouts".into(),
                     series: vec![Series { name: String::new(), points: trace(&r.steps, q), band: Vec::new(), color: 0 }],
                 })
