@@ -17,6 +17,7 @@ use vigil_trainer::{
 use crate::commands::eval;
 use crate::config::LoadedConfig;
 use crate::evaluate::{self, EvalResult};
+use crate::tensorboard::{TB_DIR, TbLog};
 use crate::wiring::{Built, PolicyConfig};
 
 /// The `[policy]` a training run needs: the Qwen3 whose weights are trained.
@@ -122,6 +123,7 @@ pub(crate) fn train_and_report(
         loaded,
         dir,
         bar: None,
+        tb: Some(TbLog::new(dir)),
     };
     let outcome = match q.device {
         DeviceKind::Cpu => vigil_trainer::train::<vigil_policy::CpuAutodiff>(
@@ -222,6 +224,8 @@ struct Hooks<'a> {
     loaded: &'a LoadedConfig,
     dir: &'a Path,
     bar: Option<ProgressBar>,
+    /// TensorBoard events (`None` after a write failed: training goes on without them).
+    tb: Option<TbLog>,
 }
 
 impl TrainHooks for Hooks<'_> {
@@ -247,6 +251,13 @@ impl TrainHooks for Hooks<'_> {
     }
 
     fn step(&mut self, line: &MetricsLine) {
+        if let Some(Err(e)) = self.tb.as_mut().map(|tb| tb.step(line)) {
+            tracing::warn!(
+                "TensorBoard events in {} stopped: {e}",
+                self.dir.join(TB_DIR).display()
+            );
+            self.tb = None;
+        }
         let Some(bar) = &self.bar else { return };
         bar.inc(1);
         match line {

@@ -46,6 +46,15 @@ pub struct ComponentStat {
     /// Raw (ungated) values.
     #[serde(flatten)]
     pub stat: Stat,
+    /// Share of the step's groups (all sampled, dropped ones included) in which this
+    /// component's raw value is the same for every rollout: no signal for GDPO.
+    #[serde(default)]
+    pub frac_zero_std: f64,
+    /// Advantages the estimator gives the trained rollouts when only this component is
+    /// weighted (its own weight, every other weight 0); absent for weight-0 components and for
+    /// steps that trained nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advantage: Option<Stat>,
 }
 
 /// Wall-clock numbers (not reproducible).
@@ -72,6 +81,14 @@ pub struct RlLine {
     pub lr: f64,
     /// Weighted total reward (gated values × weights).
     pub reward: Stat,
+    /// Mean over the step's groups of the within-group std of the weighted total (TRL's
+    /// `reward_std`).
+    #[serde(default)]
+    pub reward_group_std: f64,
+    /// Share of the step's groups whose weighted totals are all equal (TRL's
+    /// `frac_reward_zero_std`; dropped groups of dynamic sampling included).
+    #[serde(default)]
+    pub frac_reward_zero_std: f64,
     /// Each component, raw.
     pub components: Vec<ComponentStat>,
     /// Advantages of the trained rollouts.
