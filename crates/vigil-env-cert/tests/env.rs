@@ -62,8 +62,9 @@ fn episodes_baselines_and_summary() {
     assert_eq!(r.evidence_grounding, Some(1.0), "rules cite only ids that exist");
 
     let summary = env.summarize(&oracle);
-    assert_eq!(summary["accuracy"], 1.0);
-    assert_eq!(summary["binary"]["tp"], 8);
+    assert_eq!(summary.metrics["accuracy"], 1.0);
+    assert_eq!(summary.detail["binary"]["tp"], 8);
+    assert_eq!(summary.confusion.as_ref().map(|c| c.counts[2][2]), Some(8), "{summary:?}");
 
     // The gold action is the oracle's answer and grades perfectly.
     let t = &eval[0];

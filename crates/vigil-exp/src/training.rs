@@ -8,7 +8,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use vigil_core::{AdvantageEstimator, Policy, SeedStream, TaskId};
 use vigil_policy::{DeviceKind, Qwen3PolicyConfig, build_qwen3_policy, resolve_model_dir};
 use vigil_trainer::checkpoint::Phase;
-use vigil_trainer::metrics::MetricsLine;
+use vigil_schema::metrics::MetricsLine;
+use vigil_schema::{PolicyRole, files};
 use vigil_trainer::{
     GenerationSettings, ModelSource, TrainHooks, TrainOutcome, TrainSpec, TrainerConfig, estimate,
     scratch,
@@ -17,7 +18,7 @@ use vigil_trainer::{
 use crate::commands::eval;
 use crate::config::LoadedConfig;
 use crate::evaluate::{self, EvalResult};
-use crate::tensorboard::{TB_DIR, TbLog};
+use crate::tensorboard::TbLog;
 use crate::wiring::{Built, PolicyConfig};
 
 /// The `[policy]` a training run needs: the Qwen3 whose weights are trained.
@@ -160,7 +161,7 @@ pub(crate) fn train_and_report(
             jobs.len()
         );
     }
-    eval::report(&dir.join("eval"), &results)
+    eval::report(&dir.join(files::EVAL_DIR), &results)
 }
 
 /// The policy saved in `artifact` (a PEFT adapter or a full model folder).
@@ -193,7 +194,7 @@ fn evaluate_outcome(
         results.push(evaluate::evaluate(
             built,
             p.as_mut(),
-            "sft",
+            (PolicyRole::WARMSTART_LABEL, PolicyRole::Warmstart),
             jobs,
             &cfg.eval,
         )?);
@@ -203,7 +204,7 @@ fn evaluate_outcome(
     results.push(evaluate::evaluate(
         built,
         p.as_mut(),
-        label,
+        (label, PolicyRole::Trained),
         jobs,
         &cfg.eval,
     )?);
@@ -213,7 +214,13 @@ fn evaluate_outcome(
             .env
             .baseline(b, seeds.seed("policy"))
             .context("[eval] baselines")?;
-        results.push(evaluate::evaluate(built, p.as_mut(), b, jobs, &cfg.eval)?);
+        results.push(evaluate::evaluate(
+            built,
+            p.as_mut(),
+            (b, PolicyRole::Baseline),
+            jobs,
+            &cfg.eval,
+        )?);
     }
     Ok(results)
 }
@@ -254,7 +261,7 @@ impl TrainHooks for Hooks<'_> {
         if let Some(Err(e)) = self.tb.as_mut().map(|tb| tb.step(line)) {
             tracing::warn!(
                 "TensorBoard events in {} stopped: {e}",
-                self.dir.join(TB_DIR).display()
+                self.dir.join(files::TB_DIR).display()
             );
             self.tb = None;
         }
@@ -278,12 +285,13 @@ impl TrainHooks for Hooks<'_> {
         let r = evaluate::evaluate(
             self.built,
             policy,
-            label,
+            (label, PolicyRole::During),
             self.jobs,
             &self.loaded.config.eval,
         )
         .map_err(|e| e.to_string())?;
-        evaluate::write(&self.dir.join("eval").join("during"), &r).map_err(|e| e.to_string())?;
+        let during = self.dir.join(files::EVAL_DIR).join(files::DURING_DIR);
+        evaluate::write(&during, &r).map_err(|e| e.to_string())?;
         if let Some(b) = &self.bar {
             b.println(format!(
                 "eval {label}: hold-out reward {:+.3}, format {:.2}",

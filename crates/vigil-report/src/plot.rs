@@ -457,7 +457,7 @@ fn label_at(labels: &[String], x: f64) -> String {
     labels.get(x.floor() as usize).cloned().unwrap_or_default()
 }
 
-/// A labelled scatter (OpenSec's containment-vs-false-positive frontier).
+/// A labelled scatter (an environment's declared frontier of two metrics).
 fn draw_scatter<DB: DrawingBackend>(
     root: &Area<DB>,
     title: &str,

@@ -17,12 +17,10 @@ mod event;
 
 use std::path::{Path, PathBuf};
 
-use vigil_trainer::metrics::{MetricsLine, RlLine, SftLine, Stat};
+use vigil_schema::files;
+use vigil_schema::metrics::{MetricsLine, RlLine, SftLine, Stat};
 
 use event::EventFile;
-
-/// Folder of the event files inside a run folder.
-pub(crate) const TB_DIR: &str = "tb";
 
 /// The step and scalars of one `metrics.jsonl` line.
 pub(crate) fn scalars(line: &MetricsLine) -> (u64, Vec<(String, f64)>) {
@@ -138,7 +136,7 @@ impl TbLog {
     }
 
     fn rebuild(&self) -> std::io::Result<EventFile> {
-        let dir = self.run_dir.join(TB_DIR);
+        let dir = self.run_dir.join(files::TB_DIR);
         if let Ok(rd) = std::fs::read_dir(&dir) {
             for e in rd.filter_map(Result::ok) {
                 if e.file_name().to_string_lossy().contains("tfevents") {
@@ -147,7 +145,7 @@ impl TbLog {
             }
         }
         let mut f = EventFile::create(&dir)?;
-        let text = std::fs::read_to_string(self.run_dir.join("metrics.jsonl"))?;
+        let text = std::fs::read_to_string(self.run_dir.join(files::METRICS))?;
         for l in text.split_inclusive('\n').filter(|l| l.ends_with('\n')) {
             let line: MetricsLine = serde_json::from_str(l).map_err(std::io::Error::other)?;
             let (step, v) = scalars(&line);
