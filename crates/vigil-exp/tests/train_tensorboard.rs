@@ -76,6 +76,8 @@ fn exp_run_writes_trl_named_scalars_at_every_step() {
         "frac_reward_zero_std",
         "kl",
         "clip_ratio/region_mean",
+        "clip_ratio/low_mean",
+        "clip_ratio/high_mean",
         "entropy",
         "completions/mean_length",
         "completions/clipped_ratio",

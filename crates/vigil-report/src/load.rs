@@ -313,6 +313,7 @@ mod tests {
             loss: 0.1,
             kl: 0.0,
             clip_frac: 0.0,
+            clip_low_frac: 0.0,
             ratio_mean: 1.0,
             entropy: 1.0,
             grad_norm: 1.0,

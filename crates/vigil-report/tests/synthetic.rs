@@ -100,6 +100,7 @@ fn write_run(dir: &Path, name: &str, seed: u64, skill: f64, steps: usize) -> Vec
             loss: 1.0 / s as f64,
             kl: 0.0,
             clip_frac: 0.0,
+            clip_low_frac: 0.0,
             ratio_mean: 1.0,
             entropy: 1.5,
             grad_norm: 1.0,

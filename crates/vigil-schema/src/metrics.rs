@@ -100,6 +100,10 @@ pub struct RlLine {
     pub kl: f64,
     /// Fraction of trained tokens whose ratio was clipped.
     pub clip_frac: f64,
+    /// Of the trained tokens, the fraction clipped below (ratio < 1 − ε_low with a negative
+    /// advantage); the rest of `clip_frac` is clipped above.
+    #[serde(default)]
+    pub clip_low_frac: f64,
     /// Token-mean ratio.
     pub ratio_mean: f64,
     /// Token-mean entropy of the policy on its own tokens (first epoch).

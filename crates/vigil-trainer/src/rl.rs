@@ -162,6 +162,7 @@ pub fn rl_step<B: AutodiffBackend>(
         loss: st.loss,
         kl: st.kl,
         clip_frac: st.clip_frac,
+        clip_low_frac: st.clip_low_frac,
         ratio_mean: st.ratio_mean,
         entropy: st.entropy,
         grad_norm: st.grad_norm,

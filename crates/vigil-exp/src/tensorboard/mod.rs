@@ -3,7 +3,7 @@
 //! --sync-tensorboard`.
 //!
 //! RL scalars use TRL's GRPO names where TRL has one (`reward`, `reward_std`,
-//! `rewards/<component>/mean|std`, `frac_reward_zero_std`, `kl`, `clip_ratio/region_mean`,
+//! `rewards/<component>/mean|std`, `frac_reward_zero_std`, `kl`, `clip_ratio/region_mean|low_mean|high_mean`,
 //! `entropy`, `completions/*`, `loss`, `grad_norm`, `learning_rate`), so dashboards built for
 //! TRL runs read Vigil runs; Vigil's own numbers sit under `rewards/<component>/frac_zero_std`,
 //! `advantages/…`, `vigil/…` and `timing/…`. SFT steps are logged under `sft/…` (their step
@@ -49,6 +49,8 @@ fn rl(l: &RlLine) -> Vec<(String, f64)> {
         ("loss".into(), l.loss),
         ("kl".into(), l.kl),
         ("clip_ratio/region_mean".into(), l.clip_frac),
+        ("clip_ratio/low_mean".into(), l.clip_low_frac),
+        ("clip_ratio/high_mean".into(), l.clip_frac - l.clip_low_frac),
         ("entropy".into(), l.entropy),
         ("grad_norm".into(), l.grad_norm),
         ("learning_rate".into(), l.lr),
