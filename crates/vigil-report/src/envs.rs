@@ -76,10 +76,10 @@ fn cell(r: &Row<'_>, m: &MetricInfo) -> Cell {
     if m.source == MetricSource::Label {
         let mut seen: Vec<&str> = Vec::new();
         for p in &r.evals {
-            if let Some(l) = p.env_summary.labels.get(&m.key) {
-                if !seen.contains(&l.as_str()) {
-                    seen.push(l);
-                }
+            if let Some(l) = p.env_summary.labels.get(&m.key)
+                && !seen.contains(&l.as_str())
+            {
+                seen.push(l);
             }
         }
         return if seen.is_empty() { Cell::Missing } else { Cell::text(seen.join(" / ")) };

@@ -204,7 +204,7 @@ fn bad_inputs_are_errors_naming_the_file() {
     // A field the schema does not know (a writer's rename) is an error, not a default.
     let info = std::fs::read_to_string(d.join(files::RUN_INFO)).unwrap().replacen("\"baselines\"", "\"baseline\"", 1);
     std::fs::write(d.join(files::RUN_INFO), info).unwrap();
-    let e = write_report(&[d.clone()], &o).unwrap_err().to_string();
+    let e = write_report(std::slice::from_ref(&d), &o).unwrap_err().to_string();
     assert!(e.contains("run.json") && e.contains("baseline"), "{e}");
     write_run(&d, "x", 1, 0.5, 2);
     std::fs::write(d.join("eval/grpo/summary.json"), "{\"policy\": 3}").unwrap();
