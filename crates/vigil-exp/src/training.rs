@@ -7,9 +7,9 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use vigil_core::{AdvantageEstimator, Policy, SeedStream, TaskId};
 use vigil_policy::{DeviceKind, Qwen3PolicyConfig, build_qwen3_policy, resolve_model_dir};
-use vigil_trainer::checkpoint::Phase;
 use vigil_schema::metrics::MetricsLine;
 use vigil_schema::{PolicyRole, files};
+use vigil_trainer::checkpoint::Phase;
 use vigil_trainer::{
     GenerationSettings, ModelSource, TrainHooks, TrainOutcome, TrainSpec, TrainerConfig, estimate,
     scratch,

@@ -23,13 +23,21 @@ pub fn check_declared_metrics(env: &dyn Environment, outcomes: &[Outcome]) -> Re
             MetricSource::FormatValid => true,
         };
         if !present {
-            return Err(format!("{}: declared metric `{}` ({:?}) is in no outcome or summary", env.name(), m.key, m.source));
+            return Err(format!(
+                "{}: declared metric `{}` ({:?}) is in no outcome or summary",
+                env.name(),
+                m.key,
+                m.source
+            ));
         }
     }
     if let Some(f) = &decl.frontier {
         for k in [&f.x, &f.y] {
             if !decl.metrics.iter().any(|m| &m.key == k) {
-                return Err(format!("{}: frontier axis `{k}` is not a declared metric", env.name()));
+                return Err(format!(
+                    "{}: frontier axis `{k}` is not a declared metric",
+                    env.name()
+                ));
             }
         }
     }

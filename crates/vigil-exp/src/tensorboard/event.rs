@@ -34,7 +34,7 @@ fn crc32c(data: &[u8]) -> u32 {
 /// TFRecord's masked CRC: rotate right by 15, add a constant.
 fn masked_crc(data: &[u8]) -> u32 {
     let crc = crc32c(data);
-    ((crc >> 15) | (crc << 17)).wrapping_add(0xa282_ead8)
+    crc.rotate_right(15).wrapping_add(0xa282_ead8)
 }
 
 /// One framed record.
