@@ -84,6 +84,14 @@ fn self_play_logs_each_role_and_resumes_exactly_after_a_kill() {
         accepted > 0,
         "plausible incidents join the archive and the checkpoint"
     );
+    // TensorBoard gets each role's scalars (tags are stored verbatim in the event records).
+    let tb: Vec<u8> = std::fs::read_dir(a.join("tb"))
+        .unwrap()
+        .flat_map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    for tag in ["roles/defender/reward", "roles/attacker/metrics/plausible", "roles/defender/advantage"] {
+        assert!(tb.windows(tag.len()).any(|w| w == tag.as_bytes()), "{tag} missing from tb/");
+    }
 
     kill_at_rl_checkpoint(cfg, &b, 3);
     ok(&["run", "--resume", b.to_str().unwrap()]);

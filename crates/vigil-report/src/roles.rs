@@ -7,44 +7,75 @@ use crate::load::StepLine;
 use crate::plot::{Fig, Panel};
 use crate::report::{Item, Variant, run_name};
 use crate::table::{Cell, Table};
+use vigil_schema::metrics::RoleLine;
 
-/// `(step, value)` of one role quantity of a run.
-fn trace(steps: &[StepLine], role: &str, what: &str) -> Vec<(f64, f64)> {
-    steps.iter().filter_map(|s| s.roles.get(role)?.get(what).map(|v| (s.step as f64, *v))).collect()
+/// One quantity of a role's share of a step, as the schema's `RoleLine` carries it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Quantity {
+    /// The role's weighted total.
+    Reward,
+    /// One of the role's reward components (raw mean).
+    Component(String),
+    /// One of the episode metrics the role's units report.
+    Metric(String),
 }
 
-/// Roles and their quantities, in first-seen order (`reward` first, then components, then
-/// metrics).
-fn quantities(variants: &[Variant]) -> Vec<(String, Vec<String>)> {
-    let mut out: Vec<(String, Vec<String>)> = Vec::new();
-    for s in variants.iter().flat_map(|v| v.runs.iter()).flat_map(|r| r.steps.iter()) {
-        for (role, q) in &s.roles {
-            let k = match out.iter().position(|(r, _)| r == role) {
-                Some(k) => k,
-                None => {
-                    out.push((role.clone(), Vec::new()));
-                    out.len() - 1
-                }
-            };
-            for name in q.keys() {
-                if !out[k].1.contains(name) {
-                    out[k].1.push(name.clone());
-                }
+impl Quantity {
+    fn of(&self, r: &RoleLine) -> Option<f64> {
+        match self {
+            Self::Reward => Some(r.reward.mean),
+            Self::Component(n) => r.components.iter().find(|c| &c.name == n).map(|c| c.stat.mean),
+            Self::Metric(n) => r.metrics.get(n).copied(),
+        }
+    }
+
+    /// Short key for the table's `quantity` column.
+    fn key(&self) -> String {
+        match self {
+            Self::Reward => "reward".into(),
+            Self::Component(n) => format!("reward.{n}"),
+            Self::Metric(n) => n.clone(),
+        }
+    }
+
+    fn label(&self) -> String {
+        match self {
+            Self::Reward => "reward (weighted, own components)".into(),
+            Self::Component(n) => format!("reward: {n}"),
+            Self::Metric(n) => format!("{} (mean over units)", n.replace('_', " ")),
+        }
+    }
+}
+
+/// `(step, value)` of one role quantity of a run.
+fn trace(steps: &[StepLine], role: &str, what: &Quantity) -> Vec<(f64, f64)> {
+    steps.iter().filter_map(|s| what.of(s.roles.iter().find(|r| r.role == role)?).map(|v| (s.step as f64, v))).collect()
+}
+
+/// Roles in first-seen order and their quantities (reward, then components, then metrics).
+fn quantities(variants: &[Variant]) -> Vec<(String, Vec<Quantity>)> {
+    let mut out: Vec<(String, Vec<Quantity>)> = Vec::new();
+    for r in variants.iter().flat_map(|v| v.runs.iter()).flat_map(|r| r.steps.iter()).flat_map(|s| s.roles.iter()) {
+        let k = match out.iter().position(|(n, _)| n == &r.role) {
+            Some(k) => k,
+            None => {
+                out.push((r.role.clone(), Vec::new()));
+                out.len() - 1
+            }
+        };
+        let qs = std::iter::once(Quantity::Reward)
+            .chain(r.components.iter().map(|c| Quantity::Component(c.name.clone())))
+            .chain(r.metrics.keys().map(|m| Quantity::Metric(m.clone())));
+        for q in qs {
+            if !out[k].1.contains(&q) {
+                out[k].1.push(q);
             }
         }
     }
     for (_, qs) in &mut out {
-        qs.sort_by_key(|q| (q != "reward", !q.starts_with("reward."), q.clone()));
+        qs.sort();
     }
     out
-}
-
-fn label(q: &str) -> String {
-    match q {
-        "reward" => "reward (weighted, own components)".into(),
-        k if k.starts_with("reward.") => format!("reward: {}", &k["reward.".len()..]),
-        k => format!("{} (mean over units)", k.replace('_', " ")),
-    }
 }
 
 /// The per-role section; empty when no run logged roles.
@@ -80,10 +111,10 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
                     let tail = tr[tr.len() - k..].iter().map(|p| p.1).sum::<f64>() / k as f64;
                     t.push(vec![
                         Cell::text(&v.label),
-                        Cell::Int(r.seed as i64),
+                        Cell::Int(r.seed() as i64),
                         Cell::text(run_name(&r.dir)),
                         Cell::text(role),
-                        Cell::text(q),
+                        Cell::text(q.key()),
                         Cell::num(tr.first().map(|p| p.1)),
                         Cell::num(tr.last().map(|p| p.1)),
                         Cell::num(Some(tail)),
@@ -97,8 +128,9 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
         let panels: Vec<Panel> = qs
             .iter()
             .map(|q| Panel {
-                title: label(q),
+                title: q.label(),
                 x_label: "RL step".into(),
+                integer_x: true,
                 y_label: "mean".into(),
                 series: variants
                     .iter()

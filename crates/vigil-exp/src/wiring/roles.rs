@@ -9,17 +9,17 @@ use vigil_env_opensoc::episode::{ATTACKER_ROLE, DEFENDER_ROLE};
 use vigil_policy::{Qwen3PolicyConfig, RolePolicyConfig};
 use vigil_trainer::selfplay::{RolePlayer, SelfPlayConfig, SelfPlaySpec, build_roles};
 
-use super::{Built, BuiltEnv, PolicyConfig};
+use super::{BuiltEnv, PolicyConfig};
 use crate::config::ExperimentConfig;
 
 /// The roles of a self-play run, ready for the trainer.
 pub(crate) fn self_play_spec(
     config: &ExperimentConfig,
-    built: &Built,
+    env: &BuiltEnv,
     q: &Qwen3PolicyConfig,
     sp: &SelfPlayConfig,
 ) -> anyhow::Result<SelfPlaySpec> {
-    let roles = built.env.as_dyn().roles();
+    let roles = env.as_dyn().roles();
     let mut players = BTreeMap::new();
     for (name, p) in &q.roles {
         let player = match p {
@@ -29,7 +29,7 @@ pub(crate) fn self_play_spec(
                 let role = role_index(&roles, name).with_context(|| {
                     format!("[policy.roles.{name}]: the environment has no role `{name}`")
                 })?;
-                scripted(&built.env, role, baseline)
+                scripted(env, role, baseline)
                     .with_context(|| format!("[policy.roles.{name}]"))?
             }
         };
@@ -72,10 +72,10 @@ fn scripted(env: &BuiltEnv, role: usize, name: &str) -> anyhow::Result<RolePlaye
 
 /// Checks `[policy.roles]` and `[trainer.self_play]` against the environment without loading
 /// a model.
-pub(crate) fn check(config: &ExperimentConfig, built: &Built) -> anyhow::Result<()> {
+pub(crate) fn check(config: &ExperimentConfig, env: &BuiltEnv) -> anyhow::Result<()> {
     let sp = config.trainer.as_ref().and_then(|t| t.self_play.as_ref());
     match (&config.policy, sp) {
-        (PolicyConfig::Qwen3(q), Some(sp)) => self_play_spec(config, built, q, sp).map(|_| ()),
+        (PolicyConfig::Qwen3(q), Some(sp)) => self_play_spec(config, env, q, sp).map(|_| ()),
         (_, Some(_)) => {
             anyhow::bail!("[trainer.self_play] trains a model: it needs [policy] kind = \"qwen3\"")
         }

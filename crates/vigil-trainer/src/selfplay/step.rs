@@ -151,7 +151,7 @@ pub(crate) fn self_play_step<B: AutodiffBackend>(
                 role: spec.name.clone(),
                 trained: spec.player.learns(),
                 reward: Stat::of(&mine.iter().map(|&k| spec.rewards.total(&units[k].values)).collect::<Vec<_>>()),
-                components: spec.rewards.names().iter().map(|n| ComponentStat { name: n.clone(), stat: Stat::of(&raw(n)) }).collect(),
+                components: spec.rewards.names().iter().map(|n| ComponentStat { name: n.clone(), stat: Stat::of(&raw(n)), frac_zero_std: 0.0, advantage: None }).collect(),
                 advantage: Stat::of(&mine.iter().filter_map(|&k| adv[k]).collect::<Vec<_>>()),
                 units: mine.len(),
                 groups,
@@ -161,21 +161,36 @@ pub(crate) fn self_play_step<B: AutodiffBackend>(
         .collect();
     let rollout_tokens: u64 = units.iter().map(Unit::response_tokens).sum();
     let trained_groups: usize = role_lines.iter().filter(|l| l.trained).map(|l| l.groups).sum();
+    // Within-group std of each (role, group)'s unit totals, every role's groups included.
+    let mut by_group: std::collections::BTreeMap<(usize, usize), Vec<f64>> = std::collections::BTreeMap::new();
+    for u in &units {
+        by_group.entry((u.role, u.group)).or_default().push(roles[u.role].rewards.total(&u.values));
+    }
+    let group_stds: Vec<f64> = by_group.values().map(|g| Stat::of(g).std).collect();
     Ok(RlLine {
         step: step + 1,
         stage: stage_label(ctx.plan.stage_at(step)),
         lr,
         reward: Stat::of(&units.iter().map(|u| roles[u.role].rewards.total(&u.values)).collect::<Vec<_>>()),
+        reward_group_std: group_stds.iter().sum::<f64>() / group_stds.len().max(1) as f64,
+        frac_reward_zero_std: group_stds.iter().filter(|s| **s <= 1e-9).count() as f64 / group_stds.len().max(1) as f64,
         components: ctx
             .env
             .reward_components()
             .iter()
-            .map(|c| ComponentStat { name: c.name.clone(), stat: Stat::of(&leaves.iter().map(|r| r.outcome.rewards.get(&c.name).unwrap_or(0.0)).collect::<Vec<_>>()) })
+            .map(|c| ComponentStat {
+                name: c.name.clone(),
+                stat: Stat::of(&leaves.iter().map(|r| r.outcome.rewards.get(&c.name).unwrap_or(0.0)).collect::<Vec<_>>()),
+                // Per-component group statistics are per role in self-play (`roles`).
+                frac_zero_std: 0.0,
+                advantage: None,
+            })
             .collect(),
         advantage: Stat::of(&seq_adv),
         loss: st.loss,
         kl: st.kl,
         clip_frac: st.clip_frac,
+        clip_low_frac: st.clip_low_frac,
         ratio_mean: st.ratio_mean,
         entropy: st.entropy,
         grad_norm: st.grad_norm,
