@@ -157,9 +157,18 @@ impl RewardSet {
     }
 
     /// The weighted total of an outcome's rewards, gates applied: the one definition the
-    /// trainer, evaluation summaries and reports all use.
+    /// trainer, evaluation summaries and reports all use. A component the outcome lacks counts
+    /// 0 (an episode in which a role did not play carries none of that role's components: the
+    /// attacker's on a defender-only hold-out episode of a self-play run), unless a gate reads
+    /// it: then the total is an error.
     pub fn weighted_total(&self, rewards: &RewardVector) -> Result<f64, RewardError> {
-        Ok(self.total(&self.values(rewards)?))
+        let mut filled = rewards.clone();
+        for (i, n) in self.names.iter().enumerate() {
+            if rewards.get(n).is_none() && !self.gates.iter().any(|&(_, on, _)| on == i) {
+                filled.push(n.clone(), 0.0);
+            }
+        }
+        Ok(self.total(&self.values(&filled)?))
     }
 }
 
