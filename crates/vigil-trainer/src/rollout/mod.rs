@@ -15,7 +15,7 @@ use crate::learner::FinetuneConfig;
 
 /// The `[trainer.rollout]` section; `backend` picks the engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "backend", rename_all = "snake_case")]
+#[serde(tag = "backend", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RolloutConfig {
     /// Sample with the policy being trained, in this process (KV-cached burn sampler).
     Burn {},

@@ -13,6 +13,7 @@ use vigil_tokenizer::{ChatOptions, ChatTokenizer, Message};
 
 /// How assistant messages are sampled.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GenerationSettings {
     /// Most new tokens per assistant message.
     pub max_new_tokens: usize,
