@@ -14,7 +14,6 @@ use vigil_trainer::{
     scratch,
 };
 
-use crate::commands::eval;
 use crate::config::LoadedConfig;
 use crate::evaluate::{self, EvalResult};
 use crate::wiring::{Built, PolicyConfig};
@@ -158,7 +157,7 @@ pub(crate) fn train_and_report(
             jobs.len()
         );
     }
-    eval::report(&dir.join("eval"), &results)
+    evaluate::report(&dir.join("eval"), &results)
 }
 
 /// The policy saved in `artifact` (a PEFT adapter or a full model folder).

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use vigil_core::{SeedStream, write_atomic, write_json_atomic};
+use vigil_core::SeedStream;
 
 use crate::cli::ConfigArgs;
 use crate::config::{self, LoadedConfig};
@@ -27,7 +27,7 @@ pub(crate) fn run(args: &EvalArgs) -> anyhow::Result<()> {
     let dir = rundir::prepare(&loaded, args.out.as_deref())?;
     let built = wiring::build(&loaded.config)?;
     let results = eval_all(&loaded, &built)?;
-    report(&dir.join("eval"), &results)
+    evaluate::report(&dir.join("eval"), &results)
 }
 
 /// Evaluates the configured policy, then each baseline, on the same jobs.
@@ -59,20 +59,4 @@ pub(crate) fn eval_all(loaded: &LoadedConfig, built: &Built) -> anyhow::Result<V
         results.push(evaluate::evaluate(built, p.as_mut(), b, &jobs, &cfg.eval)?);
     }
     Ok(results)
-}
-
-/// Writes every result plus `comparison.json` / `comparison.md`, and prints the table.
-pub(crate) fn report(dir: &std::path::Path, results: &[EvalResult]) -> anyhow::Result<()> {
-    for r in results {
-        evaluate::write(dir, r)?;
-    }
-    let table = evaluate::markdown(results);
-    write_atomic(&dir.join("comparison.md"), table.as_bytes())?;
-    write_json_atomic(&dir.join("comparison.json"), results)?;
-    #[allow(clippy::print_stdout)]
-    {
-        print!("{table}");
-        println!("\nresults in {}", dir.display());
-    }
-    Ok(())
 }

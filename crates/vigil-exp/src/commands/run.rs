@@ -52,7 +52,7 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
     if loaded.config.trainer.is_none() {
         let dir = rundir::prepare(&loaded, Some(&dir))?;
         let results = eval::eval_all(&loaded, &built)?;
-        return eval::report(&dir.join("eval"), &results);
+        return crate::evaluate::report(&dir.join("eval"), &results);
     }
     let started = dir.join("checkpoints").join("latest").is_file();
     if started && args.resume.is_none() {
