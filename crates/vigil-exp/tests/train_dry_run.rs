@@ -2,6 +2,7 @@
 //! `config.json` of Qwen3-4B-Instruct-2507 / Qwen3-14B: parameter counts, a GPU memory
 //! estimate, and the missing weight and tokenizer files by name.
 
+mod common;
 mod training;
 
 use training::{exp, root};
