@@ -6,21 +6,16 @@ mod common;
 use std::ffi::OsStr;
 use std::path::Path;
 
-use common::{exp, root};
+use common::{Capture, exp, root};
 
 /// `exp opensec generate --out OUT EXTRA…`, asserting success.
 fn generate(out: &Path, extra: &[&OsStr]) {
-    let st = exp()
+    exp()
         .args(["opensec", "generate", "--out"])
         .arg(out)
         .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+        .capture()
+        .ok();
 }
 
 #[test]

@@ -73,7 +73,11 @@ impl Run {
 
     /// Stdout, after asserting that it exited with 0.
     pub fn ok(self) -> String {
-        assert_eq!(self.code, 0, "exp failed; stderr:\n{}", self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "exp failed; stderr:\n{}\nstdout:\n{}",
+            self.stderr, self.stdout
+        );
         self.stdout
     }
 
