@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::load::{DIAGNOSTICS, StepLine};
+use crate::load::{Diagnostic, StepLine};
 use crate::plot::{Fig, Panel, Series};
 use crate::report::{Item, Variant, run_name};
 use crate::table::{Cell, Table};
@@ -14,9 +14,9 @@ fn trace(steps: &[StepLine], what: &str) -> Vec<(f64, f64)> {
         .iter()
         .filter_map(|s| {
             let v = match what {
-                "total" => s.reward,
+                "total" => Some(s.reward),
                 k if k.starts_with("reward.") => s.components.get(&k["reward.".len()..]).copied(),
-                k => s.scalars.get(k).copied(),
+                k => Diagnostic::ALL.iter().find(|d| d.key() == k).and_then(|d| s.diagnostics.get(d)).copied(),
             };
             v.map(|v| (s.step as f64, v))
         })
@@ -33,15 +33,15 @@ fn quantities(variants: &[Variant]) -> (Vec<String>, Vec<String>) {
                 comps.push(k);
             }
         }
-        for d in DIAGNOSTICS {
-            if s.scalars.contains_key(d) && !diags.iter().any(|x| x == d) {
-                diags.push(d.to_string());
+        for d in s.diagnostics.keys() {
+            if !diags.iter().any(|x| x == d.key()) {
+                diags.push(d.key().to_string());
             }
         }
     }
     let mut rewards = vec!["total".to_string()];
     rewards.extend(comps);
-    diags.sort_by_key(|d| DIAGNOSTICS.iter().position(|x| *x == d.as_str()));
+    diags.sort_by_key(|d| Diagnostic::ALL.iter().position(|x| x.key() == d.as_str()));
     (rewards, diags)
 }
 
@@ -49,7 +49,7 @@ fn label(q: &str) -> String {
     match q {
         "total" => "total reward (weighted)".into(),
         k if k.starts_with("reward.") => format!("reward: {}", &k["reward.".len()..]),
-        k => k.replace('_', " "),
+        k => Diagnostic::ALL.iter().find(|d| d.key() == k).map_or_else(|| k.replace('_', " "), |d| d.label().to_string()),
     }
 }
 
@@ -95,7 +95,7 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
     }
     for v in &trained {
         for r in v.runs.iter().filter(|r| !r.steps.is_empty()) {
-            let mut row = vec![Cell::text(&v.label), Cell::Int(r.seed as i64), Cell::text(run_name(&r.dir)), Cell::Int(r.steps.len() as i64)];
+            let mut row = vec![Cell::text(&v.label), Cell::Int(r.seed() as i64), Cell::text(run_name(&r.dir)), Cell::Int(r.steps.len() as i64)];
             for q in rewards.iter().chain(diags.iter()) {
                 let tr = trace(&r.steps, q);
                 let k = tr.len().div_ceil(10);
@@ -113,6 +113,7 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
             .map(|q| Panel {
                 title: label(q),
                 x_label: "RL step".into(),
+                integer_x: true,
                 y_label: if q == "total" || q.starts_with("reward.") { "mean over rollouts".into() } else { q.replace('_', " ") },
                 series: trained
                     .iter()
@@ -142,12 +143,13 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
                 .map(|q| Panel {
                     title: label(q),
                     x_label: "RL step".into(),
+                integer_x: true,
                     y_label: "mean over rollouts".into(),
                     series: vec![Series { name: String::new(), points: trace(&r.steps, q), band: Vec::new(), color: 0 }],
                 })
                 .collect();
             let stem = format!("training-run-{}", sanitize(&run_name(&r.dir)));
-            items.push(Item::Figure(stem, Fig::Lines(format!("Training curves: {} (seed {})", v.label, r.seed), ps)));
+            items.push(Item::Figure(stem, Fig::Lines(format!("Training curves: {} (seed {})", v.label, r.seed()), ps)));
         }
     }
     items

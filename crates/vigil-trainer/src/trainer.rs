@@ -133,7 +133,7 @@ where
     if let Some(dir) = &latest {
         tracing::info!(checkpoint = %dir.display(), phase = ?progress.phase, "resuming");
     }
-    let log = MetricsLog::open(&spec.run_dir.join("metrics.jsonl"), progress.metrics_lines)?;
+    let log = MetricsLog::open(&spec.run_dir.join(vigil_schema::files::METRICS), progress.metrics_lines)?;
     let mut run = Run { spec, tokenizer, ckpts, progress, learner, log, device: device.clone() };
     if run.progress.phase == Phase::Sft {
         run.sft(hooks)?;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use vigil_core::SeedStream;
+use vigil_schema::{PolicyRole, files};
 
 use crate::cli::ConfigArgs;
 use crate::config::{self, LoadedConfig};
@@ -24,10 +25,10 @@ pub(crate) struct EvalArgs {
 
 pub(crate) fn run(args: &EvalArgs) -> anyhow::Result<()> {
     let loaded = config::load(&args.cfg.config, &args.cfg.set)?;
-    let dir = rundir::prepare(&loaded, args.out.as_deref())?;
-    let built = wiring::build(&loaded.config)?;
+    let built = wiring::validate(&loaded.config)?;
+    let dir = rundir::prepare(&loaded, &built, args.out.as_deref())?;
     let results = eval_all(&loaded, &built)?;
-    evaluate::report(&dir.join("eval"), &results)
+    evaluate::report(&dir.join(files::EVAL_DIR), &results)
 }
 
 /// Evaluates the configured policy, then each baseline, on the same jobs.
@@ -44,7 +45,7 @@ pub(crate) fn eval_all(loaded: &LoadedConfig, built: &Built) -> anyhow::Result<V
     results.push(evaluate::evaluate(
         built,
         policy.as_mut(),
-        &cfg.policy.label(),
+        (&cfg.policy.label(), PolicyRole::Configured),
         &jobs,
         &cfg.eval,
     )?);
@@ -56,7 +57,13 @@ pub(crate) fn eval_all(loaded: &LoadedConfig, built: &Built) -> anyhow::Result<V
             .env
             .baseline(b, seeds.seed("policy"))
             .context("[eval] baselines")?;
-        results.push(evaluate::evaluate(built, p.as_mut(), b, &jobs, &cfg.eval)?);
+        results.push(evaluate::evaluate(
+            built,
+            p.as_mut(),
+            (b, PolicyRole::Baseline),
+            &jobs,
+            &cfg.eval,
+        )?);
     }
     Ok(results)
 }
