@@ -6,12 +6,14 @@
 //! Needs a Python with `openenv-core` (`.ci/run` makes `target/openenv-venv`; or set
 //! `VIGIL_OPENENV_PYTHON`): skipped with a note without one, a failure when `CI` is set.
 
+mod common;
 mod serve_env;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serve_env::{ServeEnv as Server, start as serve, workspace_root as root};
+use common::root;
+use serve_env::{ServeEnv as Server, start as serve};
 
 /// The venv's Python when it can import openenv-core.
 fn python() -> Option<PathBuf> {
@@ -81,12 +83,11 @@ fn openenv_generic_client_replays_the_opensec_compat_oracle_with_exp_eval_reward
         ]);
     }
     let dir = tempfile::tempdir().unwrap();
-    let eval = Command::new(env!("CARGO_BIN_EXE_exp"))
+    let eval = common::exp()
         .arg("eval")
         .args(&config)
         .args(["--set", "eval.baselines=[]", "--out"])
         .arg(dir.path())
-        .current_dir(root())
         .output()
         .expect("exp eval");
     assert!(

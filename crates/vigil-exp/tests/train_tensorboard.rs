@@ -4,6 +4,7 @@
 //! Needs a Python with `tensorboard` (`.ci/run` makes `target/tb-venv`; or set
 //! `VIGIL_TENSORBOARD_PYTHON`): skipped with a note without one, a failure when `CI` is set.
 
+mod common;
 mod training;
 
 use std::collections::BTreeMap;
