@@ -2,6 +2,7 @@
 //! component's zero-std share and the correlation of every component pair, and `exp report`
 //! on the run draws both over the steps.
 
+mod common;
 mod training;
 
 use training::{metrics, ok, tiny_config};
