@@ -17,26 +17,12 @@ use serve_env::{ServeEnv as Server, start as serve};
 
 /// The venv's Python when it can import openenv-core.
 fn python() -> Option<PathBuf> {
-    let py = std::env::var_os("VIGIL_OPENENV_PYTHON")
-        .filter(|v| !v.is_empty())
-        .map_or_else(
-            || root().join("target/openenv-venv/bin/python"),
-            PathBuf::from,
-        );
-    let ok = Command::new(&py)
-        .args(["-c", "import openenv.core"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(py);
-    }
-    vigil_testkit::peer::skip(
+    common::venv_python(
         "openenv_clients",
-        &format!(
-            "no Python with openenv-core at {} (python3 -m venv target/openenv-venv && \
-             target/openenv-venv/bin/pip install openenv-core, or set VIGIL_OPENENV_PYTHON)",
-            py.display()
-        ),
+        "VIGIL_OPENENV_PYTHON",
+        "openenv-venv",
+        "import openenv.core",
+        "openenv-core",
     )
 }
 

@@ -11,27 +11,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use training::{metrics, ok, root, tiny_config};
+use training::{metrics, ok, tiny_config};
 
 /// The venv's Python when it can import tensorboard's event reader.
 fn python() -> Option<PathBuf> {
-    let py = std::env::var_os("VIGIL_TENSORBOARD_PYTHON")
-        .filter(|v| !v.is_empty())
-        .map_or_else(|| root().join("target/tb-venv/bin/python"), PathBuf::from);
-    let ok = Command::new(&py)
-        .args(["-c", READER_IMPORT])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(py);
-    }
-    vigil_testkit::peer::skip(
+    common::venv_python(
         "train_tensorboard",
-        &format!(
-            "no Python with tensorboard at {} (python3 -m venv target/tb-venv && \
-             target/tb-venv/bin/pip install tensorboard, or set VIGIL_TENSORBOARD_PYTHON)",
-            py.display()
-        ),
+        "VIGIL_TENSORBOARD_PYTHON",
+        "tb-venv",
+        READER_IMPORT,
+        "tensorboard",
     )
 }
 
