@@ -15,6 +15,7 @@
 mod advantage;
 pub mod auth;
 mod batch;
+pub mod civil;
 mod driver;
 mod env;
 mod env_metrics;

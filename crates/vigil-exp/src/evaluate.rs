@@ -140,6 +140,24 @@ pub(crate) fn write(dir: &Path, result: &EvalResult) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes every result plus `comparison.json` / `comparison.md`, and prints the table (the end of
+/// both `exp eval` and `exp run`).
+pub(crate) fn report(dir: &Path, results: &[EvalResult]) -> anyhow::Result<()> {
+    for r in results {
+        write(dir, r)?;
+    }
+    let table = markdown(results);
+    write_atomic(&dir.join(files::COMPARISON_MD), table.as_bytes())?;
+    let all: Vec<PolicySummary> = results.iter().map(EvalResult::file).collect();
+    write_json_atomic(&dir.join(files::COMPARISON), &all)?;
+    #[allow(clippy::print_stdout)]
+    {
+        print!("{table}");
+        println!("\nresults in {}", dir.display());
+    }
+    Ok(())
+}
+
 fn sanitize(s: &str) -> String {
     s.chars()
         .map(|c| {

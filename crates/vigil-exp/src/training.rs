@@ -15,7 +15,6 @@ use vigil_trainer::{
     scratch,
 };
 
-use crate::commands::eval;
 use crate::config::LoadedConfig;
 use crate::evaluate::{self, EvalResult};
 use crate::tensorboard::TbLog;
@@ -166,7 +165,7 @@ pub(crate) fn train_and_report(
             jobs.len()
         );
     }
-    eval::report(&dir.join(files::EVAL_DIR), &results)
+    evaluate::report(&dir.join(files::EVAL_DIR), &results)
 }
 
 /// The policy saved in `artifact` (a PEFT adapter or a full model folder).

@@ -1,29 +1,14 @@
 //! `exp advantage`: JSON in, JSON out, one-line errors, and agreement with the NumPy reference.
 
-use std::io::Write;
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+use common::Capture;
 
 fn exp_advantage(input: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_exp"))
-        .args(["advantage", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn exp");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::exp().args(["advantage", "-"]).feed(input).parts()
 }
 
 #[test]
@@ -72,7 +57,10 @@ fn reads_missing_values_and_lengths() {
     assert!(signal_free < -0.3, "{out}");
     let (_, out, _) = exp_advantage(&doc("[[2, 2], [2, 2]]"));
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
-    assert!(v["advantages"][1][0].as_f64().expect("number").abs() < 1e-9, "{out}");
+    assert!(
+        v["advantages"][1][0].as_f64().expect("number").abs() < 1e-9,
+        "{out}"
+    );
 }
 
 #[test]

@@ -1,21 +1,18 @@
 //! `exp check`: typed configs, unknown keys named with file and line, `--set` overrides.
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
+
+use common::Capture;
 
 fn exp(args: &[&str], dir: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_exp"))
+    common::exp()
         .args(args)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
         .env("NO_COLOR", "1")
         .env("VIGIL_TEST_DIR", dir)
-        .output()
-        .expect("spawn exp");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+        .capture()
+        .parts()
 }
 
 const GOOD: &str = r#"# a comment

@@ -4,33 +4,23 @@
 //! Needs a Python with `tensorboard` (`.ci/run` makes `target/tb-venv`; or set
 //! `VIGIL_TENSORBOARD_PYTHON`): skipped with a note without one, a failure when `CI` is set.
 
+mod common;
 mod training;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use training::{metrics, ok, root, tiny_config};
+use training::{metrics, ok, tiny_config};
 
 /// The venv's Python when it can import tensorboard's event reader.
 fn python() -> Option<PathBuf> {
-    let py = std::env::var_os("VIGIL_TENSORBOARD_PYTHON")
-        .filter(|v| !v.is_empty())
-        .map_or_else(|| root().join("target/tb-venv/bin/python"), PathBuf::from);
-    let ok = Command::new(&py)
-        .args(["-c", READER_IMPORT])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(py);
-    }
-    vigil_testkit::peer::skip(
+    common::venv_python(
         "train_tensorboard",
-        &format!(
-            "no Python with tensorboard at {} (python3 -m venv target/tb-venv && \
-             target/tb-venv/bin/pip install tensorboard, or set VIGIL_TENSORBOARD_PYTHON)",
-            py.display()
-        ),
+        "VIGIL_TENSORBOARD_PYTHON",
+        "tb-venv",
+        READER_IMPORT,
+        "tensorboard",
     )
 }
 
@@ -118,6 +108,17 @@ fn exp_run_writes_trl_named_scalars_at_every_step() {
             scalars["frac_reward_zero_std"][i].1,
             &l["frac_reward_zero_std"]
         ));
+    }
+    // Component correlations: logged at exactly the steps where they are defined.
+    for c in rl[0]["component_corr"].as_array().unwrap() {
+        let tag = format!("vigil/corr/{}__{}", c["a"].as_str().unwrap(), c["b"].as_str().unwrap());
+        let want: Vec<u64> = rl
+            .iter()
+            .filter(|l| l["component_corr"].as_array().unwrap().iter().any(|x| x["a"] == c["a"] && x["b"] == c["b"] && !x["r"].is_null()))
+            .map(|l| l["step"].as_u64().unwrap())
+            .collect();
+        let got: Vec<u64> = scalars.get(&tag).map(|v| v.iter().map(|p| p.0).collect()).unwrap_or_default();
+        assert_eq!(got, want, "{tag}");
     }
     // The SFT warm-start's single step has its own counter.
     assert_eq!(

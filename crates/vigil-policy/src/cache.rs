@@ -4,8 +4,10 @@
 use std::any::Any;
 
 use burn::tensor::backend::Backend;
-use burn::tensor::{DType, Element, Tensor, TensorPrimitive, bf16, f16};
+use burn::tensor::{DType, Element, Tensor, bf16, f16};
 use burn_flex::FlexTensor;
+
+use crate::model::kernels::{from_flex, into_flex};
 
 use crate::config::Qwen3Config;
 
@@ -102,18 +104,17 @@ fn write_at<B: Backend>(
 ) -> Tensor<B, 4> {
     let cap = buf.dims()[2];
     let slow = |buf: Tensor<B, 4>, value| buf.slice_assign([0..b, 0..h, at..at + s, 0..d], value);
-    let prim = buf.into_primitive().tensor();
-    if !(&prim as &dyn Any).is::<FlexTensor>() || value.dtype() != prim_dtype::<B>(&prim) {
-        return slow(Tensor::from_primitive(TensorPrimitive::Float(prim)), value);
+    if buf.dtype() != value.dtype() {
+        return slow(buf, value);
     }
-    let boxed: Box<dyn Any> = Box::new(prim);
-    let Ok(flex) = boxed.downcast::<FlexTensor>() else {
-        unreachable!("checked above")
+    let mut flex = match into_flex(buf) {
+        Ok(flex) => flex,
+        Err(buf) => return slow(buf, value),
     };
-    let mut flex = *flex;
     let vprim = value.clone().into_primitive().tensor();
-    let written = match (&vprim as &dyn Any).downcast_ref::<FlexTensor>() {
-        Some(v) => {
+    let written = (&vprim as &dyn Any)
+        .downcast_ref::<FlexTensor>()
+        .is_some_and(|v| {
             let v = v.to_contiguous();
             match flex.dtype() {
                 DType::F32 => copy_rows::<f32>(&mut flex, &v, at, cap, [b, h, s, d]),
@@ -121,20 +122,11 @@ fn write_at<B: Backend>(
                 DType::F16 => copy_rows::<f16>(&mut flex, &v, at, cap, [b, h, s, d]),
                 _ => false,
             }
-        }
-        None => false,
+        });
+    let Some(buf) = from_flex::<B, 4>(flex) else {
+        unreachable!("the buffer came from B")
     };
-    let boxed: Box<dyn Any> = Box::new(flex);
-    let Ok(prim) = boxed.downcast::<B::FloatTensorPrimitive>() else {
-        unreachable!("a FlexTensor checked above")
-    };
-    let buf = Tensor::from_primitive(TensorPrimitive::Float(*prim));
     if written { buf } else { slow(buf, value) }
-}
-
-fn prim_dtype<B: Backend>(prim: &B::FloatTensorPrimitive) -> DType {
-    use burn::tensor::TensorMetadata;
-    prim.dtype()
 }
 
 /// Copies `value: [b, h, s, d]` (contiguous) into rows `at..at + s` of `buf: [b, h, cap, d]`;

@@ -18,6 +18,7 @@ pub use burn;
 
 pub mod bench;
 mod cache;
+pub mod chat;
 mod config;
 mod error;
 mod generate;
@@ -27,6 +28,7 @@ mod load;
 pub mod lora;
 mod model;
 mod names;
+pub mod openai;
 pub mod ops;
 mod policy;
 mod roles;

@@ -16,11 +16,25 @@ fn trace(steps: &[StepLine], what: &str) -> Vec<(f64, f64)> {
             let v = match what {
                 "total" => Some(s.reward),
                 k if k.starts_with("reward.") => s.components.get(&k["reward.".len()..]).copied(),
+                k if k.starts_with("zero_std.") || k.starts_with("corr.") => s.signal.get(k).copied(),
                 k => Diagnostic::ALL.iter().find(|d| d.key() == k).and_then(|d| s.diagnostics.get(d)).copied(),
             };
             v.map(|v| (s.step as f64, v))
         })
         .collect()
+}
+
+/// The signal keys with `prefix` that any run logged, in first-seen order.
+fn signal_keys(variants: &[Variant], prefix: &str) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for s in variants.iter().flat_map(|v| v.runs.iter()).flat_map(|r| r.steps.iter()) {
+        for k in s.signal.keys().filter(|k| k.starts_with(prefix)) {
+            if !keys.contains(k) {
+                keys.push(k.clone());
+            }
+        }
+    }
+    keys
 }
 
 fn quantities(variants: &[Variant]) -> (Vec<String>, Vec<String>) {
@@ -49,6 +63,8 @@ fn label(q: &str) -> String {
     match q {
         "total" => "total reward (weighted)".into(),
         k if k.starts_with("reward.") => format!("reward: {}", &k["reward.".len()..]),
+        k if k.starts_with("zero_std.") => format!("zero-std groups: {}", &k["zero_std.".len()..]),
+        k if k.starts_with("corr.") => format!("corr: {}", k["corr.".len()..].replace("__", " vs ")),
         k => Diagnostic::ALL.iter().find(|d| d.key() == k).map_or_else(|| k.replace('_', " "), |d| d.label().to_string()),
     }
 }
@@ -122,7 +138,12 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
                 title: label(q),
                 x_label: "RL step".into(),
                 integer_x: true,
-                y_label: if q == "total" || q.starts_with("reward.") { "mean over rollouts".into() } else { q.replace('_', " ") },
+                y_label: match q.split('.').next() {
+                    _ if q == "total" || q.starts_with("reward.") => "mean over rollouts".into(),
+                    Some("zero_std") => "share of groups".into(),
+                    Some("corr") => "Pearson r".into(),
+                    _ => q.replace('_', " "),
+                },
                 series: trained
                     .iter()
                     .enumerate()
@@ -140,6 +161,16 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
     ));
     if !diags.is_empty() {
         items.push(Item::Figure("training-diagnostics".into(), Fig::Lines("Training diagnostics (mean over seeds; band: min–max)".into(), panels(&diags))));
+    }
+    // Reward signal: per component, the share of groups with no spread (no GDPO signal), and the
+    // correlation of each pair of components (steps where it is undefined are gaps).
+    let zero = signal_keys(variants, "zero_std.");
+    if !zero.is_empty() {
+        items.push(Item::Figure("training-zero-std".into(), Fig::Lines("Share of groups in which a component has zero std (mean over seeds; band: min–max)".into(), panels(&zero))));
+    }
+    let corr = signal_keys(variants, "corr.");
+    if !corr.is_empty() {
+        items.push(Item::Figure("training-corr".into(), Fig::Lines("Pearson correlation between reward components over each step's rollouts (mean over seeds; band: min–max)".into(), panels(&corr))));
     }
     // Per run: every quantity, one figure each.
     for v in &trained {

@@ -131,6 +131,9 @@ pub struct StepLine {
     pub diagnostics: BTreeMap<Diagnostic, f64>,
     /// Self-play: each role's share of the step (empty for other runs).
     pub roles: Vec<RoleLine>,
+    /// Signal diagnostics keyed `zero_std.<component>` (share of groups with zero std) and
+    /// `corr.<a>__<b>` (Pearson r of two components; absent where undefined).
+    pub signal: BTreeMap<String, f64>,
 }
 
 impl From<&RlLine> for StepLine {
@@ -142,6 +145,12 @@ impl From<&RlLine> for StepLine {
             components: l.components.iter().map(|c| (c.name.clone(), c.stat.mean)).collect(),
             diagnostics: Diagnostic::ALL.iter().map(|d| (*d, d.of(l))).collect(),
             roles: l.roles.clone(),
+            signal: l
+                .components
+                .iter()
+                .map(|c| (format!("zero_std.{}", c.name), c.frac_zero_std))
+                .chain(l.component_corr.iter().filter_map(|c| c.r.map(|r| (format!("corr.{}__{}", c.a, c.b), r))))
+                .collect(),
         }
     }
 }
@@ -312,6 +321,7 @@ mod tests {
             reward_group_std: 0.5,
             frac_reward_zero_std: 0.0,
             components: vec![ComponentStat { name: "a".into(), stat: Stat { mean: 0.25, ..Stat::default() }, frac_zero_std: 0.0, advantage: None }],
+            component_corr: Vec::new(),
             advantage: Stat::default(),
             loss: 0.1,
             kl: 0.0,

@@ -58,6 +58,59 @@ pub struct ComponentStat {
     pub advantage: Option<Stat>,
 }
 
+/// Pearson correlation of two reward components' raw values over a step's rollouts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentCorr {
+    /// First component (earlier in the config's order).
+    pub a: String,
+    /// Second component.
+    pub b: String,
+    /// Pearson's r in [−1, 1]; `None` (JSON `null`) when it is undefined: fewer than two
+    /// rollouts, or either component constant over the step.
+    pub r: Option<f64>,
+}
+
+/// Pearson's correlation of `xs` and `ys` (paired; the shorter length is used). `None` when
+/// undefined: fewer than two pairs, a non-finite value, or a (numerically) constant side.
+pub fn pearson(xs: &[f64], ys: &[f64]) -> Option<f64> {
+    let n = xs.len().min(ys.len());
+    if n < 2 || xs[..n].iter().chain(&ys[..n]).any(|v| !v.is_finite()) {
+        return None;
+    }
+    let (mx, my) = (
+        xs[..n].iter().sum::<f64>() / n as f64,
+        ys[..n].iter().sum::<f64>() / n as f64,
+    );
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (x, y) in xs[..n].iter().zip(&ys[..n]) {
+        sxy += (x - mx) * (y - my);
+        sxx += (x - mx).powi(2);
+        syy += (y - my).powi(2);
+    }
+    // A side whose spread is rounding noise is constant: r would be noise / noise.
+    let tiny = |s: f64, m: f64| s <= 1e-18 * n as f64 * (1.0 + m * m);
+    if tiny(sxx, mx) || tiny(syy, my) {
+        return None;
+    }
+    Some((sxy / (sxx.sqrt() * syy.sqrt())).clamp(-1.0, 1.0))
+}
+
+/// Every pair `(i < j)` of the named columns, in order: `columns[i]` holds component `names[i]`
+/// for each rollout.
+pub fn component_corr(names: &[String], columns: &[Vec<f64>]) -> Vec<ComponentCorr> {
+    let mut out = Vec::new();
+    for i in 0..names.len().min(columns.len()) {
+        for j in i + 1..names.len().min(columns.len()) {
+            out.push(ComponentCorr {
+                a: names[i].clone(),
+                b: names[j].clone(),
+                r: pearson(&columns[i], &columns[j]),
+            });
+        }
+    }
+    out
+}
+
 /// Wall-clock numbers (not reproducible).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Timing {
@@ -104,6 +157,11 @@ pub struct RlLine {
     pub frac_reward_zero_std: f64,
     /// Each component, raw.
     pub components: Vec<ComponentStat>,
+    /// Pearson correlation of every pair of components over the step's rollouts (all sampled,
+    /// dropped groups included): components that move together give GDPO's decoupled
+    /// normalization little to separate. Empty in lines written before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub component_corr: Vec<ComponentCorr>,
     /// Advantages of the trained rollouts.
     pub advantage: Stat,
     /// Loss of the last optimizer epoch (aggregated as configured).
@@ -199,4 +257,47 @@ pub enum MetricsLine {
     Sft(SftLine),
     /// Reinforcement learning.
     Rl(RlLine),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pearson_matches_hand_values() {
+        // Perfect, perfect negative, and a hand-computed r: x = 1,2,3,4; y = 1,3,2,4 gives
+        // sxy = 4, sxx = syy = 5, r = 0.8.
+        assert!((pearson(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.0]).unwrap() - 1.0).abs() < 1e-12);
+        assert!((pearson(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]).unwrap() + 1.0).abs() < 1e-12);
+        assert!(
+            (pearson(&[1.0, 2.0, 3.0, 4.0], &[1.0, 3.0, 2.0, 4.0]).unwrap() - 0.8).abs() < 1e-12
+        );
+    }
+
+    #[test]
+    fn pearson_is_undefined_for_constant_or_short_input() {
+        assert_eq!(pearson(&[1.0, 1.0, 1.0], &[0.0, 1.0, 2.0]), None);
+        assert_eq!(pearson(&[0.0, 1.0, 2.0], &[0.3, 0.3, 0.3]), None);
+        assert_eq!(pearson(&[0.1; 8], &[0.1 + 1e-17; 8]), None);
+        assert_eq!(pearson(&[1.0], &[2.0]), None);
+        assert_eq!(pearson(&[1.0, f64::NAN], &[2.0, 3.0]), None);
+    }
+
+    #[test]
+    fn component_corr_lists_each_pair_once_and_serializes_undefined_as_null() {
+        let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let cols = vec![
+            vec![0.0, 1.0, 0.0, 1.0],
+            vec![1.0, 0.0, 1.0, 0.0],
+            vec![0.5; 4],
+        ];
+        let c = component_corr(&names, &cols);
+        let pairs: Vec<(&str, &str)> = c.iter().map(|p| (p.a.as_str(), p.b.as_str())).collect();
+        assert_eq!(pairs, vec![("a", "b"), ("a", "c"), ("b", "c")]);
+        assert!((c[0].r.unwrap() + 1.0).abs() < 1e-12);
+        assert_eq!((c[1].r, c[2].r), (None, None));
+        let json = serde_json::to_string(&c[1]).unwrap();
+        assert_eq!(json, r#"{"a":"a","b":"c","r":null}"#);
+        assert_eq!(serde_json::from_str::<ComponentCorr>(&json).unwrap(), c[1]);
+    }
 }

@@ -4,7 +4,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub use vigil_schema::metrics::{ComponentStat, MetricsLine, RlLine, RoleLine, SftLine, Stat, Timing};
+pub use vigil_schema::metrics::{
+    ComponentCorr, ComponentStat, MetricsLine, RlLine, RoleLine, SftLine, Stat, Timing, component_corr,
+};
 
 use crate::error::TrainerError;
 

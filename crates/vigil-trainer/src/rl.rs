@@ -12,7 +12,7 @@ use crate::curriculum::{Plan, TaskSampler, stage_label};
 use crate::dynamic::informative;
 use crate::error::TrainerError;
 use crate::learner::Learner;
-use crate::metrics::{ComponentStat, RlLine, Stat, Timing};
+use crate::metrics::{ComponentStat, RlLine, Stat, Timing, component_corr};
 use crate::update::rl_update;
 
 /// What an RL step reads but does not change.
@@ -158,6 +158,10 @@ pub fn rl_step<B: AutodiffBackend>(
                 }
             })
             .collect(),
+        component_corr: component_corr(
+            ctx.rewards.names(),
+            &ctx.rewards.names().iter().map(|n| all.iter().map(|s| s.record.outcome.rewards.get(n).unwrap_or(0.0)).collect()).collect::<Vec<Vec<f64>>>(),
+        ),
         advantage: Stat::of(&advantages),
         loss: st.loss,
         kl: st.kl,

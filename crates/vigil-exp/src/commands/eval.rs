@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use vigil_core::{SeedStream, write_atomic, write_json_atomic};
-use vigil_schema::{PolicyRole, PolicySummary, files};
+use vigil_core::SeedStream;
+use vigil_schema::{PolicyRole, files};
 
 use crate::cli::ConfigArgs;
 use crate::config::{self, LoadedConfig};
@@ -28,7 +28,7 @@ pub(crate) fn run(args: &EvalArgs) -> anyhow::Result<()> {
     let built = wiring::validate(&loaded.config)?;
     let dir = rundir::prepare(&loaded, &built, args.out.as_deref())?;
     let results = eval_all(&loaded, &built)?;
-    report(&dir.join(files::EVAL_DIR), &results)
+    evaluate::report(&dir.join(files::EVAL_DIR), &results)
 }
 
 /// Evaluates the configured policy, then each baseline, on the same jobs.
@@ -66,21 +66,4 @@ pub(crate) fn eval_all(loaded: &LoadedConfig, built: &Built) -> anyhow::Result<V
         )?);
     }
     Ok(results)
-}
-
-/// Writes every result plus `comparison.json` / `comparison.md`, and prints the table.
-pub(crate) fn report(dir: &std::path::Path, results: &[EvalResult]) -> anyhow::Result<()> {
-    for r in results {
-        evaluate::write(dir, r)?;
-    }
-    let table = evaluate::markdown(results);
-    write_atomic(&dir.join(files::COMPARISON_MD), table.as_bytes())?;
-    let all: Vec<PolicySummary> = results.iter().map(EvalResult::file).collect();
-    write_json_atomic(&dir.join(files::COMPARISON), &all)?;
-    #[allow(clippy::print_stdout)]
-    {
-        print!("{table}");
-        println!("\nresults in {}", dir.display());
-    }
-    Ok(())
 }

@@ -54,7 +54,7 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
     if loaded.config.trainer.is_none() {
         let dir = rundir::prepare(&loaded, &built, Some(&dir))?;
         let results = eval::eval_all(&loaded, &built)?;
-        return eval::report(&dir.join(files::EVAL_DIR), &results);
+        return crate::evaluate::report(&dir.join(files::EVAL_DIR), &results);
     }
     let started = dir.join("checkpoints").join("latest").is_file();
     if started && args.resume.is_none() {

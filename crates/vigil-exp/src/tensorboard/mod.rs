@@ -6,7 +6,8 @@
 //! `rewards/<component>/mean|std`, `frac_reward_zero_std`, `kl`, `clip_ratio/region_mean|low_mean|high_mean`,
 //! `entropy`, `completions/*`, `loss`, `grad_norm`, `learning_rate`), so dashboards built for
 //! TRL runs read Vigil runs; Vigil's own numbers sit under `rewards/<component>/frac_zero_std`,
-//! `advantages/…`, `vigil/…` and `timing/…`. SFT steps are logged under `sft/…` (their step
+//! `advantages/…`, `vigil/…` (with `vigil/corr/<a>__<b>`, the Pearson correlation of two components
+//! over the step's rollouts, absent where undefined) and `timing/…`. SFT steps are logged under `sft/…` (their step
 //! counter is separate from the RL one). Self-play steps add each role's share under
 //! `roles/<role>/reward|advantage`, `roles/<role>/rewards/<component>` and
 //! `roles/<role>/metrics/<metric>` (means).
@@ -46,6 +47,12 @@ fn rl(l: &RlLine) -> Vec<(String, f64)> {
     for c in &l.components {
         stat(&mut v, &format!("rewards/{}", c.name), &c.stat);
         v.push((format!("rewards/{}/frac_zero_std", c.name), c.frac_zero_std));
+    }
+    // Undefined correlations (a constant component) are left out, not logged as 0.
+    for c in &l.component_corr {
+        if let Some(r) = c.r {
+            v.push((format!("vigil/corr/{}__{}", c.a, c.b), r));
+        }
     }
     v.extend([
         ("loss".into(), l.loss),

@@ -43,7 +43,26 @@ pub(crate) fn small_rows_matmul<B: Backend>(
     // Cheap clones when already contiguous (the weights always are); a copy otherwise.
     let (xc, wc) = (xf.to_contiguous(), wf.to_contiguous());
     let out = nt_matmul(xc.storage::<f32>(), wc.storage::<f32>(), m, n, k);
-    let flex = FlexTensor::from_data(TensorData::new(out, [m, n]));
+    from_flex(FlexTensor::from_data(TensorData::new(out, [m, n])))
+}
+
+/// `t`'s burn-flex tensor, or `t` back when the backend is another one.
+pub(crate) fn into_flex<B: Backend, const D: usize>(
+    t: Tensor<B, D>,
+) -> Result<FlexTensor, Tensor<B, D>> {
+    let prim = t.into_primitive().tensor();
+    if !(&prim as &dyn Any).is::<FlexTensor>() {
+        return Err(Tensor::from_primitive(TensorPrimitive::Float(prim)));
+    }
+    let boxed: Box<dyn Any> = Box::new(prim);
+    match boxed.downcast::<FlexTensor>() {
+        Ok(f) => Ok(*f),
+        Err(_) => unreachable!("checked to be a FlexTensor"),
+    }
+}
+
+/// A burn-flex tensor as `B`'s tensor; `None` when `B` is not burn-flex.
+pub(crate) fn from_flex<B: Backend, const D: usize>(flex: FlexTensor) -> Option<Tensor<B, D>> {
     let boxed: Box<dyn Any> = Box::new(flex);
     let prim = *boxed.downcast::<B::FloatTensorPrimitive>().ok()?;
     Some(Tensor::from_primitive(TensorPrimitive::Float(prim)))
