@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub use vigil_schema::metrics::{ComponentCorr, ComponentStat, MetricsLine, RlLine, SftLine, Stat, Timing, component_corr};
+pub use vigil_schema::metrics::{ComponentCorr, ComponentStat, HackingRate, MetricsLine, RlLine, SftLine, Stat, Timing, component_corr};
 
 use crate::error::TrainerError;
 

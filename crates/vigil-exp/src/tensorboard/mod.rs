@@ -7,7 +7,8 @@
 //! `entropy`, `completions/*`, `loss`, `grad_norm`, `learning_rate`), so dashboards built for
 //! TRL runs read Vigil runs; Vigil's own numbers sit under `rewards/<component>/frac_zero_std`,
 //! `advantages/…`, `vigil/…` (with `vigil/corr/<a>__<b>`, the Pearson correlation of two components
-//! over the step's rollouts, absent where undefined) and `timing/…`. SFT steps are logged under `sft/…` (their step
+//! over the step's rollouts, absent where undefined; `vigil/hacking/<detector>`, the share of rollouts a
+//! reward-hacking detector flagged) and `timing/…`. SFT steps are logged under `sft/…` (their step
 //! counter is separate from the RL one).
 //!
 //! The event file mirrors `metrics.jsonl`: when a process first logs a step it starts a new
@@ -51,6 +52,9 @@ fn rl(l: &RlLine) -> Vec<(String, f64)> {
         if let Some(r) = c.r {
             v.push((format!("vigil/corr/{}__{}", c.a, c.b), r));
         }
+    }
+    for h in &l.hacking {
+        v.push((format!("vigil/hacking/{}", h.name), h.rate));
     }
     v.extend([
         ("loss".into(), l.loss),
