@@ -20,6 +20,7 @@ mod config;
 mod estimators;
 mod gdpo;
 mod raw;
+pub mod resolution;
 mod stats;
 
 pub use config::{

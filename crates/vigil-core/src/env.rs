@@ -10,7 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::{ComponentInfo, RewardVector};
+use crate::{ComponentInfo, EnvMetrics, EnvSummary, RewardVector};
 
 /// Who wrote a chat message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -190,6 +190,12 @@ pub trait Environment: Send + Sync {
     /// The reward components every [`Outcome`] of this environment carries, in order.
     fn reward_components(&self) -> Vec<ComponentInfo>;
 
+    /// The metrics its outcomes and summaries carry besides the rewards, as reports show them
+    /// (none by default): reports read this declaration, never the environment's name.
+    fn metrics(&self) -> EnvMetrics {
+        EnvMetrics::default()
+    }
+
     /// Curriculum stages or difficulty tiers, easiest first (may be empty).
     fn stages(&self) -> Vec<String>;
 
@@ -210,11 +216,11 @@ pub trait Environment: Send + Sync {
     /// Starts one episode of `task`. `seed` drives any randomness inside the episode.
     fn start(&self, task: &TaskId, seed: u64) -> Result<Box<dyn Episode>, EnvError>;
 
-    /// Environment-specific aggregate metrics over finished episodes (e.g. CERT's SOC Narrative
-    /// metric set), added to evaluation summaries. `Null` (the default) means none.
-    fn summarize(&self, outcomes: &[Outcome]) -> serde_json::Value {
+    /// Environment-specific aggregate over finished episodes (e.g. CERT's SOC Narrative metric
+    /// set), added to evaluation summaries; the default is empty.
+    fn summarize(&self, outcomes: &[Outcome]) -> EnvSummary {
         let _ = outcomes;
-        serde_json::Value::Null
+        EnvSummary::default()
     }
 
     /// Starts one episode with per-episode options, e.g. OpenSOC's `{"mode": "self_play"}` given

@@ -15,8 +15,10 @@
 mod advantage;
 pub mod auth;
 mod batch;
+pub mod civil;
 mod driver;
 mod env;
+mod env_metrics;
 mod io;
 mod policy;
 mod reward;
@@ -29,6 +31,7 @@ pub use env::{
     ChatMessage, EnvError, Environment, Episode, EpisodeOptions, Outcome, Prediction, Role, Split,
     Step, TaskId,
 };
+pub use env_metrics::{Confusion, EnvMetrics, EnvSummary, Frontier, MetricInfo, MetricSource};
 pub use io::{write_atomic, write_json_atomic};
 pub use policy::{FinishReason, Generation, GenerationRequest, Policy, PolicyError};
 pub use reward::{ComponentInfo, RewardComponent, RewardVector, score_components};

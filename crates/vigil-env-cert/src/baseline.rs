@@ -54,6 +54,18 @@ impl Baseline {
     /// [`crate::probes::PROBES`]).
     pub const ALL: [Baseline; 3] = [Baseline::AlwaysNormal, Baseline::RuleBased, Baseline::Oracle];
 
+    /// Every variant, in declaration order (the honest baselines and the probes): the names
+    /// `[policy] kind = "scripted"` and `[eval] baselines` accept.
+    pub const VARIANTS: [Baseline; 8] = [
+        Baseline::AlwaysNormal, Baseline::RuleBased, Baseline::Oracle, Baseline::CiteSpam, Baseline::AlwaysMalicious,
+        Baseline::KeywordStuffing, Baseline::FormatGaming, Baseline::LongOutput,
+    ];
+
+    /// The variant whose snake-case name is `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::VARIANTS.into_iter().find(|b| b.name() == name)
+    }
+
     /// Snake-case name.
     pub fn name(self) -> &'static str {
         match self {

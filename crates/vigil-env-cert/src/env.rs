@@ -176,8 +176,12 @@ impl Environment for CertEnv {
         }))
     }
 
-    fn summarize(&self, outcomes: &[Outcome]) -> serde_json::Value {
-        serde_json::to_value(soc_narrative_metrics(outcomes)).unwrap_or(serde_json::Value::Null)
+    fn metrics(&self) -> vigil_core::EnvMetrics {
+        crate::metrics::declared_metrics()
+    }
+
+    fn summarize(&self, outcomes: &[Outcome]) -> vigil_core::EnvSummary {
+        crate::metrics::env_summary(&soc_narrative_metrics(outcomes))
     }
 }
 

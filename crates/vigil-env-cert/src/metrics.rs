@@ -167,3 +167,51 @@ mod tests {
         assert_eq!(m.recall_malicious, 0.0);
     }
 }
+
+/// The report columns of CERT (SOC Narrative's metric set, all from [`SocNarrativeMetrics`]).
+pub fn declared_metrics() -> vigil_core::EnvMetrics {
+    use vigil_core::{MetricInfo, MetricSource::Summary};
+    let m = |k: &str, h: &str| MetricInfo::new(k, h, Summary);
+    vigil_core::EnvMetrics {
+        title: "CERT r4.2 insider threat (SOC Narrative metrics)".into(),
+        metrics: vec![
+            m("n", "windows"),
+            m("accuracy", "Accuracy").headline(),
+            m("macro_f1", "Macro F1").headline(),
+            m("recall_malicious", "Recall Malicious"),
+            m("valid_format_rate", "Valid Format Rate"),
+            m("actionability_rate", "Actionability Rate"),
+            m("false_positive_rate", "False Positive Rate"),
+            m("macro_f1_3class", "Macro F1 (3-class)"),
+        ],
+        frontier: None,
+        notes: vec!["Macro F1 is the 2-class malicious-vs-not F1 the published SOC Narrative results use; the 3-class variant averages over the labels that occur.".into()],
+    }
+}
+
+/// [`SocNarrativeMetrics`] as the typed aggregate reports read: the declared numbers, the
+/// confusion matrix, and the whole struct as `detail`.
+pub fn env_summary(m: &SocNarrativeMetrics) -> vigil_core::EnvSummary {
+    let metrics = [
+        ("n", m.n as f64),
+        ("accuracy", m.accuracy),
+        ("macro_f1", m.macro_f1),
+        ("recall_malicious", m.recall_malicious),
+        ("valid_format_rate", m.valid_format_rate),
+        ("actionability_rate", m.actionability_rate),
+        ("false_positive_rate", m.false_positive_rate),
+        ("macro_f1_3class", m.macro_f1_3class),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let rows: Vec<String> = RiskLabel::ALL.iter().map(|l| l.to_string()).collect();
+    let mut cols = rows.clone();
+    cols.push("unknown".into());
+    vigil_core::EnvSummary {
+        metrics,
+        labels: Default::default(),
+        confusion: Some(vigil_core::Confusion { rows, cols, counts: m.confusion.iter().map(|r| r.to_vec()).collect() }),
+        detail: serde_json::to_value(m).unwrap_or_default(),
+    }
+}

@@ -3,7 +3,7 @@
 //! | name | range | rewards |
 //! |---|---|---|
 //! | `label` | [0, 1] | 1 for the gold label; `suspicious_malicious` for a suspicious↔malicious mix-up, `normal_suspicious` for normal↔suspicious; 0 otherwise or unparsed |
-//! | `evidence` | [−`hallucination_penalty`, 1] | F-beta of cited ids against the window's malicious ids, minus the penalty × m / (m + h) for m cited ids that do not exist in the window and h correct ones; with no malicious ids in the window: 1 − that penalty term; 0 without an evidence field |
+//! | `evidence` | [−`hallucination_penalty`, 1] | F-beta of cited ids against the window's malicious ids, minus the penalty × m / (m + h) for m cited ids that do not exist in the window and h correct ones; with no malicious ids in the window: 1 − that penalty term for the gold verdict, 0 − it for any other (credit goes with the verdict, as OpenSOC pays citations only with the correct action); 0 without an evidence field |
 //! | `format` | [0, 1] | 1 if format-valid, else 0.2 per field present (of risk, evidence, reasoning, recommendation) |
 //! | `length` | [0, 1] | 1 up to `target_words` words, falling linearly to 0 at `max_words`; 0 when no field of the card parsed |
 //!
@@ -209,7 +209,7 @@ impl RewardComponent<GradedAnswer> for EvidenceReward {
             "evidence",
             -self.hallucination_penalty,
             1.0,
-            "F-beta of cited event ids against the malicious ids, minus a penalty for ids not in the window (not diluted by padding)",
+            "F-beta of cited event ids against the malicious ids, minus a penalty for ids not in the window (not diluted by padding); with no malicious ids, paid only with the gold verdict",
         )
     }
     fn score(&self, g: &GradedAnswer) -> f64 {
@@ -220,7 +220,9 @@ impl RewardComponent<GradedAnswer> for EvidenceReward {
         let grounded = missing + g.hits();
         let penalty = if missing == 0 { 0.0 } else { self.hallucination_penalty * missing as f64 / grounded as f64 };
         let base = if g.gold_evidence.is_empty() {
-            1.0
+            // Nothing to cite: the credit goes with the verdict (a "malicious" call on a
+            // normal day must not be paid for citing real but benign events).
+            if g.parsed.label == Some(g.gold) { 1.0 } else { 0.0 }
         } else {
             match (g.precision(), g.recall()) {
                 (Some(p), Some(r)) if p + r > 0.0 => {

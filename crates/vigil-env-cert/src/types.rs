@@ -8,6 +8,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use vigil_core::civil;
 
 use crate::error::ValueError;
 
@@ -248,8 +249,7 @@ impl Timestamp {
     /// Parses the strict `MM/DD/YYYY HH:MM:SS` format of the activity files.
     pub fn parse(s: &[u8]) -> Result<Self, ValueError> {
         let bad = || ValueError::Date(lossy(s));
-        if s.len() != 19 || s[2] != b'/' || s[5] != b'/' || s[10] != b' ' || s[13] != b':' || s[16] != b':'
-        {
+        if s.len() != 19 || s[2] != b'/' || s[5] != b'/' || s[10] != b' ' || s[13] != b':' || s[16] != b':' {
             return Err(bad());
         }
         let num = |r: std::ops::Range<usize>| -> Option<u32> {
@@ -289,11 +289,7 @@ impl Timestamp {
 
     /// Validated civil date and time; `None` when any field is out of range.
     pub fn from_parts(y: u32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<Self> {
-        if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59 {
-            return None;
-        }
-        let day = days_from_civil(i64::from(y), mo, d);
-        Some(Self(day * 86_400 + i64::from(h * 3600 + mi * 60 + s)))
+        civil::unix_seconds(i64::from(y), mo, d, h, mi, s).map(Self)
     }
 
     /// The calendar day.
@@ -327,7 +323,7 @@ impl Timestamp {
 impl Day {
     /// `(year, month, day)`.
     pub fn civil(self) -> (i64, u32, u32) {
-        civil_from_days(i64::from(self.0))
+        civil::civil_from_days(i64::from(self.0))
     }
 
     /// ISO `YYYY-MM-DD`, used in window ids and JSONL.
@@ -353,42 +349,6 @@ impl Day {
         // 1970-01-01 was a Thursday (3).
         (i64::from(self.0) + 3).rem_euclid(7) as u32
     }
-}
-
-fn is_leap(y: u32) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: u32, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(y) => 29,
-        _ => 28,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// Serde as the dataset's own text form (so JSONL and manifests stay human-readable).
@@ -473,13 +433,5 @@ mod tests {
         assert_eq!(Timestamp::parse(b"02/29/2012 23:59:59").unwrap().day().iso(), "2012-02-29");
         assert!(Timestamp::parse_loose("2/29/2011 1:00:00").is_err());
         assert_eq!(Day::parse_iso("2010-08-31").unwrap().iso(), "2010-08-31");
-    }
-
-    #[test]
-    fn civil_round_trip_over_many_days() {
-        for z in -1000..100_000 {
-            let (y, m, d) = civil_from_days(z);
-            assert_eq!(days_from_civil(y, m, d), z);
-        }
     }
 }

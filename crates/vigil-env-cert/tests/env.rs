@@ -61,9 +61,11 @@ fn episodes_baselines_and_summary() {
     assert!(r.accuracy > 0.5, "rules beat the majority class: {r:?}");
     assert_eq!(r.evidence_grounding, Some(1.0), "rules cite only ids that exist");
 
+    vigil_testkit::declared::check_declared_metrics(env.as_ref(), &rules).unwrap();
     let summary = env.summarize(&oracle);
-    assert_eq!(summary["accuracy"], 1.0);
-    assert_eq!(summary["binary"]["tp"], 8);
+    assert_eq!(summary.metrics["accuracy"], 1.0);
+    assert_eq!(summary.detail["binary"]["tp"], 8);
+    assert_eq!(summary.confusion.as_ref().map(|c| c.counts[2][2]), Some(8), "{summary:?}");
 
     // The gold action is the oracle's answer and grades perfectly.
     let t = &eval[0];

@@ -6,7 +6,8 @@
 //! answer changes nothing; the oracle is at least as good as any answer on every component.
 //! CERT: citing a non-existent event id never raises the evidence reward; evidence is monotone
 //! in precision at fixed recall (and fixed hallucinated ids) and in recall at fixed precision;
-//! an answer nothing parses from gets the format floor and nothing else.
+//! an answer nothing parses from gets the format floor and nothing else; a wrong verdict on a
+//! window without malicious events earns no evidence credit.
 //!
 //! Event ids are positional (`E<n>`; ids 1..=n exist), so a consistent renaming of event ids is
 //! a permutation of the window's numbers, applied to its events, its malicious ids and the
@@ -224,6 +225,11 @@ fn task() -> impl Strategy<Value = TaskId> {
     proptest::sample::select(tasks().to_vec())
 }
 
+/// Tasks whose window has no malicious event (normal and some suspicious days).
+fn quiet_tasks() -> Vec<TaskId> {
+    tasks().iter().filter(|t| window(t).malicious_eids.is_empty()).cloned().collect()
+}
+
 fn task_and_sketch() -> impl Strategy<Value = (TaskId, Sketch)> {
     task().prop_flat_map(|t| {
         let s = sketch(&window(&t), true);
@@ -413,6 +419,33 @@ proptest! {
             "higher recall at the same precision lowered evidence {} -> {}", get(&a.rewards, "evidence"), get(&b.rewards, "evidence"));
     }
 
+    /// Issue 15: evidence is paid with the verdict, as OpenSOC pays citations only with the
+    /// correct action. On a window with no malicious event there is nothing to cite, so a
+    /// wrong verdict (e.g. "malicious" on a normal day) earns no evidence credit whatever it
+    /// cites, and never more than the right verdict with the same citations.
+    #[test]
+    fn a_wrong_verdict_on_a_window_without_malicious_events_earns_no_evidence(
+        (t, s, shift) in proptest::sample::select(quiet_tasks()).prop_flat_map(|t| {
+            let s = sketch(&window(&t), true);
+            (Just(t), s, 1usize..3)
+        })
+    ) {
+        let w = window(&t);
+        let gold = RiskLabel::ALL.iter().position(|&l| l == w.label).unwrap();
+        let mut wrong = s.clone();
+        wrong.label = Some((gold + shift) % 3);
+        let mut right = s;
+        right.label = Some(gold);
+        let (text_w, text_r) = (wrong.render(&w), right.render(&w));
+        prop_assume!(parse_answer(&text_w).label.is_some_and(|l| l != w.label));
+        let ow = play(env(), &t, 0, &text_w);
+        let or = play(env(), &t, 0, &text_r);
+        prop_assert!(get(&ow.rewards, "evidence") <= EPS,
+            "a {:?} verdict on a {} window without malicious events earned evidence {}: {:?}",
+            parse_answer(&text_w).label, w.label, get(&ow.rewards, "evidence"), text_w);
+        prop_assert!(get(&ow.rewards, "evidence") <= get(&or.rewards, "evidence") + EPS);
+    }
+
     #[test]
     fn an_answer_nothing_parses_from_gets_the_format_floor_and_nothing_else(
         t in task(),
@@ -446,5 +479,6 @@ fn the_dataset_covers_every_label_and_evidence_case() {
         assert!(ws.iter().any(|w| w.label == l), "{l} windows exist");
     }
     assert!(ws.iter().any(|w| w.malicious_eids.len() >= 4), "windows with several malicious events exist");
+    assert!(!quiet_tasks().is_empty(), "windows without malicious events exist");
     assert!(ws.iter().any(|w| w.events.len() > 20), "windows with many events exist");
 }

@@ -165,6 +165,14 @@ impl Environment for OpenSecEnv {
         self.components.iter().map(|c| c.info()).collect()
     }
 
+    fn metrics(&self) -> vigil_core::EnvMetrics {
+        crate::metrics::declared_metrics()
+    }
+
+    fn summarize(&self, outcomes: &[vigil_core::Outcome]) -> vigil_core::EnvSummary {
+        crate::metrics::summarize(outcomes)
+    }
+
     fn stages(&self) -> Vec<String> {
         Tier::ALL
             .into_iter()

@@ -1,7 +1,9 @@
 //! Row timestamps: the seed's `created_at` plus one minute per step, as ISO-8601 UTC.
 //!
-//! A dependency-free civil-date conversion (Howard Hinnant's algorithm) is enough here and keeps
-//! the crate free of a date library.
+//! The calendar arithmetic is `vigil_core::civil`'s; this module only owns OpenSec's lenient text
+//! form (fractional seconds and a `+00:00` offset are accepted on input).
+
+use vigil_core::civil;
 
 /// Seconds since 1970-01-01T00:00:00Z of an ISO-8601 UTC time (`YYYY-MM-DDTHH:MM:SS` followed by
 /// `Z` or `+00:00`, optional fractional seconds, which are dropped).
@@ -10,8 +12,9 @@ pub(crate) fn parse_iso(s: &str) -> Option<i64> {
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u32>().ok();
+    let y = s.get(0..4)?.parse::<i64>().ok()?;
+    let (mo, d) = (num(5..7)?, num(8..10)?);
     let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
     let mut rest = &s[19..];
     if let Some(r) = rest.strip_prefix('.') {
@@ -24,48 +27,12 @@ pub(crate) fn parse_iso(s: &str) -> Option<i64> {
     if !matches!(rest, "Z" | "+00:00") {
         return None;
     }
-    if !(1..=12).contains(&mo) || !(1..=days_in_month(y, mo)).contains(&d) || h > 23 || mi > 59 || se > 59 {
-        return None;
-    }
-    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se)
+    civil::unix_seconds(y, mo, d, h, mi, se)
 }
 
 /// Formats seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
 pub(crate) fn format_iso(t: i64) -> String {
-    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    civil::format_iso_utc(t)
 }
 
 #[cfg(test)]

@@ -91,3 +91,11 @@ fn investigating_beats_the_naive_rule_by_far() {
     assert!(heur_solved > 0.9 && heur > 4.5, "heuristic: attribution {heur:.3}, solved {heur_solved:.3}");
     assert!(naive_solved < 0.1 && naive < 1.5, "naive rule: attribution {naive:.3}, solved {naive_solved:.3}");
 }
+
+#[test]
+fn declared_report_metrics_are_what_outcomes_carry() {
+    let env = our_env(ScoringMode::Hardened);
+    let outcomes: Vec<_> = run_all(&env, Baseline::ContainEverythingSeen).into_iter().map(|r| r.outcome).collect();
+    vigil_testkit::declared::check_declared_metrics(env.as_ref(), &outcomes).unwrap();
+    assert!(env.summarize(&outcomes).labels.contains_key("level"), "the calibration level");
+}

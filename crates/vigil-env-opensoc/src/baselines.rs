@@ -50,6 +50,19 @@ impl Baseline {
     pub const ALL: [Baseline; 5] =
         [Baseline::AlwaysDismiss, Baseline::AlwaysEscalate, Baseline::VerifierOracle, Baseline::Random, Baseline::KeywordHeuristic];
 
+    /// Every variant, in declaration order (the honest baselines and the probes): the names
+    /// `[policy] kind = "scripted"` and `[eval] baselines` accept.
+    pub const VARIANTS: [Baseline; 11] = [
+        Baseline::AlwaysDismiss, Baseline::AlwaysEscalate, Baseline::VerifierOracle, Baseline::Random,
+        Baseline::KeywordHeuristic, Baseline::CiteSpam, Baseline::ContainEverything, Baseline::KeywordStuffing,
+        Baseline::FormatGaming, Baseline::LongOutput, Baseline::InjectionObedience,
+    ];
+
+    /// The variant whose snake-case name is `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::VARIANTS.into_iter().find(|b| b.as_str() == name)
+    }
+
     /// Snake-case name.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -194,6 +194,23 @@ impl Environment for OpenSocEnv {
         v
     }
 
+    fn metrics(&self) -> vigil_core::EnvMetrics {
+        use vigil_core::{MetricInfo, MetricSource::*};
+        vigil_core::EnvMetrics {
+            title: "OpenSOC: triage on the frozen hold-out".into(),
+            metrics: vec![
+                MetricInfo::new("accuracy", "Accuracy", Accuracy).headline(),
+                MetricInfo::new("macro_f1", "Macro F1", MacroF1).headline(),
+                MetricInfo::new("dismiss_on_malicious", "Dismiss-on-malicious", Episode).headline(),
+                MetricInfo::new("over_react", "Over-react", Episode).headline(),
+                MetricInfo::new("citation_correct", "Citation correct", Episode),
+                MetricInfo::new("format_valid", "Format valid", FormatValid),
+            ],
+            frontier: None,
+            notes: vec!["Dismiss-on-malicious: share of malicious incidents dismissed; over-react: share of benign incidents answered with containment.".into()],
+        }
+    }
+
     fn stages(&self) -> Vec<String> {
         Stage::ALL.iter().map(|s| s.as_str().to_owned()).collect()
     }

@@ -5,61 +5,29 @@
 
 use std::fmt;
 
+use vigil_core::civil;
+
 /// Seconds since 1970-01-01T00:00:00Z.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub i64);
 
-/// Days since the epoch of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Inverse of [`days_from_civil`].
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
 impl Timestamp {
     /// Builds a timestamp from calendar parts; `None` if any part is out of range.
     pub fn from_parts(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<Timestamp> {
-        if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59 {
-            return None;
-        }
-        Some(Timestamp(days_from_civil(y, mo, d) * 86_400 + i64::from(h * 3600 + mi * 60 + s)))
+        civil::unix_seconds(y, mo, d, h, mi, s).map(Timestamp)
     }
 
     /// Parses exactly `YYYY-MM-DDTHH:MM:SSZ` (four-digit year, UTC, no fractions, no offsets).
     pub fn parse(s: &str) -> Option<Timestamp> {
         let b = s.as_bytes();
-        if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+        if b.len() != 20
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || b[10] != b'T'
+            || b[13] != b':'
+            || b[16] != b':'
+            || b[19] != b'Z'
+        {
             return None;
         }
         let num = |r: std::ops::Range<usize>| -> Option<u32> {
@@ -75,15 +43,13 @@ impl Timestamp {
 
     /// Calendar year (for the plausible-range check).
     pub fn year(self) -> i64 {
-        civil_from_days(self.0.div_euclid(86_400)).0
+        civil::civil_from_days(self.0.div_euclid(civil::SECS_PER_DAY)).0
     }
 }
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (y, m, d) = civil_from_days(self.0.div_euclid(86_400));
-        let s = self.0.rem_euclid(86_400);
-        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, (s / 60) % 60, s % 60)
+        f.write_str(&civil::format_iso_utc(self.0))
     }
 }
 
@@ -98,8 +64,16 @@ mod tests {
         assert_eq!(t.to_string(), "2026-04-25T10:00:00Z");
         assert_eq!(Timestamp::parse("1970-01-01T00:00:00Z"), Some(Timestamp(0)));
         assert_eq!(Timestamp::parse("2024-02-29T23:59:59Z").unwrap().to_string(), "2024-02-29T23:59:59Z");
-        for bad in ["2026-02-29T00:00:00Z", "2026-04-25 10:00:00Z", "2026-04-25T10:00:00", "2026-13-01T00:00:00Z",
-            "2026-04-25T24:00:00Z", "2026-04-25T10:00:00+01:00", "２026-04-25T10:00:00Z", ""] {
+        for bad in [
+            "2026-02-29T00:00:00Z",
+            "2026-04-25 10:00:00Z",
+            "2026-04-25T10:00:00",
+            "2026-13-01T00:00:00Z",
+            "2026-04-25T24:00:00Z",
+            "2026-04-25T10:00:00+01:00",
+            "２026-04-25T10:00:00Z",
+            "",
+        ] {
             assert_eq!(Timestamp::parse(bad), None, "{bad}");
         }
         for secs in [-86_401i64, 0, 951_782_400, 4_102_444_799, 1_777_111_234] {

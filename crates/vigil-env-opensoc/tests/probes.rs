@@ -51,3 +51,14 @@ fn every_probe_scores_below_the_honest_heuristic_on_the_holdout() {
     assert_eq!(get("keyword_stuffing", "correctness"), Some(0.0), "an action list is no action:\n{table}");
     assert_eq!(get("format_gaming", "correctness"), Some(0.0), "JSON plus text with several actions is no action:\n{table}");
 }
+
+#[test]
+fn declared_report_metrics_are_what_outcomes_carry() {
+    let holdout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../seeds/opensoc/holdout.jsonl");
+    let env = Arc::new(OpenSocEnv::new(&OpenSocConfig { holdout, ..OpenSocConfig::default() }).unwrap());
+    let jobs: Vec<_> = env.tasks(Split::Eval, None).unwrap().into_iter().map(|t| (t, 7)).collect();
+    let mut policy = baseline_policy(Arc::clone(&env), HONEST, 7);
+    let recs = run_episodes(env.as_ref(), policy.as_mut(), &jobs, DriverLimits::default(), |_| {}).unwrap();
+    let outcomes: Vec<_> = recs.into_iter().map(|r| r.outcome).collect();
+    vigil_testkit::declared::check_declared_metrics(env.as_ref(), &outcomes).unwrap();
+}

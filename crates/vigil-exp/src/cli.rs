@@ -40,6 +40,8 @@ pub(crate) enum Command {
     Eval(crate::commands::eval::EvalArgs),
     /// Compute advantages from a JSON document of grouped reward vectors.
     Advantage(crate::commands::advantage::AdvantageArgs),
+    /// Distinct advantage vectors per estimator over every group of K binary rewards and G rollouts (why GDPO).
+    Resolution(crate::commands::resolution::ResolutionArgs),
     /// Serve an environment over the OpenEnv-style HTTP API (sessions, /demo page).
     ServeEnv(crate::commands::serve_env::ServeEnvArgs),
     /// Serve a Qwen3 (and LoRA adapters) over an OpenAI-compatible chat-completions API.

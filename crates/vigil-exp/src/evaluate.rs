@@ -6,29 +6,41 @@ use std::path::Path;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
 use vigil_core::{
-    DriverLimits, EpisodeRecord, Policy, SeedStream, TaskId, run_episodes, write_atomic,
-    write_json_atomic,
+    DriverLimits, EnvSummary, EpisodeRecord, Policy, SeedStream, TaskId, run_episodes,
+    write_atomic, write_json_atomic,
 };
 use vigil_metrics::summary::EvalSummary;
+use vigil_schema::{PolicyRole, PolicySummary, files};
 
 use crate::config::EvalConfig;
 use crate::wiring::Built;
 
 /// One policy's evaluation.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub(crate) struct EvalResult {
     /// Policy label (config label or baseline name).
     pub policy: String,
+    /// Why it was evaluated.
+    pub role: PolicyRole,
     /// Aggregates, overall and per stage.
     pub summary: EvalSummary,
     /// The environment's own aggregate (`Environment::summarize`), e.g. SOC Narrative metrics.
-    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
-    pub env_summary: serde_json::Value,
+    pub env_summary: EnvSummary,
     /// Every episode, in task order.
-    #[serde(skip)]
     pub records: Vec<EpisodeRecord>,
+}
+
+impl EvalResult {
+    /// What `summary.json` and `comparison.json` hold.
+    pub(crate) fn file(&self) -> PolicySummary {
+        PolicySummary {
+            policy: self.policy.clone(),
+            role: self.role,
+            summary: self.summary.clone(),
+            env_summary: self.env_summary.clone(),
+        }
+    }
 }
 
 /// The `(task, seed)` jobs of an evaluation, deterministic for a seed.
@@ -67,7 +79,7 @@ pub(crate) fn jobs(
 pub(crate) fn evaluate(
     built: &Built,
     policy: &mut dyn Policy,
-    label: &str,
+    (label, role): (&str, PolicyRole),
     jobs: &[(TaskId, u64)],
     cfg: &EvalConfig,
 ) -> anyhow::Result<EvalResult> {
@@ -78,17 +90,16 @@ pub(crate) fn evaluate(
             .progress_chars("=> "),
     );
     bar.set_prefix(label.to_string());
-    let weights = built.rewards.named_weights();
     let (mut sum, mut n) = (0.0, 0usize);
     let limits = DriverLimits {
         max_turns: cfg.max_turns,
         batch_size: cfg.batch_size,
     };
     let records = run_episodes(env.as_ref(), policy, jobs, limits, |r| {
-        sum += weights
-            .iter()
-            .map(|(k, w)| w * r.outcome.rewards.get(k).unwrap_or(0.0))
-            .sum::<f64>();
+        sum += built
+            .rewards
+            .weighted_total(&r.outcome.rewards)
+            .unwrap_or(f64::NAN);
         n += 1;
         bar.inc(1);
         bar.set_message(format!("mean reward {:.3}", sum / n as f64));
@@ -100,12 +111,14 @@ pub(crate) fn evaluate(
         .iter()
         .map(|r| (env.stage_of(&r.task), &r.outcome))
         .collect();
-    let summary = EvalSummary::of(&pairs, &weights, classes.as_deref())
+    let summary = EvalSummary::of(&pairs, &built.rewards, classes.as_deref())
+        .with_context(|| format!("summarizing {label}"))?
         .context("no episodes to summarize")?;
     let outcomes: Vec<_> = records.iter().map(|r| r.outcome.clone()).collect();
     let env_summary = env.summarize(&outcomes);
     Ok(EvalResult {
         policy: label.to_string(),
+        role,
         summary,
         env_summary,
         records,
@@ -120,10 +133,28 @@ pub(crate) fn write(dir: &Path, result: &EvalResult) -> anyhow::Result<()> {
         serde_json::to_writer(&mut lines, r)?;
         lines.write_all(b"\n")?;
     }
-    write_atomic(&sub.join("episodes.jsonl"), &lines)
+    write_atomic(&sub.join(files::EPISODES), &lines)
         .with_context(|| format!("writing {}", sub.display()))?;
-    write_json_atomic(&sub.join("summary.json"), result)
+    write_json_atomic(&sub.join(files::SUMMARY), &result.file())
         .with_context(|| format!("writing {}", sub.display()))?;
+    Ok(())
+}
+
+/// Writes every result plus `comparison.json` / `comparison.md`, and prints the table (the end of
+/// both `exp eval` and `exp run`).
+pub(crate) fn report(dir: &Path, results: &[EvalResult]) -> anyhow::Result<()> {
+    for r in results {
+        write(dir, r)?;
+    }
+    let table = markdown(results);
+    write_atomic(&dir.join(files::COMPARISON_MD), table.as_bytes())?;
+    let all: Vec<PolicySummary> = results.iter().map(EvalResult::file).collect();
+    write_json_atomic(&dir.join(files::COMPARISON), &all)?;
+    #[allow(clippy::print_stdout)]
+    {
+        print!("{table}");
+        println!("\nresults in {}", dir.display());
+    }
     Ok(())
 }
 

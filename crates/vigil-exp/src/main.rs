@@ -7,6 +7,7 @@ mod config;
 mod evaluate;
 mod rundir;
 mod sweep;
+mod tensorboard;
 mod training;
 mod wiring;
 

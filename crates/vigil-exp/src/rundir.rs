@@ -4,15 +4,22 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use vigil_core::write_atomic;
+use vigil_core::{write_atomic, write_json_atomic};
+use vigil_schema::{RunEnv, RunInfo, files};
 
 use crate::config::LoadedConfig;
+use crate::wiring::Built;
 
 /// Name of the resolved config inside a run folder.
-pub(crate) const RESOLVED: &str = "config.resolved.toml";
+pub(crate) const RESOLVED: &str = files::RESOLVED_CONFIG;
 
-/// Creates the run folder for `loaded` (or `out` when given) and writes the resolved config.
-pub(crate) fn prepare(loaded: &LoadedConfig, out: Option<&Path>) -> anyhow::Result<PathBuf> {
+/// Creates the run folder for `loaded` (or `out` when given) and writes the resolved config and
+/// `run.json`, the typed record reports read.
+pub(crate) fn prepare(
+    loaded: &LoadedConfig,
+    built: &Built,
+    out: Option<&Path>,
+) -> anyhow::Result<PathBuf> {
     let dir = match out {
         Some(d) => d.to_path_buf(),
         None => loaded.config.output.dir.join(loaded.name()),
@@ -22,5 +29,20 @@ pub(crate) fn prepare(loaded: &LoadedConfig, out: Option<&Path>) -> anyhow::Resu
     let resolved = loaded.resolved_toml()?;
     write_atomic(&dir.join(RESOLVED), resolved.as_bytes())
         .with_context(|| format!("writing {}", dir.join(RESOLVED).display()))?;
+    let env = built.env.as_dyn();
+    let info = RunInfo {
+        name: loaded.name(),
+        seed: loaded.config.seed,
+        env: RunEnv {
+            name: env.name().to_string(),
+            components: env.reward_components(),
+            label_classes: env.label_classes(),
+            metrics: env.metrics(),
+        },
+        rewards: loaded.config.rewards.clone(),
+        baselines: loaded.config.eval.baselines.clone(),
+    };
+    let path = dir.join(files::RUN_INFO);
+    write_json_atomic(&path, &info).with_context(|| format!("writing {}", path.display()))?;
     Ok(dir)
 }

@@ -7,16 +7,17 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use vigil_core::{AdvantageEstimator, Policy, SeedStream, TaskId};
 use vigil_policy::{DeviceKind, Qwen3PolicyConfig, build_qwen3_policy, resolve_model_dir};
+use vigil_schema::metrics::MetricsLine;
+use vigil_schema::{PolicyRole, files};
 use vigil_trainer::checkpoint::Phase;
-use vigil_trainer::metrics::MetricsLine;
 use vigil_trainer::{
     GenerationSettings, ModelSource, TrainHooks, TrainOutcome, TrainSpec, TrainerConfig, estimate,
     scratch,
 };
 
-use crate::commands::eval;
 use crate::config::LoadedConfig;
 use crate::evaluate::{self, EvalResult};
+use crate::tensorboard::TbLog;
 use crate::wiring::{Built, PolicyConfig};
 
 /// The `[policy]` a training run needs: the Qwen3 whose weights are trained.
@@ -122,6 +123,7 @@ pub(crate) fn train_and_report(
         loaded,
         dir,
         bar: None,
+        tb: Some(TbLog::new(dir)),
     };
     let outcome = match q.device {
         DeviceKind::Cpu => vigil_trainer::train::<vigil_policy::CpuAutodiff>(
@@ -168,7 +170,7 @@ pub(crate) fn train_and_report(
             jobs.len()
         );
     }
-    eval::report(&dir.join("eval"), &results)
+    evaluate::report(&dir.join(files::EVAL_DIR), &results)
 }
 
 /// The policy saved in `artifact` (a PEFT adapter or a full model folder).
@@ -201,7 +203,7 @@ fn evaluate_outcome(
         results.push(evaluate::evaluate(
             built,
             p.as_mut(),
-            "sft",
+            (PolicyRole::WARMSTART_LABEL, PolicyRole::Warmstart),
             jobs,
             &cfg.eval,
         )?);
@@ -211,7 +213,7 @@ fn evaluate_outcome(
     results.push(evaluate::evaluate(
         built,
         p.as_mut(),
-        label,
+        (label, PolicyRole::Trained),
         jobs,
         &cfg.eval,
     )?);
@@ -221,7 +223,13 @@ fn evaluate_outcome(
             .env
             .baseline(b, seeds.seed("policy"))
             .context("[eval] baselines")?;
-        results.push(evaluate::evaluate(built, p.as_mut(), b, jobs, &cfg.eval)?);
+        results.push(evaluate::evaluate(
+            built,
+            p.as_mut(),
+            (b, PolicyRole::Baseline),
+            jobs,
+            &cfg.eval,
+        )?);
     }
     Ok(results)
 }
@@ -232,6 +240,8 @@ struct Hooks<'a> {
     loaded: &'a LoadedConfig,
     dir: &'a Path,
     bar: Option<ProgressBar>,
+    /// TensorBoard events (`None` after a write failed: training goes on without them).
+    tb: Option<TbLog>,
 }
 
 impl TrainHooks for Hooks<'_> {
@@ -257,6 +267,13 @@ impl TrainHooks for Hooks<'_> {
     }
 
     fn step(&mut self, line: &MetricsLine) {
+        if let Some(Err(e)) = self.tb.as_mut().map(|tb| tb.step(line)) {
+            tracing::warn!(
+                "TensorBoard events in {} stopped: {e}",
+                self.dir.join(files::TB_DIR).display()
+            );
+            self.tb = None;
+        }
         let Some(bar) = &self.bar else { return };
         bar.inc(1);
         match line {
@@ -277,12 +294,13 @@ impl TrainHooks for Hooks<'_> {
         let r = evaluate::evaluate(
             self.built,
             policy,
-            label,
+            (label, PolicyRole::During),
             self.jobs,
             &self.loaded.config.eval,
         )
         .map_err(|e| e.to_string())?;
-        evaluate::write(&self.dir.join("eval").join("during"), &r).map_err(|e| e.to_string())?;
+        let during = self.dir.join(files::EVAL_DIR).join(files::DURING_DIR);
+        evaluate::write(&during, &r).map_err(|e| e.to_string())?;
         if let Some(b) = &self.bar {
             b.println(format!(
                 "eval {label}: hold-out reward {:+.3}, format {:.2}",

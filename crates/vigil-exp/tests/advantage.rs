@@ -1,29 +1,14 @@
 //! `exp advantage`: JSON in, JSON out, one-line errors, and agreement with the NumPy reference.
 
-use std::io::Write;
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+use common::Capture;
 
 fn exp_advantage(input: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_exp"))
-        .args(["advantage", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn exp");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::exp().args(["advantage", "-"]).feed(input).parts()
 }
 
 #[test]
@@ -72,7 +57,10 @@ fn reads_missing_values_and_lengths() {
     assert!(signal_free < -0.3, "{out}");
     let (_, out, _) = exp_advantage(&doc("[[2, 2], [2, 2]]"));
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
-    assert!(v["advantages"][1][0].as_f64().expect("number").abs() < 1e-9, "{out}");
+    assert!(
+        v["advantages"][1][0].as_f64().expect("number").abs() < 1e-9,
+        "{out}"
+    );
 }
 
 #[test]
@@ -160,4 +148,41 @@ fn matches_numpy_reference() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `exp resolution` counts through the estimators: the paper's toy setting (2 binary rewards,
+/// 2 rollouts: GRPO 2 distinct advantage groups, GDPO 3), a larger cell, the JSON beside the
+/// Markdown, and a clear refusal of a cell over the limit.
+#[test]
+fn resolution_table_counts_distinct_advantages() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let md = dir.path().join("report/tables/resolution.md");
+    let paper = dir.path().join("paper");
+    std::fs::create_dir_all(&paper).unwrap();
+    std::fs::write(paper.join("p.md"), "a\n<!-- vigil:include why-gdpo/tables/resolution.md -->\nold\n<!-- /vigil:include -->\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_exp"))
+        .args(["resolution", "--components", "2", "--group", "2,4", "--out"])
+        .arg(dir.path().join("report"))
+        .arg("--paper")
+        .arg(&paper)
+        .output()
+        .expect("run exp");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let table = std::fs::read_to_string(&md).expect("table written");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), table);
+    assert!(table.starts_with("| K components | G rollouts | groups enumerated | grpo | dr_grpo | rloo | gdpo |"), "{table}");
+    assert!(table.contains("| 2 | 2 | 10 | 2 | 3 | 3 | 3 |"), "{table}");
+    assert!(table.contains("| 2 | 4 | 35 | 7 | 10 | 10 | 14 |"), "{table}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(md.with_extension("json")).expect("json")).expect("parse");
+    assert_eq!(json[1]["distinct"][3], serde_json::json!(["gdpo", 14]));
+    let p = std::fs::read_to_string(paper.join("p.md")).unwrap();
+    assert!(p.contains(&table) && !p.contains("old"), "{p}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_exp"))
+        .args(["resolution", "--components", "4", "--group", "16", "--limit", "1000"])
+        .output()
+        .expect("run exp");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("300540195") && err.contains("K = 4, G = 16"), "{err}");
 }

@@ -1,38 +1,20 @@
 //! `exp data cert synth | windows | bench` on a small synthetic dataset: the three steps a
 //! researcher runs before pointing `[env.source]` at a directory.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
+use common::run;
 use serde_json::Value;
-
-fn exp(args: &[&str]) -> std::process::Output {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    Command::new(env!("CARGO_BIN_EXE_exp"))
-        .current_dir(root)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = exp(args);
-    assert!(
-        out.status.success(),
-        "exp {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 #[test]
 fn synth_windows_and_bench() {
     let d = tempfile::tempdir().unwrap();
     let data = d.path().join("data");
     let (data_s, splits) = (data.to_str().unwrap(), d.path().join("splits"));
-    ok(&[
+    run(&[
         "data", "cert", "synth", "--users", "20", "--days", "60", "--out", data_s,
-    ]);
+    ])
+    .ok();
     for f in [
         "logon.csv",
         "device.csv",
@@ -42,7 +24,7 @@ fn synth_windows_and_bench() {
     ] {
         assert!(data.join(f).is_file(), "synth did not write {f}");
     }
-    ok(&[
+    run(&[
         "data",
         "cert",
         "windows",
@@ -54,11 +36,12 @@ fn synth_windows_and_bench() {
         "3",
         "--train-per-class",
         "4",
-    ]);
+    ])
+    .ok();
     assert!(splits.join("splits.json").is_file());
 
     let bench: Value =
-        serde_json::from_str(&ok(&["data", "cert", "bench", "--data", data_s])).unwrap();
+        serde_json::from_str(&run(&["data", "cert", "bench", "--data", data_s]).ok()).unwrap();
     let events = bench["ingest"]["events"].as_u64().unwrap();
     assert!(events > 100, "{bench}");
     assert!(
@@ -67,14 +50,14 @@ fn synth_windows_and_bench() {
     );
     // Ingest is deterministic: the same files give the same checksum.
     let again: Value =
-        serde_json::from_str(&ok(&["data", "cert", "bench", "--data", data_s])).unwrap();
+        serde_json::from_str(&run(&["data", "cert", "bench", "--data", data_s]).ok()).unwrap();
     assert_eq!(bench["ingest"]["checksum"], again["ingest"]["checksum"]);
 }
 
 #[test]
 fn a_missing_dataset_is_a_one_line_error() {
-    let out = exp(&["data", "cert", "bench", "--data", "/nonexistent/cert"]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let out = run(&["data", "cert", "bench", "--data", "/nonexistent/cert"]);
+    assert!(!out.success());
+    let err = &out.stderr;
     assert!(err.contains("/nonexistent/cert"), "{err}");
 }

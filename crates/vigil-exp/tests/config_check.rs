@@ -1,21 +1,18 @@
 //! `exp check`: typed configs, unknown keys named with file and line, `--set` overrides.
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
+
+use common::Capture;
 
 fn exp(args: &[&str], dir: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_exp"))
+    common::exp()
         .args(args)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
         .env("NO_COLOR", "1")
         .env("VIGIL_TEST_DIR", dir)
-        .output()
-        .expect("spawn exp");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+        .capture()
+        .parts()
 }
 
 const GOOD: &str = r#"# a comment
@@ -137,4 +134,73 @@ fn bad_values_and_unknown_kinds_are_errors() {
         err.contains("--set trainer.lrr=1") && err.contains("`lrr`"),
         "{err}"
     );
+}
+
+/// The last line of stderr: the error `exp` printed.
+fn error_line(err: &str) -> String {
+    err.trim().lines().last().unwrap_or_default().to_string()
+}
+
+#[test]
+fn run_dry_run_eval_and_sweep_reject_what_check_rejects_before_any_model() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let model = d.path().join("model");
+    let model_set = format!("policy.model={}", model.display());
+    let bad = r#"eval.baselines=["always_dismis"]"#;
+    let qs = "configs/quickstart.toml";
+    let (code, _, check) = exp(&["check", qs, "--set", bad], d.path());
+    assert_ne!(code, 0);
+    let check = error_line(&check);
+    assert!(
+        check.contains("always_dismis") && check.contains("always_dismiss"),
+        "{check}"
+    );
+    let out = d.path().join("run");
+    let out = out.to_str().unwrap();
+    let runs: [&[&str]; 3] = [
+        &["run", qs, "--dry-run", "--set", bad],
+        &["run", qs, "--set", bad, "--set", &model_set, "--out", out],
+        &["eval", qs, "--set", bad, "--out", out],
+    ];
+    for args in runs {
+        let (code, _, err) = exp(args, d.path());
+        assert_ne!(code, 0, "{args:?}");
+        assert_eq!(error_line(&err), check, "{args:?}");
+    }
+    // Nothing was built or written: the checks come before the model and the run folder.
+    assert!(!model.exists() && !Path::new(out).exists());
+
+    // A sweep checks every point before the first runs.
+    let sweep = write(
+        d.path(),
+        "sweep.toml",
+        &GOOD.replace(
+            "limit = 5",
+            "limit = 5\nbaselines = [\"always_escalate\"]\n\n[sweep.grid]\n\"eval.baselines\" = [[\"always_escalate\"], [\"always_dismis\"]]",
+        ),
+    );
+    let sweep_out = d.path().join("sweep");
+    for extra in [&["--dry-run"][..], &[]] {
+        let mut args = vec!["sweep", &sweep, "--out", sweep_out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let (code, _, err) = exp(&args, d.path());
+        assert_ne!(code, 0, "{args:?}");
+        let line = error_line(&err);
+        assert!(line.contains("always_dismis`"), "{line}");
+        assert!(err.contains("sweep point"), "{err}");
+    }
+    assert!(!sweep_out.exists(), "no point ran");
+
+    // A [trainer] needs a policy it can train: rejected by check and by run --dry-run alike.
+    let trainer = write(
+        d.path(),
+        "trainer.toml",
+        &format!("{GOOD}\n[trainer]\ngroup_size = 4\n"),
+    );
+    let (code, _, check) = exp(&["check", &trainer], d.path());
+    assert_ne!(code, 0);
+    assert!(check.contains("[policy] kind = \"qwen3\""), "{check}");
+    let (code, _, run) = exp(&["run", &trainer, "--dry-run"], d.path());
+    assert_ne!(code, 0);
+    assert_eq!(error_line(&run), error_line(&check));
 }

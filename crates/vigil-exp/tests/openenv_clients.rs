@@ -6,35 +6,23 @@
 //! Needs a Python with `openenv-core` (`.ci/run` makes `target/openenv-venv`; or set
 //! `VIGIL_OPENENV_PYTHON`): skipped with a note without one, a failure when `CI` is set.
 
+mod common;
 mod serve_env;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serve_env::{ServeEnv as Server, start as serve, workspace_root as root};
+use common::root;
+use serve_env::{ServeEnv as Server, start as serve};
 
 /// The venv's Python when it can import openenv-core.
 fn python() -> Option<PathBuf> {
-    let py = std::env::var_os("VIGIL_OPENENV_PYTHON")
-        .filter(|v| !v.is_empty())
-        .map_or_else(
-            || root().join("target/openenv-venv/bin/python"),
-            PathBuf::from,
-        );
-    let ok = Command::new(&py)
-        .args(["-c", "import openenv.core"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(py);
-    }
-    vigil_testkit::peer::skip(
+    common::venv_python(
         "openenv_clients",
-        &format!(
-            "no Python with openenv-core at {} (python3 -m venv target/openenv-venv && \
-             target/openenv-venv/bin/pip install openenv-core, or set VIGIL_OPENENV_PYTHON)",
-            py.display()
-        ),
+        "VIGIL_OPENENV_PYTHON",
+        "openenv-venv",
+        "import openenv.core",
+        "openenv-core",
     )
 }
 
@@ -81,12 +69,11 @@ fn openenv_generic_client_replays_the_opensec_compat_oracle_with_exp_eval_reward
         ]);
     }
     let dir = tempfile::tempdir().unwrap();
-    let eval = Command::new(env!("CARGO_BIN_EXE_exp"))
+    let eval = common::exp()
         .arg("eval")
         .args(&config)
         .args(["--set", "eval.baselines=[]", "--out"])
         .arg(dir.path())
-        .current_dir(root())
         .output()
         .expect("exp eval");
     assert!(

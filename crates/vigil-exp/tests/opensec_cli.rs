@@ -1,22 +1,21 @@
 //! `exp opensec`: the generator reproduces the committed seed set; `validate` accepts good sets
 //! and names the file and field of a bad one.
 
-use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn exp() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_exp"))
-}
+use std::ffi::OsStr;
+use std::path::Path;
+
+use common::{Capture, exp, root};
 
 /// `exp opensec generate --out OUT EXTRA…`, asserting success.
 fn generate(out: &Path, extra: &[&OsStr]) {
-    let st = exp().args(["opensec", "generate", "--out"]).arg(out).args(extra).output().unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    exp()
+        .args(["opensec", "generate", "--out"])
+        .arg(out)
+        .args(extra)
+        .capture()
+        .ok();
 }
 
 #[test]
@@ -25,7 +24,7 @@ fn generate_reproduces_the_committed_seed_set() {
     let out = d.path().join("opensec");
     let jsonl = d.path().join("opensec.jsonl");
     generate(&out, &["--jsonl".as_ref(), jsonl.as_os_str()]);
-    let committed = repo().join("seeds/opensec");
+    let committed = root().join("seeds/opensec");
     for rel in [
         "manifest.json",
         "train/train-standard-001_seed.json",
@@ -92,38 +91,58 @@ fn audit_keeps_every_rule_near_chance_on_the_committed_seeds() {
     let json = d.path().join("audit.json");
     let out = exp()
         .args(["opensec", "audit"])
-        .arg(repo().join("seeds/opensec/manifest.json"))
+        .arg(root().join("seeds/opensec/manifest.json"))
         .args(["--max-excess", "10", "--json"])
         .arg(&json)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let table = String::from_utf8_lossy(&out.stdout);
-    assert!(table.contains("240 scenarios") && table.contains("most_frequent") && table.contains("initial_vector"));
+    assert!(
+        table.contains("240 scenarios")
+            && table.contains("most_frequent")
+            && table.contains("initial_vector")
+    );
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let scores = report["scores"].as_array().unwrap();
-    assert!(scores.iter().all(|s| s["accuracy"].as_f64().unwrap() - s["chance"].as_f64().unwrap() <= 0.10));
+    assert!(
+        scores
+            .iter()
+            .all(|s| s["accuracy"].as_f64().unwrap() - s["chance"].as_f64().unwrap() <= 0.10)
+    );
     // The committed AUDIT.md is this table.
     let md = exp()
         .args(["opensec", "audit", "--markdown"])
-        .arg(repo().join("seeds/opensec/manifest.json"))
+        .arg(root().join("seeds/opensec/manifest.json"))
         .output()
         .unwrap();
-    let committed = std::fs::read_to_string(repo().join("seeds/opensec/AUDIT.md")).unwrap();
+    let committed = std::fs::read_to_string(root().join("seeds/opensec/AUDIT.md")).unwrap();
     let table = String::from_utf8_lossy(&md.stdout);
     let body: String = table.lines().skip(1).collect::<Vec<_>>().join("\n");
-    assert!(committed.contains(&body), "seeds/opensec/AUDIT.md is stale: rerun `exp opensec audit --markdown`");
+    assert!(
+        committed.contains(&body),
+        "seeds/opensec/AUDIT.md is stale: rerun `exp opensec audit --markdown`"
+    );
 }
 
 #[test]
 fn audit_fails_a_set_with_shortcuts() {
-    let peer = repo().join("../shared/peer-data/opensec/seeds/manifest.json");
+    let peer = root().join("../shared/peer-data/opensec/seeds/manifest.json");
     if !peer.is_file() {
         eprintln!("SKIPPED: no peer seeds at {}", peer.display());
         assert!(std::env::var_os("CI").is_none(), "CI needs the peer seeds");
         return;
     }
-    let out = exp().args(["opensec", "audit", "--mode", "compat", "--max-excess", "10"]).arg(&peer).output().unwrap();
+    let out = exp()
+        .args(["opensec", "audit", "--mode", "compat", "--max-excess", "10"])
+        .arg(&peer)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("points above chance"));
 }

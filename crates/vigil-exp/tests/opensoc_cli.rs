@@ -1,34 +1,17 @@
 //! `exp data opensoc …` and `exp eval configs/opensoc-baselines.toml` end to end.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use common::{root, run};
 use vigil_env_opensoc::parse::parse_answer;
 use vigil_env_opensoc::sft::SftExample;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn exp(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_exp"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("spawn exp");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn sft_data_is_deterministic_balanced_and_gold() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
     for p in [&a, &b] {
-        let (code, _, err) = exp(&[
+        let (code, _, err) = run(&[
             "data",
             "opensoc",
             "sft",
@@ -36,7 +19,8 @@ fn sft_data_is_deterministic_balanced_and_gold() {
             "42",
             "--out",
             p.to_str().unwrap(),
-        ]);
+        ])
+        .parts();
         assert_eq!(code, 0, "{err}");
     }
     let text = std::fs::read_to_string(&a).unwrap();
@@ -68,7 +52,7 @@ fn sft_data_is_deterministic_balanced_and_gold() {
         );
         assert!(parse_answer(&e.messages[2].content).format_valid());
     }
-    let (code, _, err) = exp(&[
+    let (code, _, err) = run(&[
         "data",
         "opensoc",
         "sft",
@@ -76,22 +60,25 @@ fn sft_data_is_deterministic_balanced_and_gold() {
         "0",
         "--out",
         a.to_str().unwrap(),
-    ]);
+    ])
+    .parts();
     assert!(code != 0 && err.contains("--n"), "{err}");
 }
 
 #[test]
 fn committed_holdout_checks_and_validates() {
-    let (code, out, err) = exp(&[
+    let (code, out, err) = run(&[
         "data",
         "opensoc",
         "holdout",
         "--check",
         "seeds/opensoc/holdout.jsonl",
-    ]);
+    ])
+    .parts();
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("\"incidents\":200"), "{out}");
-    let (code, out, err) = exp(&["data", "opensoc", "validate", "seeds/opensoc/holdout.jsonl"]);
+    let (code, out, err) =
+        run(&["data", "opensoc", "validate", "seeds/opensoc/holdout.jsonl"]).parts();
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["per_stage"]["stage3_mixed"]["block_ip"], 10);
@@ -105,15 +92,16 @@ fn committed_holdout_checks_and_validates() {
         "\"gold_action\":\"dismiss\"",
     );
     std::fs::write(&bad, lines.join("\n")).unwrap();
-    let (code, _, err) = exp(&["data", "opensoc", "validate", bad.to_str().unwrap()]);
+    let (code, _, err) = run(&["data", "opensoc", "validate", bad.to_str().unwrap()]).parts();
     assert!(code != 0 && err.contains("h.jsonl:5:"), "{err}");
-    let (code, _, err) = exp(&[
+    let (code, _, err) = run(&[
         "data",
         "opensoc",
         "holdout",
         "--check",
         bad.to_str().unwrap(),
-    ]);
+    ])
+    .parts();
     assert!(code != 0 && err.contains("h.jsonl:5:"), "{err}");
 }
 
@@ -126,12 +114,13 @@ fn metric(summary: &serde_json::Value, name: &str) -> f64 {
 #[test]
 fn eval_writes_the_seed_003_table() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = exp(&[
+    let (code, out, err) = run(&[
         "eval",
         "configs/opensoc-baselines.toml",
         "--out",
         dir.path().to_str().unwrap(),
-    ]);
+    ])
+    .parts();
     assert_eq!(code, 0, "{err}");
     for col in [
         "accuracy",

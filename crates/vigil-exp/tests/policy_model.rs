@@ -1,27 +1,12 @@
 //! `exp model …` end to end: JSON on stdout matching the transformers references committed in
 //! crates/vigil-policy/tests/data, and errors on stderr with a non-zero exit.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use common::run;
 use serde_json::Value;
-
-fn exp(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_exp"))
-        .args(args)
-        .output()
-        .expect("run exp")
-}
-
-fn ok_json(args: &[&str]) -> Value {
-    let out = exp(args);
-    assert!(
-        out.status.success(),
-        "exp {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
 
 fn data(case: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -54,7 +39,7 @@ fn cli_matches_transformers_reference() {
     let adapter = dir.join("adapter");
     let adapter = adapter.to_str().unwrap();
 
-    let v = ok_json(&[
+    let v = run(&[
         "model",
         "logits",
         "--model",
@@ -64,7 +49,8 @@ fn cli_matches_transformers_reference() {
         "--tokens",
         &tokens,
         "--all-positions",
-    ]);
+    ])
+    .json();
     let got: Vec<f64> = v["logits"]
         .as_array()
         .unwrap()
@@ -79,10 +65,10 @@ fn cli_matches_transformers_reference() {
         .collect();
     assert_eq!(got.len(), want.len());
     assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() <= 1e-4));
-    let last = ok_json(&["model", "logits", "--model", model, "--tokens", &tokens]);
+    let last = run(&["model", "logits", "--model", model, "--tokens", &tokens]).json();
     assert_eq!(last["logits"].as_array().unwrap().len(), 1);
 
-    let v = ok_json(&[
+    let v = run(&[
         "model",
         "logprobs",
         "--model",
@@ -91,7 +77,8 @@ fn cli_matches_transformers_reference() {
         adapter,
         "--tokens",
         &tokens,
-    ]);
+    ])
+    .json();
     let lp = list(&v["logprobs"]);
     let want = list(&r["adapter"]["logprobs"]);
     assert!(lp.iter().zip(&want).all(|(a, b)| (a - b).abs() <= 1e-4));
@@ -117,13 +104,13 @@ fn cli_matches_transformers_reference() {
             "--greedy",
         ];
         args.extend_from_slice(extra);
-        let v = ok_json(&args);
+        let v = run(&args).json();
         assert_eq!(v["tokens"], r["base"]["greedy"], "{extra:?}");
     }
 
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("grad.safetensors");
-    ok_json(&[
+    run(&[
         "model",
         "grad",
         "--model",
@@ -136,7 +123,8 @@ fn cli_matches_transformers_reference() {
         "1.5",
         "--out",
         out.to_str().unwrap(),
-    ]);
+    ])
+    .json();
     let bytes = std::fs::read(&out).unwrap();
     let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
     let header: Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
@@ -153,7 +141,7 @@ fn init_writes_a_loadable_model_and_errors_go_to_stderr() {
     let d = tempfile::tempdir().unwrap();
     let m = d.path().join("m");
     let m = m.to_str().unwrap();
-    let v = ok_json(&[
+    let v = run(&[
         "model",
         "init",
         "--out",
@@ -175,9 +163,10 @@ fn init_writes_a_loadable_model_and_errors_go_to_stderr() {
         "--untied",
         "--seed",
         "3",
-    ]);
+    ])
+    .json();
     assert!(v["params"].as_u64().unwrap() > 0);
-    let g = ok_json(&[
+    let g = run(&[
         "model",
         "generate",
         "--model",
@@ -194,10 +183,11 @@ fn init_writes_a_loadable_model_and_errors_go_to_stderr() {
         "10",
         "--seed",
         "4",
-    ]);
+    ])
+    .json();
     assert_eq!(g["tokens"].as_array().unwrap().len(), 5);
     assert_eq!(
-        ok_json(&[
+        run(&[
             "model",
             "generate",
             "--model",
@@ -214,14 +204,15 @@ fn init_writes_a_loadable_model_and_errors_go_to_stderr() {
             "10",
             "--seed",
             "4"
-        ])["tokens"],
+        ])
+        .json()["tokens"],
         g["tokens"]
     );
 
     // Out-of-range token, truncated checkpoint: exit != 0, message on stderr, nothing on stdout.
-    let bad = exp(&["model", "logits", "--model", m, "--tokens", "1,999"]);
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("999"));
+    let bad = run(&["model", "logits", "--model", m, "--tokens", "1,999"]);
+    assert!(!bad.success());
+    assert!(bad.stderr.contains("999"));
     assert!(bad.stdout.is_empty());
     let st = Path::new(m).join("model.safetensors");
     let len = std::fs::metadata(&st).unwrap().len();
@@ -231,9 +222,9 @@ fn init_writes_a_loadable_model_and_errors_go_to_stderr() {
         .unwrap()
         .set_len(len / 2)
         .unwrap();
-    let bad = exp(&["model", "logprobs", "--model", m, "--tokens", "1,2"]);
-    assert!(!bad.status.success());
-    let err = String::from_utf8_lossy(&bad.stderr);
+    let bad = run(&["model", "logprobs", "--model", m, "--tokens", "1,2"]);
+    assert!(!bad.success());
+    let err = bad.stderr;
     assert!(
         err.contains("model.safetensors") && err.contains("truncated"),
         "{err}"
@@ -244,7 +235,7 @@ fn init_writes_a_loadable_model_and_errors_go_to_stderr() {
 fn bench_model_reports_throughput_and_rejects_bad_shapes() {
     let m = data("tied");
     let m = m.to_str().unwrap();
-    let v = ok_json(&[
+    let v = run(&[
         "bench",
         "model",
         "--model",
@@ -261,7 +252,8 @@ fn bench_model_reports_throughput_and_rejects_bad_shapes() {
         "1",
         "--train",
         "lora",
-    ]);
+    ])
+    .json();
     for key in [
         "prefill_tok_s",
         "decode_tok_s",
@@ -276,9 +268,9 @@ fn bench_model_reports_throughput_and_rejects_bad_shapes() {
     }
     assert_eq!(v["threads"], 1);
     assert!(v["weight_bytes"].as_u64().unwrap() > 0 && v["kv_cache_bytes"].as_u64().unwrap() > 0);
-    let out = exp(&["bench", "model", "--model", m, "--new", "0"]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("must be > 0"));
+    let out = run(&["bench", "model", "--model", m, "--new", "0"]);
+    assert!(!out.success());
+    assert!(out.stderr.contains("must be > 0"));
 }
 
 /// `--device wgpu` on burn's wgpu backend (lavapipe in CI): inference and a LoRA step run. Its

@@ -2,6 +2,7 @@
 //! training metrics (wall-clock fields aside) and the hold-out results are identical. This is
 //! the determinism rule with the CPU pool on several threads (`[policy] threads`).
 
+mod common;
 mod training;
 
 use training::{metrics, ok, summary};

@@ -2,8 +2,11 @@
 //! `--help`, each `--flag` the line names is in that help, and each positional placeholder
 //! (`CONFIG`, `ENV`, …) is a positional argument of the same name in its usage line.
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::Command;
+
+use common::Capture;
 
 /// Command lines: inline code spans starting with `exp `, and code-block lines starting with
 /// `exp ` or `target/release/exp ` (comments after `#` dropped).
@@ -51,19 +54,14 @@ fn placeholder(t: &str) -> Option<String> {
 }
 
 fn help(words: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_exp"))
-        .args(words)
-        .arg("--help")
-        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."))
-        .output()
-        .expect("run exp");
+    let out = common::exp().args(words).arg("--help").capture();
     assert!(
-        out.status.success(),
+        out.success(),
         "`exp {} --help` failed: {}",
         words.join(" "),
-        String::from_utf8_lossy(&out.stderr)
+        out.stderr
     );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    out.stdout
 }
 
 /// Checks one README command line; returns what is wrong with it.

@@ -2,18 +2,17 @@
 //! starts the binary on a free port, runs episodes, checks the error shape and 200 concurrent
 //! sessions without cross-session leakage, then kills the server.
 
+mod common;
 mod serve_env;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use vigil_core::Split;
 use vigil_env_server::{LoadTest, run_load_test_blocking};
 
-use serve_env::{ServeEnv, workspace_root};
+use serve_env::ServeEnv;
 
 /// A running `exp serve-env` (killed on drop) and a client for it.
 struct Server {
@@ -212,29 +211,21 @@ fn api_key_guards_the_routes_and_an_exposed_bind_warns() {
     assert_eq!(authed.0, 200, "{}", authed.1);
 
     // Bound beyond loopback without a key: a warning on stderr.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_exp"))
+    let mut child = common::exp()
         .args(["serve-env", "opensoc", "--host", "0.0.0.0", "--port", "0"])
         .env_remove("VIGIL_API_KEY")
-        .current_dir(workspace_root())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn exp");
     let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("without an API key") {
-                let _ = tx.send(line);
-                return;
-            }
-        }
+    let warned = common::first_line(stderr, Duration::from_secs(120), |l| {
+        l.contains("without an API key")
     });
-    let warned = rx.recv_timeout(Duration::from_secs(120));
     let _ = child.kill();
     let _ = child.wait();
     assert!(
-        warned.is_ok(),
+        warned.is_some(),
         "no warning for a non-loopback bind without a key"
     );
 }

@@ -3,26 +3,23 @@
 //! hold-out: kill and resume, a second invocation that does no work, the Slurm script, and report
 //! tables checked number by number against the run folders.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
+use common::root;
 use serde_json::Value;
 
 const CONFIG: &str = "experiments/scripted-baselines-opensec/cpu.toml";
 const POINTS: usize = 9;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
+/// `exp` with warnings only on stderr.
 fn exp() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_exp"));
-    c.current_dir(root()).env("VIGIL_LOG", "warn");
+    let mut c = common::exp();
+    c.env("VIGIL_LOG", "warn");
     c
 }
 

@@ -2,9 +2,11 @@
 //! by the binary, HF-cache model ids, clear errors, and (when `VIGIL_QWEN_TOKENIZER` is set, as in
 //! CI) the same ids and text as transformers for the real Qwen3 tokenizer.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::path::{Path, PathBuf};
+
+use common::{Capture, Run};
 use serde_json::Value;
 
 const CORPUS: &str = concat!(
@@ -16,29 +18,10 @@ const REFERENCE: &str = concat!(
     "/../vigil-tokenizer/tests/data/qwen3_reference.json"
 );
 
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn exp(args: &[&str], env: &[(&str, &Path)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_exp"));
-    cmd.args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("spawn exp");
-    Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn ok_json(out: Output) -> Value {
-    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout))
+fn exp(args: &[&str], env: &[(&str, &Path)]) -> Run {
+    let mut cmd = common::exp();
+    cmd.args(args).envs(env.iter().copied());
+    cmd.capture()
 }
 
 fn ids(v: &Value) -> Vec<u64> {
@@ -52,7 +35,7 @@ fn ids(v: &Value) -> Vec<u64> {
 
 fn build_tiny(dir: &Path) -> Value {
     let out = dir.to_str().unwrap();
-    ok_json(exp(
+    exp(
         &[
             "tokenizer",
             "build",
@@ -64,7 +47,8 @@ fn build_tiny(dir: &Path) -> Value {
             out,
         ],
         &[],
-    ))
+    )
+    .json()
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -80,7 +64,7 @@ fn tiny_tokenizer_builds_encodes_and_renders() {
     assert_eq!(build_tiny(&tok)["vocab_size"], 400);
     let t = tok.to_str().unwrap();
 
-    let v = ok_json(exp(
+    let v = exp(
         &[
             "tokenize",
             "--tokenizer",
@@ -89,7 +73,8 @@ fn tiny_tokenizer_builds_encodes_and_renders() {
             "<|im_start|>user\nhi<|im_end|>",
         ],
         &[],
-    ));
+    )
+    .json();
     let got = ids(&v);
     // 400 ids: 391 BPE ids, then <|endoftext|>=391, <|im_start|>=392, <|im_end|>=393.
     assert_eq!((got[0], got[got.len() - 1]), (392, 393), "{got:?}");
@@ -100,11 +85,8 @@ fn tiny_tokenizer_builds_encodes_and_renders() {
         r#"[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Alert 1042?"}]"#,
     );
     let m = messages.to_str().unwrap();
-    let on = ok_json(exp(
-        &["chat-template", "--tokenizer", t, "--messages", m],
-        &[],
-    ));
-    let off = ok_json(exp(
+    let on = exp(&["chat-template", "--tokenizer", t, "--messages", m], &[]).json();
+    let off = exp(
         &[
             "chat-template",
             "--tokenizer",
@@ -114,17 +96,15 @@ fn tiny_tokenizer_builds_encodes_and_renders() {
             "--no-thinking",
         ],
         &[],
-    ));
+    )
+    .json();
     let head = "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nAlert 1042?<|im_end|>\n<|im_start|>assistant\n";
     assert_eq!(on["text"], head);
     assert_eq!(off["text"], format!("{head}<think>\n\n</think>\n\n"));
     // Thinking off appends exactly the ids of the empty think block.
     let (a, b) = (ids(&on), ids(&off));
     assert!(b.len() > a.len() && b[..a.len()] == a[..], "{a:?} / {b:?}");
-    let text_ids = ids(&ok_json(exp(
-        &["tokenize", "--tokenizer", t, "--text", head],
-        &[],
-    )));
+    let text_ids = ids(&exp(&["tokenize", "--tokenizer", t, "--text", head], &[]).json());
     assert_eq!(text_ids, a);
 }
 
@@ -141,7 +121,7 @@ fn model_ids_resolve_through_the_local_hf_cache() {
         ("HF_HOME", hf_home.as_path()),
         ("HF_HUB_CACHE", Path::new("")),
     ];
-    let by_id = ok_json(exp(
+    let by_id = exp(
         &[
             "tokenize",
             "--tokenizer",
@@ -150,9 +130,10 @@ fn model_ids_resolve_through_the_local_hf_cache() {
             "isolate web-01",
         ],
         &env,
-    ));
+    )
+    .json();
     let dir = model.join("snapshots/0123abcd");
-    let by_dir = ok_json(exp(
+    let by_dir = exp(
         &[
             "tokenize",
             "--tokenizer",
@@ -161,7 +142,8 @@ fn model_ids_resolve_through_the_local_hf_cache() {
             "isolate web-01",
         ],
         &[],
-    ));
+    )
+    .json();
     assert_eq!(by_id, by_dir);
 
     let missing = exp(
@@ -374,7 +356,7 @@ fn qwen3_cli_matches_transformers() {
     for case in named("encode", &CLI_ENCODE_CASES) {
         // Through a file: some cases hold NUL and CR, which argv cannot carry faithfully.
         let file = write(tmp.path(), "text.txt", case["text"].as_str().unwrap());
-        let v = ok_json(exp(
+        let v = exp(
             &[
                 "tokenize",
                 "--tokenizer",
@@ -383,7 +365,8 @@ fn qwen3_cli_matches_transformers() {
                 file.to_str().unwrap(),
             ],
             &[],
-        ));
+        )
+        .json();
         assert_eq!(v["ids"], case["ids"], "encode `{}`", case["name"]);
     }
     for case in named("chat", &CLI_CHAT_CASES) {
@@ -405,14 +388,24 @@ fn qwen3_cli_matches_transformers() {
         if case["add_generation_prompt"] == false {
             args.push("--no-generation-prompt");
         }
-        let v = ok_json(exp(&args, &[]));
+        let v = exp(&args, &[]).json();
         assert_eq!(v["text"], case["text"], "text `{}`", case["name"]);
         // Special-token text inside message content stays text in Vigil (issue 17), where
         // `apply_chat_template` parses it: there the ids differ by design, and Vigil's must
         // hold fewer `<|im_end|>` ids than transformers' (the planted marker was not parsed).
         if case["messages"].to_string().contains("<|im_end|>") {
-            let count = |ids: &Value| ids.as_array().unwrap().iter().filter(|i| **i == 151645).count();
-            assert!(count(&v["ids"]) < count(&case["ids"]), "ids `{}`: a planted <|im_end|> became a special token", case["name"]);
+            let count = |ids: &Value| {
+                ids.as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|i| **i == 151645)
+                    .count()
+            };
+            assert!(
+                count(&v["ids"]) < count(&case["ids"]),
+                "ids `{}`: a planted <|im_end|> became a special token",
+                case["name"]
+            );
             continue;
         }
         assert_eq!(v["ids"], case["ids"], "ids `{}`", case["name"]);

@@ -2,8 +2,10 @@
 //! `config.json` of Qwen3-4B-Instruct-2507 / Qwen3-14B: parameter counts, a GPU memory
 //! estimate, and the missing weight and tokenizer files by name.
 
+mod common;
 mod training;
 
+use common::Capture;
 use training::{exp, root};
 
 fn dry_run(config: &str, fixture: &str) -> String {
@@ -16,15 +18,9 @@ fn dry_run(config: &str, fixture: &str) -> String {
             "--set",
             &format!("policy.model={}", model.display()),
         ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{config}: {}\n{stdout}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+        .capture();
+    assert!(out.success(), "{config}: {}\n{}", out.stderr, out.stdout);
+    out.stdout
 }
 
 fn gib(report: &str) -> f64 {

@@ -1,6 +1,7 @@
 //! The HTTP rollout backend completes a short GDPO run against `exp serve` on 127.0.0.1, with
 //! the updated LoRA adapter hot-loaded into the server after every step.
 
+mod common;
 mod training;
 
 use std::io::{BufRead, BufReader};

@@ -2,6 +2,7 @@
 //! with SIGKILL mid-training and resumed with `--resume`, ends with exactly the metrics and
 //! hold-out results of an uninterrupted run.
 
+mod common;
 mod training;
 
 use std::time::{Duration, Instant};

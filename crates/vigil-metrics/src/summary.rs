@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use vigil_core::Outcome;
+use vigil_rewards::{RewardError, RewardSet};
 
 use crate::calibration::{Binning, Calibration, calibration};
 use crate::classification::ClassReport;
@@ -49,21 +50,14 @@ pub struct EpisodeSummary {
 }
 
 impl EpisodeSummary {
-    /// Summarizes `outcomes`. `weights` gives the weight of each named component for the total
-    /// (components not listed weigh 0; an empty list means every component weighs 1).
-    /// `classes` enables the label metrics. Returns `None` for an empty set.
-    pub fn of(outcomes: &[&Outcome], weights: &[(String, f64)], classes: Option<&[String]>) -> Option<Self> {
-        let first = outcomes.first()?;
+    /// Summarizes `outcomes`. `rewards` gives the weighted total (gates applied:
+    /// [`RewardSet::weighted_total`]); `classes` enables the label metrics. `None` for an empty
+    /// set; an error when an outcome lacks a component the reward set weighs.
+    pub fn of(outcomes: &[&Outcome], rewards: &RewardSet, classes: Option<&[String]>) -> Result<Option<Self>, RewardError> {
+        let Some(first) = outcomes.first() else { return Ok(None) };
         let n = outcomes.len();
-        let total_of = |o: &Outcome| -> f64 {
-            if weights.is_empty() {
-                o.rewards.sum()
-            } else {
-                weights.iter().map(|(k, w)| w * o.rewards.get(k).unwrap_or(0.0)).sum()
-            }
-        };
-        let totals: Vec<f64> = outcomes.iter().map(|o| total_of(o)).collect();
-        let rewards = first
+        let totals: Vec<f64> = outcomes.iter().map(|o| rewards.weighted_total(&o.rewards)).collect::<Result<_, _>>()?;
+        let components = first
             .rewards
             .names()
             .filter_map(|name| {
@@ -91,16 +85,17 @@ impl EpisodeSummary {
             .into_iter()
             .filter_map(|b| calibration(&conf, CALIBRATION_BINS, b).ok())
             .collect();
-        Some(Self {
+        let (Some(total), Some(steps)) = (Describe::of(&totals), Describe::of(&steps)) else { return Ok(None) };
+        Ok(Some(Self {
             episodes: n,
             format_valid_rate: outcomes.iter().filter(|o| o.format_valid).count() as f64 / n as f64,
-            total: Describe::of(&totals)?,
-            rewards,
+            total,
+            rewards: components,
             metrics,
-            steps: Describe::of(&steps)?,
+            steps,
             classification,
             calibration,
-        })
+        }))
     }
 }
 
@@ -115,20 +110,22 @@ pub struct EvalSummary {
 
 impl EvalSummary {
     /// Summarizes `(stage, outcome)` pairs; `None` for an empty set.
-    pub fn of(episodes: &[(Option<String>, &Outcome)], weights: &[(String, f64)], classes: Option<&[String]>) -> Option<Self> {
+    pub fn of(episodes: &[(Option<String>, &Outcome)], rewards: &RewardSet, classes: Option<&[String]>) -> Result<Option<Self>, RewardError> {
         let all: Vec<&Outcome> = episodes.iter().map(|(_, o)| *o).collect();
-        let overall = EpisodeSummary::of(&all, weights, classes)?;
+        let Some(overall) = EpisodeSummary::of(&all, rewards, classes)? else { return Ok(None) };
         let mut grouped: BTreeMap<String, Vec<&Outcome>> = BTreeMap::new();
         for (s, o) in episodes {
             if let Some(s) = s {
                 grouped.entry(s.clone()).or_default().push(o);
             }
         }
-        let stages = grouped
-            .into_iter()
-            .filter_map(|(s, os)| EpisodeSummary::of(&os, weights, classes).map(|x| (s, x)))
-            .collect();
-        Some(Self { overall, stages })
+        let mut stages = BTreeMap::new();
+        for (s, os) in grouped {
+            if let Some(x) = EpisodeSummary::of(&os, rewards, classes)? {
+                stages.insert(s, x);
+            }
+        }
+        Ok(Some(Self { overall, stages }))
     }
 }
 
@@ -161,9 +158,11 @@ mod tests {
         let o1 = outcome(1.0, 0.0, true, Some(4.0), ("x", Some("x"), Some(0.9)));
         let o2 = outcome(0.0, 2.0, false, None, ("y", Some("x"), Some(0.6)));
         let classes = vec!["x".to_string(), "y".to_string()];
-        let w = vec![("a".to_string(), 2.0), ("b".to_string(), 1.0)];
+        let comps: Vec<_> = ["a", "b"].iter().map(|n| vigil_core::ComponentInfo::new(*n, 0.0, 2.0, "")).collect();
+        let cfg = vigil_rewards::RewardsConfig { weights: [("a".to_string(), 2.0), ("b".to_string(), 1.0)].into(), gates: Vec::new() };
+        let w = RewardSet::new(&cfg, &comps).unwrap();
         let ep = [(Some("s1".to_string()), &o1), (Some("s2".to_string()), &o2)];
-        let s = EvalSummary::of(&ep, &w, Some(&classes)).unwrap();
+        let s = EvalSummary::of(&ep, &w, Some(&classes)).unwrap().unwrap();
         let o = &s.overall;
         assert_eq!(o.episodes, 2);
         assert_eq!(o.format_valid_rate, 0.5);

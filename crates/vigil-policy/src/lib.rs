@@ -19,6 +19,7 @@ pub use burn;
 
 pub mod bench;
 mod cache;
+pub mod chat;
 mod config;
 mod error;
 mod generate;
@@ -28,6 +29,7 @@ mod load;
 pub mod lora;
 mod model;
 mod names;
+pub mod openai;
 pub mod ops;
 mod policy;
 mod safetensors;

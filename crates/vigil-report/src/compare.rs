@@ -11,7 +11,10 @@ use std::collections::BTreeMap;
 use vigil_core::{derive_seed, rng_from_seed};
 use vigil_metrics::inference::{Interval, bootstrap_mean, paired_t, sign_flip};
 
-use crate::load::{EpisodeLite, PolicyEval, RunData, weighted_total};
+use vigil_core::{MetricInfo, MetricSource};
+use vigil_rewards::RewardSet;
+
+use crate::load::{EpisodeLite, PolicyEval, RunData};
 use crate::plot::{BarGroup, Fig};
 use crate::report::{Item, Variant, component_names};
 use crate::table::{Cell, Table};
@@ -25,7 +28,10 @@ pub(crate) enum Metric {
     FormatValid,
     Accuracy,
     MacroF1,
-    Env(String),
+    /// An episode metric an environment declared: key and header.
+    Env(String, String),
+    /// A metric of the environment's own aggregate: key and header.
+    Summary(String, String),
 }
 
 impl Metric {
@@ -36,7 +42,7 @@ impl Metric {
             Metric::FormatValid => "format_valid".into(),
             Metric::Accuracy => "accuracy".into(),
             Metric::MacroF1 => "macro_f1".into(),
-            Metric::Env(k) => k.clone(),
+            Metric::Env(k, _) | Metric::Summary(k, _) => k.clone(),
         }
     }
 
@@ -47,8 +53,20 @@ impl Metric {
             Metric::FormatValid => "format valid".into(),
             Metric::Accuracy => "accuracy".into(),
             Metric::MacroF1 => "macro-F1".into(),
-            Metric::Env(k) => k.replace('_', " "),
+            Metric::Env(_, h) | Metric::Summary(_, h) => h.clone(),
         }
+    }
+
+    /// A declared metric as a comparison metric (`None` for text-valued ones).
+    pub(crate) fn declared(m: &MetricInfo) -> Option<Metric> {
+        Some(match m.source {
+            MetricSource::Episode => Metric::Env(m.key.clone(), m.header.clone()),
+            MetricSource::Summary => Metric::Summary(m.key.clone(), m.header.clone()),
+            MetricSource::Accuracy => Metric::Accuracy,
+            MetricSource::MacroF1 => Metric::MacroF1,
+            MetricSource::FormatValid => Metric::FormatValid,
+            MetricSource::Label => return None,
+        })
     }
 
     /// The hold-out value of a policy, from its summary.
@@ -60,49 +78,54 @@ impl Metric {
             Metric::FormatValid => Some(o.format_valid_rate),
             Metric::Accuracy => o.classification.as_ref().map(|c| c.accuracy),
             Metric::MacroF1 => o.classification.as_ref().map(|c| c.macro_f1),
-            Metric::Env(k) => o.metrics.get(k).map(|d| d.mean),
+            Metric::Env(k, _) => o.metrics.get(k).map(|d| d.mean),
+            Metric::Summary(k, _) => p.env_summary.metrics.get(k).copied(),
         }
     }
 
     /// One episode's value (`None` when the metric is not per-episode or does not apply).
-    fn of_episode(&self, e: &EpisodeLite, weights: &BTreeMap<String, f64>) -> Option<f64> {
+    fn of_episode(&self, e: &EpisodeLite, rewards: &RewardSet) -> Option<f64> {
         let o = &e.outcome;
         let flag = |b: bool| if b { 1.0 } else { 0.0 };
         match self {
-            Metric::Total => Some(weighted_total(o, weights)),
+            Metric::Total => rewards.weighted_total(&o.rewards).ok(),
             Metric::Component(c) => o.rewards.get(c),
             Metric::FormatValid => Some(flag(o.format_valid)),
             Metric::Accuracy => o.prediction.as_ref().map(|p| flag(p.predicted.as_deref() == Some(p.gold.as_str()))),
-            Metric::MacroF1 => None,
-            Metric::Env(k) => o.metrics.get(k).copied(),
+            Metric::MacroF1 | Metric::Summary(..) => None,
+            Metric::Env(k, _) => o.metrics.get(k).copied(),
         }
     }
 }
 
-/// Headline metrics of an environment, shown after the rewards.
-pub(crate) fn env_metrics(env: &str) -> Vec<Metric> {
-    let e = |k: &str| Metric::Env(k.to_string());
-    match env {
-        "opensec" => vec![e("containment_executed"), e("false_positive"), e("correct_containment"), e("injection_violation"), e("report_submitted")],
-        "opensoc" => vec![Metric::Accuracy, Metric::MacroF1, e("dismiss_on_malicious"), e("over_react")],
-        "cert" => vec![Metric::Accuracy, Metric::MacroF1],
-        _ => Vec::new(),
+/// Headline metrics of a run's environment (its declaration), shown after the rewards.
+pub(crate) fn env_metrics(run: &RunData) -> Vec<Metric> {
+    let mut out: Vec<Metric> = Vec::new();
+    for m in run.info.env.metrics.metrics.iter().filter(|m| m.headline).filter_map(Metric::declared) {
+        if !out.contains(&m) {
+            out.push(m);
+        }
     }
+    out
 }
 
 fn metrics(variants: &[Variant]) -> Vec<Metric> {
     let mut m = vec![Metric::Total];
     m.extend(component_names(variants).into_iter().map(Metric::Component));
     m.push(Metric::FormatValid);
-    if let Some(env) = variants.first().and_then(|v| v.runs.first()).map(|r| r.env.clone()) {
-        m.extend(env_metrics(&env));
+    if let Some(run) = variants.first().and_then(|v| v.runs.first()) {
+        for x in env_metrics(run) {
+            if !m.contains(&x) {
+                m.push(x);
+            }
+        }
     }
     m
 }
 
 /// Per-seed values of a variant's main policy.
 fn seed_values(v: &Variant, m: &Metric) -> Vec<(u64, f64)> {
-    v.runs.iter().filter_map(|r| Some((r.seed, m.of(r.main_policy()?)?))).collect()
+    v.runs.iter().filter_map(|r| Some((r.seed(), m.of(r.main_policy()?)?))).collect()
 }
 
 /// Per-episode values of a single-run variant, keyed by (task, episode seed).
@@ -111,8 +134,7 @@ fn episode_values(r: &RunData, m: &Metric, cache: &mut BTreeMap<std::path::PathB
     if !cache.contains_key(&p.dir) {
         cache.insert(p.dir.clone(), p.episodes()?);
     }
-    let w = r.weights();
-    Ok(cache[&p.dir].iter().filter_map(|e| Some(((e.task.0.clone(), e.seed), m.of_episode(e, &w)?))).collect())
+    Ok(cache[&p.dir].iter().filter_map(|e| Some(((e.task.0.clone(), e.seed), m.of_episode(e, &r.rewards)?))).collect())
 }
 
 fn rng_for(opts: &ReportOptions, what: &str) -> rand_chacha::ChaCha8Rng {

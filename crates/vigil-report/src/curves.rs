@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::load::{DIAGNOSTICS, StepLine};
+use crate::load::{Diagnostic, StepLine};
 use crate::plot::{Fig, Panel, Series};
 use crate::report::{Item, Variant, run_name};
 use crate::table::{Cell, Table};
@@ -14,13 +14,27 @@ fn trace(steps: &[StepLine], what: &str) -> Vec<(f64, f64)> {
         .iter()
         .filter_map(|s| {
             let v = match what {
-                "total" => s.reward,
+                "total" => Some(s.reward),
                 k if k.starts_with("reward.") => s.components.get(&k["reward.".len()..]).copied(),
-                k => s.scalars.get(k).copied(),
+                k if k.starts_with("zero_std.") || k.starts_with("corr.") => s.signal.get(k).copied(),
+                k => Diagnostic::ALL.iter().find(|d| d.key() == k).and_then(|d| s.diagnostics.get(d)).copied(),
             };
             v.map(|v| (s.step as f64, v))
         })
         .collect()
+}
+
+/// The signal keys with `prefix` that any run logged, in first-seen order.
+fn signal_keys(variants: &[Variant], prefix: &str) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for s in variants.iter().flat_map(|v| v.runs.iter()).flat_map(|r| r.steps.iter()) {
+        for k in s.signal.keys().filter(|k| k.starts_with(prefix)) {
+            if !keys.contains(k) {
+                keys.push(k.clone());
+            }
+        }
+    }
+    keys
 }
 
 fn quantities(variants: &[Variant]) -> (Vec<String>, Vec<String>) {
@@ -33,15 +47,15 @@ fn quantities(variants: &[Variant]) -> (Vec<String>, Vec<String>) {
                 comps.push(k);
             }
         }
-        for d in DIAGNOSTICS {
-            if s.scalars.contains_key(d) && !diags.iter().any(|x| x == d) {
-                diags.push(d.to_string());
+        for d in s.diagnostics.keys() {
+            if !diags.iter().any(|x| x == d.key()) {
+                diags.push(d.key().to_string());
             }
         }
     }
     let mut rewards = vec!["total".to_string()];
     rewards.extend(comps);
-    diags.sort_by_key(|d| DIAGNOSTICS.iter().position(|x| *x == d.as_str()));
+    diags.sort_by_key(|d| Diagnostic::ALL.iter().position(|x| x.key() == d.as_str()));
     (rewards, diags)
 }
 
@@ -49,7 +63,9 @@ fn label(q: &str) -> String {
     match q {
         "total" => "total reward (weighted)".into(),
         k if k.starts_with("reward.") => format!("reward: {}", &k["reward.".len()..]),
-        k => k.replace('_', " "),
+        k if k.starts_with("zero_std.") => format!("zero-std groups: {}", &k["zero_std.".len()..]),
+        k if k.starts_with("corr.") => format!("corr: {}", k["corr.".len()..].replace("__", " vs ")),
+        k => Diagnostic::ALL.iter().find(|d| d.key() == k).map_or_else(|| k.replace('_', " "), |d| d.label().to_string()),
     }
 }
 
@@ -95,7 +111,7 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
     }
     for v in &trained {
         for r in v.runs.iter().filter(|r| !r.steps.is_empty()) {
-            let mut row = vec![Cell::text(&v.label), Cell::Int(r.seed as i64), Cell::text(run_name(&r.dir)), Cell::Int(r.steps.len() as i64)];
+            let mut row = vec![Cell::text(&v.label), Cell::Int(r.seed() as i64), Cell::text(run_name(&r.dir)), Cell::Int(r.steps.len() as i64)];
             for q in rewards.iter().chain(diags.iter()) {
                 let tr = trace(&r.steps, q);
                 let k = tr.len().div_ceil(10);
@@ -113,7 +129,13 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
             .map(|q| Panel {
                 title: label(q),
                 x_label: "RL step".into(),
-                y_label: if q == "total" || q.starts_with("reward.") { "mean over rollouts".into() } else { q.replace('_', " ") },
+                integer_x: true,
+                y_label: match q.split('.').next() {
+                    _ if q == "total" || q.starts_with("reward.") => "mean over rollouts".into(),
+                    Some("zero_std") => "share of groups".into(),
+                    Some("corr") => "Pearson r".into(),
+                    _ => q.replace('_', " "),
+                },
                 series: trained
                     .iter()
                     .enumerate()
@@ -134,6 +156,16 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
     if !diags.is_empty() {
         items.push(Item::Figure("training-diagnostics".into(), Fig::Lines("Training diagnostics (mean over seeds; band: min–max)".into(), panels(&diags))));
     }
+    // Reward signal: per component, the share of groups with no spread (no GDPO signal), and the
+    // correlation of each pair of components (steps where it is undefined are gaps).
+    let zero = signal_keys(variants, "zero_std.");
+    if !zero.is_empty() {
+        items.push(Item::Figure("training-zero-std".into(), Fig::Lines("Share of groups in which a component has zero std (mean over seeds; band: min–max)".into(), panels(&zero))));
+    }
+    let corr = signal_keys(variants, "corr.");
+    if !corr.is_empty() {
+        items.push(Item::Figure("training-corr".into(), Fig::Lines("Pearson correlation between reward components over each step's rollouts (mean over seeds; band: min–max)".into(), panels(&corr))));
+    }
     // Per run: every quantity, one figure each.
     for v in &trained {
         for r in v.runs.iter().filter(|r| !r.steps.is_empty()) {
@@ -142,12 +174,13 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
                 .map(|q| Panel {
                     title: label(q),
                     x_label: "RL step".into(),
+                integer_x: true,
                     y_label: "mean over rollouts".into(),
                     series: vec![Series { name: String::new(), points: trace(&r.steps, q), band: Vec::new(), color: 0 }],
                 })
                 .collect();
             let stem = format!("training-run-{}", sanitize(&run_name(&r.dir)));
-            items.push(Item::Figure(stem, Fig::Lines(format!("Training curves: {} (seed {})", v.label, r.seed), ps)));
+            items.push(Item::Figure(stem, Fig::Lines(format!("Training curves: {} (seed {})", v.label, r.seed()), ps)));
         }
     }
     items

@@ -1,14 +1,20 @@
-//! Reading run folders: the resolved config, each evaluated policy's summary (and, on demand,
-//! its episodes), the trainer's `metrics.jsonl`, and the sweep point record.
+//! Reading run folders through their typed schema (`vigil_schema`): `run.json`, each
+//! evaluated policy's `summary.json` (and, on demand, its episodes), the trainer's
+//! `metrics.jsonl`, and the sweep point record.
 //!
-//! Everything a table shows is read from these files; nothing else feeds a report.
+//! Everything a table shows is read from these files; nothing else feeds a report, and no
+//! reader knows any environment: what an environment reports comes from its declaration in
+//! `run.json`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use vigil_core::{Outcome, TaskId};
+use vigil_core::{EnvSummary, Outcome, TaskId};
 use vigil_metrics::summary::EvalSummary;
+use vigil_rewards::RewardSet;
+use vigil_schema::metrics::{MetricsLine, RlLine};
+use vigil_schema::{PolicyRole, PolicySummary, RunInfo, files};
 
 use crate::ReportError;
 use crate::point::{FINISHED_FILE, PointRecord, SweepManifest};
@@ -18,20 +24,14 @@ use crate::point::{FINISHED_FILE, PointRecord, SweepManifest};
 pub struct PolicyEval {
     /// Policy label as the run wrote it.
     pub policy: String,
+    /// Why the run evaluated it.
+    pub role: PolicyRole,
     /// Aggregates, overall and per stage.
     pub summary: EvalSummary,
-    /// The environment's own aggregate (CERT's SOC Narrative metrics), `Null` if none.
-    pub env_summary: serde_json::Value,
+    /// The environment's own aggregate (empty if none).
+    pub env_summary: EnvSummary,
     /// Folder holding `summary.json` and `episodes.jsonl`.
     pub dir: PathBuf,
-}
-
-#[derive(Deserialize)]
-struct SummaryFile {
-    policy: String,
-    summary: EvalSummary,
-    #[serde(default)]
-    env_summary: serde_json::Value,
 }
 
 /// The parts of an episode record reports use.
@@ -48,7 +48,7 @@ pub struct EpisodeLite {
 impl PolicyEval {
     /// Reads `episodes.jsonl` (errors name the file and line).
     pub fn episodes(&self) -> Result<Vec<EpisodeLite>, ReportError> {
-        let path = self.dir.join("episodes.jsonl");
+        let path = self.dir.join(files::EPISODES);
         let text = std::fs::read_to_string(&path).map_err(|e| ReportError::io(&path, e))?;
         text.lines()
             .enumerate()
@@ -58,60 +58,98 @@ impl PolicyEval {
     }
 }
 
-/// One RL step of `metrics.jsonl`, reduced to the numbers reports plot. Fields the trainer did
-/// not write are absent, never zero.
+/// A curve quantity of an RL step besides the rewards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Diagnostic {
+    /// Loss of the last optimizer epoch.
+    Loss,
+    /// KL to the reference.
+    Kl,
+    /// Share of clipped tokens.
+    ClipFrac,
+    /// Token-mean entropy.
+    Entropy,
+    /// Share of format-valid episodes.
+    FormatValid,
+    /// Gradient norm before clipping.
+    GradNorm,
+}
+
+impl Diagnostic {
+    /// Every diagnostic, in plotting order.
+    pub const ALL: [Diagnostic; 6] = [Self::Loss, Self::Kl, Self::ClipFrac, Self::Entropy, Self::FormatValid, Self::GradNorm];
+
+    /// Its value in a metrics line.
+    pub fn of(self, l: &RlLine) -> f64 {
+        match self {
+            Self::Loss => l.loss,
+            Self::Kl => l.kl,
+            Self::ClipFrac => l.clip_frac,
+            Self::Entropy => l.entropy,
+            Self::FormatValid => l.format_valid_rate,
+            Self::GradNorm => l.grad_norm,
+        }
+    }
+
+    /// Column key in report tables.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Loss => "loss",
+            Self::Kl => "kl",
+            Self::ClipFrac => "clip_frac",
+            Self::Entropy => "entropy",
+            Self::FormatValid => "format_valid_rate",
+            Self::GradNorm => "grad_norm",
+        }
+    }
+
+    /// Axis and table label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Loss => "loss",
+            Self::Kl => "kl",
+            Self::ClipFrac => "clip frac",
+            Self::Entropy => "entropy",
+            Self::FormatValid => "format valid rate",
+            Self::GradNorm => "grad norm",
+        }
+    }
+}
+
+/// One RL step of `metrics.jsonl`, reduced to the numbers reports plot.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepLine {
     /// 1-based RL step.
     pub step: u64,
-    /// Curriculum stage, when logged.
-    pub stage: Option<String>,
+    /// Curriculum stage.
+    pub stage: String,
     /// Mean weighted total reward of the step's rollouts.
-    pub reward: Option<f64>,
+    pub reward: f64,
     /// Mean of each reward component.
     pub components: BTreeMap<String, f64>,
-    /// Other scalar diagnostics (`loss`, `kl`, `clip_frac`, `entropy`, `format_valid_rate`, …).
-    pub scalars: BTreeMap<String, f64>,
+    /// Diagnostics.
+    pub diagnostics: BTreeMap<Diagnostic, f64>,
+    /// Signal diagnostics keyed `zero_std.<component>` (share of groups with zero std) and
+    /// `corr.<a>__<b>` (Pearson r of two components; absent where undefined).
+    pub signal: BTreeMap<String, f64>,
 }
 
-/// Diagnostics plotted next to the rewards when the trainer logs them.
-pub const DIAGNOSTICS: [&str; 6] = ["loss", "kl", "clip_frac", "entropy", "format_valid_rate", "grad_norm"];
-
-fn mean_of(v: &serde_json::Value) -> Option<f64> {
-    v.as_f64().or_else(|| v.get("mean").and_then(serde_json::Value::as_f64))
-}
-
-fn step_line(v: &serde_json::Value) -> Option<StepLine> {
-    if v.get("phase").and_then(|p| p.as_str()).is_some_and(|p| p != "rl") {
-        return None;
-    }
-    let step = v.get("step")?.as_u64()?;
-    let mut components = BTreeMap::new();
-    match v.get("components") {
-        Some(serde_json::Value::Array(items)) => {
-            for c in items {
-                if let (Some(n), Some(m)) = (c.get("name").and_then(|n| n.as_str()), mean_of(c)) {
-                    components.insert(n.to_string(), m);
-                }
-            }
+impl From<&RlLine> for StepLine {
+    fn from(l: &RlLine) -> Self {
+        Self {
+            step: l.step,
+            stage: l.stage.clone(),
+            reward: l.reward.mean,
+            components: l.components.iter().map(|c| (c.name.clone(), c.stat.mean)).collect(),
+            diagnostics: Diagnostic::ALL.iter().map(|d| (*d, d.of(l))).collect(),
+            signal: l
+                .components
+                .iter()
+                .map(|c| (format!("zero_std.{}", c.name), c.frac_zero_std))
+                .chain(l.component_corr.iter().filter_map(|c| c.r.map(|r| (format!("corr.{}__{}", c.a, c.b), r))))
+                .collect(),
         }
-        Some(serde_json::Value::Object(map)) => {
-            for (k, c) in map {
-                if let Some(m) = mean_of(c) {
-                    components.insert(k.clone(), m);
-                }
-            }
-        }
-        _ => {}
     }
-    let scalars = DIAGNOSTICS.iter().filter_map(|k| v.get(*k).and_then(mean_of).map(|x| (k.to_string(), x))).collect();
-    Some(StepLine {
-        step,
-        stage: v.get("stage").and_then(|s| s.as_str()).map(str::to_string),
-        reward: v.get("reward").and_then(mean_of),
-        components,
-        scalars,
-    })
 }
 
 /// Reads the RL lines of `metrics.jsonl`. A torn last line (a run killed mid-write) is skipped
@@ -129,8 +167,9 @@ pub fn read_metrics(path: &Path) -> Result<Vec<StepLine>, ReportError> {
         if l.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<serde_json::Value>(l) {
-            Ok(v) => out.extend(step_line(&v)),
+        match serde_json::from_str::<MetricsLine>(l) {
+            Ok(MetricsLine::Rl(rl)) => out.push(StepLine::from(&rl)),
+            Ok(MetricsLine::Sft(_)) => {}
             Err(_) if i + 1 == lines.len() && !complete => {
                 tracing::warn!(file = %path.display(), line = i + 1, "skipping a torn last line");
             }
@@ -145,14 +184,10 @@ pub fn read_metrics(path: &Path) -> Result<Vec<StepLine>, ReportError> {
 pub struct RunData {
     /// The folder.
     pub dir: PathBuf,
-    /// Run name (`name` of the resolved config).
-    pub name: String,
-    /// Root seed of the run.
-    pub seed: u64,
-    /// Environment kind (`opensec`, `opensoc`, `cert`).
-    pub env: String,
-    /// The resolved config.
-    pub config: toml::Table,
+    /// `run.json`: name, seed, environment (with its metric declarations), rewards, baselines.
+    pub info: RunInfo,
+    /// The run's reward set, for weighted totals of episodes.
+    pub rewards: RewardSet,
     /// The sweep point record, for runs made by `exp sweep`.
     pub point: Option<PointRecord>,
     /// Evaluated policies, in the run's comparison order.
@@ -164,53 +199,40 @@ pub struct RunData {
 impl RunData {
     /// Reads a run folder.
     pub fn read(dir: &Path) -> Result<Self, ReportError> {
-        let cfg_path = dir.join("config.resolved.toml");
-        let text = std::fs::read_to_string(&cfg_path).map_err(|e| ReportError::io(&cfg_path, e))?;
-        let config: toml::Table = toml::from_str(&text).map_err(|e| ReportError::parse(&cfg_path, None, e.message()))?;
-        let name = config.get("name").and_then(|v| v.as_str()).unwrap_or("run").to_string();
-        let seed = config.get("seed").and_then(toml::Value::as_integer).unwrap_or(0) as u64;
-        let env = config.get("env").and_then(|e| e.get("kind")).and_then(|k| k.as_str()).unwrap_or("").to_string();
+        let path = dir.join(files::RUN_INFO);
+        let text = std::fs::read_to_string(&path).map_err(|e| ReportError::io(&path, e))?;
+        let info: RunInfo = serde_json::from_str(&text).map_err(|e| ReportError::parse(&path, None, e))?;
+        let rewards = info.reward_set().map_err(|e| ReportError::parse(&path, None, e))?;
         let point = PointRecord::read(dir)?;
         let policies = read_policies(dir)?;
-        let steps = read_metrics(&dir.join("metrics.jsonl"))?;
-        Ok(Self { dir: dir.to_path_buf(), name, seed, env, config, point, policies, steps })
+        let steps = read_metrics(&dir.join(files::METRICS))?;
+        Ok(Self { dir: dir.to_path_buf(), info, rewards, point, policies, steps })
+    }
+
+    /// Run name.
+    pub fn name(&self) -> &str {
+        &self.info.name
+    }
+
+    /// Root seed of the run.
+    pub fn seed(&self) -> u64 {
+        self.info.seed
     }
 
     /// The scripted baselines the run compared against (`[eval] baselines`).
-    pub fn baselines(&self) -> Vec<String> {
-        self.config
-            .get("eval")
-            .and_then(|e| e.get("baselines"))
-            .and_then(|b| b.as_array())
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-            .unwrap_or_default()
+    pub fn baselines(&self) -> &[String] {
+        &self.info.baselines
     }
 
-    /// The policy the run is about: the last evaluated policy that is neither a listed
-    /// baseline nor the SFT warm-start (the trained policy, or the configured one), else the
-    /// first.
+    /// The policy the run is about: the last evaluated policy whose role is the trained or
+    /// the configured one, else the first.
     pub fn main_policy(&self) -> Option<&PolicyEval> {
-        let baselines = self.baselines();
-        self.policies
-            .iter()
-            .rev()
-            .find(|p| !baselines.contains(&p.policy) && p.policy != "sft")
-            .or_else(|| self.policies.first())
-    }
-
-    /// Reward weights of the run (`[rewards] weights`; empty means every component weighs 1).
-    pub fn weights(&self) -> BTreeMap<String, f64> {
-        self.config
-            .get("rewards")
-            .and_then(|r| r.get("weights"))
-            .and_then(|w| w.as_table())
-            .map(|t| t.iter().filter_map(|(k, v)| v.as_float().or(v.as_integer().map(|i| i as f64)).map(|x| (k.clone(), x))).collect())
-            .unwrap_or_default()
+        self.policies.iter().rev().find(|p| p.role.is_main()).or_else(|| self.policies.first())
     }
 
     /// Variant label (sweep assignments without the seed axis, else the run name) and seed.
     pub fn variant(&self, seed_key: &str) -> String {
-        self.point.as_ref().map_or_else(|| self.name.clone(), |p| p.variant(seed_key))
+        self.point.as_ref().map_or_else(|| self.info.name.clone(), |p| p.variant(seed_key))
     }
 
     /// Whether the run finished (its final results file exists).
@@ -219,32 +241,27 @@ impl RunData {
     }
 }
 
-/// Weighted total of one outcome, as `EpisodeSummary` computes it.
-pub fn weighted_total(o: &Outcome, weights: &BTreeMap<String, f64>) -> f64 {
-    if weights.is_empty() { o.rewards.sum() } else { weights.iter().map(|(k, w)| w * o.rewards.get(k).unwrap_or(0.0)).sum() }
-}
-
 fn read_policies(dir: &Path) -> Result<Vec<PolicyEval>, ReportError> {
-    let eval = dir.join("eval");
+    let eval = dir.join(files::EVAL_DIR);
     // The comparison file fixes the order; without it (a run still going), read the folders.
     let order: Vec<String> = match std::fs::read_to_string(dir.join(FINISHED_FILE)) {
         Ok(s) => {
-            let v: serde_json::Value = serde_json::from_str(&s).map_err(|e| ReportError::parse(dir.join(FINISHED_FILE), None, e))?;
-            v.as_array().map(|a| a.iter().filter_map(|r| r.get("policy")?.as_str().map(str::to_string)).collect()).unwrap_or_default()
+            let all: Vec<PolicySummary> = serde_json::from_str(&s).map_err(|e| ReportError::parse(dir.join(FINISHED_FILE), None, e))?;
+            all.into_iter().map(|p| p.policy).collect()
         }
         Err(_) => Vec::new(),
     };
     let mut subdirs: Vec<PathBuf> = match std::fs::read_dir(&eval) {
-        Ok(rd) => rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.join("summary.json").is_file()).collect(),
+        Ok(rd) => rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.join(files::SUMMARY).is_file()).collect(),
         Err(_) => Vec::new(),
     };
     subdirs.sort();
     let mut out = Vec::new();
     for d in subdirs {
-        let path = d.join("summary.json");
+        let path = d.join(files::SUMMARY);
         let text = std::fs::read_to_string(&path).map_err(|e| ReportError::io(&path, e))?;
-        let f: SummaryFile = serde_json::from_str(&text).map_err(|e| ReportError::parse(&path, None, e))?;
-        out.push(PolicyEval { policy: f.policy, summary: f.summary, env_summary: f.env_summary, dir: d });
+        let f: PolicySummary = serde_json::from_str(&text).map_err(|e| ReportError::parse(&path, None, e))?;
+        out.push(PolicyEval { policy: f.policy, role: f.role, summary: f.summary, env_summary: f.env_summary, dir: d });
     }
     out.sort_by_key(|p| order.iter().position(|o| *o == p.policy).unwrap_or(usize::MAX));
     Ok(out)
@@ -255,7 +272,7 @@ fn read_policies(dir: &Path) -> Result<Vec<PolicyEval>, ReportError> {
 pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ReportError> {
     let mut out = Vec::new();
     for dir in inputs {
-        if dir.join("config.resolved.toml").is_file() {
+        if dir.join(files::RUN_INFO).is_file() {
             out.push(dir.clone());
             continue;
         }
@@ -263,13 +280,13 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ReportError> {
             return Err(ReportError::io(dir, std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder")));
         }
         let found: Vec<PathBuf> = match SweepManifest::read(dir)? {
-            Some(m) => m.points.iter().map(|p| dir.join(p)).filter(|p| p.join("config.resolved.toml").is_file()).collect(),
+            Some(m) => m.points.iter().map(|p| dir.join(p)).filter(|p| p.join(files::RUN_INFO).is_file()).collect(),
             None => {
                 let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
                     .map_err(|e| ReportError::io(dir, e))?
                     .filter_map(Result::ok)
                     .map(|e| e.path())
-                    .filter(|p| p.join("config.resolved.toml").is_file())
+                    .filter(|p| p.join(files::RUN_INFO).is_file())
                     .collect();
                 v.sort();
                 v
@@ -286,27 +303,50 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ReportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vigil_schema::metrics::{ComponentStat, SftLine, Stat, Timing};
 
     #[test]
-    fn metrics_lines_tolerate_absent_fields_and_a_torn_tail() {
+    fn metrics_lines_are_typed_and_a_torn_tail_is_skipped() {
         let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("metrics.jsonl");
-        let text = concat!(
-            "{\"phase\":\"sft\",\"step\":1,\"loss\":2.0}\n",
-            "{\"phase\":\"rl\",\"step\":1,\"stage\":\"s1\",\"reward\":{\"mean\":0.5,\"std\":1.0},",
-            "\"components\":[{\"name\":\"a\",\"mean\":0.25,\"std\":0.1}],\"loss\":0.1,\"kl\":0.0}\n",
-            "{\"step\":2,\"reward\":0.75}\n",
-            "{\"phase\":\"rl\",\"st"
-        );
+        let p = d.path().join(files::METRICS);
+        let sft = MetricsLine::Sft(SftLine { step: 1, epoch: 0, lr: 0.1, loss: 2.0, grad_norm: 1.0, tokens: 5, timing: Timing::default() });
+        let rl = RlLine {
+            step: 1,
+            stage: "s1".into(),
+            lr: 0.1,
+            reward: Stat { mean: 0.5, std: 1.0, min: 0.0, max: 1.0 },
+            reward_group_std: 0.5,
+            frac_reward_zero_std: 0.0,
+            components: vec![ComponentStat { name: "a".into(), stat: Stat { mean: 0.25, ..Stat::default() }, frac_zero_std: 0.0, advantage: None }],
+            component_corr: Vec::new(),
+            advantage: Stat::default(),
+            loss: 0.1,
+            kl: 0.0,
+            clip_frac: 0.0,
+            clip_low_frac: 0.0,
+            ratio_mean: 1.0,
+            entropy: 1.0,
+            grad_norm: 1.0,
+            completion_tokens: Stat::default(),
+            turns: Stat::default(),
+            truncated_frac: 0.0,
+            format_valid_rate: 1.0,
+            groups_sampled: 1,
+            groups_kept: 1,
+            logprob_gap: 0.0,
+            rollout_tokens: 1,
+            train_tokens: 1,
+            timing: Timing::default(),
+        };
+        let line = |m: &MetricsLine| serde_json::to_string(m).unwrap() + "\n";
+        let text = line(&sft) + &line(&MetricsLine::Rl(rl.clone())) + "{\"phase\":\"rl\",\"st";
         std::fs::write(&p, text).unwrap();
         let lines = read_metrics(&p).unwrap();
-        assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0].reward, Some(0.5));
-        assert_eq!(lines[0].components["a"], 0.25);
-        assert_eq!(lines[0].scalars["kl"], 0.0);
-        assert!(!lines[0].scalars.contains_key("entropy"));
-        assert_eq!(lines[1].reward, Some(0.75));
-        std::fs::write(&p, "{\"step\":1}\nnot json\n{\"step\":2}\n").unwrap();
+        assert_eq!(lines, vec![StepLine::from(&rl)]);
+        assert_eq!((lines[0].reward, lines[0].components["a"]), (0.5, 0.25));
+        assert_eq!(lines[0].diagnostics[&Diagnostic::Loss], 0.1);
+        // A line that is not a metrics line (a renamed or missing field) is an error, not a default.
+        std::fs::write(&p, line(&sft) + "{\"phase\":\"rl\",\"step\":2}\n").unwrap();
         let e = read_metrics(&p).unwrap_err().to_string();
         assert!(e.contains("metrics.jsonl:2:"), "{e}");
     }

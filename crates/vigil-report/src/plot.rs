@@ -139,8 +139,27 @@ pub struct Panel {
     pub x_label: String,
     /// y-axis label.
     pub y_label: String,
+    /// Whether x counts something (training steps): ticks only at whole numbers.
+    pub integer_x: bool,
     /// Lines.
     pub series: Vec<Series>,
+}
+
+/// An x range for counted values (at least one unit wide, so ticks can sit on integers) and
+/// the most tick labels it can carry without a fractional step.
+fn integer_range(xs: impl Iterator<Item = f64>) -> ((f64, f64), usize) {
+    let (lo, hi) = xs.filter(|x| x.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    if !lo.is_finite() {
+        return ((0.0, 1.0), 2);
+    }
+    let pad = ((hi - lo) * 0.04).max(0.5);
+    let (x0, x1) = (lo - pad, hi + pad);
+    ((x0, x1), ((x1 - x0).floor() as usize + 1).clamp(2, 10))
+}
+
+/// Tick label of a counted axis: the integer, or nothing between integers.
+fn integer_label(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-6 { format!("{}", x.round() as i64) } else { String::new() }
 }
 
 fn range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
@@ -173,7 +192,7 @@ fn draw_lines<DB: DrawingBackend>(root: &Area<DB>, title: &str, panels: &[Panel]
     let areas = root.split_evenly((rows, cols));
     for (panel, area) in panels.iter().zip(areas.iter()) {
         let xs = panel.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
-        let (x0, x1) = range(xs);
+        let ((x0, x1), x_ticks) = if panel.integer_x { integer_range(xs) } else { (range(xs), 0) };
         let ys = panel.series.iter().flat_map(|s| s.points.iter().map(|p| p.1).chain(s.band.iter().flat_map(|b| [b.1, b.2])));
         let (y0, y1) = range(ys);
         let mut chart = ChartBuilder::on(area)
@@ -183,15 +202,17 @@ fn draw_lines<DB: DrawingBackend>(root: &Area<DB>, title: &str, panels: &[Panel]
             .y_label_area_size(62)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(s)?;
-        chart
-            .configure_mesh()
-            .x_desc(&panel.x_label)
+        let integer = |x: &f64| integer_label(*x);
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc(&panel.x_label)
             .y_desc(&panel.y_label)
             .label_style(("sans-serif", 13))
             .axis_desc_style(("sans-serif", 15))
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(s)?;
+            .light_line_style(WHITE.mix(0.0));
+        if panel.integer_x {
+            mesh.x_labels(x_ticks).x_label_formatter(&integer);
+        }
+        mesh.draw().map_err(s)?;
         for sr in &panel.series {
             let c = color(sr.color);
             if sr.band.len() > 1 {
@@ -436,7 +457,7 @@ fn label_at(labels: &[String], x: f64) -> String {
     labels.get(x.floor() as usize).cloned().unwrap_or_default()
 }
 
-/// A labelled scatter (OpenSec's containment-vs-false-positive frontier).
+/// A labelled scatter (an environment's declared frontier of two metrics).
 fn draw_scatter<DB: DrawingBackend>(
     root: &Area<DB>,
     title: &str,
@@ -465,4 +486,39 @@ fn draw_scatter<DB: DrawingBackend>(
         chart.draw_series(std::iter::once(Text::new(name.clone(), (*x + 0.015, *y + 0.03), ("sans-serif", 13)))).map_err(s)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tick labels of a rendered SVG.
+    fn texts(svg: &str) -> Vec<String> {
+        svg.split("<text").skip(1).filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim().to_string())).collect()
+    }
+
+    #[test]
+    fn step_axes_show_whole_steps_only() {
+        for n in [1usize, 3, 7, 40] {
+            let points: Vec<(f64, f64)> = (1..=n).map(|i| (i as f64, 0.1 * i as f64)).collect();
+            let panel = Panel { title: "t".into(), x_label: "RL step".into(), y_label: "y".into(), integer_x: true, series: vec![Series { name: String::new(), points, band: Vec::new(), color: 0 }] };
+            fonts();
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, (400, 300)).into_drawing_area();
+                draw_lines(&root, "f", &[panel]).unwrap();
+                root.present().unwrap();
+            }
+            let ticks: Vec<String> = texts(&svg).into_iter().filter(|t| !t.is_empty() && t.parse::<f64>().is_ok()).collect();
+            // y ticks are the decimals; every x tick is a whole step within 1..=n.
+            let whole: Vec<i64> = ticks.iter().filter_map(|t| t.parse::<i64>().ok()).collect();
+            assert!(!whole.is_empty(), "n {n}: {ticks:?}");
+            assert!(whole.iter().all(|&x| (1..=n as i64).contains(&x) || x == 0), "n {n}: {ticks:?}");
+            if n == 3 {
+                assert_eq!(whole, [1, 2, 3], "{ticks:?}");
+            }
+            assert_eq!(integer_label(2.5), "");
+            assert_eq!(integer_label(3.0), "3");
+        }
+    }
 }

@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 use crate::ReportError;
 
 /// File name of the point record inside a run folder.
-pub const POINT_FILE: &str = "sweep-point.json";
+pub const POINT_FILE: &str = vigil_schema::files::SWEEP_POINT;
 /// File name of the sweep manifest inside a sweep folder.
-pub const SWEEP_FILE: &str = "sweep.json";
+pub const SWEEP_FILE: &str = vigil_schema::files::SWEEP;
 /// The file whose existence marks a finished run (written last, atomically, by `exp run`).
-pub const FINISHED_FILE: &str = "eval/comparison.json";
+pub const FINISHED_FILE: &str = vigil_schema::files::FINISHED;
 
 /// One axis value of a point.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

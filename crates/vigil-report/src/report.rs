@@ -75,7 +75,7 @@ fn group(runs: Vec<RunData>, seed_key: &str) -> Vec<Variant> {
         }
     }
     for v in &mut out {
-        v.runs.sort_by_key(|r| r.seed);
+        v.runs.sort_by_key(|r| r.seed());
     }
     out
 }
@@ -170,7 +170,7 @@ fn runs_table(variants: &[Variant]) -> Table {
                 let o = &p.summary.overall;
                 let mut row = vec![
                     Cell::text(&v.label),
-                    Cell::Int(r.seed as i64),
+                    Cell::Int(r.seed() as i64),
                     Cell::text(run_name(&r.dir)),
                     Cell::text(&p.policy),
                     Cell::Int(o.episodes as i64),

@@ -1,16 +1,20 @@
-//! Reports over run folders written here in the exact layout `exp run` uses (resolved config,
-//! `eval/<policy>/{summary.json,episodes.jsonl}`, the trainer's `metrics.jsonl`): training
-//! curves, calibration from confidences, the OpenSOC and CERT tables. Every checked number is
-//! recomputed from the fixture's own outcomes.
+//! Reports over run folders written here with the schema's own types, as `exp run` writes them
+//! (`run.json`, `eval/<policy>/{summary.json,episodes.jsonl}`, the trainer's `metrics.jsonl`):
+//! training curves, calibration from confidences, and the environment table built from a
+//! fixture environment's declaration alone. Every checked number is recomputed from the
+//! fixture's own outcomes.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde_json::{Value, json};
-use vigil_core::{ChatMessage, EpisodeRecord, Outcome, Prediction, RewardVector, TaskId};
+use serde_json::Value;
+use vigil_core::{ChatMessage, ComponentInfo, EnvMetrics, EpisodeRecord, MetricInfo, MetricSource, Outcome, Prediction, RewardVector, TaskId};
 use vigil_metrics::calibration::{Binning, calibration};
 use vigil_metrics::summary::EvalSummary;
 use vigil_report::{ReportOptions, write_report};
+use vigil_rewards::RewardsConfig;
+use vigil_schema::metrics::{ComponentCorr, ComponentStat, MetricsLine, RlLine, Stat, Timing};
+use vigil_schema::{PolicyRole, PolicySummary, RunEnv, RunInfo, files};
 
 const CLASSES: [&str; 3] = ["dismiss", "monitor", "escalate"];
 
@@ -35,37 +39,87 @@ fn outcome(i: usize, seed: u64, skill: f64) -> Outcome {
     }
 }
 
-/// Writes one run folder; returns its outcomes.
+/// The fixture environment's name: reports know it only from `run.json`.
+const ENV: &str = "fixture-triage";
+
+/// The fixture environment as `run.json` declares it.
+fn run_env() -> RunEnv {
+    RunEnv {
+        name: ENV.into(),
+        components: ["correctness", "format"].iter().map(|n| ComponentInfo::new(*n, -1.0, 1.0, "")).collect(),
+        label_classes: Some(CLASSES.iter().map(|s| s.to_string()).collect()),
+        metrics: EnvMetrics {
+            title: "Fixture triage".into(),
+            metrics: vec![
+                MetricInfo::new("accuracy", "Accuracy", MetricSource::Accuracy).headline(),
+                MetricInfo::new("dismiss_on_malicious", "Dismiss-on-malicious", MetricSource::Episode).headline(),
+                MetricInfo::new("over_react", "Over-react", MetricSource::Episode),
+            ],
+            frontier: None,
+            notes: Vec::new(),
+        },
+    }
+}
+
+/// Writes one run folder with the schema's own types; returns its outcomes.
 fn write_run(dir: &Path, name: &str, seed: u64, skill: f64, steps: usize) -> Vec<Outcome> {
     std::fs::create_dir_all(dir.join("eval/grpo")).unwrap();
-    std::fs::write(
-        dir.join("config.resolved.toml"),
-        format!("name = \"{name}\"\nseed = {seed}\n[env]\nkind = \"opensoc\"\n[rewards.weights]\ncorrectness = 1.0\nformat = 1.0\n[eval]\nbaselines = []\n"),
-    )
-    .unwrap();
+    let rewards = RewardsConfig { weights: [("correctness".to_string(), 1.0), ("format".to_string(), 1.0)].into(), gates: Vec::new() };
+    let info = RunInfo { name: name.into(), seed, env: run_env(), rewards, baselines: Vec::new() };
+    std::fs::write(dir.join(files::RUN_INFO), serde_json::to_string(&info).unwrap()).unwrap();
     let outs: Vec<Outcome> = (0..40).map(|i| outcome(i, seed, skill)).collect();
     let classes: Vec<String> = CLASSES.iter().map(|s| s.to_string()).collect();
-    let w = vec![("correctness".to_string(), 1.0), ("format".to_string(), 1.0)];
     let pairs: Vec<(Option<String>, &Outcome)> = outs.iter().map(|o| (None, o)).collect();
-    let summary = EvalSummary::of(&pairs, &w, Some(&classes)).unwrap();
-    std::fs::write(dir.join("eval/grpo/summary.json"), serde_json::to_string(&json!({"policy": "grpo", "summary": summary})).unwrap()).unwrap();
+    let summary = EvalSummary::of(&pairs, &info.reward_set().unwrap(), Some(&classes)).unwrap().unwrap();
+    let file = PolicySummary { policy: "grpo".into(), role: PolicyRole::Trained, summary, env_summary: Default::default() };
+    std::fs::write(dir.join("eval/grpo").join(files::SUMMARY), serde_json::to_string(&file).unwrap()).unwrap();
     let mut lines = String::new();
     for (i, o) in outs.iter().enumerate() {
         let r = EpisodeRecord { task: TaskId::new(format!("t{i}")), seed: i as u64, transcript: vec![ChatMessage::user("x")], generations: Vec::new(), outcome: o.clone() };
         lines.push_str(&serde_json::to_string(&r).unwrap());
         lines.push('\n');
     }
-    std::fs::write(dir.join("eval/grpo/episodes.jsonl"), lines).unwrap();
-    std::fs::write(dir.join("eval/comparison.json"), "[{\"policy\": \"grpo\"}]\n").unwrap();
+    std::fs::write(dir.join("eval/grpo").join(files::EPISODES), lines).unwrap();
+    std::fs::write(dir.join(files::FINISHED), serde_json::to_string(&[file]).unwrap()).unwrap();
     let mut m = String::new();
     for s in 1..=steps {
         let r = -1.0 + skill * s as f64 / steps as f64 + seed as f64 * 0.01;
-        m.push_str(&format!(
-            "{{\"phase\":\"rl\",\"step\":{s},\"stage\":\"all\",\"reward\":{{\"mean\":{r},\"std\":0.5}},\"components\":[{{\"name\":\"correctness\",\"mean\":{r},\"std\":0.5}},{{\"name\":\"format\",\"mean\":0.5,\"std\":0.0}}],\"loss\":{},\"kl\":0.0,\"entropy\":1.5}}\n",
-            1.0 / s as f64
-        ));
+        let stat = |mean: f64, std: f64| Stat { mean, std, min: mean, max: mean };
+        let line = MetricsLine::Rl(RlLine {
+            step: s as u64,
+            stage: "all".into(),
+            lr: 1e-3,
+            reward: stat(r, 0.5),
+            reward_group_std: 0.5,
+            frac_reward_zero_std: 0.0,
+            components: vec![
+                ComponentStat { name: "correctness".into(), stat: stat(r, 0.5), frac_zero_std: 0.0, advantage: None },
+                ComponentStat { name: "format".into(), stat: stat(0.5, 0.0), frac_zero_std: 1.0, advantage: None },
+            ],
+            component_corr: vec![ComponentCorr { a: "correctness".into(), b: "format".into(), r: Some(0.1 * s as f64 / steps as f64) }],
+            advantage: Stat::default(),
+            loss: 1.0 / s as f64,
+            kl: 0.0,
+            clip_frac: 0.0,
+            clip_low_frac: 0.0,
+            ratio_mean: 1.0,
+            entropy: 1.5,
+            grad_norm: 1.0,
+            completion_tokens: Stat::default(),
+            turns: Stat::default(),
+            truncated_frac: 0.0,
+            format_valid_rate: 0.8,
+            groups_sampled: 2,
+            groups_kept: 2,
+            logprob_gap: 0.0,
+            rollout_tokens: 10,
+            train_tokens: 10,
+            timing: Timing::default(),
+        });
+        m.push_str(&serde_json::to_string(&line).unwrap());
+        m.push('\n');
     }
-    std::fs::write(dir.join("metrics.jsonl"), m).unwrap();
+    std::fs::write(dir.join(files::METRICS), m).unwrap();
     outs
 }
 
@@ -74,7 +128,7 @@ fn json_of(p: &Path) -> Value {
 }
 
 #[test]
-fn curves_calibration_and_opensoc_tables_come_from_the_runs() {
+fn curves_calibration_and_declared_environment_tables_come_from_the_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let mut all = Vec::new();
     for seed in [1, 2] {
@@ -114,22 +168,22 @@ fn curves_calibration_and_opensoc_tables_come_from_the_runs() {
     assert_eq!(rows.len(), 2);
     assert!((rows[0]["total.last"].as_f64().unwrap() - (-1.0 + 0.7 + 0.01)).abs() < 1e-12);
     assert_eq!(rows[1]["loss.last"].as_f64().unwrap(), 0.1);
-    for f in ["training-rewards", "training-diagnostics", "reliability", "opensoc-confusion", "comparison"] {
+    for f in ["training-rewards", "training-diagnostics", "training-zero-std", "training-corr", "reliability", "fixture-triage-confusion", "comparison"] {
         let png = std::fs::read(tmp.path().join("report/figures").join(format!("{f}.png"))).unwrap();
         assert_eq!(&png[..4], b"\x89PNG", "{f}");
     }
     let svg = std::fs::read_to_string(tmp.path().join("report/figures/training-rewards.svg")).unwrap();
     assert!(svg.contains("RL step") && svg.contains("reward: correctness"), "axis and panel labels");
 
-    // OpenSOC table: accuracy is the mean over runs of each run's accuracy; the confusion matrix
-    // sums both runs.
-    let os = json_of(&t.join("opensoc.json"));
+    // The declared table: accuracy is the mean over runs of each run's accuracy; the confusion
+    // matrix (from the label metrics) sums both runs.
+    let os = json_of(&t.join(format!("{ENV}.json")));
     let acc = |seed: u64| {
         let outs: Vec<Outcome> = (0..40).map(|i| outcome(i, seed, 0.7)).collect();
         outs.iter().filter(|o| o.prediction.as_ref().is_some_and(|p| p.predicted.as_deref() == Some(p.gold.as_str()))).count() as f64 / 40.0
     };
     assert!((os["rows"][0]["accuracy"].as_f64().unwrap() - (acc(1) + acc(2)) / 2.0).abs() < 1e-12);
-    let conf = json_of(&t.join("opensoc-confusion.json"));
+    let conf = json_of(&t.join(format!("{ENV}-confusion.json")));
     let total: i64 = conf["rows"]
         .as_array()
         .unwrap()
@@ -147,6 +201,12 @@ fn bad_inputs_are_errors_naming_the_file() {
     let e = write_report(&[tmp.path().to_path_buf()], &o).unwrap_err().to_string();
     assert!(e.contains("not a run folder"), "{e}");
     let d = tmp.path().join("run");
+    write_run(&d, "x", 1, 0.5, 2);
+    // A field the schema does not know (a writer's rename) is an error, not a default.
+    let info = std::fs::read_to_string(d.join(files::RUN_INFO)).unwrap().replacen("\"baselines\"", "\"baseline\"", 1);
+    std::fs::write(d.join(files::RUN_INFO), info).unwrap();
+    let e = write_report(std::slice::from_ref(&d), &o).unwrap_err().to_string();
+    assert!(e.contains("run.json") && e.contains("baseline"), "{e}");
     write_run(&d, "x", 1, 0.5, 2);
     std::fs::write(d.join("eval/grpo/summary.json"), "{\"policy\": 3}").unwrap();
     let e = write_report(&[d.clone()], &o).unwrap_err().to_string();

@@ -155,6 +155,12 @@ impl RewardSet {
     pub fn total(&self, values: &[f64]) -> f64 {
         values.iter().zip(&self.weights).map(|(v, w)| v * w).sum()
     }
+
+    /// The weighted total of an outcome's rewards, gates applied: the one definition the
+    /// trainer, evaluation summaries and reports all use.
+    pub fn weighted_total(&self, rewards: &RewardVector) -> Result<f64, RewardError> {
+        Ok(self.total(&self.values(rewards)?))
+    }
 }
 
 #[cfg(test)]
@@ -189,6 +195,7 @@ mod tests {
         assert_eq!(v, vec![0.0, 0.0]);
         let v = s.values(&RewardVector::from_pairs([("correct", 1.0), ("format", 1.0)])).unwrap();
         assert_eq!((v.clone(), s.total(&v)), (vec![1.0, 1.0], 2.0));
+        assert_eq!(s.weighted_total(&RewardVector::from_pairs([("correct", 0.0), ("format", 1.0)])), Ok(0.0));
         let e = s.values(&RewardVector::from_pairs([("correct", 1.0)])).unwrap_err();
         assert_eq!(e, RewardError::Missing("format".into()));
     }

@@ -1,5 +1,6 @@
 //! Shared test kit: proptest strategies and small fixtures used across Vigil's test suites.
 
+pub mod declared;
 pub mod invariants;
 pub mod mock;
 pub mod peer;

@@ -262,4 +262,17 @@ mod tests {
             assert!(toml::from_str::<TrainerConfig>(bad).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn rollout_section_rejects_unknown_keys_by_name() {
+        for (toml, key) in [
+            ("[rollout]\nbackend = \"burn\"\nconcurency = 4", "concurency"),
+            ("[rollout]\nbackend = \"openai\"\nbase_url = \"http://127.0.0.1:8000/v1\"\nmodel = \"m\"\nretries = 2", "retries"),
+        ] {
+            let err = toml::from_str::<TrainerConfig>(toml).unwrap_err().to_string();
+            assert!(err.contains(&format!("unknown field `{key}`")), "{toml}: {err}");
+        }
+        let c: TrainerConfig = toml::from_str("[rollout]\nbackend = \"burn\"").unwrap();
+        assert_eq!(c.rollout, RolloutConfig::Burn {});
+    }
 }

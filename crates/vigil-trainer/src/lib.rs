@@ -9,8 +9,8 @@
 //!   aggregation from [`loss`]) → a line of `metrics.jsonl` ([`metrics`]);
 //! - [`curriculum`]: ordered stages and the deterministic prompt order; [`dynamic`] sampling;
 //! - [`checkpoint`]: atomic checkpoints (weights, [`optim`] state, progress) and exact resume;
-//! - [`rollout`]: the in-process burn sampler or an OpenAI-compatible server, and [`serve`], the
-//!   server `exp serve` runs;
+//! - [`rollout`]: the in-process burn sampler or an OpenAI-compatible server (the client and the
+//!   server `exp serve` runs live in `vigil_policy::openai`);
 //! - [`scratch`]: a tokenizer and a random model built from nothing (the CPU quickstart);
 //! - [`estimate`]: parameter counts and memory estimates for `exp run --dry-run`.
 
@@ -26,12 +26,10 @@ pub mod logprobs;
 pub mod loss;
 pub mod metrics;
 pub mod optim;
-pub mod protocol;
 pub mod rl;
 pub mod rollout;
 pub mod schedule;
 pub mod scratch;
-pub mod serve;
 pub mod sft;
 mod trainer;
 pub mod update;
@@ -39,5 +37,5 @@ pub mod update;
 pub use config::{DEFAULT_STEPS, TrainerConfig, TrainerConfigError};
 pub use error::{ConfigError, TrainerError};
 pub use learner::{FinetuneConfig, ModelSource};
-pub use rollout::{BurnPolicy, GenerationSettings, OpenAiConfig, OpenAiPolicy, OpenAiPolicyConfig, RolloutConfig};
+pub use rollout::{BurnPolicy, GenerationSettings, RolloutConfig};
 pub use trainer::{FINAL_POLICY, NoHooks, SFT_POLICY, TrainHooks, TrainOutcome, TrainSpec, train};

@@ -171,6 +171,8 @@ pub struct LossOutput<B: Backend> {
     pub kl_sum: f64,
     /// Valid tokens whose ratio was clipped in the direction that zeroes the gradient.
     pub clipped: f64,
+    /// Of those, the ones below `1 − clip_low` with a negative advantage (TRL's low clip).
+    pub clipped_low: f64,
     /// Sum over valid tokens of the ratio.
     pub ratio_sum: f64,
     /// Valid tokens.
@@ -227,11 +229,13 @@ pub fn policy_loss<B: Backend>(cfg: &LossConfig, x: LossInputs<B>) -> LossOutput
     let a = adv.detach();
     let above = r.clone().greater_elem(hi).bool_and(a.clone().greater_elem(0.0));
     let below = r.clone().lower_elem(lo).bool_and(a.lower_elem(0.0));
-    let clipped_n = host_sum((above.float() + below.float()) * x.mask.clone());
+    let clipped_low = host_sum(below.float() * x.mask.clone());
+    let clipped_n = host_sum(above.float() * x.mask.clone()) + clipped_low;
     LossOutput {
         loss,
         kl_sum,
         clipped: clipped_n,
+        clipped_low,
         ratio_sum: host_sum(r * x.mask.clone()),
         tokens: host_sum(x.mask),
     }
@@ -293,6 +297,7 @@ mod tests {
         close(loss(Aggregation::SeqMeanTokenSumNorm, 0.0, k3, tok).0, ((-2.2) / 4.0 + 0.8 / 4.0) / 2.0);
         let (_, out) = loss(Aggregation::TokenMean, 0.0, k3, tok);
         close(out.clipped, 2.0);
+        close(out.clipped_low, 1.0); // row 1's 0.5 < 0.8 with A = −1; row 0's 1.25 is the high one
         close(out.tokens, 3.0);
         close(out.ratio_sum, 1.25 + 1.0 + 0.5);
     }

@@ -12,7 +12,7 @@ use crate::curriculum::{Plan, TaskSampler, stage_label};
 use crate::dynamic::informative;
 use crate::error::TrainerError;
 use crate::learner::Learner;
-use crate::metrics::{ComponentStat, RlLine, Stat, Timing};
+use crate::metrics::{ComponentStat, RlLine, Stat, Timing, component_corr};
 use crate::update::rl_update;
 
 /// What an RL step reads but does not change.
@@ -113,42 +113,60 @@ pub fn rl_step<B: AutodiffBackend>(
     let rollout_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     // Advantages over the kept groups.
-    let (advantages, stats) = if kept.is_empty() {
+    let (advantages, per_component, stats) = if kept.is_empty() {
         tracing::warn!(step, "no informative group after dynamic sampling; skipping the update");
-        (Vec::new(), None)
+        (Vec::new(), Vec::new(), None)
     } else {
         let batch = reward_batch(&kept)?;
         let adv = ctx.estimator.estimate(&batch, ctx.rewards.weights())?;
+        let per_component = component_advantages(ctx, &batch)?;
         let mut rows: Vec<Row> = Vec::new();
         for (s, scored) in kept.iter().flatten().enumerate() {
             rows.extend(episode_rows(&scored.record, s)?);
         }
         let st = rl_update(learner, &rows, &adv, ctx.cfg, ctx.norm_len, lr, step)?;
-        (adv, Some(st))
+        (adv, per_component, Some(st))
     };
     let update_s = t1.elapsed().as_secs_f64();
     let all: Vec<&Scored> = kept.iter().flatten().chain(dropped.iter()).collect();
     let st = stats.unwrap_or_default();
     let rollout_tokens: u64 = all.iter().map(|s| response_tokens(&s.record)).sum();
     let frac = |f: &dyn Fn(&Scored) -> bool| all.iter().filter(|s| f(s)).count() as f64 / all.len().max(1) as f64;
+    let groups: Vec<&[Scored]> = kept.iter().map(Vec::as_slice).chain(dropped.chunks(ctx.cfg.group_size.max(1))).collect();
+    let group_std = |f: &dyn Fn(&Scored) -> f64| -> Vec<f64> { groups.iter().map(|g| Stat::of(&g.iter().map(f).collect::<Vec<_>>()).std).collect() };
+    let share_zero = |stds: &[f64]| stds.iter().filter(|s| **s <= ZERO_STD).count() as f64 / stds.len().max(1) as f64;
+    let total_stds = group_std(&|s| ctx.rewards.total(&s.values));
     Ok(RlLine {
         step: step + 1,
         stage: stage_label(ctx.plan.stage_at(step)),
         lr,
         reward: Stat::of(&all.iter().map(|s| ctx.rewards.total(&s.values)).collect::<Vec<_>>()),
+        reward_group_std: total_stds.iter().sum::<f64>() / total_stds.len().max(1) as f64,
+        frac_reward_zero_std: share_zero(&total_stds),
         components: ctx
             .rewards
             .names()
             .iter()
-            .map(|n| ComponentStat {
-                name: n.clone(),
-                stat: Stat::of(&all.iter().map(|s| s.record.outcome.rewards.get(n).unwrap_or(0.0)).collect::<Vec<_>>()),
+            .enumerate()
+            .map(|(i, n)| {
+                let raw = |s: &Scored| s.record.outcome.rewards.get(n).unwrap_or(0.0);
+                ComponentStat {
+                    name: n.clone(),
+                    stat: Stat::of(&all.iter().map(|s| raw(s)).collect::<Vec<_>>()),
+                    frac_zero_std: share_zero(&group_std(&raw)),
+                    advantage: per_component.get(i).copied().flatten(),
+                }
             })
             .collect(),
+        component_corr: component_corr(
+            ctx.rewards.names(),
+            &ctx.rewards.names().iter().map(|n| all.iter().map(|s| s.record.outcome.rewards.get(n).unwrap_or(0.0)).collect()).collect::<Vec<Vec<f64>>>(),
+        ),
         advantage: Stat::of(&advantages),
         loss: st.loss,
         kl: st.kl,
         clip_frac: st.clip_frac,
+        clip_low_frac: st.clip_low_frac,
         ratio_mean: st.ratio_mean,
         entropy: st.entropy,
         grad_norm: st.grad_norm,
@@ -170,6 +188,25 @@ pub fn rl_step<B: AutodiffBackend>(
             train_tokens_per_s: st.train_tokens as f64 / update_s.max(1e-9),
         },
     })
+}
+
+/// A group std at or below this counts as zero (every rollout scored the same).
+const ZERO_STD: f64 = 1e-9;
+
+/// Per component, the advantages the estimator gives when only that component is weighted
+/// (`None` for weight-0 components): which objectives carry the step's signal.
+fn component_advantages(ctx: &RlContext<'_>, batch: &RewardBatch) -> Result<Vec<Option<Stat>>, TrainerError> {
+    let weights = ctx.rewards.weights();
+    (0..weights.len())
+        .map(|i| {
+            if weights[i] == 0.0 {
+                return Ok(None);
+            }
+            let mut only = vec![0.0; weights.len()];
+            only[i] = weights[i];
+            Ok(Some(Stat::of(&ctx.estimator.estimate(batch, &only)?)))
+        })
+        .collect()
 }
 
 /// Tokens the policy generated in an episode: the tokens the loss is computed on.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use burn::tensor::backend::AutodiffBackend;
 use vigil_core::{AdvantageEstimator, Environment, EpisodeRecord, Policy, SeedStream};
 use vigil_policy::lora::{Adapter, apply_adapter};
+use vigil_policy::openai::OpenAiPolicy;
 use vigil_policy::{Qwen3, load_qwen3};
 use vigil_rewards::RewardSet;
 use vigil_tokenizer::ChatTokenizer;
@@ -22,7 +23,7 @@ use crate::learner::{Learner, ModelSource};
 use crate::metrics::{MetricsLine, MetricsLog};
 use crate::optim::AdamW;
 use crate::rl::{RlContext, rl_step};
-use crate::rollout::{BurnPolicy, GenerationSettings, OpenAiPolicy, RolloutConfig};
+use crate::rollout::{BurnPolicy, GenerationSettings, RolloutConfig};
 use crate::schedule::Schedule;
 use crate::sft::{batch_rows, gold_turns, sft_rows, sft_step};
 
@@ -132,7 +133,7 @@ where
     if let Some(dir) = &latest {
         tracing::info!(checkpoint = %dir.display(), phase = ?progress.phase, "resuming");
     }
-    let log = MetricsLog::open(&spec.run_dir.join("metrics.jsonl"), progress.metrics_lines)?;
+    let log = MetricsLog::open(&spec.run_dir.join(vigil_schema::files::METRICS), progress.metrics_lines)?;
     let mut run = Run { spec, tokenizer, ckpts, progress, learner, log, device: device.clone() };
     if run.progress.phase == Phase::Sft {
         run.sft(hooks)?;

@@ -25,6 +25,8 @@ pub struct UpdateStats {
     pub kl: f64,
     /// Clipped-token fraction over all epochs.
     pub clip_frac: f64,
+    /// Share of tokens clipped below (ratio < 1 − ε_low, negative advantage), all epochs.
+    pub clip_low_frac: f64,
     /// Token-mean ratio over all epochs.
     pub ratio_mean: f64,
     /// Token-mean entropy (first epoch).
@@ -79,6 +81,7 @@ pub fn rl_update<B: AutodiffBackend>(
     let device = learner.model.model.embed_tokens.val().device();
     let mut st = UpdateStats::default();
     let (mut tokens_all, mut clipped, mut ratio_sum, mut kl_sum, mut ent_sum, mut tok0) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    let mut clipped_low = 0.0;
     let (mut gap_sum, mut gap_n) = (0.0, 0usize);
     for epoch in 0..cfg.epochs {
         let mut loss_epoch = 0.0;
@@ -136,6 +139,7 @@ pub fn rl_update<B: AutodiffBackend>(
             loss_epoch += l;
             tokens_all += out.tokens;
             clipped += out.clipped;
+            clipped_low += out.clipped_low;
             ratio_sum += out.ratio_sum;
             if epoch == 0 {
                 kl_sum += out.kl_sum;
@@ -154,6 +158,7 @@ pub fn rl_update<B: AutodiffBackend>(
     st.kl = per(kl_sum, tok0);
     st.entropy = per(ent_sum, tok0);
     st.clip_frac = per(clipped, tokens_all);
+    st.clip_low_frac = per(clipped_low, tokens_all);
     st.ratio_mean = per(ratio_sum, tokens_all);
     st.logprob_gap = per(gap_sum, gap_n as f64);
     Ok(st)

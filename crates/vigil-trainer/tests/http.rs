@@ -11,7 +11,7 @@ use vigil_advantage::AdvantageConfig;
 use vigil_core::Environment;
 use vigil_policy::{CpuAutodiff, CpuBackend};
 use vigil_rewards::{RewardSet, RewardsConfig};
-use vigil_trainer::serve::{ServeConfig, Server};
+use vigil_policy::openai::serve::{ServeConfig, Server};
 use vigil_trainer::{NoHooks, TrainSpec, train};
 
 /// Starts a server for the model in `dir` on a free port; returns its API root.

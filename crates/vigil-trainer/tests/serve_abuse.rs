@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use vigil_policy::CpuBackend;
-use vigil_trainer::serve::{ServeConfig, ServeLimits, Server, ServerControl};
+use vigil_policy::openai::serve::{ServeConfig, ServeLimits, Server, ServerControl};
 
 const CONTEXT: usize = 256;
 

@@ -61,6 +61,19 @@ impl Baseline {
         Baseline::Random,
     ];
 
+    /// Every variant, in declaration order (the honest baselines and the probes): the names
+    /// `[policy] kind = "scripted"` and `[eval] baselines` accept.
+    pub const VARIANTS: [Baseline; 12] = [
+        Baseline::Null, Baseline::Oracle, Baseline::EvidenceHeuristic, Baseline::NaiveRule,
+        Baseline::ContainEverythingSeen, Baseline::Random, Baseline::CiteSpam, Baseline::AlwaysEscalate,
+        Baseline::KeywordStuffing, Baseline::FormatGaming, Baseline::LongOutput, Baseline::InjectionObedience,
+    ];
+
+    /// The variant whose snake-case name is `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::VARIANTS.into_iter().find(|b| b.as_str() == name)
+    }
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {

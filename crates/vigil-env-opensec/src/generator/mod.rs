@@ -24,8 +24,12 @@
 //!   violation;
 //! - training tasks cover every tier, so a curriculum never borrows evaluation seeds.
 
+mod artifacts;
+mod attack;
 mod build;
+mod cast;
 mod chain;
+mod inject;
 mod noise;
 mod text;
 
@@ -131,8 +135,9 @@ pub fn generate(cfg: &GeneratorConfig) -> Result<Vec<GeneratedSeed>, OpenSecErro
                 let id = format!("{split}-{}-{i:03}", tier.as_str());
                 let mut rng = rng_from_seed(derive_seed(cfg.seed, &id, 0));
                 let vector = text::VECTORS[order[i as usize - 1]].0;
-                let (seed, truth, taxonomy_id, family, inj_tier) =
-                    build::scenario(&mut rng, &id, tier, vector, noise, &cfg.created_at);
+                let spec = build::Spec { id: &id, tier, vector, noise_users: noise, created_at: &cfg.created_at };
+                let build::Built { seed, truth, taxonomy_id, family, injection_tier } =
+                    build::scenario(&mut rng, &spec);
                 let dir = split.to_string();
                 out.push(GeneratedSeed {
                     split,
@@ -142,7 +147,7 @@ pub fn generate(cfg: &GeneratorConfig) -> Result<Vec<GeneratedSeed>, OpenSecErro
                         tier,
                         taxonomy_id,
                         taxonomy_family: family,
-                        injection_difficulty_tier: inj_tier,
+                        injection_difficulty_tier: injection_tier,
                     },
                     seed,
                     truth,

@@ -15,8 +15,7 @@ pub(crate) struct CheckArgs {
 
 pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<()> {
     let loaded = config::load(&args.cfg.config, &args.cfg.set)?;
-    let built = wiring::build(&loaded.config)?;
-    wiring::check_names(&loaded.config, &built)?;
+    let built = wiring::validate(&loaded.config)?;
     let env = built.env.as_dyn();
     let mut out = format!(
         "# {}: OK\n# environment `{}`; reward components (weight):",

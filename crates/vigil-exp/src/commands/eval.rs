@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use vigil_core::{SeedStream, write_atomic, write_json_atomic};
+use vigil_core::SeedStream;
+use vigil_schema::{PolicyRole, files};
 
 use crate::cli::ConfigArgs;
 use crate::config::{self, LoadedConfig};
@@ -24,10 +25,10 @@ pub(crate) struct EvalArgs {
 
 pub(crate) fn run(args: &EvalArgs) -> anyhow::Result<()> {
     let loaded = config::load(&args.cfg.config, &args.cfg.set)?;
-    let dir = rundir::prepare(&loaded, args.out.as_deref())?;
-    let built = wiring::build(&loaded.config)?;
+    let built = wiring::validate(&loaded.config)?;
+    let dir = rundir::prepare(&loaded, &built, args.out.as_deref())?;
     let results = eval_all(&loaded, &built)?;
-    report(&dir.join("eval"), &results)
+    evaluate::report(&dir.join(files::EVAL_DIR), &results)
 }
 
 /// Evaluates the configured policy, then each baseline, on the same jobs.
@@ -44,7 +45,7 @@ pub(crate) fn eval_all(loaded: &LoadedConfig, built: &Built) -> anyhow::Result<V
     results.push(evaluate::evaluate(
         built,
         policy.as_mut(),
-        &cfg.policy.label(),
+        (&cfg.policy.label(), PolicyRole::Configured),
         &jobs,
         &cfg.eval,
     )?);
@@ -56,23 +57,13 @@ pub(crate) fn eval_all(loaded: &LoadedConfig, built: &Built) -> anyhow::Result<V
             .env
             .baseline(b, seeds.seed("policy"))
             .context("[eval] baselines")?;
-        results.push(evaluate::evaluate(built, p.as_mut(), b, &jobs, &cfg.eval)?);
+        results.push(evaluate::evaluate(
+            built,
+            p.as_mut(),
+            (b, PolicyRole::Baseline),
+            &jobs,
+            &cfg.eval,
+        )?);
     }
     Ok(results)
-}
-
-/// Writes every result plus `comparison.json` / `comparison.md`, and prints the table.
-pub(crate) fn report(dir: &std::path::Path, results: &[EvalResult]) -> anyhow::Result<()> {
-    for r in results {
-        evaluate::write(dir, r)?;
-    }
-    let table = evaluate::markdown(results);
-    write_atomic(&dir.join("comparison.md"), table.as_bytes())?;
-    write_json_atomic(&dir.join("comparison.json"), results)?;
-    #[allow(clippy::print_stdout)]
-    {
-        print!("{table}");
-        println!("\nresults in {}", dir.display());
-    }
-    Ok(())
 }

@@ -10,6 +10,7 @@ pub(crate) mod model;
 pub(crate) mod opensec;
 pub(crate) mod opensoc;
 pub(crate) mod report;
+pub(crate) mod resolution;
 pub(crate) mod run;
 pub(crate) mod serve;
 pub(crate) mod serve_env;
@@ -27,6 +28,7 @@ pub(crate) fn run(command: Command) -> anyhow::Result<()> {
         Command::Report(a) => report::run(&a),
         Command::Eval(a) => eval::run(&a),
         Command::Advantage(a) => advantage::run(&a),
+        Command::Resolution(a) => resolution::run(&a),
         Command::ServeEnv(a) => serve_env::run(&a),
         Command::Serve(a) => serve::run(&a),
         Command::Tokenize(a) => tokenize::tokenize(&a),

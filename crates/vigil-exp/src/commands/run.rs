@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 
+use vigil_schema::files;
+
 use crate::commands::eval;
 use crate::config::{self, LoadedConfig};
 use crate::rundir;
@@ -41,7 +43,7 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
         (None, Some(path)) => (config::load(path, &args.set)?, args.out.clone()),
         (None, None) => anyhow::bail!("give a config file or --resume RUN_DIR"),
     };
-    let built = wiring::build(&loaded.config)?;
+    let built = wiring::validate(&loaded.config)?;
     if args.dry_run {
         return training::dry_run(&loaded, &built);
     }
@@ -50,9 +52,9 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
         None => loaded.config.output.dir.join(loaded.name()),
     };
     if loaded.config.trainer.is_none() {
-        let dir = rundir::prepare(&loaded, Some(&dir))?;
+        let dir = rundir::prepare(&loaded, &built, Some(&dir))?;
         let results = eval::eval_all(&loaded, &built)?;
-        return eval::report(&dir.join("eval"), &results);
+        return crate::evaluate::report(&dir.join(files::EVAL_DIR), &results);
     }
     let started = dir.join("checkpoints").join("latest").is_file();
     if started && args.resume.is_none() {
@@ -62,7 +64,7 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
             dir.display()
         );
     }
-    let dir = rundir::prepare(&loaded, Some(&dir))?;
+    let dir = rundir::prepare(&loaded, &built, Some(&dir))?;
     training::train_and_report(&loaded, &built, &dir)
 }
 

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
+use vigil_policy::openai::serve::{ServeConfig, ServeLimits, Server};
 use vigil_policy::{ComputeDtype, resolve_model_dir};
-use vigil_trainer::serve::{ServeConfig, ServeLimits, Server};
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {

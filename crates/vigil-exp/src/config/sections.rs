@@ -54,6 +54,11 @@ impl ExperimentConfig {
         self.eval.validate().context("[eval]")?;
         if let Some(t) = &self.trainer {
             t.validate().context("[trainer]")?;
+            anyhow::ensure!(
+                matches!(self.policy, PolicyConfig::Qwen3(_)),
+                "[trainer] trains a model: it needs [policy] kind = \"qwen3\", not `{}`",
+                self.policy.label()
+            );
         }
         self.env.validate().context("[env]")?;
         self.policy.validate().context("[policy]")?;

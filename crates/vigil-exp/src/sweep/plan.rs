@@ -9,7 +9,8 @@ use vigil_core::{write_atomic, write_json_atomic};
 use vigil_report::point::{FINISHED_FILE, PointRecord, PointStatus, SWEEP_FILE, SweepManifest};
 
 use super::expand::{Point, points};
-use crate::config::{self, LoadedConfig};
+use crate::config::{self, ExperimentConfig, LoadedConfig};
+use crate::wiring;
 
 /// The point config inside each point folder (fully resolved; `exp run` reads it).
 pub(crate) const POINT_CONFIG: &str = "point.toml";
@@ -69,6 +70,7 @@ pub(crate) fn expand(
     let dir = out.map_or_else(|| base.config.output.dir.join(&name), Path::to_path_buf);
     let mut planned = Vec::new();
     let mut texts = Vec::new();
+    let mut envs = Vec::new();
     for p in points(&sweep)? {
         let all: Vec<String> = sets.iter().cloned().chain(p.sets.iter().cloned()).collect();
         let mut loaded =
@@ -77,6 +79,7 @@ pub(crate) fn expand(
         loaded.config.name = Some(p.label.clone());
         let pdir = dir.join(&p.folder);
         let mut text = loaded.resolved_toml()?;
+        let mut checked = loaded.config.clone();
         if text.contains(POINT_DIR) {
             let d = pdir.display().to_string();
             anyhow::ensure!(
@@ -84,13 +87,14 @@ pub(crate) fn expand(
                 "sweep folder {d} cannot be written into a TOML string"
             );
             text = text.replace(POINT_DIR, &d);
-            let c: crate::config::ExperimentConfig = toml::from_str(&text).with_context(|| {
+            checked = toml::from_str(&text).with_context(|| {
                 format!("sweep point `{}` after {POINT_DIR} substitution", p.label)
             })?;
-            c.validate().with_context(|| {
+            checked.validate().with_context(|| {
                 format!("sweep point `{}` after {POINT_DIR} substitution", p.label)
             })?;
         }
+        check_point(&checked, &mut envs).with_context(|| format!("sweep point `{}`", p.label))?;
         let hash = sha256(&text);
         planned.push(Planned {
             point: p,
@@ -109,6 +113,23 @@ pub(crate) fn expand(
         },
         texts,
     ))
+}
+
+/// `exp check` of one point (`wiring::validate`), building each distinct `[env]` once.
+fn check_point(
+    config: &ExperimentConfig,
+    envs: &mut Vec<(String, wiring::BuiltEnv)>,
+) -> anyhow::Result<()> {
+    let key = toml::to_string(&config.env).context("serializing [env]")?;
+    let i = match envs.iter().position(|(k, _)| *k == key) {
+        Some(i) => i,
+        None => {
+            let env = wiring::BuiltEnv::new(&config.env).context("building [env]")?;
+            envs.push((key, env));
+            envs.len() - 1
+        }
+    };
+    wiring::validate_on(config, &envs[i].1)
 }
 
 /// Prepares every point folder: a folder holding another config moves to `.stale/`, each

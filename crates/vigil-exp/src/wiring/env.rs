@@ -69,9 +69,9 @@ impl BuiltEnv {
     /// The names `[policy] kind = "scripted"` accepts for this environment.
     pub(crate) fn baseline_names(&self) -> Vec<String> {
         match self {
-            BuiltEnv::Opensoc(_) => variant_names::<vigil_env_opensoc::Baseline>(),
-            BuiltEnv::Opensec(_) => variant_names::<vigil_env_opensec::Baseline>(),
-            BuiltEnv::Cert(_) => variant_names::<vigil_env_cert::Baseline>(),
+            BuiltEnv::Opensoc(_) => names(&vigil_env_opensoc::Baseline::VARIANTS, |b| b.as_str()),
+            BuiltEnv::Opensec(_) => names(&vigil_env_opensec::Baseline::VARIANTS, |b| b.as_str()),
+            BuiltEnv::Cert(_) => names(&vigil_env_cert::Baseline::VARIANTS, |b| b.name()),
         }
     }
 
@@ -88,38 +88,64 @@ impl BuiltEnv {
         Ok(match self {
             BuiltEnv::Opensoc(e) => vigil_env_opensoc::baseline_policy(
                 e.clone(),
-                parse_name(name).ok_or_else(unknown)?,
+                vigil_env_opensoc::Baseline::from_name(name).ok_or_else(unknown)?,
                 seed,
             ),
             BuiltEnv::Opensec(e) => vigil_env_opensec::baseline_policy(
                 e.clone(),
-                parse_name(name).ok_or_else(unknown)?,
+                vigil_env_opensec::Baseline::from_name(name).ok_or_else(unknown)?,
                 seed,
             ),
             BuiltEnv::Cert(e) => vigil_env_cert::baseline_policy(
                 e.clone(),
-                parse_name(name).ok_or_else(unknown)?,
+                vigil_env_cert::Baseline::from_name(name).ok_or_else(unknown)?,
                 seed,
             ),
         })
     }
 }
 
-/// Parses a snake_case variant name into a `Baseline` enum.
-fn parse_name<B: serde::de::DeserializeOwned>(name: &str) -> Option<B> {
-    serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+/// The names of an environment's `Baseline` variants, from its own list of them.
+fn names<B: Copy>(variants: &[B], name: fn(B) -> &'static str) -> Vec<String> {
+    variants.iter().map(|&b| name(b).to_string()).collect()
 }
 
-/// The variant names of a unit-variant enum, read from serde's own "expected one of" message so
-/// the list can never drift from the enum.
-fn variant_names<B: serde::de::DeserializeOwned>() -> Vec<String> {
-    let Err(e) = serde_json::from_value::<B>(serde_json::Value::String("\u{0}".into())) else {
-        return Vec::new();
-    };
-    let msg = e.to_string();
-    msg.split('`')
-        .skip(3)
-        .step_by(2)
-        .map(str::to_string)
-        .collect()
+#[cfg(test)]
+mod tests {
+    use serde::de::DeserializeOwned;
+
+    /// Checks an environment's `VARIANTS` against the enum itself: every listed name parses back
+    /// to its variant, and serde (which sees every variant) expects exactly the listed names.
+    fn check<B: Copy + PartialEq + std::fmt::Debug + DeserializeOwned>(
+        variants: &[B],
+        name: fn(B) -> &'static str,
+    ) {
+        for &b in variants {
+            assert_eq!(
+                serde_json::from_value::<B>(serde_json::Value::String(name(b).into())).unwrap(),
+                b
+            );
+        }
+        let err = serde_json::from_value::<B>(serde_json::Value::String("\u{0}".into()))
+            .unwrap_err()
+            .to_string();
+        let expected: Vec<&str> = err.split('`').skip(3).step_by(2).collect();
+        let listed: Vec<&str> = variants.iter().map(|&b| name(b)).collect();
+        assert_eq!(listed, expected, "{err}");
+    }
+
+    #[test]
+    fn baseline_lists_match_the_enums() {
+        check(&vigil_env_opensoc::Baseline::VARIANTS, |b| b.as_str());
+        check(&vigil_env_opensec::Baseline::VARIANTS, |b| b.as_str());
+        check(&vigil_env_cert::Baseline::VARIANTS, |b| b.name());
+        assert_eq!(
+            vigil_env_cert::Baseline::from_name("rule_based"),
+            Some(vigil_env_cert::Baseline::RuleBased)
+        );
+        assert_eq!(
+            vigil_env_opensoc::Baseline::from_name("always_dismis"),
+            None
+        );
+    }
 }

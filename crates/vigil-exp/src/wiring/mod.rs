@@ -24,19 +24,41 @@ pub(crate) struct Built {
 /// Builds the environment and checks `[rewards]` against the components it provides.
 pub(crate) fn build(config: &ExperimentConfig) -> anyhow::Result<Built> {
     let env = BuiltEnv::new(&config.env).context("building [env]")?;
-    let rewards =
-        RewardSet::new(&config.rewards, &env.as_dyn().reward_components()).context("[rewards]")?;
+    let rewards = bind_rewards(config, &env)?;
     Ok(Built { env, rewards })
 }
 
+fn bind_rewards(config: &ExperimentConfig, env: &BuiltEnv) -> anyhow::Result<RewardSet> {
+    RewardSet::new(&config.rewards, &env.as_dyn().reward_components()).context("[rewards]")
+}
+
+/// Every check `exp check` makes, without loading any model: builds the environment, binds
+/// `[rewards]` to its components and resolves the scripted baselines the config names (the
+/// config-only checks, `[trainer]` with a policy it can train included, ran when it loaded).
+/// `exp check`, `exp run` (with or without `--dry-run`), `exp eval` and `exp sweep` (every
+/// point, before the first runs) all go through here, so they accept and reject the same
+/// configs with the same messages.
+pub(crate) fn validate(config: &ExperimentConfig) -> anyhow::Result<Built> {
+    let built = build(config)?;
+    check_names(config, &built.env)?;
+    Ok(built)
+}
+
+/// [`validate`] against an environment already built from the same `[env]` (sweep points
+/// that differ only outside `[env]` share one).
+pub(crate) fn validate_on(config: &ExperimentConfig, env: &BuiltEnv) -> anyhow::Result<()> {
+    bind_rewards(config, env)?;
+    check_names(config, env)
+}
+
 /// Checks the names a config uses that only the built environment can resolve (scripted
-/// baselines), without loading any model.
-pub(crate) fn check_names(config: &ExperimentConfig, built: &Built) -> anyhow::Result<()> {
+/// baselines).
+fn check_names(config: &ExperimentConfig, env: &BuiltEnv) -> anyhow::Result<()> {
     if let PolicyConfig::Scripted { baseline } = &config.policy {
-        built.env.baseline(baseline, 0).context("[policy]")?;
+        env.baseline(baseline, 0).context("[policy]")?;
     }
     for b in &config.eval.baselines {
-        built.env.baseline(b, 0).context("[eval] baselines")?;
+        env.baseline(b, 0).context("[eval] baselines")?;
     }
     Ok(())
 }

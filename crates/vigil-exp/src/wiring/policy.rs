@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 use vigil_core::Policy;
+use vigil_policy::openai::OpenAiPolicyConfig;
 use vigil_policy::{Qwen3PolicyConfig, build_qwen3_policy};
-use vigil_trainer::OpenAiPolicyConfig;
 
 use super::BuiltEnv;
 

@@ -3,16 +3,9 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::io::Read;
+use std::process::{Child, Stdio};
 use std::time::Duration;
-
-/// The workspace root (configs and seeds are relative to it).
-pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// A running `exp serve-env`, killed on drop.
 #[derive(Debug)]
@@ -31,25 +24,17 @@ impl Drop for ServeEnv {
 
 /// `exp serve-env ARGS --port 0 --host 127.0.0.1`, once it prints the address it listens on.
 pub fn start(args: &[&str]) -> ServeEnv {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_exp"))
+    let mut child = crate::common::exp()
         .arg("serve-env")
         .args(args)
         .args(["--port", "0", "--host", "127.0.0.1"])
-        .current_dir(workspace_root())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn exp");
     let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(120))
-        .unwrap_or_default();
+    let line =
+        crate::common::first_line(stdout, Duration::from_secs(120), |_| true).unwrap_or_default();
     let Some(base) = line.split_whitespace().find(|w| w.starts_with("http://")) else {
         let _ = child.kill();
         let mut err = String::new();

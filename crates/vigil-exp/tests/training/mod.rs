@@ -4,24 +4,11 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-/// The workspace root (configs and seeds are relative to it).
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-/// `exp` run from the workspace root.
-pub fn exp() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_exp"));
-    c.current_dir(root());
-    c
-}
+pub use crate::common::{exp, root};
 
 /// Runs `exp` and checks it succeeded.
 pub fn ok(args: &[&str]) -> Output {

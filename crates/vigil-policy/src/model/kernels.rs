@@ -43,7 +43,26 @@ pub(crate) fn small_rows_matmul<B: Backend>(
     // Cheap clones when already contiguous (the weights always are); a copy otherwise.
     let (xc, wc) = (xf.to_contiguous(), wf.to_contiguous());
     let out = nt_matmul(xc.storage::<f32>(), wc.storage::<f32>(), m, n, k);
-    let flex = FlexTensor::from_data(TensorData::new(out, [m, n]));
+    from_flex(FlexTensor::from_data(TensorData::new(out, [m, n])))
+}
+
+/// `t`'s burn-flex tensor, or `t` back when the backend is another one.
+pub(crate) fn into_flex<B: Backend, const D: usize>(
+    t: Tensor<B, D>,
+) -> Result<FlexTensor, Tensor<B, D>> {
+    let prim = t.into_primitive().tensor();
+    if !(&prim as &dyn Any).is::<FlexTensor>() {
+        return Err(Tensor::from_primitive(TensorPrimitive::Float(prim)));
+    }
+    let boxed: Box<dyn Any> = Box::new(prim);
+    match boxed.downcast::<FlexTensor>() {
+        Ok(f) => Ok(*f),
+        Err(_) => unreachable!("checked to be a FlexTensor"),
+    }
+}
+
+/// A burn-flex tensor as `B`'s tensor; `None` when `B` is not burn-flex.
+pub(crate) fn from_flex<B: Backend, const D: usize>(flex: FlexTensor) -> Option<Tensor<B, D>> {
     let boxed: Box<dyn Any> = Box::new(flex);
     let prim = *boxed.downcast::<B::FloatTensorPrimitive>().ok()?;
     Some(Tensor::from_primitive(TensorPrimitive::Float(prim)))
@@ -55,12 +74,15 @@ pub(crate) fn nt_matmul(x: &[f32], w: &[f32], m: usize, n: usize, k: usize) -> V
     let mut out_t = vec![0f32; n * m];
     let task = |(block, chunk): (usize, &mut [f32])| {
         let j0 = block * ROWS_PER_TASK;
-        for (dj, outs) in chunk.chunks_exact_mut(m).enumerate() {
-            let wrow = &w[(j0 + dj) * k..(j0 + dj + 1) * k];
-            for (i, o) in outs.iter_mut().enumerate() {
-                *o = dot(wrow, &x[i * k..(i + 1) * k]);
-            }
-        }
+        let rows = chunk.len() / m;
+        let w = &w[j0 * k..(j0 + rows) * k];
+        pulp::Arch::new().dispatch(Block {
+            x,
+            w,
+            m,
+            k,
+            out: chunk,
+        });
     };
     if n * k >= 1 << 15 {
         out_t
@@ -82,30 +104,88 @@ pub(crate) fn nt_matmul(x: &[f32], w: &[f32], m: usize, n: usize, k: usize) -> V
     out
 }
 
-/// A dot product in one fixed order: 16 lane sums over `k / 16` blocks, added pairwise, then
-/// the tail in sequence.
-#[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 16];
-    let (ab, bb) = (a.chunks_exact(16), b.chunks_exact(16));
-    let (at, bt) = (ab.remainder(), bb.remainder());
-    for (x, y) in ab.zip(bb) {
-        for l in 0..16 {
-            acc[l] += x[l] * y[l];
+/// One task: every input row against a block of weight rows, written `[rows, m]`.
+///
+/// Compiled for the widest instruction set the CPU has (pulp's runtime dispatch: AVX-512,
+/// AVX2 + FMA, or scalar), with no `unsafe` here. Tiles of 4 weight rows × up to 4 input rows
+/// keep up to 16 independent accumulators in registers, so each weight vector loaded is used
+/// for every input row of the tile. Every output is still one accumulator vector over `k` in
+/// lane order, then a fixed pairwise lane sum, then the scalar tail: its bits do not depend on
+/// the tile it was computed in, hence not on the batch size or the thread count.
+struct Block<'a> {
+    x: &'a [f32],
+    w: &'a [f32],
+    m: usize,
+    k: usize,
+    out: &'a mut [f32],
+}
+
+impl pulp::WithSimd for Block<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, simd: S) -> Self::Output {
+        let Block { x, w, m, k, out } = self;
+        let rows = out.len() / m;
+        let mut j = 0;
+        while j < rows {
+            let rw = (rows - j).min(4);
+            let mut i = 0;
+            while i < m {
+                let rx = (m - i).min(4);
+                match (rw, rx) {
+                    (4, 4) => tile::<S, 4, 4>(simd, w, x, k, j, i, m, out),
+                    (4, 3) => tile::<S, 4, 3>(simd, w, x, k, j, i, m, out),
+                    (4, 2) => tile::<S, 4, 2>(simd, w, x, k, j, i, m, out),
+                    (4, 1) => tile::<S, 4, 1>(simd, w, x, k, j, i, m, out),
+                    (_, 4) => tile::<S, 1, 4>(simd, w, x, k, j, i, m, out),
+                    (_, 3) => tile::<S, 1, 3>(simd, w, x, k, j, i, m, out),
+                    (_, 2) => tile::<S, 1, 2>(simd, w, x, k, j, i, m, out),
+                    _ => tile::<S, 1, 1>(simd, w, x, k, j, i, m, out),
+                }
+                i += rx;
+            }
+            j += if rw == 4 { 4 } else { 1 };
         }
     }
-    let mut width = 8;
-    while width > 0 {
-        for l in 0..width {
-            acc[l] += acc[l + width];
+}
+
+/// `RW` weight rows from `j` times `RX` input rows from `i`, into `out[(j + a) * m + i + b]`.
+#[allow(clippy::too_many_arguments)] // one tile's coordinates; a struct would only rename them
+#[inline(always)]
+fn tile<S: pulp::Simd, const RW: usize, const RX: usize>(
+    simd: S,
+    w: &[f32],
+    x: &[f32],
+    k: usize,
+    j: usize,
+    i: usize,
+    m: usize,
+    out: &mut [f32],
+) {
+    let wr: [(&[S::f32s], &[f32]); RW] =
+        std::array::from_fn(|a| S::as_simd_f32s(&w[(j + a) * k..(j + a + 1) * k]));
+    let xr: [(&[S::f32s], &[f32]); RX] =
+        std::array::from_fn(|b| S::as_simd_f32s(&x[(i + b) * k..(i + b + 1) * k]));
+    let mut acc = [[simd.splat_f32s(0.0); RX]; RW];
+    for t in 0..wr[0].0.len() {
+        let xv: [S::f32s; RX] = std::array::from_fn(|b| xr[b].0[t]);
+        for a in 0..RW {
+            let wv = wr[a].0[t];
+            for b in 0..RX {
+                acc[a][b] = simd.mul_add_f32s(wv, xv[b], acc[a][b]);
+            }
         }
-        width /= 2;
     }
-    let mut s = acc[0];
-    for (x, y) in at.iter().zip(bt) {
-        s += x * y;
+    for a in 0..RW {
+        for b in 0..RX {
+            let mut s = simd.reduce_sum_f32s(acc[a][b]);
+            for (p, q) in wr[a].1.iter().zip(xr[b].1) {
+                s += p * q;
+            }
+            out[(j + a) * m + i + b] = s;
+        }
     }
-    s
 }
 
 #[cfg(test)]

@@ -6,23 +6,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 use vigil_core::{Generation, GenerationRequest, Policy, PolicyError};
-use vigil_policy::{GenerateOptions, Qwen3, Sampler, SamplingConfig};
-use vigil_tokenizer::{ChatOptions, ChatTokenizer, Message};
-
-/// How assistant messages are sampled.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GenerationSettings {
-    /// Most new tokens per assistant message.
-    pub max_new_tokens: usize,
-    /// Token choice.
-    pub sampling: SamplingConfig,
-    /// Qwen3's `enable_thinking` in the chat template.
-    pub enable_thinking: bool,
-    /// Most conversations per forward batch.
-    pub batch_size: usize,
-}
+use vigil_policy::{GenerateOptions, Qwen3, Sampler};
+use vigil_policy::chat::{GenerationSettings, prompt_tokens};
+use vigil_tokenizer::ChatTokenizer;
 
 /// A policy backed by a burn model held in memory.
 pub struct BurnPolicy<B: Backend> {
@@ -37,17 +24,6 @@ impl<B: Backend> std::fmt::Debug for BurnPolicy<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BurnPolicy").field("label", &self.label).field("settings", &self.settings).finish()
     }
-}
-
-/// The id that closes an assistant turn in the chat template (`<|im_end|>` for Qwen).
-pub fn end_of_turn(tokenizer: &ChatTokenizer) -> Option<u32> {
-    tokenizer.token_to_id("<|im_end|>").or_else(|| tokenizer.stop_token_ids().first().copied())
-}
-
-/// The chat-template prompt of a conversation, as the model sees it.
-pub fn prompt_tokens(tokenizer: &ChatTokenizer, messages: &[vigil_core::ChatMessage], enable_thinking: bool) -> Result<Vec<u32>, PolicyError> {
-    let msgs: Vec<Message> = messages.iter().map(Message::from).collect();
-    tokenizer.encode_chat(&msgs, &ChatOptions::generation(enable_thinking)).map_err(|e| PolicyError::BadRequest(e.to_string()))
 }
 
 impl<B: Backend> BurnPolicy<B> {

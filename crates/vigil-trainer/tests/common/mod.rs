@@ -50,8 +50,8 @@ pub fn trainer(toml_text: &str) -> TrainerConfig {
 }
 
 /// `exp serve` settings for the tiny model in `dir`, served as `tiny` (8 tokens by default).
-pub fn serve_config(dir: &Path) -> vigil_trainer::serve::ServeConfig {
-    vigil_trainer::serve::ServeConfig {
+pub fn serve_config(dir: &Path) -> vigil_policy::openai::serve::ServeConfig {
+    vigil_policy::openai::serve::ServeConfig {
         model_dir: dir.to_path_buf(),
         tokenizer_dir: dir.to_path_buf(),
         adapter: None,
@@ -62,12 +62,12 @@ pub fn serve_config(dir: &Path) -> vigil_trainer::serve::ServeConfig {
         enable_thinking: false,
         api_key: None,
         adapter_root: None,
-        limits: vigil_trainer::serve::ServeLimits::default(),
+        limits: vigil_policy::openai::serve::ServeLimits::default(),
     }
 }
 
 /// Serves `server` on a free port of 127.0.0.1 from a thread of its own; returns the address.
-pub fn serve(server: vigil_trainer::serve::Server) -> std::net::SocketAddr {
+pub fn serve(server: vigil_policy::openai::serve::Server) -> std::net::SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();

@@ -33,11 +33,11 @@ use std::time::Duration;
 
 use axum::Router;
 use burn::prelude::*;
-use vigil_policy::lora::{Adapter, apply_adapter};
-use vigil_policy::{ComputeDtype, Qwen3, load_qwen3};
 use vigil_tokenizer::ChatTokenizer;
 
-use crate::error::TrainerError;
+use super::{OpenAiError, config_error, io_error};
+use crate::lora::{Adapter, apply_adapter};
+use crate::{ComputeDtype, Qwen3, load_qwen3};
 
 /// What `exp serve` loads and how it answers.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,9 +95,9 @@ impl Default for ServeLimits {
 }
 
 impl ServeConfig {
-    fn validate(&self) -> Result<(), TrainerError> {
+    fn validate(&self) -> Result<(), OpenAiError> {
         let bad = |field: &str, why: &str| {
-            Err(TrainerError::Config(crate::error::ConfigError::new(format!("serve.{field}"), why)))
+            Err(config_error(format!("serve.{field}"), why))
         };
         let l = &self.limits;
         if self.max_batch == 0 {
@@ -201,23 +201,23 @@ impl std::fmt::Debug for Server {
 }
 
 /// Canonical adapter root, so later prefix checks compare resolved paths.
-fn canonical_root(root: &Path) -> Result<PathBuf, TrainerError> {
-    root.canonicalize().map_err(|e| TrainerError::io(root, e))
+fn canonical_root(root: &Path) -> Result<PathBuf, OpenAiError> {
+    root.canonicalize().map_err(io_error(root.display()))
 }
 
 impl Server {
     /// Loads the model (and adapter) on `device` and starts the worker thread.
-    pub fn load<B: Backend>(mut cfg: ServeConfig, device: &B::Device) -> Result<Self, TrainerError>
+    pub fn load<B: Backend>(mut cfg: ServeConfig, device: &B::Device) -> Result<Self, OpenAiError>
     where
         Qwen3<B>: Send + 'static,
     {
         cfg.validate()?;
         cfg.adapter_root = cfg.adapter_root.as_deref().map(canonical_root).transpose()?;
         let tokenizer = Arc::new(ChatTokenizer::from_dir(&cfg.tokenizer_dir)?);
-        let mut base = load_qwen3::<B>(&cfg.model_dir, cfg.dtype, device).map_err(TrainerError::model)?;
+        let mut base = load_qwen3::<B>(&cfg.model_dir, cfg.dtype, device)?;
         if let Some(dir) = &cfg.adapter {
-            let a = Adapter::load(dir).map_err(TrainerError::model)?;
-            base = apply_adapter(base, &a, cfg.dtype).map_err(TrainerError::model)?.merge_adapters();
+            let a = Adapter::load(dir)?;
+            base = apply_adapter(base, &a, cfg.dtype)?.merge_adapters();
         }
         let context = base.config.max_position_embeddings;
         let max_model_len = cfg.limits.max_model_len.map_or(context, |m| m.min(context));
@@ -244,12 +244,12 @@ impl Server {
 
     /// Serves on `listener` until the process ends; warns when the address is reachable from
     /// other machines and no API key is set.
-    pub async fn run(self, listener: tokio::net::TcpListener) -> Result<(), TrainerError> {
-        let addr: SocketAddr = listener.local_addr().map_err(|e| TrainerError::io(Path::new("<socket>"), e))?;
+    pub async fn run(self, listener: tokio::net::TcpListener) -> Result<(), OpenAiError> {
+        let addr: SocketAddr = listener.local_addr().map_err(io_error("<socket>"))?;
         if !addr.ip().is_loopback() && self.state.cfg.api_key.is_none() {
             tracing::warn!(%addr, "serving on a non-loopback address without an API key: anyone who can reach it can use the model (set --api-key or {})", vigil_core::auth::API_KEY_ENV);
         }
         tracing::info!(%addr, max_model_len = self.state.max_model_len, "serving");
-        axum::serve(listener, self.router()).await.map_err(|e| TrainerError::io(Path::new("<socket>"), e))
+        axum::serve(listener, self.router()).await.map_err(io_error("<socket>"))
     }
 }

@@ -20,8 +20,8 @@ use vigil_tokenizer::ChatTokenizer;
 
 use super::worker::{Job, Prepared, Queue, Reply, settings_of};
 use super::{ServeConfig, Shared};
-use crate::protocol::{ChatRequest, ErrorBody, ErrorDetail, LoadLora, UnloadLora};
-use crate::rollout::prompt_tokens;
+use crate::chat::prompt_tokens;
+use crate::openai::protocol::{ChatRequest, ErrorBody, ErrorDetail, LoadLora, UnloadLora};
 
 /// An API error: HTTP status plus OpenAI-style body.
 #[derive(Debug, Clone)]

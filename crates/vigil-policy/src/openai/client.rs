@@ -16,12 +16,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use vigil_core::{FinishReason, Generation, GenerationRequest, Policy, PolicyError};
-use vigil_policy::SamplingConfig;
 use vigil_tokenizer::ChatTokenizer;
 
-use super::sampler::{GenerationSettings, end_of_turn, prompt_tokens};
-use crate::error::ConfigError;
-use crate::protocol::{ChatRequest, ChatResponse, ChatTemplateKwargs, LoadLora, UnloadLora, WireMessage, token_id};
+use super::protocol::{ChatRequest, ChatResponse, ChatTemplateKwargs, LoadLora, UnloadLora, WireMessage, token_id};
+use super::{OpenAiError, config_error};
+use crate::SamplingConfig;
+use crate::chat::{GenerationSettings, end_of_turn, prompt_tokens};
 
 fn default_concurrency() -> usize {
     8
@@ -74,18 +74,18 @@ pub struct OpenAiConfig {
 
 impl OpenAiConfig {
     /// Range checks.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub fn validate(&self) -> Result<(), OpenAiError> {
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
-            return Err(ConfigError::new("rollout.base_url", format!("must be an http(s) URL, got `{}`", self.base_url)));
+            return Err(config_error("rollout.base_url", format!("must be an http(s) URL, got `{}`", self.base_url)));
         }
         if self.model.is_empty() {
-            return Err(ConfigError::new("rollout.model", "must not be empty"));
+            return Err(config_error("rollout.model", "must not be empty"));
         }
         if self.concurrency == 0 {
-            return Err(ConfigError::new("rollout.concurrency", "must be ≥ 1"));
+            return Err(config_error("rollout.concurrency", "must be ≥ 1"));
         }
         if !(self.timeout_s.is_finite() && self.timeout_s > 0.0) {
-            return Err(ConfigError::new("rollout.timeout_s", "must be > 0"));
+            return Err(config_error("rollout.timeout_s", "must be > 0"));
         }
         Ok(())
     }
@@ -169,16 +169,16 @@ impl OpenAiPolicyConfig {
     }
 
     /// Range checks.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub fn validate(&self) -> Result<(), OpenAiError> {
         self.client().validate()?;
         if self.max_new_tokens == 0 {
-            return Err(ConfigError::new("policy.max_new_tokens", "must be ≥ 1"));
+            return Err(config_error("policy.max_new_tokens", "must be ≥ 1"));
         }
-        self.generation().sampling.validate().map_err(|e| ConfigError::new("policy.temperature", e.to_string()))
+        self.generation().sampling.validate().map_err(|e| config_error("policy.temperature", e.to_string()))
     }
 
     /// Connects (no request is sent until the first generation).
-    pub fn build(&self) -> Result<OpenAiPolicy, crate::error::TrainerError> {
+    pub fn build(&self) -> Result<OpenAiPolicy, OpenAiError> {
         let tokenizer = match &self.tokenizer {
             Some(t) => Some(Arc::new(ChatTokenizer::load(t)?)),
             None => None,

@@ -1,5 +1,5 @@
-//! The OpenAI chat-completions wire format, as far as Vigil speaks it: the client in
-//! `rollout::openai` and the server of `exp serve` share these types.
+//! The OpenAI chat-completions wire format, as far as Vigil speaks it: the client
+//! ([`super::OpenAiPolicy`]) and the server of `exp serve` ([`super::serve`]) share these types.
 //!
 //! Requests are strict (`deny_unknown_fields`: a typo'd option is a 400 naming it, not a
 //! silently ignored knob); responses are read leniently, since vLLM and SGLang add fields.

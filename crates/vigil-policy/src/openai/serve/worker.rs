@@ -14,17 +14,17 @@ use std::sync::{Arc, mpsc};
 
 use burn::prelude::*;
 use vigil_core::FinishReason;
-use vigil_policy::lora::{Adapter, apply_adapter};
-use vigil_policy::{Decoder, GenerateOptions, GenerateOutput, Qwen3, Sampler, SamplingConfig};
 use vigil_tokenizer::ChatTokenizer;
 
 use super::api::ApiError;
 use super::{ServeConfig, Shared};
-use crate::error::TrainerError;
-use crate::protocol::{
+use crate::chat::GenerationSettings;
+use crate::lora::{Adapter, apply_adapter};
+use crate::openai::{OpenAiError, io_error};
+use crate::{Decoder, GenerateOptions, GenerateOutput, Qwen3, Sampler, SamplingConfig};
+use crate::openai::protocol::{
     ChatRequest, ChatResponse, Choice, ChoiceLogprobs, LoadLora, TokenLogprob, UnloadLora, Usage, WireMessage,
 };
-use crate::rollout::GenerationSettings;
 
 pub(crate) type Reply<T> = tokio::sync::oneshot::Sender<T>;
 
@@ -128,7 +128,7 @@ pub(crate) fn spawn<B: Backend>(
     tokenizer: Arc<ChatTokenizer>,
     base: Qwen3<B>,
     shared: Arc<Shared>,
-) -> Result<Queue, TrainerError>
+) -> Result<Queue, OpenAiError>
 where
     Qwen3<B>: Send + 'static,
 {
@@ -147,7 +147,7 @@ where
     std::thread::Builder::new()
         .name("vigil-serve-model".into())
         .spawn(move || worker.run(&rx))
-        .map_err(|e| TrainerError::io(Path::new("<thread>"), e))?;
+        .map_err(io_error("<thread>"))?;
     Ok(tx)
 }
 
@@ -278,7 +278,7 @@ impl<B: Backend> Worker<B> {
             let made = catch_unwind(AssertUnwindSafe(|| {
                 let samplers =
                     items.iter().map(|i| Sampler::new(s.generation.sampling, i.seed)).collect::<Result<Vec<_>, _>>()?;
-                Ok::<_, vigil_policy::ModelError>((Decoder::new(model, &prompts, opts)?, samplers))
+                Ok::<_, crate::ModelError>((Decoder::new(model, &prompts, opts)?, samplers))
             }));
             match made {
                 Ok(Ok((decoder, samplers))) => self.running.push(Running { decoder, samplers, items }),
