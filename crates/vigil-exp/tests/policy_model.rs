@@ -297,17 +297,17 @@ fn bench_model_runs_on_wgpu() {
         "--train",
         "lora",
     ];
-    let out = exp(&args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() && stderr.contains("adapter") && std::env::var_os("CI").is_none() {
+    let out = run(&args);
+    let stderr = out.stderr.clone();
+    if !out.success() && stderr.contains("adapter") && std::env::var_os("CI").is_none() {
         #[allow(clippy::print_stderr)]
         {
             eprintln!("*** SKIPPED: bench_model_runs_on_wgpu: no wgpu adapter ({stderr}) ***");
         }
         return;
     }
-    assert!(out.status.success(), "exp {args:?} failed: {stderr}");
-    let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert!(out.success(), "exp {args:?} failed: {stderr}");
+    let v: Value = serde_json::from_str(&out.stdout).expect("stdout is JSON");
     for key in ["prefill_tok_s", "decode_tok_s", "train_step_s"] {
         assert!(
             v[key].as_f64().is_some_and(|x| x.is_finite() && x > 0.0),
@@ -320,7 +320,7 @@ fn bench_model_runs_on_wgpu() {
 #[test]
 fn wgpu_device_needs_the_feature() {
     let m = data("tied");
-    let out = exp(&[
+    let out = run(&[
         "model",
         "logits",
         "--model",
@@ -330,12 +330,12 @@ fn wgpu_device_needs_the_feature() {
         "--device",
         "wgpu",
     ]);
-    assert!(!out.status.success());
+    assert!(!out.success());
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("`wgpu` feature"),
+        out.stderr.contains("`wgpu` feature"),
         "{out:?}"
     );
-    let out = exp(&[
+    let out = run(&[
         "model",
         "logits",
         "--model",
@@ -345,9 +345,9 @@ fn wgpu_device_needs_the_feature() {
         "--device",
         "tpu",
     ]);
-    assert!(!out.status.success());
+    assert!(!out.success());
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("unknown variant `tpu`"),
+        out.stderr.contains("unknown variant `tpu`"),
         "{out:?}"
     );
 }
