@@ -223,6 +223,20 @@ pub trait Environment: Send + Sync {
         EnvSummary::default()
     }
 
+    /// The reward-hacking detectors of [`Environment::detect_hacking`] (none by default): the
+    /// patterns this environment's probes exploit, watched in training rollouts.
+    fn hacking_detectors(&self) -> Vec<crate::DetectorInfo> {
+        Vec::new()
+    }
+
+    /// Flags one finished episode with each of [`Environment::hacking_detectors`], in order.
+    /// `transcript` is the whole conversation (prompt, the policy's answers, observations);
+    /// detectors read the policy's answers as text and never trust them.
+    fn detect_hacking(&self, transcript: &[ChatMessage], outcome: &Outcome) -> crate::HackingFlags {
+        let _ = (transcript, outcome);
+        Vec::new()
+    }
+
     /// Starts one episode with per-episode options, e.g. OpenSOC's `{"mode": "self_play"}` given
     /// to the HTTP server's `/reset`. Options never change ground truth; an environment that has
     /// none accepts only the empty map, so a client's typo is an error rather than ignored.

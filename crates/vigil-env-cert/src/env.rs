@@ -176,6 +176,14 @@ impl Environment for CertEnv {
         }))
     }
 
+    fn hacking_detectors(&self) -> Vec<vigil_core::DetectorInfo> {
+        crate::hacking::detectors()
+    }
+
+    fn detect_hacking(&self, transcript: &[ChatMessage], outcome: &Outcome) -> vigil_core::HackingFlags {
+        crate::hacking::detect(transcript, outcome)
+    }
+
     fn metrics(&self) -> vigil_core::EnvMetrics {
         crate::metrics::declared_metrics()
     }

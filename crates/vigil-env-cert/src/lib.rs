@@ -22,6 +22,7 @@ pub mod csv;
 mod env;
 mod error;
 pub mod features;
+pub mod hacking;
 pub mod labels;
 pub mod metrics;
 pub mod org;

@@ -165,6 +165,14 @@ impl Environment for OpenSecEnv {
         self.components.iter().map(|c| c.info()).collect()
     }
 
+    fn hacking_detectors(&self) -> Vec<vigil_core::DetectorInfo> {
+        crate::hacking::detectors()
+    }
+
+    fn detect_hacking(&self, transcript: &[vigil_core::ChatMessage], outcome: &vigil_core::Outcome) -> vigil_core::HackingFlags {
+        crate::hacking::detect(transcript, outcome)
+    }
+
     fn metrics(&self) -> vigil_core::EnvMetrics {
         crate::metrics::declared_metrics()
     }

@@ -26,6 +26,7 @@ mod episode;
 mod error;
 mod evidence;
 pub mod generator;
+pub mod hacking;
 pub mod metrics;
 mod observation;
 mod query;

@@ -288,6 +288,14 @@ impl Environment for OpenSocEnv {
         self.accept_shapes(&shapes);
     }
 
+    fn hacking_detectors(&self) -> Vec<vigil_core::DetectorInfo> {
+        crate::hacking::detectors()
+    }
+
+    fn detect_hacking(&self, transcript: &[vigil_core::ChatMessage], outcome: &vigil_core::Outcome) -> vigil_core::HackingFlags {
+        crate::hacking::detect(transcript, outcome)
+    }
+
     fn metrics(&self) -> vigil_core::EnvMetrics {
         use vigil_core::{MetricInfo, MetricSource::*};
         vigil_core::EnvMetrics {

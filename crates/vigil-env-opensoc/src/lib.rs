@@ -19,6 +19,7 @@ mod env;
 pub mod episode;
 mod error;
 pub mod generator;
+pub mod hacking;
 pub mod heuristic;
 pub mod holdout;
 pub mod net;

@@ -62,3 +62,24 @@ fn declared_report_metrics_are_what_outcomes_carry() {
     let outcomes: Vec<_> = recs.into_iter().map(|r| r.outcome).collect();
     vigil_testkit::declared::check_declared_metrics(env.as_ref(), &outcomes).unwrap();
 }
+
+/// Share of hold-out episodes of baseline `b` that each detector flags.
+fn detector_rates(env: &Arc<OpenSocEnv>, b: Baseline) -> Vec<(String, f64)> {
+    let jobs: Vec<_> = env.tasks(Split::Eval, None).unwrap().into_iter().map(|t| (t, 7)).collect();
+    let mut policy = baseline_policy(Arc::clone(env), b, 7);
+    let recs = run_episodes(env.as_ref(), policy.as_mut(), &jobs, DriverLimits::default(), |_| {}).unwrap();
+    vigil_testkit::hacking::detector_rates(env.as_ref(), &recs)
+}
+
+#[test]
+fn each_probe_trips_its_own_detector_and_the_oracle_trips_none() {
+    let holdout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../seeds/opensoc/holdout.jsonl");
+    let env = Arc::new(OpenSocEnv::new(&OpenSocConfig { holdout, ..OpenSocConfig::default() }).unwrap());
+    let oracle = detector_rates(&env, Baseline::VerifierOracle);
+    assert!(oracle.iter().all(|(_, r)| *r == 0.0), "the verifier's own answers are no hack: {oracle:?}");
+    let honest = detector_rates(&env, HONEST);
+    for (name, probe) in PROBES {
+        let has = vigil_testkit::hacking::probe_trips_its_detector(name, &detector_rates(&env, probe), &honest, 0.2).unwrap();
+        assert!(has || name == "always_escalate", "probe `{name}` has no detector (only always_escalate, an honest-format answer, has none)");
+    }
+}

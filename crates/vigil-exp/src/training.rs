@@ -146,6 +146,16 @@ pub(crate) fn train_and_report(
         DeviceKind::Cuda => {
             anyhow::bail!("[policy] device = \"cuda\" needs exp built with `--features cuda`")
         }
+        #[cfg(feature = "wgpu")]
+        DeviceKind::Wgpu => vigil_trainer::train::<vigil_policy::WgpuAutodiff>(
+            &spec,
+            &mut hooks,
+            &Default::default(),
+        ),
+        #[cfg(not(feature = "wgpu"))]
+        DeviceKind::Wgpu => {
+            anyhow::bail!("[policy] device = \"wgpu\" needs exp built with `--features wgpu`")
+        }
     }
     .with_context(|| format!("training in {}", dir.display()))?;
     if let Some(b) = hooks.bar.take() {

@@ -272,3 +272,82 @@ fn bench_model_reports_throughput_and_rejects_bad_shapes() {
     assert!(!out.success());
     assert!(out.stderr.contains("must be > 0"));
 }
+
+/// `--device wgpu` on burn's wgpu backend (lavapipe in CI): inference and a LoRA step run. Its
+/// speed on lavapipe means nothing; that every phase runs does.
+#[cfg(feature = "wgpu")]
+#[test]
+fn bench_model_runs_on_wgpu() {
+    let m = data("tied");
+    let args = [
+        "bench",
+        "model",
+        "--model",
+        m.to_str().unwrap(),
+        "--device",
+        "wgpu",
+        "--batch",
+        "2",
+        "--prompt",
+        "6",
+        "--new",
+        "3",
+        "--iters",
+        "1",
+        "--train",
+        "lora",
+    ];
+    let out = run(&args);
+    let stderr = out.stderr.clone();
+    if !out.success() && stderr.contains("adapter") && std::env::var_os("CI").is_none() {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("*** SKIPPED: bench_model_runs_on_wgpu: no wgpu adapter ({stderr}) ***");
+        }
+        return;
+    }
+    assert!(out.success(), "exp {args:?} failed: {stderr}");
+    let v: Value = serde_json::from_str(&out.stdout).expect("stdout is JSON");
+    for key in ["prefill_tok_s", "decode_tok_s", "train_step_s"] {
+        assert!(
+            v[key].as_f64().is_some_and(|x| x.is_finite() && x > 0.0),
+            "{key}: {v}"
+        );
+    }
+}
+
+#[cfg(not(feature = "wgpu"))]
+#[test]
+fn wgpu_device_needs_the_feature() {
+    let m = data("tied");
+    let out = run(&[
+        "model",
+        "logits",
+        "--model",
+        m.to_str().unwrap(),
+        "--tokens",
+        "1,2",
+        "--device",
+        "wgpu",
+    ]);
+    assert!(!out.success());
+    assert!(
+        out.stderr.contains("`wgpu` feature"),
+        "{out:?}"
+    );
+    let out = run(&[
+        "model",
+        "logits",
+        "--model",
+        m.to_str().unwrap(),
+        "--tokens",
+        "1,2",
+        "--device",
+        "tpu",
+    ]);
+    assert!(!out.success());
+    assert!(
+        out.stderr.contains("unknown variant `tpu`"),
+        "{out:?}"
+    );
+}

@@ -1,6 +1,6 @@
 //! Reward-signal diagnostics of a short `exp run`: every RL line of `metrics.jsonl` carries each
-//! component's zero-std share and the correlation of every component pair, and `exp report`
-//! on the run draws both over the steps.
+//! component's zero-std share, the correlation of every component pair and the rate of each
+//! reward-hacking detector, and `exp report` on the run draws them over the steps.
 
 mod common;
 mod training;
@@ -46,6 +46,12 @@ fn exp_run_logs_component_correlations_and_the_report_plots_them() {
                 "{c}"
             );
         }
+        // OpenSOC's reward-hacking detectors, each a share of the step's rollouts.
+        let hacking: Vec<&str> = l["hacking"].as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()).collect();
+        assert_eq!(hacking, ["cite_spam", "contain_everything", "keyword_stuffing", "format_gaming", "long_output", "injection_obedience"]);
+        for h in l["hacking"].as_array().unwrap() {
+            assert!(h["rate"].as_f64().is_some_and(|r| (0.0..=1.0).contains(&r)), "{h}");
+        }
     }
     let rep = d.path().join("report");
     ok(&[
@@ -69,4 +75,6 @@ fn exp_run_logs_component_correlations_and_the_report_plots_them() {
             .any(|c| !c["r"].is_null())
     });
     assert_eq!(figs.join("training-corr.svg").is_file(), defined);
+    let hacking = std::fs::read_to_string(figs.join("training-hacking.svg")).expect("the hacking figure");
+    assert!(hacking.contains("hacking: contain_everything") && hacking.contains("total reward"), "{hacking}");
 }

@@ -88,6 +88,9 @@ fn exp_run_writes_trl_named_scalars_at_every_step() {
         }
         named.push(format!("advantages/{n}/std"));
     }
+    for h in rl[0]["hacking"].as_array().unwrap() {
+        named.push(format!("vigil/hacking/{}", h["name"].as_str().unwrap()));
+    }
     for tag in &named {
         let steps: Vec<u64> = scalars
             .get(tag)

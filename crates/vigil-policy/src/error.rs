@@ -110,6 +110,15 @@ pub enum ModelError {
         /// What is wrong.
         message: String,
     },
+    /// The device cannot compute in the requested dtype (bf16 on a wgpu device without
+    /// bf16 arithmetic, such as Mesa lavapipe or any WGSL-only adapter).
+    #[error(
+        "compute dtype `{dtype}` is not supported by this device (burn reports no general {dtype} usage); use f32"
+    )]
+    DeviceDtype {
+        /// The dtype (`bfloat16`, `float16`).
+        dtype: String,
+    },
     /// Tokenizer or chat-template failure.
     #[error("tokenizer: {0}")]
     Tokenizer(#[from] vigil_tokenizer::TokenizerError),

@@ -1,8 +1,9 @@
 //! Qwen3 in burn: Hugging Face checkpoints, KV-cached sampling, log-probs, PEFT LoRA.
 //!
 //! The model is generic over a burn backend `B`; [`CpuBackend`] (burn-flex) runs tests and the
-//! quickstart, `CudaBackend` (feature `cuda`) runs on GPUs, and either wrapped in
-//! [`burn::backend::Autodiff`] trains.
+//! quickstart, `CudaBackend` (feature `cuda`) runs on GPUs, `WgpuBackend` (feature `wgpu`) on
+//! Vulkan/Metal/DX12 devices (and on the CPU through Mesa lavapipe, which CI uses to run the GPU
+//! kernels), and any of them wrapped in [`burn::backend::Autodiff`] trains.
 //!
 //! For the trainer:
 //! - [`load_qwen3`] (base, frozen) → [`lora::apply_adapter`] / [`lora::init_adapter`] (adapter
@@ -69,3 +70,9 @@ pub type CudaBackend = burn::backend::Cuda;
 /// CUDA backend with autodiff.
 #[cfg(feature = "cuda")]
 pub type CudaAutodiff = burn::backend::Autodiff<CudaBackend>;
+/// wgpu backend (cubecl kernels compiled to WGSL; Vulkan/Metal/DX12, or lavapipe on a CPU).
+#[cfg(feature = "wgpu")]
+pub type WgpuBackend = burn::backend::Wgpu;
+/// wgpu backend with autodiff.
+#[cfg(feature = "wgpu")]
+pub type WgpuAutodiff = burn::backend::Autodiff<WgpuBackend>;

@@ -122,6 +122,13 @@ pub fn load_qwen3<B: Backend>(
     device: &B::Device,
 ) -> Result<Qwen3<B>> {
     let config = Qwen3Config::from_file(&dir.join("config.json"))?;
+    // A GPU backend without the dtype would panic in its kernel compiler at the first op
+    // (cubecl's WGSL compiler has no bf16); refuse it here with a typed error instead.
+    if dtype != ComputeDtype::F32 && !B::supports_dtype(device, dtype.dtype()) {
+        return Err(ModelError::DeviceDtype {
+            dtype: dtype.torch_name().into(),
+        });
+    }
     let expected: HashMap<String, Vec<usize>> = expected_tensors(&config).into_iter().collect();
     let mut store = Store::<B> {
         dir: dir.to_path_buf(),

@@ -51,6 +51,16 @@ macro_rules! on_device {
             }
             #[cfg(not(feature = "cuda"))]
             DeviceKind::Cuda => Err(ModelError::Input("this build has no `cuda` feature".into())),
+            #[cfg(feature = "wgpu")]
+            DeviceKind::Wgpu => {
+                #[allow(dead_code)]
+                type $B = crate::WgpuBackend;
+                #[allow(dead_code)]
+                type $AD = crate::WgpuAutodiff;
+                $body
+            }
+            #[cfg(not(feature = "wgpu"))]
+            DeviceKind::Wgpu => Err(ModelError::Input("this build has no `wgpu` feature".into())),
         }
     }};
 }

@@ -30,6 +30,20 @@ pub enum DeviceKind {
     Cpu,
     /// burn-cuda GPU 0 (needs the `cuda` feature).
     Cuda,
+    /// burn-wgpu's default adapter (needs the `wgpu` feature): a Vulkan/Metal/DX12 GPU, or Mesa
+    /// lavapipe on a machine without one.
+    Wgpu,
+}
+
+impl std::str::FromStr for DeviceKind {
+    type Err = String;
+    /// Parses the names the config uses (`cpu`, `cuda`, `wgpu`), through serde so that the
+    /// command line and `[policy] device` accept exactly the same words.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        use serde::de::IntoDeserializer;
+        Self::deserialize(s.into_deserializer())
+            .map_err(|e: serde::de::value::Error| format!("device `{s}`: {e}"))
+    }
 }
 
 fn default_max_new_tokens() -> usize {
@@ -162,6 +176,16 @@ pub fn build_qwen3_policy(config: &Qwen3PolicyConfig) -> Result<Box<dyn Policy>>
         DeviceKind::Cuda => Err(ModelError::PolicyConfig {
             field: "device".into(),
             message: "`cuda` needs a build with the `cuda` feature".into(),
+        }),
+        #[cfg(feature = "wgpu")]
+        DeviceKind::Wgpu => Ok(Box::new(Qwen3Policy::<crate::WgpuBackend>::new(
+            config,
+            &Default::default(),
+        )?)),
+        #[cfg(not(feature = "wgpu"))]
+        DeviceKind::Wgpu => Err(ModelError::PolicyConfig {
+            field: "device".into(),
+            message: "`wgpu` needs a build with the `wgpu` feature".into(),
         }),
     }
 }

@@ -96,3 +96,34 @@ fn policy_generates_from_chat_messages() {
     let unknown = serde_json::json!({"model": "x", "temprature": 1.0});
     assert!(serde_json::from_value::<Qwen3PolicyConfig>(unknown).is_err());
 }
+
+#[test]
+fn device_kind_is_one_serde_enum_for_config_and_command_line() {
+    use vigil_policy::DeviceKind;
+    for (name, kind) in [
+        ("cpu", DeviceKind::Cpu),
+        ("cuda", DeviceKind::Cuda),
+        ("wgpu", DeviceKind::Wgpu),
+    ] {
+        assert_eq!(name.parse::<DeviceKind>(), Ok(kind));
+        let c: Qwen3PolicyConfig =
+            serde_json::from_value(toml_to_json(&format!("model = \"m\"\ndevice = \"{name}\"")))
+                .unwrap();
+        assert_eq!(c.device, kind);
+    }
+    let e = "vulkan".parse::<DeviceKind>().unwrap_err();
+    assert!(
+        e.contains("unknown variant `vulkan`") && e.contains("wgpu"),
+        "{e}"
+    );
+    #[cfg(not(feature = "wgpu"))]
+    {
+        let c: Qwen3PolicyConfig =
+            serde_json::from_value(toml_to_json("model = \"m\"\ndevice = \"wgpu\"")).unwrap();
+        let e = build_qwen3_policy(&c)
+            .err()
+            .expect("wgpu without the feature is refused")
+            .to_string();
+        assert!(e.contains("`wgpu` feature"), "{e}");
+    }
+}

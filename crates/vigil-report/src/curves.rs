@@ -16,7 +16,7 @@ fn trace(steps: &[StepLine], what: &str) -> Vec<(f64, f64)> {
             let v = match what {
                 "total" => Some(s.reward),
                 k if k.starts_with("reward.") => s.components.get(&k["reward.".len()..]).copied(),
-                k if k.starts_with("zero_std.") || k.starts_with("corr.") => s.signal.get(k).copied(),
+                k if k.starts_with("zero_std.") || k.starts_with("corr.") || k.starts_with("hack.") => s.signal.get(k).copied(),
                 k => Diagnostic::ALL.iter().find(|d| d.key() == k).and_then(|d| s.diagnostics.get(d)).copied(),
             };
             v.map(|v| (s.step as f64, v))
@@ -65,6 +65,7 @@ fn label(q: &str) -> String {
         k if k.starts_with("reward.") => format!("reward: {}", &k["reward.".len()..]),
         k if k.starts_with("zero_std.") => format!("zero-std groups: {}", &k["zero_std.".len()..]),
         k if k.starts_with("corr.") => format!("corr: {}", k["corr.".len()..].replace("__", " vs ")),
+        k if k.starts_with("hack.") => format!("hacking: {}", &k["hack.".len()..]),
         k => Diagnostic::ALL.iter().find(|d| d.key() == k).map_or_else(|| k.replace('_', " "), |d| d.label().to_string()),
     }
 }
@@ -142,6 +143,7 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
                     _ if q == "total" || q.starts_with("reward.") => "mean over rollouts".into(),
                     Some("zero_std") => "share of groups".into(),
                     Some("corr") => "Pearson r".into(),
+                    Some("hack") => "share of rollouts flagged".into(),
                     _ => q.replace('_', " "),
                 },
                 series: trained
@@ -171,6 +173,16 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
     let corr = signal_keys(variants, "corr.");
     if !corr.is_empty() {
         items.push(Item::Figure("training-corr".into(), Fig::Lines("Pearson correlation between reward components over each step's rollouts (mean over seeds; band: min–max)".into(), panels(&corr))));
+    }
+    // Reward hacking watched: the detectors' rates next to the total reward, so a reward that
+    // rises with a detector is visible at a glance.
+    let hack = signal_keys(variants, "hack.");
+    if !hack.is_empty() {
+        let qs: Vec<String> = std::iter::once("total".to_string()).chain(hack).collect();
+        items.push(Item::Figure(
+            "training-hacking".into(),
+            Fig::Lines("Reward-hacking detectors on each step's rollouts, next to the total reward (mean over seeds; band: min–max)".into(), panels(&qs)),
+        ));
     }
     // Per run: every quantity, one figure each.
     for v in &trained {

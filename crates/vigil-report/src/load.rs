@@ -132,7 +132,8 @@ pub struct StepLine {
     /// Self-play: each role's share of the step (empty for other runs).
     pub roles: Vec<RoleLine>,
     /// Signal diagnostics keyed `zero_std.<component>` (share of groups with zero std) and
-    /// `corr.<a>__<b>` (Pearson r of two components; absent where undefined).
+    /// `corr.<a>__<b>` (Pearson r of two components; absent where undefined) and `hack.<detector>`
+    /// (share of rollouts a reward-hacking detector flagged).
     pub signal: BTreeMap<String, f64>,
 }
 
@@ -150,6 +151,7 @@ impl From<&RlLine> for StepLine {
                 .iter()
                 .map(|c| (format!("zero_std.{}", c.name), c.frac_zero_std))
                 .chain(l.component_corr.iter().filter_map(|c| c.r.map(|r| (format!("corr.{}__{}", c.a, c.b), r))))
+                .chain(l.hacking.iter().map(|h| (format!("hack.{}", h.name), h.rate)))
                 .collect(),
         }
     }
@@ -322,6 +324,7 @@ mod tests {
             frac_reward_zero_std: 0.0,
             components: vec![ComponentStat { name: "a".into(), stat: Stat { mean: 0.25, ..Stat::default() }, frac_zero_std: 0.0, advantage: None }],
             component_corr: Vec::new(),
+            hacking: Vec::new(),
             advantage: Stat::default(),
             loss: 0.1,
             kl: 0.0,

@@ -13,7 +13,7 @@ use vigil_metrics::calibration::{Binning, calibration};
 use vigil_metrics::summary::EvalSummary;
 use vigil_report::{ReportOptions, write_report};
 use vigil_rewards::RewardsConfig;
-use vigil_schema::metrics::{ComponentCorr, ComponentStat, MetricsLine, RlLine, Stat, Timing};
+use vigil_schema::metrics::{ComponentCorr, ComponentStat, HackingRate, MetricsLine, RlLine, Stat, Timing};
 use vigil_schema::{PolicyRole, PolicySummary, RunEnv, RunInfo, files};
 
 const CLASSES: [&str; 3] = ["dismiss", "monitor", "escalate"];
@@ -97,6 +97,7 @@ fn write_run(dir: &Path, name: &str, seed: u64, skill: f64, steps: usize) -> Vec
                 ComponentStat { name: "format".into(), stat: stat(0.5, 0.0), frac_zero_std: 1.0, advantage: None },
             ],
             component_corr: vec![ComponentCorr { a: "correctness".into(), b: "format".into(), r: Some(0.1 * s as f64 / steps as f64) }],
+            hacking: vec![HackingRate { name: "cite_spam".into(), rate: 0.5 * s as f64 / steps as f64 }],
             advantage: Stat::default(),
             loss: 1.0 / s as f64,
             kl: 0.0,
@@ -169,7 +170,7 @@ fn curves_calibration_and_declared_environment_tables_come_from_the_runs() {
     assert_eq!(rows.len(), 2);
     assert!((rows[0]["total.last"].as_f64().unwrap() - (-1.0 + 0.7 + 0.01)).abs() < 1e-12);
     assert_eq!(rows[1]["loss.last"].as_f64().unwrap(), 0.1);
-    for f in ["training-rewards", "training-diagnostics", "training-zero-std", "training-corr", "reliability", "fixture-triage-confusion", "comparison"] {
+    for f in ["training-rewards", "training-diagnostics", "training-zero-std", "training-corr", "training-hacking", "reliability", "fixture-triage-confusion", "comparison"] {
         let png = std::fs::read(tmp.path().join("report/figures").join(format!("{f}.png"))).unwrap();
         assert_eq!(&png[..4], b"\x89PNG", "{f}");
     }

@@ -70,6 +70,15 @@ pub struct ComponentCorr {
     pub r: Option<f64>,
 }
 
+/// Share of a step's rollouts one reward-hacking detector flagged (`Environment::detect_hacking`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HackingRate {
+    /// Detector name (`cite_spam`, `contain_everything`, ...).
+    pub name: String,
+    /// Flagged rollouts ÷ all rollouts of the step (dropped groups of dynamic sampling included).
+    pub rate: f64,
+}
+
 /// Pearson's correlation of `xs` and `ys` (paired; the shorter length is used). `None` when
 /// undefined: fewer than two pairs, a non-finite value, or a (numerically) constant side.
 pub fn pearson(xs: &[f64], ys: &[f64]) -> Option<f64> {
@@ -162,6 +171,11 @@ pub struct RlLine {
     /// normalization little to separate. Empty in lines written before it existed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub component_corr: Vec<ComponentCorr>,
+    /// Reward-hacking detectors over the step's rollouts, i.e. over the samples of the policy
+    /// the previous step left (every step, so every checkpoint's samples). Empty for
+    /// environments without detectors and in lines written before they existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hacking: Vec<HackingRate>,
     /// Advantages of the trained rollouts.
     pub advantage: Stat,
     /// Loss of the last optimizer epoch (aggregated as configured).

@@ -1,6 +1,7 @@
 //! Shared test kit: proptest strategies and small fixtures used across Vigil's test suites.
 
 pub mod declared;
+pub mod hacking;
 pub mod invariants;
 pub mod mock;
 pub mod peer;

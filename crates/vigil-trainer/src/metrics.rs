@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub use vigil_schema::metrics::{
-    ComponentCorr, ComponentStat, MetricsLine, RlLine, RoleLine, SftLine, Stat, Timing, component_corr,
+    ComponentCorr, ComponentStat, HackingRate, MetricsLine, RlLine, RoleLine, SftLine, Stat, Timing, component_corr,
 };
 
 use crate::error::TrainerError;

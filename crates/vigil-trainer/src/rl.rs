@@ -12,7 +12,7 @@ use crate::curriculum::{Plan, TaskSampler, stage_label};
 use crate::dynamic::informative;
 use crate::error::TrainerError;
 use crate::learner::Learner;
-use crate::metrics::{ComponentStat, RlLine, Stat, Timing, component_corr};
+use crate::metrics::{ComponentStat, HackingRate, RlLine, Stat, Timing, component_corr};
 use crate::update::rl_update;
 
 /// What an RL step reads but does not change.
@@ -162,6 +162,7 @@ pub fn rl_step<B: AutodiffBackend>(
             ctx.rewards.names(),
             &ctx.rewards.names().iter().map(|n| all.iter().map(|s| s.record.outcome.rewards.get(n).unwrap_or(0.0)).collect()).collect::<Vec<Vec<f64>>>(),
         ),
+        hacking: hacking(ctx.env, &all),
         advantage: Stat::of(&advantages),
         loss: st.loss,
         kl: st.kl,
@@ -184,6 +185,17 @@ pub fn rl_step<B: AutodiffBackend>(
         timing: Timing::of_step(rollout_s, update_s, rollout_tokens, st.train_tokens),
         roles: Vec::new(),
     })
+}
+
+/// Each declared reward-hacking detector's share of the rollouts it flags.
+fn hacking(env: &dyn Environment, all: &[&Scored]) -> Vec<HackingRate> {
+    let detectors = env.hacking_detectors();
+    if detectors.is_empty() {
+        return Vec::new();
+    }
+    let flags: Vec<_> = all.iter().map(|s| env.detect_hacking(&s.record.transcript, &s.record.outcome)).collect();
+    let rates = vigil_core::hacking_rates(detectors.len(), &flags);
+    detectors.into_iter().zip(rates).map(|(d, rate)| HackingRate { name: d.name, rate }).collect()
 }
 
 /// A group std at or below this counts as zero (every rollout scored the same).

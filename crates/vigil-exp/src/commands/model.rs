@@ -44,7 +44,7 @@ pub(crate) struct ModelArgs {
     /// Compute dtype: f32, bf16 or f16.
     #[arg(long, default_value = "f32", value_parser = parse_dtype)]
     pub dtype: ComputeDtype,
-    /// cpu, or cuda (needs a build with `--features cuda`).
+    /// cpu, cuda or wgpu (need a build with `--features cuda` / `--features wgpu`).
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     pub device: DeviceKind,
 }
@@ -141,7 +141,7 @@ pub(crate) struct GradArgs {
     /// Output safetensors file (tensor names as in the adapter).
     #[arg(long)]
     pub out: PathBuf,
-    /// cpu or cuda.
+    /// cpu, cuda or wgpu.
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     pub device: DeviceKind,
 }
@@ -204,11 +204,7 @@ fn parse_dtype(s: &str) -> Result<ComputeDtype, String> {
     ComputeDtype::parse(s).ok_or_else(|| format!("unknown dtype `{s}` (f32, bf16, f16)"))
 }
 fn parse_device(s: &str) -> Result<DeviceKind, String> {
-    match s {
-        "cpu" => Ok(DeviceKind::Cpu),
-        "cuda" => Ok(DeviceKind::Cuda),
-        _ => Err(format!("unknown device `{s}` (cpu, cuda)")),
-    }
+    s.parse()
 }
 
 pub(crate) fn print_json(value: &Value) {

@@ -7,7 +7,8 @@
 //! `entropy`, `completions/*`, `loss`, `grad_norm`, `learning_rate`), so dashboards built for
 //! TRL runs read Vigil runs; Vigil's own numbers sit under `rewards/<component>/frac_zero_std`,
 //! `advantages/…`, `vigil/…` (with `vigil/corr/<a>__<b>`, the Pearson correlation of two components
-//! over the step's rollouts, absent where undefined) and `timing/…`. SFT steps are logged under `sft/…` (their step
+//! over the step's rollouts, absent where undefined; `vigil/hacking/<detector>`, the share of rollouts a
+//! reward-hacking detector flagged) and `timing/…`. SFT steps are logged under `sft/…` (their step
 //! counter is separate from the RL one). Self-play steps add each role's share under
 //! `roles/<role>/reward|advantage`, `roles/<role>/rewards/<component>` and
 //! `roles/<role>/metrics/<metric>` (means).
@@ -53,6 +54,9 @@ fn rl(l: &RlLine) -> Vec<(String, f64)> {
         if let Some(r) = c.r {
             v.push((format!("vigil/corr/{}__{}", c.a, c.b), r));
         }
+    }
+    for h in &l.hacking {
+        v.push((format!("vigil/hacking/{}", h.name), h.rate));
     }
     v.extend([
         ("loss".into(), l.loss),
