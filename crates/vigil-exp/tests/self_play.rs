@@ -2,6 +2,7 @@
 //! credited from its own reward vector; killed mid-training and resumed, it ends with exactly
 //! the metrics, novelty archive and hold-out results of an uninterrupted run.
 
+mod common;
 mod training;
 
 use std::path::{Path, PathBuf};

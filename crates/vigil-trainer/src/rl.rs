@@ -162,7 +162,7 @@ pub fn rl_step<B: AutodiffBackend>(
             ctx.rewards.names(),
             &ctx.rewards.names().iter().map(|n| all.iter().map(|s| s.record.outcome.rewards.get(n).unwrap_or(0.0)).collect()).collect::<Vec<Vec<f64>>>(),
         ),
-        hacking: hacking(ctx.env, &all),
+        hacking: hacking(ctx.env, all.iter().map(|s| &s.record)),
         advantage: Stat::of(&advantages),
         loss: st.loss,
         kl: st.kl,
@@ -188,12 +188,12 @@ pub fn rl_step<B: AutodiffBackend>(
 }
 
 /// Each declared reward-hacking detector's share of the rollouts it flags.
-fn hacking(env: &dyn Environment, all: &[&Scored]) -> Vec<HackingRate> {
+pub(crate) fn hacking<'a>(env: &dyn Environment, records: impl Iterator<Item = &'a EpisodeRecord>) -> Vec<HackingRate> {
     let detectors = env.hacking_detectors();
     if detectors.is_empty() {
         return Vec::new();
     }
-    let flags: Vec<_> = all.iter().map(|s| env.detect_hacking(&s.record.transcript, &s.record.outcome)).collect();
+    let flags: Vec<_> = records.map(|r| env.detect_hacking(&r.transcript, &r.outcome)).collect();
     let rates = vigil_core::hacking_rates(detectors.len(), &flags);
     detectors.into_iter().zip(rates).map(|(d, rate)| HackingRate { name: d.name, rate }).collect()
 }
