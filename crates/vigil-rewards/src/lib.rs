@@ -156,17 +156,17 @@ impl RewardSet {
         values.iter().zip(&self.weights).map(|(v, w)| v * w).sum()
     }
 
-    /// The weighted total of an outcome's rewards, gates applied: the one definition the
-    /// trainer, evaluation summaries and reports all use. A component the outcome lacks is an
-    /// error, unless its weight is 0 and no gate reads it (an episode in which a role did not
-    /// play carries none of that role's components: the attacker's on a defender-only hold-out
-    /// episode of a self-play run, whose `[rewards]` weigh only the defender's): it cannot move
-    /// the total, so it counts 0.
+    /// The weighted total of an outcome's rewards, gates applied: the one definition evaluation
+    /// summaries and reports use. A component the outcome lacks counts 0 (an episode in which a
+    /// role did not play carries none of that role's components: the attacker's on a
+    /// defender-only hold-out episode of a self-play run), unless a gate reads it: then the
+    /// total is an error. Training reads [`RewardSet::values`], where every component must be
+    /// present.
     pub fn weighted_total(&self, rewards: &RewardVector) -> Result<f64, RewardError> {
         let mut filled = rewards.clone();
         for (i, n) in self.names.iter().enumerate() {
-            let unused = self.weights[i] == 0.0 && !self.gates.iter().any(|&(c, on, _)| on == i || c == i);
-            if rewards.get(n).is_none() && unused {
+            let gated = self.gates.iter().any(|&(_, on, _)| on == i);
+            if rewards.get(n).is_none() && !gated {
                 filled.push(n.clone(), 0.0);
             }
         }
@@ -212,18 +212,16 @@ mod tests {
     }
 
     #[test]
-    fn only_an_unweighted_ungated_component_may_be_missing_from_a_total() {
-        let cfg: RewardsConfig = toml::from_str("weights = { a = 1.0, b = 2.0 }").unwrap();
+    fn a_missing_component_counts_zero_in_a_total_unless_a_gate_reads_it() {
+        let cfg: RewardsConfig = toml::from_str("weights = { a = 1.0, b = 2.0, attacker = 1.0 }").unwrap();
         let s = RewardSet::new(&cfg, &comps(&["a", "b", "attacker"])).unwrap();
-        // `attacker` has weight 0: an episode without it (a role that did not play) totals.
+        // An episode the attacker did not play in carries no `attacker`: it earned nothing.
         assert_eq!(s.weighted_total(&RewardVector::from_pairs([("a", 1.0), ("b", 0.5)])), Ok(2.0));
-        // A weighted component missing is an error, never a silent 0.
-        assert_eq!(s.weighted_total(&RewardVector::from_pairs([("a", 1.0), ("attacker", 0.5)])), Err(RewardError::Missing("b".into())));
-        // A weight-0 component a gate reads must be there.
+        // Training's values stay strict.
+        assert_eq!(s.values(&RewardVector::from_pairs([("a", 1.0), ("b", 0.5)])), Err(RewardError::Missing("attacker".into())));
+        // A component a gate reads must be there.
         let gated: RewardsConfig =
-            toml::from_str("weights = { a = 1.0 }
-[[gates]]
-component = \"a\"\non = \"attacker\"\nthreshold = 0.0").unwrap();
+            toml::from_str("weights = { a = 1.0 }\n[[gates]]\ncomponent = \"a\"\non = \"attacker\"\nthreshold = 0.0").unwrap();
         let s = RewardSet::new(&gated, &comps(&["a", "attacker"])).unwrap();
         assert_eq!(s.weighted_total(&RewardVector::from_pairs([("a", 1.0)])), Err(RewardError::Missing("attacker".into())));
     }

@@ -73,6 +73,7 @@ where
         seed: 11,
         run_dir: dir.to_path_buf(),
         eval_every: 0,
+        self_play: None,
     };
     train::<B>(&spec, &mut NoHooks, device).unwrap();
     std::fs::read_to_string(dir.join("metrics.jsonl"))
