@@ -115,7 +115,10 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
                         Cell::text(run_name(&r.dir)),
                         Cell::text(role),
                         Cell::text(q.key()),
-                        Cell::num(tr.first().map(|p| p.1)),
+                        // Only the first RL step's own value: a metric first reported later
+                        // (e.g. the plausible rate once some craft passes the schema) is not
+                        // the warm-started policy's level.
+                        Cell::num(tr.first().filter(|p| p.0 as u64 == r.steps[0].step).map(|p| p.1)),
                         Cell::num(tr.last().map(|p| p.1)),
                         Cell::num(Some(tail)),
                     ]);
