@@ -320,34 +320,9 @@ fn bench_model_runs_on_wgpu() {
 #[test]
 fn wgpu_device_needs_the_feature() {
     let m = data("tied");
-    let out = run(&[
-        "model",
-        "logits",
-        "--model",
-        m.to_str().unwrap(),
-        "--tokens",
-        "1,2",
-        "--device",
-        "wgpu",
-    ]);
-    assert!(!out.success());
-    assert!(
-        out.stderr.contains("`wgpu` feature"),
-        "{out:?}"
-    );
-    let out = run(&[
-        "model",
-        "logits",
-        "--model",
-        m.to_str().unwrap(),
-        "--tokens",
-        "1,2",
-        "--device",
-        "tpu",
-    ]);
-    assert!(!out.success());
-    assert!(
-        out.stderr.contains("unknown variant `tpu`"),
-        "{out:?}"
-    );
+    for (device, message) in [("wgpu", "`wgpu` feature"), ("tpu", "unknown variant `tpu`")] {
+        let out = run(&["model", "logits", "--model", m.to_str().unwrap(), "--tokens", "1,2", "--device", device]);
+        assert!(!out.success());
+        assert!(out.stderr.contains(message), "{out:?}");
+    }
 }

@@ -12,7 +12,7 @@ use crate::curriculum::{Plan, TaskSampler, stage_label};
 use crate::dynamic::informative;
 use crate::error::TrainerError;
 use crate::learner::Learner;
-use crate::metrics::{ComponentStat, HackingRate, RlLine, Stat, Timing, component_corr};
+use crate::metrics::{ComponentCorr, ComponentStat, HackingRate, RlLine, Stat, Timing, component_corr};
 use crate::update::rl_update;
 
 /// What an RL step reads but does not change.
@@ -158,10 +158,7 @@ pub fn rl_step<B: AutodiffBackend>(
                 }
             })
             .collect(),
-        component_corr: component_corr(
-            ctx.rewards.names(),
-            &ctx.rewards.names().iter().map(|n| all.iter().map(|s| s.record.outcome.rewards.get(n).unwrap_or(0.0)).collect()).collect::<Vec<Vec<f64>>>(),
-        ),
+        component_corr: raw_corr(ctx.rewards.names(), &all.iter().map(|s| &s.record).collect::<Vec<_>>()),
         hacking: hacking(ctx.env, all.iter().map(|s| &s.record)),
         advantage: Stat::of(&advantages),
         loss: st.loss,
@@ -185,6 +182,13 @@ pub fn rl_step<B: AutodiffBackend>(
         timing: Timing::of_step(rollout_s, update_s, rollout_tokens, st.train_tokens),
         roles: Vec::new(),
     })
+}
+
+/// Pearson correlation of every pair of `names` over the records' raw component values (a
+/// component a record lacks reads 0).
+pub(crate) fn raw_corr(names: &[String], records: &[&EpisodeRecord]) -> Vec<ComponentCorr> {
+    let columns: Vec<Vec<f64>> = names.iter().map(|n| records.iter().map(|r| r.outcome.rewards.get(n).unwrap_or(0.0)).collect()).collect();
+    component_corr(names, &columns)
 }
 
 /// Each declared reward-hacking detector's share of the rollouts it flags.

@@ -15,7 +15,7 @@ use crate::config::TrainerConfig;
 use crate::curriculum::{Plan, TaskSampler, stage_label};
 use crate::error::TrainerError;
 use crate::learner::Learner;
-use crate::metrics::{ComponentStat, RlLine, RoleLine, Stat, Timing, component_corr};
+use crate::metrics::{ComponentStat, RlLine, RoleLine, Stat, Timing};
 use crate::update::rl_update;
 
 /// What a self-play step reads but does not change.
@@ -186,11 +186,10 @@ pub(crate) fn self_play_step<B: AutodiffBackend>(
                 advantage: None,
             })
             .collect(),
-        component_corr: {
-            let names: Vec<String> = ctx.env.reward_components().into_iter().map(|c| c.name).collect();
-            let values: Vec<Vec<f64>> = names.iter().map(|n| leaves.iter().map(|r| r.outcome.rewards.get(n).unwrap_or(0.0)).collect()).collect();
-            component_corr(&names, &values)
-        },
+        component_corr: crate::rl::raw_corr(
+            &ctx.env.reward_components().into_iter().map(|c| c.name).collect::<Vec<_>>(),
+            &leaves.iter().collect::<Vec<_>>(),
+        ),
         hacking: crate::rl::hacking(ctx.env, leaves.iter()),
         advantage: Stat::of(&seq_adv),
         loss: st.loss,
