@@ -70,8 +70,12 @@ impl<B: Backend> Attention<B> {
             .forward(x, adapters)
             .reshape([b, s, kvh, d])
             .swap_dims(1, 2);
-        let q = apply_rope(self.q_norm.forward(q).swap_dims(1, 2), &step.cos, &step.sin);
-        let k = apply_rope(self.k_norm.forward(k).swap_dims(1, 2), &step.cos, &step.sin);
+        // Norm, RoPE and the 1/√d of the scores on the contiguous `[b, s, heads, d]` layout;
+        // only then the heads move forward (one copy, in the reshape below or the cache).
+        let q = apply_rope(self.q_norm.forward(q), &step.cos, &step.sin)
+            .mul_scalar(1.0 / (d as f64).sqrt())
+            .swap_dims(1, 2);
+        let k = apply_rope(self.k_norm.forward(k), &step.cos, &step.sin).swap_dims(1, 2);
         let (k, v) = match cache {
             Some((c, layer)) => c.append(layer, k, v),
             None => (k, v),
@@ -85,9 +89,7 @@ impl<B: Backend> Attention<B> {
         // softmax(q·kᵀ/√d + bias)·v with the scale folded into q. Written out rather than
         // through burn's `attention`, so the autodiff graph has no mask_fill and no expanded
         // boolean mask.
-        let q = q
-            .mul_scalar(1.0 / (d as f64).sqrt())
-            .reshape([b, kvh, n * s, d]);
+        let q = q.reshape([b, kvh, n * s, d]);
         let scores = q.matmul(k.swap_dims(2, 3)) + bias.clone();
         debug_assert_eq!(scores.dims(), [b, kvh, n * s, total]);
         let o = softmax(scores, 3).matmul(v).reshape([b, h, s, d]);
