@@ -6,6 +6,7 @@ mod commands;
 mod config;
 mod evaluate;
 mod rundir;
+mod selfplay_eval;
 mod sweep;
 mod tensorboard;
 mod training;

@@ -162,6 +162,9 @@ pub(crate) fn train_and_report(
         b.finish_and_clear();
     }
     let results = evaluate_outcome(loaded, built, &eval_q, &outcome, &jobs)?;
+    if let Some(eval) = self_play_game(loaded, built, &eval_q, &outcome)? {
+        crate::selfplay_eval::write(&dir.join(files::EVAL_DIR), &eval)?;
+    }
     #[allow(clippy::print_stdout)]
     {
         let after = AdvantageEstimator::name(&cfg.advantage);
@@ -237,6 +240,34 @@ fn evaluate_outcome(
         )?);
     }
     Ok(results)
+}
+
+/// The self-play game played by the SFT and final checkpoints (`eval/self-play.md`), for a
+/// self-play run whose roles all play with the trained weights (`None` otherwise, or with
+/// `[eval] self_play_episodes = 0`).
+fn self_play_game(
+    loaded: &LoadedConfig,
+    built: &Built,
+    q: &Qwen3PolicyConfig,
+    outcome: &TrainOutcome,
+) -> anyhow::Result<Option<vigil_schema::SelfPlayEval>> {
+    let cfg = &loaded.config;
+    let (t, train_q) = qwen3(loaded)?;
+    let shared = train_q.roles.values().all(|r| matches!(r, vigil_policy::RolePolicyConfig::Shared {}));
+    let n = cfg.eval.self_play_episodes.unwrap_or(crate::selfplay_eval::DEFAULT_EPISODES);
+    if t.self_play.is_none() || !shared || n == 0 {
+        return Ok(None);
+    }
+    let stage = t.curriculum.first().map(|c| c.stage.clone());
+    let jobs = crate::selfplay_eval::jobs(built, stage.as_deref(), n, SeedStream::new(cfg.seed).seed("self-play-eval"))?;
+    let mut policies = Vec::new();
+    let label = AdvantageEstimator::name(&cfg.advantage);
+    let checkpoints = outcome.sft_policy.iter().map(|p| (PolicyRole::WARMSTART_LABEL, p)).chain([(label, &outcome.final_policy)]);
+    for (label, path) in checkpoints {
+        let mut p = artifact_policy(q, path)?;
+        policies.push(crate::selfplay_eval::evaluate(built, p.as_mut(), label, &jobs, &cfg.eval)?);
+    }
+    Ok(Some(vigil_schema::SelfPlayEval { stage, episodes: jobs.len(), policies }))
 }
 
 struct Hooks<'a> {

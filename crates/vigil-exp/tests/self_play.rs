@@ -55,6 +55,10 @@ fn self_play_logs_each_role_and_resumes_exactly_after_a_kill() {
     let cfg = cfg.to_str().unwrap();
     let (a, b) = (d.path().join("a"), d.path().join("b"));
     ok(&["run", cfg, "--out", a.to_str().unwrap()]);
+    assert!(
+        !a.join("eval/self-play.json").exists(),
+        "a scripted attacker's game says nothing about the checkpoint"
+    );
     let lines = metrics(&a);
     let rl: Vec<&Value> = lines.iter().filter(|l| l["phase"] == "rl").collect();
     assert_eq!(rl.len(), 6);
@@ -119,8 +123,30 @@ fn self_play_logs_each_role_and_resumes_exactly_after_a_kill() {
 fn shared_roles_train_both_and_bad_role_names_are_errors() {
     let d = tempfile::tempdir().unwrap();
     let cfg = config(d.path(), 2, "[policy.roles.attacker]\nkind = \"shared\"\n");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, text.replace("[eval]\n", "[eval]\nself_play_episodes = 6\n")).unwrap();
     let run = d.path().join("r");
     ok(&["run", cfg.to_str().unwrap(), "--out", run.to_str().unwrap()]);
+    // Each checkpoint plays the whole game on the same briefs (eval/self-play.json).
+    let game: vigil_schema::SelfPlayEval =
+        serde_json::from_str(&std::fs::read_to_string(run.join("eval/self-play.json")).unwrap()).unwrap();
+    assert_eq!(game.episodes, 6);
+    let labels: Vec<&str> = game.policies.iter().map(|p| p.policy.as_str()).collect();
+    assert_eq!(labels, ["sft", "gdpo"]);
+    for p in &game.policies {
+        let roles: Vec<&str> = p.roles.iter().map(|r| r.role.as_str()).collect();
+        assert_eq!(roles, ["attacker", "defender"]);
+        let metric = |name: &str| p.roles[0].metrics.iter().find(|m| m.name == name).unwrap();
+        // Every craft is either a schema violation or reaches the defender (and is then
+        // plausible or not): the two shares can never add up to more than all crafts.
+        assert_eq!(metric("schema_violation").reported, 6);
+        let (violation, plausible) = (metric("schema_violation").per_episode, metric("plausible").per_episode);
+        assert!((0.0..=1.0).contains(&violation) && (0.0..=1.0).contains(&plausible));
+        assert!(violation + plausible <= 1.0 + 1e-9, "{p:?}");
+        assert_eq!(metric("plausible").reported, 6 - (violation * 6.0).round() as usize);
+    }
+    let md = std::fs::read_to_string(run.join("eval/self-play.md")).unwrap();
+    assert!(md.contains("| sft | attacker | plausible |"), "{md}");
     let lines = metrics(&run);
     let last = lines.iter().rev().find(|l| l["phase"] == "rl").unwrap();
     let roles = last["roles"].as_array().unwrap();
@@ -149,6 +175,8 @@ fn shared_roles_train_both_and_bad_role_names_are_errors() {
         "{table}"
     );
     assert!(rep.join("figures/training-role-attacker.svg").is_file());
+    let game = std::fs::read_to_string(rep.join("tables/self-play-game.md")).unwrap();
+    assert!(game.contains("| attacker | plausible |"), "{game}");
 
     for (roles, needle) in [
         ("[policy.roles.attackr]\nkind = \"frozen\"\n", "attackr"),

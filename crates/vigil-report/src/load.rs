@@ -199,6 +199,8 @@ pub struct RunData {
     pub policies: Vec<PolicyEval>,
     /// RL steps of `metrics.jsonl` (empty for evaluation-only runs).
     pub steps: Vec<StepLine>,
+    /// `eval/self-play.json` of a self-play run: the game each checkpoint played.
+    pub self_play: Option<vigil_schema::SelfPlayEval>,
 }
 
 impl RunData {
@@ -211,7 +213,13 @@ impl RunData {
         let point = PointRecord::read(dir)?;
         let policies = read_policies(dir)?;
         let steps = read_metrics(&dir.join(files::METRICS))?;
-        Ok(Self { dir: dir.to_path_buf(), info, rewards, point, policies, steps })
+        let game = dir.join(files::EVAL_DIR).join(files::SELF_PLAY);
+        let self_play = match std::fs::read_to_string(&game) {
+            Ok(text) => Some(serde_json::from_str(&text).map_err(|e| ReportError::parse(&game, None, e))?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(ReportError::io(&game, e)),
+        };
+        Ok(Self { dir: dir.to_path_buf(), info, rewards, point, policies, steps, self_play })
     }
 
     /// Run name.

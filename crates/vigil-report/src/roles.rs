@@ -127,6 +127,14 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
         }
     }
     items.push(Item::Table(t));
+    if let Some(game) = game_table(variants) {
+        items.push(Item::Text(
+            "Each checkpoint playing the whole game (every role) on the same fixed briefs (`eval/self-play.json`): \
+             `mean` over the episodes that report the metric, `per ep.` with the others counted 0."
+                .into(),
+        ));
+        items.push(Item::Table(game));
+    }
     for (role, qs) in &roles {
         let panels: Vec<Panel> = qs
             .iter()
@@ -151,4 +159,45 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
         items.push(Item::Figure(format!("training-role-{}", sanitize(role)), Fig::Lines(format!("Self-play: the {role}'s curves (mean over seeds; band: min–max)"), panels)));
     }
     items
+}
+
+/// The warm-start against the trained checkpoint in each run's self-play game; `None` when no
+/// run has one.
+fn game_table(variants: &[Variant]) -> Option<Table> {
+    let mut t = Table::new("self-play-game", "Self-play game on fixed briefs: the warm-start (first evaluated checkpoint) against the trained one", &[
+        ("variant", "variant"),
+        ("seed", "seed"),
+        ("run", "run"),
+        ("role", "role"),
+        ("metric", "metric"),
+        ("first_mean", "warm-start mean"),
+        ("last_mean", "trained mean"),
+        ("first_per_episode", "warm-start per ep."),
+        ("last_per_episode", "trained per ep."),
+        ("episodes", "episodes"),
+    ]);
+    for v in variants {
+        for r in &v.runs {
+            let Some(game) = &r.self_play else { continue };
+            let (Some(first), Some(last)) = (game.policies.first(), game.policies.last()) else { continue };
+            for role in &last.roles {
+                for m in &role.metrics {
+                    let before = first.roles.iter().find(|x| x.role == role.role).and_then(|x| x.metrics.iter().find(|y| y.name == m.name));
+                    t.push(vec![
+                        Cell::text(&v.label),
+                        Cell::Int(r.seed() as i64),
+                        Cell::text(run_name(&r.dir)),
+                        Cell::text(&role.role),
+                        Cell::text(&m.name),
+                        Cell::num(before.and_then(|b| b.mean)),
+                        Cell::num(m.mean),
+                        Cell::num(before.map(|b| b.per_episode)),
+                        Cell::num(Some(m.per_episode)),
+                        Cell::Int(game.episodes as i64),
+                    ]);
+                }
+            }
+        }
+    }
+    (!t.rows.is_empty()).then_some(t)
 }

@@ -21,6 +21,11 @@ pub const EPISODES: &str = "episodes.jsonl";
 pub const COMPARISON: &str = "comparison.json";
 /// The comparison as a Markdown table, inside [`EVAL_DIR`].
 pub const COMPARISON_MD: &str = "comparison.md";
+/// Self-play runs: the game played by each checkpoint ([`crate::SelfPlayEval`]), inside
+/// [`EVAL_DIR`].
+pub const SELF_PLAY: &str = "self-play.json";
+/// The same as a Markdown table, inside [`EVAL_DIR`].
+pub const SELF_PLAY_MD: &str = "self-play.md";
 /// The file whose existence marks a finished run, relative to the run folder.
 pub const FINISHED: &str = "eval/comparison.json";
 /// A sweep point's record inside its run folder.

@@ -11,5 +11,7 @@
 pub mod files;
 pub mod metrics;
 mod run;
+mod selfplay;
 
 pub use run::{PolicyRole, PolicySummary, RunEnv, RunInfo};
+pub use selfplay::{SelfPlayEval, SelfPlayMetric, SelfPlayPolicy, SelfPlayRole};

@@ -25,6 +25,7 @@ use crate::optim::AdamW;
 use crate::rl::{RlContext, rl_step};
 use crate::rollout::{BurnPolicy, GenerationSettings, RolloutConfig};
 use crate::schedule::Schedule;
+use crate::selfplay::SoloTasks;
 use crate::selfplay::step::{SelfPlayContext, self_play_step};
 use crate::selfplay::{RolePlayer, SelfPlaySpec};
 use crate::sft::{batch_rows, gold_turns, sft_rows, sft_step};
@@ -281,7 +282,10 @@ where
         }
         self.spec.env.restore_training_state(&self.progress.env_state)?;
         let frozen = self.frozen()?;
-        let stages: Vec<Option<String>> = plan.stages.iter().map(|(s, _)| s.clone()).collect();
+        let mut stages: Vec<Option<String>> = plan.stages.iter().map(|(s, _)| s.clone()).collect();
+        if cfg.self_play.as_ref().is_some_and(|c| c.solo_groups > 0 && c.solo_tasks == SoloTasks::AllStages) {
+            stages.push(None);
+        }
         let mut tasks = TaskSampler::new(self.spec.env, &stages, SeedStream::new(self.spec.seed).seed("rl-data"))?;
         tasks.drawn = self.progress.drawn.clone();
         let schedule = Schedule { peak: cfg.lr, warmup: cfg.warmup_steps, kind: cfg.schedule, min_ratio: cfg.min_lr_ratio, total };

@@ -113,6 +113,11 @@ pub(crate) struct EvalConfig {
     /// are unaffected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f32>,
+    /// Self-play runs (`[trainer.self_play]` with every role shared): episodes of the whole
+    /// game each evaluated checkpoint plays on fixed briefs of the first curriculum stage
+    /// (`eval/self-play.md`; default 64, 0 skips it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_play_episodes: Option<usize>,
 }
 
 impl Default for EvalConfig {
@@ -126,6 +131,7 @@ impl Default for EvalConfig {
             max_turns: default_max_turns(),
             every_steps: 0,
             temperature: None,
+            self_play_episodes: None,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! fork_group = 4            # defender answers per crafted incident (the defender's G)
 //! solo_groups = 1           # extra defender groups per step on stock curriculum incidents
 //! solo_role = "defender"
+//! solo_tasks = "all_stages" # solo groups on every stage of [env] (default: the step's stage)
 //! grow_archive = true       # accepted incidents join the novelty archive (saved in checkpoints)
 //! [trainer.self_play.roles.attacker]
 //! advantage = { kind = "grpo" }                     # default: the run's [advantage]
@@ -28,6 +29,19 @@ fn default_fork() -> usize {
 }
 fn yes() -> bool {
     true
+}
+
+/// Where the solo groups' tasks come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SoloTasks {
+    /// The step's curriculum stage, like the crafted groups.
+    #[default]
+    Curriculum,
+    /// Every training stage of the environment: the stock distribution the hold-out is drawn
+    /// from, while the crafted groups follow the curriculum (a stage-1 attacker's defender would
+    /// otherwise only ever see stage-1 stock incidents and drift on the others).
+    AllStages,
 }
 
 /// How one role is credited: its estimator and its reward weights.
@@ -59,6 +73,9 @@ pub struct SelfPlayConfig {
     /// The role that plays the solo episodes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub solo_role: Option<String>,
+    /// Where the solo groups' tasks come from.
+    #[serde(default)]
+    pub solo_tasks: SoloTasks,
     /// Let the environment grow its training state (OpenSOC's novelty archive) from each
     /// step's episodes; the state is saved in every checkpoint.
     #[serde(default = "yes")]
@@ -70,7 +87,7 @@ pub struct SelfPlayConfig {
 
 impl Default for SelfPlayConfig {
     fn default() -> Self {
-        Self { fork_group: default_fork(), solo_groups: 0, solo_role: None, grow_archive: true, roles: BTreeMap::new() }
+        Self { fork_group: default_fork(), solo_groups: 0, solo_role: None, solo_tasks: SoloTasks::Curriculum, grow_archive: true, roles: BTreeMap::new() }
     }
 }
 
@@ -104,10 +121,12 @@ mod tests {
     #[test]
     fn parses_validates_and_rejects_unknown_keys() {
         let c: SelfPlayConfig = toml::from_str(
-            "fork_group = 3\nsolo_groups = 1\nsolo_role = \"defender\"\n[roles.attacker]\nadvantage = { kind = \"grpo\" }\n",
+            "fork_group = 3\nsolo_groups = 1\nsolo_role = \"defender\"\nsolo_tasks = \"all_stages\"\n[roles.attacker]\nadvantage = { kind = \"grpo\" }\n",
         )
         .unwrap();
         c.validate().unwrap();
+        assert_eq!(c.solo_tasks, SoloTasks::AllStages);
+        assert!(toml::from_str::<SelfPlayConfig>("solo_tasks = \"every\"").is_err());
         assert_eq!(c.roles["attacker"].advantage.as_ref().map(|a| a.name()), Some("grpo"));
         assert!(toml::from_str::<SelfPlayConfig>("fork = 3").is_err());
         assert!(toml::from_str::<SelfPlayConfig>("[roles.attacker]\nadvantag = {}").is_err());

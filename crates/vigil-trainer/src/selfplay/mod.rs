@@ -21,7 +21,7 @@ use vigil_advantage::AdvantageConfig;
 use vigil_core::{Policy, RoleInfo};
 use vigil_rewards::{RewardSet, RewardsConfig};
 
-pub use config::{RoleCreditConfig, SelfPlayConfig};
+pub use config::{RoleCreditConfig, SelfPlayConfig, SoloTasks};
 
 use crate::error::{ConfigError, TrainerError};
 

@@ -7,7 +7,7 @@ use std::time::Instant;
 use burn::tensor::backend::AutodiffBackend;
 use vigil_core::{Environment, EpisodeRecord, FinishReason, Policy, SeedStream};
 
-use super::config::SelfPlayConfig;
+use super::config::{SelfPlayConfig, SoloTasks};
 use super::credit::{RoleCredit, Unit, role_advantages, trained_rows};
 use super::rollout::{Root, Tree, TreeLimits, rollout};
 use super::{RoleSpec, SelfPlaySpec};
@@ -43,7 +43,11 @@ fn roots(ctx: &SelfPlayContext<'_>, tasks: &mut TaskSampler, step: u64) -> Resul
     if ctx.config.solo_groups > 0 {
         let name = ctx.config.solo_role.as_deref().unwrap_or_default();
         let role = ctx.spec.roles.iter().position(|r| r.name == name).ok_or_else(|| TrainerError::SelfPlay(format!("no role `{name}`")))?;
-        for (i, task) in tasks.draw(stage, ctx.config.solo_groups).into_iter().enumerate() {
+        let solo_stage = match ctx.config.solo_tasks {
+            SoloTasks::Curriculum => stage,
+            SoloTasks::AllStages => None,
+        };
+        for (i, task) in tasks.draw(solo_stage, ctx.config.solo_groups).into_iter().enumerate() {
             for j in 0..g {
                 let seed = seeds.seed_at(&format!("self-play-solo/{step}"), (i * g + j) as u64);
                 out.push(Root { task: task.clone(), group: b + i, seed, solo: Some(role) });
