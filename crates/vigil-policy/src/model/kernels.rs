@@ -46,6 +46,48 @@ pub(crate) fn small_rows_matmul<B: Backend>(
     from_flex(FlexTensor::from_data(TensorData::new(out, [m, n])))
 }
 
+/// Rotate-half RoPE, `x·cos + rotate_half(x)·sin`, for an f32 burn-flex `x: [b, s, h, d]` and
+/// tables `[b, s, 1, d]`; `None` for every other backend, dtype or the autodiff backend (the
+/// caller runs the generic ops). burn-flex's broadcast fast paths cover a shared last row or a
+/// per-row scalar, not a table broadcast over the heads in the middle, so the generic form went
+/// through its scalar strided iterator. Same products and sums per element as the generic form
+/// (no fused multiply-add), hence the same bits.
+pub(crate) fn rope<B: Backend>(
+    x: &Tensor<B, 4>,
+    cos: &Tensor<B, 4>,
+    sin: &Tensor<B, 4>,
+) -> Option<Tensor<B, 4>> {
+    let [b, s, h, d] = x.dims();
+    if x.dtype() != DType::F32 || cos.dims() != [b, s, 1, d] || sin.dims() != [b, s, 1, d] || d % 2 != 0 {
+        return None;
+    }
+    let (xp, cp, sp) = (
+        x.clone().into_primitive().tensor(),
+        cos.clone().into_primitive().tensor(),
+        sin.clone().into_primitive().tensor(),
+    );
+    let [xf, cf, sf] = [&xp, &cp, &sp].map(|t| (t as &dyn Any).downcast_ref::<FlexTensor>());
+    let (xf, cf, sf) = (xf?.to_contiguous(), cf?.to_contiguous(), sf?.to_contiguous());
+    let slice = |t: &FlexTensor| -> Option<Vec<f32>> {
+        let (start, end) = t.layout().contiguous_offsets()?;
+        (t.dtype() == DType::F32).then(|| t.storage::<f32>()[start..end].to_vec())
+    };
+    let (xs, cs, ss) = (slice(&xf)?, slice(&cf)?, slice(&sf)?);
+    let half = d / 2;
+    let mut out = vec![0f32; xs.len()];
+    for (pos, (cos, sin)) in cs.chunks_exact(d).zip(ss.chunks_exact(d)).enumerate() {
+        let rows = &xs[pos * h * d..(pos + 1) * h * d];
+        let dst = &mut out[pos * h * d..(pos + 1) * h * d];
+        for (x, y) in rows.chunks_exact(d).zip(dst.chunks_exact_mut(d)) {
+            for i in 0..half {
+                y[i] = x[i] * cos[i] + (-x[i + half]) * sin[i];
+                y[i + half] = x[i + half] * cos[i + half] + x[i] * sin[i + half];
+            }
+        }
+    }
+    from_flex(FlexTensor::from_data(TensorData::new(out, [b, s, h, d])))
+}
+
 /// `t`'s burn-flex tensor, or `t` back when the backend is another one.
 pub(crate) fn into_flex<B: Backend, const D: usize>(
     t: Tensor<B, D>,
@@ -211,6 +253,21 @@ mod tests {
                     - 1.0
             })
             .collect()
+    }
+
+    #[test]
+    fn rope_kernel_is_bitwise_the_generic_rope() {
+        use burn::tensor::Distribution;
+        type B = crate::CpuBackend;
+        let device = Default::default();
+        let x = Tensor::<B, 4>::random([2, 5, 3, 8], Distribution::Normal(0.0, 1.0), &device);
+        let cos = Tensor::<B, 4>::random([2, 5, 1, 8], Distribution::Normal(0.0, 1.0), &device);
+        let sin = Tensor::<B, 4>::random([2, 5, 1, 8], Distribution::Normal(0.0, 1.0), &device);
+        let fast = rope(&x, &cos, &sin).expect("f32 burn-flex takes the kernel");
+        let x1 = x.clone().narrow(3, 0, 4);
+        let x2 = x.clone().narrow(3, 4, 4);
+        let generic = x * cos + Tensor::cat(vec![x2.neg(), x1], 3) * sin;
+        assert_eq!(fast.into_data(), generic.into_data());
     }
 
     #[test]

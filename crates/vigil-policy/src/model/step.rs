@@ -84,14 +84,16 @@ impl<B: Backend> StepInput<B> {
     }
 }
 
-/// Applies rotate-half RoPE to `x: [b, s, heads, d]` (the projections' own layout, so every
-/// operand is contiguous or a plain broadcast: on the `[b, heads, s, d]` view each product went
-/// through burn-flex's strided iterator, about 15% of a small model's prefill).
+/// Applies rotate-half RoPE to `x: [b, s, heads, d]` (the projections' own layout); on burn-flex
+/// f32 (inference) through the fused CPU kernel of `kernels::rope`, whose bits are the same.
 pub fn apply_rope<B: Backend>(
     x: Tensor<B, 4>,
     cos: &Tensor<B, 4>,
     sin: &Tensor<B, 4>,
 ) -> Tensor<B, 4> {
+    if let Some(y) = super::kernels::rope(&x, cos, sin) {
+        return y;
+    }
     let d = x.dims()[3];
     let half = d / 2;
     let x1 = x.clone().narrow(3, 0, half);
