@@ -84,28 +84,15 @@ pub(crate) fn evaluate(
     cfg: &EvalConfig,
 ) -> anyhow::Result<EvalResult> {
     let env = built.env.as_dyn();
-    let bar = ProgressBar::new(jobs.len() as u64).with_style(
-        ProgressStyle::with_template("{prefix:>16} [{bar:30}] {pos}/{len} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(label.to_string());
     let (mut sum, mut n) = (0.0, 0usize);
-    let limits = DriverLimits {
-        max_turns: cfg.max_turns,
-        batch_size: cfg.batch_size,
-    };
-    let records = run_episodes(env.as_ref(), policy, jobs, limits, |r| {
+    let records = play(built, policy, label, jobs, cfg, |r, bar| {
         sum += built
             .rewards
             .weighted_total(&r.outcome.rewards)
             .unwrap_or(f64::NAN);
         n += 1;
-        bar.inc(1);
         bar.set_message(format!("mean reward {:.3}", sum / n as f64));
-    })
-    .with_context(|| format!("evaluating {label}"))?;
-    bar.finish_and_clear();
+    })?;
     let classes = env.label_classes();
     let pairs: Vec<_> = records
         .iter()
@@ -123,6 +110,35 @@ pub(crate) fn evaluate(
         env_summary,
         records,
     })
+}
+
+/// Runs `policy` over `jobs` under `[eval]`'s limits behind a progress bar labelled `label`;
+/// `on_done` sees each finished episode (and may set the bar's message).
+pub(crate) fn play(
+    built: &Built,
+    policy: &mut dyn Policy,
+    label: &str,
+    jobs: &[(TaskId, u64)],
+    cfg: &EvalConfig,
+    mut on_done: impl FnMut(&EpisodeRecord, &ProgressBar),
+) -> anyhow::Result<Vec<EpisodeRecord>> {
+    let bar = ProgressBar::new(jobs.len() as u64).with_style(
+        ProgressStyle::with_template("{prefix:>16} [{bar:30}] {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(label.to_string());
+    let limits = DriverLimits {
+        max_turns: cfg.max_turns,
+        batch_size: cfg.batch_size,
+    };
+    let records = run_episodes(built.env.as_dyn().as_ref(), policy, jobs, limits, |r| {
+        bar.inc(1);
+        on_done(r, &bar);
+    })
+    .with_context(|| format!("evaluating {label}"))?;
+    bar.finish_and_clear();
+    Ok(records)
 }
 
 /// Writes `episodes.jsonl` and `summary.json` for one policy under `dir/<policy>/`.

@@ -7,8 +7,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
-use vigil_core::{DriverLimits, SeedStream, Split, TaskId, run_episodes, write_atomic, write_json_atomic};
+use vigil_core::{SeedStream, Split, TaskId, write_atomic, write_json_atomic};
 use vigil_schema::{SelfPlayEval, SelfPlayMetric, SelfPlayPolicy, SelfPlayRole, files};
 
 use crate::config::EvalConfig;
@@ -36,16 +35,8 @@ pub(crate) fn evaluate(
     cfg: &EvalConfig,
 ) -> anyhow::Result<SelfPlayPolicy> {
     let env = built.env.as_dyn();
-    let bar = ProgressBar::new(jobs.len() as u64).with_style(
-        ProgressStyle::with_template("{prefix:>16} [{bar:30}] {pos}/{len} self-play")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(label.to_string());
-    let limits = DriverLimits { max_turns: cfg.max_turns, batch_size: cfg.batch_size };
-    let records = run_episodes(env.as_ref(), policy, jobs, limits, |_| bar.inc(1))
-        .with_context(|| format!("self-play evaluation of {label}"))?;
-    bar.finish_and_clear();
+    let records = crate::evaluate::play(built, policy, label, jobs, cfg, |_, bar| bar.set_message("self-play"))
+        .context("the self-play game")?;
     let roles = env
         .roles()
         .into_iter()

@@ -68,10 +68,10 @@ pub(crate) fn rope<B: Backend>(
     );
     let [xf, cf, sf] = [&xp, &cp, &sp].map(|t| (t as &dyn Any).downcast_ref::<FlexTensor>());
     let (xf, cf, sf) = (xf?.to_contiguous(), cf?.to_contiguous(), sf?.to_contiguous());
-    let slice = |t: &FlexTensor| -> Option<Vec<f32>> {
+    fn slice(t: &FlexTensor) -> Option<&[f32]> {
         let (start, end) = t.layout().contiguous_offsets()?;
-        (t.dtype() == DType::F32).then(|| t.storage::<f32>()[start..end].to_vec())
-    };
+        (t.dtype() == DType::F32).then(|| &t.storage::<f32>()[start..end])
+    }
     let (xs, cs, ss) = (slice(&xf)?, slice(&cf)?, slice(&sf)?);
     let half = d / 2;
     let mut out = vec![0f32; xs.len()];
