@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::{
-    ChatMessage, EnvError, Environment, Episode, Generation, GenerationRequest, Outcome, Policy, PolicyError, Step,
-    TaskId, derive_seed,
+    ChatMessage, EnvError, Environment, Episode, Generation, GenerationRequest, Outcome, Policy,
+    PolicyError, Step, TaskId, derive_seed,
 };
 
 /// One finished episode with everything needed to score, train on, or audit it.
@@ -62,7 +62,10 @@ pub struct DriverLimits {
 
 impl Default for DriverLimits {
     fn default() -> Self {
-        Self { max_turns: 256, batch_size: 16 }
+        Self {
+            max_turns: 256,
+            batch_size: 16,
+        }
     }
 }
 
@@ -92,7 +95,13 @@ pub fn run_episodes(
             let (task, seed) = &jobs[next];
             let episode = env.start(task, *seed)?;
             let transcript = episode.prompt();
-            live.push(Live { job: next, episode, transcript, generations: Vec::new(), turn: 0 });
+            live.push(Live {
+                job: next,
+                episode,
+                transcript,
+                generations: Vec::new(),
+                turn: 0,
+            });
             next += 1;
         }
         let requests: Vec<GenerationRequest> = live
@@ -108,7 +117,10 @@ pub fn run_episodes(
             .collect();
         let gens = policy.generate(&requests)?;
         if gens.len() != requests.len() {
-            return Err(DriverError::GenerationCount { found: gens.len(), expected: requests.len() });
+            return Err(DriverError::GenerationCount {
+                found: gens.len(),
+                expected: requests.len(),
+            });
         }
         let mut still = Vec::with_capacity(live.len());
         for (mut l, g) in live.into_iter().zip(gens) {
@@ -119,7 +131,10 @@ pub fn run_episodes(
             match step {
                 Step::Continue { observation } => {
                     if l.turn >= u64::from(limits.max_turns) {
-                        return Err(DriverError::TooManyTurns { task: jobs[l.job].0.clone(), max_turns: limits.max_turns });
+                        return Err(DriverError::TooManyTurns {
+                            task: jobs[l.job].0.clone(),
+                            max_turns: limits.max_turns,
+                        });
                     }
                     l.transcript.push(observation);
                     still.push(l);
@@ -170,8 +185,15 @@ mod tests {
             Ok(vec![TaskId::new("1"), TaskId::new("3")])
         }
         fn start(&self, task: &TaskId, _: u64) -> Result<Box<dyn Episode>, EnvError> {
-            let left = task.as_str().parse().map_err(|_| EnvError::UnknownTask(task.clone()))?;
-            Ok(Box::new(Ep { left, oks: 0, steps: 0 }))
+            let left = task
+                .as_str()
+                .parse()
+                .map_err(|_| EnvError::UnknownTask(task.clone()))?;
+            Ok(Box::new(Ep {
+                left,
+                oks: 0,
+                steps: 0,
+            }))
         }
     }
     impl Episode for Ep {
@@ -194,7 +216,9 @@ mod tests {
                     steps: self.steps,
                 }))
             } else {
-                Step::Continue { observation: ChatMessage::tool("more") }
+                Step::Continue {
+                    observation: ChatMessage::tool("more"),
+                }
             })
         }
     }
@@ -211,18 +235,42 @@ mod tests {
 
     #[test]
     fn runs_multi_turn_episodes_in_batches_and_keeps_job_order() {
-        let jobs: Vec<(TaskId, u64)> = ["3", "1", "3", "1"].iter().map(|t| (TaskId::new(*t), 0)).collect();
+        let jobs: Vec<(TaskId, u64)> = ["3", "1", "3", "1"]
+            .iter()
+            .map(|t| (TaskId::new(*t), 0))
+            .collect();
         let mut p = Echo(Vec::new());
         let mut seen = 0;
-        let recs = run_episodes(&Counting, &mut p, &jobs, DriverLimits { max_turns: 10, batch_size: 2 }, |_| seen += 1)
-            .unwrap();
+        let recs = run_episodes(
+            &Counting,
+            &mut p,
+            &jobs,
+            DriverLimits {
+                max_turns: 10,
+                batch_size: 2,
+            },
+            |_| seen += 1,
+        )
+        .unwrap();
         assert_eq!(seen, 4);
-        let oks: Vec<f64> = recs.iter().map(|r| r.outcome.rewards.get("oks").unwrap()).collect();
+        let oks: Vec<f64> = recs
+            .iter()
+            .map(|r| r.outcome.rewards.get("oks").unwrap())
+            .collect();
         assert_eq!(oks, vec![3.0, 1.0, 3.0, 1.0]);
         assert_eq!(recs[0].transcript.len(), 1 + 3 + 2); // prompt, 3 actions, 2 observations
         assert!(p.0.iter().all(|&b| b <= 2));
-        let e = run_episodes(&Counting, &mut p, &jobs[..1], DriverLimits { max_turns: 2, batch_size: 1 }, |_| ())
-            .unwrap_err();
+        let e = run_episodes(
+            &Counting,
+            &mut p,
+            &jobs[..1],
+            DriverLimits {
+                max_turns: 2,
+                batch_size: 1,
+            },
+            |_| (),
+        )
+        .unwrap_err();
         assert!(matches!(e, DriverError::TooManyTurns { max_turns: 2, .. }));
     }
 }

@@ -16,10 +16,10 @@ mod advantage;
 pub mod auth;
 mod batch;
 pub mod civil;
-pub mod hacking;
 mod driver;
 mod env;
 mod env_metrics;
+pub mod hacking;
 mod io;
 mod policy;
 mod reward;
@@ -33,8 +33,8 @@ pub use env::{
     ChatMessage, EnvError, Environment, Episode, EpisodeOptions, Outcome, Prediction, Role, Split,
     Step, TaskId,
 };
-pub use hacking::{DetectorInfo, HackingFlags, hacking_rates, keyword_count, last_answer};
 pub use env_metrics::{Confusion, EnvMetrics, EnvSummary, Frontier, MetricInfo, MetricSource};
+pub use hacking::{DetectorInfo, HackingFlags, hacking_rates, keyword_count, last_answer};
 pub use io::{write_atomic, write_json_atomic};
 pub use policy::{FinishReason, Generation, GenerationRequest, Policy, PolicyError};
 pub use reward::{ComponentInfo, RewardComponent, RewardVector, score_components};

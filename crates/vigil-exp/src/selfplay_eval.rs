@@ -18,12 +18,30 @@ pub(crate) const DEFAULT_EPISODES: usize = 64;
 
 /// `n` fixed `(brief, seed)` jobs: the last `n` training tasks of `stage`, in reverse order (far
 /// from where a short run's shuffled draws concentrate, and the same for every checkpoint).
-pub(crate) fn jobs(built: &Built, stage: Option<&str>, n: usize, seed: u64) -> anyhow::Result<Vec<(TaskId, u64)>> {
+pub(crate) fn jobs(
+    built: &Built,
+    stage: Option<&str>,
+    n: usize,
+    seed: u64,
+) -> anyhow::Result<Vec<(TaskId, u64)>> {
     let env = built.env.as_dyn();
-    let tasks = env.tasks(Split::Train, stage).context("listing self-play briefs")?;
-    anyhow::ensure!(!tasks.is_empty(), "the train split of `{}` has no tasks for the self-play evaluation", env.name());
+    let tasks = env
+        .tasks(Split::Train, stage)
+        .context("listing self-play briefs")?;
+    anyhow::ensure!(
+        !tasks.is_empty(),
+        "the train split of `{}` has no tasks for the self-play evaluation",
+        env.name()
+    );
     let seeds = SeedStream::new(seed);
-    Ok(tasks.iter().rev().cycle().take(n).enumerate().map(|(i, t)| (t.clone(), seeds.seed_at("self-play-eval", i as u64))).collect())
+    Ok(tasks
+        .iter()
+        .rev()
+        .cycle()
+        .take(n)
+        .enumerate()
+        .map(|(i, t)| (t.clone(), seeds.seed_at("self-play-eval", i as u64)))
+        .collect())
 }
 
 /// Plays `jobs` with `policy` in every role and averages each role's declared metrics.
@@ -35,8 +53,10 @@ pub(crate) fn evaluate(
     cfg: &EvalConfig,
 ) -> anyhow::Result<SelfPlayPolicy> {
     let env = built.env.as_dyn();
-    let records = crate::evaluate::play(built, policy, label, jobs, cfg, |_, bar| bar.set_message("self-play"))
-        .context("the self-play game")?;
+    let records = crate::evaluate::play(built, policy, label, jobs, cfg, |_, bar| {
+        bar.set_message("self-play")
+    })
+    .context("the self-play game")?;
     let roles = env
         .roles()
         .into_iter()
@@ -45,7 +65,10 @@ pub(crate) fn evaluate(
                 .metrics
                 .iter()
                 .map(|name| {
-                    let values: Vec<f64> = records.iter().filter_map(|r| r.outcome.metrics.get(name).copied()).collect();
+                    let values: Vec<f64> = records
+                        .iter()
+                        .filter_map(|r| r.outcome.metrics.get(name).copied())
+                        .collect();
                     let sum = values.iter().fold(0.0, |a, v| a + v);
                     SelfPlayMetric {
                         name: name.clone(),
@@ -58,7 +81,10 @@ pub(crate) fn evaluate(
             role: role.name,
         })
         .collect();
-    Ok(SelfPlayPolicy { policy: label.to_string(), roles })
+    Ok(SelfPlayPolicy {
+        policy: label.to_string(),
+        roles,
+    })
 }
 
 /// One row per (checkpoint, role, metric).
@@ -75,8 +101,14 @@ pub(crate) fn markdown(eval: &SelfPlayEval) -> String {
     for p in &eval.policies {
         for r in &p.roles {
             for m in &r.metrics {
-                let mean = m.mean.map_or_else(|| "–".to_string(), |v| format!("{v:.3}"));
-                let _ = writeln!(out, "| {} | {} | {} | {mean} | {} | {:.3} |", p.policy, r.role, m.name, m.reported, m.per_episode);
+                let mean = m
+                    .mean
+                    .map_or_else(|| "–".to_string(), |v| format!("{v:.3}"));
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {mean} | {} | {:.3} |",
+                    p.policy, r.role, m.name, m.reported, m.per_episode
+                );
             }
         }
     }

@@ -253,21 +253,46 @@ fn self_play_game(
 ) -> anyhow::Result<Option<vigil_schema::SelfPlayEval>> {
     let cfg = &loaded.config;
     let (t, train_q) = qwen3(loaded)?;
-    let shared = train_q.roles.values().all(|r| matches!(r, vigil_policy::RolePolicyConfig::Shared {}));
-    let n = cfg.eval.self_play_episodes.unwrap_or(crate::selfplay_eval::DEFAULT_EPISODES);
+    let shared = train_q
+        .roles
+        .values()
+        .all(|r| matches!(r, vigil_policy::RolePolicyConfig::Shared {}));
+    let n = cfg
+        .eval
+        .self_play_episodes
+        .unwrap_or(crate::selfplay_eval::DEFAULT_EPISODES);
     if t.self_play.is_none() || !shared || n == 0 {
         return Ok(None);
     }
     let stage = t.curriculum.first().map(|c| c.stage.clone());
-    let jobs = crate::selfplay_eval::jobs(built, stage.as_deref(), n, SeedStream::new(cfg.seed).seed("self-play-eval"))?;
+    let jobs = crate::selfplay_eval::jobs(
+        built,
+        stage.as_deref(),
+        n,
+        SeedStream::new(cfg.seed).seed("self-play-eval"),
+    )?;
     let mut policies = Vec::new();
     let label = AdvantageEstimator::name(&cfg.advantage);
-    let checkpoints = outcome.sft_policy.iter().map(|p| (PolicyRole::WARMSTART_LABEL, p)).chain([(label, &outcome.final_policy)]);
+    let checkpoints = outcome
+        .sft_policy
+        .iter()
+        .map(|p| (PolicyRole::WARMSTART_LABEL, p))
+        .chain([(label, &outcome.final_policy)]);
     for (label, path) in checkpoints {
         let mut p = artifact_policy(q, path)?;
-        policies.push(crate::selfplay_eval::evaluate(built, p.as_mut(), label, &jobs, &cfg.eval)?);
+        policies.push(crate::selfplay_eval::evaluate(
+            built,
+            p.as_mut(),
+            label,
+            &jobs,
+            &cfg.eval,
+        )?);
     }
-    Ok(Some(vigil_schema::SelfPlayEval { stage, episodes: jobs.len(), policies }))
+    Ok(Some(vigil_schema::SelfPlayEval {
+        stage,
+        episodes: jobs.len(),
+        policies,
+    }))
 }
 
 struct Hooks<'a> {

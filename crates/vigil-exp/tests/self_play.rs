@@ -94,8 +94,15 @@ fn self_play_logs_each_role_and_resumes_exactly_after_a_kill() {
         .unwrap()
         .flat_map(|e| std::fs::read(e.unwrap().path()).unwrap())
         .collect();
-    for tag in ["roles/defender/reward", "roles/attacker/metrics/plausible", "roles/defender/advantage"] {
-        assert!(tb.windows(tag.len()).any(|w| w == tag.as_bytes()), "{tag} missing from tb/");
+    for tag in [
+        "roles/defender/reward",
+        "roles/attacker/metrics/plausible",
+        "roles/defender/advantage",
+    ] {
+        assert!(
+            tb.windows(tag.len()).any(|w| w == tag.as_bytes()),
+            "{tag} missing from tb/"
+        );
     }
 
     kill_at_rl_checkpoint(cfg, &b, 3);
@@ -124,12 +131,17 @@ fn shared_roles_train_both_and_bad_role_names_are_errors() {
     let d = tempfile::tempdir().unwrap();
     let cfg = config(d.path(), 2, "[policy.roles.attacker]\nkind = \"shared\"\n");
     let text = std::fs::read_to_string(&cfg).unwrap();
-    std::fs::write(&cfg, text.replace("[eval]\n", "[eval]\nself_play_episodes = 6\n")).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replace("[eval]\n", "[eval]\nself_play_episodes = 6\n"),
+    )
+    .unwrap();
     let run = d.path().join("r");
     ok(&["run", cfg.to_str().unwrap(), "--out", run.to_str().unwrap()]);
     // Each checkpoint plays the whole game on the same briefs (eval/self-play.json).
     let game: vigil_schema::SelfPlayEval =
-        serde_json::from_str(&std::fs::read_to_string(run.join("eval/self-play.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(run.join("eval/self-play.json")).unwrap())
+            .unwrap();
     assert_eq!(game.episodes, 6);
     let labels: Vec<&str> = game.policies.iter().map(|p| p.policy.as_str()).collect();
     assert_eq!(labels, ["sft", "gdpo"]);
@@ -140,10 +152,16 @@ fn shared_roles_train_both_and_bad_role_names_are_errors() {
         // Every craft is either a schema violation or reaches the defender (and is then
         // plausible or not): the two shares can never add up to more than all crafts.
         assert_eq!(metric("schema_violation").reported, 6);
-        let (violation, plausible) = (metric("schema_violation").per_episode, metric("plausible").per_episode);
+        let (violation, plausible) = (
+            metric("schema_violation").per_episode,
+            metric("plausible").per_episode,
+        );
         assert!((0.0..=1.0).contains(&violation) && (0.0..=1.0).contains(&plausible));
         assert!(violation + plausible <= 1.0 + 1e-9, "{p:?}");
-        assert_eq!(metric("plausible").reported, 6 - (violation * 6.0).round() as usize);
+        assert_eq!(
+            metric("plausible").reported,
+            6 - (violation * 6.0).round() as usize
+        );
     }
     let md = std::fs::read_to_string(run.join("eval/self-play.md")).unwrap();
     assert!(md.contains("| sft | attacker | plausible |"), "{md}");

@@ -24,7 +24,11 @@ impl Quantity {
     fn of(&self, r: &RoleLine) -> Option<f64> {
         match self {
             Self::Reward => Some(r.reward.mean),
-            Self::Component(n) => r.components.iter().find(|c| &c.name == n).map(|c| c.stat.mean),
+            Self::Component(n) => r
+                .components
+                .iter()
+                .find(|c| &c.name == n)
+                .map(|c| c.stat.mean),
             Self::Metric(n) => r.metrics.get(n).copied(),
         }
     }
@@ -49,13 +53,24 @@ impl Quantity {
 
 /// `(step, value)` of one role quantity of a run.
 fn trace(steps: &[StepLine], role: &str, what: &Quantity) -> Vec<(f64, f64)> {
-    steps.iter().filter_map(|s| what.of(s.roles.iter().find(|r| r.role == role)?).map(|v| (s.step as f64, v))).collect()
+    steps
+        .iter()
+        .filter_map(|s| {
+            what.of(s.roles.iter().find(|r| r.role == role)?)
+                .map(|v| (s.step as f64, v))
+        })
+        .collect()
 }
 
 /// Roles in first-seen order and their quantities (reward, then components, then metrics).
 fn quantities(variants: &[Variant]) -> Vec<(String, Vec<Quantity>)> {
     let mut out: Vec<(String, Vec<Quantity>)> = Vec::new();
-    for r in variants.iter().flat_map(|v| v.runs.iter()).flat_map(|r| r.steps.iter()).flat_map(|s| s.roles.iter()) {
+    for r in variants
+        .iter()
+        .flat_map(|v| v.runs.iter())
+        .flat_map(|r| r.steps.iter())
+        .flat_map(|s| s.roles.iter())
+    {
         let k = match out.iter().position(|(n, _)| n == &r.role) {
             Some(k) => k,
             None => {
@@ -64,7 +79,11 @@ fn quantities(variants: &[Variant]) -> Vec<(String, Vec<Quantity>)> {
             }
         };
         let qs = std::iter::once(Quantity::Reward)
-            .chain(r.components.iter().map(|c| Quantity::Component(c.name.clone())))
+            .chain(
+                r.components
+                    .iter()
+                    .map(|c| Quantity::Component(c.name.clone())),
+            )
             .chain(r.metrics.keys().map(|m| Quantity::Metric(m.clone())));
         for q in qs {
             if !out[k].1.contains(&q) {
@@ -89,16 +108,20 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
          warm-started (SFT) policy, so its values are the SFT level."
             .into(),
     )];
-    let mut t = Table::new("training-roles", "Self-play: each role's quantities at RL step 1 (SFT rollouts), at the last step and over the last 10% of steps", &[
-        ("variant", "variant"),
-        ("seed", "seed"),
-        ("run", "run"),
-        ("role", "role"),
-        ("quantity", "quantity"),
-        ("first", "step 1"),
-        ("last", "last step"),
-        ("tail", "last 10%"),
-    ]);
+    let mut t = Table::new(
+        "training-roles",
+        "Self-play: each role's quantities at RL step 1 (SFT rollouts), at the last step and over the last 10% of steps",
+        &[
+            ("variant", "variant"),
+            ("seed", "seed"),
+            ("run", "run"),
+            ("role", "role"),
+            ("quantity", "quantity"),
+            ("first", "step 1"),
+            ("last", "last step"),
+            ("tail", "last 10%"),
+        ],
+    );
     for v in variants {
         for r in v.runs.iter().filter(|r| !r.steps.is_empty()) {
             for (role, qs) in &roles {
@@ -118,7 +141,11 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
                         // Only the first RL step's own value: a metric first reported later
                         // (e.g. the plausible rate once some craft passes the schema) is not
                         // the warm-started policy's level.
-                        Cell::num(tr.first().filter(|p| p.0 as u64 == r.steps[0].step).map(|p| p.1)),
+                        Cell::num(
+                            tr.first()
+                                .filter(|p| p.0 as u64 == r.steps[0].step)
+                                .map(|p| p.1),
+                        ),
                         Cell::num(tr.last().map(|p| p.1)),
                         Cell::num(Some(tail)),
                     ]);
@@ -147,7 +174,12 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
                     .iter()
                     .enumerate()
                     .filter_map(|(i, v)| {
-                        let traces: Vec<_> = v.runs.iter().map(|r| trace(&r.steps, role, q)).filter(|t| !t.is_empty()).collect();
+                        let traces: Vec<_> = v
+                            .runs
+                            .iter()
+                            .map(|r| trace(&r.steps, role, q))
+                            .filter(|t| !t.is_empty())
+                            .collect();
                         if traces.is_empty() {
                             return None;
                         }
@@ -156,7 +188,13 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
                     .collect(),
             })
             .collect();
-        items.push(Item::Figure(format!("training-role-{}", sanitize(role)), Fig::Lines(format!("Self-play: the {role}'s curves (mean over seeds; band: min–max)"), panels)));
+        items.push(Item::Figure(
+            format!("training-role-{}", sanitize(role)),
+            Fig::Lines(
+                format!("Self-play: the {role}'s curves (mean over seeds; band: min–max)"),
+                panels,
+            ),
+        ));
     }
     items
 }
@@ -164,25 +202,35 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
 /// The warm-start against the trained checkpoint in each run's self-play game; `None` when no
 /// run has one.
 fn game_table(variants: &[Variant]) -> Option<Table> {
-    let mut t = Table::new("self-play-game", "Self-play game on fixed briefs: the warm-start (first evaluated checkpoint) against the trained one", &[
-        ("variant", "variant"),
-        ("seed", "seed"),
-        ("run", "run"),
-        ("role", "role"),
-        ("metric", "metric"),
-        ("first_mean", "warm-start mean"),
-        ("last_mean", "trained mean"),
-        ("first_per_episode", "warm-start per ep."),
-        ("last_per_episode", "trained per ep."),
-        ("episodes", "episodes"),
-    ]);
+    let mut t = Table::new(
+        "self-play-game",
+        "Self-play game on fixed briefs: the warm-start (first evaluated checkpoint) against the trained one",
+        &[
+            ("variant", "variant"),
+            ("seed", "seed"),
+            ("run", "run"),
+            ("role", "role"),
+            ("metric", "metric"),
+            ("first_mean", "warm-start mean"),
+            ("last_mean", "trained mean"),
+            ("first_per_episode", "warm-start per ep."),
+            ("last_per_episode", "trained per ep."),
+            ("episodes", "episodes"),
+        ],
+    );
     for v in variants {
         for r in &v.runs {
             let Some(game) = &r.self_play else { continue };
-            let (Some(first), Some(last)) = (game.policies.first(), game.policies.last()) else { continue };
+            let (Some(first), Some(last)) = (game.policies.first(), game.policies.last()) else {
+                continue;
+            };
             for role in &last.roles {
                 for m in &role.metrics {
-                    let before = first.roles.iter().find(|x| x.role == role.role).and_then(|x| x.metrics.iter().find(|y| y.name == m.name));
+                    let before = first
+                        .roles
+                        .iter()
+                        .find(|x| x.role == role.role)
+                        .and_then(|x| x.metrics.iter().find(|y| y.name == m.name));
                     t.push(vec![
                         Cell::text(&v.label),
                         Cell::Int(r.seed() as i64),

@@ -99,16 +99,27 @@ impl LossConfig {
     /// Range checks.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !(self.clip_low.is_finite() && self.clip_low > 0.0 && self.clip_low < 1.0) {
-            return Err(ConfigError::new("loss.clip_low", format!("must be in (0, 1), got {}", self.clip_low)));
+            return Err(ConfigError::new(
+                "loss.clip_low",
+                format!("must be in (0, 1), got {}", self.clip_low),
+            ));
         }
         if !(self.clip_high.is_finite() && self.clip_high > 0.0) {
-            return Err(ConfigError::new("loss.clip_high", format!("must be > 0, got {}", self.clip_high)));
+            return Err(ConfigError::new(
+                "loss.clip_high",
+                format!("must be > 0, got {}", self.clip_high),
+            ));
         }
         if !(self.beta.is_finite() && self.beta >= 0.0) {
-            return Err(ConfigError::new("loss.beta", format!("must be ≥ 0, got {}", self.beta)));
+            return Err(ConfigError::new(
+                "loss.beta",
+                format!("must be ≥ 0, got {}", self.beta),
+            ));
         }
         match (self.aggregation, self.norm_len) {
-            (Aggregation::SeqMeanTokenSumNorm, Some(0)) => Err(ConfigError::new("loss.norm_len", "must be ≥ 1")),
+            (Aggregation::SeqMeanTokenSumNorm, Some(0)) => {
+                Err(ConfigError::new("loss.norm_len", "must be ≥ 1"))
+            }
             (Aggregation::SeqMeanTokenSumNorm, _) | (_, None) => Ok(()),
             (a, Some(_)) => Err(ConfigError::new(
                 "loss.norm_len",
@@ -139,6 +150,39 @@ pub fn aggregation_weights(agg: Aggregation, lengths: &[usize], norm_len: usize)
             }
         })
         .collect()
+}
+
+/// [`aggregation_weights`] applied within each part of the batch separately (`parts[s]` names
+/// sequence `s`'s part, e.g. its self-play role), the parts then averaged: every part weighs the
+/// same in the loss whatever its share of the sequences. With one part this is
+/// [`aggregation_weights`].
+pub fn balanced_aggregation_weights(
+    agg: Aggregation,
+    lengths: &[usize],
+    norm_len: usize,
+    parts: &[usize],
+) -> Vec<f64> {
+    debug_assert_eq!(lengths.len(), parts.len());
+    let mut ids: Vec<usize> = parts
+        .iter()
+        .zip(lengths)
+        .filter(|(_, n)| **n > 0)
+        .map(|(p, _)| *p)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = vec![0.0; lengths.len()];
+    for &id in &ids {
+        let own: Vec<usize> = lengths
+            .iter()
+            .zip(parts)
+            .map(|(&n, &p)| if p == id { n } else { 0 })
+            .collect();
+        for (o, w) in out.iter_mut().zip(aggregation_weights(agg, &own, norm_len)) {
+            *o += w / ids.len() as f64;
+        }
+    }
+    out
 }
 
 /// One micro-batch of rows (`[rows, T]` tensors; a sequence may span several rows).
@@ -180,7 +224,11 @@ pub struct LossOutput<B: Backend> {
 }
 
 /// Per-token KL estimate `[rows, T]` (see [`KlEstimator`]).
-pub fn kl_per_token<B: Backend>(est: KlEstimator, logp: Tensor<B, 2>, ref_logp: Tensor<B, 2>) -> Tensor<B, 2> {
+pub fn kl_per_token<B: Backend>(
+    est: KlEstimator,
+    logp: Tensor<B, 2>,
+    ref_logp: Tensor<B, 2>,
+) -> Tensor<B, 2> {
     let d = ref_logp - logp;
     match est {
         KlEstimator::K1 => d.neg(),
@@ -227,7 +275,10 @@ pub fn policy_loss<B: Backend>(cfg: &LossConfig, x: LossInputs<B>) -> LossOutput
     // side the advantage pushes towards).
     let r = ratio.detach();
     let a = adv.detach();
-    let above = r.clone().greater_elem(hi).bool_and(a.clone().greater_elem(0.0));
+    let above = r
+        .clone()
+        .greater_elem(hi)
+        .bool_and(a.clone().greater_elem(0.0));
     let below = r.clone().lower_elem(lo).bool_and(a.lower_elem(0.0));
     let clipped_low = host_sum(below.float() * x.mask.clone());
     let clipped_n = host_sum(above.float() * x.mask.clone()) + clipped_low;
@@ -256,9 +307,21 @@ mod tests {
 
     /// Row 0: ratios (1.25, 1.0), A = +1. Row 1: ratio 0.5 then padding, A = −1.
     /// Hand values (ε = 0.2): per-token losses −1.2 (clipped at 1.2), −1.0, +0.8 (clipped at 0.8).
-    fn inputs(agg: Aggregation, beta: f64, est: KlEstimator, ratio: RatioLevel) -> (LossConfig, LossInputs<B>) {
+    fn inputs(
+        agg: Aggregation,
+        beta: f64,
+        est: KlEstimator,
+        ratio: RatioLevel,
+    ) -> (LossConfig, LossInputs<B>) {
         let ln = f64::ln;
-        let cfg = LossConfig { aggregation: agg, beta, kl_estimator: est, ratio, norm_len: Some(4), ..LossConfig::default() };
+        let cfg = LossConfig {
+            aggregation: agg,
+            beta,
+            kl_estimator: est,
+            ratio,
+            norm_len: Some(4),
+            ..LossConfig::default()
+        };
         let logp = t2([[ln(0.5), ln(0.25)], [ln(0.1), 0.0]]);
         let old = t2([[ln(0.4), ln(0.25)], [ln(0.2), 0.0]]);
         let reference = t2([[ln(0.5), ln(0.5)], [ln(0.2), 0.0]]);
@@ -272,13 +335,21 @@ mod tests {
             ref_logp: Some(reference),
             mask,
             weights,
-            advantages: Tensor::from_data(TensorData::new(vec![1.0f32, -1.0], [2]), &Default::default()),
+            advantages: Tensor::from_data(
+                TensorData::new(vec![1.0f32, -1.0], [2]),
+                &Default::default(),
+            ),
             seq_mean: Some(seq_mean),
         };
         (cfg, x)
     }
 
-    fn loss(agg: Aggregation, beta: f64, est: KlEstimator, ratio: RatioLevel) -> (f64, LossOutput<B>) {
+    fn loss(
+        agg: Aggregation,
+        beta: f64,
+        est: KlEstimator,
+        ratio: RatioLevel,
+    ) -> (f64, LossOutput<B>) {
         let (cfg, x) = inputs(agg, beta, est, ratio);
         let out = policy_loss(&cfg, x);
         (f64::from(out.loss.clone().into_scalar().elem::<f32>()), out)
@@ -292,14 +363,45 @@ mod tests {
     fn aggregation_modes_match_hand_values() {
         let k3 = KlEstimator::K3;
         let tok = RatioLevel::Token;
-        close(loss(Aggregation::TokenMean, 0.0, k3, tok).0, (-1.2 - 1.0 + 0.8) / 3.0);
-        close(loss(Aggregation::SeqMeanTokenMean, 0.0, k3, tok).0, ((-1.2 - 1.0) / 2.0 + 0.8) / 2.0);
-        close(loss(Aggregation::SeqMeanTokenSumNorm, 0.0, k3, tok).0, ((-2.2) / 4.0 + 0.8 / 4.0) / 2.0);
+        close(
+            loss(Aggregation::TokenMean, 0.0, k3, tok).0,
+            (-1.2 - 1.0 + 0.8) / 3.0,
+        );
+        close(
+            loss(Aggregation::SeqMeanTokenMean, 0.0, k3, tok).0,
+            ((-1.2 - 1.0) / 2.0 + 0.8) / 2.0,
+        );
+        close(
+            loss(Aggregation::SeqMeanTokenSumNorm, 0.0, k3, tok).0,
+            ((-2.2) / 4.0 + 0.8 / 4.0) / 2.0,
+        );
         let (_, out) = loss(Aggregation::TokenMean, 0.0, k3, tok);
         close(out.clipped, 2.0);
         close(out.clipped_low, 1.0); // row 1's 0.5 < 0.8 with A = −1; row 0's 1.25 is the high one
         close(out.tokens, 3.0);
         close(out.ratio_sum, 1.25 + 1.0 + 0.5);
+    }
+
+    #[test]
+    fn balanced_weights_give_each_part_the_same_total() {
+        // Part 0: three sequences; part 1: one. Pooled, part 1 weighs 1/4; balanced, 1/2.
+        let lengths = [2, 3, 0, 4, 5];
+        let parts = [0, 0, 1, 0, 1];
+        let w = balanced_aggregation_weights(Aggregation::SeqMeanTokenMean, &lengths, 1, &parts);
+        let total = |p: usize| {
+            (0..5)
+                .filter(|&s| parts[s] == p)
+                .map(|s| w[s] * lengths[s] as f64)
+                .sum::<f64>()
+        };
+        close(total(0), 0.5);
+        close(total(1), 0.5);
+        close(w[2], 0.0);
+        assert_eq!(
+            balanced_aggregation_weights(Aggregation::TokenMean, &lengths, 1, &[3; 5]),
+            aggregation_weights(Aggregation::TokenMean, &lengths, 1),
+            "one part: the pooled weights"
+        );
     }
 
     #[test]
@@ -311,7 +413,11 @@ mod tests {
         let k1 = (0.0 - LN2 - LN2) / 3.0;
         let k2 = (0.0 + 0.5 * LN2 * LN2 * 2.0) / 3.0;
         let k3 = (0.0 + 2.0 * (2.0 - LN2 - 1.0)) / 3.0;
-        for (est, kl) in [(KlEstimator::K1, k1), (KlEstimator::K2, k2), (KlEstimator::K3, k3)] {
+        for (est, kl) in [
+            (KlEstimator::K1, k1),
+            (KlEstimator::K2, k2),
+            (KlEstimator::K3, k3),
+        ] {
             let (l, out) = loss(agg, 0.1, est, tok);
             close(l, base + 0.1 * kl);
             close(out.kl_sum / out.tokens, kl);
@@ -323,7 +429,12 @@ mod tests {
     #[test]
     fn sequence_level_ratio_uses_the_geometric_mean() {
         // Row 0: exp((ln 1.25 + 0)/2) = √1.25 ≈ 1.1180 < 1.2, unclipped on both tokens.
-        let (l, _) = loss(Aggregation::TokenMean, 0.0, KlEstimator::K3, RatioLevel::Sequence);
+        let (l, _) = loss(
+            Aggregation::TokenMean,
+            0.0,
+            KlEstimator::K3,
+            RatioLevel::Sequence,
+        );
         close(l, (-2.0 * 1.25f64.sqrt() + 0.8) / 3.0);
     }
 
@@ -332,17 +443,35 @@ mod tests {
         type A = Autodiff<Flex>;
         let dev = Default::default();
         // On-policy (old = current): ratio 1, d loss / d logp_t = −A·w_t (REINFORCE).
-        let logp = Tensor::<A, 2>::from_data(TensorData::new(vec![-0.5f32, -1.0, -2.0, -0.3], [2, 2]), &dev).require_grad();
+        let logp = Tensor::<A, 2>::from_data(
+            TensorData::new(vec![-0.5f32, -1.0, -2.0, -0.3], [2, 2]),
+            &dev,
+        )
+        .require_grad();
         let old = logp.clone().detach();
-        let mask = Tensor::<A, 2>::from_data(TensorData::new(vec![1.0f32, 1.0, 1.0, 0.0], [2, 2]), &dev);
+        let mask =
+            Tensor::<A, 2>::from_data(TensorData::new(vec![1.0f32, 1.0, 1.0, 0.0], [2, 2]), &dev);
         let w = aggregation_weights(Aggregation::TokenMean, &[2, 1], 1);
-        let weights =
-            Tensor::<A, 2>::from_data(TensorData::new(vec![w[0] as f32, w[0] as f32, w[1] as f32, 0.0], [2, 2]), &dev);
+        let weights = Tensor::<A, 2>::from_data(
+            TensorData::new(vec![w[0] as f32, w[0] as f32, w[1] as f32, 0.0], [2, 2]),
+            &dev,
+        );
         let advantages = Tensor::<A, 1>::from_data(TensorData::new(vec![2.0f32, -1.0], [2]), &dev);
-        let cfg = LossConfig { aggregation: Aggregation::TokenMean, ..LossConfig::default() };
+        let cfg = LossConfig {
+            aggregation: Aggregation::TokenMean,
+            ..LossConfig::default()
+        };
         let out = policy_loss(
             &cfg,
-            LossInputs { logp: logp.clone(), old_logp: old, ref_logp: None, mask, weights, advantages, seq_mean: None },
+            LossInputs {
+                logp: logp.clone(),
+                old_logp: old,
+                ref_logp: None,
+                mask,
+                weights,
+                advantages,
+                seq_mean: None,
+            },
         );
         let grads = out.loss.backward();
         let g: Vec<f32> = logp.grad(&grads).unwrap().into_data().to_vec().unwrap();
@@ -351,7 +480,12 @@ mod tests {
             assert!((f64::from(*got) - want).abs() < 1e-6, "{g:?}");
         }
         // Far above the clip range with A > 0: no gradient.
-        let (cfg, mut x) = inputs(Aggregation::TokenMean, 0.0, KlEstimator::K3, RatioLevel::Token);
+        let (cfg, mut x) = inputs(
+            Aggregation::TokenMean,
+            0.0,
+            KlEstimator::K3,
+            RatioLevel::Token,
+        );
         let lp = Tensor::<A, 2>::from_data(x.logp.clone().into_data(), &dev).require_grad();
         let conv = |t: Tensor<B, 2>| Tensor::<A, 2>::from_data(t.into_data(), &dev);
         x.ref_logp = None;
@@ -367,7 +501,12 @@ mod tests {
                 seq_mean: None,
             },
         );
-        let g: Vec<f32> = lp.grad(&out.loss.backward()).unwrap().into_data().to_vec().unwrap();
+        let g: Vec<f32> = lp
+            .grad(&out.loss.backward())
+            .unwrap()
+            .into_data()
+            .to_vec()
+            .unwrap();
         assert_eq!(g[0], 0.0, "clipped token has no gradient: {g:?}");
         assert_eq!(g[2], 0.0, "clipped token has no gradient: {g:?}");
         assert!((f64::from(g[1]) + 1.0 / 3.0).abs() < 1e-6, "{g:?}");
@@ -376,12 +515,23 @@ mod tests {
     #[test]
     fn config_validation() {
         LossConfig::default().validate().unwrap();
-        let c = LossConfig { norm_len: Some(8), ..LossConfig::default() };
+        let c = LossConfig {
+            norm_len: Some(8),
+            ..LossConfig::default()
+        };
         assert!(c.validate().unwrap_err().to_string().contains("norm_len"));
-        let c = LossConfig { clip_low: 1.5, ..LossConfig::default() };
+        let c = LossConfig {
+            clip_low: 1.5,
+            ..LossConfig::default()
+        };
         assert!(c.validate().is_err());
-        let c: LossConfig = toml::from_str("aggregation = \"token_mean\"\nkl_estimator = \"k2\"\nbeta = 0.04").unwrap();
-        assert_eq!((c.aggregation, c.kl_estimator), (Aggregation::TokenMean, KlEstimator::K2));
+        let c: LossConfig =
+            toml::from_str("aggregation = \"token_mean\"\nkl_estimator = \"k2\"\nbeta = 0.04")
+                .unwrap();
+        assert_eq!(
+            (c.aggregation, c.kl_estimator),
+            (Aggregation::TokenMean, KlEstimator::K2)
+        );
         assert!(toml::from_str::<LossConfig>("aggregation = \"mean\"").is_err());
     }
 }

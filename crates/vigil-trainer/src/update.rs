@@ -14,7 +14,7 @@ use crate::config::TrainerConfig;
 use crate::error::TrainerError;
 use crate::learner::Learner;
 use crate::logprobs::{host, matrix, packed_logprobs, vector};
-use crate::loss::{LossInputs, RatioLevel, aggregation_weights, policy_loss};
+use crate::loss::{LossInputs, RatioLevel, balanced_aggregation_weights, policy_loss};
 
 /// What one update reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -43,11 +43,14 @@ fn to_autodiff<B: AutodiffBackend>(t: Tensor<B::InnerBackend, 2>) -> Tensor<B, 2
     Tensor::from_inner(t)
 }
 
-/// Runs the update; `advantages[s]` is episode `s`'s advantage (rows carry `seq = s`).
+/// Runs the update; `advantages[s]` is episode `s`'s advantage (rows carry `seq = s`), and
+/// `parts[s]` the part of the batch whose loss it is averaged within (all 0: one pooled mean).
+#[allow(clippy::too_many_arguments)]
 pub fn rl_update<B: AutodiffBackend>(
     learner: &mut Learner<B>,
     rows: &[Row],
     advantages: &[f64],
+    parts: &[usize],
     cfg: &TrainerConfig,
     norm_len: usize,
     lr: f64,
@@ -57,12 +60,13 @@ pub fn rl_update<B: AutodiffBackend>(
     for r in rows {
         lengths[r.seq] += r.trained();
     }
-    let w_seq = aggregation_weights(cfg.loss.aggregation, &lengths, norm_len);
+    let w_seq = balanced_aggregation_weights(cfg.loss.aggregation, &lengths, norm_len, parts);
     let mbs = micro_batches(rows, cfg.grad_accum);
     let packs: Vec<Packed> = mbs.iter().map(|m| pack(m)).collect::<Result<_, _>>()?;
     let beta = cfg.loss.beta;
     let need_old = cfg.epochs > 1;
-    let snapshot = (need_old || (beta > 0.0 && learner.reference.is_none())).then(|| learner.snapshot());
+    let snapshot =
+        (need_old || (beta > 0.0 && learner.reference.is_none())).then(|| learner.snapshot());
     let mut olds = Vec::new();
     let mut refs = Vec::new();
     for p in &packs {
@@ -80,7 +84,8 @@ pub fn rl_update<B: AutodiffBackend>(
     }
     let device = learner.model.model.embed_tokens.val().device();
     let mut st = UpdateStats::default();
-    let (mut tokens_all, mut clipped, mut ratio_sum, mut kl_sum, mut ent_sum, mut tok0) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut tokens_all, mut clipped, mut ratio_sum, mut kl_sum, mut ent_sum, mut tok0) =
+        (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
     let mut clipped_low = 0.0;
     let (mut gap_sum, mut gap_n) = (0.0, 0usize);
     for epoch in 0..cfg.epochs {
@@ -94,13 +99,25 @@ pub fn rl_update<B: AutodiffBackend>(
             let weights: Vec<f32> = mb
                 .iter()
                 .enumerate()
-                .flat_map(|(k, row)| p.mask[k * p.cols..(k + 1) * p.cols].iter().map(move |m| m * w_seq[row.seq] as f32))
+                .flat_map(|(k, row)| {
+                    p.mask[k * p.cols..(k + 1) * p.cols]
+                        .iter()
+                        .map(move |m| m * w_seq[row.seq] as f32)
+                })
                 .collect();
             let adv: Vec<f32> = mb.iter().map(|row| advantages[row.seq] as f32).collect();
             let seq_mean = (cfg.loss.ratio == RatioLevel::Sequence).then(|| {
                 let m: Vec<f32> = mb
                     .iter()
-                    .flat_map(|a| mb.iter().map(move |b| if a.seq == b.seq { 1.0 / lengths[a.seq].max(1) as f32 } else { 0.0 }))
+                    .flat_map(|a| {
+                        mb.iter().map(move |b| {
+                            if a.seq == b.seq {
+                                1.0 / lengths[a.seq].max(1) as f32
+                            } else {
+                                0.0
+                            }
+                        })
+                    })
                     .collect();
                 matrix::<B>(m, r, r, &device)
             });
@@ -110,7 +127,9 @@ pub fn rl_update<B: AutodiffBackend>(
                 }
                 let lp = host(logp.clone().detach());
                 for (k, row) in mb.iter().enumerate() {
-                    let trained = (0..p.cols).filter(|c| p.mask[k * p.cols + c] > 0.0).map(|c| lp[k * p.cols + c]);
+                    let trained = (0..p.cols)
+                        .filter(|c| p.mask[k * p.cols + c] > 0.0)
+                        .map(|c| lp[k * p.cols + c]);
                     for (a, b) in trained.zip(&row.sampled) {
                         if b.is_finite() {
                             gap_sum += f64::from((a - b).abs());
@@ -119,7 +138,11 @@ pub fn rl_update<B: AutodiffBackend>(
                     }
                 }
             }
-            let old = if need_old { to_autodiff::<B>(olds[i].clone()) } else { logp.clone().detach() };
+            let old = if need_old {
+                to_autodiff::<B>(olds[i].clone())
+            } else {
+                logp.clone().detach()
+            };
             let out = policy_loss(
                 &cfg.loss,
                 LossInputs {
@@ -151,7 +174,10 @@ pub fn rl_update<B: AutodiffBackend>(
         st.loss = loss_epoch;
         st.grad_norm = learner.update(lr, cfg.clip());
         if !st.grad_norm.is_finite() {
-            return Err(TrainerError::NonFinite { what: "gradient norm", step });
+            return Err(TrainerError::NonFinite {
+                what: "gradient norm",
+                step,
+            });
         }
     }
     let per = |x: f64, n: f64| if n > 0.0 { x / n } else { 0.0 };

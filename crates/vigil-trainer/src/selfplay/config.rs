@@ -7,6 +7,7 @@
 //! solo_role = "defender"
 //! solo_tasks = "all_stages" # solo groups on every stage of [env] (default: the step's stage)
 //! grow_archive = true       # accepted incidents join the novelty archive (saved in checkpoints)
+//! loss_balance = "per_role" # each role's loss is its own mean (default "pooled": one mean)
 //! [trainer.self_play.roles.attacker]
 //! advantage = { kind = "grpo" }                     # default: the run's [advantage]
 //! rewards = { weights = { attacker_plausible = 1.0, attacker_fooled = 1.0 } }
@@ -42,6 +43,19 @@ pub enum SoloTasks {
     /// from, while the crafted groups follow the curriculum (a stage-1 attacker's defender would
     /// otherwise only ever see stage-1 stock incidents and drift on the others).
     AllStages,
+}
+
+/// How the roles' sequences share the loss.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossBalance {
+    /// One mean over every trained sequence (`[trainer.loss] aggregation`): a role weighs in
+    /// proportion to its sequences (OpenSOC: 16 crafts against 96 defender answers a step).
+    #[default]
+    Pooled,
+    /// The aggregation within each role, the roles' losses then averaged: each role pulls
+    /// the shared weights as hard as the other, whatever its number of sequences.
+    PerRole,
 }
 
 /// How one role is credited: its estimator and its reward weights.
@@ -80,6 +94,9 @@ pub struct SelfPlayConfig {
     /// step's episodes; the state is saved in every checkpoint.
     #[serde(default = "yes")]
     pub grow_archive: bool,
+    /// How the roles' sequences share the loss.
+    #[serde(default)]
+    pub loss_balance: LossBalance,
     /// Per-role credit assignment, keyed by role name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub roles: BTreeMap<String, RoleCreditConfig>,
@@ -87,7 +104,15 @@ pub struct SelfPlayConfig {
 
 impl Default for SelfPlayConfig {
     fn default() -> Self {
-        Self { fork_group: default_fork(), solo_groups: 0, solo_role: None, solo_tasks: SoloTasks::Curriculum, grow_archive: true, roles: BTreeMap::new() }
+        Self {
+            fork_group: default_fork(),
+            solo_groups: 0,
+            solo_role: None,
+            solo_tasks: SoloTasks::Curriculum,
+            grow_archive: true,
+            loss_balance: LossBalance::Pooled,
+            roles: BTreeMap::new(),
+        }
     }
 }
 
@@ -97,15 +122,23 @@ impl SelfPlayConfig {
         if self.fork_group < 2 {
             return Err(ConfigError::new(
                 "self_play.fork_group",
-                format!("must be at least 2 (a group baseline needs two answers), got {}", self.fork_group),
+                format!(
+                    "must be at least 2 (a group baseline needs two answers), got {}",
+                    self.fork_group
+                ),
             ));
         }
         if self.solo_groups > 0 && self.solo_role.is_none() {
-            return Err(ConfigError::new("self_play.solo_role", "name the role that plays the solo groups"));
+            return Err(ConfigError::new(
+                "self_play.solo_role",
+                "name the role that plays the solo groups",
+            ));
         }
         for (name, r) in &self.roles {
             if let Some(a) = &r.advantage {
-                a.validate().map_err(|e| ConfigError::new(format!("self_play.roles.{name}.advantage"), e.to_string()))?;
+                a.validate().map_err(|e| {
+                    ConfigError::new(format!("self_play.roles.{name}.advantage"), e.to_string())
+                })?;
             }
         }
         Ok(())
@@ -127,12 +160,35 @@ mod tests {
         c.validate().unwrap();
         assert_eq!(c.solo_tasks, SoloTasks::AllStages);
         assert!(toml::from_str::<SelfPlayConfig>("solo_tasks = \"every\"").is_err());
-        assert_eq!(c.roles["attacker"].advantage.as_ref().map(|a| a.name()), Some("grpo"));
+        assert_eq!(c.loss_balance, LossBalance::Pooled);
+        let per_role: SelfPlayConfig = toml::from_str("loss_balance = \"per_role\"").unwrap();
+        assert_eq!(per_role.loss_balance, LossBalance::PerRole);
+        assert!(toml::from_str::<SelfPlayConfig>("loss_balance = \"per_unit\"").is_err());
+        assert_eq!(
+            c.roles["attacker"].advantage.as_ref().map(|a| a.name()),
+            Some("grpo")
+        );
         assert!(toml::from_str::<SelfPlayConfig>("fork = 3").is_err());
         assert!(toml::from_str::<SelfPlayConfig>("[roles.attacker]\nadvantag = {}").is_err());
-        let bad = SelfPlayConfig { fork_group: 1, ..SelfPlayConfig::default() };
-        assert!(bad.validate().unwrap_err().to_string().contains("fork_group"));
-        let bad = SelfPlayConfig { solo_groups: 2, ..SelfPlayConfig::default() };
-        assert!(bad.validate().unwrap_err().to_string().contains("solo_role"));
+        let bad = SelfPlayConfig {
+            fork_group: 1,
+            ..SelfPlayConfig::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("fork_group")
+        );
+        let bad = SelfPlayConfig {
+            solo_groups: 2,
+            ..SelfPlayConfig::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("solo_role")
+        );
     }
 }

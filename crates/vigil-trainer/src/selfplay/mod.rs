@@ -21,7 +21,7 @@ use vigil_advantage::AdvantageConfig;
 use vigil_core::{Policy, RoleInfo};
 use vigil_rewards::{RewardSet, RewardsConfig};
 
-pub use config::{RoleCreditConfig, SelfPlayConfig, SoloTasks};
+pub use config::{LossBalance, RoleCreditConfig, SelfPlayConfig, SoloTasks};
 
 use crate::error::{ConfigError, TrainerError};
 
@@ -82,8 +82,18 @@ pub struct SelfPlaySpec {
 pub fn role_rewards(all: &RewardsConfig, role: &RoleInfo) -> RewardsConfig {
     let mine = |n: &String| role.components.iter().any(|c| &c.name == n);
     RewardsConfig {
-        weights: all.weights.iter().filter(|(k, _)| mine(k)).map(|(k, v)| (k.clone(), *v)).collect(),
-        gates: all.gates.iter().filter(|g| mine(&g.component) && mine(&g.on)).cloned().collect(),
+        weights: all
+            .weights
+            .iter()
+            .filter(|(k, _)| mine(k))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect(),
+        gates: all
+            .gates
+            .iter()
+            .filter(|g| mine(&g.component) && mine(&g.on))
+            .cloned()
+            .collect(),
     }
 }
 
@@ -102,13 +112,22 @@ pub fn build_roles(
     }
     let names: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
     let unknown = |place: &str, name: &str| {
-        ConfigError::new(place.to_string(), format!("`{name}` is not a role of the environment; it has: {}", names.join(", ")))
+        ConfigError::new(
+            place.to_string(),
+            format!(
+                "`{name}` is not a role of the environment; it has: {}",
+                names.join(", ")
+            ),
+        )
     };
     if let Some(n) = cfg.roles.keys().find(|n| !names.contains(&n.as_str())) {
         return Err(unknown(&format!("self_play.roles.{n}"), n).into());
     }
     if let Some(n) = players.keys().find(|n| !names.contains(&n.as_str())) {
-        return Err(TrainerError::SelfPlay(format!("[policy.roles.{n}]: `{n}` is not a role of the environment; it has: {}", names.join(", "))));
+        return Err(TrainerError::SelfPlay(format!(
+            "[policy.roles.{n}]: `{n}` is not a role of the environment; it has: {}",
+            names.join(", ")
+        )));
     }
     if let Some(n) = cfg.solo_role.as_deref().filter(|n| !names.contains(n)) {
         return Err(unknown("self_play.solo_role", n).into());
@@ -117,14 +136,23 @@ pub fn build_roles(
     for r in roles {
         let credit = cfg.roles.get(&r.name).cloned().unwrap_or_default();
         let rc = credit.rewards.unwrap_or_else(|| role_rewards(rewards, r));
-        let set = RewardSet::new(&rc, &r.components)
-            .map_err(|e| ConfigError::new(format!("self_play.roles.{}.rewards", r.name), e.to_string()))?;
+        let set = RewardSet::new(&rc, &r.components).map_err(|e| {
+            ConfigError::new(format!("self_play.roles.{}.rewards", r.name), e.to_string())
+        })?;
         let player = players.remove(&r.name).unwrap_or(RolePlayer::Learner);
         let estimator = credit.advantage.unwrap_or_else(|| advantage.clone());
-        out.push(RoleSpec { name: r.name.clone(), rewards: set, estimator, player, metrics: r.metrics.clone() });
+        out.push(RoleSpec {
+            name: r.name.clone(),
+            rewards: set,
+            estimator,
+            player,
+            metrics: r.metrics.clone(),
+        });
     }
     if !out.iter().any(|r| r.player.learns()) {
-        return Err(TrainerError::SelfPlay("[policy.roles]: every role is frozen or scripted, so nothing would be trained".into()));
+        return Err(TrainerError::SelfPlay(
+            "[policy.roles]: every role is frozen or scripted, so nothing would be trained".into(),
+        ));
     }
     Ok(SelfPlaySpec { roles: out })
 }
@@ -138,21 +166,57 @@ mod tests {
     #[test]
     fn roles_default_to_the_run_and_reject_unknown_names() {
         let c = |n: &str| ComponentInfo::new(n, 0.0, 1.0, "");
-        let roles = vec![RoleInfo::new("attacker", vec![c("a1"), c("a2")]), RoleInfo::new("defender", vec![c("d1")])];
+        let roles = vec![
+            RoleInfo::new("attacker", vec![c("a1"), c("a2")]),
+            RoleInfo::new("defender", vec![c("d1")]),
+        ];
         let adv: AdvantageConfig = toml::from_str("kind = \"gdpo\"").unwrap();
         let rewards: RewardsConfig = toml::from_str("weights = { d1 = 2.0 }").unwrap();
         let mut cfg = SelfPlayConfig::default();
-        cfg.roles.insert("attacker".into(), toml::from_str("advantage = { kind = \"rloo\" }").unwrap());
-        let spec = build_roles(&roles, &cfg, &adv, &rewards, BTreeMap::from([("attacker".into(), RolePlayer::Frozen)])).unwrap();
+        cfg.roles.insert(
+            "attacker".into(),
+            toml::from_str("advantage = { kind = \"rloo\" }").unwrap(),
+        );
+        let spec = build_roles(
+            &roles,
+            &cfg,
+            &adv,
+            &rewards,
+            BTreeMap::from([("attacker".into(), RolePlayer::Frozen)]),
+        )
+        .unwrap();
         assert_eq!(spec.roles[0].estimator.name(), "rloo");
         assert_eq!(spec.roles[1].estimator.name(), "gdpo");
-        assert_eq!(spec.roles[0].rewards.weights(), &[1.0, 1.0], "no attacker weight in [rewards]: all 1");
+        assert_eq!(
+            spec.roles[0].rewards.weights(),
+            &[1.0, 1.0],
+            "no attacker weight in [rewards]: all 1"
+        );
         assert_eq!(spec.roles[1].rewards.weights(), &[2.0]);
         assert!(!spec.roles[0].player.learns() && spec.roles[1].player.learns());
-        let e = build_roles(&roles, &cfg, &adv, &rewards, BTreeMap::from([("attackr".into(), RolePlayer::Frozen)])).unwrap_err();
-        assert!(e.to_string().contains("policy.roles.attackr") && e.to_string().contains("attacker, defender"), "{e}");
-        let both = BTreeMap::from([("attacker".into(), RolePlayer::Frozen), ("defender".into(), RolePlayer::Frozen)]);
-        assert!(build_roles(&roles, &cfg, &adv, &rewards, both).unwrap_err().to_string().contains("nothing would be trained"));
+        let e = build_roles(
+            &roles,
+            &cfg,
+            &adv,
+            &rewards,
+            BTreeMap::from([("attackr".into(), RolePlayer::Frozen)]),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("policy.roles.attackr")
+                && e.to_string().contains("attacker, defender"),
+            "{e}"
+        );
+        let both = BTreeMap::from([
+            ("attacker".into(), RolePlayer::Frozen),
+            ("defender".into(), RolePlayer::Frozen),
+        ]);
+        assert!(
+            build_roles(&roles, &cfg, &adv, &rewards, both)
+                .unwrap_err()
+                .to_string()
+                .contains("nothing would be trained")
+        );
         assert!(build_roles(&[], &cfg, &adv, &rewards, BTreeMap::new()).is_err());
     }
 }

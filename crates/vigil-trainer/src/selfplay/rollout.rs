@@ -7,7 +7,10 @@
 //! run one role alone. Every live conversation of a role goes to that role's policy in one
 //! batched call per round.
 
-use vigil_core::{ChatMessage, Environment, Episode, EpisodeRecord, Generation, GenerationRequest, Outcome, Policy, Step, TaskId, derive_seed};
+use vigil_core::{
+    ChatMessage, Environment, Episode, EpisodeRecord, Generation, GenerationRequest, Outcome,
+    Policy, Step, TaskId, derive_seed,
+};
 
 use crate::error::TrainerError;
 
@@ -34,7 +37,10 @@ pub(crate) struct Tree {
 impl Tree {
     /// The outcomes a branch is scored on.
     pub(crate) fn outcomes(&self, branch: usize) -> impl Iterator<Item = &Outcome> {
-        self.branches[branch].leaves.iter().map(|&l| &self.leaves[l].outcome)
+        self.branches[branch]
+            .leaves
+            .iter()
+            .map(|&l| &self.leaves[l].outcome)
     }
 }
 
@@ -89,7 +95,18 @@ pub(crate) fn rollout(
         let role = r.solo.unwrap_or_else(|| ep.role());
         let branch = new_branch(&mut tree, role, r.group, &r.task, None);
         let conv = ep.prompt();
-        live.push(Live { ep, transcript: conv.clone(), conv, path: Vec::new(), branch, role, solo: r.solo.is_some(), task: r.task.clone(), seed: r.seed, turn: 0 });
+        live.push(Live {
+            ep,
+            transcript: conv.clone(),
+            conv,
+            path: Vec::new(),
+            branch,
+            role,
+            solo: r.solo.is_some(),
+            task: r.task.clone(),
+            seed: r.seed,
+            turn: 0,
+        });
     }
     while !live.is_empty() {
         let mut gens: Vec<Option<Generation>> = vec![None; live.len()];
@@ -100,11 +117,19 @@ pub(crate) fn rollout(
             }
             let requests: Vec<GenerationRequest> = idx
                 .iter()
-                .map(|&i| GenerationRequest { task: live[i].task.clone(), messages: live[i].conv.clone(), seed: derive_seed(live[i].seed, "turn", live[i].turn) })
+                .map(|&i| GenerationRequest {
+                    task: live[i].task.clone(),
+                    messages: live[i].conv.clone(),
+                    seed: derive_seed(live[i].seed, "turn", live[i].turn),
+                })
                 .collect();
             let out = player.generate(&requests)?;
             if out.len() != idx.len() {
-                return Err(vigil_core::DriverError::GenerationCount { found: out.len(), expected: idx.len() }.into());
+                return Err(vigil_core::DriverError::GenerationCount {
+                    found: out.len(),
+                    expected: idx.len(),
+                }
+                .into());
             }
             for (&i, g) in idx.iter().zip(out) {
                 gens[i] = Some(g);
@@ -112,7 +137,8 @@ pub(crate) fn rollout(
         }
         let mut still = Vec::with_capacity(live.len());
         for (mut l, g) in live.into_iter().zip(gens) {
-            let g = g.ok_or_else(|| TrainerError::SelfPlay(format!("no player for role {}", l.role)))?;
+            let g =
+                g.ok_or_else(|| TrainerError::SelfPlay(format!("no player for role {}", l.role)))?;
             let step = l.ep.step(&g.text)?;
             l.transcript.push(ChatMessage::assistant(g.text.clone()));
             l.conv.push(ChatMessage::assistant(g.text.clone()));
@@ -122,7 +148,13 @@ pub(crate) fn rollout(
             match step {
                 Step::Done(outcome) => {
                     let leaf = tree.leaves.len();
-                    let rec = EpisodeRecord { task: l.task, seed: l.seed, transcript: l.transcript, generations: l.path, outcome: *outcome };
+                    let rec = EpisodeRecord {
+                        task: l.task,
+                        seed: l.seed,
+                        transcript: l.transcript,
+                        generations: l.path,
+                        outcome: *outcome,
+                    };
                     on_episode(&rec);
                     tree.leaves.push(rec);
                     let mut b = Some(l.branch);
@@ -133,7 +165,11 @@ pub(crate) fn rollout(
                 }
                 Step::Continue { observation } => {
                     if l.turn >= u64::from(limits.max_turns) {
-                        return Err(vigil_core::DriverError::TooManyTurns { task: l.task, max_turns: limits.max_turns }.into());
+                        return Err(vigil_core::DriverError::TooManyTurns {
+                            task: l.task,
+                            max_turns: limits.max_turns,
+                        }
+                        .into());
                     }
                     l.transcript.push(observation.clone());
                     let role = if l.solo { l.role } else { l.ep.role() };
@@ -143,12 +179,17 @@ pub(crate) fn rollout(
                         continue;
                     }
                     // Hand-off: fork one group of continuations in the new role's conversation.
-                    let conv = l.ep.role_prompt().unwrap_or_else(|| [l.conv.clone(), vec![observation]].concat());
+                    let conv =
+                        l.ep.role_prompt()
+                            .unwrap_or_else(|| [l.conv.clone(), vec![observation]].concat());
                     let group = next_group;
                     next_group += 1;
                     for k in 0..limits.fork_group {
                         let ep = l.ep.fork().ok_or_else(|| {
-                            TrainerError::SelfPlay(format!("the {} environment cannot fork an episode at a hand-off", env.name()))
+                            TrainerError::SelfPlay(format!(
+                                "the {} environment cannot fork an episode at a hand-off",
+                                env.name()
+                            ))
                         })?;
                         let branch = new_branch(&mut tree, role, group, &l.task, Some(l.branch));
                         let seed = derive_seed(l.seed, "fork", k as u64);
@@ -173,7 +214,20 @@ pub(crate) fn rollout(
     Ok(tree)
 }
 
-fn new_branch(tree: &mut Tree, role: usize, group: usize, task: &TaskId, parent: Option<usize>) -> usize {
-    tree.branches.push(Branch { role, group, task: task.clone(), generations: Vec::new(), leaves: Vec::new(), parent });
+fn new_branch(
+    tree: &mut Tree,
+    role: usize,
+    group: usize,
+    task: &TaskId,
+    parent: Option<usize>,
+) -> usize {
+    tree.branches.push(Branch {
+        role,
+        group,
+        task: task.clone(),
+        generations: Vec::new(),
+        leaves: Vec::new(),
+        parent,
+    });
     tree.branches.len() - 1
 }
