@@ -49,6 +49,14 @@ pub enum DriverError {
         /// The limit.
         max_turns: u32,
     },
+    /// No player was given.
+    #[error("it is role {role}'s turn, but {players} players were given")]
+    NoPlayer {
+        /// The role whose turn it was.
+        role: usize,
+        /// Players given.
+        players: usize,
+    },
 }
 
 /// Limits for [`run_episodes`].
@@ -73,6 +81,9 @@ struct Live {
     job: usize,
     episode: Box<dyn Episode>,
     transcript: Vec<ChatMessage>,
+    /// What the acting role sees: the transcript, or its own conversation
+    /// ([`Episode::role_prompt`]) since the turn passed to it.
+    conv: Vec<ChatMessage>,
     generations: Vec<Generation>,
     turn: u64,
 }
@@ -84,12 +95,30 @@ pub fn run_episodes(
     policy: &mut dyn Policy,
     jobs: &[(TaskId, u64)],
     limits: DriverLimits,
+    on_done: impl FnMut(&EpisodeRecord),
+) -> Result<Vec<EpisodeRecord>, DriverError> {
+    run_episodes_by_role(env, &mut [policy], jobs, limits, on_done)
+}
+
+/// [`run_episodes`] with a policy per role of a multi-role environment: each turn goes to
+/// `players[episode.role()]`, the last player also playing every role past the end (a single
+/// player plays every role; two split the first role from the others). When the turn passes to
+/// another role that has its own conversation ([`Episode::role_prompt`], OpenSOC's defender),
+/// that role continues from it and never sees the other role's messages; the record keeps the
+/// whole transcript.
+pub fn run_episodes_by_role(
+    env: &dyn Environment,
+    players: &mut [&mut dyn Policy],
+    jobs: &[(TaskId, u64)],
+    limits: DriverLimits,
     mut on_done: impl FnMut(&EpisodeRecord),
 ) -> Result<Vec<EpisodeRecord>, DriverError> {
     let mut done: Vec<Option<EpisodeRecord>> = (0..jobs.len()).map(|_| None).collect();
     let mut next = 0;
     let mut live: Vec<Live> = Vec::new();
     let batch = limits.batch_size.max(1);
+    let n_players = players.len();
+    let player_of = move |role: usize| n_players.checked_sub(1).map(|last| role.min(last));
     while next < jobs.len() || !live.is_empty() {
         while live.len() < batch && next < jobs.len() {
             let (task, seed) = &jobs[next];
@@ -98,34 +127,55 @@ pub fn run_episodes(
             live.push(Live {
                 job: next,
                 episode,
+                conv: transcript.clone(),
                 transcript,
                 generations: Vec::new(),
                 turn: 0,
             });
             next += 1;
         }
-        let requests: Vec<GenerationRequest> = live
-            .iter()
-            .map(|l| {
-                let (task, seed) = &jobs[l.job];
-                GenerationRequest {
-                    task: task.clone(),
-                    messages: l.transcript.clone(),
-                    seed: derive_seed(*seed, "turn", l.turn),
-                }
-            })
-            .collect();
-        let gens = policy.generate(&requests)?;
-        if gens.len() != requests.len() {
-            return Err(DriverError::GenerationCount {
-                found: gens.len(),
-                expected: requests.len(),
-            });
+        let mut gens: Vec<Option<Generation>> = (0..live.len()).map(|_| None).collect();
+        for p in 0..players.len() {
+            let idx: Vec<usize> = (0..live.len())
+                .filter(|&i| player_of(live[i].episode.role()) == Some(p))
+                .collect();
+            if idx.is_empty() {
+                continue;
+            }
+            let requests: Vec<GenerationRequest> = idx
+                .iter()
+                .map(|&i| {
+                    let (task, seed) = &jobs[live[i].job];
+                    GenerationRequest {
+                        task: task.clone(),
+                        messages: live[i].conv.clone(),
+                        seed: derive_seed(*seed, "turn", live[i].turn),
+                    }
+                })
+                .collect();
+            let out = players[p].generate(&requests)?;
+            if out.len() != requests.len() {
+                return Err(DriverError::GenerationCount {
+                    found: out.len(),
+                    expected: requests.len(),
+                });
+            }
+            for (&i, g) in idx.iter().zip(out) {
+                gens[i] = Some(g);
+            }
         }
         let mut still = Vec::with_capacity(live.len());
         for (mut l, g) in live.into_iter().zip(gens) {
+            let Some(g) = g else {
+                return Err(DriverError::NoPlayer {
+                    role: l.episode.role(),
+                    players: n_players,
+                });
+            };
+            let role = l.episode.role();
             let step = l.episode.step(&g.text)?;
             l.transcript.push(ChatMessage::assistant(g.text.clone()));
+            l.conv.push(ChatMessage::assistant(g.text.clone()));
             l.generations.push(g);
             l.turn += 1;
             match step {
@@ -136,7 +186,14 @@ pub fn run_episodes(
                             max_turns: limits.max_turns,
                         });
                     }
-                    l.transcript.push(observation);
+                    l.transcript.push(observation.clone());
+                    match (l.episode.role() != role)
+                        .then(|| l.episode.role_prompt())
+                        .flatten()
+                    {
+                        Some(own) => l.conv = own,
+                        None => l.conv.push(observation),
+                    }
                     still.push(l);
                 }
                 Step::Done(outcome) => {
@@ -272,5 +329,110 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(e, DriverError::TooManyTurns { max_turns: 2, .. }));
+    }
+
+    /// Two roles: role 0 acts, then role 1 from its own conversation.
+    struct Relay;
+    struct RelayEp {
+        turn: u32,
+    }
+    impl Environment for Relay {
+        fn name(&self) -> &'static str {
+            "relay"
+        }
+        fn reward_components(&self) -> Vec<ComponentInfo> {
+            vec![ComponentInfo::new("r", 0.0, 1.0, "")]
+        }
+        fn stages(&self) -> Vec<String> {
+            Vec::new()
+        }
+        fn tasks(&self, _: Split, _: Option<&str>) -> Result<Vec<TaskId>, EnvError> {
+            Ok(vec![TaskId::new("t")])
+        }
+        fn start(&self, _: &TaskId, _: u64) -> Result<Box<dyn Episode>, EnvError> {
+            Ok(Box::new(RelayEp { turn: 0 }))
+        }
+    }
+    impl Episode for RelayEp {
+        fn prompt(&self) -> Vec<ChatMessage> {
+            vec![ChatMessage::user("brief")]
+        }
+        fn step(&mut self, _: &str) -> Result<Step, EnvError> {
+            self.turn += 1;
+            Ok(if self.turn == 2 {
+                Step::Done(Box::new(Outcome {
+                    rewards: RewardVector::from_pairs([("r", 1.0)]),
+                    format_valid: true,
+                    metrics: BTreeMap::new(),
+                    prediction: None,
+                    steps: 2,
+                }))
+            } else {
+                Step::Continue {
+                    observation: ChatMessage::tool("secret hand-off"),
+                }
+            })
+        }
+        fn role(&self) -> usize {
+            self.turn.min(1) as usize
+        }
+        fn role_prompt(&self) -> Option<Vec<ChatMessage>> {
+            (self.turn == 1).then(|| vec![ChatMessage::user("alert only")])
+        }
+    }
+    struct Seen(String, Vec<Vec<ChatMessage>>);
+    impl Policy for Seen {
+        fn name(&self) -> String {
+            self.0.clone()
+        }
+        fn generate(&mut self, r: &[GenerationRequest]) -> Result<Vec<Generation>, PolicyError> {
+            self.1.extend(r.iter().map(|q| q.messages.clone()));
+            Ok(r.iter().map(|_| Generation::text(self.0.clone())).collect())
+        }
+    }
+
+    #[test]
+    fn each_role_plays_its_own_policy_from_its_own_conversation() {
+        let jobs = vec![(TaskId::new("t"), 1), (TaskId::new("t"), 2)];
+        let limits = DriverLimits {
+            max_turns: 4,
+            batch_size: 4,
+        };
+        let (mut a, mut d) = (Seen("A".into(), Vec::new()), Seen("D".into(), Vec::new()));
+        let recs =
+            run_episodes_by_role(&Relay, &mut [&mut a, &mut d], &jobs, limits, |_| ()).unwrap();
+        assert_eq!(a.1, vec![vec![ChatMessage::user("brief")]; 2]);
+        assert_eq!(
+            d.1,
+            vec![vec![ChatMessage::user("alert only")]; 2],
+            "role 1 never sees role 0's messages"
+        );
+        let texts: Vec<&str> = recs[0]
+            .generations
+            .iter()
+            .map(|g| g.text.as_str())
+            .collect();
+        assert_eq!(texts, ["A", "D"]);
+        assert_eq!(
+            recs[0].transcript.len(),
+            4,
+            "the record keeps the whole transcript"
+        );
+        // One player for every role still hands role 1 its own conversation.
+        let mut one = Seen("X".into(), Vec::new());
+        run_episodes(&Relay, &mut one, &jobs[..1], limits, |_| ()).unwrap();
+        assert_eq!(one.1[1], vec![ChatMessage::user("alert only")]);
+        // A role nobody plays is an error, not a panic.
+        let e = run_episodes_by_role(&Relay, &mut [], &jobs, limits, |_| ()).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                DriverError::NoPlayer {
+                    role: 0,
+                    players: 0
+                }
+            ),
+            "{e}"
+        );
     }
 }

@@ -28,7 +28,7 @@ mod roles;
 
 pub use advantage::AdvantageEstimator;
 pub use batch::{BatchError, RewardBatch};
-pub use driver::{DriverError, DriverLimits, EpisodeRecord, run_episodes};
+pub use driver::{DriverError, DriverLimits, EpisodeRecord, run_episodes, run_episodes_by_role};
 pub use env::{
     ChatMessage, EnvError, Environment, Episode, EpisodeOptions, Outcome, Prediction, Role, Split,
     Step, TaskId,

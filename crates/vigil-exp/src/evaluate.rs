@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use vigil_core::{
-    DriverLimits, EnvSummary, EpisodeRecord, Policy, SeedStream, TaskId, run_episodes,
+    DriverLimits, EnvSummary, EpisodeRecord, Policy, SeedStream, TaskId, run_episodes_by_role,
     write_atomic, write_json_atomic,
 };
 use vigil_metrics::summary::EvalSummary;
@@ -85,7 +85,7 @@ pub(crate) fn evaluate(
 ) -> anyhow::Result<EvalResult> {
     let env = built.env.as_dyn();
     let (mut sum, mut n) = (0.0, 0usize);
-    let records = play(built, policy, label, jobs, cfg, |r, bar| {
+    let records = play(built, &mut [policy], label, jobs, cfg, |r, bar| {
         sum += built
             .rewards
             .weighted_total(&r.outcome.rewards)
@@ -112,11 +112,12 @@ pub(crate) fn evaluate(
     })
 }
 
-/// Runs `policy` over `jobs` under `[eval]`'s limits behind a progress bar labelled `label`;
-/// `on_done` sees each finished episode (and may set the bar's message).
+/// Runs `players` (one for every role, or one per role) over `jobs` under `[eval]`'s limits
+/// behind a progress bar labelled `label`; `on_done` sees each finished episode (and may set
+/// the bar's message).
 pub(crate) fn play(
     built: &Built,
-    policy: &mut dyn Policy,
+    players: &mut [&mut dyn Policy],
     label: &str,
     jobs: &[(TaskId, u64)],
     cfg: &EvalConfig,
@@ -132,7 +133,7 @@ pub(crate) fn play(
         max_turns: cfg.max_turns,
         batch_size: cfg.batch_size,
     };
-    let records = run_episodes(built.env.as_dyn().as_ref(), policy, jobs, limits, |r| {
+    let records = run_episodes_by_role(built.env.as_dyn().as_ref(), players, jobs, limits, |r| {
         bar.inc(1);
         on_done(r, &bar);
     })

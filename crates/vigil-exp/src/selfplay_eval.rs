@@ -8,7 +8,9 @@ use std::path::Path;
 
 use anyhow::Context;
 use vigil_core::{SeedStream, Split, TaskId, write_atomic, write_json_atomic};
-use vigil_schema::{SelfPlayEval, SelfPlayMetric, SelfPlayPolicy, SelfPlayRole, files};
+use vigil_schema::{
+    RolePlayer, SelfPlayCross, SelfPlayEval, SelfPlayMetric, SelfPlayPolicy, SelfPlayRole, files,
+};
 
 use crate::config::EvalConfig;
 use crate::wiring::Built;
@@ -44,20 +46,21 @@ pub(crate) fn jobs(
         .collect())
 }
 
-/// Plays `jobs` with `policy` in every role and averages each role's declared metrics.
-pub(crate) fn evaluate(
+/// Plays `jobs` with `players` (one for every role, or one per role) and averages each role's
+/// declared metrics.
+pub(crate) fn game(
     built: &Built,
-    policy: &mut dyn vigil_core::Policy,
+    players: &mut [&mut dyn vigil_core::Policy],
     label: &str,
     jobs: &[(TaskId, u64)],
     cfg: &EvalConfig,
-) -> anyhow::Result<SelfPlayPolicy> {
+) -> anyhow::Result<Vec<SelfPlayRole>> {
     let env = built.env.as_dyn();
-    let records = crate::evaluate::play(built, policy, label, jobs, cfg, |_, bar| {
+    let records = crate::evaluate::play(built, players, label, jobs, cfg, |_, bar| {
         bar.set_message("self-play")
     })
-    .context("the self-play game")?;
-    let roles = env
+    .with_context(|| format!("the self-play game ({label})"))?;
+    Ok(env
         .roles()
         .into_iter()
         .map(|role| SelfPlayRole {
@@ -80,14 +83,72 @@ pub(crate) fn evaluate(
                 .collect(),
             role: role.name,
         })
+        .collect())
+}
+
+/// The game of every checkpoint (`(label, policy)`, in comparison order) against itself, and,
+/// with `cross`, of every ordered pair of distinct checkpoints: the first role (the one whose
+/// output the others answer, OpenSOC's attacker) from one, the other roles from the other.
+pub(crate) fn evaluate_all(
+    built: &Built,
+    checkpoints: &mut [(String, Box<dyn vigil_core::Policy>)],
+    cross: bool,
+    stage: Option<String>,
+    jobs: &[(TaskId, u64)],
+    cfg: &EvalConfig,
+) -> anyhow::Result<SelfPlayEval> {
+    let mut policies = Vec::new();
+    for (label, p) in checkpoints.iter_mut() {
+        let roles = game(built, &mut [p.as_mut()], label, jobs, cfg)?;
+        policies.push(SelfPlayPolicy {
+            policy: label.clone(),
+            roles,
+        });
+    }
+    let names: Vec<String> = built
+        .env
+        .as_dyn()
+        .roles()
+        .into_iter()
+        .map(|r| r.name)
         .collect();
-    Ok(SelfPlayPolicy {
-        policy: label.to_string(),
-        roles,
+    let mut games = Vec::new();
+    let n = checkpoints.len();
+    for first in (0..n).filter(|_| cross && names.len() > 1) {
+        for rest in (0..n).filter(|&r| r != first) {
+            let (a, b) = if first < rest {
+                let (lo, hi) = checkpoints.split_at_mut(rest);
+                (&mut lo[first], &mut hi[0])
+            } else {
+                let (lo, hi) = checkpoints.split_at_mut(first);
+                (&mut hi[0], &mut lo[rest])
+            };
+            let players: Vec<RolePlayer> = names
+                .iter()
+                .enumerate()
+                .map(|(i, role)| RolePlayer {
+                    role: role.clone(),
+                    policy: if i == 0 { a.0.clone() } else { b.0.clone() },
+                })
+                .collect();
+            let label = format!("{} vs {}", a.0, b.0);
+            // The driver's last player plays every role past the first.
+            let mut seats: [&mut dyn vigil_core::Policy; 2] = [a.1.as_mut(), b.1.as_mut()];
+            games.push(SelfPlayCross {
+                roles: game(built, &mut seats, &label, jobs, cfg)?,
+                players,
+            });
+        }
+    }
+    Ok(SelfPlayEval {
+        stage,
+        episodes: jobs.len(),
+        policies,
+        cross: games,
     })
 }
 
-/// One row per (checkpoint, role, metric).
+/// One row per (checkpoint, role, metric), then one per (pairing, role, metric).
 pub(crate) fn markdown(eval: &SelfPlayEval) -> String {
     let stage = eval.stage.as_deref().unwrap_or("every stage");
     let mut out = format!(
@@ -98,17 +159,39 @@ pub(crate) fn markdown(eval: &SelfPlayEval) -> String {
          | policy | role | metric | mean | n | per episode |\n|---|---|---|---:|---:|---:|\n",
         eval.episodes
     );
+    let row = |out: &mut String, who: &str, r: &SelfPlayRole| {
+        for m in &r.metrics {
+            let mean = m
+                .mean
+                .map_or_else(|| "–".to_string(), |v| format!("{v:.3}"));
+            let _ = writeln!(
+                out,
+                "| {who} | {} | {} | {mean} | {} | {:.3} |",
+                r.role, m.name, m.reported, m.per_episode
+            );
+        }
+    };
     for p in &eval.policies {
         for r in &p.roles {
-            for m in &r.metrics {
-                let mean = m
-                    .mean
-                    .map_or_else(|| "–".to_string(), |v| format!("{v:.3}"));
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} | {mean} | {} | {:.3} |",
-                    p.policy, r.role, m.name, m.reported, m.per_episode
-                );
+            row(&mut out, &p.policy, r);
+        }
+    }
+    if !eval.cross.is_empty() {
+        out.push_str(
+            "\n**Cross-play: the same briefs with the roles split between checkpoints**\n\n\
+             Each role's rows against the game above where its opponent is the same checkpoint: \
+             e.g. the defender rows of `attacker=X, defender=Y` against those of checkpoint `X` \
+             compare two defenders on the incidents of one attacker.\n\n\
+             | players | role | metric | mean | n | per episode |\n|---|---|---|---:|---:|---:|\n",
+        );
+        for g in &eval.cross {
+            let who: Vec<String> = g
+                .players
+                .iter()
+                .map(|p| format!("{}={}", p.role, p.policy))
+                .collect();
+            for r in &g.roles {
+                row(&mut out, &who.join(", "), r);
             }
         }
     }

@@ -271,28 +271,25 @@ fn self_play_game(
         n,
         SeedStream::new(cfg.seed).seed("self-play-eval"),
     )?;
-    let mut policies = Vec::new();
     let label = AdvantageEstimator::name(&cfg.advantage);
-    let checkpoints = outcome
+    let mut checkpoints = Vec::new();
+    for (label, path) in outcome
         .sft_policy
         .iter()
         .map(|p| (PolicyRole::WARMSTART_LABEL, p))
-        .chain([(label, &outcome.final_policy)]);
-    for (label, path) in checkpoints {
-        let mut p = artifact_policy(q, path)?;
-        policies.push(crate::selfplay_eval::evaluate(
-            built,
-            p.as_mut(),
-            label,
-            &jobs,
-            &cfg.eval,
-        )?);
+        .chain([(label, &outcome.final_policy)])
+    {
+        checkpoints.push((label.to_string(), artifact_policy(q, path)?));
     }
-    Ok(Some(vigil_schema::SelfPlayEval {
+    crate::selfplay_eval::evaluate_all(
+        built,
+        &mut checkpoints,
+        cfg.eval.self_play_cross,
         stage,
-        episodes: jobs.len(),
-        policies,
-    }))
+        &jobs,
+        &cfg.eval,
+    )
+    .map(Some)
 }
 
 struct Hooks<'a> {

@@ -163,8 +163,42 @@ fn shared_roles_train_both_and_bad_role_names_are_errors() {
             6 - (violation * 6.0).round() as usize
         );
     }
+    // Cross-play: the attacker of one checkpoint against the defender of the other, both ways;
+    // the attacker's crafts (same briefs, same seeds) are those of its own game.
+    let pairs: Vec<Vec<(&str, &str)>> = game
+        .cross
+        .iter()
+        .map(|g| {
+            g.players
+                .iter()
+                .map(|p| (p.role.as_str(), p.policy.as_str()))
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            vec![("attacker", "sft"), ("defender", "gdpo")],
+            vec![("attacker", "gdpo"), ("defender", "sft")]
+        ]
+    );
+    let violations = |roles: &[vigil_schema::SelfPlayRole]| roles[0].metrics[0].clone();
+    assert_eq!(
+        violations(&game.cross[0].roles),
+        violations(&game.policies[0].roles),
+        "the sft attacker's crafts"
+    );
+    assert_eq!(
+        violations(&game.cross[1].roles),
+        violations(&game.policies[1].roles),
+        "the gdpo attacker's crafts"
+    );
     let md = std::fs::read_to_string(run.join("eval/self-play.md")).unwrap();
     assert!(md.contains("| sft | attacker | plausible |"), "{md}");
+    assert!(
+        md.contains("| attacker=gdpo, defender=sft | defender |"),
+        "{md}"
+    );
     let lines = metrics(&run);
     let last = lines.iter().rev().find(|l| l["phase"] == "rl").unwrap();
     let roles = last["roles"].as_array().unwrap();
@@ -195,6 +229,8 @@ fn shared_roles_train_both_and_bad_role_names_are_errors() {
     assert!(rep.join("figures/training-role-attacker.svg").is_file());
     let game = std::fs::read_to_string(rep.join("tables/self-play-game.md")).unwrap();
     assert!(game.contains("| attacker | plausible |"), "{game}");
+    let cross = std::fs::read_to_string(rep.join("tables/self-play-cross.md")).unwrap();
+    assert!(cross.contains("| gdpo | sft | defender |"), "{cross}");
 
     for (roles, needle) in [
         ("[policy.roles.attackr]\nkind = \"frozen\"\n", "attackr"),

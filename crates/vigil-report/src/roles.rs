@@ -162,6 +162,15 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
         ));
         items.push(Item::Table(game));
     }
+    if let Some(cross) = cross_table(variants) {
+        items.push(Item::Text(
+            "Every pairing of checkpoints in the self-play game on the same briefs: the first role (the attacker) \
+             from `first`, the other roles from `rest` (`eval/self-play.json`). A role's rows with the same \
+             opponent compare its checkpoints on that opponent's fixed incidents."
+                .into(),
+        ));
+        items.push(Item::Table(cross));
+    }
     for (role, qs) in &roles {
         let panels: Vec<Panel> = qs
             .iter()
@@ -243,6 +252,62 @@ fn game_table(variants: &[Variant]) -> Option<Table> {
                         Cell::num(Some(m.per_episode)),
                         Cell::Int(game.episodes as i64),
                     ]);
+                }
+            }
+        }
+    }
+    (!t.rows.is_empty()).then_some(t)
+}
+
+/// Every game of each run's self-play evaluation (each checkpoint against itself, then the
+/// cross-play pairings), a row per role metric; `None` when no run has cross-play.
+fn cross_table(variants: &[Variant]) -> Option<Table> {
+    let mut t = Table::new(
+        "self-play-cross",
+        "Self-play game per pairing: the first role from one checkpoint, the other roles from another",
+        &[
+            ("variant", "variant"),
+            ("seed", "seed"),
+            ("run", "run"),
+            ("first", "first role by"),
+            ("rest", "other roles by"),
+            ("role", "role"),
+            ("metric", "metric"),
+            ("mean", "mean"),
+            ("per_episode", "per ep."),
+            ("episodes", "episodes"),
+        ],
+    );
+    for v in variants {
+        for r in &v.runs {
+            let Some(game) = r.self_play.as_ref().filter(|g| !g.cross.is_empty()) else {
+                continue;
+            };
+            let own = game
+                .policies
+                .iter()
+                .map(|p| (p.policy.as_str(), p.policy.as_str(), &p.roles));
+            let cross = game.cross.iter().map(|c| {
+                let first = c.players.first().map_or("", |p| p.policy.as_str());
+                let rest = c.players.last().map_or("", |p| p.policy.as_str());
+                (first, rest, &c.roles)
+            });
+            for (first, rest, roles) in own.chain(cross) {
+                for role in roles {
+                    for m in &role.metrics {
+                        t.push(vec![
+                            Cell::text(&v.label),
+                            Cell::Int(r.seed() as i64),
+                            Cell::text(run_name(&r.dir)),
+                            Cell::text(first),
+                            Cell::text(rest),
+                            Cell::text(&role.role),
+                            Cell::text(&m.name),
+                            Cell::num(m.mean),
+                            Cell::num(Some(m.per_episode)),
+                            Cell::Int(game.episodes as i64),
+                        ]);
+                    }
                 }
             }
         }

@@ -14,4 +14,6 @@ mod run;
 mod selfplay;
 
 pub use run::{PolicyRole, PolicySummary, RunEnv, RunInfo};
-pub use selfplay::{SelfPlayEval, SelfPlayMetric, SelfPlayPolicy, SelfPlayRole};
+pub use selfplay::{
+    RolePlayer, SelfPlayCross, SelfPlayEval, SelfPlayMetric, SelfPlayPolicy, SelfPlayRole,
+};

@@ -15,6 +15,31 @@ pub struct SelfPlayEval {
     pub episodes: usize,
     /// One entry per evaluated checkpoint, in comparison order.
     pub policies: Vec<SelfPlayPolicy>,
+    /// Cross-play: the same briefs with the roles split between checkpoints (e.g. the trained
+    /// attacker's incidents triaged by the warm-start defender), so a role is compared on the
+    /// incidents of one fixed opponent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cross: Vec<SelfPlayCross>,
+}
+
+/// One game with a checkpoint per role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelfPlayCross {
+    /// The checkpoint label playing each role, in the environment's role order.
+    pub players: Vec<RolePlayer>,
+    /// Each role's metrics, in the environment's role order.
+    pub roles: Vec<SelfPlayRole>,
+}
+
+/// Which checkpoint played a role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolePlayer {
+    /// Role name.
+    pub role: String,
+    /// Checkpoint label (as in [`SelfPlayPolicy::policy`]).
+    pub policy: String,
 }
 
 /// One checkpoint's game.

@@ -118,6 +118,16 @@ pub(crate) struct EvalConfig {
     /// (`eval/self-play.md`; default 64, 0 skips it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub self_play_episodes: Option<usize>,
+    /// Also play the game with the roles split between the warm-start and the trained
+    /// checkpoint (the first role from one, the others from the other): the trained defender
+    /// on the trained attacker's incidents against the warm-start defender on the same ones
+    /// (default true).
+    #[serde(default = "cross_default")]
+    pub self_play_cross: bool,
+}
+
+fn cross_default() -> bool {
+    true
 }
 
 impl Default for EvalConfig {
@@ -132,6 +142,7 @@ impl Default for EvalConfig {
             every_steps: 0,
             temperature: None,
             self_play_episodes: None,
+            self_play_cross: true,
         }
     }
 }
