@@ -8,6 +8,7 @@ use std::collections::HashSet;
 
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
+use rayon::prelude::*;
 use vigil_core::FinishReason;
 
 use crate::cache::KvCache;
@@ -270,14 +271,23 @@ impl<B: Backend> Decoder<B> {
             }
         };
         let rows = last_logits(model, hidden, self.opts.adapters)?;
+        // Each row's sampler is independent (its own RNG), so the rows are sampled in
+        // parallel: a log-softmax over the vocabulary per row is serial work of the size of
+        // the LM head's output, a sixth of a small model's decode step at batch 8.
+        let done = &self.done;
+        let picks: Vec<Option<crate::sampling::Sampled>> = rows
+            .par_iter()
+            .zip(samplers.par_iter_mut())
+            .enumerate()
+            .map(|(i, (row, sampler))| (!done[i]).then(|| sampler.sample(row)))
+            .collect();
         self.next.clear();
-        for (i, row) in rows.iter().enumerate() {
-            if self.done[i] {
+        for (i, pick) in picks.into_iter().enumerate() {
+            let Some(s) = pick else {
                 self.next.push(0);
                 self.seqs[i].push(0);
                 continue;
-            }
-            let s = samplers[i].sample(row);
+            };
             let o = &mut self.outs[i];
             o.tokens.push(s.token);
             o.sample_logprobs.push(s.sample_logprob);

@@ -65,6 +65,8 @@ pub struct Sampled {
 pub struct Sampler {
     config: SamplingConfig,
     rng: ChaCha8Rng,
+    /// Scratch for the unfiltered path's weights (one vocabulary's worth, reused per token).
+    weights: Vec<f64>,
 }
 
 /// `log_softmax(logits)[i]`, accumulated in f64.
@@ -81,6 +83,7 @@ impl Sampler {
         Ok(Self {
             config,
             rng: vigil_core::rng_from_seed(seed),
+            weights: Vec::new(),
         })
     }
 
@@ -99,6 +102,13 @@ impl Sampler {
                     sample_logprob: 0.0,
                     model_logprob: log_softmax_at(logits, best),
                 }
+            }
+            SamplingConfig::Sample {
+                temperature,
+                top_k,
+                top_p,
+            } if (top_k == 0 || top_k >= logits.len()) && top_p >= 1.0 => {
+                self.sample_unfiltered(logits, temperature)
             }
             SamplingConfig::Sample {
                 temperature,
@@ -151,6 +161,41 @@ impl Sampler {
                     model_logprob: log_softmax_at(logits, token),
                 }
             }
+        }
+    }
+}
+
+impl Sampler {
+    /// Plain temperature sampling: no filter, so no ordering of the vocabulary either (the
+    /// filtered path sorts it, ~2.6 M comparisons per token for Qwen3's 151,936 entries). The
+    /// cumulative weights run in token-id order.
+    fn sample_unfiltered(&mut self, logits: &[f32], temperature: f32) -> Sampled {
+        let max = logits
+            .iter()
+            .map(|l| l / temperature)
+            .fold(f32::NEG_INFINITY, f32::max);
+        self.weights.clear();
+        self.weights.extend(
+            logits
+                .iter()
+                .map(|l| f64::from(l / temperature - max).exp()),
+        );
+        let total: f64 = self.weights.iter().sum();
+        let u: f64 = self.rng.random::<f64>() * total;
+        let mut acc = 0.0;
+        // Rounding can leave `u` at the very top: the last token with any weight then.
+        let mut pick = self.weights.iter().rposition(|&w| w > 0.0).unwrap_or(0);
+        for (i, w) in self.weights.iter().enumerate() {
+            acc += w;
+            if u < acc {
+                pick = i;
+                break;
+            }
+        }
+        Sampled {
+            token: pick as u32,
+            sample_logprob: (self.weights[pick] / total).ln() as f32,
+            model_logprob: log_softmax_at(logits, pick),
         }
     }
 }
@@ -211,6 +256,43 @@ mod tests {
             assert!((s.sample_logprob - expect).abs() < 1e-5);
         }
         assert!(seen[1] > 100 && seen[3] > 100 && seen[0] + seen[2] + seen[4] == 0);
+    }
+
+    #[test]
+    fn unfiltered_sampling_follows_the_softmax() {
+        let logits = [0.5f32, 2.0, -1.0, 1.0, 0.0];
+        let t = 0.8f32;
+        let cfg = |top_k| SamplingConfig::Sample {
+            temperature: t,
+            top_k,
+            top_p: 1.0,
+        };
+        let mut s = Sampler::new(cfg(0), 11).unwrap();
+        let z: f64 = logits.iter().map(|&l| f64::from(l / t).exp()).sum();
+        let p: Vec<f64> = logits.iter().map(|&l| f64::from(l / t).exp() / z).collect();
+        let n = 20_000;
+        let mut seen = [0usize; 5];
+        for _ in 0..n {
+            let x = s.sample(&logits);
+            seen[x.token as usize] += 1;
+            assert!((f64::from(x.sample_logprob) - p[x.token as usize].ln()).abs() < 1e-5);
+            assert_eq!(x.model_logprob, log_softmax_at(&logits, x.token as usize));
+        }
+        for (k, &c) in seen.iter().enumerate() {
+            let sd = (p[k] * (1.0 - p[k]) / n as f64).sqrt();
+            assert!(
+                (c as f64 / n as f64 - p[k]).abs() < 5.0 * sd,
+                "token {k}: {c} of {n}, p = {}",
+                p[k]
+            );
+        }
+        // top_k at or past the vocabulary is no filter: the same draws.
+        let draws = |top_k| {
+            let mut s = Sampler::new(cfg(top_k), 4).unwrap();
+            (0..50).map(|_| s.sample(&logits).token).collect::<Vec<_>>()
+        };
+        assert_eq!(draws(0), draws(5));
+        assert_eq!(draws(0), draws(99));
     }
 
     #[test]

@@ -15,8 +15,8 @@ use super::kernels::{SMALL_ROWS, small_rows_matmul};
 /// burn's `linear` wants `[in, out]` and reshapes the weight to the input's rank; on a transposed
 /// view that reshape materialized a full copy of the matrix on every call (88% of decode time
 /// on CPU). Here the weight is only ever viewed: a few rows (decode) go to the batch-invariant
-/// CPU kernel of [`super::kernels`]; everything else multiplies by the transposed view
-/// `[1.., in, out]` (per-sequence matmuls as before, read with strides by every backend).
+/// CPU kernel of [`super::kernels`]; everything else is one 2-D product of all rows by the
+/// transposed view `[in, out]` (read with strides by every backend).
 pub(crate) fn linear_hf<B: Backend, const D: usize>(
     x: Tensor<B, D>,
     weight: Tensor<B, 2>,
@@ -29,10 +29,14 @@ pub(crate) fn linear_hf<B: Backend, const D: usize>(
     let fast = (rows <= SMALL_ROWS)
         .then(|| small_rows_matmul(&x.clone().reshape([rows, inner]), &weight))
         .flatten();
+    // One `[rows, in] · [in, out]` product, not one per sequence: gemm packs the weight
+    // operand (element by element, as HF's layout is row-major) once per call, so a batch of
+    // sequences used to pay that packing once per sequence.
     let y = match fast {
-        Some(y) => y.reshape(dims),
-        None => x.matmul(weight.unsqueeze::<D>().swap_dims(D - 2, D - 1)),
-    };
+        Some(y) => y,
+        None => x.reshape([rows, inner]).matmul(weight.transpose()),
+    }
+    .reshape(dims);
     match bias {
         Some(b) => {
             let mut shape = [1usize; D];
