@@ -153,14 +153,16 @@ pub fn aggregation_weights(agg: Aggregation, lengths: &[usize], norm_len: usize)
 }
 
 /// [`aggregation_weights`] applied within each part of the batch separately (`parts[s]` names
-/// sequence `s`'s part, e.g. its self-play role), the parts then averaged: every part weighs the
-/// same in the loss whatever its share of the sequences. With one part this is
+/// sequence `s`'s part, e.g. its self-play role), the parts' losses then averaged with weights
+/// `part_weight(part)` (normalized over the parts present): with equal weights every part
+/// weighs the same whatever its share of the sequences. With one part this is
 /// [`aggregation_weights`].
 pub fn balanced_aggregation_weights(
     agg: Aggregation,
     lengths: &[usize],
     norm_len: usize,
     parts: &[usize],
+    part_weight: impl Fn(usize) -> f64,
 ) -> Vec<f64> {
     debug_assert_eq!(lengths.len(), parts.len());
     let mut ids: Vec<usize> = parts
@@ -171,6 +173,7 @@ pub fn balanced_aggregation_weights(
         .collect();
     ids.sort_unstable();
     ids.dedup();
+    let total: f64 = ids.iter().map(|&id| part_weight(id)).sum();
     let mut out = vec![0.0; lengths.len()];
     for &id in &ids {
         let own: Vec<usize> = lengths
@@ -178,8 +181,9 @@ pub fn balanced_aggregation_weights(
             .zip(parts)
             .map(|(&n, &p)| if p == id { n } else { 0 })
             .collect();
+        let share = part_weight(id) / total;
         for (o, w) in out.iter_mut().zip(aggregation_weights(agg, &own, norm_len)) {
-            *o += w / ids.len() as f64;
+            *o += w * share;
         }
     }
     out
@@ -387,7 +391,13 @@ mod tests {
         // Part 0: three sequences; part 1: one. Pooled, part 1 weighs 1/4; balanced, 1/2.
         let lengths = [2, 3, 0, 4, 5];
         let parts = [0, 0, 1, 0, 1];
-        let w = balanced_aggregation_weights(Aggregation::SeqMeanTokenMean, &lengths, 1, &parts);
+        let w = balanced_aggregation_weights(
+            Aggregation::SeqMeanTokenMean,
+            &lengths,
+            1,
+            &parts,
+            |_| 1.0,
+        );
         let total = |p: usize| {
             (0..5)
                 .filter(|&s| parts[s] == p)
@@ -397,8 +407,21 @@ mod tests {
         close(total(0), 0.5);
         close(total(1), 0.5);
         close(w[2], 0.0);
+        // Part 1 weighted 3: shares 1/4 and 3/4.
+        let w =
+            balanced_aggregation_weights(Aggregation::SeqMeanTokenMean, &lengths, 1, &parts, |p| {
+                if p == 1 { 3.0 } else { 1.0 }
+            });
+        let total = |p: usize| {
+            (0..5)
+                .filter(|&s| parts[s] == p)
+                .map(|s| w[s] * lengths[s] as f64)
+                .sum::<f64>()
+        };
+        close(total(0), 0.25);
+        close(total(1), 0.75);
         assert_eq!(
-            balanced_aggregation_weights(Aggregation::TokenMean, &lengths, 1, &[3; 5]),
+            balanced_aggregation_weights(Aggregation::TokenMean, &lengths, 1, &[3; 5], |_| 2.0),
             aggregation_weights(Aggregation::TokenMean, &lengths, 1),
             "one part: the pooled weights"
         );

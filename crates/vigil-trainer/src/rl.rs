@@ -150,6 +150,7 @@ pub fn rl_step<B: AutodiffBackend>(
             &rows,
             &adv,
             &vec![0; adv.len()],
+            &[1.0],
             ctx.cfg,
             ctx.norm_len,
             lr,

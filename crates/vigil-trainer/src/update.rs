@@ -44,13 +44,15 @@ fn to_autodiff<B: AutodiffBackend>(t: Tensor<B::InnerBackend, 2>) -> Tensor<B, 2
 }
 
 /// Runs the update; `advantages[s]` is episode `s`'s advantage (rows carry `seq = s`), and
-/// `parts[s]` the part of the batch whose loss it is averaged within (all 0: one pooled mean).
+/// `parts[s]` the part of the batch whose loss it is averaged within (all 0: one pooled mean),
+/// each part's loss weighing `part_weights[part]` (relative).
 #[allow(clippy::too_many_arguments)]
 pub fn rl_update<B: AutodiffBackend>(
     learner: &mut Learner<B>,
     rows: &[Row],
     advantages: &[f64],
     parts: &[usize],
+    part_weights: &[f64],
     cfg: &TrainerConfig,
     norm_len: usize,
     lr: f64,
@@ -60,7 +62,10 @@ pub fn rl_update<B: AutodiffBackend>(
     for r in rows {
         lengths[r.seq] += r.trained();
     }
-    let w_seq = balanced_aggregation_weights(cfg.loss.aggregation, &lengths, norm_len, parts);
+    let w_seq =
+        balanced_aggregation_weights(cfg.loss.aggregation, &lengths, norm_len, parts, |p| {
+            part_weights.get(p).copied().unwrap_or(1.0)
+        });
     let mbs = micro_batches(rows, cfg.grad_accum);
     let packs: Vec<Packed> = mbs.iter().map(|m| pack(m)).collect::<Result<_, _>>()?;
     let beta = cfg.loss.beta;

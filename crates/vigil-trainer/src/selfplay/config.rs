@@ -69,6 +69,10 @@ pub struct RoleCreditConfig {
     /// restricted to them; every component weighs 1 when none of them is listed there).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rewards: Option<RewardsConfig>,
+    /// The role's share of the loss under `loss_balance = "per_role"`, relative to the other
+    /// roles' (default 1: equal shares); rejected with `"pooled"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_weight: Option<f64>,
 }
 
 /// The `[trainer.self_play]` section.
@@ -140,6 +144,19 @@ impl SelfPlayConfig {
                     ConfigError::new(format!("self_play.roles.{name}.advantage"), e.to_string())
                 })?;
             }
+            let field = || format!("self_play.roles.{name}.loss_weight");
+            match (r.loss_weight, self.loss_balance) {
+                (Some(w), LossBalance::PerRole) if !(w.is_finite() && w > 0.0) => {
+                    return Err(ConfigError::new(field(), format!("must be > 0, got {w}")));
+                }
+                (Some(_), LossBalance::Pooled) => {
+                    return Err(ConfigError::new(
+                        field(),
+                        "only applies with loss_balance = \"per_role\"",
+                    ));
+                }
+                _ => {}
+            }
         }
         Ok(())
     }
@@ -164,6 +181,26 @@ mod tests {
         let per_role: SelfPlayConfig = toml::from_str("loss_balance = \"per_role\"").unwrap();
         assert_eq!(per_role.loss_balance, LossBalance::PerRole);
         assert!(toml::from_str::<SelfPlayConfig>("loss_balance = \"per_unit\"").is_err());
+        let weighted = |b: &str, w: f64| {
+            toml::from_str::<SelfPlayConfig>(&format!(
+                "loss_balance = \"{b}\"\n[roles.defender]\nloss_weight = {w:?}\n"
+            ))
+            .unwrap()
+            .validate()
+        };
+        weighted("per_role", 2.0).unwrap();
+        assert!(
+            weighted("per_role", 0.0)
+                .unwrap_err()
+                .to_string()
+                .contains("loss_weight")
+        );
+        assert!(
+            weighted("pooled", 2.0)
+                .unwrap_err()
+                .to_string()
+                .contains("per_role")
+        );
         assert_eq!(
             c.roles["attacker"].advantage.as_ref().map(|a| a.name()),
             Some("grpo")

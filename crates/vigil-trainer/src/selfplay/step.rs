@@ -178,6 +178,16 @@ pub(crate) fn self_play_step<B: AutodiffBackend>(
         LossBalance::Pooled => vec![0; trained.roles.len()],
         LossBalance::PerRole => trained.roles.clone(),
     };
+    let part_weights: Vec<f64> = roles
+        .iter()
+        .map(|r| {
+            ctx.config
+                .roles
+                .get(&r.name)
+                .and_then(|c| c.loss_weight)
+                .unwrap_or(1.0)
+        })
+        .collect();
     let st = if trained.rows.is_empty() {
         tracing::warn!(
             step,
@@ -190,6 +200,7 @@ pub(crate) fn self_play_step<B: AutodiffBackend>(
             &trained.rows,
             &trained.advantages,
             &parts,
+            &part_weights,
             ctx.cfg,
             ctx.norm_len,
             lr,
