@@ -10,6 +10,7 @@
 //! loss_balance = "per_role" # each role's loss is its own mean (default "pooled": one mean)
 //! [trainer.self_play.roles.attacker]
 //! advantage = { kind = "grpo" }                     # default: the run's [advantage]
+//! loss_weight = 1.0                                  # share of the loss with per_role (default 1)
 //! rewards = { weights = { attacker_plausible = 1.0, attacker_fooled = 1.0 } }
 //! ```
 //!
