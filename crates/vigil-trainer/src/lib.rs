@@ -16,6 +16,7 @@
 //! - [`scratch`]: a tokenizer and a random model built from nothing (the CPU quickstart);
 //! - [`estimate`]: parameter counts and memory estimates for `exp run --dry-run`.
 
+pub mod aggregate;
 pub mod batch;
 pub mod checkpoint;
 mod config;
