@@ -7,12 +7,15 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
-use vigil_core::{SeedStream, Split, TaskId, write_atomic, write_json_atomic};
+use vigil_core::{AdvantageEstimator, SeedStream, Split, TaskId, write_atomic, write_json_atomic};
+use vigil_policy::Qwen3PolicyConfig;
 use vigil_schema::{
-    RolePlayer, SelfPlayCross, SelfPlayEval, SelfPlayMetric, SelfPlayPolicy, SelfPlayRole, files,
+    PolicyRole, RolePlayer, SelfPlayCross, SelfPlayEval, SelfPlayMetric, SelfPlayPolicy,
+    SelfPlayRole, files,
 };
+use vigil_trainer::TrainOutcome;
 
-use crate::config::EvalConfig;
+use crate::config::{EvalConfig, LoadedConfig};
 use crate::wiring::Built;
 
 /// Episodes per checkpoint when `[eval] self_play_episodes` is not set.
@@ -146,6 +149,56 @@ pub(crate) fn evaluate_all(
         policies,
         cross: games,
     })
+}
+
+/// The self-play game played by the SFT and final checkpoints (`eval/self-play.md`), for a
+/// self-play run whose roles all play with the trained weights (`None` otherwise, or with
+/// `[eval] self_play_episodes = 0`).
+pub(crate) fn after_training(
+    loaded: &LoadedConfig,
+    built: &Built,
+    q: &Qwen3PolicyConfig,
+    outcome: &TrainOutcome,
+) -> anyhow::Result<Option<vigil_schema::SelfPlayEval>> {
+    let cfg = &loaded.config;
+    let (t, train_q) = crate::training::qwen3(loaded)?;
+    let shared = train_q
+        .roles
+        .values()
+        .all(|r| matches!(r, vigil_policy::RolePolicyConfig::Shared {}));
+    let n = cfg.eval.self_play_episodes.unwrap_or(DEFAULT_EPISODES);
+    if t.self_play.is_none() || !shared || n == 0 {
+        return Ok(None);
+    }
+    let stage = t.curriculum.first().map(|c| c.stage.clone());
+    let jobs = jobs(
+        built,
+        stage.as_deref(),
+        n,
+        SeedStream::new(cfg.seed).seed("self-play-eval"),
+    )?;
+    let label = AdvantageEstimator::name(&cfg.advantage);
+    let mut checkpoints = Vec::new();
+    for (label, path) in outcome
+        .sft_policy
+        .iter()
+        .map(|p| (PolicyRole::WARMSTART_LABEL, p))
+        .chain([(label, &outcome.final_policy)])
+    {
+        checkpoints.push((
+            label.to_string(),
+            crate::training::artifact_policy(q, path)?,
+        ));
+    }
+    evaluate_all(
+        built,
+        &mut checkpoints,
+        cfg.eval.self_play_cross,
+        stage,
+        &jobs,
+        &cfg.eval,
+    )
+    .map(Some)
 }
 
 /// One row per (checkpoint, role, metric), then one per (pairing, role, metric).

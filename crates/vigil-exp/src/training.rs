@@ -21,7 +21,7 @@ use crate::tensorboard::TbLog;
 use crate::wiring::{Built, PolicyConfig};
 
 /// The `[policy]` a training run needs: the Qwen3 whose weights are trained.
-fn qwen3(loaded: &LoadedConfig) -> anyhow::Result<(&TrainerConfig, &Qwen3PolicyConfig)> {
+pub(crate) fn qwen3(loaded: &LoadedConfig) -> anyhow::Result<(&TrainerConfig, &Qwen3PolicyConfig)> {
     let t = loaded
         .config
         .trainer
@@ -162,7 +162,7 @@ pub(crate) fn train_and_report(
         b.finish_and_clear();
     }
     let results = evaluate_outcome(loaded, built, &eval_q, &outcome, &jobs)?;
-    if let Some(eval) = self_play_game(loaded, built, &eval_q, &outcome)? {
+    if let Some(eval) = crate::selfplay_eval::after_training(loaded, built, &eval_q, &outcome)? {
         crate::selfplay_eval::write(&dir.join(files::EVAL_DIR), &eval)?;
     }
     #[allow(clippy::print_stdout)]
@@ -182,7 +182,10 @@ pub(crate) fn train_and_report(
 }
 
 /// The policy saved in `artifact` (a PEFT adapter or a full model folder).
-fn artifact_policy(q: &Qwen3PolicyConfig, artifact: &Path) -> anyhow::Result<Box<dyn Policy>> {
+pub(crate) fn artifact_policy(
+    q: &Qwen3PolicyConfig,
+    artifact: &Path,
+) -> anyhow::Result<Box<dyn Policy>> {
     let mut c = q.clone();
     if artifact.join("adapter_config.json").is_file() {
         c.adapter = Some(artifact.to_path_buf());
@@ -240,56 +243,6 @@ fn evaluate_outcome(
         )?);
     }
     Ok(results)
-}
-
-/// The self-play game played by the SFT and final checkpoints (`eval/self-play.md`), for a
-/// self-play run whose roles all play with the trained weights (`None` otherwise, or with
-/// `[eval] self_play_episodes = 0`).
-fn self_play_game(
-    loaded: &LoadedConfig,
-    built: &Built,
-    q: &Qwen3PolicyConfig,
-    outcome: &TrainOutcome,
-) -> anyhow::Result<Option<vigil_schema::SelfPlayEval>> {
-    let cfg = &loaded.config;
-    let (t, train_q) = qwen3(loaded)?;
-    let shared = train_q
-        .roles
-        .values()
-        .all(|r| matches!(r, vigil_policy::RolePolicyConfig::Shared {}));
-    let n = cfg
-        .eval
-        .self_play_episodes
-        .unwrap_or(crate::selfplay_eval::DEFAULT_EPISODES);
-    if t.self_play.is_none() || !shared || n == 0 {
-        return Ok(None);
-    }
-    let stage = t.curriculum.first().map(|c| c.stage.clone());
-    let jobs = crate::selfplay_eval::jobs(
-        built,
-        stage.as_deref(),
-        n,
-        SeedStream::new(cfg.seed).seed("self-play-eval"),
-    )?;
-    let label = AdvantageEstimator::name(&cfg.advantage);
-    let mut checkpoints = Vec::new();
-    for (label, path) in outcome
-        .sft_policy
-        .iter()
-        .map(|p| (PolicyRole::WARMSTART_LABEL, p))
-        .chain([(label, &outcome.final_policy)])
-    {
-        checkpoints.push((label.to_string(), artifact_policy(q, path)?));
-    }
-    crate::selfplay_eval::evaluate_all(
-        built,
-        &mut checkpoints,
-        cfg.eval.self_play_cross,
-        stage,
-        &jobs,
-        &cfg.eval,
-    )
-    .map(Some)
 }
 
 struct Hooks<'a> {
