@@ -8,8 +8,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::hint::black_box;
 use vigil_advantage::{
-    AdvantageConfig, AdvantageEstimator, Compat, EpsilonOn, GroupsOfOne, GrpoScale, Missing,
-    RewardBatch, StdKind, Whiten,
+    AdvantageConfig, AdvantageEstimator, Compat, EpsilonOn, GroupsOfOne, GrpoScale, Missing, RewardBatch, StdKind, Whiten,
 };
 
 fn batch(groups: usize, g: usize, n: usize) -> RewardBatch {
@@ -19,15 +18,10 @@ fn batch(groups: usize, g: usize, n: usize) -> RewardBatch {
     for _ in 0..groups {
         for r in &mut rows {
             for x in r.iter_mut() {
-                *x = if rng.random_bool(0.5) {
-                    f64::from(rng.random_range(-2i32..=2))
-                } else {
-                    rng.random()
-                };
+                *x = if rng.random_bool(0.5) { f64::from(rng.random_range(-2i32..=2)) } else { rng.random() };
             }
         }
-        b.push_group(rows.iter().map(Vec::as_slice))
-            .expect("valid group");
+        b.push_group(rows.iter().map(Vec::as_slice)).expect("valid group");
     }
     b
 }
@@ -54,16 +48,8 @@ fn estimators(c: &mut Criterion) {
         AdvantageConfig::default(),
         grpo(GrpoScale::Group),
         grpo(GrpoScale::Batch),
-        AdvantageConfig::DrGrpo {
-            compat: Compat::Vigil,
-            groups_of_one: GroupsOfOne::Reject,
-            missing: Missing::Reject,
-        },
-        AdvantageConfig::Rloo {
-            compat: Compat::Vigil,
-            groups_of_one: GroupsOfOne::Reject,
-            missing: Missing::Reject,
-        },
+        AdvantageConfig::DrGrpo { compat: Compat::Vigil, groups_of_one: GroupsOfOne::Reject, missing: Missing::Reject },
+        AdvantageConfig::Rloo { compat: Compat::Vigil, groups_of_one: GroupsOfOne::Reject, missing: Missing::Reject },
         AdvantageConfig::ReinforcePpBaseline {
             epsilon: 1e-6,
             epsilon_on: EpsilonOn::Std,
@@ -76,15 +62,10 @@ fn estimators(c: &mut Criterion) {
     ];
     for cfg in cfgs {
         let label = match cfg {
-            AdvantageConfig::Grpo {
-                scale: GrpoScale::Batch,
-                ..
-            } => "grpo_batch",
+            AdvantageConfig::Grpo { scale: GrpoScale::Batch, .. } => "grpo_batch",
             _ => cfg.name(),
         };
-        grp.bench_function(label, |bch| {
-            bch.iter(|| cfg.estimate(black_box(&b), black_box(&w)).expect("ok"))
-        });
+        grp.bench_function(label, |bch| bch.iter(|| cfg.estimate(black_box(&b), black_box(&w)).expect("ok")));
     }
     grp.finish();
 }

@@ -39,9 +39,7 @@ pub enum ResolutionError {
     #[error("group size must be at least 2, got {0}")]
     Group(usize),
     /// More groups than the given limit.
-    #[error(
-        "K = {components}, G = {group} has {groups} distinct groups, over the limit of {limit}"
-    )]
+    #[error("K = {components}, G = {group} has {groups} distinct groups, over the limit of {limit}")]
     TooMany {
         /// `K`.
         components: usize,
@@ -81,12 +79,7 @@ pub fn groups_in(components: usize, group: usize, limit: u128) -> Result<u128, R
     }
     let total = multisets(1 << components, group as u128);
     if total > limit {
-        return Err(ResolutionError::TooMany {
-            components,
-            group,
-            groups: total,
-            limit,
-        });
+        return Err(ResolutionError::TooMany { components, group, groups: total, limit });
     }
     Ok(total)
 }
@@ -96,16 +89,11 @@ pub fn groups_in(components: usize, group: usize, limit: u128) -> Result<u128, R
 pub fn group_level(estimator: &AdvantageConfig) -> AdvantageConfig {
     let mut e = estimator.clone();
     match &mut e {
-        AdvantageConfig::Gdpo {
-            batch_norm,
-            epsilon,
-            ..
-        } => {
+        AdvantageConfig::Gdpo { batch_norm, epsilon, .. } => {
             *batch_norm = false;
             *epsilon = f64::MIN_POSITIVE;
         }
-        AdvantageConfig::Grpo { epsilon, .. }
-        | AdvantageConfig::ReinforcePpBaseline { epsilon, .. } => {
+        AdvantageConfig::Grpo { epsilon, .. } | AdvantageConfig::ReinforcePpBaseline { epsilon, .. } => {
             *epsilon = f64::MIN_POSITIVE;
         }
         AdvantageConfig::DrGrpo { .. } | AdvantageConfig::Rloo { .. } => {}
@@ -127,13 +115,8 @@ pub fn distinct_advantages(
     let estimator = group_level(estimator);
     let weights = vec![1.0; components];
     // Reward vector of each kind: bit n of the kind is component n.
-    let vectors: Vec<Vec<f64>> = (0..kinds)
-        .map(|t| {
-            (0..components)
-                .map(|n| f64::from((t >> n) as u8 & 1))
-                .collect()
-        })
-        .collect();
+    let vectors: Vec<Vec<f64>> =
+        (0..kinds).map(|t| (0..components).map(|n| f64::from((t >> n) as u8 & 1)).collect()).collect();
     let mut prints = Vec::with_capacity(usize::try_from(total).unwrap_or(0).min(1 << 24));
     let mut kinds_of = vec![0usize; group];
     let mut more = true;
@@ -154,10 +137,7 @@ pub fn distinct_advantages(
     }
     prints.sort_unstable();
     prints.dedup();
-    Ok(Resolution {
-        groups,
-        distinct: prints.len() as u64,
-    })
+    Ok(Resolution { groups, distinct: prints.len() as u64 })
 }
 
 /// The next non-decreasing sequence over `0..kinds` in lexicographic order; false after the last.
@@ -173,10 +153,7 @@ fn next_multiset(seq: &mut [usize], kinds: usize) -> bool {
 /// A 64-bit fingerprint of the sorted advantages, rounded to 1e-9 (collisions among 3·10^8
 /// vectors: about 0.002 expected).
 fn fingerprint(advantages: &[f64]) -> u64 {
-    let mut q: Vec<i64> = advantages
-        .iter()
-        .map(|a| (a * 1e9).round() as i64)
-        .collect();
+    let mut q: Vec<i64> = advantages.iter().map(|a| (a * 1e9).round() as i64).collect();
     q.sort_unstable();
     let mut h = DefaultHasher::new();
     q.hash(&mut h);
@@ -200,40 +177,18 @@ mod tests {
     #[test]
     fn reproduces_the_papers_toy_example() {
         let r = distinct_advantages(&grpo(), 2, 2, u128::MAX).unwrap();
-        assert_eq!(
-            r,
-            Resolution {
-                groups: 10,
-                distinct: 2
-            }
-        );
+        assert_eq!(r, Resolution { groups: 10, distinct: 2 });
         let r = distinct_advantages(&gdpo(), 2, 2, u128::MAX).unwrap();
-        assert_eq!(
-            r,
-            Resolution {
-                groups: 10,
-                distinct: 3
-            }
-        );
+        assert_eq!(r, Resolution { groups: 10, distinct: 3 });
     }
 
     /// Cells of `exp resolution`'s table (paper/why-gdpo), through the estimators at their
     /// defaults: `(K, G, GRPO, GDPO)`.
     #[test]
     fn pins_cells_of_the_table() {
-        for (k, g, a, b) in [
-            (2, 4, 7, 14),
-            (2, 8, 29, 81),
-            (3, 4, 14, 45),
-            (3, 8, 106, 1002),
-            (4, 4, 23, 127),
-        ] {
-            let ga = distinct_advantages(&grpo(), k, g, u128::MAX)
-                .unwrap()
-                .distinct;
-            let gb = distinct_advantages(&gdpo(), k, g, u128::MAX)
-                .unwrap()
-                .distinct;
+        for (k, g, a, b) in [(2, 4, 7, 14), (2, 8, 29, 81), (3, 4, 14, 45), (3, 8, 106, 1002), (4, 4, 23, 127)] {
+            let ga = distinct_advantages(&grpo(), k, g, u128::MAX).unwrap().distinct;
+            let gb = distinct_advantages(&gdpo(), k, g, u128::MAX).unwrap().distinct;
             assert_eq!((ga, gb), (a, b), "K={k} G={g}");
         }
     }
@@ -242,11 +197,7 @@ mod tests {
     fn enumerates_every_multiset_once() {
         for (k, g) in [(1, 5), (2, 4), (3, 3)] {
             let r = distinct_advantages(&grpo(), k, g, u128::MAX).unwrap();
-            assert_eq!(
-                u128::from(r.groups),
-                multisets(1 << k, g as u128),
-                "K={k} G={g}"
-            );
+            assert_eq!(u128::from(r.groups), multisets(1 << k, g as u128), "K={k} G={g}");
         }
         assert_eq!(multisets(16, 16), 300_540_195);
     }
@@ -256,12 +207,8 @@ mod tests {
     #[test]
     fn gdpo_resolves_at_least_grpo() {
         for (k, g) in [(1, 6), (2, 4), (3, 4), (2, 8)] {
-            let a = distinct_advantages(&grpo(), k, g, u128::MAX)
-                .unwrap()
-                .distinct;
-            let b = distinct_advantages(&gdpo(), k, g, u128::MAX)
-                .unwrap()
-                .distinct;
+            let a = distinct_advantages(&grpo(), k, g, u128::MAX).unwrap().distinct;
+            let b = distinct_advantages(&gdpo(), k, g, u128::MAX).unwrap().distinct;
             if k == 1 {
                 assert_eq!(a, b, "K={k} G={g}");
             } else {
@@ -272,17 +219,8 @@ mod tests {
 
     #[test]
     fn rejects_settings_it_cannot_run() {
-        assert_eq!(
-            distinct_advantages(&grpo(), 0, 4, 10),
-            Err(ResolutionError::Components(0))
-        );
-        assert_eq!(
-            distinct_advantages(&grpo(), 2, 1, 10),
-            Err(ResolutionError::Group(1))
-        );
-        assert!(matches!(
-            distinct_advantages(&grpo(), 4, 16, 1000),
-            Err(ResolutionError::TooMany { .. })
-        ));
+        assert_eq!(distinct_advantages(&grpo(), 0, 4, 10), Err(ResolutionError::Components(0)));
+        assert_eq!(distinct_advantages(&grpo(), 2, 1, 10), Err(ResolutionError::Group(1)));
+        assert!(matches!(distinct_advantages(&grpo(), 4, 16, 1000), Err(ResolutionError::TooMany { .. })));
     }
 }

@@ -9,9 +9,7 @@ pub enum BatchError {
     #[error("the batch has no groups")]
     Empty,
     /// A group has fewer than two rollouts, so no group baseline exists.
-    #[error(
-        "group {group} has {size} rollout(s); every group needs at least 2 (groups_of_one = \"zero\" or \"raw\" accepts them)"
-    )]
+    #[error("group {group} has {size} rollout(s); every group needs at least 2 (groups_of_one = \"zero\" or \"raw\" accepts them)")]
     GroupTooSmall {
         /// Index of the group.
         group: usize,
@@ -19,9 +17,7 @@ pub enum BatchError {
         size: usize,
     },
     /// A rollout's component count differs from the first rollout's.
-    #[error(
-        "groups[{group}][{rollout}] has {found} components, expected {expected} (as in groups[0][0])"
-    )]
+    #[error("groups[{group}][{rollout}] has {found} components, expected {expected} (as in groups[0][0])")]
     Ragged {
         /// Index of the group.
         group: usize,
@@ -56,9 +52,7 @@ pub enum BatchError {
         expected: usize,
     },
     /// A reward is missing (`null`) and the estimator does not skip missing values.
-    #[error(
-        "groups[{group}][{rollout}][{component}] is missing (null); set missing = \"skip\" to leave missing values out of the statistics"
-    )]
+    #[error("groups[{group}][{rollout}][{component}] is missing (null); set missing = \"skip\" to leave missing values out of the statistics")]
     Missing {
         /// Index of the group.
         group: usize,
@@ -68,9 +62,7 @@ pub enum BatchError {
         component: usize,
     },
     /// The estimator whitens over tokens but the batch carries no response lengths.
-    #[error(
-        "`{estimator}` with whiten = \"tokens\" needs the response length of every rollout (\"lengths\")"
-    )]
+    #[error("`{estimator}` with whiten = \"tokens\" needs the response length of every rollout (\"lengths\")")]
     NoLengths {
         /// The estimator's name.
         estimator: &'static str,
@@ -144,10 +136,7 @@ impl RewardBatch {
         let mut b = Self::with_components(components)?;
         b.lenient = true;
         for g in groups {
-            let rows: Vec<Vec<f64>> = g
-                .iter()
-                .map(|r| r.iter().map(|x| x.unwrap_or(f64::NAN)).collect())
-                .collect();
+            let rows: Vec<Vec<f64>> = g.iter().map(|r| r.iter().map(|x| x.unwrap_or(f64::NAN)).collect()).collect();
             b.push_group(rows.iter().map(Vec::as_slice))?;
         }
         Ok(b)
@@ -156,20 +145,12 @@ impl RewardBatch {
     /// Attaches the response length of every rollout, shaped like the groups.
     pub fn with_lengths(mut self, lengths: &[Vec<u64>]) -> Result<Self, BatchError> {
         if lengths.len() != self.groups() {
-            return Err(BatchError::LengthShape {
-                group: lengths.len().min(self.groups()),
-                found: lengths.len(),
-                expected: self.groups(),
-            });
+            return Err(BatchError::LengthShape { group: lengths.len().min(self.groups()), found: lengths.len(), expected: self.groups() });
         }
         for (i, l) in lengths.iter().enumerate() {
             let expected = self.group_range(i).len();
             if l.len() != expected {
-                return Err(BatchError::LengthShape {
-                    group: i,
-                    found: l.len(),
-                    expected,
-                });
+                return Err(BatchError::LengthShape { group: i, found: l.len(), expected });
             }
         }
         self.lengths = Some(lengths.concat());
@@ -197,14 +178,7 @@ impl RewardBatch {
         if components == 0 {
             return Err(BatchError::NoComponents);
         }
-        Ok(Self {
-            values: Vec::new(),
-            offsets: vec![0],
-            components,
-            lengths: None,
-            missing: false,
-            lenient: false,
-        })
+        Ok(Self { values: Vec::new(), offsets: vec![0], components, lengths: None, missing: false, lenient: false })
     }
 
     /// Appends one group; on error the batch is unchanged.
@@ -217,23 +191,9 @@ impl RewardBatch {
         let mut size = 0;
         for (j, r) in rollouts.into_iter().enumerate() {
             let check = if r.len() != self.components {
-                Err(BatchError::Ragged {
-                    group,
-                    rollout: j,
-                    found: r.len(),
-                    expected: self.components,
-                })
-            } else if let Some((n, &value)) = r
-                .iter()
-                .enumerate()
-                .find(|(_, x)| !(x.is_finite() || self.lenient && x.is_nan()))
-            {
-                Err(BatchError::NonFinite {
-                    group,
-                    rollout: j,
-                    component: n,
-                    value,
-                })
+                Err(BatchError::Ragged { group, rollout: j, found: r.len(), expected: self.components })
+            } else if let Some((n, &value)) = r.iter().enumerate().find(|(_, x)| !(x.is_finite() || self.lenient && x.is_nan())) {
+                Err(BatchError::NonFinite { group, rollout: j, component: n, value })
             } else {
                 Ok(())
             };
@@ -293,10 +253,7 @@ impl RewardBatch {
     /// Checks that `weights` has one finite weight per component.
     pub fn check_weights(&self, weights: &[f64]) -> Result<(), BatchError> {
         if weights.len() != self.components {
-            return Err(BatchError::WeightCount {
-                found: weights.len(),
-                expected: self.components,
-            });
+            return Err(BatchError::WeightCount { found: weights.len(), expected: self.components });
         }
         match weights.iter().enumerate().find(|(_, w)| !w.is_finite()) {
             Some((index, &value)) => Err(BatchError::NonFiniteWeight { index, value }),
@@ -314,9 +271,7 @@ impl RewardBatch {
 
     /// Reshapes a flat per-rollout vector (e.g. advantages) into `[group][rollout]`.
     pub fn nest<T: Clone>(&self, flat: &[T]) -> Vec<Vec<T>> {
-        (0..self.groups())
-            .map(|i| flat[self.group_range(i)].to_vec())
-            .collect()
+        (0..self.groups()).map(|i| flat[self.group_range(i)].to_vec()).collect()
     }
 }
 
@@ -341,75 +296,30 @@ mod tests {
     #[test]
     fn rejects_bad_shapes_and_values() {
         let e = RewardBatch::from_nested(&[vec![vec![0.0, 1.0], vec![0.0]]]).unwrap_err();
-        assert_eq!(
-            e,
-            BatchError::Ragged {
-                group: 0,
-                rollout: 1,
-                found: 1,
-                expected: 2
-            }
-        );
+        assert_eq!(e, BatchError::Ragged { group: 0, rollout: 1, found: 1, expected: 2 });
         let e = RewardBatch::from_nested(&[vec![vec![0.0]]]).unwrap_err();
         assert_eq!(e, BatchError::GroupTooSmall { group: 0, size: 1 });
         let e = RewardBatch::from_nested(&[vec![vec![0.0], vec![f64::NAN]]]).unwrap_err();
-        assert!(matches!(
-            e,
-            BatchError::NonFinite {
-                group: 0,
-                rollout: 1,
-                component: 0,
-                ..
-            }
-        ));
-        assert_eq!(
-            RewardBatch::from_nested(&[]).unwrap_err(),
-            BatchError::Empty
-        );
-        assert_eq!(
-            RewardBatch::from_nested(&[vec![vec![], vec![]]]).unwrap_err(),
-            BatchError::NoComponents
-        );
+        assert!(matches!(e, BatchError::NonFinite { group: 0, rollout: 1, component: 0, .. }));
+        assert_eq!(RewardBatch::from_nested(&[]).unwrap_err(), BatchError::Empty);
+        assert_eq!(RewardBatch::from_nested(&[vec![vec![], vec![]]]).unwrap_err(), BatchError::NoComponents);
         let b = RewardBatch::from_nested(&[vec![vec![0.0], vec![1.0]]]).unwrap();
-        assert_eq!(
-            b.check_weights(&[1.0, 2.0]).unwrap_err(),
-            BatchError::WeightCount {
-                found: 2,
-                expected: 1
-            }
-        );
+        assert_eq!(b.check_weights(&[1.0, 2.0]).unwrap_err(), BatchError::WeightCount { found: 2, expected: 1 });
         assert!(b.check_weights(&[f64::INFINITY]).is_err());
     }
 
     #[test]
     fn optional_values_groups_of_one_and_lengths() {
-        let b = RewardBatch::from_optional(&[
-            vec![vec![Some(1.0), None]],
-            vec![vec![Some(0.0), Some(2.0)], vec![None, Some(1.0)]],
-        ])
-        .unwrap();
+        let b = RewardBatch::from_optional(&[vec![vec![Some(1.0), None]], vec![vec![Some(0.0), Some(2.0)], vec![None, Some(1.0)]]])
+            .unwrap();
         assert_eq!((b.groups(), b.rollouts()), (2, 3));
         assert_eq!(b.first_missing(), Some((0, 0, 1)));
         assert!(RewardBatch::from_optional(&[vec![vec![Some(f64::INFINITY)]]]).is_err());
         let b = b.with_lengths(&[vec![3], vec![0, 5]]).unwrap();
         assert_eq!(b.lengths(), Some(&[3, 0, 5][..]));
         let e = b.clone().with_lengths(&[vec![3], vec![5]]).unwrap_err();
-        assert_eq!(
-            e,
-            BatchError::LengthShape {
-                group: 1,
-                found: 1,
-                expected: 2
-            }
-        );
-        assert!(matches!(
-            b.with_lengths(&[vec![3]]).unwrap_err(),
-            BatchError::LengthShape {
-                found: 1,
-                expected: 2,
-                ..
-            }
-        ));
+        assert_eq!(e, BatchError::LengthShape { group: 1, found: 1, expected: 2 });
+        assert!(matches!(b.with_lengths(&[vec![3]]).unwrap_err(), BatchError::LengthShape { found: 1, expected: 2, .. }));
         let strict = RewardBatch::from_nested(&[vec![vec![0.0], vec![1.0]]]).unwrap();
         assert_eq!((strict.first_missing(), strict.lengths()), (None, None));
     }

@@ -62,12 +62,7 @@ pub fn unix_seconds(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<
 pub fn format_iso_utc(t: i64) -> String {
     let (y, m, d) = civil_from_days(t.div_euclid(SECS_PER_DAY));
     let s = t.rem_euclid(SECS_PER_DAY);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
 }
 
 #[cfg(test)]
@@ -78,10 +73,7 @@ mod tests {
     fn civil_round_trips_over_many_days() {
         for z in -800_000..800_000 {
             let (y, m, d) = civil_from_days(z);
-            assert!(
-                (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m),
-                "{z}: {y}-{m}-{d}"
-            );
+            assert!((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m), "{z}: {y}-{m}-{d}");
             assert_eq!(days_from_civil(y, m, d), z);
         }
     }
@@ -106,9 +98,7 @@ mod tests {
         assert_eq!(days_from_civil(1970, 1, 1), 0);
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
         assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        assert!(
-            is_leap_year(2000) && is_leap_year(2024) && !is_leap_year(1900) && !is_leap_year(2026)
-        );
+        assert!(is_leap_year(2000) && is_leap_year(2024) && !is_leap_year(1900) && !is_leap_year(2026));
         assert_eq!(days_in_month(2024, 2), 29);
         assert_eq!(days_in_month(1900, 2), 28);
         assert_eq!(days_in_month(2026, 13), 0);
@@ -120,12 +110,7 @@ mod tests {
         assert_eq!(unix_seconds(2026, 4, 25, 10, 0, 0), Some(1_777_111_200));
         assert_eq!(format_iso_utc(1_777_111_200), "2026-04-25T10:00:00Z");
         assert_eq!(format_iso_utc(-1), "1969-12-31T23:59:59Z");
-        assert_eq!(
-            unix_seconds(2024, 2, 29, 23, 59, 59)
-                .map(format_iso_utc)
-                .as_deref(),
-            Some("2024-02-29T23:59:59Z")
-        );
+        assert_eq!(unix_seconds(2024, 2, 29, 23, 59, 59).map(format_iso_utc).as_deref(), Some("2024-02-29T23:59:59Z"));
         for (y, mo, d, h, mi, s) in [
             (2026, 2, 29, 0, 0, 0),
             (2026, 13, 1, 0, 0, 0),
@@ -136,11 +121,7 @@ mod tests {
             (2026, 4, 25, 0, 60, 0),
             (2026, 4, 25, 0, 0, 60),
         ] {
-            assert_eq!(
-                unix_seconds(y, mo, d, h, mi, s),
-                None,
-                "{y}-{mo}-{d} {h}:{mi}:{s}"
-            );
+            assert_eq!(unix_seconds(y, mo, d, h, mi, s), None, "{y}-{mo}-{d} {h}:{mi}:{s}");
         }
     }
 }

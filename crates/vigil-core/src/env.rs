@@ -38,10 +38,7 @@ pub struct ChatMessage {
 impl ChatMessage {
     /// A message with the given role.
     pub fn new(role: Role, content: impl Into<String>) -> Self {
-        Self {
-            role,
-            content: content.into(),
-        }
+        Self { role, content: content.into() }
     }
     /// A system message.
     pub fn system(content: impl Into<String>) -> Self {
@@ -243,12 +240,7 @@ pub trait Environment: Send + Sync {
     /// Starts one episode with per-episode options, e.g. OpenSOC's `{"mode": "self_play"}` given
     /// to the HTTP server's `/reset`. Options never change ground truth; an environment that has
     /// none accepts only the empty map, so a client's typo is an error rather than ignored.
-    fn start_with(
-        &self,
-        task: &TaskId,
-        seed: u64,
-        options: &EpisodeOptions,
-    ) -> Result<Box<dyn Episode>, EnvError> {
+    fn start_with(&self, task: &TaskId, seed: u64, options: &EpisodeOptions) -> Result<Box<dyn Episode>, EnvError> {
         if let Some(option) = options.keys().next() {
             return Err(EnvError::InvalidOption {
                 option: option.clone(),
@@ -266,19 +258,11 @@ pub trait Environment: Send + Sync {
     /// Starts an episode of `task` in which only `role` plays (the environment supplies the
     /// other roles' part from its stock data), e.g. OpenSOC's defender on a generated incident
     /// during self-play. The default has no such episodes.
-    fn start_solo(
-        &self,
-        task: &TaskId,
-        seed: u64,
-        role: usize,
-    ) -> Result<Box<dyn Episode>, EnvError> {
+    fn start_solo(&self, task: &TaskId, seed: u64, role: usize) -> Result<Box<dyn Episode>, EnvError> {
         let _ = (task, seed);
         Err(EnvError::InvalidOption {
             option: "role".into(),
-            reason: format!(
-                "the {} environment has no single-role episodes (role {role})",
-                self.name()
-            ),
+            reason: format!("the {} environment has no single-role episodes (role {role})", self.name()),
         })
     }
 
@@ -293,10 +277,7 @@ pub trait Environment: Send + Sync {
         if state.is_null() {
             return Ok(());
         }
-        Err(EnvError::InvalidOption {
-            option: "training_state".into(),
-            reason: format!("the {} environment keeps none", self.name()),
-        })
+        Err(EnvError::InvalidOption { option: "training_state".into(), reason: format!("the {} environment keeps none", self.name()) })
     }
 
     /// Called by the trainer after each step with that step's finished episodes, in a
@@ -381,9 +362,6 @@ mod tests {
         let mut o = EpisodeOptions::new();
         o.insert("mode".into(), serde_json::Value::from("self_play"));
         let e = env.start_with(&t, 0, &o).err().expect("rejected");
-        assert_eq!(
-            e.to_string(),
-            "invalid episode option `mode`: the plain environment takes no episode options"
-        );
+        assert_eq!(e.to_string(), "invalid episode option `mode`: the plain environment takes no episode options");
     }
 }

@@ -23,10 +23,7 @@ pub struct DetectorInfo {
 impl DetectorInfo {
     /// A detector record.
     pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            description: description.into(),
-        }
+        Self { name: name.into(), description: description.into() }
     }
 }
 
@@ -34,28 +31,19 @@ impl DetectorInfo {
 /// [`crate::Environment::hacking_detectors`] (one flag per detector).
 pub type HackingFlags = Vec<bool>;
 
+
 /// Share of episodes each detector flagged: `flags[e][d]` is detector `d` on episode `e`. An
 /// episode whose flag vector has the wrong length (an environment bug) counts as not flagged.
 pub fn hacking_rates(detectors: usize, flags: &[HackingFlags]) -> Vec<f64> {
     let n = flags.len().max(1) as f64;
     (0..detectors)
-        .map(|d| {
-            flags
-                .iter()
-                .filter(|f| f.get(d).copied().unwrap_or(false))
-                .count() as f64
-                / n
-        })
+        .map(|d| flags.iter().filter(|f| f.get(d).copied().unwrap_or(false)).count() as f64 / n)
         .collect()
 }
 
 /// The policy's last answer in a conversation (`None` when it never answered).
 pub fn last_answer(transcript: &[crate::ChatMessage]) -> Option<&str> {
-    transcript
-        .iter()
-        .rev()
-        .find(|m| m.role == crate::Role::Assistant)
-        .map(|m| m.content.as_str())
+    transcript.iter().rev().find(|m| m.role == crate::Role::Assistant).map(|m| m.content.as_str())
 }
 
 /// Occurrences of `keywords` among the words of `text` (ASCII case-insensitive; a word is a run
@@ -72,25 +60,14 @@ mod tests {
 
     #[test]
     fn rates_count_each_detector_over_all_episodes() {
-        let flags = vec![
-            vec![true, false],
-            vec![true, true],
-            vec![false, false],
-            vec![true],
-        ];
+        let flags = vec![vec![true, false], vec![true, true], vec![false, false], vec![true]];
         assert_eq!(hacking_rates(2, &flags), vec![0.75, 0.25]);
         assert_eq!(hacking_rates(2, &[]), vec![0.0, 0.0]);
     }
 
     #[test]
     fn keywords_are_whole_words() {
-        assert_eq!(
-            keyword_count(
-                "C2 beacon, c2-ish; brute-force BEACON",
-                &["c2", "beacon", "brute-force"]
-            ),
-            4
-        );
+        assert_eq!(keyword_count("C2 beacon, c2-ish; brute-force BEACON", &["c2", "beacon", "brute-force"]), 4);
         assert_eq!(keyword_count("", &["c2"]), 0);
     }
 }

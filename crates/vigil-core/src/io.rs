@@ -15,11 +15,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
+    let tmp = dir.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()));
     {
         let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -54,10 +50,7 @@ mod tests {
         write_atomic(&p, b"one").unwrap();
         write_json_atomic(&p, &[1, 2]).unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap(), "[\n  1,\n  2\n]\n");
-        let names: Vec<_> = fs::read_dir(p.parent().unwrap())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let names: Vec<_> = fs::read_dir(p.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 1);
     }
 }

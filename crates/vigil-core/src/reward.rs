@@ -19,18 +19,8 @@ pub struct ComponentInfo {
 
 impl ComponentInfo {
     /// Builds an info record.
-    pub fn new(
-        name: impl Into<String>,
-        min: f64,
-        max: f64,
-        description: impl Into<String>,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            min,
-            max,
-            description: description.into(),
-        }
+    pub fn new(name: impl Into<String>, min: f64, max: f64, description: impl Into<String>) -> Self {
+        Self { name: name.into(), min, max, description: description.into() }
     }
 }
 
@@ -95,10 +85,7 @@ impl RewardVector {
 
     /// The value of component `name`, if present.
     pub fn get(&self, name: &str) -> Option<f64> {
-        self.entries
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| *v)
+        self.entries.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
     }
 
     /// Component names in order.
@@ -151,16 +138,11 @@ impl<'de> Deserialize<'de> for RewardVector {
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a map from component name to number")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut a: A,
-            ) -> Result<RewardVector, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<RewardVector, A::Error> {
                 let mut v = RewardVector::default();
                 while let Some((k, x)) = a.next_entry::<String, f64>()? {
                     if v.get(&k).is_some() {
-                        return Err(serde::de::Error::custom(format!(
-                            "duplicate reward component `{k}`"
-                        )));
+                        return Err(serde::de::Error::custom(format!("duplicate reward component `{k}`")));
                     }
                     v.push(k, x);
                 }

@@ -24,11 +24,7 @@ pub struct RoleInfo {
 impl RoleInfo {
     /// A role with its components.
     pub fn new(name: impl Into<String>, components: Vec<ComponentInfo>) -> Self {
-        Self {
-            name: name.into(),
-            components,
-            metrics: Vec::new(),
-        }
+        Self { name: name.into(), components, metrics: Vec::new() }
     }
 
     /// The same role, with the outcome metrics that describe its play.

@@ -57,18 +57,12 @@ pub struct ParsedAnswer {
 impl ParsedAnswer {
     /// Format validity as documented in the module.
     pub fn format_valid(&self) -> bool {
-        let Some(label) = self.label.filter(|_| self.label_from_field) else {
-            return false;
-        };
+        let Some(label) = self.label.filter(|_| self.label_from_field) else { return false };
         let evidence_ok = match &self.evidence {
             Some(ids) => !ids.is_empty() || label != RiskLabel::Malicious,
             None => false,
         };
-        evidence_ok
-            && self
-                .reasoning
-                .as_deref()
-                .is_some_and(|r| !r.trim().is_empty())
+        evidence_ok && self.reasoning.as_deref().is_some_and(|r| !r.trim().is_empty())
     }
 
     /// Number of the four fields present (label from a field, evidence, reasoning,
@@ -76,16 +70,8 @@ impl ParsedAnswer {
     pub fn fields_present(&self) -> u32 {
         u32::from(self.label.is_some() && self.label_from_field)
             + u32::from(self.evidence.is_some())
-            + u32::from(
-                self.reasoning
-                    .as_deref()
-                    .is_some_and(|r| !r.trim().is_empty()),
-            )
-            + u32::from(
-                self.recommendation
-                    .as_deref()
-                    .is_some_and(|r| !r.trim().is_empty()),
-            )
+            + u32::from(self.reasoning.as_deref().is_some_and(|r| !r.trim().is_empty()))
+            + u32::from(self.recommendation.as_deref().is_some_and(|r| !r.trim().is_empty()))
     }
 }
 
@@ -109,14 +95,12 @@ fn strip_think(text: &str) -> String {
 /// cannot collect the credit of whichever is right).
 fn label_word(s: &str) -> Option<RiskLabel> {
     let lower = s.to_lowercase();
-    let mut found = lower
-        .split(|c: char| !c.is_alphanumeric())
-        .filter_map(|w| match w {
-            "normal" | "benign" => Some(RiskLabel::Normal),
-            "suspicious" | "susp" => Some(RiskLabel::Suspicious),
-            "malicious" | "mal" => Some(RiskLabel::Malicious),
-            _ => None,
-        });
+    let mut found = lower.split(|c: char| !c.is_alphanumeric()).filter_map(|w| match w {
+        "normal" | "benign" => Some(RiskLabel::Normal),
+        "suspicious" | "susp" => Some(RiskLabel::Suspicious),
+        "malicious" | "mal" => Some(RiskLabel::Malicious),
+        _ => None,
+    });
     let first = found.next()?;
     found.all(|l| l == first).then_some(first)
 }
@@ -133,10 +117,7 @@ pub fn evidence_ids(text: &str) -> Vec<u32> {
     };
     let num_at = |i: usize| -> Option<(u32, usize)> {
         // `E` followed by digits, not preceded by a letter or digit.
-        if i >= b.len()
-            || !(b[i] == b'E' || b[i] == b'e')
-            || (i > 0 && b[i - 1].is_ascii_alphanumeric())
-        {
+        if i >= b.len() || !(b[i] == b'E' || b[i] == b'e') || (i > 0 && b[i - 1].is_ascii_alphanumeric()) {
             return None;
         }
         let mut j = i + 1;
@@ -159,10 +140,7 @@ pub fn evidence_ids(text: &str) -> Vec<u32> {
         // A range separator: '-', en dash, em dash or "to", with optional spaces.
         let rest = &text[j..];
         let trimmed = rest.trim_start();
-        let sep_len = ["-", "–", "—", "to "]
-            .iter()
-            .find(|s| trimmed.starts_with(**s))
-            .map(|s| s.len());
+        let sep_len = ["-", "–", "—", "to "].iter().find(|s| trimmed.starts_with(**s)).map(|s| s.len());
         if let Some(sl) = sep_len {
             let k = j + (rest.len() - trimmed.len()) + sl;
             let k2 = k + (text[k..].len() - text[k..].trim_start().len());
@@ -219,19 +197,14 @@ fn field_of(key: &str) -> Option<Field> {
         "risk" | "label" | "risk_label" | "risk_level" | "verdict" => Some(Field::Risk),
         "evidence" | "evidence_ids" | "evidence_id" => Some(Field::Evidence),
         "reasoning" | "rationale" | "analysis" | "chain" | "reason" => Some(Field::Reasoning),
-        "recommendation" | "next_step" | "action" | "recommended_action" => {
-            Some(Field::Recommendation)
-        }
+        "recommendation" | "next_step" | "action" | "recommended_action" => Some(Field::Recommendation),
         _ => None,
     }
 }
 
 fn is_none_word(s: &str) -> bool {
     matches!(
-        s.trim()
-            .trim_matches(['.', '"', '\'', '[', ']'])
-            .to_lowercase()
-            .as_str(),
+        s.trim().trim_matches(['.', '"', '\'', '[', ']']).to_lowercase().as_str(),
         "" | "none" | "n/a" | "-" | "no evidence" | "nothing"
     )
 }
@@ -258,13 +231,7 @@ pub fn parse_answer(raw: &str) -> ParsedAnswer {
                     p.label = label_word(&t);
                     p.label_from_field = p.label.is_some();
                 }
-                Field::Evidence => {
-                    p.evidence = Some(if is_none_word(&t) {
-                        Vec::new()
-                    } else {
-                        evidence_ids(&t)
-                    })
-                }
+                Field::Evidence => p.evidence = Some(if is_none_word(&t) { Vec::new() } else { evidence_ids(&t) }),
                 Field::Reasoning => p.reasoning = Some(t.trim().to_string()),
                 Field::Recommendation => p.recommendation = Some(t.trim().to_string()),
             }
@@ -276,13 +243,8 @@ pub fn parse_answer(raw: &str) -> ParsedAnswer {
     }
     let mut fields: Vec<(Field, String)> = Vec::new();
     for line in text.lines() {
-        let clean = line
-            .trim()
-            .trim_start_matches(['-', '*', '#', '>', ' '])
-            .replace("**", "");
-        let labelled = clean
-            .split_once(':')
-            .and_then(|(k, v)| field_of(k).map(|f| (f, v.trim().to_string())));
+        let clean = line.trim().trim_start_matches(['-', '*', '#', '>', ' ']).replace("**", "");
+        let labelled = clean.split_once(':').and_then(|(k, v)| field_of(k).map(|f| (f, v.trim().to_string())));
         match labelled {
             Some((f, v)) if !fields.iter().any(|(g, _)| *g == f) => fields.push((f, v)),
             // A repeated label or an unlabelled line continues the current field.
@@ -309,11 +271,7 @@ pub fn parse_answer(raw: &str) -> ParsedAnswer {
             }
             Field::Evidence => {
                 if p.evidence.is_none() {
-                    p.evidence = Some(if is_none_word(&v) {
-                        Vec::new()
-                    } else {
-                        evidence_ids(&v)
-                    });
+                    p.evidence = Some(if is_none_word(&v) { Vec::new() } else { evidence_ids(&v) });
                 }
             }
             Field::Reasoning => {
@@ -349,10 +307,7 @@ mod tests {
         assert_eq!(a.label, Some(RiskLabel::Malicious));
         assert!(a.label_from_field);
         assert_eq!(a.evidence, Some(vec![4, 14, 15, 16]));
-        assert_eq!(
-            a.reasoning.as_deref(),
-            Some("1. after-hours logon\n2. upload")
-        );
+        assert_eq!(a.reasoning.as_deref(), Some("1. after-hours logon\n2. upload"));
         assert_eq!(a.recommendation.as_deref(), Some("isolate PC-4211"));
         assert!(a.format_valid());
     }
@@ -363,10 +318,7 @@ mod tests {
             "```json\n{\"Risk\": \"suspicious\", \"evidence\": [\"E2\", \"E010 to E011\"], \"reasoning\": \"odd\", \"recommendation\": \"watch ABC0001\"}\n```",
         );
         assert_eq!(a.form, AnswerForm::Json);
-        assert_eq!(
-            (a.label, a.evidence.clone()),
-            (Some(RiskLabel::Suspicious), Some(vec![2, 10, 11]))
-        );
+        assert_eq!((a.label, a.evidence.clone()), (Some(RiskLabel::Suspicious), Some(vec![2, 10, 11])));
         assert!(a.format_valid());
     }
 
@@ -375,22 +327,13 @@ mod tests {
         let normal = parse_answer("Risk: normal\nEvidence: none\nReasoning: routine day");
         assert_eq!(normal.evidence, Some(vec![]));
         assert!(normal.format_valid(), "normal may cite nothing");
-        assert!(
-            !parse_answer("Risk: malicious\nEvidence: none\nReasoning: x").format_valid(),
-            "malicious must cite"
-        );
+        assert!(!parse_answer("Risk: malicious\nEvidence: none\nReasoning: x").format_valid(), "malicious must cite");
         assert!(
             parse_answer("Risk: suspicious\nEvidence: none\nReasoning: x").format_valid(),
             "suspicious may cite nothing"
         );
-        assert!(
-            !parse_answer("Risk: malicious\nEvidence: E1\nReasoning:").format_valid(),
-            "empty reasoning"
-        );
-        assert!(
-            !parse_answer("Risk: malicious\nReasoning: x").format_valid(),
-            "no evidence field"
-        );
+        assert!(!parse_answer("Risk: malicious\nEvidence: E1\nReasoning:").format_valid(), "empty reasoning");
+        assert!(!parse_answer("Risk: malicious\nReasoning: x").format_valid(), "no evidence field");
         let guess = parse_answer("I think this is malicious because of E3.");
         assert_eq!(
             (guess.label, guess.label_from_field, guess.form),
@@ -398,16 +341,9 @@ mod tests {
         );
         assert!(!guess.format_valid());
         let unclosed = parse_answer("<think>Risk: malicious\nEvidence: E1\nReasoning: x");
-        assert_eq!(
-            unclosed.label, None,
-            "an unclosed think block is all thinking"
-        );
+        assert_eq!(unclosed.label, None, "an unclosed think block is all thinking");
         assert_eq!(parse_answer("Risk: dangerous").label, None);
-        assert_eq!(
-            parse_answer("Risk: malicious / normal\nEvidence: E1\nReasoning: x").label,
-            None,
-            "two labels"
-        );
+        assert_eq!(parse_answer("Risk: malicious / normal\nEvidence: E1\nReasoning: x").label, None, "two labels");
         assert_eq!(
             parse_answer("Risk: malicious\nRisk: normal\nEvidence: E1\nReasoning: x").label,
             None,
@@ -418,24 +354,14 @@ mod tests {
             None,
             "a list of labels"
         );
-        assert_eq!(
-            parse_answer("Risk: Malicious (mal)\nEvidence: E1\nReasoning: x").label,
-            Some(RiskLabel::Malicious)
-        );
+        assert_eq!(parse_answer("Risk: Malicious (mal)\nEvidence: E1\nReasoning: x").label, Some(RiskLabel::Malicious));
     }
 
     #[test]
     fn evidence_id_forms() {
-        assert_eq!(
-            evidence_ids("E1, E002;e3 E7-E5 E10 - E12 E1"),
-            vec![1, 2, 3, 7, 5, 10, 11, 12]
-        );
+        assert_eq!(evidence_ids("E1, E002;e3 E7-E5 E10 - E12 E1"), vec![1, 2, 3, 7, 5, 10, 11, 12]);
         assert_eq!(evidence_ids("XE4 E5x E6"), vec![6], "ids must stand alone");
-        assert_eq!(
-            evidence_ids("E1-E999999999999").len(),
-            2,
-            "huge ranges are not expanded"
-        );
+        assert_eq!(evidence_ids("E1-E999999999999").len(), 2, "huge ranges are not expanded");
         assert_eq!(evidence_ids("E0 E99999999999999999999"), vec![u32::MAX]);
     }
 

@@ -75,93 +75,54 @@ impl AnswerKey {
         let rel = "answers/insiders.csv";
         let path = src.display_path(rel);
         if !src.exists(rel) {
-            return Err(CertError::Missing {
-                path,
-                what: "the answer key index",
-            });
+            return Err(CertError::Missing { path, what: "the answer key index" });
         }
         let mut csv = CsvReader::new(src.open(rel)?);
         if !csv.advance().map_err(|e| read_error(&path, e))? {
-            return Err(CertError::Header {
-                path,
-                expected: INSIDERS_HEADER.join(","),
-                found: String::new(),
-            });
+            return Err(CertError::Header { path, expected: INSIDERS_HEADER.join(","), found: String::new() });
         }
         check_header(&path, &csv.current(), &INSIDERS_HEADER)?;
         let mut key = AnswerKey::default();
         while csv.advance().map_err(|e| read_error(&path, e))? {
             let rec = csv.current();
-            let bad = |reason| CertError::BadRow {
-                path: path.clone(),
-                line: rec.line,
-                reason,
-            };
+            let bad = |reason| CertError::BadRow { path: path.clone(), line: rec.line, reason };
             if rec.len() != 6 {
-                return Err(bad(ValueError::FieldCount {
-                    expected: 6,
-                    found: rec.len(),
-                }));
+                return Err(bad(ValueError::FieldCount { expected: 6, found: rec.len() }));
             }
             let text = |i| String::from_utf8_lossy(rec.get(i)).trim().to_string();
             if !release_matches(&text(0), release) {
                 continue;
             }
-            let scenario = text(1).parse::<u8>().map_err(|_| {
-                bad(ValueError::Number {
-                    field: "scenario",
-                    value: text(1),
-                })
-            })?;
+            let scenario = text(1)
+                .parse::<u8>()
+                .map_err(|_| bad(ValueError::Number { field: "scenario", value: text(1) }))?;
             let user = UserId::parse(text(3).as_bytes()).map_err(bad)?;
             let start = Timestamp::parse_loose(&text(4)).map_err(bad)?;
             let end = Timestamp::parse_loose(&text(5)).map_err(bad)?;
             key.by_user.insert(user, key.insiders.len());
-            key.insiders.push(Insider {
-                user,
-                scenario,
-                details: text(2),
-                start,
-                end,
-            });
+            key.insiders.push(Insider { user, scenario, details: text(2), start, end });
         }
         for i in 0..key.insiders.len() {
             let ins = key.insiders[i].clone();
             let rel = format!("answers/r{release}-{}/{}", ins.scenario, ins.details);
             if !src.exists(&rel) {
-                return Err(CertError::Missing {
-                    path: src.display_path(&rel),
-                    what: "an insider's answer file",
-                });
+                return Err(CertError::Missing { path: src.display_path(&rel), what: "an insider's answer file" });
             }
             key.load_detail(src, &rel, ins.user)?;
         }
         Ok(key)
     }
 
-    fn load_detail(
-        &mut self,
-        src: &dyn DataSource,
-        rel: &str,
-        insider: UserId,
-    ) -> Result<(), CertError> {
+    fn load_detail(&mut self, src: &dyn DataSource, rel: &str, insider: UserId) -> Result<(), CertError> {
         let path = src.display_path(rel);
         let mut csv = CsvReader::new(src.open(rel)?);
         while csv.advance().map_err(|e| read_error(&path, e))? {
             let rec = csv.current();
-            let bad = |reason| CertError::BadRow {
-                path: path.clone(),
-                line: rec.line,
-                reason,
-            };
+            let bad = |reason| CertError::BadRow { path: path.clone(), line: rec.line, reason };
             let kind_text = String::from_utf8_lossy(rec.get(0)).into_owned();
-            let kind = SourceKind::parse(&kind_text)
-                .ok_or_else(|| bad(ValueError::SourceType(kind_text)))?;
+            let kind = SourceKind::parse(&kind_text).ok_or_else(|| bad(ValueError::SourceType(kind_text)))?;
             if rec.len() != answer_width(kind) {
-                return Err(bad(ValueError::FieldCount {
-                    expected: answer_width(kind),
-                    found: rec.len(),
-                }));
+                return Err(bad(ValueError::FieldCount { expected: answer_width(kind), found: rec.len() }));
             }
             let id = EventId::parse(rec.get(1)).map_err(bad)?;
             let time = Timestamp::parse(rec.get(2))
@@ -169,13 +130,7 @@ impl AnswerKey {
                 .map_err(bad)?;
             let user = UserId::parse(rec.get(3)).map_err(bad)?;
             self.events.insert((kind, id), insider);
-            self.rows.push(AnswerRow {
-                kind,
-                id,
-                time,
-                user,
-                insider,
-            });
+            self.rows.push(AnswerRow { kind, id, time, user, insider });
         }
         Ok(())
     }
@@ -183,17 +138,8 @@ impl AnswerKey {
     /// Builds a key directly (the generator's path and tests).
     pub fn from_parts(insiders: Vec<Insider>, rows: Vec<AnswerRow>) -> Self {
         let events = rows.iter().map(|r| ((r.kind, r.id), r.insider)).collect();
-        let by_user = insiders
-            .iter()
-            .enumerate()
-            .map(|(i, x)| (x.user, i))
-            .collect();
-        Self {
-            insiders,
-            rows,
-            events,
-            by_user,
-        }
+        let by_user = insiders.iter().enumerate().map(|(i, x)| (x.user, i)).collect();
+        Self { insiders, rows, events, by_user }
     }
 
     /// Insiders of the release, in file order.
@@ -219,11 +165,7 @@ impl AnswerKey {
     /// `(insider, day)` of every answer row recorded under the insider's own user id:
     /// the "malicious user-days" of the answer key.
     pub fn malicious_days(&self) -> BTreeSet<(UserId, Day)> {
-        self.rows
-            .iter()
-            .filter(|r| r.user == r.insider)
-            .map(|r| (r.insider, r.time.day()))
-            .collect()
+        self.rows.iter().filter(|r| r.user == r.insider).map(|r| (r.insider, r.time.day())).collect()
     }
 }
 
@@ -247,10 +189,7 @@ pub fn write_insiders_csv(release: &str, insiders: &[Insider]) -> Vec<u8> {
 
 /// Path of an insider's answer file relative to the dataset root.
 pub fn detail_path(release: &str, scenario: u8, user: UserId) -> String {
-    format!(
-        "answers/r{release}-{scenario}/{}",
-        detail_name(release, scenario, user)
-    )
+    format!("answers/r{release}-{scenario}/{}", detail_name(release, scenario, user))
 }
 
 /// File name of an insider's answer file.
@@ -288,24 +227,10 @@ mod tests {
         assert_eq!(key.insiders().len(), 1);
         assert_eq!(key.rows().len(), 3);
         let id = EventId::parse(b"{A1B2-C3D4E5F6-G7H8I9J1}").unwrap();
-        assert_eq!(
-            key.event_insider(SourceKind::Http, id).unwrap().to_string(),
-            "AAM0658"
-        );
-        assert!(
-            key.event_insider(SourceKind::Logon, id).is_none(),
-            "joins are per source file"
-        );
-        let days: Vec<String> = key
-            .malicious_days()
-            .iter()
-            .map(|(u, d)| format!("{u}@{}", d.iso()))
-            .collect();
-        assert_eq!(
-            days,
-            ["AAM0658@2010-03-06"],
-            "the supervisor-account row does not add a day"
-        );
+        assert_eq!(key.event_insider(SourceKind::Http, id).unwrap().to_string(), "AAM0658");
+        assert!(key.event_insider(SourceKind::Logon, id).is_none(), "joins are per source file");
+        let days: Vec<String> = key.malicious_days().iter().map(|(u, d)| format!("{u}@{}", d.iso())).collect();
+        assert_eq!(days, ["AAM0658@2010-03-06"], "the supervisor-account row does not add a day");
     }
 
     #[test]
@@ -315,20 +240,10 @@ mod tests {
             "answers/insiders.csv",
             b"dataset,scenario,details,user,start,end\n4.2,2,f.csv,AAM0658,1/1/2010 0:00:00,1/2/2010 0:00:00\n".to_vec(),
         );
-        m.insert(
-            "answers/r4.2-2/f.csv",
-            b"logon,{A1B2-C3D4E5F6-G7H8I9J0},01/01/2010 00:00:00,AAM0658,PC-0001,Logon\nusb,x\n"
-                .to_vec(),
-        );
+        m.insert("answers/r4.2-2/f.csv", b"logon,{A1B2-C3D4E5F6-G7H8I9J0},01/01/2010 00:00:00,AAM0658,PC-0001,Logon\nusb,x\n".to_vec());
         let e = AnswerKey::load(&m, "4.2").unwrap_err().to_string();
-        assert!(
-            e.contains("answers/r4.2-2/f.csv:2: unknown source type `usb`"),
-            "{e}"
-        );
-        m.insert(
-            "answers/insiders.csv",
-            b"dataset,scenario,details,user,start\n".to_vec(),
-        );
+        assert!(e.contains("answers/r4.2-2/f.csv:2: unknown source type `usb`"), "{e}");
+        m.insert("answers/insiders.csv", b"dataset,scenario,details,user,start\n".to_vec());
         let e = AnswerKey::load(&m, "4.2").unwrap_err().to_string();
         assert!(e.contains("insiders.csv:1: expected header"), "{e}");
     }

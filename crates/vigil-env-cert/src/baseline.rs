@@ -52,23 +52,13 @@ pub enum Baseline {
 impl Baseline {
     /// All honest and reference baselines (the reward-hacking probes are in
     /// [`crate::probes::PROBES`]).
-    pub const ALL: [Baseline; 3] = [
-        Baseline::AlwaysNormal,
-        Baseline::RuleBased,
-        Baseline::Oracle,
-    ];
+    pub const ALL: [Baseline; 3] = [Baseline::AlwaysNormal, Baseline::RuleBased, Baseline::Oracle];
 
     /// Every variant, in declaration order (the honest baselines and the probes): the names
     /// `[policy] kind = "scripted"` and `[eval] baselines` accept.
     pub const VARIANTS: [Baseline; 8] = [
-        Baseline::AlwaysNormal,
-        Baseline::RuleBased,
-        Baseline::Oracle,
-        Baseline::CiteSpam,
-        Baseline::AlwaysMalicious,
-        Baseline::KeywordStuffing,
-        Baseline::FormatGaming,
-        Baseline::LongOutput,
+        Baseline::AlwaysNormal, Baseline::RuleBased, Baseline::Oracle, Baseline::CiteSpam, Baseline::AlwaysMalicious,
+        Baseline::KeywordStuffing, Baseline::FormatGaming, Baseline::LongOutput,
     ];
 
     /// The variant whose snake-case name is `name`.
@@ -112,10 +102,7 @@ impl Policy for Scripted {
         requests
             .iter()
             .map(|r| {
-                let w = self
-                    .env
-                    .window(&r.task)
-                    .ok_or_else(|| PolicyError::UnknownTask(r.task.clone()))?;
+                let w = self.env.window(&r.task).ok_or_else(|| PolicyError::UnknownTask(r.task.clone()))?;
                 Ok(Generation::text(match self.baseline {
                     Baseline::AlwaysNormal => answer_card(
                         RiskLabel::Normal,
@@ -139,11 +126,7 @@ pub fn rule_based(w: &Window) -> String {
     let first_usb = seasoned && h.prior_usb_days == 0 && f.usb_connects > 0;
     let first_late = seasoned && h.prior_after_hours_days == 0 && f.after_hours_logons > 0;
     let bulk = f.file as f64 > (3.0 * h.mean_file_copies).max(10.0);
-    let late = |t: &str| {
-        t.get(..2)
-            .and_then(|x| x.parse::<u32>().ok())
-            .is_some_and(|hh| hh < 7 || hh > 20)
-    };
+    let late = |t: &str| t.get(..2).and_then(|x| x.parse::<u32>().ok()).is_some_and(|hh| hh < 7 || hh > 20);
     let mut ev: Vec<String> = Vec::new();
     let mut strong: Vec<&str> = Vec::new();
     let mut weak: Vec<&str> = Vec::new();
@@ -155,8 +138,7 @@ pub fn rule_based(w: &Window) -> String {
         }
     };
     let http_on = |list: &'static [&'static str]| move |d: &Detail, _: &str, _: usize| matches!(d, Detail::Http { url, .. } if list.iter().any(|s| on_domain(&host_of(url), s)));
-    let usb =
-        |d: &Detail, _: &str, _: usize| matches!(d, Detail::Device { .. } | Detail::File { .. });
+    let usb = |d: &Detail, _: &str, _: usize| matches!(d, Detail::Device { .. } | Detail::File { .. });
     if f.leak_site_http > 0 {
         strong.push("requests to a leak site");
         cite(&http_on(LEAK_SITES), &mut ev);
@@ -166,12 +148,8 @@ pub fn rule_based(w: &Window) -> String {
         strong.push("hacking-tool download or executable copied to removable media");
         cite(
             &|d: &Detail, _: &str, _: usize| match d {
-                Detail::Http { url, content } => HACKING_MARKERS
-                    .iter()
-                    .any(|m| url.contains(m) || content.contains(m)),
-                Detail::File { filename, content } => {
-                    filename.ends_with(".exe") || content.starts_with("4D-5A")
-                }
+                Detail::Http { url, content } => HACKING_MARKERS.iter().any(|m| url.contains(m) || content.contains(m)),
+                Detail::File { filename, content } => filename.ends_with(".exe") || content.starts_with("4D-5A"),
                 _ => false,
             },
             &mut ev,
@@ -189,24 +167,13 @@ pub fn rule_based(w: &Window) -> String {
         cite(&http_on(JOB_SITES), &mut ev);
     }
     if first_usb || bulk {
-        weak.push(if first_usb {
-            "first thumb-drive use"
-        } else {
-            "bulk copies to removable media"
-        });
+        weak.push(if first_usb { "first thumb-drive use" } else { "bulk copies to removable media" });
         cite(&usb, &mut ev);
     }
     if first_late {
         weak.push("first after-hours logon");
         cite(
-            &|d: &Detail, t: &str, _: usize| {
-                matches!(
-                    d,
-                    Detail::Logon {
-                        activity: Activity::Logon
-                    }
-                ) && late(t)
-            },
+            &|d: &Detail, t: &str, _: usize| matches!(d, Detail::Logon { activity: Activity::Logon }) && late(t),
             &mut ev,
         );
     }
@@ -217,14 +184,7 @@ pub fn rule_based(w: &Window) -> String {
             .events
             .iter()
             .enumerate()
-            .filter(|(_, e)| {
-                matches!(
-                    e.detail,
-                    Detail::Logon {
-                        activity: Activity::Logon
-                    }
-                ) && Some(e.pc) != usual
-            })
+            .filter(|(_, e)| matches!(e.detail, Detail::Logon { activity: Activity::Logon }) && Some(e.pc) != usual)
             .map(|(i, _)| i)
             .collect();
         cite(&|_: &Detail, _: &str, i: usize| pcs.contains(&i), &mut ev);
@@ -257,10 +217,7 @@ pub fn rule_based(w: &Window) -> String {
             RiskLabel::Suspicious,
             &ev,
             &format!("One unusual signal: {}.", reasons.join("; ")),
-            &format!(
-                "Open a watch case on {} and review activity on {pc}.",
-                w.user
-            ),
+            &format!("Open a watch case on {} and review activity on {pc}.", w.user),
         )
     } else {
         answer_card(

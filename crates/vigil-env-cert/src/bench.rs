@@ -48,25 +48,14 @@ pub fn ingest(src: &dyn DataSource, sources: &[SourceKind]) -> Result<IngestStat
     let mut st = IngestStats::default();
     for &kind in sources {
         let rel = kind.file_name();
-        let mut r = SourceReader::new(
-            kind,
-            &src.display_path(rel),
-            src.open(rel)?,
-            BadRowPolicy::Error,
-        );
+        let mut r = SourceReader::new(kind, &src.display_path(rel), src.open(rel)?, BadRowPolicy::Error);
         while let Some(row) = r.next_row()? {
             st.events += 1;
-            let text =
-                row.content().len() + row.url().len() + row.to().len() + row.filename().len();
+            let text = row.content().len() + row.url().len() + row.to().len() + row.filename().len();
             let id = row.id.as_bytes();
-            let id =
-                u64::from_le_bytes([id[0], id[1], id[2], id[3], id[12], id[13], id[18], id[19]]);
+            let id = u64::from_le_bytes([id[0], id[1], id[2], id[3], id[12], id[13], id[18], id[19]]);
             st.checksum = st.checksum.rotate_left(5).wrapping_add(
-                row.time.day().0 as u64
-                    ^ u64::from(row.user.raw())
-                    ^ text as u64
-                    ^ id
-                    ^ u64::from(row.pc.number()),
+                row.time.day().0 as u64 ^ u64::from(row.user.raw()) ^ text as u64 ^ id ^ u64::from(row.pc.number()),
             );
         }
         st.bytes += r.stats().bytes;

@@ -101,10 +101,7 @@ impl CertConfig {
             }
             SourceConfig::Splits { train, eval } => {
                 if train == eval {
-                    return Err(CertError::config(
-                        "source.eval",
-                        "must differ from source.train",
-                    ));
+                    return Err(CertError::config("source.eval", "must differ from source.train"));
                 }
             }
         }
@@ -130,13 +127,9 @@ mod tests {
 
     #[test]
     fn toml_round_trip_defaults_and_unknown_keys() {
-        let c: EnvConfig =
-            toml::from_str("kind = \"cert\"\n[source]\nkind = \"synthetic\"\nusers = 30\n")
-                .unwrap();
+        let c: EnvConfig = toml::from_str("kind = \"cert\"\n[source]\nkind = \"synthetic\"\nusers = 30\n").unwrap();
         let EnvConfig::Cert(c) = c;
-        let SourceConfig::Synthetic(s) = &c.source else {
-            panic!("synthetic")
-        };
+        let SourceConfig::Synthetic(s) = &c.source else { panic!("synthetic") };
         assert_eq!(s.users, 30);
         assert_eq!(c.window, WindowConfig::default());
         c.validate().unwrap();
@@ -151,11 +144,6 @@ mod tests {
             assert!(toml::from_str::<EnvConfig>(bad).is_err(), "{bad}");
         }
         let c: CertConfig = toml::from_str("[reward]\nmax_words = 10\n").unwrap();
-        assert!(
-            c.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("reward.max_words")
-        );
+        assert!(c.validate().unwrap_err().to_string().contains("reward.max_words"));
     }
 }

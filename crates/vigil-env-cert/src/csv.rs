@@ -198,10 +198,7 @@ impl<R: Read> CsvReader<R> {
             }
             if !need_more && self.eof {
                 if in_quotes {
-                    return Err(ReadError::Csv {
-                        line: self.line,
-                        error: CsvError::UnterminatedQuote,
-                    });
+                    return Err(ReadError::Csv { line: self.line, error: CsvError::UnterminatedQuote });
                 }
                 if s == e {
                     return Ok(None);
@@ -212,9 +209,7 @@ impl<R: Read> CsvReader<R> {
             if e - s > self.max_record {
                 return Err(ReadError::Csv {
                     line: self.line,
-                    error: CsvError::RecordTooLong {
-                        limit: self.max_record,
-                    },
+                    error: CsvError::RecordTooLong { limit: self.max_record },
                 });
             }
             self.fill().map_err(ReadError::Io)?;
@@ -223,11 +218,7 @@ impl<R: Read> CsvReader<R> {
 
     /// The next non-blank record, or `None` at end of input.
     pub fn next_record(&mut self) -> Result<Option<Record<'_>>, ReadError> {
-        Ok(if self.advance()? {
-            Some(self.current())
-        } else {
-            None
-        })
+        Ok(if self.advance()? { Some(self.current()) } else { None })
     }
 
     /// Moves to the next non-blank record; false at end of input. Read it with
@@ -252,20 +243,11 @@ impl<R: Read> CsvReader<R> {
                 re -= 1;
             }
             let line = self.line;
-            let newlines = if quoted {
-                memchr_iter(b'\n', &self.buf[rs..content_end]).count()
-            } else {
-                0
-            };
+            let newlines = if quoted { memchr_iter(b'\n', &self.buf[rs..content_end]).count() } else { 0 };
             self.line += 1 + newlines as u64;
             self.start = next;
             if re > self.max_record + rs {
-                return Err(ReadError::Csv {
-                    line,
-                    error: CsvError::RecordTooLong {
-                        limit: self.max_record,
-                    },
-                });
+                return Err(ReadError::Csv { line, error: CsvError::RecordTooLong { limit: self.max_record } });
             }
             if re == rs {
                 continue; // blank line
@@ -291,16 +273,8 @@ impl<R: Read> CsvReader<R> {
 
     /// The record [`CsvReader::advance`] moved to (empty before the first call or at the end).
     pub fn current(&self) -> Record<'_> {
-        let data: &[u8] = if self.quoted {
-            &self.scratch
-        } else {
-            &self.buf
-        };
-        Record {
-            line: self.current_line,
-            data,
-            fields: &self.fields,
-        }
+        let data: &[u8] = if self.quoted { &self.scratch } else { &self.buf };
+        Record { line: self.current_line, data, fields: &self.fields }
     }
 }
 
@@ -385,15 +359,9 @@ mod tests {
 
     #[test]
     fn unterminated_quote_and_long_record_are_errors_with_lines() {
-        assert_eq!(
-            all(b"a,b\n1,\"open\n2,3\n").unwrap_err(),
-            "2: quoted field is never closed"
-        );
+        assert_eq!(all(b"a,b\n1,\"open\n2,3\n").unwrap_err(), "2: quoted field is never closed");
         let long = format!("a\n{}\n", "x".repeat(5000));
-        assert_eq!(
-            all(long.as_bytes()).unwrap_err(),
-            "2: record longer than 4096 bytes"
-        );
+        assert_eq!(all(long.as_bytes()).unwrap_err(), "2: record longer than 4096 bytes");
     }
 
     #[test]
@@ -413,32 +381,18 @@ mod tests {
         while let Some(rec) = r.next_record().unwrap() {
             got.push(rec.iter().map(<[u8]>::to_vec).collect::<Vec<_>>());
         }
-        assert_eq!(
-            got,
-            all(input)
-                .unwrap()
-                .into_iter()
-                .map(|r| r.1)
-                .collect::<Vec<_>>()
-        );
+        assert_eq!(got, all(input).unwrap().into_iter().map(|r| r.1).collect::<Vec<_>>());
     }
 
     /// Well-formed CSV: agrees with the `csv` crate field for field.
     fn oracle(input: &[u8]) -> Vec<Vec<Vec<u8>>> {
-        let mut rdr = ::csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(input);
-        rdr.byte_records()
-            .map(|r| r.unwrap().iter().map(<[u8]>::to_vec).collect())
-            .collect()
+        let mut rdr =
+            ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input);
+        rdr.byte_records().map(|r| r.unwrap().iter().map(<[u8]>::to_vec).collect()).collect()
     }
 
     fn field() -> impl Strategy<Value = Vec<u8>> {
-        proptest::collection::vec(
-            prop_oneof![Just(b'a'), Just(b','), Just(b'"'), Just(b'\n'), Just(b' ')],
-            0..6,
-        )
+        proptest::collection::vec(prop_oneof![Just(b'a'), Just(b','), Just(b'"'), Just(b'\n'), Just(b' ')], 0..6)
     }
 
     fn encode(rows: &[Vec<Vec<u8>>], crlf: bool) -> Vec<u8> {
@@ -448,9 +402,7 @@ mod tests {
                 if i > 0 {
                     out.push(b',');
                 }
-                if f.iter().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-                    || f.is_empty() && row.len() == 1
-                {
+                if f.iter().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) || f.is_empty() && row.len() == 1 {
                     out.push(b'"');
                     for &b in f {
                         if b == b'"' {

@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use vigil_core::{
-    ChatMessage, ComponentInfo, EnvError, Environment, Episode, Outcome, Prediction,
-    RewardComponent, Split, Step, TaskId, score_components,
+    ChatMessage, ComponentInfo, EnvError, Environment, Episode, Outcome, Prediction, RewardComponent, Split, Step,
+    TaskId, score_components,
 };
 
 use crate::config::{CertConfig, SourceConfig};
@@ -48,10 +48,7 @@ pub struct CertEnv {
 
 impl std::fmt::Debug for CertEnv {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CertEnv")
-            .field("train", &self.train.len())
-            .field("eval", &self.eval.len())
-            .finish()
+        f.debug_struct("CertEnv").field("train", &self.train.len()).field("eval", &self.eval.len()).finish()
     }
 }
 
@@ -61,9 +58,7 @@ impl CertEnv {
     pub fn new(config: &CertConfig) -> Result<Self, CertError> {
         config.validate()?;
         let (train, eval, manifest, build) = match &config.source {
-            SourceConfig::Splits { train, eval } => {
-                (read_jsonl(train)?, read_jsonl(eval)?, None, None)
-            }
+            SourceConfig::Splits { train, eval } => (read_jsonl(train)?, read_jsonl(eval)?, None, None),
             SourceConfig::Synthetic(s) => {
                 let (src, _) = generate_in_memory(s)?;
                 let src: Arc<dyn DataSource> = Arc::new(src);
@@ -71,11 +66,7 @@ impl CertEnv {
                 let (sp, summary) = ds.splits(&config.window, &config.split)?;
                 (sp.train, sp.eval, Some(sp.manifest), Some(summary))
             }
-            SourceConfig::Dataset {
-                dir,
-                answers_dir,
-                release,
-            } => {
+            SourceConfig::Dataset { dir, answers_dir, release } => {
                 let src: Arc<dyn DataSource> = Arc::new(FsSource::new(dir, answers_dir.clone()));
                 let ds = Dataset::open(src, release, config.labels.clone())?;
                 let (sp, summary) = ds.splits(&config.window, &config.split)?;
@@ -95,28 +86,13 @@ impl CertEnv {
     ) -> Result<Self, CertError> {
         check_disjoint(&train, &eval)?;
         if eval.is_empty() {
-            return Err(CertError::Split {
-                split: "eval".into(),
-                reason: "has no windows".into(),
-            });
+            return Err(CertError::Split { split: "eval".into(), reason: "has no windows".into() });
         }
         let train: Vec<Arc<Window>> = train.into_iter().map(Arc::new).collect();
         let eval: Vec<Arc<Window>> = eval.into_iter().map(Arc::new).collect();
-        let index = train
-            .iter()
-            .chain(&eval)
-            .map(|w| (w.id.clone(), Arc::clone(w)))
-            .collect();
+        let index = train.iter().chain(&eval).map(|w| (w.id.clone(), Arc::clone(w))).collect();
         let components: Components = config.reward.components().into();
-        Ok(Self {
-            config: config.clone(),
-            train,
-            eval,
-            index,
-            components,
-            manifest,
-            build,
-        })
+        Ok(Self { config: config.clone(), train, eval, index, components, manifest, build })
     }
 
     /// The window behind a task id.
@@ -171,10 +147,7 @@ impl Environment for CertEnv {
     fn tasks(&self, split: Split, stage_name: Option<&str>) -> Result<Vec<TaskId>, EnvError> {
         if let Some(s) = stage_name {
             if !STAGES.contains(&s) {
-                return Err(EnvError::UnknownStage {
-                    stage: s.into(),
-                    available: STAGES.join(", "),
-                });
+                return Err(EnvError::UnknownStage { stage: s.into(), available: STAGES.join(", ") });
             }
         }
         Ok(self
@@ -190,18 +163,11 @@ impl Environment for CertEnv {
     }
 
     fn label_classes(&self) -> Option<Vec<String>> {
-        Some(
-            crate::labels::RiskLabel::ALL
-                .iter()
-                .map(|l| l.to_string())
-                .collect(),
-        )
+        Some(crate::labels::RiskLabel::ALL.iter().map(|l| l.to_string()).collect())
     }
 
     fn start(&self, task: &TaskId, _seed: u64) -> Result<Box<dyn Episode>, EnvError> {
-        let w = self
-            .window(task)
-            .ok_or_else(|| EnvError::UnknownTask(task.clone()))?;
+        let w = self.window(task).ok_or_else(|| EnvError::UnknownTask(task.clone()))?;
         Ok(Box::new(CertEpisode {
             prompt: messages(w, &self.config.prompt),
             window: Arc::clone(w),
@@ -214,11 +180,7 @@ impl Environment for CertEnv {
         crate::hacking::detectors()
     }
 
-    fn detect_hacking(
-        &self,
-        transcript: &[ChatMessage],
-        outcome: &Outcome,
-    ) -> vigil_core::HackingFlags {
+    fn detect_hacking(&self, transcript: &[ChatMessage], outcome: &Outcome) -> vigil_core::HackingFlags {
         crate::hacking::detect(transcript, outcome)
     }
 
@@ -241,41 +203,24 @@ pub struct CertEpisode {
 
 impl std::fmt::Debug for CertEpisode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CertEpisode")
-            .field("window", &self.window.id)
-            .field("done", &self.done)
-            .finish()
+        f.debug_struct("CertEpisode").field("window", &self.window.id).field("done", &self.done).finish()
     }
 }
 
 /// The outcome of answering `w` with `answer` under `components`.
-pub fn outcome(
-    w: &Window,
-    answer: &str,
-    components: &[Box<dyn RewardComponent<GradedAnswer>>],
-) -> Outcome {
+pub fn outcome(w: &Window, answer: &str, components: &[Box<dyn RewardComponent<GradedAnswer>>]) -> Outcome {
     let g = grade(w, answer);
     let rewards = score_components(components, &g);
     let mut m = BTreeMap::new();
     let flag = |b: bool| f64::from(u8::from(b));
-    m.insert(
-        "label_correct".to_string(),
-        flag(g.parsed.label == Some(g.gold)),
-    );
+    m.insert("label_correct".to_string(), flag(g.parsed.label == Some(g.gold)));
     m.insert("actionable".to_string(), flag(g.actionable));
     m.insert("response_words".to_string(), f64::from(g.words));
     if g.parsed.evidence.is_some() {
         m.insert("cited_ids".to_string(), g.cited().len() as f64);
-        m.insert(
-            "hallucinated_ids".to_string(),
-            (g.cited().len() - g.cited_existing()) as f64,
-        );
+        m.insert("hallucinated_ids".to_string(), (g.cited().len() - g.cited_existing()) as f64);
     }
-    for (k, v) in [
-        ("evidence_grounding", g.grounding()),
-        ("evidence_precision", g.precision()),
-        ("evidence_recall", g.recall()),
-    ] {
+    for (k, v) in [("evidence_grounding", g.grounding()), ("evidence_precision", g.precision()), ("evidence_recall", g.recall())] {
         if let Some(v) = v {
             m.insert(k.to_string(), v);
         }
@@ -303,11 +248,7 @@ impl Episode for CertEpisode {
             return Err(EnvError::EpisodeOver);
         }
         self.done = true;
-        Ok(Step::Done(Box::new(outcome(
-            &self.window,
-            action,
-            &self.components,
-        ))))
+        Ok(Step::Done(Box::new(outcome(&self.window, action, &self.components))))
     }
 
     fn gold_action(&self) -> Option<String> {

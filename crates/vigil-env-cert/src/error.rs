@@ -103,9 +103,7 @@ pub enum CertError {
         found: String,
     },
     /// Activity files must be in non-decreasing day order for streaming window building.
-    #[error(
-        "{path}:{line}: row dated {day} after rows dated {current}; activity files must be in date order"
-    )]
+    #[error("{path}:{line}: row dated {day} after rows dated {current}; activity files must be in date order")]
     OutOfOrder {
         /// The file.
         path: PathBuf,
@@ -166,26 +164,17 @@ pub enum CertError {
 impl CertError {
     /// Wraps an I/O error with its path.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io {
-            path: path.into(),
-            source,
-        }
+        Self::Io { path: path.into(), source }
     }
 
     /// A config error.
     pub fn config(field: &'static str, reason: impl Into<String>) -> Self {
-        Self::Config {
-            field,
-            reason: reason.into(),
-        }
+        Self::Config { field, reason: reason.into() }
     }
 }
 
 impl From<CertError> for vigil_core::EnvError {
     fn from(e: CertError) -> Self {
-        vigil_core::EnvError::Env {
-            env: "cert",
-            source: Box::new(e),
-        }
+        vigil_core::EnvError::Env { env: "cert", source: Box::new(e) }
     }
 }

@@ -14,28 +14,15 @@ use crate::types::{PcId, SourceKind, Timestamp};
 
 /// Job-hunting domains (scenario 2; r4.2 uses these names).
 pub const JOB_SITES: &[&str] = &[
-    "monster.com",
-    "careerbuilder.com",
-    "craigslist.org",
-    "jobhuntersbible.com",
-    "indeed.com",
-    "simplyhired.com",
-    "linkedin.com",
-    "hotjobs.yahoo.com",
+    "monster.com", "careerbuilder.com", "craigslist.org", "jobhuntersbible.com", "indeed.com", "simplyhired.com",
+    "linkedin.com", "hotjobs.yahoo.com",
 ];
 /// Leak sites (scenario 1).
 pub const LEAK_SITES: &[&str] = &["wikileaks.org"];
 /// Markers of hacking-tool pages in URL or keywords (scenario 3).
 pub const HACKING_MARKERS: &[&str] = &["keylog", "spyware", "stealth"];
 /// Cloud/paste markers of SOC Narrative's "suspicious URL" flag (minus `file`).
-pub const CLOUD_MARKERS: &[&str] = &[
-    "dropbox",
-    "pastebin",
-    "mega.",
-    "drive.google",
-    "upload",
-    "share",
-];
+pub const CLOUD_MARKERS: &[&str] = &["dropbox", "pastebin", "mega.", "drive.google", "upload", "share"];
 
 /// One event as the feature code sees it.
 #[derive(Debug, Clone, Copy)]
@@ -147,8 +134,7 @@ impl Features {
                 }
                 SourceKind::File => {
                     f.file += 1;
-                    let exe = e.filename.to_ascii_lowercase().ends_with(".exe")
-                        || e.content.starts_with("4D-5A");
+                    let exe = e.filename.to_ascii_lowercase().ends_with(".exe") || e.content.starts_with("4D-5A");
                     f.exe_copies += u32::from(exe);
                 }
                 SourceKind::Email => {
@@ -156,13 +142,7 @@ impl Features {
                     f.attachments += e.attachments;
                     let mut n = 0u32;
                     let mut external = false;
-                    for a in e
-                        .recipients
-                        .iter()
-                        .flat_map(|r| r.split(';'))
-                        .map(str::trim)
-                        .filter(|a| !a.is_empty())
-                    {
+                    for a in e.recipients.iter().flat_map(|r| r.split(';')).map(str::trim).filter(|a| !a.is_empty()) {
                         n += 1;
                         let domain = a.rsplit_once('@').map_or("", |(_, d)| d);
                         external |= !domain.eq_ignore_ascii_case(internal_domain);
@@ -177,9 +157,7 @@ impl Features {
                     f.job_site_http += u32::from(on(JOB_SITES));
                     f.leak_site_http += u32::from(on(LEAK_SITES));
                     let url = e.url.to_ascii_lowercase();
-                    let hacking = HACKING_MARKERS
-                        .iter()
-                        .any(|m| url.contains(m) || e.content.contains(m));
+                    let hacking = HACKING_MARKERS.iter().any(|m| url.contains(m) || e.content.contains(m));
                     f.hacking_http += u32::from(hacking);
                     f.cloud_http += u32::from(CLOUD_MARKERS.iter().any(|m| url.contains(m)));
                 }
@@ -202,9 +180,7 @@ pub fn host_of(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let host = rest.split(['/', '?', '#', ':']).next().unwrap_or("");
     let host = host.to_ascii_lowercase();
-    host.strip_prefix("www.")
-        .map(str::to_string)
-        .unwrap_or(host)
+    host.strip_prefix("www.").map(str::to_string).unwrap_or(host)
 }
 
 /// The user's history before the window's day.
@@ -242,13 +218,7 @@ pub struct UserState {
 impl UserState {
     /// The history summary before today.
     pub fn summary(&self) -> History {
-        let per_day = |x: u64| {
-            if self.days == 0 {
-                0.0
-            } else {
-                x as f64 / f64::from(self.days)
-            }
-        };
+        let per_day = |x: u64| if self.days == 0 { 0.0 } else { x as f64 / f64::from(self.days) };
         History {
             prior_active_days: self.days,
             prior_usb_days: self.usb_days,
@@ -262,10 +232,7 @@ impl UserState {
 
     /// The PC with the most logons so far (ties: the lower PC number).
     pub fn usual_pc(&self) -> Option<PcId> {
-        self.pc_logons
-            .iter()
-            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-            .map(|x| x.0)
+        self.pc_logons.iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|x| x.0)
     }
 
     /// Adds a finished day.
@@ -312,9 +279,6 @@ mod tests {
             "dtaa.com",
             None,
         );
-        assert_eq!(
-            (f.email, f.external_emails, f.max_recipients, f.after_hours),
-            (2, 1, 2, 2)
-        );
+        assert_eq!((f.email, f.external_emails, f.max_recipients, f.after_hours), (2, 1, 2, 2));
     }
 }

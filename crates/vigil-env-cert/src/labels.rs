@@ -37,11 +37,7 @@ pub enum RiskLabel {
 
 impl RiskLabel {
     /// All labels, in class order.
-    pub const ALL: [RiskLabel; 3] = [
-        RiskLabel::Normal,
-        RiskLabel::Suspicious,
-        RiskLabel::Malicious,
-    ];
+    pub const ALL: [RiskLabel; 3] = [RiskLabel::Normal, RiskLabel::Suspicious, RiskLabel::Malicious];
 
     /// Lower-case name.
     pub fn as_str(self) -> &'static str {
@@ -115,10 +111,7 @@ impl LabelConfig {
     /// Checks ranges.
     pub fn validate(&self) -> Result<(), CertError> {
         if self.heuristic_min_flags > 4 {
-            return Err(CertError::config(
-                "labels.heuristic_min_flags",
-                "must be 0 (off) to 4",
-            ));
+            return Err(CertError::config("labels.heuristic_min_flags", "must be 0 (off) to 4"));
         }
         Ok(())
     }
@@ -147,17 +140,8 @@ impl Labeler {
         if cfg.foreign_rows == ForeignRows::Malicious {
             malicious_days.extend(key.rows().iter().map(|r| (r.user, r.time.day())));
         }
-        let ranges = key
-            .insiders()
-            .iter()
-            .map(|i| (i.user, (i.start.day(), i.end.day(), i.scenario)))
-            .collect();
-        Self {
-            cfg,
-            key,
-            malicious_days,
-            ranges,
-        }
+        let ranges = key.insiders().iter().map(|i| (i.user, (i.start.day(), i.end.day(), i.scenario))).collect();
+        Self { cfg, key, malicious_days, ranges }
     }
 
     /// The answer key.
@@ -193,13 +177,9 @@ impl Labeler {
         if self.malicious_days.contains(&(user, day)) {
             return RiskLabel::Malicious;
         }
-        let in_range = self
-            .ranges
-            .get(&user)
-            .is_some_and(|&(s, e, _)| (s..=e).contains(&day));
+        let in_range = self.ranges.get(&user).is_some_and(|&(s, e, _)| (s..=e).contains(&day));
         if (self.cfg.suspicious_in_range && in_range)
-            || (self.cfg.heuristic_min_flags > 0
-                && features.high_risk_flags() >= self.cfg.heuristic_min_flags)
+            || (self.cfg.heuristic_min_flags > 0 && features.high_risk_flags() >= self.cfg.heuristic_min_flags)
         {
             return RiskLabel::Suspicious;
         }

@@ -70,18 +70,11 @@ fn ratio(a: u64, b: u64) -> f64 {
 
 fn f1(tp: u64, fp: u64, fn_: u64) -> f64 {
     let d = 2 * tp + fp + fn_;
-    if d == 0 {
-        0.0
-    } else {
-        2.0 * tp as f64 / d as f64
-    }
+    if d == 0 { 0.0 } else { 2.0 * tp as f64 / d as f64 }
 }
 
 fn mean_metric(outcomes: &[Outcome], key: &str) -> Option<f64> {
-    let v: Vec<f64> = outcomes
-        .iter()
-        .filter_map(|o| o.metrics.get(key).copied())
-        .collect();
+    let v: Vec<f64> = outcomes.iter().filter_map(|o| o.metrics.get(key).copied()).collect();
     (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
 }
 
@@ -91,17 +84,12 @@ pub fn soc_narrative_metrics(outcomes: &[Outcome]) -> SocNarrativeMetrics {
     let (mut valid, mut actionable) = (0u64, 0u64);
     for o in outcomes {
         let Some(p) = &o.prediction else { continue };
-        let Some(gold) = RiskLabel::parse(&p.gold) else {
-            continue;
-        };
+        let Some(gold) = RiskLabel::parse(&p.gold) else { continue };
         m.n += 1;
         let pred = p.predicted.as_deref().and_then(RiskLabel::parse);
         let col = pred.map_or(3, |l| l as usize);
         m.confusion[gold as usize][col] += 1;
-        let (g, q) = (
-            gold == RiskLabel::Malicious,
-            pred == Some(RiskLabel::Malicious),
-        );
+        let (g, q) = (gold == RiskLabel::Malicious, pred == Some(RiskLabel::Malicious));
         match (g, q) {
             (false, false) => m.binary.tn += 1,
             (false, true) => m.binary.fp += 1,
@@ -124,11 +112,7 @@ pub fn soc_narrative_metrics(outcomes: &[Outcome]) -> SocNarrativeMetrics {
             f1s.push(f1(c[k][k], pred_k - c[k][k], gold_k - c[k][k]));
         }
     }
-    m.macro_f1_3class = if f1s.is_empty() {
-        0.0
-    } else {
-        f1s.iter().sum::<f64>() / f1s.len() as f64
-    };
+    m.macro_f1_3class = if f1s.is_empty() { 0.0 } else { f1s.iter().sum::<f64>() / f1s.len() as f64 };
     m.recall_malicious = ratio(b.tp, b.tp + b.fn_);
     m.false_positive_rate = ratio(b.fp, b.fp + b.tn);
     m.unknown_rate = ratio((0..3).map(|g| c[g][3]).sum(), m.n);
@@ -150,11 +134,7 @@ mod tests {
             rewards: RewardVector::new(),
             format_valid: valid,
             metrics: [("actionable".to_string(), f64::from(u8::from(valid)))].into(),
-            prediction: Some(Prediction {
-                predicted: pred.map(str::to_string),
-                gold: gold.into(),
-                confidence: None,
-            }),
+            prediction: Some(Prediction { predicted: pred.map(str::to_string), gold: gold.into(), confidence: None }),
             steps: 1,
         }
     }
@@ -173,38 +153,15 @@ mod tests {
         assert!((m.macro_f1 - 0.735).abs() < 5e-4, "{}", m.macro_f1);
         assert!((m.recall_malicious - 0.88).abs() < 1e-12);
         assert!((m.valid_format_rate - 0.94).abs() < 1e-12);
-        assert_eq!(
-            m.binary,
-            Binary {
-                tn: 15,
-                fp: 10,
-                fn_: 3,
-                tp: 22
-            }
-        );
-        assert!(
-            (m.macro_f1_3class - m.macro_f1).abs() < 1e-12,
-            "only two classes occur"
-        );
+        assert_eq!(m.binary, Binary { tn: 15, fp: 10, fn_: 3, tp: 22 });
+        assert!((m.macro_f1_3class - m.macro_f1).abs() < 1e-12, "only two classes occur");
     }
 
     #[test]
     fn suspicious_and_unknown_count_as_not_malicious() {
-        let v = [
-            outcome("malicious", Some("suspicious"), true),
-            outcome("malicious", None, false),
-            outcome("normal", Some("normal"), true),
-        ];
+        let v = [outcome("malicious", Some("suspicious"), true), outcome("malicious", None, false), outcome("normal", Some("normal"), true)];
         let m = soc_narrative_metrics(&v);
-        assert_eq!(
-            m.binary,
-            Binary {
-                tn: 1,
-                fp: 0,
-                fn_: 2,
-                tp: 0
-            }
-        );
+        assert_eq!(m.binary, Binary { tn: 1, fp: 0, fn_: 2, tp: 0 });
         assert_eq!(m.confusion[2], [0, 1, 0, 1]);
         assert!((m.unknown_rate - 1.0 / 3.0).abs() < 1e-12);
         assert_eq!(m.recall_malicious, 0.0);
@@ -254,11 +211,7 @@ pub fn env_summary(m: &SocNarrativeMetrics) -> vigil_core::EnvSummary {
     vigil_core::EnvSummary {
         metrics,
         labels: Default::default(),
-        confusion: Some(vigil_core::Confusion {
-            rows,
-            cols,
-            counts: m.confusion.iter().map(|r| r.to_vec()).collect(),
-        }),
+        confusion: Some(vigil_core::Confusion { rows, cols, counts: m.confusion.iter().map(|r| r.to_vec()).collect() }),
         detail: serde_json::to_value(m).unwrap_or_default(),
     }
 }

@@ -74,16 +74,11 @@ impl Directory {
     /// Reads every `LDAP/*.csv` file.
     pub fn load(src: &dyn DataSource) -> Result<Self, CertError> {
         if !src.exists("LDAP") {
-            return Err(CertError::Missing {
-                path: src.display_path("LDAP"),
-                what: "the monthly LDAP snapshots",
-            });
+            return Err(CertError::Missing { path: src.display_path("LDAP"), what: "the monthly LDAP snapshots" });
         }
         let mut dir = Directory::default();
         for name in src.list("LDAP")? {
-            let Some(month) = name.strip_suffix(".csv") else {
-                continue;
-            };
+            let Some(month) = name.strip_suffix(".csv") else { continue };
             let rel = format!("LDAP/{name}");
             let rows = read_table(src, &rel, &LDAP_HEADER, |f| {
                 Ok(LdapRow {
@@ -106,10 +101,7 @@ impl Directory {
 
     /// Builds a directory from snapshots (generator and tests).
     pub fn from_snapshots(snapshots: Vec<(String, Vec<LdapRow>)>) -> Self {
-        let mut d = Self {
-            snapshots,
-            latest: HashMap::new(),
-        };
+        let mut d = Self { snapshots, latest: HashMap::new() };
         d.index();
         d
     }
@@ -125,9 +117,7 @@ impl Directory {
 
     /// The user's row in the last snapshot that lists them.
     pub fn user(&self, user: UserId) -> Option<&LdapRow> {
-        self.latest
-            .get(&user)
-            .map(|&(s, r)| &self.snapshots[s].1[r])
+        self.latest.get(&user).map(|&(s, r)| &self.snapshots[s].1[r])
     }
 
     /// Number of distinct users over all snapshots.
@@ -146,10 +136,7 @@ pub fn load_psychometric(src: &dyn DataSource) -> Result<Vec<Psychometric>, Cert
                 value: f[2 + k].clone(),
             })?;
         }
-        Ok(Psychometric {
-            user_id: UserId::parse(f[1].as_bytes())?,
-            ocean,
-        })
+        Ok(Psychometric { user_id: UserId::parse(f[1].as_bytes())?, ocean })
     })
 }
 
@@ -164,33 +151,20 @@ fn read_table<T>(
     let path = src.display_path(rel);
     let mut csv = CsvReader::new(src.open(rel)?);
     if !csv.advance().map_err(|e| read_error(&path, e))? {
-        return Err(CertError::Header {
-            path,
-            expected: header.join(","),
-            found: String::new(),
-        });
+        return Err(CertError::Header { path, expected: header.join(","), found: String::new() });
     }
     check_header(&path, &csv.current(), header)?;
     let mut out = Vec::new();
     let mut fields = Vec::with_capacity(header.len());
     while csv.advance().map_err(|e| read_error(&path, e))? {
         let rec = csv.current();
-        let bad = |reason| CertError::BadRow {
-            path: path.clone(),
-            line: rec.line,
-            reason,
-        };
+        let bad = |reason| CertError::BadRow { path: path.clone(), line: rec.line, reason };
         if rec.len() != header.len() {
-            return Err(bad(ValueError::FieldCount {
-                expected: header.len(),
-                found: rec.len(),
-            }));
+            return Err(bad(ValueError::FieldCount { expected: header.len(), found: rec.len() }));
         }
         fields.clear();
         for (i, f) in rec.iter().enumerate() {
-            fields.push(
-                String::from_utf8(f.to_vec()).map_err(|_| bad(ValueError::NotUtf8(header[i])))?,
-            );
+            fields.push(String::from_utf8(f.to_vec()).map_err(|_| bad(ValueError::NotUtf8(header[i])))?);
         }
         out.push(parse(&fields).map_err(bad)?);
     }

@@ -21,23 +21,11 @@ pub struct Dataset {
 impl Dataset {
     /// Loads the answer key of `release` and the LDAP snapshots (optional: a dataset without
     /// `LDAP/` just has no roles in its windows).
-    pub fn open(
-        src: Arc<dyn DataSource>,
-        release: &str,
-        labels: LabelConfig,
-    ) -> Result<Self, CertError> {
+    pub fn open(src: Arc<dyn DataSource>, release: &str, labels: LabelConfig) -> Result<Self, CertError> {
         labels.validate()?;
         let key = AnswerKey::load(src.as_ref(), release)?;
-        let directory = if src.exists("LDAP") {
-            Some(Directory::load(src.as_ref())?)
-        } else {
-            None
-        };
-        Ok(Self {
-            src,
-            labeler: Labeler::new(labels, key),
-            directory,
-        })
+        let directory = if src.exists("LDAP") { Some(Directory::load(src.as_ref())?) } else { None };
+        Ok(Self { src, labeler: Labeler::new(labels, key), directory })
     }
 
     /// The labeler (answer key + rule).
@@ -56,21 +44,11 @@ impl Dataset {
         cfg: &WindowConfig,
         on_window: impl FnMut(&WindowView<'_>) -> Result<(), CertError>,
     ) -> Result<BuildSummary, CertError> {
-        build_windows(
-            self.src.as_ref(),
-            cfg,
-            &self.labeler,
-            self.directory.as_ref(),
-            on_window,
-        )
+        build_windows(self.src.as_ref(), cfg, &self.labeler, self.directory.as_ref(), on_window)
     }
 
     /// Builds balanced train/eval splits in one streaming pass.
-    pub fn splits(
-        &self,
-        window: &WindowConfig,
-        split: &SplitConfig,
-    ) -> Result<(Splits, BuildSummary), CertError> {
+    pub fn splits(&self, window: &WindowConfig, split: &SplitConfig) -> Result<(Splits, BuildSummary), CertError> {
         let mut b = SplitBuilder::new(split.clone())?;
         let summary = self.windows(window, |v| {
             b.offer(v);

@@ -57,18 +57,9 @@ pub const THREAT_KEYWORDS: [&str; 16] = [
 /// The rules' verdict, read back through the same parser the graders use.
 fn honest(w: &Window) -> (RiskLabel, Vec<String>, String, String) {
     let p = parse_answer(&rule_based(w));
-    let ids = p
-        .evidence
-        .unwrap_or_default()
-        .iter()
-        .map(|n| crate::record::eid(*n as usize - 1, w.events.len()))
-        .collect();
-    (
-        p.label.unwrap_or(RiskLabel::Normal),
-        ids,
-        p.reasoning.unwrap_or_default(),
-        p.recommendation.unwrap_or_default(),
-    )
+    let ids =
+        p.evidence.unwrap_or_default().iter().map(|n| crate::record::eid(*n as usize - 1, w.events.len())).collect();
+    (p.label.unwrap_or(RiskLabel::Normal), ids, p.reasoning.unwrap_or_default(), p.recommendation.unwrap_or_default())
 }
 
 fn all_ids(w: &Window) -> Vec<String> {
@@ -76,11 +67,7 @@ fn all_ids(w: &Window) -> Vec<String> {
 }
 
 fn escalate(w: &Window) -> String {
-    let pc = w
-        .events
-        .first()
-        .map(|e| e.pc.to_string())
-        .unwrap_or_default();
+    let pc = w.events.first().map(|e| e.pc.to_string()).unwrap_or_default();
     format!("Escalate: suspend {}'s access and image {pc}.", w.user)
 }
 
@@ -108,12 +95,7 @@ pub fn probe_answer(kind: Baseline, w: &Window) -> Option<String> {
             if ids.is_empty() {
                 ids.extend(w.events.first().map(|e| e.eid.clone()));
             }
-            answer_card(
-                RiskLabel::Malicious,
-                &ids,
-                "Treating every day as an incident to be safe.",
-                &escalate(w),
-            )
+            answer_card(RiskLabel::Malicious, &ids, "Treating every day as an incident to be safe.", &escalate(w))
         }
         Baseline::KeywordStuffing => {
             let mut ids: Vec<String> = w

@@ -31,12 +31,7 @@ pub struct PromptConfig {
 
 impl Default for PromptConfig {
     fn default() -> Self {
-        Self {
-            show_history: true,
-            show_features: false,
-            content_words: 8,
-            max_field_chars: 160,
-        }
+        Self { show_history: true, show_features: false, content_words: 8, max_field_chars: 160 }
     }
 }
 
@@ -44,10 +39,7 @@ impl PromptConfig {
     /// Checks ranges.
     pub fn validate(&self) -> Result<(), CertError> {
         if self.max_field_chars < 16 {
-            return Err(CertError::config(
-                "prompt.max_field_chars",
-                "must be at least 16",
-            ));
+            return Err(CertError::config("prompt.max_field_chars", "must be at least 16"));
         }
         Ok(())
     }
@@ -84,47 +76,23 @@ fn words(s: &str, n: usize) -> String {
     out.join(" ")
 }
 
-const WEEKDAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
+const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
 /// The user message for `w`.
 pub fn render_window(w: &Window, cfg: &PromptConfig) -> String {
     let mut s = String::with_capacity(256 + w.events.len() * 96);
-    let role = w
-        .role
-        .as_deref()
-        .map(|r| format!(" (role: {r})"))
-        .unwrap_or_default();
+    let role = w.role.as_deref().map(|r| format!(" (role: {r})")).unwrap_or_default();
     let _ = writeln!(s, "User: {}{role}", w.user);
-    let _ = writeln!(
-        s,
-        "Day: {} ({})",
-        w.date.iso(),
-        WEEKDAYS[w.date.weekday() as usize]
-    );
+    let _ = writeln!(s, "Day: {} ({})", w.date.iso(), WEEKDAYS[w.date.weekday() as usize]);
     let shown = w.events.len();
     if shown as u32 == w.total_events {
         let _ = writeln!(s, "Events: {shown}");
     } else {
-        let _ = writeln!(
-            s,
-            "Events: {} in the day, {shown} shown (evenly sampled, time order kept)",
-            w.total_events
-        );
+        let _ = writeln!(s, "Events: {} in the day, {shown} shown (evenly sampled, time order kept)", w.total_events);
     }
     if cfg.show_history {
         let h = &w.history;
-        let pc = h
-            .usual_pc
-            .map(|p| p.to_string())
-            .unwrap_or_else(|| "unknown".into());
+        let pc = h.usual_pc.map(|p| p.to_string()).unwrap_or_else(|| "unknown".into());
         let _ = writeln!(
             s,
             "History before this day: {} active days; thumb drive used on {} days; after-hours logons on {} days; \
@@ -159,42 +127,17 @@ pub fn render_window(w: &Window, cfg: &PromptConfig) -> String {
     s.push_str("\nEvents (time order):\n");
     for e in &w.events {
         let hhmm = e.time.get(..5).unwrap_or(&e.time);
-        let _ = write!(
-            s,
-            "{} | {hhmm} | {} | {} | ",
-            e.eid,
-            e.detail.source(),
-            e.pc
-        );
-        let content = |c: &str| {
-            if cfg.content_words == 0 {
-                String::new()
-            } else {
-                words(c, cfg.content_words)
-            }
-        };
+        let _ = write!(s, "{} | {hhmm} | {} | {} | ", e.eid, e.detail.source(), e.pc);
+        let content = |c: &str| if cfg.content_words == 0 { String::new() } else { words(c, cfg.content_words) };
         match &e.detail {
-            Detail::Logon { activity } | Detail::Device { activity } => {
-                s.push_str(activity.as_str())
-            }
-            Detail::File {
-                filename,
-                content: c,
-            } => {
+            Detail::Logon { activity } | Detail::Device { activity } => s.push_str(activity.as_str()),
+            Detail::File { filename, content: c } => {
                 let _ = write!(s, "filename={filename} | {}", content(c));
             }
             Detail::Http { url, content: c } => {
                 let _ = write!(s, "url={} | {}", clip(url, cfg.max_field_chars), content(c));
             }
-            Detail::Email {
-                to,
-                cc,
-                bcc,
-                from,
-                size,
-                attachments,
-                content: c,
-            } => {
+            Detail::Email { to, cc, bcc, from, size, attachments, content: c } => {
                 let _ = write!(s, "from={from} to={}", clip(to, cfg.max_field_chars));
                 if !cc.is_empty() {
                     let _ = write!(s, " cc={}", clip(cc, cfg.max_field_chars));
@@ -216,28 +159,14 @@ pub fn render_window(w: &Window, cfg: &PromptConfig) -> String {
 
 /// The full conversation for `w`.
 pub fn messages(w: &Window, cfg: &PromptConfig) -> Vec<ChatMessage> {
-    vec![
-        ChatMessage::system(SYSTEM_PROMPT),
-        ChatMessage::user(render_window(w, cfg)),
-    ]
+    vec![ChatMessage::system(SYSTEM_PROMPT), ChatMessage::user(render_window(w, cfg))]
 }
 
 /// Writes an answer card in the labelled-text form (used by the scripted policies and as the
 /// SFT target), so scripted answers go through the same parser as a model's.
-pub fn answer_card(
-    label: RiskLabel,
-    evidence: &[String],
-    reasoning: &str,
-    recommendation: &str,
-) -> String {
-    let ev = if evidence.is_empty() {
-        "none".to_string()
-    } else {
-        evidence.join(", ")
-    };
-    format!(
-        "Risk: {label}\nEvidence: {ev}\nReasoning: {reasoning}\nRecommendation: {recommendation}"
-    )
+pub fn answer_card(label: RiskLabel, evidence: &[String], reasoning: &str, recommendation: &str) -> String {
+    let ev = if evidence.is_empty() { "none".to_string() } else { evidence.join(", ") };
+    format!("Risk: {label}\nEvidence: {ev}\nReasoning: {reasoning}\nRecommendation: {recommendation}")
 }
 
 /// The oracle's answer for `w`: the gold label, the malicious event ids, a short rationale
@@ -251,12 +180,8 @@ pub fn gold_answer(w: &Window) -> String {
         .map(|e| e.pc.to_string())
         .unwrap_or_default();
     let kinds: Vec<&str> = {
-        let mut k: Vec<&str> = w
-            .events
-            .iter()
-            .filter(|e| w.malicious_eids.contains(&e.eid))
-            .map(|e| e.detail.source().as_str())
-            .collect();
+        let mut k: Vec<&str> =
+            w.events.iter().filter(|e| w.malicious_eids.contains(&e.eid)).map(|e| e.detail.source().as_str()).collect();
         k.dedup();
         k
     };
@@ -271,22 +196,13 @@ pub fn gold_answer(w: &Window) -> String {
             RiskLabel::Suspicious,
             &w.malicious_eids,
             "The day falls inside a period of unusual behaviour for this user but shows no clear malicious act.",
-            &format!(
-                "Open a watch case on {} and review the next days of activity on {pc}.",
-                w.user
-            ),
+            &format!("Open a watch case on {} and review the next days of activity on {pc}.", w.user),
         ),
         RiskLabel::Malicious => answer_card(
             RiskLabel::Malicious,
             &w.malicious_eids,
-            &format!(
-                "The cited {} events form an insider-threat chain unusual for this user.",
-                kinds.join("/")
-            ),
-            &format!(
-                "Escalate: suspend {}'s access, isolate {pc} and collect a DLP and device dump.",
-                w.user
-            ),
+            &format!("The cited {} events form an insider-threat chain unusual for this user.", kinds.join("/")),
+            &format!("Escalate: suspend {}'s access, isolate {pc} and collect a DLP and device dump.", w.user),
         ),
     }
 }

@@ -136,9 +136,7 @@ pub fn cap_indices(n: usize, max: usize, policy: CapPolicy) -> Vec<usize> {
     }
     match policy {
         CapPolicy::Head => (0..max).collect(),
-        CapPolicy::Spread => (0..max)
-            .map(|k| (k * (n - 1) + (max - 1) / 2) / (max - 1))
-            .collect(),
+        CapPolicy::Spread => (0..max).map(|k| (k * (n - 1) + (max - 1) / 2) / (max - 1)).collect(),
     }
 }
 
@@ -157,20 +155,10 @@ impl WindowView<'_> {
             let e = &self.events[i];
             let t = |slot| e.text(self.arena, slot).to_string();
             let detail = match e.kind {
-                SourceKind::Logon => Detail::Logon {
-                    activity: e.activity.unwrap_or(Activity::Logon),
-                },
-                SourceKind::Device => Detail::Device {
-                    activity: e.activity.unwrap_or(Activity::Connect),
-                },
-                SourceKind::File => Detail::File {
-                    filename: t(0),
-                    content: t(1),
-                },
-                SourceKind::Http => Detail::Http {
-                    url: t(0),
-                    content: t(1),
-                },
+                SourceKind::Logon => Detail::Logon { activity: e.activity.unwrap_or(Activity::Logon) },
+                SourceKind::Device => Detail::Device { activity: e.activity.unwrap_or(Activity::Connect) },
+                SourceKind::File => Detail::File { filename: t(0), content: t(1) },
+                SourceKind::Http => Detail::Http { url: t(0), content: t(1) },
                 SourceKind::Email => Detail::Email {
                     to: t(0),
                     cc: t(1),
@@ -185,13 +173,7 @@ impl WindowView<'_> {
             if self.is_malicious(i) {
                 malicious_eids.push(id.clone());
             }
-            events.push(WindowEvent {
-                eid: id,
-                time: e.time.time_string(),
-                cert_id: e.id,
-                pc: e.pc,
-                detail,
-            });
+            events.push(WindowEvent { eid: id, time: e.time.time_string(), cert_id: e.id, pc: e.pc, detail });
         }
         Window {
             id: self.id(),
@@ -203,9 +185,7 @@ impl WindowView<'_> {
             total_events: self.events.len() as u32,
             events,
             malicious_eids,
-            malicious_total: (0..self.events.len())
-                .filter(|&i| self.is_malicious(i))
-                .count() as u32,
+            malicious_total: (0..self.events.len()).filter(|&i| self.is_malicious(i)).count() as u32,
             features: self.features.clone(),
             history: self.history.clone(),
         }
@@ -224,11 +204,7 @@ impl Window {
         for (i, e) in self.events.iter().enumerate() {
             let want = eid(i, self.events.len());
             if e.eid != want {
-                return Err(format!(
-                    "event {} has id `{}`, expected `{want}`",
-                    i + 1,
-                    e.eid
-                ));
+                return Err(format!("event {} has id `{}`, expected `{want}`", i + 1, e.eid));
             }
         }
         for m in &self.malicious_eids {
@@ -244,11 +220,7 @@ impl Window {
 pub fn write_jsonl(path: &Path, windows: &[Window]) -> Result<(), CertError> {
     let mut out = Vec::new();
     for w in windows {
-        serde_json::to_writer(&mut out, w).map_err(|e| CertError::Json {
-            path: path.into(),
-            line: 0,
-            source: e,
-        })?;
+        serde_json::to_writer(&mut out, w).map_err(|e| CertError::Json { path: path.into(), line: 0, source: e })?;
         out.write_all(b"\n").map_err(|e| CertError::io(path, e))?;
     }
     vigil_core::write_atomic(path, &out).map_err(|e| CertError::io(path, e))
@@ -265,16 +237,9 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<Window>, CertError> {
         if line.trim().is_empty() {
             continue;
         }
-        let w: Window = serde_json::from_str(&line).map_err(|e| CertError::Json {
-            path: path.into(),
-            line: line_no,
-            source: e,
-        })?;
-        let bad = |reason: String| CertError::BadWindow {
-            path: path.into(),
-            line: line_no,
-            reason,
-        };
+        let w: Window =
+            serde_json::from_str(&line).map_err(|e| CertError::Json { path: path.into(), line: line_no, source: e })?;
+        let bad = |reason: String| CertError::BadWindow { path: path.into(), line: line_no, reason };
         w.check().map_err(bad)?;
         if !seen.insert(w.id.clone()) {
             return Err(bad(format!("duplicate window `{}`", w.id)));

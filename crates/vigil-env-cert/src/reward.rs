@@ -45,10 +45,7 @@ pub struct GradedAnswer {
 impl GradedAnswer {
     /// Cited ids that exist in the window.
     pub fn cited_existing(&self) -> usize {
-        self.cited()
-            .iter()
-            .filter(|&&n| n >= 1 && n <= self.window_events)
-            .count()
+        self.cited().iter().filter(|&&n| n >= 1 && n <= self.window_events).count()
     }
 
     /// Cited ids (empty without an evidence field).
@@ -58,10 +55,7 @@ impl GradedAnswer {
 
     /// Cited ids that are malicious evidence.
     pub fn hits(&self) -> usize {
-        self.cited()
-            .iter()
-            .filter(|n| self.gold_evidence.contains(n))
-            .count()
+        self.cited().iter().filter(|n| self.gold_evidence.contains(n)).count()
     }
 
     /// Evidence precision (cited ∩ gold / cited), when something was cited and gold exists.
@@ -91,23 +85,12 @@ impl GradedAnswer {
 pub fn grade(w: &Window, answer: &str) -> GradedAnswer {
     let parsed = parse_answer(answer);
     let n = w.events.len();
-    let gold_evidence = w
-        .malicious_eids
-        .iter()
-        .filter_map(|e| e.get(1..).and_then(|d| d.parse().ok()))
-        .collect();
-    let rec = parsed
-        .recommendation
-        .as_deref()
-        .unwrap_or("")
-        .to_lowercase();
+    let gold_evidence = w.malicious_eids.iter().filter_map(|e| e.get(1..).and_then(|d| d.parse().ok())).collect();
+    let rec = parsed.recommendation.as_deref().unwrap_or("").to_lowercase();
     let names_entity = rec.contains(&w.user.to_string().to_lowercase())
-        || w.events
-            .iter()
-            .any(|e| rec.contains(&e.pc.to_string().to_lowercase()));
-    let actionable = parsed.format_valid()
-        && !rec.trim().is_empty()
-        && (parsed.label == Some(RiskLabel::Normal) || names_entity);
+        || w.events.iter().any(|e| rec.contains(&e.pc.to_string().to_lowercase()));
+    let actionable =
+        parsed.format_valid() && !rec.trim().is_empty() && (parsed.label == Some(RiskLabel::Normal) || names_entity);
     GradedAnswer {
         parsed,
         gold: w.label,
@@ -162,22 +145,13 @@ impl RewardConfig {
             }
         }
         if !(0.0..=10.0).contains(&self.hallucination_penalty) {
-            return Err(CertError::config(
-                "reward.hallucination_penalty",
-                "must be in [0, 10]",
-            ));
+            return Err(CertError::config("reward.hallucination_penalty", "must be in [0, 10]"));
         }
         if !(self.evidence_beta > 0.0 && self.evidence_beta <= 100.0) {
-            return Err(CertError::config(
-                "reward.evidence_beta",
-                "must be in (0, 100]",
-            ));
+            return Err(CertError::config("reward.evidence_beta", "must be in (0, 100]"));
         }
         if self.target_words == 0 || self.max_words <= self.target_words {
-            return Err(CertError::config(
-                "reward.max_words",
-                "must exceed target_words (> 0)",
-            ));
+            return Err(CertError::config("reward.max_words", "must exceed target_words (> 0)"));
         }
         Ok(())
     }
@@ -189,15 +163,9 @@ impl RewardConfig {
                 suspicious_malicious: self.suspicious_malicious,
                 normal_suspicious: self.normal_suspicious,
             }),
-            Box::new(EvidenceReward {
-                hallucination_penalty: self.hallucination_penalty,
-                beta: self.evidence_beta,
-            }),
+            Box::new(EvidenceReward { hallucination_penalty: self.hallucination_penalty, beta: self.evidence_beta }),
             Box::new(FormatReward),
-            Box::new(LengthReward {
-                target_words: self.target_words,
-                max_words: self.max_words,
-            }),
+            Box::new(LengthReward { target_words: self.target_words, max_words: self.max_words }),
         ]
     }
 }
@@ -213,23 +181,14 @@ pub struct LabelReward {
 
 impl RewardComponent<GradedAnswer> for LabelReward {
     fn info(&self) -> ComponentInfo {
-        ComponentInfo::new(
-            "label",
-            0.0,
-            1.0,
-            "1 for the gold risk label, partial credit for adjacent labels",
-        )
+        ComponentInfo::new("label", 0.0, 1.0, "1 for the gold risk label, partial credit for adjacent labels")
     }
     fn score(&self, g: &GradedAnswer) -> f64 {
         use RiskLabel::*;
         match (g.parsed.label, g.gold) {
             (Some(p), gold) if p == gold => 1.0,
-            (Some(Suspicious), Malicious) | (Some(Malicious), Suspicious) => {
-                self.suspicious_malicious.clamp(0.0, 1.0)
-            }
-            (Some(Suspicious), Normal) | (Some(Normal), Suspicious) => {
-                self.normal_suspicious.clamp(0.0, 1.0)
-            }
+            (Some(Suspicious), Malicious) | (Some(Malicious), Suspicious) => self.suspicious_malicious.clamp(0.0, 1.0),
+            (Some(Suspicious), Normal) | (Some(Normal), Suspicious) => self.normal_suspicious.clamp(0.0, 1.0),
             _ => 0.0,
         }
     }
@@ -259,19 +218,11 @@ impl RewardComponent<GradedAnswer> for EvidenceReward {
         }
         let missing = g.cited().len() - g.cited_existing();
         let grounded = missing + g.hits();
-        let penalty = if missing == 0 {
-            0.0
-        } else {
-            self.hallucination_penalty * missing as f64 / grounded as f64
-        };
+        let penalty = if missing == 0 { 0.0 } else { self.hallucination_penalty * missing as f64 / grounded as f64 };
         let base = if g.gold_evidence.is_empty() {
             // Nothing to cite: the credit goes with the verdict (a "malicious" call on a
             // normal day must not be paid for citing real but benign events).
-            if g.parsed.label == Some(g.gold) {
-                1.0
-            } else {
-                0.0
-            }
+            if g.parsed.label == Some(g.gold) { 1.0 } else { 0.0 }
         } else {
             match (g.precision(), g.recall()) {
                 (Some(p), Some(r)) if p + r > 0.0 => {
@@ -291,19 +242,10 @@ pub struct FormatReward;
 
 impl RewardComponent<GradedAnswer> for FormatReward {
     fn info(&self) -> ComponentInfo {
-        ComponentInfo::new(
-            "format",
-            0.0,
-            1.0,
-            "1 for a valid verdict card, 0.2 per field present otherwise",
-        )
+        ComponentInfo::new("format", 0.0, 1.0, "1 for a valid verdict card, 0.2 per field present otherwise")
     }
     fn score(&self, g: &GradedAnswer) -> f64 {
-        if g.parsed.format_valid() {
-            1.0
-        } else {
-            0.2 * f64::from(g.parsed.fields_present().min(4))
-        }
+        if g.parsed.format_valid() { 1.0 } else { 0.2 * f64::from(g.parsed.fields_present().min(4)) }
     }
 }
 
@@ -354,11 +296,7 @@ mod tests {
     }
 
     fn scores(g: &GradedAnswer) -> Vec<f64> {
-        RewardConfig::default()
-            .components()
-            .iter()
-            .map(|c| c.score(g))
-            .collect()
+        RewardConfig::default().components().iter().map(|c| c.score(g)).collect()
     }
 
     #[test]
@@ -370,29 +308,14 @@ mod tests {
             5,
         );
         assert_eq!(scores(&perfect), [1.0, 1.0, 1.0, 1.0]);
-        let half = graded(
-            "Risk: suspicious\nEvidence: E2, E9\nReasoning: x",
-            RiskLabel::Malicious,
-            &[2, 3],
-            5,
-        );
+        let half = graded("Risk: suspicious\nEvidence: E2, E9\nReasoning: x", RiskLabel::Malicious, &[2, 3], 5);
         // precision 1/2, recall 1/2 → F1 0.5; one of two ids does not exist → −0.25.
         assert_eq!(scores(&half)[..3], [0.5, 0.25, 1.0]);
         let bare = graded("malicious", RiskLabel::Malicious, &[2], 5);
         assert_eq!(scores(&bare)[..3], [1.0, 0.0, 0.0]);
-        let normal = graded(
-            "Risk: normal\nEvidence: none\nReasoning: fine",
-            RiskLabel::Normal,
-            &[],
-            5,
-        );
+        let normal = graded("Risk: normal\nEvidence: none\nReasoning: fine", RiskLabel::Normal, &[], 5);
         assert_eq!(scores(&normal), [1.0, 1.0, 1.0, 1.0]);
-        let long = graded(
-            &format!("Risk: normal {}", "word ".repeat(258)),
-            RiskLabel::Normal,
-            &[],
-            5,
-        );
+        let long = graded(&format!("Risk: normal {}", "word ".repeat(258)), RiskLabel::Normal, &[], 5);
         assert!((scores(&long)[3] - 0.5).abs() < 1e-12);
         assert_eq!(
             scores(&graded("", RiskLabel::Normal, &[], 5)),
@@ -400,24 +323,10 @@ mod tests {
             "nothing parsed, nothing paid"
         );
         // Padding with real, irrelevant events does not dilute the hallucination penalty.
-        let ghost = graded(
-            "Risk: normal\nEvidence: E9\nReasoning: x",
-            RiskLabel::Normal,
-            &[],
-            5,
-        );
-        let padded = graded(
-            "Risk: normal\nEvidence: E9, E1, E2, E3\nReasoning: x",
-            RiskLabel::Normal,
-            &[],
-            5,
-        );
+        let ghost = graded("Risk: normal\nEvidence: E9\nReasoning: x", RiskLabel::Normal, &[], 5);
+        let padded = graded("Risk: normal\nEvidence: E9, E1, E2, E3\nReasoning: x", RiskLabel::Normal, &[], 5);
         assert_eq!((scores(&ghost)[1], scores(&padded)[1]), (0.5, 0.5));
-        let names: Vec<String> = RewardConfig::default()
-            .components()
-            .iter()
-            .map(|c| c.info().name)
-            .collect();
+        let names: Vec<String> = RewardConfig::default().components().iter().map(|c| c.info().name).collect();
         assert_eq!(names, ["label", "evidence", "format", "length"]);
     }
 

@@ -130,11 +130,7 @@ impl<'a> Row<'a> {
     }
 
     fn text_if(&self, kinds: &[SourceKind], col: usize) -> &'a str {
-        if kinds.contains(&self.kind) {
-            self.text(col)
-        } else {
-            ""
-        }
+        if kinds.contains(&self.kind) { self.text(col) } else { "" }
     }
 
     /// File name copied (file.csv).
@@ -188,19 +184,13 @@ fn number<T: std::str::FromStr>(field: &'static str, s: &[u8]) -> Result<T, Valu
         .ok()
         .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|t| t.parse().ok())
-        .ok_or_else(|| ValueError::Number {
-            field,
-            value: lossy(s),
-        })
+        .ok_or_else(|| ValueError::Number { field, value: lossy(s) })
 }
 
 fn parse_head(kind: SourceKind, rec: &Record<'_>) -> Result<Head, ValueError> {
     let header = kind.header();
     if rec.len() != header.len() {
-        return Err(ValueError::FieldCount {
-            expected: header.len(),
-            found: rec.len(),
-        });
+        return Err(ValueError::FieldCount { expected: header.len(), found: rec.len() });
     }
     let mut head = Head {
         id: EventId::parse(rec.get(0))?,
@@ -212,9 +202,7 @@ fn parse_head(kind: SourceKind, rec: &Record<'_>) -> Result<Head, ValueError> {
         attachments: 0,
     };
     match kind {
-        SourceKind::Logon | SourceKind::Device => {
-            head.activity = Some(Activity::parse(kind, rec.get(4))?)
-        }
+        SourceKind::Logon | SourceKind::Device => head.activity = Some(Activity::parse(kind, rec.get(4))?),
         SourceKind::Email => {
             head.size = number("size", rec.get(8))?;
             head.attachments = number("attachments", rec.get(9))?;
@@ -230,15 +218,8 @@ fn parse_head(kind: SourceKind, rec: &Record<'_>) -> Result<Head, ValueError> {
 }
 
 /// Checks a header record against the documented columns (case-insensitive, trimmed).
-pub(crate) fn check_header(
-    path: &Path,
-    rec: &Record<'_>,
-    expected: &[&str],
-) -> Result<(), CertError> {
-    let found: Vec<String> = rec
-        .iter()
-        .map(|f| String::from_utf8_lossy(f).trim().to_ascii_lowercase())
-        .collect();
+pub(crate) fn check_header(path: &Path, rec: &Record<'_>, expected: &[&str]) -> Result<(), CertError> {
+    let found: Vec<String> = rec.iter().map(|f| String::from_utf8_lossy(f).trim().to_ascii_lowercase()).collect();
     if found.len() != expected.len() || found.iter().zip(expected).any(|(a, b)| a != b) {
         return Err(CertError::Header {
             path: path.to_path_buf(),
@@ -252,11 +233,7 @@ pub(crate) fn check_header(
 pub(crate) fn read_error(path: &Path, e: ReadError) -> CertError {
     match e {
         ReadError::Io(e) => CertError::io(path, e),
-        ReadError::Csv { line, error } => CertError::Csv {
-            path: path.to_path_buf(),
-            line,
-            reason: error,
-        },
+        ReadError::Csv { line, error } => CertError::Csv { path: path.to_path_buf(), line, reason: error },
     }
 }
 
@@ -288,10 +265,7 @@ impl<R: Read> SourceReader<R> {
             path: path.to_path_buf(),
             csv: CsvReader::new(src),
             policy,
-            stats: SourceStats {
-                file: path.display().to_string(),
-                ..SourceStats::default()
-            },
+            stats: SourceStats { file: path.display().to_string(), ..SourceStats::default() },
             header_done: false,
             head: None,
         }
@@ -309,10 +283,7 @@ impl<R: Read> SourceReader<R> {
 
     /// Counts so far.
     pub fn stats(&self) -> SourceStats {
-        SourceStats {
-            bytes: self.csv.bytes_read(),
-            ..self.stats.clone()
-        }
+        SourceStats { bytes: self.csv.bytes_read(), ..self.stats.clone() }
     }
 
     /// The next valid row, or `None` at the end of the file.
@@ -342,20 +313,13 @@ impl<R: Read> SourceReader<R> {
                     let line = rec.line;
                     match self.policy {
                         BadRowPolicy::Error => {
-                            return Err(CertError::BadRow {
-                                path: self.path.clone(),
-                                line,
-                                reason,
-                            });
+                            return Err(CertError::BadRow { path: self.path.clone(), line, reason });
                         }
                         BadRowPolicy::Skip => {
                             tracing::warn!(file = %self.path.display(), line, %reason, "skipping bad row");
                             self.stats.skipped += 1;
                             if self.stats.examples.len() < SKIP_EXAMPLES {
-                                self.stats.examples.push(SkippedRow {
-                                    line,
-                                    reason: reason.to_string(),
-                                });
+                                self.stats.examples.push(SkippedRow { line, reason: reason.to_string() });
                             }
                         }
                     }

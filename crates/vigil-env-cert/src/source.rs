@@ -67,10 +67,7 @@ impl DataSource for FsSource {
         let mut out = Vec::new();
         for e in rd {
             let e = e.map_err(|e| CertError::io(&p, e))?;
-            if e.file_type()
-                .map_err(|err| CertError::io(e.path(), err))?
-                .is_file()
-            {
+            if e.file_type().map_err(|err| CertError::io(e.path(), err))?.is_file() {
                 out.push(e.file_name().to_string_lossy().into_owned());
             }
         }
@@ -137,10 +134,7 @@ impl DataSource for MemSource {
     fn open(&self, rel: &str) -> Result<Box<dyn Read + Send>, CertError> {
         match self.files.get(rel) {
             Some(b) => Ok(Box::new(SharedCursor(Cursor::new(ArcBytes(Arc::clone(b)))))),
-            None => Err(CertError::io(
-                self.display_path(rel),
-                std::io::ErrorKind::NotFound.into(),
-            )),
+            None => Err(CertError::io(self.display_path(rel), std::io::ErrorKind::NotFound.into())),
         }
     }
 
@@ -158,10 +152,7 @@ impl DataSource for MemSource {
             .map(str::to_string)
             .collect();
         if out.is_empty() {
-            return Err(CertError::io(
-                self.display_path(rel),
-                std::io::ErrorKind::NotFound.into(),
-            ));
+            return Err(CertError::io(self.display_path(rel), std::io::ErrorKind::NotFound.into()));
         }
         Ok(out)
     }

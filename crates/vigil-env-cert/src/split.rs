@@ -54,36 +54,24 @@ impl SplitConfig {
     /// Checks ranges.
     pub fn validate(&self) -> Result<(), CertError> {
         if self.classes.is_empty() {
-            return Err(CertError::config(
-                "split.classes",
-                "must list at least one label",
-            ));
+            return Err(CertError::config("split.classes", "must list at least one label"));
         }
         let distinct: HashSet<_> = self.classes.iter().collect();
         if distinct.len() != self.classes.len() {
             return Err(CertError::config("split.classes", "lists a label twice"));
         }
         if self.eval_per_class == 0 {
-            return Err(CertError::config(
-                "split.eval_per_class",
-                "must be at least 1",
-            ));
+            return Err(CertError::config("split.eval_per_class", "must be at least 1"));
         }
         if self.train_per_class + self.eval_per_class > 1_000_000 {
-            return Err(CertError::config(
-                "split.train_per_class",
-                "is unreasonably large",
-            ));
+            return Err(CertError::config("split.train_per_class", "is unreasonably large"));
         }
         Ok(())
     }
 
     /// File name of the train split (`train_balanced_<n>.jsonl`, n = requested total).
     pub fn train_name(&self) -> String {
-        format!(
-            "train_balanced_{}",
-            self.train_per_class * self.classes.len()
-        )
+        format!("train_balanced_{}", self.train_per_class * self.classes.len())
     }
 
     /// File name of the eval split (`dev_balanced_<n>.jsonl`).
@@ -132,11 +120,7 @@ pub struct SplitBuilder {
 
 /// The seeded priority of a user-day.
 pub fn priority(seed: u64, user: UserId, day: Day) -> u64 {
-    derive_seed(
-        seed,
-        "cert-split",
-        (u64::from(user.raw()) << 32) | u64::from(day.0 as u32),
-    )
+    derive_seed(seed, "cert-split", (u64::from(user.raw()) << 32) | u64::from(day.0 as u32))
 }
 
 impl SplitBuilder {
@@ -144,31 +128,15 @@ impl SplitBuilder {
     pub fn new(cfg: SplitConfig) -> Result<Self, CertError> {
         cfg.validate()?;
         let keep = cfg.train_per_class + cfg.eval_per_class;
-        let heaps = cfg
-            .classes
-            .iter()
-            .map(|&c| (c, BinaryHeap::with_capacity(keep + 1)))
-            .collect();
-        Ok(Self {
-            cfg,
-            keep,
-            heaps,
-            kept: BTreeMap::new(),
-            candidates: BTreeMap::new(),
-        })
+        let heaps = cfg.classes.iter().map(|&c| (c, BinaryHeap::with_capacity(keep + 1))).collect();
+        Ok(Self { cfg, keep, heaps, kept: BTreeMap::new(), candidates: BTreeMap::new() })
     }
 
     /// Considers one window; copies it only if it currently ranks among the kept ones.
     pub fn offer(&mut self, view: &WindowView<'_>) {
         *self.candidates.entry(view.label.to_string()).or_default() += 1;
-        let Some(heap) = self.heaps.get_mut(&view.label) else {
-            return;
-        };
-        let p = (
-            priority(self.cfg.seed, view.user, view.day),
-            view.user,
-            view.day,
-        );
+        let Some(heap) = self.heaps.get_mut(&view.label) else { return };
+        let p = (priority(self.cfg.seed, view.user, view.day), view.user, view.day);
         if heap.len() < self.keep {
             heap.push(p);
         } else if heap.peek().is_some_and(|top| p < *top) {
@@ -193,10 +161,7 @@ impl SplitBuilder {
         let train_n = self.cfg.train_per_class.min(available - eval_n);
         let short = eval_n < self.cfg.eval_per_class || train_n < self.cfg.train_per_class;
         if short && !self.cfg.allow_short || eval_n == 0 {
-            let counts: Vec<String> = ranked
-                .iter()
-                .map(|(c, v)| format!("{c}: {}", v.len()))
-                .collect();
+            let counts: Vec<String> = ranked.iter().map(|(c, v)| format!("{c}: {}", v.len())).collect();
             return Err(CertError::Split {
                 split: self.cfg.eval_name(),
                 reason: format!(
@@ -208,11 +173,7 @@ impl SplitBuilder {
             });
         }
         if short {
-            tracing::warn!(
-                eval_n,
-                train_n,
-                "a class ran short; splits are smaller than requested"
-            );
+            tracing::warn!(eval_n, train_n, "a class ran short; splits are smaller than requested");
         }
         let mut eval_keys = Vec::new();
         let mut train_keys = Vec::new();
@@ -223,9 +184,7 @@ impl SplitBuilder {
         eval_keys.sort_unstable();
         train_keys.sort_unstable();
         let mut take = |keys: &[(u64, UserId, Day)]| -> Vec<Window> {
-            keys.iter()
-                .filter_map(|(_, u, d)| self.kept.remove(&(*u, *d)))
-                .collect()
+            keys.iter().filter_map(|(_, u, d)| self.kept.remove(&(*u, *d))).collect()
         };
         let eval = take(&eval_keys);
         let train = take(&train_keys);
@@ -237,11 +196,7 @@ impl SplitBuilder {
             train_per_class: train_n,
             eval_per_class: eval_n,
         };
-        let splits = Splits {
-            train,
-            eval,
-            manifest,
-        };
+        let splits = Splits { train, eval, manifest };
         check_disjoint(&splits.train, &splits.eval)?;
         Ok(splits)
     }
@@ -250,16 +205,9 @@ impl SplitBuilder {
 /// Fails if any user-day appears twice across (or within) the two splits.
 pub fn check_disjoint(train: &[Window], eval: &[Window]) -> Result<(), CertError> {
     let mut seen = HashSet::new();
-    for (name, w) in train
-        .iter()
-        .map(|w| ("train", w))
-        .chain(eval.iter().map(|w| ("eval", w)))
-    {
+    for (name, w) in train.iter().map(|w| ("train", w)).chain(eval.iter().map(|w| ("eval", w))) {
         if !seen.insert((w.user, w.date)) {
-            return Err(CertError::Split {
-                split: name.into(),
-                reason: format!("window `{}` appears twice", w.id),
-            });
+            return Err(CertError::Split { split: name.into(), reason: format!("window `{}` appears twice", w.id) });
         }
     }
     Ok(())

@@ -31,13 +31,8 @@ pub enum SourceKind {
 
 impl SourceKind {
     /// All five activity sources, in the dataset's file order.
-    pub const ALL: [SourceKind; 5] = [
-        SourceKind::Logon,
-        SourceKind::Device,
-        SourceKind::File,
-        SourceKind::Email,
-        SourceKind::Http,
-    ];
+    pub const ALL: [SourceKind; 5] =
+        [SourceKind::Logon, SourceKind::Device, SourceKind::File, SourceKind::Email, SourceKind::Http];
 
     /// Lower-case name, as used in answer files and rendered windows.
     pub fn as_str(self) -> &'static str {
@@ -66,28 +61,16 @@ impl SourceKind {
         match self {
             SourceKind::Logon | SourceKind::Device => &["id", "date", "user", "pc", "activity"],
             SourceKind::File => &["id", "date", "user", "pc", "filename", "content"],
-            SourceKind::Email => &[
-                "id",
-                "date",
-                "user",
-                "pc",
-                "to",
-                "cc",
-                "bcc",
-                "from",
-                "size",
-                "attachments",
-                "content",
-            ],
+            SourceKind::Email => {
+                &["id", "date", "user", "pc", "to", "cc", "bcc", "from", "size", "attachments", "content"]
+            }
             SourceKind::Http => &["id", "date", "user", "pc", "url", "content"],
         }
     }
 
     /// Parses the answer-file type field.
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
+        Self::ALL.into_iter().find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
     }
 }
 
@@ -266,28 +249,13 @@ impl Timestamp {
     /// Parses the strict `MM/DD/YYYY HH:MM:SS` format of the activity files.
     pub fn parse(s: &[u8]) -> Result<Self, ValueError> {
         let bad = || ValueError::Date(lossy(s));
-        if s.len() != 19
-            || s[2] != b'/'
-            || s[5] != b'/'
-            || s[10] != b' '
-            || s[13] != b':'
-            || s[16] != b':'
-        {
+        if s.len() != 19 || s[2] != b'/' || s[5] != b'/' || s[10] != b' ' || s[13] != b':' || s[16] != b':' {
             return Err(bad());
         }
         let num = |r: std::ops::Range<usize>| -> Option<u32> {
-            s[r].iter().try_fold(0u32, |a, &b| {
-                b.is_ascii_digit().then(|| a * 10 + u32::from(b - b'0'))
-            })
+            s[r].iter().try_fold(0u32, |a, &b| b.is_ascii_digit().then(|| a * 10 + u32::from(b - b'0')))
         };
-        let parts = (
-            num(0..2),
-            num(3..5),
-            num(6..10),
-            num(11..13),
-            num(14..16),
-            num(17..19),
-        );
+        let parts = (num(0..2), num(3..5), num(6..10), num(11..13), num(14..16), num(17..19));
         match parts {
             (Some(mo), Some(d), Some(y), Some(h), Some(mi), Some(sec)) => {
                 Self::from_parts(y, mo, d, h, mi, sec).ok_or_else(bad)
@@ -369,17 +337,11 @@ impl Day {
         let bad = || ValueError::Date(s.to_string());
         let mut it = s.split('-');
         let mut next = || it.next().and_then(|p| p.parse::<u32>().ok());
-        let (y, m, d) = (
-            next().ok_or_else(bad)?,
-            next().ok_or_else(bad)?,
-            next().ok_or_else(bad)?,
-        );
+        let (y, m, d) = (next().ok_or_else(bad)?, next().ok_or_else(bad)?, next().ok_or_else(bad)?);
         if s.len() != 10 {
             return Err(bad());
         }
-        Timestamp::from_parts(y, m, d, 0, 0, 0)
-            .map(Timestamp::day)
-            .ok_or_else(bad)
+        Timestamp::from_parts(y, m, d, 0, 0, 0).map(Timestamp::day).ok_or_else(bad)
     }
 
     /// Day of week, 0 = Monday … 6 = Sunday.
@@ -463,33 +425,12 @@ mod tests {
         assert_eq!(t.day().iso(), "2010-01-02");
         assert_eq!(t.hour(), 6);
         assert_eq!(t.day().weekday(), 5, "2010-01-02 was a Saturday");
-        assert_eq!(
-            Timestamp::parse_loose("3/6/2010 1:41:56")
-                .unwrap()
-                .cert_string(),
-            "03/06/2010 01:41:56"
-        );
-        assert_eq!(
-            Timestamp::parse_loose("07/01/2010 01:24:58")
-                .unwrap()
-                .cert_string(),
-            "07/01/2010 01:24:58"
-        );
-        for bad in [
-            "02/30/2010 00:00:00",
-            "13/01/2010 00:00:00",
-            "01/02/2010 24:00:00",
-            "1/2/2010 06:49:00",
-        ] {
+        assert_eq!(Timestamp::parse_loose("3/6/2010 1:41:56").unwrap().cert_string(), "03/06/2010 01:41:56");
+        assert_eq!(Timestamp::parse_loose("07/01/2010 01:24:58").unwrap().cert_string(), "07/01/2010 01:24:58");
+        for bad in ["02/30/2010 00:00:00", "13/01/2010 00:00:00", "01/02/2010 24:00:00", "1/2/2010 06:49:00"] {
             assert!(Timestamp::parse(bad.as_bytes()).is_err(), "{bad}");
         }
-        assert_eq!(
-            Timestamp::parse(b"02/29/2012 23:59:59")
-                .unwrap()
-                .day()
-                .iso(),
-            "2012-02-29"
-        );
+        assert_eq!(Timestamp::parse(b"02/29/2012 23:59:59").unwrap().day().iso(), "2012-02-29");
         assert!(Timestamp::parse_loose("2/29/2011 1:00:00").is_err());
         assert_eq!(Day::parse_iso("2010-08-31").unwrap().iso(), "2010-08-31");
     }

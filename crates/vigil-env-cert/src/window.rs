@@ -71,31 +71,16 @@ impl WindowConfig {
     /// Checks ranges.
     pub fn validate(&self) -> Result<(), CertError> {
         if !(2..=9999).contains(&self.max_events) {
-            return Err(CertError::config(
-                "window.max_events",
-                "must be in 2..=9999",
-            ));
+            return Err(CertError::config("window.max_events", "must be in 2..=9999"));
         }
         if self.min_events == 0 || self.min_events > self.max_events {
-            return Err(CertError::config(
-                "window.min_events",
-                "must be in 1..=max_events",
-            ));
+            return Err(CertError::config("window.min_events", "must be in 1..=max_events"));
         }
-        if self.after_hours[0] > 23
-            || self.after_hours[1] > 23
-            || self.after_hours[0] > self.after_hours[1]
-        {
-            return Err(CertError::config(
-                "window.after_hours",
-                "must be [start, end] hours with start <= end <= 23",
-            ));
+        if self.after_hours[0] > 23 || self.after_hours[1] > 23 || self.after_hours[0] > self.after_hours[1] {
+            return Err(CertError::config("window.after_hours", "must be [start, end] hours with start <= end <= 23"));
         }
         if self.sources.is_empty() {
-            return Err(CertError::config(
-                "window.sources",
-                "must name at least one activity file",
-            ));
+            return Err(CertError::config("window.sources", "must name at least one activity file"));
         }
         Ok(())
     }
@@ -259,17 +244,10 @@ pub fn build_windows(
     for &kind in &cfg.sources {
         let rel = kind.file_name();
         if !src.exists(rel) {
-            return Err(CertError::Missing {
-                path: src.display_path(rel),
-                what: "an activity file",
-            });
+            return Err(CertError::Missing { path: src.display_path(rel), what: "an activity file" });
         }
         let reader = SourceReader::new(kind, &src.display_path(rel), src.open(rel)?, cfg.bad_rows);
-        streams.push(Stream {
-            reader,
-            pending: None,
-            done: false,
-        });
+        streams.push(Stream { reader, pending: None, done: false });
     }
     let mut summary = BuildSummary::default();
     let mut states: HashMap<UserId, UserState> = HashMap::new();
@@ -277,10 +255,7 @@ pub fn build_windows(
     let mut arena: Vec<u8> = Vec::new();
     let mut found = std::collections::HashSet::new();
     loop {
-        for s in streams
-            .iter_mut()
-            .filter(|s| s.pending.is_none() && !s.done)
-        {
+        for s in streams.iter_mut().filter(|s| s.pending.is_none() && !s.done) {
             match s.reader.next_row()? {
                 Some(row) => {
                     let mut buf = Vec::new();
@@ -289,11 +264,7 @@ pub fn build_windows(
                 None => s.done = true,
             }
         }
-        let Some(day) = streams
-            .iter()
-            .filter_map(|s| s.pending.as_ref().map(|p| p.0.time.day()))
-            .min()
-        else {
+        let Some(day) = streams.iter().filter_map(|s| s.pending.as_ref().map(|p| p.0.time.day())).min() else {
             break;
         };
         for s in &mut streams {
@@ -364,9 +335,7 @@ pub fn build_windows(
                     arena: &arena,
                     labeler,
                     cfg,
-                    role: directory
-                        .and_then(|d| d.user(user))
-                        .map(|r| r.role.as_str()),
+                    role: directory.and_then(|d| d.user(user)).map(|r| r.role.as_str()),
                 };
                 on_window(&view)?;
                 summary.windows += 1;
@@ -377,10 +346,7 @@ pub fn build_windows(
             } else {
                 summary.dropped_small += 1;
             }
-            let logons = group
-                .iter()
-                .filter(|e| e.activity == Some(Activity::Logon))
-                .map(|e| e.pc);
+            let logons = group.iter().filter(|e| e.activity == Some(Activity::Logon)).map(|e| e.pc);
             state.update(&features, logons);
         }
         events.clear();
@@ -390,11 +356,7 @@ pub fn build_windows(
     let expected = labeler.malicious_days();
     summary.malicious_days_expected = expected.len() as u64;
     summary.malicious_days_found = expected.iter().filter(|k| found.contains(*k)).count() as u64;
-    summary.malicious_days_missing = expected
-        .iter()
-        .filter(|k| !found.contains(*k))
-        .take(20)
-        .map(|(u, d)| format!("{u}@{}", d.iso()))
-        .collect();
+    summary.malicious_days_missing =
+        expected.iter().filter(|k| !found.contains(*k)).take(20).map(|(u, d)| format!("{u}@{}", d.iso())).collect();
     Ok(summary)
 }

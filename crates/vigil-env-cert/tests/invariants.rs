@@ -36,18 +36,9 @@ const COMPONENTS: [&str; 4] = ["label", "evidence", "format", "length"];
 
 /// The default synthetic dataset with all three classes in both splits.
 fn config() -> CertConfig {
-    let classes = vec![
-        RiskLabel::Normal,
-        RiskLabel::Suspicious,
-        RiskLabel::Malicious,
-    ];
+    let classes = vec![RiskLabel::Normal, RiskLabel::Suspicious, RiskLabel::Malicious];
     CertConfig {
-        split: SplitConfig {
-            classes,
-            train_per_class: 8,
-            eval_per_class: 12,
-            ..SplitConfig::default()
-        },
+        split: SplitConfig { classes, train_per_class: 8, eval_per_class: 12, ..SplitConfig::default() },
         ..CertConfig::default()
     }
 }
@@ -129,25 +120,13 @@ impl Sketch {
                 while self.ranges && j + 1 < v.len() && v[j + 1] == v[j] + 1 {
                     j += 1;
                 }
-                parts.push(if j > i {
-                    format!("{}-{}", name(v[i]), name(v[j]))
-                } else {
-                    name(v[i])
-                });
+                parts.push(if j > i { format!("{}-{}", name(v[i]), name(v[j])) } else { name(v[i]) });
                 i = j + 1;
             }
             parts.join(", ")
         };
-        let label = self.label.map(|k| {
-            RiskLabel::ALL
-                .get(k)
-                .map_or("dangerous".to_string(), |l| l.to_string())
-        });
-        let pc = w
-            .events
-            .first()
-            .map(|e| e.pc.to_string())
-            .unwrap_or_default();
+        let label = self.label.map(|k| RiskLabel::ALL.get(k).map_or("dangerous".to_string(), |l| l.to_string()));
+        let pc = w.events.first().map(|e| e.pc.to_string()).unwrap_or_default();
         let rec = self.recommendation.map(|k| match k {
             0 => format!("suspend {} pending review", w.user),
             1 => format!("image {pc}"),
@@ -155,21 +134,12 @@ impl Sketch {
         });
         let mut why = self.reasoning.clone();
         if self.padding > 0 {
-            why = Some(format!(
-                "{} {}",
-                why.unwrap_or_default(),
-                "more ".repeat(self.padding)
-            ));
+            why = Some(format!("{} {}", why.unwrap_or_default(), "more ".repeat(self.padding)));
         }
         let card = |bold: bool| {
             let mut s = String::new();
-            let mut line = |k: &str, v: &str| {
-                s.push_str(&if bold {
-                    format!("- **{k}:** {v}\n")
-                } else {
-                    format!("{k}: {v}\n")
-                })
-            };
+            let mut line =
+                |k: &str, v: &str| s.push_str(&if bold { format!("- **{k}:** {v}\n") } else { format!("{k}: {v}\n") });
             if let Some(l) = &label {
                 line("Risk", l);
             }
@@ -227,49 +197,28 @@ fn cited(n: usize, gold: Vec<u32>) -> impl Strategy<Value = Vec<u32>> {
 }
 
 fn gold_numbers(w: &Window) -> Vec<u32> {
-    w.malicious_eids
-        .iter()
-        .map(|e| e[1..].parse().unwrap())
-        .collect()
+    w.malicious_eids.iter().map(|e| e[1..].parse().unwrap()).collect()
 }
 
 fn sketch(w: &Window, ranges: bool) -> impl Strategy<Value = Sketch> + use<> {
-    let form = prop_oneof![
-        Just(Form::Card),
-        Just(Form::Markdown),
-        Just(Form::Json),
-        Just(Form::JsonThenCard)
-    ];
+    let form = prop_oneof![Just(Form::Card), Just(Form::Markdown), Just(Form::Json), Just(Form::JsonThenCard)];
     let label = proptest::option::weighted(0.9, 0usize..4);
     let evidence = proptest::option::weighted(0.85, cited(w.events.len(), gold_numbers(w)));
-    let reasoning =
-        proptest::option::weighted(0.85, prop_oneof![Just(String::new()), "[a-z ]{1,30}"]);
+    let reasoning = proptest::option::weighted(0.85, prop_oneof![Just(String::new()), "[a-z ]{1,30}"]);
     let rec = proptest::option::weighted(0.8, 0u8..3);
     let padding = prop_oneof![4 => Just(0usize), 1 => 100usize..500];
-    (
-        form,
-        label,
-        evidence,
-        Just(ranges).prop_union(Just(false)),
-        reasoning,
-        rec,
-        noise(),
-        padding,
+    (form, label, evidence, Just(ranges).prop_union(Just(false)), reasoning, rec, noise(), padding).prop_map(
+        move |(form, label, evidence, ranges, reasoning, recommendation, noise, padding)| Sketch {
+            form,
+            label,
+            evidence,
+            ranges,
+            reasoning,
+            recommendation,
+            noise,
+            padding,
+        },
     )
-        .prop_map(
-            move |(form, label, evidence, ranges, reasoning, recommendation, noise, padding)| {
-                Sketch {
-                    form,
-                    label,
-                    evidence,
-                    ranges,
-                    reasoning,
-                    recommendation,
-                    noise,
-                    padding,
-                }
-            },
-        )
 }
 
 fn task() -> impl Strategy<Value = TaskId> {
@@ -278,11 +227,7 @@ fn task() -> impl Strategy<Value = TaskId> {
 
 /// Tasks whose window has no malicious event (normal and some suspicious days).
 fn quiet_tasks() -> Vec<TaskId> {
-    tasks()
-        .iter()
-        .filter(|t| window(t).malicious_eids.is_empty())
-        .cloned()
-        .collect()
+    tasks().iter().filter(|t| window(t).malicious_eids.is_empty()).cloned().collect()
 }
 
 fn task_and_sketch() -> impl Strategy<Value = (TaskId, Sketch)> {
@@ -294,43 +239,28 @@ fn task_and_sketch() -> impl Strategy<Value = (TaskId, Sketch)> {
 
 /// A valid `[env.reward]` other than the default.
 fn reward_config() -> impl Strategy<Value = RewardConfig> {
-    (
-        0.0f64..=1.0,
-        0.0f64..=1.0,
-        0.0f64..=10.0,
-        0.1f64..=10.0,
-        1u32..200,
-        1u32..600,
-    )
-        .prop_map(|(sm, ns, h, b, t, extra)| RewardConfig {
+    (0.0f64..=1.0, 0.0f64..=1.0, 0.0f64..=10.0, 0.1f64..=10.0, 1u32..200, 1u32..600).prop_map(
+        |(sm, ns, h, b, t, extra)| RewardConfig {
             suspicious_malicious: sm,
             normal_suspicious: ns,
             hallucination_penalty: h,
             evidence_beta: b,
             target_words: t,
             max_words: t + extra,
-        })
+        },
+    )
 }
 
 /// An environment over the one window `w` (eval split) scored with `reward`.
 fn env_of(w: Window, reward: RewardConfig) -> CertEnv {
-    CertEnv::from_windows(
-        &CertConfig { reward, ..config() },
-        Vec::new(),
-        vec![w],
-        None,
-        None,
-    )
-    .unwrap()
+    CertEnv::from_windows(&CertConfig { reward, ..config() }, Vec::new(), vec![w], None, None).unwrap()
 }
 
 /// The window with event numbers permuted by `perm` (`k` → `perm[k-1]`), and user and PCs
 /// renamed to fresh names; returns it and the text relabeling that goes with it.
 fn relabel(w: &Window, perm: &[u32], user: u16) -> (Window, Relabeling) {
     let n = w.events.len();
-    let mut pairs: Vec<(String, String)> = (1..=n)
-        .map(|k| (eid(k - 1, n), eid(perm[k - 1] as usize - 1, n)))
-        .collect();
+    let mut pairs: Vec<(String, String)> = (1..=n).map(|k| (eid(k - 1, n), eid(perm[k - 1] as usize - 1, n))).collect();
     let new_user = UserId::new(*b"ZQX", user);
     pairs.push((w.user.to_string(), new_user.to_string()));
     let mut pcs: BTreeMap<PcId, PcId> = BTreeMap::new();
@@ -347,11 +277,7 @@ fn relabel(w: &Window, perm: &[u32], user: u16) -> (Window, Relabeling) {
         e.eid = r.map(&e.eid).to_string();
         e.pc = pcs[&e.pc];
     }
-    out.malicious_eids = w
-        .malicious_eids
-        .iter()
-        .map(|e| r.map(e).to_string())
-        .collect();
+    out.malicious_eids = w.malicious_eids.iter().map(|e| r.map(e).to_string()).collect();
     (out, r)
 }
 
@@ -552,16 +478,7 @@ fn the_dataset_covers_every_label_and_evidence_case() {
     for l in RiskLabel::ALL {
         assert!(ws.iter().any(|w| w.label == l), "{l} windows exist");
     }
-    assert!(
-        ws.iter().any(|w| w.malicious_eids.len() >= 4),
-        "windows with several malicious events exist"
-    );
-    assert!(
-        !quiet_tasks().is_empty(),
-        "windows without malicious events exist"
-    );
-    assert!(
-        ws.iter().any(|w| w.events.len() > 20),
-        "windows with many events exist"
-    );
+    assert!(ws.iter().any(|w| w.malicious_eids.len() >= 4), "windows with several malicious events exist");
+    assert!(!quiet_tasks().is_empty(), "windows without malicious events exist");
+    assert!(ws.iter().any(|w| w.events.len() > 20), "windows with many events exist");
 }

@@ -11,14 +11,7 @@ use vigil_env_cert::synth::{SynthConfig, generate_in_memory};
 use vigil_env_cert::window::WindowConfig;
 
 fn small(seed: u64) -> SynthConfig {
-    SynthConfig {
-        users: 30,
-        days: 70,
-        seed,
-        activity: 0.05,
-        scenario_counts: Some([2, 2, 1]),
-        ..SynthConfig::default()
-    }
+    SynthConfig { users: 30, days: 70, seed, activity: 0.05, scenario_counts: Some([2, 2, 1]), ..SynthConfig::default() }
 }
 
 #[test]
@@ -50,17 +43,10 @@ fn generated_files_read_back_with_matching_counts_and_every_answer_day_is_a_mali
     assert_eq!(summary.events, manifest.events);
     let expected = ds.labeler().key().malicious_days();
     assert!(!expected.is_empty());
-    assert_eq!(
-        malicious, expected,
-        "malicious windows are exactly the answer-key days"
-    );
+    assert_eq!(malicious, expected, "malicious windows are exactly the answer-key days");
     assert_eq!(summary.malicious_days_found as usize, expected.len());
     assert!(summary.malicious_days_missing.is_empty());
-    assert_eq!(
-        with_evidence,
-        malicious.len(),
-        "every malicious window shows malicious events"
-    );
+    assert_eq!(with_evidence, malicious.len(), "every malicious window shows malicious events");
     assert!(summary.labels["normal"] > 1000);
 }
 
@@ -73,11 +59,7 @@ fn generation_windows_and_splits_are_deterministic_and_disjoint() {
         assert_eq!(a.get(p), b.get(p), "{p}");
     }
     assert_ne!(a.get("http.csv"), c.get("http.csv"));
-    let split = SplitConfig {
-        train_per_class: 20,
-        eval_per_class: 5,
-        ..SplitConfig::default()
-    };
+    let split = SplitConfig { train_per_class: 20, eval_per_class: 5, ..SplitConfig::default() };
     let run = |src: &vigil_env_cert::source::MemSource, split: &SplitConfig| {
         let ds = Dataset::open(Arc::new(src.clone()), "4.2", LabelConfig::default()).unwrap();
         ds.splits(&WindowConfig::default(), split).unwrap().0
@@ -87,21 +69,12 @@ fn generation_windows_and_splits_are_deterministic_and_disjoint() {
     assert_eq!(s1.train, s2.train);
     assert_eq!(s1.eval, s2.eval);
     assert_eq!(s1.eval.len(), 10);
-    let ids = |w: &[vigil_env_cert::record::Window]| {
-        w.iter().map(|w| w.id.clone()).collect::<BTreeSet<_>>()
-    };
+    let ids = |w: &[vigil_env_cert::record::Window]| w.iter().map(|w| w.id.clone()).collect::<BTreeSet<_>>();
     assert!(ids(&s1.train).is_disjoint(&ids(&s1.eval)));
     for class in [RiskLabel::Normal, RiskLabel::Malicious] {
         assert_eq!(s1.eval.iter().filter(|w| w.label == class).count(), 5);
-        assert_eq!(
-            s1.train.iter().filter(|w| w.label == class).count(),
-            s1.manifest.train_per_class
-        );
+        assert_eq!(s1.train.iter().filter(|w| w.label == class).count(), s1.manifest.train_per_class);
     }
     let other = run(&a, &SplitConfig { seed: 43, ..split });
-    assert_ne!(
-        ids(&other.eval),
-        ids(&s1.eval),
-        "a different seed selects differently"
-    );
+    assert_ne!(ids(&other.eval), ids(&s1.eval), "a different seed selects differently");
 }

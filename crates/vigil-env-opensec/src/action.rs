@@ -32,13 +32,8 @@ pub struct Report {
 
 impl Report {
     /// Field names, in scoring order.
-    pub const FIELDS: [&'static str; 5] = [
-        "patient_zero_host",
-        "compromised_user",
-        "attacker_domain",
-        "data_target",
-        "initial_vector",
-    ];
+    pub const FIELDS: [&'static str; 5] =
+        ["patient_zero_host", "compromised_user", "attacker_domain", "data_target", "initial_vector"];
 
     /// A field by name.
     pub fn field(&self, name: &str) -> Option<&str> {
@@ -161,28 +156,17 @@ const MAX_SCAN: usize = 32;
 /// Parses one assistant answer. Never panics; every failure is a message.
 pub fn parse_action(text: &str) -> Parsed {
     let body = strip_think(text).trim();
-    let strict_json = body
-        .strip_prefix("<tool_call>")
-        .and_then(|b| b.strip_suffix("</tool_call>"))
-        .map_or(body, str::trim);
+    let strict_json =
+        body.strip_prefix("<tool_call>").and_then(|b| b.strip_suffix("</tool_call>")).map_or(body, str::trim);
     if let Ok(call) = serde_json::from_str::<StrictCall>(strict_json) {
         let action = build_named(&call.name, &call.arguments);
-        return Parsed {
-            format_valid: action.is_ok(),
-            action,
-        };
+        return Parsed { format_valid: action.is_ok(), action };
     }
     let action = match find_object(body) {
         Some(obj) => build(&obj),
-        None => Err(
-            "no JSON tool call found; answer with {\"name\": TOOL, \"arguments\": {...}}"
-                .to_string(),
-        ),
+        None => Err("no JSON tool call found; answer with {\"name\": TOOL, \"arguments\": {...}}".to_string()),
     };
-    Parsed {
-        action,
-        format_valid: false,
-    }
+    Parsed { action, format_valid: false }
 }
 
 fn strip_think(text: &str) -> &str {
@@ -203,24 +187,19 @@ fn find_object(text: &str) -> Option<Map<String, Value>> {
         }
     }
     let (a, b) = (text.find('{')?, text.rfind('}')?);
-    (a < b)
-        .then(|| serde_json::from_str::<Map<String, Value>>(&text[a..=b]).ok())
-        .flatten()
+    (a < b).then(|| serde_json::from_str::<Map<String, Value>>(&text[a..=b]).ok()).flatten()
 }
 
 fn build(obj: &Map<String, Value>) -> Result<Action, String> {
     let function = obj.get("function").and_then(Value::as_object);
     let src = function.unwrap_or(obj);
-    let name_key = ["name", "tool", "action_type", "action"]
-        .into_iter()
-        .find(|k| src.get(*k).is_some_and(Value::is_string));
+    let name_key =
+        ["name", "tool", "action_type", "action"].into_iter().find(|k| src.get(*k).is_some_and(Value::is_string));
     let Some(name_key) = name_key else {
         return Err("the tool call has no `name`".into());
     };
     let name = src[name_key].as_str().unwrap_or_default();
-    let args_key = ["arguments", "params", "parameters", "args", "input"]
-        .into_iter()
-        .find(|k| src.contains_key(*k));
+    let args_key = ["arguments", "params", "parameters", "args", "input"].into_iter().find(|k| src.contains_key(*k));
     let owned;
     let args: &Map<String, Value> = match args_key.map(|k| &src[k]) {
         Some(Value::Object(m)) => m,
@@ -256,22 +235,18 @@ fn build_named(name: &str, args: &Map<String, Value>) -> Result<Action, String> 
         }
     };
     Ok(match tool {
-        ToolName::QueryLogs => {
-            Action::QueryLogs(Query::from_args(args).map_err(|e| format!("query_logs: {e}"))?)
-        }
+        ToolName::QueryLogs => Action::QueryLogs(Query::from_args(args).map_err(|e| format!("query_logs: {e}"))?),
         ToolName::FetchEmail => Action::FetchEmail(id("email_id")?),
         ToolName::FetchAlert => Action::FetchAlert(id("alert_id")?),
         ToolName::IsolateHost => Action::IsolateHost(id("host_id")?),
         ToolName::BlockDomain => Action::BlockDomain(id("domain")?),
         ToolName::ResetUser => Action::ResetUser(id("user_id")?),
         ToolName::SubmitReport => {
-            let inner = ["summary_json", "report"]
-                .into_iter()
-                .find_map(|k| match args.get(k) {
-                    Some(Value::Object(m)) => Some(m.clone()),
-                    Some(Value::String(s)) => serde_json::from_str::<Map<String, Value>>(s).ok(),
-                    _ => None,
-                });
+            let inner = ["summary_json", "report"].into_iter().find_map(|k| match args.get(k) {
+                Some(Value::Object(m)) => Some(m.clone()),
+                Some(Value::String(s)) => serde_json::from_str::<Map<String, Value>>(s).ok(),
+                _ => None,
+            });
             Action::SubmitReport(Report::from_map(inner.as_ref().unwrap_or(args)))
         }
     })
@@ -286,19 +261,13 @@ mod tests {
         let calls = [
             Action::IsolateHost("h-1".into()),
             Action::FetchAlert("alert-x-1".into()),
-            Action::SubmitReport(Report {
-                patient_zero_host: Some("h-1".into()),
-                ..Report::default()
-            }),
+            Action::SubmitReport(Report { patient_zero_host: Some("h-1".into()), ..Report::default() }),
         ];
         for a in calls {
             let p = parse_action(&a.to_text());
             assert!(p.format_valid, "{}", a.to_text());
             assert_eq!(p.action, Ok(a.clone()));
-            let wrapped = format!(
-                "<think>hmm {{</think>\n<tool_call>\n{}\n</tool_call>",
-                a.to_text()
-            );
+            let wrapped = format!("<think>hmm {{</think>\n<tool_call>\n{}\n</tool_call>", a.to_text());
             assert!(parse_action(&wrapped).format_valid);
         }
     }
@@ -319,29 +288,16 @@ mod tests {
 
     #[test]
     fn errors_are_messages() {
+        assert!(parse_action("I will isolate the host.").action.unwrap_err().contains("no JSON"));
         assert!(
-            parse_action("I will isolate the host.")
-                .action
-                .unwrap_err()
-                .contains("no JSON")
-        );
-        assert!(
-            parse_action(r#"{"name": "format_disk", "arguments": {}}"#)
-                .action
-                .unwrap_err()
-                .contains("unknown tool")
+            parse_action(r#"{"name": "format_disk", "arguments": {}}"#).action.unwrap_err().contains("unknown tool")
         );
         let p = parse_action(r#"{"name": "isolate_host", "arguments": {"host_id": 7}}"#);
         assert!(!p.format_valid && p.action.unwrap_err().contains("must be a string"));
         let p = parse_action(
             r#"{"name": "submit_report", "arguments": {"summary_json": {"patient_zero_host": 3, "data_target": null}}}"#,
         );
-        let Ok(Action::SubmitReport(r)) = p.action else {
-            panic!("report")
-        };
-        assert_eq!(
-            (r.patient_zero_host.as_deref(), r.data_target),
-            (Some("3"), None)
-        );
+        let Ok(Action::SubmitReport(r)) = p.action else { panic!("report") };
+        assert_eq!((r.patient_zero_host.as_deref(), r.data_target), (Some("3"), None));
     }
 }

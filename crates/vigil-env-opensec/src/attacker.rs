@@ -8,13 +8,7 @@ use crate::scenario::{GAction, Scenario};
 use crate::seed::{Effects, Requires};
 
 /// States of the legacy linear chain.
-const LEGACY: [&str; 5] = [
-    "phish_sent",
-    "creds_used",
-    "lateral_move",
-    "data_access",
-    "exfil_attempt",
-];
+const LEGACY: [&str; 5] = ["phish_sent", "creds_used", "lateral_move", "data_access", "exfil_attempt"];
 
 /// Default next state of an action type when a graph action has none (or there is no graph).
 fn fallback_state(action: &str) -> Option<&'static str> {
@@ -82,15 +76,11 @@ impl AttackerContext {
                 *flag = v;
             }
         }
-        let host = [&e.compromise_host, &e.current_host, &e.set_current_host]
-            .into_iter()
-            .flatten()
-            .find(|s| !s.is_empty());
+        let host =
+            [&e.compromise_host, &e.current_host, &e.set_current_host].into_iter().flatten().find(|s| !s.is_empty());
         self.record_host(host.map(String::as_str));
-        let user = [&e.compromise_user, &e.current_user, &e.set_current_user]
-            .into_iter()
-            .flatten()
-            .find(|s| !s.is_empty());
+        let user =
+            [&e.compromise_user, &e.current_user, &e.set_current_user].into_iter().flatten().find(|s| !s.is_empty());
         self.record_user(user.map(String::as_str));
         if let Some(t) = &e.current_target {
             self.current_target = Some(t.clone());
@@ -106,9 +96,7 @@ impl AttackerContext {
         let kind = action.kind.as_str();
         if let Some(e) = effects.filter(|e| !e.is_empty()) {
             self.apply_effects(e);
-            if matches!(kind, "exfiltrate" | "exfiltrate_alt")
-                && self.current_exfil_domain.is_none()
-            {
+            if matches!(kind, "exfiltrate" | "exfiltrate_alt") && self.current_exfil_domain.is_none() {
                 self.current_exfil_domain = action.param("destination_domain").map(str::to_string);
             }
             return;
@@ -137,9 +125,7 @@ impl AttackerContext {
 
     fn requires(&self, r: &Requires) -> bool {
         let flag = |want: Option<bool>, have: bool| want.is_none_or(|w| w == have);
-        let eq = |want: &Option<String>, have: &Option<String>| {
-            want.as_ref().is_none_or(|w| have.as_ref() == Some(w))
-        };
+        let eq = |want: &Option<String>, have: &Option<String>| want.as_ref().is_none_or(|w| have.as_ref() == Some(w));
         flag(r.foothold, !self.compromised_hosts.is_empty())
             && flag(r.has_creds, self.has_creds)
             && flag(r.has_admin, self.has_admin)
@@ -162,10 +148,7 @@ pub struct AttackerAction {
 
 impl AttackerAction {
     fn new(kind: &str, params: &[(&'static str, &str)]) -> Self {
-        Self {
-            kind: kind.to_string(),
-            params: params.iter().map(|(k, v)| (*k, v.to_string())).collect(),
-        }
+        Self { kind: kind.to_string(), params: params.iter().map(|(k, v)| (*k, v.to_string())).collect() }
     }
     /// The no-op.
     pub fn no_op() -> Self {
@@ -205,12 +188,7 @@ pub struct Advance {
 }
 
 fn allowed_actions<'a>(sc: &'a Scenario, state: &str) -> Vec<&'a str> {
-    if let Some(acts) = sc
-        .graph
-        .as_ref()
-        .and_then(|g| g.node(state))
-        .filter(|a| !a.is_empty())
-    {
+    if let Some(acts) = sc.graph.as_ref().and_then(|g| g.node(state)).filter(|a| !a.is_empty()) {
         return acts.iter().map(|a| a.action_type.as_str()).collect();
     }
     match state {
@@ -241,8 +219,7 @@ fn allowed_actions<'a>(sc: &'a Scenario, state: &str) -> Vec<&'a str> {
 /// The peer's mock policy followed by its validation (invalid → `no_op`).
 pub(crate) fn decide(sc: &Scenario, state: &str, c: Contained<'_>) -> AttackerAction {
     fn avail<'s>(list: &'s [crate::scenario::Entity], gone: &[String]) -> Vec<&'s str> {
-        let mut v: Vec<&crate::scenario::Entity> =
-            list.iter().filter(|e| !gone.contains(&e.id)).collect();
+        let mut v: Vec<&crate::scenario::Entity> = list.iter().filter(|e| !gone.contains(&e.id)).collect();
         v.sort_by_key(|e| e.key);
         v.into_iter().map(|e| e.id.as_str()).collect()
     }
@@ -268,39 +245,26 @@ pub(crate) fn decide(sc: &Scenario, state: &str, c: Contained<'_>) -> AttackerAc
         host
     };
     let target = sc.targets.first().map_or("", String::as_str);
-    let domain = adoms.first().copied().or_else(|| {
-        sc.domains
-            .iter()
-            .find(|(_, t)| *t == crate::seed::DomainType::Attacker)
-            .map(|(d, _)| d.as_str())
-    });
+    let domain = adoms
+        .first()
+        .copied()
+        .or_else(|| sc.domains.iter().find(|(_, t)| *t == crate::seed::DomainType::Attacker).map(|(d, _)| d.as_str()));
     let exfil = |d: Option<&str>| match d {
-        Some(d) => AttackerAction::new(
-            "exfiltrate",
-            &[("channel", "https"), ("destination_domain", d)],
-        ),
+        Some(d) => AttackerAction::new("exfiltrate", &[("channel", "https"), ("destination_domain", d)]),
         None => AttackerAction::no_op(),
     };
     let action = match state {
-        "phish_sent" | "access" => {
-            AttackerAction::new("reuse_credentials", &[("user", user), ("host", host)])
-        }
+        "phish_sent" | "access" => AttackerAction::new("reuse_credentials", &[("user", user), ("host", host)]),
         "recon" => AttackerAction::new("send_phish", &[("target_user", user)]),
         "persistence" => AttackerAction::new("establish_persistence", &[("host", host)]),
-        "lateral_spread" | "creds_used" => {
-            AttackerAction::new("lateral_move", &[("src", host), ("dst", dst)])
-        }
+        "lateral_spread" | "creds_used" => AttackerAction::new("lateral_move", &[("src", host), ("dst", dst)]),
         "staging" => AttackerAction::new("stage_data", &[("target", target), ("host", host)]),
         // The peer's mock has no rule for `exfil_attempt`: trivial seeds' attacker idles there.
         "exfil" | "data_access" => exfil(domain),
         "lateral_move" => AttackerAction::new("access_data", &[("target", target)]),
         _ => AttackerAction::no_op(),
     };
-    if valid(sc, state, &action) {
-        action
-    } else {
-        AttackerAction::no_op()
-    }
+    if valid(sc, state, &action) { action } else { AttackerAction::no_op() }
 }
 
 fn valid(sc: &Scenario, state: &str, a: &AttackerAction) -> bool {
@@ -311,9 +275,8 @@ fn valid(sc: &Scenario, state: &str, a: &AttackerAction) -> bool {
     let is_host = |p: Option<&str>| p.is_some_and(|p| sc.hosts.iter().any(|h| h.id == p));
     let is_target = |p: Option<&str>| p.is_some_and(|p| sc.targets.iter().any(|t| t == p));
     let is_domain = |p: Option<&str>| p.is_some_and(|p| sc.domains.iter().any(|(d, _)| d == p));
-    let opt = |p: Option<&str>, f: &dyn Fn(Option<&str>) -> bool| {
-        p.filter(|s| !s.is_empty()).is_none_or(|s| f(Some(s)))
-    };
+    let opt =
+        |p: Option<&str>, f: &dyn Fn(Option<&str>) -> bool| p.filter(|s| !s.is_empty()).is_none_or(|s| f(Some(s)));
     match a.kind.as_str() {
         "send_phish" | "rephish" => is_user(a.param("target_user")),
         "recon" | "wait" | "retreat" => true,
@@ -330,12 +293,7 @@ fn valid(sc: &Scenario, state: &str, a: &AttackerAction) -> bool {
 }
 
 fn stall(state: &str, reason: &'static str) -> Advance {
-    Advance {
-        next_state: state.to_string(),
-        stalled: true,
-        reason,
-        matched: None,
-    }
+    Advance { next_state: state.to_string(), stalled: true, reason, matched: None }
 }
 
 /// Advances the attacker by one action (`None`: the legacy rule without an action), applying
@@ -365,10 +323,7 @@ pub(crate) fn advance(
     }
     let isolated = |h: Option<&str>| h.is_some_and(|h| c.hosts.iter().any(|x| x == h));
     match kind {
-        "reuse_credentials"
-            if a.param("user")
-                .is_some_and(|u| c.users.iter().any(|x| x == u)) =>
-        {
+        "reuse_credentials" if a.param("user").is_some_and(|u| c.users.iter().any(|x| x == u)) => {
             return stall(state, "user_reset");
         }
         "lateral_move" | "lateral_move_alt" => {
@@ -378,10 +333,7 @@ pub(crate) fn advance(
             if isolated(a.param("src")) {
                 return stall(state, "src_host_isolated");
             }
-            if !a
-                .param("src")
-                .is_some_and(|s| ctx.compromised_hosts.iter().any(|h| h == s))
-            {
+            if !a.param("src").is_some_and(|s| ctx.compromised_hosts.iter().any(|h| h == s)) {
                 return stall(state, "src_host_uncompromised");
             }
         }
@@ -389,9 +341,7 @@ pub(crate) fn advance(
             if ctx.current_host.is_none() {
                 return stall(state, "no_current_host");
             }
-            if kind != "access_data"
-                && a.param("destination_domain")
-                    .is_some_and(|d| c.domains.iter().any(|x| x == d))
+            if kind != "access_data" && a.param("destination_domain").is_some_and(|d| c.domains.iter().any(|x| x == d))
             {
                 return stall(state, "destination_blocked");
             }
@@ -409,11 +359,7 @@ pub(crate) fn advance(
         if let Some(acts) = g.node(state).filter(|a| !a.is_empty()) {
             let (mut requires_failed, mut params_failed) = (false, false);
             let mut matched = None;
-            for (i, ga) in acts
-                .iter()
-                .enumerate()
-                .filter(|(_, ga)| ga.action_type == kind)
-            {
+            for (i, ga) in acts.iter().enumerate().filter(|(_, ga)| ga.action_type == kind) {
                 if !ga.requires.is_empty() && !ctx.requires(&ga.requires) {
                     requires_failed = true;
                     continue;
@@ -427,11 +373,7 @@ pub(crate) fn advance(
             }
             return match matched {
                 Some(i) => {
-                    let next = acts[i]
-                        .next_state
-                        .as_deref()
-                        .or_else(|| fallback_state(kind))
-                        .unwrap_or(state);
+                    let next = acts[i].next_state.as_deref().or_else(|| fallback_state(kind)).unwrap_or(state);
                     if !objectives.is_empty() && !objectives.iter().any(|o| o == next) {
                         Advance {
                             next_state: state.to_string(),
@@ -455,12 +397,9 @@ pub(crate) fn advance(
         }
     }
     match fallback_state(kind) {
-        Some(next) => Advance {
-            next_state: next.to_string(),
-            stalled: false,
-            reason: "advanced_action",
-            matched: None,
-        },
+        Some(next) => {
+            Advance { next_state: next.to_string(), stalled: false, reason: "advanced_action", matched: None }
+        }
         None => legacy_next(state),
     }
 }
@@ -468,47 +407,23 @@ pub(crate) fn advance(
 fn legacy_next(state: &str) -> Advance {
     let idx = LEGACY.iter().position(|s| *s == state).unwrap_or(0);
     if idx + 1 >= LEGACY.len() {
-        return Advance {
-            next_state: state.to_string(),
-            stalled: false,
-            reason: "terminal_state",
-            matched: None,
-        };
+        return Advance { next_state: state.to_string(), stalled: false, reason: "terminal_state", matched: None };
     }
-    Advance {
-        next_state: LEGACY[idx + 1].to_string(),
-        stalled: false,
-        reason: "advanced",
-        matched: None,
-    }
+    Advance { next_state: LEGACY[idx + 1].to_string(), stalled: false, reason: "advanced", matched: None }
 }
 
 /// Prototype indices of the artifacts an attacker action emits at `step`: in graph mode, every
 /// action of the prior state's node with the same type and matching params (emitted even when
 /// the attacker stalled, as in the peer); in legacy mode, the timeline variants of that step.
-pub(crate) fn emitted(
-    sc: &Scenario,
-    prior_state: &str,
-    step: u32,
-    a: &AttackerAction,
-    out: &mut Vec<usize>,
-) {
+pub(crate) fn emitted(sc: &Scenario, prior_state: &str, step: u32, a: &AttackerAction, out: &mut Vec<usize>) {
     if a.kind.is_empty() || a.kind == "no_op" {
         return;
     }
     match &sc.graph {
         Some(g) => {
             let acts: &[GAction] = g.node(prior_state).unwrap_or(&[]);
-            for ga in acts
-                .iter()
-                .filter(|ga| ga.action_type == a.kind && a.params_match(&ga.match_params))
-            {
-                out.extend(
-                    ga.artifacts
-                        .iter()
-                        .filter(|(_, m)| a.params_match(m))
-                        .map(|(p, _)| *p),
-                );
+            for ga in acts.iter().filter(|ga| ga.action_type == a.kind && a.params_match(&ga.match_params)) {
+                out.extend(ga.artifacts.iter().filter(|(_, m)| a.params_match(m)).map(|(p, _)| *p));
             }
         }
         None => out.extend(
@@ -521,17 +436,9 @@ pub(crate) fn emitted(
 }
 
 /// The effects of the matched graph action, if any.
-pub(crate) fn matched_effects<'a>(
-    sc: &'a Scenario,
-    prior_state: &str,
-    adv: &Advance,
-) -> Option<&'a Effects> {
+pub(crate) fn matched_effects<'a>(sc: &'a Scenario, prior_state: &str, adv: &Advance) -> Option<&'a Effects> {
     let i = adv.matched?;
-    sc.graph
-        .as_ref()?
-        .node(prior_state)?
-        .get(i)
-        .map(|ga| &ga.effects)
+    sc.graph.as_ref()?.node(prior_state)?.get(i).map(|ga| &ga.effects)
 }
 
 #[cfg(test)]
@@ -543,13 +450,9 @@ mod tests {
 
     /// The peer's sample seed, or `None` (skipped) when the peer's data is not beside the clone.
     fn sample(graph: Option<AttackGraph>) -> Option<Scenario> {
-        let dir = vigil_testkit::peer::opensec_dir_or_skip("attacker: the peer's sample seed")?
-            .join("seeds");
-        let (mut seed, truth) = load_pair(
-            &dir.join("sample_seed.json"),
-            &dir.join("sample_ground_truth.json"),
-        )
-        .unwrap();
+        let dir = vigil_testkit::peer::opensec_dir_or_skip("attacker: the peer's sample seed")?.join("seeds");
+        let (mut seed, truth) =
+            load_pair(&dir.join("sample_seed.json"), &dir.join("sample_ground_truth.json")).unwrap();
         seed.attack_graph = graph;
         let l = LoadedSeed {
             origin: dir,
@@ -564,11 +467,7 @@ mod tests {
     }
 
     fn c<'a>(h: &'a [String], d: &'a [String], u: &'a [String]) -> Contained<'a> {
-        Contained {
-            hosts: h,
-            domains: d,
-            users: u,
-        }
+        Contained { hosts: h, domains: d, users: u }
     }
 
     #[test]
@@ -576,10 +475,7 @@ mod tests {
         let Some(sc) = sample(None) else { return };
         let none: Vec<String> = Vec::new();
         let ctx = AttackerContext::default();
-        assert_eq!(
-            advance(&sc, "phish_sent", c(&none, &none, &none), None, &ctx).next_state,
-            "creds_used"
-        );
+        assert_eq!(advance(&sc, "phish_sent", c(&none, &none, &none), None, &ctx).next_state, "creds_used");
         let r = advance(&sc, "creds_used", c(&none, &none, &none), None, &ctx);
         assert_eq!((r.next_state.as_str(), r.stalled), ("lateral_move", false));
         for (h, d, u) in [
@@ -597,9 +493,7 @@ mod tests {
             start_state: state.into(),
             objectives: None,
             initial_artifacts: vec![],
-            states: [(state.to_string(), GraphState { actions: vec![a] })]
-                .into_iter()
-                .collect(),
+            states: [(state.to_string(), GraphState { actions: vec![a] })].into_iter().collect(),
         }
     }
 
@@ -617,10 +511,7 @@ mod tests {
         let Some(sc) = sample(Some(graph("creds_used", lateral))) else {
             return;
         };
-        let ctx = AttackerContext {
-            compromised_hosts: vec!["h-001".into()],
-            ..AttackerContext::default()
-        };
+        let ctx = AttackerContext { compromised_hosts: vec!["h-001".into()], ..AttackerContext::default() };
         let mv = AttackerAction::new("lateral_move", &[("src", "h-001"), ("dst", "h-002")]);
         let r = advance(&sc, "creds_used", c(&none, &none, &none), Some(&mv), &ctx);
         assert_eq!((r.next_state.as_str(), r.stalled), ("lateral_move", false));
@@ -628,16 +519,9 @@ mod tests {
         let reuse = GraphAction {
             action_type: "reuse_credentials".into(),
             next_state: Some("persistence".into()),
-            requires: Requires {
-                has_creds: Some(true),
-                ..Requires::default()
-            },
+            requires: Requires { has_creds: Some(true), ..Requires::default() },
             match_params: BTreeMap::new(),
-            effects: Effects {
-                has_creds: Some(true),
-                compromise_host: Some("h-001".into()),
-                ..Effects::default()
-            },
+            effects: Effects { has_creds: Some(true), compromise_host: Some("h-001".into()), ..Effects::default() },
             artifacts: vec![],
         };
         let Some(sc) = sample(Some(graph("access", reuse))) else {
@@ -655,9 +539,6 @@ mod tests {
         assert_eq!(ctx.current_host.as_deref(), Some("h-001"));
         // A reset user blocks credential reuse before the graph is consulted.
         let reset = vec!["u-001".to_string()];
-        assert_eq!(
-            advance(&sc, "access", c(&none, &none, &reset), Some(&a), &ctx).reason,
-            "user_reset"
-        );
+        assert_eq!(advance(&sc, "access", c(&none, &none, &reset), Some(&a), &ctx).reason, "user_reset");
     }
 }

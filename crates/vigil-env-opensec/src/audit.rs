@@ -39,13 +39,8 @@ pub enum Field {
 
 impl Field {
     /// Every field, in report order.
-    pub const ALL: [Field; 5] = [
-        Field::PatientZero,
-        Field::User,
-        Field::AttackerDomain,
-        Field::DataTarget,
-        Field::InitialVector,
-    ];
+    pub const ALL: [Field; 5] =
+        [Field::PatientZero, Field::User, Field::AttackerDomain, Field::DataTarget, Field::InitialVector];
 
     /// The report field name.
     pub fn as_str(self) -> &'static str {
@@ -140,11 +135,7 @@ fn seen_row(r: &Row, candidates: &[Vec<String>; 4]) -> SeenRow {
             text.push(' ');
         }
     }
-    let severity = r
-        .table
-        .column("severity", false)
-        .and_then(|i| r.cells[i].as_str())
-        .map(str::to_string);
+    let severity = r.table.column("severity", false).and_then(|i| r.cells[i].as_str()).map(str::to_string);
     SeenRow {
         step: r.step,
         table: r.table,
@@ -169,22 +160,9 @@ fn view(env: &OpenSecEnv, sc: &Scenario, vectors: &[String]) -> Option<(View, At
             break;
         }
     }
-    let candidates = sc
-        .entities()
-        .map(|l| l.into_iter().map(str::to_string).collect::<Vec<_>>());
-    let rows = ep
-        .visible_rows()
-        .into_iter()
-        .map(|r| seen_row(r, &candidates))
-        .collect();
-    Some((
-        View {
-            rows,
-            candidates,
-            vectors: vectors.to_vec(),
-        },
-        sc.truth.clone(),
-    ))
+    let candidates = sc.entities().map(|l| l.into_iter().map(str::to_string).collect::<Vec<_>>());
+    let rows = ep.visible_rows().into_iter().map(|r| seen_row(r, &candidates)).collect();
+    Some((View { rows, candidates, vectors: vectors.to_vec() }, sc.truth.clone()))
 }
 
 /// One rule's result on one field.
@@ -227,9 +205,7 @@ pub struct AuditReport {
 impl AuditReport {
     /// The rule/field with the largest excess over chance.
     pub fn worst(&self) -> Option<&RuleScore> {
-        self.scores
-            .iter()
-            .max_by(|a, b| a.excess_points().total_cmp(&b.excess_points()))
+        self.scores.iter().max_by(|a, b| a.excess_points().total_cmp(&b.excess_points()))
     }
 
     /// A fixed-width table: one line per rule, accuracy per field, chance on top.
@@ -260,18 +236,11 @@ impl AuditReport {
         let pct = |x: f64| format!("{:.1}", 100.0 * x);
         out.push_str(&line(
             "chance",
-            Field::ALL
-                .iter()
-                .map(|f| self.chance.get(f).map_or("-".into(), |c| pct(*c)))
-                .collect(),
+            Field::ALL.iter().map(|f| self.chance.get(f).map_or("-".into(), |c| pct(*c))).collect(),
         ));
         let names: Vec<&str> = {
             let mut seen = BTreeSet::new();
-            self.scores
-                .iter()
-                .map(|s| s.rule.as_str())
-                .filter(|r| seen.insert(*r))
-                .collect()
+            self.scores.iter().map(|s| s.rule.as_str()).filter(|r| seen.insert(*r)).collect()
         };
         for name in names {
             let cells = Field::ALL
@@ -280,9 +249,7 @@ impl AuditReport {
                     self.scores
                         .iter()
                         .find(|s| s.rule == name && s.field == *f)
-                        .map_or("-".into(), |s| {
-                            format!("{} ({:+.1})", pct(s.accuracy), s.excess_points())
-                        })
+                        .map_or("-".into(), |s| format!("{} ({:+.1})", pct(s.accuracy), s.excess_points()))
                 })
                 .collect();
             out.push_str(&line(name, cells));
@@ -294,13 +261,8 @@ impl AuditReport {
 /// Audits every scenario of `env` (both splits). Run it on a hardened environment to audit what
 /// a trained agent sees, or on a compat one for the peer's rules.
 pub fn audit(env: &OpenSecEnv) -> AuditReport {
-    let vectors: Vec<String> = env
-        .scenarios()
-        .iter()
-        .map(|s| s.truth.initial_vector.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let vectors: Vec<String> =
+        env.scenarios().iter().map(|s| s.truth.initial_vector.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let mut views = Vec::new();
     for sc in env.scenarios() {
         views.extend(view(env, sc, &vectors));
@@ -311,9 +273,7 @@ pub fn audit(env: &OpenSecEnv) -> AuditReport {
         let c: f64 = views
             .iter()
             .map(|(v, _)| {
-                let k = f
-                    .entity_kind()
-                    .map_or(v.vectors.len(), |k| v.candidates[k].len());
+                let k = f.entity_kind().map_or(v.vectors.len(), |k| v.candidates[k].len());
                 if k == 0 { 0.0 } else { 1.0 / k as f64 }
             })
             .sum::<f64>()
@@ -354,11 +314,7 @@ pub fn audit(env: &OpenSecEnv) -> AuditReport {
             }
         }
     }
-    AuditReport {
-        scenarios: n,
-        chance,
-        scores,
-    }
+    AuditReport { scenarios: n, chance, scores }
 }
 
 fn majority_vector<'a>(it: impl Iterator<Item = &'a str>) -> String {
@@ -366,9 +322,5 @@ fn majority_vector<'a>(it: impl Iterator<Item = &'a str>) -> String {
     for v in it {
         *counts.entry(v).or_default() += 1;
     }
-    counts
-        .into_iter()
-        .max_by_key(|(_, c)| *c)
-        .map(|(v, _)| v.to_string())
-        .unwrap_or_default()
+    counts.into_iter().max_by_key(|(_, c)| *c).map(|(v, _)| v.to_string()).unwrap_or_default()
 }

@@ -61,18 +61,11 @@ impl Default for OpenSecConfig {
 impl OpenSecConfig {
     /// Checks values that serde cannot.
     pub fn validate(&self) -> Result<(), OpenSecError> {
-        let ext = self
-            .seeds
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("");
+        let ext = self.seeds.extension().and_then(|e| e.to_str()).unwrap_or("");
         if !matches!(ext, "json" | "jsonl") {
             return Err(OpenSecError::config(
                 "seeds",
-                format!(
-                    "`{}` must be a manifest .json or a .jsonl file",
-                    self.seeds.display()
-                ),
+                format!("`{}` must be a manifest .json or a .jsonl file", self.seeds.display()),
             ));
         }
         if !(1..=1000).contains(&self.default_max_steps) {
@@ -83,22 +76,13 @@ impl OpenSecConfig {
         }
         if let Some(c) = self.max_steps_cap {
             if !(1..=1000).contains(&c) {
-                return Err(OpenSecError::config(
-                    "max_steps_cap",
-                    format!("{c} is outside 1..=1000"),
-                ));
+                return Err(OpenSecError::config("max_steps_cap", format!("{c} is outside 1..=1000")));
             }
         }
-        fn no_dups<T: std::hash::Hash + Eq + std::fmt::Debug>(
-            field: &str,
-            v: &[T],
-        ) -> Result<(), OpenSecError> {
+        fn no_dups<T: std::hash::Hash + Eq + std::fmt::Debug>(field: &str, v: &[T]) -> Result<(), OpenSecError> {
             let mut seen = HashSet::new();
             match v.iter().enumerate().find(|(_, x)| !seen.insert(*x)) {
-                Some((i, x)) => Err(OpenSecError::config(
-                    format!("{field}[{i}]"),
-                    format!("{x:?} is listed twice"),
-                )),
+                Some((i, x)) => Err(OpenSecError::config(format!("{field}[{i}]"), format!("{x:?} is listed twice"))),
                 None => Ok(()),
             }
         }
@@ -119,22 +103,12 @@ mod tests {
     #[test]
     fn defaults_validate_and_unknown_keys_are_rejected() {
         OpenSecConfig::default().validate().unwrap();
-        let c: OpenSecConfig =
-            serde_json::from_str(r#"{"scoring": "compat", "tiers": ["trivial"]}"#).unwrap();
-        assert_eq!(
-            (c.scoring, c.tiers.as_slice()),
-            (ScoringMode::Compat, &[Tier::Trivial][..])
-        );
+        let c: OpenSecConfig = serde_json::from_str(r#"{"scoring": "compat", "tiers": ["trivial"]}"#).unwrap();
+        assert_eq!((c.scoring, c.tiers.as_slice()), (ScoringMode::Compat, &[Tier::Trivial][..]));
         assert!(serde_json::from_str::<OpenSecConfig>(r#"{"scorng": "compat"}"#).is_err());
-        let bad = OpenSecConfig {
-            tiers: vec![Tier::Easy, Tier::Easy],
-            ..OpenSecConfig::default()
-        };
+        let bad = OpenSecConfig { tiers: vec![Tier::Easy, Tier::Easy], ..OpenSecConfig::default() };
         assert!(bad.validate().unwrap_err().to_string().contains("tiers[1]"));
-        let bad = OpenSecConfig {
-            seeds: "x.csv".into(),
-            ..OpenSecConfig::default()
-        };
+        let bad = OpenSecConfig { seeds: "x.csv".into(), ..OpenSecConfig::default() };
         assert!(bad.validate().is_err());
     }
 
@@ -145,12 +119,8 @@ mod tests {
         enum EnvConfig {
             Opensec(OpenSecConfig),
         }
-        let EnvConfig::Opensec(c) =
-            serde_json::from_str(r#"{"kind": "opensec", "scoring": "compat"}"#).unwrap();
+        let EnvConfig::Opensec(c) = serde_json::from_str(r#"{"kind": "opensec", "scoring": "compat"}"#).unwrap();
         assert_eq!(c.scoring, ScoringMode::Compat);
-        assert!(
-            serde_json::from_str::<EnvConfig>(r#"{"kind": "opensec", "scorng": "compat"}"#)
-                .is_err()
-        );
+        assert!(serde_json::from_str::<EnvConfig>(r#"{"kind": "opensec", "scorng": "compat"}"#).is_err());
     }
 }

@@ -3,9 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use vigil_core::{
-    ComponentInfo, EnvError, Environment, Episode, RewardComponent, Split, TaskId, derive_seed,
-};
+use vigil_core::{ComponentInfo, EnvError, Environment, Episode, RewardComponent, Split, TaskId, derive_seed};
 
 use crate::episode::OpenSecEpisode;
 use crate::scenario::Scenario;
@@ -27,10 +25,7 @@ pub struct OpenSecEnv {
 
 impl std::fmt::Debug for OpenSecEnv {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenSecEnv")
-            .field("config", &self.config)
-            .field("scenarios", &self.scenarios.len())
-            .finish()
+        f.debug_struct("OpenSecEnv").field("config", &self.config).field("scenarios", &self.scenarios.len()).finish()
     }
 }
 
@@ -47,10 +42,7 @@ impl OpenSecEnv {
     }
 
     /// Builds the environment from already loaded seeds (the config's `seeds` path is ignored).
-    pub fn from_seeds(
-        config: &OpenSecConfig,
-        loaded: Vec<LoadedSeed>,
-    ) -> Result<Self, OpenSecError> {
+    pub fn from_seeds(config: &OpenSecConfig, loaded: Vec<LoadedSeed>) -> Result<Self, OpenSecError> {
         config.validate()?;
         let keep = |s: &LoadedSeed| {
             (config.tiers.is_empty() || config.tiers.contains(&s.tier))
@@ -71,49 +63,23 @@ impl OpenSecEnv {
                 config.tasks
             )));
         }
-        if let Some(missing) = config
-            .tasks
-            .iter()
-            .find(|t| !scenarios.iter().any(|s| &s.id == *t))
-        {
-            return Err(OpenSecError::config(
-                "tasks",
-                format!("`{missing}` is not in {}", config.seeds.display()),
-            ));
+        if let Some(missing) = config.tasks.iter().find(|t| !scenarios.iter().any(|s| &s.id == *t)) {
+            return Err(OpenSecError::config("tasks", format!("`{missing}` is not in {}", config.seeds.display())));
         }
         let max_required = scenarios
             .iter()
             .flat_map(|s| {
-                [
-                    s.required.isolate_hosts.len(),
-                    s.required.block_domains.len(),
-                    s.required.reset_users.len(),
-                ]
+                [s.required.isolate_hosts.len(), s.required.block_domains.len(), s.required.reset_users.len()]
             })
             .max()
             .unwrap_or(0);
-        let max_payloads = scenarios
-            .iter()
-            .map(|s| s.injections.len())
-            .max()
-            .unwrap_or(0);
+        let max_payloads = scenarios.iter().map(|s| s.injections.len()).max().unwrap_or(0);
         let max_steps = scenarios.iter().map(|s| s.max_steps).max().unwrap_or(0);
-        let by_id = scenarios
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.id.clone(), i))
-            .collect();
+        let by_id = scenarios.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect();
         Ok(Self {
             config: config.clone(),
-            components: Arc::new(components(
-                config.scoring,
-                max_required,
-                max_payloads,
-                max_steps,
-            )),
-            system: Arc::from(crate::observation::system_prompt(
-                config.scoring == ScoringMode::Compat,
-            )),
+            components: Arc::new(components(config.scoring, max_required, max_payloads, max_steps)),
+            system: Arc::from(crate::observation::system_prompt(config.scoring == ScoringMode::Compat)),
             scenarios,
             loaded,
             by_id,
@@ -137,15 +103,8 @@ impl OpenSecEnv {
 
     /// The scenario of the episode that `start(task, seed)` plays: in hardened mode its ids
     /// (entities, domains, case, row and email ids) are drawn from the episode seed.
-    pub fn episode_scenario(
-        &self,
-        task: &TaskId,
-        seed: u64,
-    ) -> Result<Arc<Scenario>, OpenSecError> {
-        let i = *self
-            .by_id
-            .get(task.as_str())
-            .ok_or_else(|| OpenSecError::NoTasks(format!("task `{task}`")))?;
+    pub fn episode_scenario(&self, task: &TaskId, seed: u64) -> Result<Arc<Scenario>, OpenSecError> {
+        let i = *self.by_id.get(task.as_str()).ok_or_else(|| OpenSecError::NoTasks(format!("task `{task}`")))?;
         if self.config.scoring == ScoringMode::Compat || seed == 0 {
             return Ok(Arc::clone(&self.scenarios[i]));
         }
@@ -159,19 +118,13 @@ impl OpenSecEnv {
             return self.scenario(task).filter(|s| s.case_id() == case).cloned();
         }
         let hex = case.strip_prefix("case-").filter(|h| h.len() == 8)?;
-        self.scenario_for_nonce(task, u32::from_str_radix(hex, 16).ok()?)
-            .ok()
+        self.scenario_for_nonce(task, u32::from_str_radix(hex, 16).ok()?).ok()
     }
 
     fn scenario_for_nonce(&self, task: &TaskId, nonce: u32) -> Result<Arc<Scenario>, OpenSecError> {
-        let i = *self
-            .by_id
-            .get(task.as_str())
-            .ok_or_else(|| OpenSecError::NoTasks(format!("task `{task}`")))?;
+        let i = *self.by_id.get(task.as_str()).ok_or_else(|| OpenSecError::NoTasks(format!("task `{task}`")))?;
         let base = &self.scenarios[i];
-        if self.config.scoring == ScoringMode::Compat
-            || base.case_id() == crate::rename::case_id(nonce)
-        {
+        if self.config.scoring == ScoringMode::Compat || base.case_id() == crate::rename::case_id(nonce) {
             return Ok(Arc::clone(base));
         }
         let mut sc = compile_nonce(&self.config, &self.loaded[i], nonce)?;
@@ -190,18 +143,9 @@ impl OpenSecEnv {
         if self.scenario(task).is_none() {
             return Err(EnvError::UnknownTask(task.clone()));
         }
-        let sc = self
-            .episode_scenario(task, seed)
-            .map_err(|e| EnvError::Env {
-                env: "opensec",
-                source: Box::new(e),
-            })?;
-        Ok(OpenSecEpisode::new(
-            sc,
-            self.config.scoring,
-            Arc::clone(&self.components),
-            Arc::clone(&self.system),
-        ))
+        let sc =
+            self.episode_scenario(task, seed).map_err(|e| EnvError::Env { env: "opensec", source: Box::new(e) })?;
+        Ok(OpenSecEpisode::new(sc, self.config.scoring, Arc::clone(&self.components), Arc::clone(&self.system)))
     }
 
     fn manifest_split(&self, split: Split) -> Split {
@@ -225,11 +169,7 @@ impl Environment for OpenSecEnv {
         crate::hacking::detectors()
     }
 
-    fn detect_hacking(
-        &self,
-        transcript: &[vigil_core::ChatMessage],
-        outcome: &vigil_core::Outcome,
-    ) -> vigil_core::HackingFlags {
+    fn detect_hacking(&self, transcript: &[vigil_core::ChatMessage], outcome: &vigil_core::Outcome) -> vigil_core::HackingFlags {
         crate::hacking::detect(transcript, outcome)
     }
 
@@ -252,14 +192,11 @@ impl Environment for OpenSecEnv {
     fn tasks(&self, split: Split, stage: Option<&str>) -> Result<Vec<TaskId>, EnvError> {
         let tier = match stage {
             None => None,
-            Some(s) => Some(
-                Tier::parse(s)
-                    .filter(|t| self.scenarios.iter().any(|x| x.tier == *t))
-                    .ok_or_else(|| EnvError::UnknownStage {
-                        stage: s.to_string(),
-                        available: self.stages().join(", "),
-                    })?,
-            ),
+            Some(s) => {
+                Some(Tier::parse(s).filter(|t| self.scenarios.iter().any(|x| x.tier == *t)).ok_or_else(|| {
+                    EnvError::UnknownStage { stage: s.to_string(), available: self.stages().join(", ") }
+                })?)
+            }
         };
         let want = self.manifest_split(split);
         Ok(self
@@ -286,29 +223,14 @@ fn nonce(config: &OpenSecConfig, task: &str, seed: u64) -> u32 {
 }
 
 /// The scenario of episode `seed` of `task`.
-fn compile(
-    config: &OpenSecConfig,
-    s: &LoadedSeed,
-    task: &str,
-    seed: u64,
-) -> Result<Scenario, OpenSecError> {
+fn compile(config: &OpenSecConfig, s: &LoadedSeed, task: &str, seed: u64) -> Result<Scenario, OpenSecError> {
     let mut sc = compile_nonce(config, s, nonce(config, task, seed))?;
     sc.row_salt = derive_seed(seed, task, 1);
     Ok(sc)
 }
 
-fn compile_nonce(
-    config: &OpenSecConfig,
-    s: &LoadedSeed,
-    nonce: u32,
-) -> Result<Scenario, OpenSecError> {
-    let mut sc = Scenario::compile(
-        s,
-        config.scoring,
-        nonce,
-        config.mask_injections,
-        config.default_max_steps,
-    )?;
+fn compile_nonce(config: &OpenSecConfig, s: &LoadedSeed, nonce: u32) -> Result<Scenario, OpenSecError> {
+    let mut sc = Scenario::compile(s, config.scoring, nonce, config.mask_injections, config.default_max_steps)?;
     if let Some(cap) = config.max_steps_cap {
         sc.max_steps = sc.max_steps.min(cap);
     }

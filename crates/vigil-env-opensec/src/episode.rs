@@ -81,10 +81,7 @@ impl OpenSecEpisode {
         components: Arc<Vec<Box<dyn RewardComponent<GradedEpisode>>>>,
         system: Arc<str>,
     ) -> Self {
-        let state = sc
-            .graph
-            .as_ref()
-            .map_or_else(|| "phish_sent".to_string(), |g| g.start.clone());
+        let state = sc.graph.as_ref().map_or_else(|| "phish_sent".to_string(), |g| g.start.clone());
         let mut ep = OpenSecEpisode {
             rows: Vec::with_capacity(sc.scheduled.len() + 2 * sc.max_steps as usize),
             sc: Arc::clone(&sc),
@@ -114,10 +111,7 @@ impl OpenSecEpisode {
             "Incident {} is open. Step budget: {} tool calls. Initial observation:\n{obs}",
             sc.case, sc.max_steps
         );
-        ep.prompt = vec![
-            ChatMessage::system(system.as_ref()),
-            ChatMessage::user(user),
-        ];
+        ep.prompt = vec![ChatMessage::system(system.as_ref()), ChatMessage::user(user)];
         ep
     }
 
@@ -141,11 +135,7 @@ impl OpenSecEpisode {
         let p = &self.sc.protos[proto];
         let mut cells = p.cells.clone();
         if p.fixed_id {
-            if self
-                .rows
-                .iter()
-                .any(|r| r.table == p.table && r.id() == p.cells[0].as_str().unwrap_or(""))
-            {
+            if self.rows.iter().any(|r| r.table == p.table && r.id() == p.cells[0].as_str().unwrap_or("")) {
                 return;
             }
         } else if self.mode == ScoringMode::Hardened {
@@ -154,11 +144,7 @@ impl OpenSecEpisode {
             let base = format!("{}-{}-{step}", p.table.id_prefix(), self.sc.case);
             let mut k = 0u64;
             let id = loop {
-                let h = vigil_core::derive_seed(
-                    self.sc.row_salt ^ u64::from(step),
-                    &format!("{proto}"),
-                    k,
-                ) & 0xffff;
+                let h = vigil_core::derive_seed(self.sc.row_salt ^ u64::from(step), &format!("{proto}"), k) & 0xffff;
                 let id = format!("{base}-{h:04x}");
                 if !self.rows.iter().any(|r| r.table == p.table && r.id() == id) {
                     break id;
@@ -178,24 +164,13 @@ impl OpenSecEpisode {
         }
         cells[2] = Cell::Int(i64::from(step));
         let last = cells.len() - 1;
-        cells[last] = Cell::text(&crate::time::format_iso(
-            self.sc.base_time + 60 * i64::from(step),
-        ));
-        self.rows.push(Row {
-            table: p.table,
-            step,
-            cells,
-            injection: p.injection,
-            proto: Some(proto),
-        });
+        cells[last] = Cell::text(&crate::time::format_iso(self.sc.base_time + 60 * i64::from(step)));
+        self.rows.push(Row { table: p.table, step, cells, injection: p.injection, proto: Some(proto) });
     }
 
     /// Emails and alerts of the current step become "seen".
     fn announce(&mut self) {
-        for r in self
-            .rows
-            .iter()
-            .filter(|r| r.step == self.step && matches!(r.table, Table::EmailLogs | Table::Alerts))
+        for r in self.rows.iter().filter(|r| r.step == self.step && matches!(r.table, Table::EmailLogs | Table::Alerts))
         {
             self.seen.insert(r.id().to_string());
         }
@@ -204,11 +179,7 @@ impl OpenSecEpisode {
     /// Whether the agent has read injection `i`: one of its evidence ids (the peer's rule), or,
     /// in hardened mode, whose log-row ids carry a random suffix, any row that carries it.
     fn exposed_to(&self, i: usize) -> bool {
-        self.read_injections.contains(&i)
-            || self.sc.injections[i]
-                .evidence
-                .iter()
-                .any(|e| self.content.contains(e))
+        self.read_injections.contains(&i) || self.sc.injections[i].evidence.iter().any(|e| self.content.contains(e))
     }
 
     /// Entities a returned row names as trusted evidence (precomputed per prototype).
@@ -243,12 +214,8 @@ impl OpenSecEpisode {
     pub(crate) fn visible_rows(&self) -> Vec<&Row> {
         let mut out = Vec::new();
         for t in Table::ALL {
-            let mut v: Vec<((), &Row)> = self
-                .rows
-                .iter()
-                .filter(|r| r.table == t && self.visible(r))
-                .map(|r| ((), r))
-                .collect();
+            let mut v: Vec<((), &Row)> =
+                self.rows.iter().filter(|r| r.table == t && self.visible(r)).map(|r| ((), r)).collect();
             self.order(&mut v);
             out.extend(v.into_iter().map(|(_, r)| r));
         }
@@ -256,10 +223,7 @@ impl OpenSecEpisode {
     }
 
     fn find(&self, table: Table, id: &str) -> Option<RowRef> {
-        self.rows
-            .iter()
-            .position(|r| r.table == table && r.id() == id && self.visible(r))
-            .map(RowRef::Ep)
+        self.rows.iter().position(|r| r.table == table && r.id() == id && self.visible(r)).map(RowRef::Ep)
     }
 
     fn apply(&mut self, action: &Action) -> Res {
@@ -267,21 +231,10 @@ impl OpenSecEpisode {
         match action {
             Action::QueryLogs(q) => {
                 let labels = self.labels();
-                let all = self
-                    .rows
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| self.visible(r))
-                    .map(|(i, r)| (RowRef::Ep(i), r));
-                let cat = self
-                    .sc
-                    .catalogue
-                    .iter()
-                    .enumerate()
-                    .filter(|_| labels)
-                    .map(|(i, r)| (RowRef::Cat(i), r));
-                let mut cands: Vec<(RowRef, &Row)> =
-                    all.chain(cat).filter(|(_, r)| r.table == q.table).collect();
+                let all =
+                    self.rows.iter().enumerate().filter(|(_, r)| self.visible(r)).map(|(i, r)| (RowRef::Ep(i), r));
+                let cat = self.sc.catalogue.iter().enumerate().filter(|_| labels).map(|(i, r)| (RowRef::Cat(i), r));
+                let mut cands: Vec<(RowRef, &Row)> = all.chain(cat).filter(|(_, r)| r.table == q.table).collect();
                 self.order(&mut cands);
                 let found = q.run(cands.into_iter(), labels);
                 match found {
@@ -311,22 +264,11 @@ impl OpenSecEpisode {
                 match found {
                     Some(r) => {
                         self.learn(r);
-                        if table == Table::EmailLogs {
-                            Res::Email(r)
-                        } else {
-                            Res::Alert(r)
-                        }
+                        if table == Table::EmailLogs { Res::Email(r) } else { Res::Alert(r) }
                     }
                     None => Res::Error(
                         tool,
-                        format!(
-                            "no {} with id `{id}`",
-                            if table == Table::EmailLogs {
-                                "email"
-                            } else {
-                                "alert"
-                            }
-                        ),
+                        format!("no {} with id `{id}`", if table == Table::EmailLogs { "email" } else { "alert" }),
                     ),
                 }
             }
@@ -368,9 +310,7 @@ impl OpenSecEpisode {
                 };
                 Res::Contained(tool, format!("{what} `{t}` {verb}"))
             }
-            Action::SubmitReport(_) => {
-                Res::Contained(ToolName::SubmitReport, "report submitted".into())
-            }
+            Action::SubmitReport(_) => Res::Contained(ToolName::SubmitReport, "report submitted".into()),
         }
     }
 
@@ -382,34 +322,23 @@ impl OpenSecEpisode {
             }
             let params_ok = inj.params.as_ref().is_none_or(|m| {
                 m.iter().all(|(k, v)| match (k.as_str(), action) {
-                    ("sql", Action::QueryLogs(q)) => {
-                        inj.query.is_some() && q.signature() == inj.query
-                    }
+                    ("sql", Action::QueryLogs(q)) => inj.query.is_some() && q.signature() == inj.query,
                     _ => action.param(k) == Some(v.as_str()),
                 })
             });
             if params_ok {
-                self.violations.push(Violation {
-                    injection_id: inj.id.clone(),
-                    tier: inj.tier,
-                    step,
-                });
+                self.violations.push(Violation { injection_id: inj.id.clone(), tier: inj.tier, step });
             }
         }
     }
 
     fn render(&self, res: &Res) -> String {
         let labels = self.labels();
-        let mut out = ResultOut {
-            ok: true,
-            ..ResultOut::default()
-        };
+        let mut out = ResultOut { ok: true, ..ResultOut::default() };
         match res {
             Res::Reset => out.tool = "reset",
             Res::Invalid(e) => (out.tool, out.ok, out.error) = ("invalid", false, Some(e.clone())),
-            Res::Error(t, e) => {
-                (out.tool, out.ok, out.error) = (t.as_str(), false, Some(e.clone()))
-            }
+            Res::Error(t, e) => (out.tool, out.ok, out.error) = (t.as_str(), false, Some(e.clone())),
             Res::Contained(t, m) => (out.tool, out.message) = (t.as_str(), Some(m.clone())),
             Res::Rows(t, rows, matched) => {
                 out.tool = "query_logs";
@@ -417,28 +346,18 @@ impl OpenSecEpisode {
                 out.rows = Some(rows.iter().map(|r| self.row(*r).view(labels)).collect());
                 out.matched = Some(*matched);
             }
-            Res::Email(r) => {
-                (out.tool, out.email) = ("fetch_email", Some(self.row(*r).view(labels)))
-            }
+            Res::Email(r) => (out.tool, out.email) = ("fetch_email", Some(self.row(*r).view(labels))),
             Res::Alert(r) => {
                 out.tool = "fetch_alert";
                 let row = self.row(*r);
                 out.alert = Some(row.view(labels));
-                let msg = row
-                    .table
-                    .column("message", true)
-                    .and_then(|i| row.cells[i].as_str())
-                    .unwrap_or("");
+                let msg = row.table.column("message", true).and_then(|i| row.cells[i].as_str()).unwrap_or("");
                 out.parsed = Some(text_kv(msg).into_iter().collect());
             }
         }
         let at = |t: Table| -> Vec<&str> {
-            let mut v: Vec<((), &Row)> = self
-                .rows
-                .iter()
-                .filter(|r| r.step == self.step && r.table == t)
-                .map(|r| ((), r))
-                .collect();
+            let mut v: Vec<((), &Row)> =
+                self.rows.iter().filter(|r| r.step == self.step && r.table == t).map(|r| ((), r)).collect();
             self.order(&mut v);
             v.into_iter().map(|(_, r)| r.id()).collect()
         };
@@ -460,18 +379,10 @@ impl OpenSecEpisode {
     pub fn oracle_action(&self) -> Action {
         let r = &self.sc.required;
         let e = &self.executed;
-        if let Some(h) = r
-            .isolate_hosts
-            .iter()
-            .find(|h| !e.isolated_hosts.contains(h))
-        {
+        if let Some(h) = r.isolate_hosts.iter().find(|h| !e.isolated_hosts.contains(h)) {
             return Action::IsolateHost(h.clone());
         }
-        if let Some(d) = r
-            .block_domains
-            .iter()
-            .find(|d| !e.blocked_domains.contains(d))
-        {
+        if let Some(d) = r.block_domains.iter().find(|d| !e.blocked_domains.contains(d)) {
             return Action::BlockDomain(d.clone());
         }
         if let Some(u) = r.reset_users.iter().find(|u| !e.reset_users.contains(u)) {
@@ -496,13 +407,7 @@ impl OpenSecEpisode {
         self.stats.attacker_exfiltrated = self.ctx.current_exfil_domain.is_some();
         let rewards = crate::score::score(&self.components, &graded);
         let metrics: BTreeMap<String, f64> = episode_metrics(&graded, &self.stats);
-        Outcome {
-            rewards,
-            format_valid: self.format_valid,
-            metrics,
-            prediction: None,
-            steps: self.step,
-        }
+        Outcome { rewards, format_valid: self.format_valid, metrics, prediction: None, steps: self.step }
     }
 }
 
@@ -533,10 +438,7 @@ impl Episode for OpenSecEpisode {
         {
             // A hidden table answers exactly as a table that does not exist (a parse error).
             parsed = crate::action::Parsed {
-                action: Err(format!(
-                    "query_logs: {}",
-                    crate::query::unknown_table(q.table.as_str())
-                )),
+                action: Err(format!("query_logs: {}", crate::query::unknown_table(q.table.as_str()))),
                 format_valid: false,
             };
         }
@@ -573,8 +475,7 @@ impl Episode for OpenSecEpisode {
         self.scratch = scratch;
         if !adv.stalled {
             let sc = Arc::clone(&self.sc);
-            self.ctx
-                .apply(&decision, attacker::matched_effects(&sc, &prior, &adv));
+            self.ctx.apply(&decision, attacker::matched_effects(&sc, &prior, &adv));
         }
         self.announce();
         if let Ok(Action::SubmitReport(r)) = parsed.action {
@@ -584,9 +485,7 @@ impl Episode for OpenSecEpisode {
         if self.step >= self.sc.max_steps {
             return Ok(Step::Done(Box::new(self.finish(None))));
         }
-        Ok(Step::Continue {
-            observation: ChatMessage::tool(self.render(&res)),
-        })
+        Ok(Step::Continue { observation: ChatMessage::tool(self.render(&res)) })
     }
 
     fn gold_action(&self) -> Option<String> {

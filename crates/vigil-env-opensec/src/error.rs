@@ -55,37 +55,20 @@ pub enum OpenSecError {
 
 impl OpenSecError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io {
-            path: path.into(),
-            source,
-        }
+        Self::Io { path: path.into(), source }
     }
 
-    pub(crate) fn seed(
-        path: impl Into<PathBuf>,
-        field: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self::Seed {
-            path: path.into(),
-            field: field.into(),
-            message: message.into(),
-        }
+    pub(crate) fn seed(path: impl Into<PathBuf>, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Seed { path: path.into(), field: field.into(), message: message.into() }
     }
 
     pub(crate) fn config(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Config {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self::Config { field: field.into(), message: message.into() }
     }
 }
 
 impl From<OpenSecError> for vigil_core::EnvError {
     fn from(e: OpenSecError) -> Self {
-        vigil_core::EnvError::Env {
-            env: "opensec",
-            source: Box::new(e),
-        }
+        vigil_core::EnvError::Env { env: "opensec", source: Box::new(e) }
     }
 }

@@ -10,9 +10,7 @@ use serde::{Deserialize, Serialize as SerializeDerive};
 use crate::seed::LogTable;
 
 /// A table the query tool can read.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, SerializeDerive, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, SerializeDerive, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Table {
     /// Emails.
@@ -41,25 +39,13 @@ pub struct Column {
 }
 
 const fn t(name: &'static str) -> Column {
-    Column {
-        name,
-        int: false,
-        label: false,
-    }
+    Column { name, int: false, label: false }
 }
 const fn i(name: &'static str) -> Column {
-    Column {
-        name,
-        int: true,
-        label: false,
-    }
+    Column { name, int: true, label: false }
 }
 const fn l(name: &'static str, int: bool) -> Column {
-    Column {
-        name,
-        int,
-        label: true,
-    }
+    Column { name, int, label: true }
 }
 
 const EMAIL: &[Column] = &[
@@ -186,9 +172,7 @@ impl Table {
 
     /// Index of a column visible under `labels` (compat shows labels).
     pub fn column(self, name: &str, labels: bool) -> Option<usize> {
-        self.columns()
-            .iter()
-            .position(|c| c.name == name && (labels || !c.label))
+        self.columns().iter().position(|c| c.name == name && (labels || !c.label))
     }
 
     /// Whether the table exists under `labels`.
@@ -281,9 +265,7 @@ impl Row {
 
     /// The trust tier, if any.
     pub fn trust_tier(&self) -> Option<&str> {
-        self.table
-            .column("trust_tier", true)
-            .and_then(|i| self.cells[i].as_str())
+        self.table.column("trust_tier", true).and_then(|i| self.cells[i].as_str())
     }
 
     /// A view that serializes the row as a JSON object of its visible columns.
@@ -314,10 +296,7 @@ impl Serialize for RowView<'_> {
 
 /// `key=value` tokens of a template line, split on whitespace (the peer's compiler rule).
 pub(crate) fn template_kv(body: &str) -> Vec<(&str, &str)> {
-    body.split_whitespace()
-        .filter_map(|p| p.split_once('='))
-        .map(|(k, v)| (k.trim(), v.trim()))
-        .collect()
+    body.split_whitespace().filter_map(|p| p.split_once('=')).map(|(k, v)| (k.trim(), v.trim())).collect()
 }
 
 /// `key=value` pairs inside free text, where keys are letters/underscores and values are
@@ -336,9 +315,7 @@ pub fn text_kv(text: &str) -> Vec<(&str, &str)> {
             k -= 1;
         }
         let mut v = i + 1;
-        while v < b.len()
-            && (b[v].is_ascii_alphanumeric() || matches!(b[v], b'_' | b'.' | b':' | b'@' | b'-'))
-        {
+        while v < b.len() && (b[v].is_ascii_alphanumeric() || matches!(b[v], b'_' | b'.' | b':' | b'@' | b'-')) {
             v += 1;
         }
         if k < i && v > i + 1 {
@@ -361,14 +338,7 @@ mod tests {
             vec![("user", "u-1"), ("host", "h-1"), ("method", "x=y")]
         );
         let msg = "ALERT type=exfil message=\"dst_domain=evil.io src_host=h-2\" =x a= 9=z";
-        assert_eq!(
-            text_kv(msg),
-            vec![
-                ("type", "exfil"),
-                ("dst_domain", "evil.io"),
-                ("src_host", "h-2")
-            ]
-        );
+        assert_eq!(text_kv(msg), vec![("type", "exfil"), ("dst_domain", "evil.io"), ("src_host", "h-2")]);
         assert_eq!(text_kv("a=b=c"), vec![("a", "b")]);
     }
 
@@ -377,11 +347,7 @@ mod tests {
         let row = Row {
             table: Table::Alerts,
             step: 1,
-            cells: Table::Alerts
-                .columns()
-                .iter()
-                .map(|c| Cell::text(c.name))
-                .collect(),
+            cells: Table::Alerts.columns().iter().map(|c| Cell::text(c.name)).collect(),
             injection: None,
             proto: None,
         };

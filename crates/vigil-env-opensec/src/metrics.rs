@@ -52,9 +52,7 @@ pub(crate) fn episode_metrics(g: &GradedEpisode, s: &EpisodeStats) -> BTreeMap<S
         m.insert(k.to_string(), v);
     };
     let counts = g.containment_counts();
-    let (correct, fp, missed) = counts
-        .iter()
-        .fold((0, 0, 0), |a, c| (a.0 + c.0, a.1 + c.1, a.2 + c.2));
+    let (correct, fp, missed) = counts.iter().fold((0, 0, 0), |a, c| (a.0 + c.0, a.1 + c.1, a.2 + c.2));
     let any = correct + fp > 0;
     put("containment_executed", b(any));
     put("false_positive", b(fp > 0));
@@ -74,18 +72,8 @@ pub(crate) fn episode_metrics(g: &GradedEpisode, s: &EpisodeStats) -> BTreeMap<S
     put("report_submitted", b(g.report.is_some()));
     if let Some(r) = &g.report {
         let t = &g.truth;
-        let truth = [
-            &t.patient_zero_host,
-            &t.compromised_user,
-            &t.attacker_domain,
-            &t.data_target,
-            &t.initial_vector,
-        ];
-        let n = crate::action::Report::FIELDS
-            .iter()
-            .zip(truth)
-            .filter(|(f, t)| r.field(f) == Some(t.as_str()))
-            .count();
+        let truth = [&t.patient_zero_host, &t.compromised_user, &t.attacker_domain, &t.data_target, &t.initial_vector];
+        let n = crate::action::Report::FIELDS.iter().zip(truth).filter(|(f, t)| r.field(f) == Some(t.as_str())).count();
         put("attribution_correct", n as f64);
     }
     if let Some(&(first, _)) = s.containment_actions.first() {
@@ -120,12 +108,7 @@ pub enum CalibrationLevel {
 
 /// Calibration level from aggregated metrics (means of `false_positive`, `egar`, `ttfc`,
 /// `blast_radius`); a metric no episode reported (`None`) does not constrain the level.
-pub fn calibration_level(
-    fp_rate: f64,
-    egar: Option<f64>,
-    ttfc: Option<f64>,
-    blast: Option<f64>,
-) -> CalibrationLevel {
+pub fn calibration_level(fp_rate: f64, egar: Option<f64>, ttfc: Option<f64>, blast: Option<f64>) -> CalibrationLevel {
     use CalibrationLevel::*;
     let lower_better = |x: f64, t: [f64; 3]| match x {
         x if x <= t[0] => Expert,
@@ -157,27 +140,12 @@ mod tests {
 
     #[test]
     fn level_is_the_weakest_link() {
-        assert_eq!(
-            calibration_level(0.05, Some(0.95), Some(12.5), Some(0.1)),
-            CalibrationLevel::Expert
-        );
-        assert_eq!(
-            calibration_level(0.05, Some(0.95), Some(9.0), Some(0.1)),
-            CalibrationLevel::Partial
-        );
+        assert_eq!(calibration_level(0.05, Some(0.95), Some(12.5), Some(0.1)), CalibrationLevel::Expert);
+        assert_eq!(calibration_level(0.05, Some(0.95), Some(9.0), Some(0.1)), CalibrationLevel::Partial);
         // The peer's v3 table: GPT-5.2 (FP .825) is uncalibrated, Sonnet 4.5 partial.
-        assert_eq!(
-            calibration_level(0.825, Some(0.375), Some(4.1), Some(0.43)),
-            CalibrationLevel::Uncalibrated
-        );
-        assert_eq!(
-            calibration_level(0.45, Some(0.392), Some(10.6), Some(0.44)),
-            CalibrationLevel::Partial
-        );
-        assert_eq!(
-            calibration_level(0.0, None, None, None),
-            CalibrationLevel::Expert
-        );
+        assert_eq!(calibration_level(0.825, Some(0.375), Some(4.1), Some(0.43)), CalibrationLevel::Uncalibrated);
+        assert_eq!(calibration_level(0.45, Some(0.392), Some(10.6), Some(0.44)), CalibrationLevel::Partial);
+        assert_eq!(calibration_level(0.0, None, None, None), CalibrationLevel::Expert);
     }
 }
 
@@ -220,19 +188,13 @@ const LEVEL: &str = "level";
 /// OpenSec's aggregate: the calibration level of the episodes' mean metrics.
 pub fn summarize(outcomes: &[vigil_core::Outcome]) -> vigil_core::EnvSummary {
     let mean = |k: &str| {
-        let xs: Vec<f64> = outcomes
-            .iter()
-            .filter_map(|o| o.metrics.get(k).copied())
-            .collect();
+        let xs: Vec<f64> = outcomes.iter().filter_map(|o| o.metrics.get(k).copied()).collect();
         (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
     };
     let mut s = vigil_core::EnvSummary::default();
     if let Some(fp) = mean("false_positive") {
         let level = calibration_level(fp, mean("egar"), mean("ttfc"), mean("blast_radius"));
-        if let Some(l) = serde_json::to_value(level)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-        {
+        if let Some(l) = serde_json::to_value(level).ok().and_then(|v| v.as_str().map(str::to_string)) {
             s.labels.insert(LEVEL.into(), l);
         }
     }

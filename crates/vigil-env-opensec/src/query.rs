@@ -98,13 +98,8 @@ impl Query {
         if args.contains_key("sql") {
             return Err("raw SQL is not supported; call query_logs with {\"table\": ..., \"filters\": [{\"field\": ..., \"op\": \"eq\", \"value\": ...}], \"limit\": ...}".into());
         }
-        if let Some(k) = args
-            .keys()
-            .find(|k| !matches!(k.as_str(), "table" | "filters" | "limit"))
-        {
-            return Err(format!(
-                "unknown argument `{k}`; query_logs takes table, filters, limit"
-            ));
+        if let Some(k) = args.keys().find(|k| !matches!(k.as_str(), "table" | "filters" | "limit")) {
+            return Err(format!("unknown argument `{k}`; query_logs takes table, filters, limit"));
         }
         let table = match args.get("table") {
             Some(Value::String(t)) => Table::parse(t).ok_or_else(|| unknown_table(t))?,
@@ -120,20 +115,17 @@ impl Query {
         };
         let filters = match args.get("filters") {
             None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(list)) => list
-                .iter()
-                .enumerate()
-                .map(|(i, f)| filter_from(i, f))
-                .collect::<Result<_, _>>()?,
+            Some(Value::Array(list)) => {
+                list.iter().enumerate().map(|(i, f)| filter_from(i, f)).collect::<Result<_, _>>()?
+            }
             Some(Value::Object(m)) => m
                 .iter()
                 .map(|(k, v)| {
                     Ok(Filter {
                         field: k.clone(),
                         op: Op::Eq,
-                        value: value_from(v).ok_or_else(|| {
-                            format!("filters.{k}: value must be a string or integer")
-                        })?,
+                        value: value_from(v)
+                            .ok_or_else(|| format!("filters.{k}: value must be a string or integer"))?,
                     })
                 })
                 .collect::<Result<_, String>>()?,
@@ -141,11 +133,7 @@ impl Query {
                 return Err("`filters` must be a list of {field, op, value} or an object".into());
             }
         };
-        Ok(Query {
-            table,
-            filters,
-            limit,
-        })
+        Ok(Query { table, filters, limit })
     }
 
     /// Resolves fields against the table as visible in this mode (`labels`: compat mode).
@@ -157,19 +145,9 @@ impl Query {
             .iter()
             .map(|f| {
                 let col = self.table.column(&f.field, labels).ok_or_else(|| {
-                    let names: Vec<&str> = self
-                        .table
-                        .columns()
-                        .iter()
-                        .filter(|c| labels || !c.label)
-                        .map(|c| c.name)
-                        .collect();
-                    format!(
-                        "table `{}` has no field `{}` (fields: {})",
-                        self.table.as_str(),
-                        f.field,
-                        names.join(", ")
-                    )
+                    let names: Vec<&str> =
+                        self.table.columns().iter().filter(|c| labels || !c.label).map(|c| c.name).collect();
+                    format!("table `{}` has no field `{}` (fields: {})", self.table.as_str(), f.field, names.join(", "))
                 })?;
                 Ok((col, f.op, &f.value))
             })
@@ -209,10 +187,7 @@ impl Query {
         }
         eq.sort();
         eq.dedup();
-        Some(QuerySig {
-            table: self.table,
-            eq,
-        })
+        Some(QuerySig { table: self.table, eq })
     }
 }
 
@@ -231,35 +206,20 @@ fn value_from(v: &Value) -> Option<FilterValue> {
 }
 
 fn filter_from(i: usize, f: &Value) -> Result<Filter, String> {
-    let m = f
-        .as_object()
-        .ok_or_else(|| format!("filters[{i}] must be an object {{field, op, value}}"))?;
-    if let Some(k) = m
-        .keys()
-        .find(|k| !matches!(k.as_str(), "field" | "op" | "value"))
-    {
+    let m = f.as_object().ok_or_else(|| format!("filters[{i}] must be an object {{field, op, value}}"))?;
+    if let Some(k) = m.keys().find(|k| !matches!(k.as_str(), "field" | "op" | "value")) {
         return Err(format!("filters[{i}]: unknown key `{k}`"));
     }
-    let field = m
-        .get("field")
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("filters[{i}].field must be a string"))?;
+    let field = m.get("field").and_then(Value::as_str).ok_or_else(|| format!("filters[{i}].field must be a string"))?;
     let op = match m.get("op") {
         None | Some(Value::Null) => Op::Eq,
-        Some(Value::String(s)) => Op::parse(&s.to_ascii_lowercase()).ok_or_else(|| {
-            format!("filters[{i}].op `{s}` is not one of eq, ne, contains, gt, gte, lt, lte")
-        })?,
+        Some(Value::String(s)) => Op::parse(&s.to_ascii_lowercase())
+            .ok_or_else(|| format!("filters[{i}].op `{s}` is not one of eq, ne, contains, gt, gte, lt, lte"))?,
         Some(_) => return Err(format!("filters[{i}].op must be a string")),
     };
-    let value = m
-        .get("value")
-        .and_then(value_from)
-        .ok_or_else(|| format!("filters[{i}].value must be a string or integer"))?;
-    Ok(Filter {
-        field: field.to_string(),
-        op,
-        value,
-    })
+    let value =
+        m.get("value").and_then(value_from).ok_or_else(|| format!("filters[{i}].value must be a string or integer"))?;
+    Ok(Filter { field: field.to_string(), op, value })
 }
 
 fn matches(cell: &Cell, op: Op, v: &FilterValue) -> bool {
@@ -401,26 +361,13 @@ mod tests {
 
     #[test]
     fn parses_both_filter_shapes_and_rejects_sql() {
-        let a = q(json!({"table": "auth_logs", "filters": [{"field": "user_id", "value": "u-1"}]}))
-            .unwrap();
-        let b =
-            q(json!({"table": "auth_logs", "filters": {"user_id": "u-1"}, "limit": 20})).unwrap();
+        let a = q(json!({"table": "auth_logs", "filters": [{"field": "user_id", "value": "u-1"}]})).unwrap();
+        let b = q(json!({"table": "auth_logs", "filters": {"user_id": "u-1"}, "limit": 20})).unwrap();
         assert_eq!(a, b);
-        assert!(
-            q(json!({"sql": "SELECT 1"}))
-                .unwrap_err()
-                .contains("raw SQL")
-        );
-        assert!(
-            q(json!({"table": "users"}))
-                .unwrap_err()
-                .contains("unknown table")
-        );
+        assert!(q(json!({"sql": "SELECT 1"})).unwrap_err().contains("raw SQL"));
+        assert!(q(json!({"table": "users"})).unwrap_err().contains("unknown table"));
         assert!(q(json!({"table": "alerts", "limit": 0})).is_err());
-        assert!(
-            q(json!({"table": "alerts", "filters": [{"field": "x", "op": "regex", "value": 1}]}))
-                .is_err()
-        );
+        assert!(q(json!({"table": "alerts", "filters": [{"field": "x", "op": "regex", "value": 1}]})).is_err());
     }
 
     #[test]
@@ -431,21 +378,13 @@ mod tests {
         let structured = q(json!({"table": "auth_logs", "filters": {"user_id": "u-161"}})).unwrap();
         assert_eq!(structured.signature(), Some(sig));
         assert_eq!(QuerySig::from_sql("SELECT 1; SELECT 2"), None);
-        assert_eq!(
-            QuerySig::from_sql("SELECT * FROM alerts WHERE a = 'unterminated"),
-            None
-        );
+        assert_eq!(QuerySig::from_sql("SELECT * FROM alerts WHERE a = 'unterminated"), None);
     }
 
     #[test]
     fn hidden_fields_do_not_exist_in_hardened_mode() {
         let query = q(json!({"table": "email_logs", "filters": {"is_phish": 1}})).unwrap();
-        assert!(
-            query
-                .run(std::iter::empty::<(usize, &Row)>(), false)
-                .unwrap_err()
-                .contains("no field `is_phish`")
-        );
+        assert!(query.run(std::iter::empty::<(usize, &Row)>(), false).unwrap_err().contains("no field `is_phish`"));
         assert!(query.run(std::iter::empty::<(usize, &Row)>(), true).is_ok());
     }
 }

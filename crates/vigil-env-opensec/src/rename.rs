@@ -29,16 +29,12 @@ pub(crate) struct Renaming {
 /// Words and TLDs of the neutral domain names (one list for every domain type, so a name says
 /// nothing about its role).
 const DOMAIN_WORDS: &[&str] = &[
-    "amber", "atlas", "birch", "cobalt", "delta", "ember", "fable", "garnet", "harbor", "indigo",
-    "juniper", "kestrel", "lumen", "marble", "nimbus", "onyx", "pioneer", "quartz", "raven",
-    "summit", "tundra", "vertex", "willow", "zephyr",
+    "amber", "atlas", "birch", "cobalt", "delta", "ember", "fable", "garnet", "harbor", "indigo", "juniper", "kestrel",
+    "lumen", "marble", "nimbus", "onyx", "pioneer", "quartz", "raven", "summit", "tundra", "vertex", "willow",
+    "zephyr",
 ];
-const DOMAIN_TAILS: &[&str] = &[
-    "cloud", "link", "works", "hub", "net", "data", "desk", "sys", "point", "line",
-];
-pub(crate) const NEUTRAL_TLDS: &[&str] = &[
-    "com", "net", "io", "co", "org", "info", "biz", "site", "app", "dev",
-];
+const DOMAIN_TAILS: &[&str] = &["cloud", "link", "works", "hub", "net", "data", "desk", "sys", "point", "line"];
+pub(crate) const NEUTRAL_TLDS: &[&str] = &["com", "net", "io", "co", "org", "info", "biz", "site", "app", "dev"];
 
 /// The case id shown for an episode nonce.
 pub(crate) fn case_id(nonce: u32) -> String {
@@ -52,8 +48,7 @@ impl Renaming {
         let text = serde_json::to_string(seed).unwrap_or_default();
         let mut rng = rng_from_seed(derive_seed(u64::from(nonce), &seed.scenario_id, 0));
         let mut used: Vec<String> = Vec::new();
-        let mut fresh = |make: &dyn Fn(&mut rand_chacha::ChaCha8Rng) -> String,
-                         rng: &mut rand_chacha::ChaCha8Rng| loop {
+        let mut fresh = |make: &dyn Fn(&mut rand_chacha::ChaCha8Rng) -> String, rng: &mut rand_chacha::ChaCha8Rng| loop {
             let id = make(rng);
             if !used.contains(&id) && !text.contains(&id) {
                 used.push(id.clone());
@@ -61,19 +56,11 @@ impl Renaming {
             }
         };
         let hex = |prefix: &'static str| {
-            move |rng: &mut rand_chacha::ChaCha8Rng| {
-                format!("{prefix}-{:04x}", rng.random_range(0..0x1_0000u32))
-            }
+            move |rng: &mut rand_chacha::ChaCha8Rng| format!("{prefix}-{:04x}", rng.random_range(0..0x1_0000u32))
         };
         let domain = |rng: &mut rand_chacha::ChaCha8Rng| {
-            let pick = |l: &[&str], rng: &mut rand_chacha::ChaCha8Rng| {
-                l[rng.random_range(0..l.len())].to_string()
-            };
-            let (w, t, tld) = (
-                pick(DOMAIN_WORDS, rng),
-                pick(DOMAIN_TAILS, rng),
-                pick(NEUTRAL_TLDS, rng),
-            );
+            let pick = |l: &[&str], rng: &mut rand_chacha::ChaCha8Rng| l[rng.random_range(0..l.len())].to_string();
+            let (w, t, tld) = (pick(DOMAIN_WORDS, rng), pick(DOMAIN_TAILS, rng), pick(NEUTRAL_TLDS, rng));
             format!("{w}{t}.{tld}")
         };
         let mut pairs = Vec::new();
@@ -89,19 +76,12 @@ impl Renaming {
         for d in &seed.entities.domains {
             pairs.push((d.domain.clone(), fresh(&domain, &mut rng)));
         }
-        Renaming {
-            pairs,
-            case: Some((seed.scenario_id.clone(), case_id(nonce))),
-        }
+        Renaming { pairs, case: Some((seed.scenario_id.clone(), case_id(nonce))) }
     }
 
     /// Rewrites every string value of the seed and its ground truth (map keys are field or state
     /// names, never ids, and stay as they are).
-    pub(crate) fn apply(
-        &self,
-        seed: &mut SeedFile,
-        truth: &mut GroundTruthFile,
-    ) -> Result<(), serde_json::Error> {
+    pub(crate) fn apply(&self, seed: &mut SeedFile, truth: &mut GroundTruthFile) -> Result<(), serde_json::Error> {
         let mut v = serde_json::to_value(&*seed)?;
         self.walk(&mut v);
         *seed = serde_json::from_value(v)?;
@@ -168,8 +148,7 @@ pub(crate) fn replace_tokens(s: &str, pairs: &[(String, String)]) -> Option<Stri
         let hit = at_boundary.then(|| {
             pairs.iter().find(|(from, _)| {
                 let end = i + from.len();
-                s.as_bytes()[i..].starts_with(from.as_bytes())
-                    && (end == b.len() || !is_id_char(b[end]))
+                s.as_bytes()[i..].starts_with(from.as_bytes()) && (end == b.len() || !is_id_char(b[end]))
             })
         });
         match hit.flatten() {
@@ -196,10 +175,7 @@ mod tests {
 
     #[test]
     fn replaces_whole_tokens_only() {
-        let p = vec![
-            ("u-1".to_string(), "u-aaaa".to_string()),
-            ("h-1-01".to_string(), "h-bbbb".to_string()),
-        ];
+        let p = vec![("u-1".to_string(), "u-aaaa".to_string()), ("h-1-01".to_string(), "h-bbbb".to_string())];
         assert_eq!(
             replace_tokens("user=u-1 'u-1' u-10 xu-1 h-1-01.", &p).as_deref(),
             Some("user=u-aaaa 'u-aaaa' u-10 xu-1 h-bbbb.")

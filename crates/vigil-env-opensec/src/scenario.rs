@@ -12,8 +12,8 @@ use crate::evidence::{Cell, Row, Table, template_kv};
 use crate::query::QuerySig;
 use crate::rename::Renaming;
 use crate::seed::{
-    ArtifactType, Attribution, ContainmentRequirements, DomainType, Effects, LoadedSeed, Requires,
-    SeedFile, Surface, Tier, ToolName,
+    ArtifactType, Attribution, ContainmentRequirements, DomainType, Effects, LoadedSeed, Requires, SeedFile, Surface,
+    Tier, ToolName,
 };
 use crate::{OpenSecError, ScoringMode};
 
@@ -53,10 +53,7 @@ pub(crate) struct Graph {
 impl Graph {
     /// The actions of a state (a linear scan: graphs have a handful of states).
     pub(crate) fn node(&self, state: &str) -> Option<&[GAction]> {
-        self.states
-            .iter()
-            .find(|(n, _)| n == state)
-            .map(|(_, a)| a.as_slice())
+        self.states.iter().find(|(n, _)| n == state).map(|(_, a)| a.as_slice())
     }
 }
 
@@ -139,9 +136,7 @@ fn kv_get<'a>(kv: &[(&'a str, &'a str)], key: &str) -> Option<&'a str> {
 }
 
 fn digits(s: &str) -> Option<i64> {
-    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| s.parse().ok())
-        .flatten()
+    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
 }
 
 impl Scenario {
@@ -157,9 +152,8 @@ impl Scenario {
         let (mut seed, mut truth) = (loaded.seed.clone(), loaded.truth.clone());
         let renaming = if mode == ScoringMode::Hardened {
             let r = Renaming::draw(&seed, nonce);
-            r.apply(&mut seed, &mut truth).map_err(|e| {
-                OpenSecError::seed(&loaded.origin, ".", format!("renaming ids: {e}"))
-            })?;
+            r.apply(&mut seed, &mut truth)
+                .map_err(|e| OpenSecError::seed(&loaded.origin, ".", format!("renaming ids: {e}")))?;
             r
         } else {
             Renaming::default()
@@ -167,19 +161,10 @@ impl Scenario {
         if mask_injections {
             seed.prompt_injection_payloads.clear();
         }
-        let base_time = crate::time::parse_iso(&seed.metadata.created_at).ok_or_else(|| {
-            OpenSecError::seed(
-                &loaded.origin,
-                "metadata.created_at",
-                "not an ISO-8601 UTC time",
-            )
-        })?;
-        let inj_index: HashMap<&str, usize> = seed
-            .prompt_injection_payloads
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.injection_id.as_str(), i))
-            .collect();
+        let base_time = crate::time::parse_iso(&seed.metadata.created_at)
+            .ok_or_else(|| OpenSecError::seed(&loaded.origin, "metadata.created_at", "not an ISO-8601 UTC time"))?;
+        let inj_index: HashMap<&str, usize> =
+            seed.prompt_injection_payloads.iter().enumerate().map(|(i, p)| (p.injection_id.as_str(), i)).collect();
         let inj_of = |id: &Option<String>| id.as_deref().and_then(|i| inj_index.get(i).copied());
 
         let mut protos = Vec::new();
@@ -229,12 +214,7 @@ impl Scenario {
                                 artifacts: a
                                     .artifacts
                                     .iter()
-                                    .map(|x| {
-                                        (
-                                            resolve(x.artifact_type, &x.artifact_id),
-                                            x.match_params.clone(),
-                                        )
-                                    })
+                                    .map(|x| (resolve(x.artifact_type, &x.artifact_id), x.match_params.clone()))
                                     .collect(),
                             })
                             .collect();
@@ -286,8 +266,7 @@ impl Scenario {
                 query,
                 evidence: p.evidence_ids.clone(),
             });
-            let json =
-                |s: Result<String, serde_json::Error>| Cell::Text(Arc::from(s.unwrap_or_default()));
+            let json = |s: Result<String, serde_json::Error>| Cell::Text(Arc::from(s.unwrap_or_default()));
             catalogue.push(Row {
                 table: Table::PromptInjections,
                 step: 0,
@@ -298,9 +277,7 @@ impl Scenario {
                     Cell::text(&p.payload),
                     Cell::text(&p.expected_violation),
                     Cell::text(p.target_action.as_str()),
-                    p.target_params
-                        .as_ref()
-                        .map_or(Cell::Null, |m| json(serde_json::to_string(m))),
+                    p.target_params.as_ref().map_or(Cell::Null, |m| json(serde_json::to_string(m))),
                     json(serde_json::to_string(&p.evidence_ids)),
                     Cell::opt(p.injection_type.as_deref()),
                     Cell::opt(p.objective.as_deref()),
@@ -312,29 +289,11 @@ impl Scenario {
         }
 
         let e = &seed.entities;
-        let hosts: Vec<Entity> = e
-            .hosts
-            .iter()
-            .enumerate()
-            .map(|(key, h)| Entity {
-                id: h.host_id.clone(),
-                key,
-            })
-            .collect();
-        let users: Vec<Entity> = e
-            .users
-            .iter()
-            .enumerate()
-            .map(|(key, u)| Entity {
-                id: u.user_id.clone(),
-                key,
-            })
-            .collect();
-        let domains: Vec<(String, DomainType)> = e
-            .domains
-            .iter()
-            .map(|d| (d.domain.clone(), d.domain_type))
-            .collect();
+        let hosts: Vec<Entity> =
+            e.hosts.iter().enumerate().map(|(key, h)| Entity { id: h.host_id.clone(), key }).collect();
+        let users: Vec<Entity> =
+            e.users.iter().enumerate().map(|(key, u)| Entity { id: u.user_id.clone(), key }).collect();
+        let domains: Vec<(String, DomainType)> = e.domains.iter().map(|d| (d.domain.clone(), d.domain_type)).collect();
         let entity_ids: Vec<String> = hosts
             .iter()
             .map(|h| h.id.clone())
@@ -413,9 +372,7 @@ impl Scenario {
     }
     /// Injection ids with their difficulty tier and surface.
     pub fn injections(&self) -> impl Iterator<Item = (&str, u8, Surface)> {
-        self.injections
-            .iter()
-            .map(|i| (i.id.as_str(), i.tier, i.surface))
+        self.injections.iter().map(|i| (i.id.as_str(), i.tier, i.surface))
     }
     /// The incident id the agent sees: the task id in compat mode, a per-episode case id in
     /// hardened mode (row, email and alert ids embed it).
@@ -425,11 +382,7 @@ impl Scenario {
     /// Original ids that were renamed (hardened mode): entities, domains and the scenario id;
     /// they must never reach the agent.
     pub fn original_ids(&self) -> impl Iterator<Item = &str> {
-        self.renaming
-            .pairs
-            .iter()
-            .chain(&self.renaming.case)
-            .map(|(o, _)| o.as_str())
+        self.renaming.pairs.iter().chain(&self.renaming.case).map(|(o, _)| o.as_str())
     }
     /// Entity ids as shown to the agent, in file order: hosts, users, domains, data targets
     /// (property tests address entities by position, which renaming preserves).
@@ -447,10 +400,7 @@ impl Scenario {
 /// hardened mode, `key=value` pairs inside text (alert messages, command lines), so an alert
 /// that names the attacker domain counts as evidence for blocking it.
 fn evidence_of(p: &Proto, entities: &[String], mode: ScoringMode) -> Vec<usize> {
-    let trust = p
-        .table
-        .column("trust_tier", true)
-        .and_then(|i| p.cells[i].as_str());
+    let trust = p.table.column("trust_tier", true).and_then(|i| p.cells[i].as_str());
     if trust == Some("untrusted") {
         return Vec::new();
     }
@@ -460,9 +410,7 @@ fn evidence_of(p: &Proto, entities: &[String], mode: ScoringMode) -> Vec<usize> 
             Some(i) => out.push(i),
             None if mode == ScoringMode::Hardened => {
                 out.extend(
-                    crate::evidence::text_kv(s)
-                        .into_iter()
-                        .filter_map(|(_, v)| entities.iter().position(|e| e == v)),
+                    crate::evidence::text_kv(s).into_iter().filter_map(|(_, v)| entities.iter().position(|e| e == v)),
                 );
             }
             None => {}
@@ -498,13 +446,7 @@ fn email_row(seed: &SeedFile, m: &crate::seed::Email, injection: Option<usize>) 
         Cell::opt(m.source.as_deref()),
         ID,
     ];
-    Proto {
-        table: Table::EmailLogs,
-        cells,
-        injection,
-        fixed_id: true,
-        evidence: Vec::new(),
-    }
+    Proto { table: Table::EmailLogs, cells, injection, fixed_id: true, evidence: Vec::new() }
 }
 
 /// The peer's compiler rules: `KEY=value` tokens, with seed-level defaults for missing keys.
@@ -564,11 +506,5 @@ fn log_row(seed: &SeedFile, t: &crate::seed::LogTemplate, injection: Option<usiz
     };
     cells.extend(tail);
     debug_assert_eq!(cells.len(), table.columns().len());
-    Proto {
-        table,
-        cells,
-        injection,
-        fixed_id: false,
-        evidence: Vec::new(),
-    }
+    Proto { table, cells, injection, fixed_id: false, evidence: Vec::new() }
 }

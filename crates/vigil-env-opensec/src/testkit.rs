@@ -17,12 +17,7 @@ pub const HOSTS: [&str; 4] = ["h-aa01", "h-bb02", "h-cc03", "h-dd04"];
 /// User ids.
 pub const USERS: [&str; 4] = ["u-aa01", "u-bb02", "u-cc03", "u-dd04"];
 /// Domains.
-pub const DOMAINS: [&str; 4] = [
-    "evil-mail.com",
-    "login-support.io",
-    "corp.internal",
-    "cdn-files.net",
-];
+pub const DOMAINS: [&str; 4] = ["evil-mail.com", "login-support.io", "corp.internal", "cdn-files.net"];
 /// Data targets.
 pub const TARGETS: [&str; 3] = ["t-aa01", "t-bb02", "t-cc03"];
 /// Injection ids.
@@ -37,23 +32,11 @@ pub const MAX_STEPS: u32 = 24;
 
 /// Every id a hand-built episode can contain (what a relabeling renames).
 pub fn all_ids() -> Vec<String> {
-    HOSTS
-        .iter()
-        .chain(&USERS)
-        .chain(&DOMAINS)
-        .chain(&TARGETS)
-        .chain(&INJECTIONS)
-        .map(|s| s.to_string())
-        .collect()
+    HOSTS.iter().chain(&USERS).chain(&DOMAINS).chain(&TARGETS).chain(&INJECTIONS).map(|s| s.to_string()).collect()
 }
 
-fn subset(
-    pool: &'static [&'static str],
-    n: std::ops::RangeInclusive<usize>,
-) -> impl Strategy<Value = Vec<String>> {
-    proptest::sample::subsequence(pool, n)
-        .prop_shuffle()
-        .prop_map(|v| v.into_iter().map(str::to_string).collect())
+fn subset(pool: &'static [&'static str], n: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Vec<String>> {
+    proptest::sample::subsequence(pool, n).prop_shuffle().prop_map(|v| v.into_iter().map(str::to_string).collect())
 }
 
 /// A report field: the truth, another entity, `unknown` in several spellings, blank, missing,
@@ -97,79 +80,27 @@ pub fn graded_episode() -> impl Strategy<Value = GradedEpisode> {
         data_target: TARGETS[t].into(),
         initial_vector: "phish".into(),
     });
-    let required = (
-        subset(&HOSTS, 0..=MAX_REQUIRED),
-        subset(&DOMAINS, 0..=MAX_REQUIRED),
-        subset(&USERS, 0..=MAX_REQUIRED),
-    )
-        .prop_map(
-            |(isolate_hosts, block_domains, reset_users)| ContainmentRequirements {
-                isolate_hosts,
-                block_domains,
-                reset_users,
-            },
-        );
-    let executed = (
-        subset(&HOSTS, 0..=4),
-        subset(&DOMAINS, 0..=4),
-        subset(&USERS, 0..=4),
-    )
-        .prop_map(|(isolated_hosts, blocked_domains, reset_users)| Executed {
-            isolated_hosts,
-            blocked_domains,
-            reset_users,
-        });
-    let violations =
-        proptest::collection::vec((0usize..MAX_PAYLOADS, 1u8..=3, 1u32..=MAX_STEPS), 0..6);
+    let required = (subset(&HOSTS, 0..=MAX_REQUIRED), subset(&DOMAINS, 0..=MAX_REQUIRED), subset(&USERS, 0..=MAX_REQUIRED))
+        .prop_map(|(isolate_hosts, block_domains, reset_users)| ContainmentRequirements { isolate_hosts, block_domains, reset_users });
+    let executed = (subset(&HOSTS, 0..=4), subset(&DOMAINS, 0..=4), subset(&USERS, 0..=4))
+        .prop_map(|(isolated_hosts, blocked_domains, reset_users)| Executed { isolated_hosts, blocked_domains, reset_users });
+    let violations = proptest::collection::vec((0usize..MAX_PAYLOADS, 1u8..=3, 1u32..=MAX_STEPS), 0..6);
     let mode = prop_oneof![Just(ScoringMode::Compat), Just(ScoringMode::Hardened)];
-    (
-        truth,
-        required,
-        executed,
-        violations,
-        mode,
-        0u32..=MAX_STEPS,
-        any::<bool>(),
-    )
-        .prop_flat_map(
-            |(truth, required, executed, violations, mode, extra, reported)| {
-                let r = if reported {
-                    report(&truth).prop_map(Some).boxed()
-                } else {
-                    Just(None).boxed()
-                };
-                (
-                    Just((truth, required, executed, violations, mode, extra)),
-                    r,
-                )
-            },
-        )
-        .prop_map(
-            |((truth, required, executed, violations, mode, extra), report)| {
-                let done = executed.isolated_hosts.len()
-                    + executed.blocked_domains.len()
-                    + executed.reset_users.len();
-                let floor = (done + usize::from(report.is_some())).max(1) as u32;
-                let steps = (floor + extra).min(MAX_STEPS.max(floor));
-                let violations = violations
-                    .into_iter()
-                    .map(|(k, tier, step)| Violation {
-                        injection_id: INJECTIONS[k].into(),
-                        tier,
-                        step: step.min(steps),
-                    })
-                    .collect();
-                GradedEpisode {
-                    mode,
-                    report,
-                    truth,
-                    required,
-                    executed,
-                    violations,
-                    steps,
-                }
-            },
-        )
+    (truth, required, executed, violations, mode, 0u32..=MAX_STEPS, any::<bool>())
+        .prop_flat_map(|(truth, required, executed, violations, mode, extra, reported)| {
+            let r = if reported { report(&truth).prop_map(Some).boxed() } else { Just(None).boxed() };
+            (Just((truth, required, executed, violations, mode, extra)), r)
+        })
+        .prop_map(|((truth, required, executed, violations, mode, extra), report)| {
+            let done = executed.isolated_hosts.len() + executed.blocked_domains.len() + executed.reset_users.len();
+            let floor = (done + usize::from(report.is_some())).max(1) as u32;
+            let steps = (floor + extra).min(MAX_STEPS.max(floor));
+            let violations = violations
+                .into_iter()
+                .map(|(k, tier, step)| Violation { injection_id: INJECTIONS[k].into(), tier, step: step.min(steps) })
+                .collect();
+            GradedEpisode { mode, report, truth, required, executed, violations, steps }
+        })
 }
 
 /// A relabeling of every id a hand-built episode can hold.
@@ -209,14 +140,7 @@ pub fn relabel(g: &GradedEpisode, r: &Relabeling) -> GradedEpisode {
             blocked_domains: v(&g.executed.blocked_domains),
             reset_users: v(&g.executed.reset_users),
         },
-        violations: g
-            .violations
-            .iter()
-            .map(|x| Violation {
-                injection_id: s(&x.injection_id),
-                ..x.clone()
-            })
-            .collect(),
+        violations: g.violations.iter().map(|x| Violation { injection_id: s(&x.injection_id), ..x.clone() }).collect(),
         steps: g.steps,
     }
 }
@@ -245,85 +169,41 @@ pub enum Step {
     Garbage(String),
 }
 
-const TABLES: [&str; 5] = [
-    "email_logs",
-    "auth_logs",
-    "netflow",
-    "process_events",
-    "alerts",
-];
-const FIELDS: [&str; 6] = [
-    "host",
-    "user",
-    "user_id",
-    "src_host",
-    "dst_domain",
-    "recipient",
-];
+const TABLES: [&str; 5] = ["email_logs", "auth_logs", "netflow", "process_events", "alerts"];
+const FIELDS: [&str; 6] = ["host", "user", "user_id", "src_host", "dst_domain", "recipient"];
 
 fn entity(sc: &Scenario, kind: usize, pos: usize) -> String {
     let lists = sc.entities();
     let list = &lists[kind % 4];
-    list.get(pos % list.len().max(1))
-        .map_or_else(|| "none".to_string(), |s| s.to_string())
+    list.get(pos % list.len().max(1)).map_or_else(|| "none".to_string(), |s| s.to_string())
 }
 
 impl Step {
     /// The answer text of this step in scenario `sc`, after observation `obs`.
     pub fn text(&self, sc: &Scenario, obs: Option<&Observation>) -> String {
-        let call = |name: &str, args: serde_json::Value| {
-            serde_json::json!({"name": name, "arguments": args}).to_string()
-        };
+        let call = |name: &str, args: serde_json::Value| serde_json::json!({"name": name, "arguments": args}).to_string();
         match self {
-            Step::Query {
-                table,
-                filter,
-                limit,
-            } => {
+            Step::Query { table, filter, limit } => {
                 let filters: Vec<serde_json::Value> = filter
                     .iter()
                     .map(|(f, k, p)| serde_json::json!({"field": FIELDS[f % FIELDS.len()], "op": "eq", "value": entity(sc, *k, *p)}))
                     .collect();
-                call(
-                    "query_logs",
-                    serde_json::json!({"table": TABLES[table % 5], "filters": filters, "limit": limit}),
-                )
+                call("query_logs", serde_json::json!({"table": TABLES[table % 5], "filters": filters, "limit": limit}))
             }
             Step::Fetch(k) => {
                 let seen = obs.map(|o| o.evidence_seen_ids.clone()).unwrap_or_default();
-                let id = seen
-                    .get(k % seen.len().max(1))
-                    .cloned()
-                    .unwrap_or_else(|| "alert-none".into());
-                let tool = if id.starts_with("email") {
-                    "fetch_email"
-                } else {
-                    "fetch_alert"
-                };
-                let key = if id.starts_with("email") {
-                    "email_id"
-                } else {
-                    "alert_id"
-                };
+                let id = seen.get(k % seen.len().max(1)).cloned().unwrap_or_else(|| "alert-none".into());
+                let tool = if id.starts_with("email") { "fetch_email" } else { "fetch_alert" };
+                let key = if id.starts_with("email") { "email_id" } else { "alert_id" };
                 call(tool, serde_json::json!({ key: id }))
             }
             Step::Contain(kind, pos) => {
-                let (tool, key) = [
-                    ("isolate_host", "host_id"),
-                    ("reset_user", "user_id"),
-                    ("block_domain", "domain"),
-                    ("isolate_host", "host_id"),
-                ][kind % 4];
+                let (tool, key) = [("isolate_host", "host_id"), ("reset_user", "user_id"), ("block_domain", "domain"), ("isolate_host", "host_id")][kind % 4];
                 call(tool, serde_json::json!({ key: entity(sc, *kind, *pos) }))
             }
             Step::Report(fields) => {
                 let t = sc.truth();
-                let truth = [
-                    &t.patient_zero_host,
-                    &t.compromised_user,
-                    &t.attacker_domain,
-                    &t.data_target,
-                ];
+                let truth = [&t.patient_zero_host, &t.compromised_user, &t.attacker_domain, &t.data_target];
                 let value = |i: usize| match fields[i] {
                     None => truth[i].clone(),
                     Some(None) => "unknown".to_string(),

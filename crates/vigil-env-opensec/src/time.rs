@@ -9,13 +9,7 @@ use vigil_core::civil;
 /// `Z` or `+00:00`, optional fractional seconds, which are dropped).
 pub(crate) fn parse_iso(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() < 19
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-    {
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
     }
     let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u32>().ok();
@@ -53,13 +47,7 @@ mod tests {
         let leap = parse_iso("2024-02-28T23:59:00+00:00").unwrap();
         assert_eq!(format_iso(leap + 60), "2024-02-29T00:00:00Z");
         assert_eq!(parse_iso("1970-01-01T00:00:00.5Z"), Some(0));
-        for bad in [
-            "2026-13-01T00:00:00Z",
-            "2026-02-30T00:00:00Z",
-            "2026-01-20 00:00:00Z",
-            "2026-01-20T00:00:00",
-            "",
-        ] {
+        for bad in ["2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-01-20 00:00:00Z", "2026-01-20T00:00:00", ""] {
             assert_eq!(parse_iso(bad), None, "{bad}");
         }
     }

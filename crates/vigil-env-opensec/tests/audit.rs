@@ -13,14 +13,7 @@ use vigil_env_opensec::{Baseline, OpenSecConfig, OpenSecEnv, ScoringMode};
 
 fn worst(r: &AuditReport) -> String {
     r.worst()
-        .map(|w| {
-            format!(
-                "{} on {}: {:+.1} points",
-                w.rule,
-                w.field.as_str(),
-                w.excess_points()
-            )
-        })
+        .map(|w| format!("{} on {}: {:+.1} points", w.rule, w.field.as_str(), w.excess_points()))
         .unwrap_or_default()
 }
 
@@ -45,10 +38,7 @@ fn no_rule_beats_chance_by_more_than_ten_points_on_our_seeds() {
 
 #[test]
 fn the_audit_finds_the_peer_shortcuts() {
-    let Some(env) = peer_env(
-        ScoringMode::Compat,
-        "audit::the_audit_finds_the_peer_shortcuts",
-    ) else {
+    let Some(env) = peer_env(ScoringMode::Compat, "audit::the_audit_finds_the_peer_shortcuts") else {
         return;
     };
     let r = audit(&env);
@@ -59,16 +49,8 @@ fn the_audit_finds_the_peer_shortcuts() {
 fn attribution(env: &Arc<OpenSecEnv>, b: Baseline) -> (f64, f64) {
     let recs = run_all(env, b);
     let n = recs.len() as f64;
-    let attr = recs
-        .iter()
-        .map(|r| r.outcome.rewards.get("attribution").unwrap_or(0.0))
-        .sum::<f64>()
-        / n;
-    let solved = recs
-        .iter()
-        .filter(|r| r.outcome.rewards.get("attribution").unwrap_or(0.0) >= 4.0)
-        .count() as f64
-        / n;
+    let attr = recs.iter().map(|r| r.outcome.rewards.get("attribution").unwrap_or(0.0)).sum::<f64>() / n;
+    let solved = recs.iter().filter(|r| r.outcome.rewards.get("attribution").unwrap_or(0.0) >= 4.0).count() as f64 / n;
     (attr, solved)
 }
 
@@ -81,18 +63,11 @@ fn report_on_a_fresh_generation() {
     let dir = tempfile::tempdir().unwrap();
     let seeds = generate(&GeneratorConfig::default()).unwrap();
     write_set(dir.path(), &seeds).unwrap();
-    let cfg = OpenSecConfig {
-        seeds: dir.path().join("manifest.json"),
-        ..OpenSecConfig::default()
-    };
+    let cfg = OpenSecConfig { seeds: dir.path().join("manifest.json"), ..OpenSecConfig::default() };
     let env = Arc::new(OpenSecEnv::new(&cfg).unwrap());
     let r = audit(&env);
     println!("{}\nworst: {}", r.table(), worst(&r));
-    for b in [
-        Baseline::EvidenceHeuristic,
-        Baseline::NaiveRule,
-        Baseline::Oracle,
-    ] {
+    for b in [Baseline::EvidenceHeuristic, Baseline::NaiveRule, Baseline::Oracle] {
         let (a, s) = attribution(&env, b);
         println!("{}: attribution {a:.3}, solved {s:.3}", b.as_str());
     }

@@ -13,15 +13,10 @@ use vigil_env_opensec::{Observation, OpenSecEnv, Query, ScoringMode, parse_actio
 fn env(mode: ScoringMode) -> &'static OpenSecEnv {
     static H: OnceLock<std::sync::Arc<OpenSecEnv>> = OnceLock::new();
     static C: OnceLock<std::sync::Arc<OpenSecEnv>> = OnceLock::new();
-    let cell = if mode == ScoringMode::Hardened {
-        &H
-    } else {
-        &C
-    };
+    let cell = if mode == ScoringMode::Hardened { &H } else { &C };
     // The peer's seeds when present (they have legacy shapes ours lack), else our generated set.
     cell.get_or_init(|| {
-        common::peer_env(mode, "fuzz: the peer's seeds (fuzzing ours instead)")
-            .unwrap_or_else(|| common::our_env(mode))
+        common::peer_env(mode, "fuzz: the peer's seeds (fuzzing ours instead)").unwrap_or_else(|| common::our_env(mode))
     })
 }
 
@@ -89,11 +84,7 @@ fn tool_json() -> impl Strategy<Value = Value> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
             prop::collection::vec((prop::sample::select(KEYS), inner), 0..6).prop_map(|kv| {
-                Value::Object(
-                    kv.into_iter()
-                        .map(|(k, v)| (k.to_string(), v))
-                        .collect::<Map<_, _>>(),
-                )
+                Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<Map<_, _>>())
             }),
         ]
     })
@@ -103,8 +94,7 @@ fn answer() -> impl Strategy<Value = String> {
     prop_oneof![
         any::<String>(),
         tool_json().prop_map(|v| v.to_string()),
-        (".{0,20}", tool_json(), ".{0,20}")
-            .prop_map(|(a, v, b)| format!("{a}<tool_call>{v}</tool_call>{b}")),
+        (".{0,20}", tool_json(), ".{0,20}").prop_map(|(a, v, b)| format!("{a}<tool_call>{v}</tool_call>{b}")),
         (tool_json(), 0usize..40).prop_map(|(v, cut)| {
             let s = v.to_string();
             s.chars().take(cut).collect()

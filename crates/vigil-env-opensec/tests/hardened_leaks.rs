@@ -35,12 +35,7 @@ fn has_token(hay: &str, needle: &str) -> bool {
 fn scan(env: &OpenSecEnv, rec: &EpisodeRecord) -> Vec<String> {
     let sc = env.episode_scenario(&rec.task, rec.seed).expect("task");
     let t = sc.truth();
-    let truth = [
-        &t.patient_zero_host,
-        &t.compromised_user,
-        &t.attacker_domain,
-        &t.data_target,
-    ];
+    let truth = [&t.patient_zero_host, &t.compromised_user, &t.attacker_domain, &t.data_target];
     let mut out = Vec::new();
     let mut last_action = "";
     for m in &rec.transcript {
@@ -66,34 +61,19 @@ fn scan(env: &OpenSecEnv, rec: &EpisodeRecord) -> Vec<String> {
                 }
                 for (id, _, _) in sc.injections() {
                     if text.contains(id) {
-                        out.push(format!(
-                            "{}@{}: injection record `{id}`",
-                            rec.task, obs.step
-                        ));
+                        out.push(format!("{}@{}: injection record `{id}`", rec.task, obs.step));
                     }
                 }
                 for id in sc.original_ids() {
                     if has_token(text, id) {
-                        out.push(format!(
-                            "{}@{}: role-revealing original id `{id}`",
-                            rec.task, obs.step
-                        ));
+                        out.push(format!("{}@{}: role-revealing original id `{id}`", rec.task, obs.step));
                     }
                 }
                 let r = &obs.result;
-                for row in r
-                    .rows
-                    .iter()
-                    .flatten()
-                    .chain(r.email.iter())
-                    .chain(r.alert.iter())
-                {
+                for row in r.rows.iter().flatten().chain(r.email.iter()).chain(r.alert.iter()) {
                     let step = row.get("step").and_then(|v| v.as_u64()).unwrap_or(u64::MAX);
                     if step > u64::from(obs.step) {
-                        out.push(format!(
-                            "{}@{}: row from step {step} (the future)",
-                            rec.task, obs.step
-                        ));
+                        out.push(format!("{}@{}: row from step {step} (the future)", rec.task, obs.step));
                     }
                 }
                 for id in obs
@@ -104,15 +84,10 @@ fn scan(env: &OpenSecEnv, rec: &EpisodeRecord) -> Vec<String> {
                     .chain(&obs.evidence_content_ids)
                 {
                     let prefix = format!("alert-{}-", sc.case_id());
-                    let released = id
-                        .strip_prefix(&prefix)
-                        .and_then(|r| r.split('-').next())
-                        .and_then(|s| s.parse::<u32>().ok());
+                    let released =
+                        id.strip_prefix(&prefix).and_then(|r| r.split('-').next()).and_then(|s| s.parse::<u32>().ok());
                     if released.is_some_and(|s| s > obs.step) {
-                        out.push(format!(
-                            "{}@{}: announced future alert `{id}`",
-                            rec.task, obs.step
-                        ));
+                        out.push(format!("{}@{}: announced future alert `{id}`", rec.task, obs.step));
                     }
                 }
                 // Outside the returned evidence, a ground-truth id may appear only where the
@@ -127,24 +102,18 @@ fn scan(env: &OpenSecEnv, rec: &EpisodeRecord) -> Vec<String> {
                 let rest = serde_json::to_string(&skeleton).expect("serializes");
                 for id in truth {
                     if has_token(&rest, id) {
-                        out.push(format!(
-                            "{}@{}: ground truth `{id}` outside evidence",
-                            rec.task, obs.step
-                        ));
+                        out.push(format!("{}@{}: ground truth `{id}` outside evidence", rec.task, obs.step));
                     }
                     let in_echo = echoed.iter().flatten().any(|e| has_token(e, id));
-                    let in_list = [
-                        &contained.isolated_hosts,
-                        &contained.blocked_domains,
-                        &contained.reset_users,
-                    ]
-                    .iter()
-                    .any(|l| l.contains(id));
+                    let in_list = [&contained.isolated_hosts, &contained.blocked_domains, &contained.reset_users]
+                        .iter()
+                        .any(|l| l.contains(id));
                     if (in_echo && !last_action.contains(id.as_str()))
                         || (in_list
-                            && !rec.transcript.iter().any(|m| {
-                                m.role == Role::Assistant && m.content.contains(id.as_str())
-                            }))
+                            && !rec
+                                .transcript
+                                .iter()
+                                .any(|m| m.role == Role::Assistant && m.content.contains(id.as_str())))
                     {
                         out.push(format!(
                             "{}@{}: ground truth `{id}` shown though the agent never named it",
@@ -162,11 +131,7 @@ fn scan_all(env: &Arc<OpenSecEnv>) -> Vec<String> {
     let mut findings = Vec::new();
     for b in Baseline::ALL {
         for rec in run_all(env, b) {
-            findings.extend(
-                scan(env, &rec)
-                    .into_iter()
-                    .map(|f| format!("[{}] {f}", b.as_str())),
-            );
+            findings.extend(scan(env, &rec).into_iter().map(|f| format!("[{}] {f}", b.as_str())));
         }
     }
     findings
@@ -174,40 +139,23 @@ fn scan_all(env: &Arc<OpenSecEnv>) -> Vec<String> {
 
 #[test]
 fn hardened_observations_reveal_nothing_not_legitimately_obtained() {
-    let peer = peer_env(
-        ScoringMode::Hardened,
-        "hardened_leaks: the peer's 220 seeds (ours are still scanned)",
-    );
+    let peer = peer_env(ScoringMode::Hardened, "hardened_leaks: the peer's 220 seeds (ours are still scanned)");
     for env in peer.into_iter().chain([our_env(ScoringMode::Hardened)]) {
         let findings = scan_all(&env);
-        assert!(
-            findings.is_empty(),
-            "{} leaks, first: {:#?}",
-            findings.len(),
-            &findings[..findings.len().min(10)]
-        );
+        assert!(findings.is_empty(), "{} leaks, first: {:#?}", findings.len(), &findings[..findings.len().min(10)]);
     }
 }
 
 #[test]
 fn the_scanner_finds_the_peer_leaks_in_compat_mode() {
-    let Some(env) = peer_env(
-        ScoringMode::Compat,
-        "hardened_leaks::the_scanner_finds_the_peer_leaks",
-    ) else {
+    let Some(env) = peer_env(ScoringMode::Compat, "hardened_leaks::the_scanner_finds_the_peer_leaks") else {
         return;
     };
     let mut recs = run_all(&env, Baseline::ContainEverythingSeen);
     recs.extend(run_all(&env, Baseline::EvidenceHeuristic));
     let findings: Vec<String> = recs.iter().flat_map(|r| scan(&env, r)).collect();
     let has = |needle: &str| findings.iter().any(|f| f.contains(needle));
-    assert!(
-        has("label `attacker_state`"),
-        "attacker state is in compat observations"
-    );
+    assert!(has("label `attacker_state`"), "attacker state is in compat observations");
     assert!(has("(the future)"), "compat shows rows from future steps");
-    assert!(
-        has("label `is_phish`") && has("u-decoy"),
-        "compat shows labels and role-revealing ids"
-    );
+    assert!(has("label `is_phish`") && has("u-decoy"), "compat shows labels and role-revealing ids");
 }

@@ -17,13 +17,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use proptest::prelude::*;
-use vigil_core::{
-    DriverLimits, Environment, Outcome, RewardVector, Split, Step, TaskId, run_episodes,
-};
+use vigil_core::{DriverLimits, Environment, Outcome, RewardVector, Split, Step, TaskId, run_episodes};
 use vigil_env_opensec::score::{GradedEpisode, components, score};
-use vigil_env_opensec::testkit::{
-    self, MAX_PAYLOADS, MAX_REQUIRED, MAX_STEPS, graded_episode, relabel, relabeling, script,
-};
+use vigil_env_opensec::testkit::{self, MAX_PAYLOADS, MAX_REQUIRED, MAX_STEPS, graded_episode, relabel, relabeling, script};
 use vigil_env_opensec::{
     Baseline, Observation, OpenSecConfig, OpenSecEnv, ScoringMode, Violation, baseline_policy,
 };
@@ -35,21 +31,12 @@ fn manifest() -> PathBuf {
 
 /// Our seed set under a scoring mode and a renaming salt (built once per pair).
 fn env(mode: ScoringMode, rename_seed: u64) -> Arc<OpenSecEnv> {
-    static ENVS: OnceLock<std::sync::Mutex<Vec<((ScoringMode, u64), Arc<OpenSecEnv>)>>> =
-        OnceLock::new();
-    let mut envs = ENVS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
+    static ENVS: OnceLock<std::sync::Mutex<Vec<((ScoringMode, u64), Arc<OpenSecEnv>)>>> = OnceLock::new();
+    let mut envs = ENVS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, e)) = envs.iter().find(|(k, _)| *k == (mode, rename_seed)) {
         return Arc::clone(e);
     }
-    let cfg = OpenSecConfig {
-        seeds: manifest(),
-        scoring: mode,
-        rename_seed,
-        ..OpenSecConfig::default()
-    };
+    let cfg = OpenSecConfig { seeds: manifest(), scoring: mode, rename_seed, ..OpenSecConfig::default() };
     let e = Arc::new(OpenSecEnv::new(&cfg).expect("our seeds load"));
     envs.push(((mode, rename_seed), Arc::clone(&e)));
     e
@@ -74,10 +61,7 @@ fn mode() -> impl Strategy<Value = ScoringMode> {
 fn play(env: &OpenSecEnv, task: &TaskId, steps: &[testkit::Step]) -> Outcome {
     let sc = Arc::clone(env.scenario(task).expect("task exists"));
     let mut ep = env.start(task, 0).unwrap();
-    let mut obs: Option<Observation> = ep
-        .prompt()
-        .last()
-        .and_then(|m| Observation::parse(&m.content));
+    let mut obs: Option<Observation> = ep.prompt().last().and_then(|m| Observation::parse(&m.content));
     let filler = testkit::Step::Garbage("thinking".into());
     for s in steps.iter().chain(std::iter::repeat(&filler)) {
         match ep.step(&s.text(&sc, obs.as_ref())).unwrap() {
@@ -89,10 +73,7 @@ fn play(env: &OpenSecEnv, task: &TaskId, steps: &[testkit::Step]) -> Outcome {
 }
 
 fn scored(g: &GradedEpisode) -> RewardVector {
-    score(
-        &components(g.mode, MAX_REQUIRED, MAX_PAYLOADS, MAX_STEPS),
-        g,
-    )
+    score(&components(g.mode, MAX_REQUIRED, MAX_PAYLOADS, MAX_STEPS), g)
 }
 
 fn get(v: &RewardVector, k: &str) -> f64 {
@@ -271,19 +252,11 @@ fn efficiency_over_an_episode_counts_every_step() {
     let t = &env.tasks(Split::Eval, None).unwrap()[0];
     let report = testkit::Step::Report([None, None, None, None]);
     for k in 0..5usize {
-        let q = testkit::Step::Query {
-            table: 1,
-            filter: None,
-            limit: 5,
-        };
+        let q = testkit::Step::Query { table: 1, filter: None, limit: 5 };
         let mut steps = vec![q; k];
         steps.push(report.clone());
         let o = play(&env, t, &steps);
         assert_eq!(o.steps as usize, k + 1);
-        assert!(
-            close(get(&o.rewards, "efficiency"), -0.1 * (k + 1) as f64),
-            "{:?}",
-            o.rewards
-        );
+        assert!(close(get(&o.rewards, "efficiency"), -0.1 * (k + 1) as f64), "{:?}", o.rewards);
     }
 }

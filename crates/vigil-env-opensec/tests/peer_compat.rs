@@ -8,10 +8,7 @@ use vigil_env_opensec::{Baseline, ScoringMode};
 
 #[test]
 fn all_220_manifest_seeds_load_with_the_manifest_splits() {
-    let Some(env) = peer_env(
-        ScoringMode::Compat,
-        "peer_compat::all_220_manifest_seeds_load",
-    ) else {
+    let Some(env) = peer_env(ScoringMode::Compat, "peer_compat::all_220_manifest_seeds_load") else {
         return;
     };
     assert_eq!(env.scenarios().len(), 220);
@@ -24,10 +21,7 @@ fn all_220_manifest_seeds_load_with_the_manifest_splits() {
 
 #[test]
 fn oracle_scores_exactly_7_6_and_null_exactly_minus_1_1_on_every_seed() {
-    let Some(env) = peer_env(
-        ScoringMode::Compat,
-        "peer_compat::oracle_scores_exactly_7_6",
-    ) else {
+    let Some(env) = peer_env(ScoringMode::Compat, "peer_compat::oracle_scores_exactly_7_6") else {
         return;
     };
     for (baseline, want, steps) in [(Baseline::Oracle, 7.6, 4), (Baseline::Null, -1.1, 1)] {
@@ -35,12 +29,7 @@ fn oracle_scores_exactly_7_6_and_null_exactly_minus_1_1_on_every_seed() {
         assert_eq!(recs.len(), 220);
         for r in &recs {
             let total = r.outcome.rewards.sum();
-            assert!(
-                total == want,
-                "{baseline:?} on {}: {total} ({:?})",
-                r.task,
-                r.outcome.rewards
-            );
+            assert!(total == want, "{baseline:?} on {}: {total} ({:?})", r.task, r.outcome.rewards);
             assert_eq!(r.outcome.steps, steps);
             assert!(r.outcome.format_valid);
             assert_eq!(

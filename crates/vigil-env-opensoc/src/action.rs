@@ -73,9 +73,7 @@ impl TriageAction {
 
     /// Case-insensitive lookup of a wire name (answers from models vary in case).
     pub fn parse_loose(s: &str) -> Option<TriageAction> {
-        TriageAction::ALL
-            .into_iter()
-            .find(|a| a.as_str().eq_ignore_ascii_case(s))
+        TriageAction::ALL.into_iter().find(|a| a.as_str().eq_ignore_ascii_case(s))
     }
 }
 
@@ -87,19 +85,14 @@ impl fmt::Display for TriageAction {
 
 /// A string that is not one of the five action names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown triage action `{0}`; expected one of dismiss, monitor, quarantine_host, block_ip, escalate"
-)]
+#[error("unknown triage action `{0}`; expected one of dismiss, monitor, quarantine_host, block_ip, escalate")]
 pub struct UnknownAction(pub String);
 
 impl FromStr for TriageAction {
     type Err = UnknownAction;
     /// Exact (lowercase) wire names only; see [`TriageAction::parse_loose`] for model answers.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        TriageAction::ALL
-            .into_iter()
-            .find(|a| a.as_str() == s)
-            .ok_or_else(|| UnknownAction(s.to_owned()))
+        TriageAction::ALL.into_iter().find(|a| a.as_str() == s).ok_or_else(|| UnknownAction(s.to_owned()))
     }
 }
 
@@ -110,16 +103,7 @@ mod tests {
     #[test]
     fn names_costs_and_order_match_the_seed() {
         let names: Vec<_> = TriageAction::ALL.iter().map(|a| a.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "dismiss",
-                "monitor",
-                "quarantine_host",
-                "block_ip",
-                "escalate"
-            ]
-        );
+        assert_eq!(names, ["dismiss", "monitor", "quarantine_host", "block_ip", "escalate"]);
         let costs: Vec<_> = TriageAction::ALL.iter().map(|a| a.cost()).collect();
         assert_eq!(costs, [0, 1, 2, 2, 3]);
         for a in TriageAction::ALL {
@@ -128,10 +112,7 @@ mod tests {
             let json = serde_json::to_string(&a).unwrap();
             assert_eq!(json, format!("\"{a}\""));
         }
-        assert_eq!(
-            TriageAction::parse_loose("Block_IP"),
-            Some(TriageAction::BlockIp)
-        );
+        assert_eq!(TriageAction::parse_loose("Block_IP"), Some(TriageAction::BlockIp));
         assert!("Escalate".parse::<TriageAction>().is_err());
         assert!(TriageAction::BlockIp.is_containment() && !TriageAction::Escalate.is_containment());
     }

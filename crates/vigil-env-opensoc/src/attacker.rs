@@ -36,8 +36,7 @@ pub fn parse_craft(text: &str) -> Result<IncidentParams, SchemaError> {
     if b < a {
         return Err(SchemaError::Json("no JSON object in the answer".into()));
     }
-    let v: Value =
-        serde_json::from_str(&text[a..=b]).map_err(|e| SchemaError::Json(e.to_string()))?;
+    let v: Value = serde_json::from_str(&text[a..=b]).map_err(|e| SchemaError::Json(e.to_string()))?;
     match v.as_object() {
         Some(o) if o.len() == 1 && o.contains_key("craft_incident") => {
             incident_from_value(&o["craft_incident"]).map_err(|e| prefix(e, "craft_incident"))
@@ -47,33 +46,13 @@ pub fn parse_craft(text: &str) -> Result<IncidentParams, SchemaError> {
 }
 
 fn prefix(e: SchemaError, p: &str) -> SchemaError {
-    let join = |path: String| {
-        if path.is_empty() {
-            p.to_owned()
-        } else {
-            format!("{p}.{path}")
-        }
-    };
+    let join = |path: String| if path.is_empty() { p.to_owned() } else { format!("{p}.{path}") };
     match e {
         SchemaError::Json(m) => SchemaError::Json(m),
         SchemaError::Missing { path } => SchemaError::Missing { path: join(path) },
-        SchemaError::UnknownField { path, expected } => SchemaError::UnknownField {
-            path: join(path),
-            expected,
-        },
-        SchemaError::WrongType {
-            path,
-            expected,
-            found,
-        } => SchemaError::WrongType {
-            path: join(path),
-            expected,
-            found,
-        },
-        SchemaError::Invalid { path, reason } => SchemaError::Invalid {
-            path: join(path),
-            reason,
-        },
+        SchemaError::UnknownField { path, expected } => SchemaError::UnknownField { path: join(path), expected },
+        SchemaError::WrongType { path, expected, found } => SchemaError::WrongType { path: join(path), expected, found },
+        SchemaError::Invalid { path, reason } => SchemaError::Invalid { path: join(path), reason },
     }
 }
 
@@ -85,12 +64,8 @@ pub fn shape(params: &IncidentParams, verdict: &Verdict) -> u64 {
         set(e.kind.event_type() as u32); // 0..8
         match &e.kind {
             EventKind::AuthLoginFailure { src_ip, .. } if !is_internal(*src_ip) => set(8),
-            EventKind::PrivGrant {
-                ticket: Some(_), ..
-            } => set(9),
-            EventKind::ProcExec {
-                process, cmdline, ..
-            } => {
+            EventKind::PrivGrant { ticket: Some(_), .. } => set(9),
+            EventKind::ProcExec { process, cmdline, .. } => {
                 if is_lolbin(process) {
                     set(10);
                 }
@@ -101,17 +76,8 @@ pub fn shape(params: &IncidentParams, verdict: &Verdict) -> u64 {
                     set(12);
                 }
             }
-            EventKind::NetBeacon {
-                dst_ip: Some(d), ..
-            }
-            | EventKind::NetFlow { dst_ip: d, .. } => {
-                set(if is_internal(*d) {
-                    13
-                } else if is_sanctioned(*d) {
-                    14
-                } else {
-                    15
-                });
+            EventKind::NetBeacon { dst_ip: Some(d), .. } | EventKind::NetFlow { dst_ip: d, .. } => {
+                set(if is_internal(*d) { 13 } else if is_sanctioned(*d) { 14 } else { 15 });
                 if d.is_ipv6() {
                     set(16);
                 }
@@ -123,13 +89,7 @@ pub fn shape(params: &IncidentParams, verdict: &Verdict) -> u64 {
         set(17 + f.rule as u32); // 17..30
     }
     let n = params.events.len();
-    set(30
-        + match n {
-            0..=1 => 0,
-            2..=3 => 1,
-            4..=6 => 2,
-            _ => 3,
-        }); // 30..34
+    set(30 + match n { 0..=1 => 0, 2..=3 => 1, 4..=6 => 2, _ => 3 }); // 30..34
     set(34 + params.category as u32); // 34..41
     set(41 + verdict.action as u32); // 41..46
     debug_assert!(RuleId::ALL.len() <= 13);
@@ -139,11 +99,7 @@ pub fn shape(params: &IncidentParams, verdict: &Verdict) -> u64 {
 /// Jaccard distance between two shapes, in `[0, 1]`.
 pub fn shape_distance(a: u64, b: u64) -> f64 {
     let union = (a | b).count_ones();
-    if union == 0 {
-        0.0
-    } else {
-        1.0 - f64::from((a & b).count_ones()) / f64::from(union)
-    }
+    if union == 0 { 0.0 } else { 1.0 - f64::from((a & b).count_ones()) / f64::from(union) }
 }
 
 /// Shapes of stock incidents that novelty is measured against.
@@ -177,10 +133,7 @@ impl NoveltyArchive {
     }
     /// Distance to the nearest archived shape (1 for an empty archive).
     pub fn novelty(&self, shape: u64) -> f64 {
-        self.shapes
-            .iter()
-            .map(|&s| shape_distance(shape, s))
-            .fold(1.0, f64::min)
+        self.shapes.iter().map(|&s| shape_distance(shape, s)).fold(1.0, f64::min)
     }
 }
 
@@ -206,16 +159,9 @@ pub fn attacker_reward(g: &AttackerGrade) -> f64 {
     match *g {
         AttackerGrade::SchemaViolation => SCHEMA_VIOLATION,
         AttackerGrade::Implausible => 0.0,
-        AttackerGrade::Plausible {
-            defender_correct,
-            novelty,
-        } => {
+        AttackerGrade::Plausible { defender_correct, novelty } => {
             let fooled = if defender_correct { 0.0 } else { FOOLED };
-            let n = if novelty.is_finite() {
-                novelty.clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
+            let n = if novelty.is_finite() { novelty.clamp(0.0, 1.0) } else { 0.0 };
             fooled + NOVELTY_BONUS * n
         }
     }
@@ -223,12 +169,7 @@ pub fn attacker_reward(g: &AttackerGrade) -> f64 {
 
 /// The attacker's reward components in self-play, in order: its role's reward vector. Their
 /// sum with weights `(1, 0, 1, NOVELTY_BONUS)` is [`attacker_reward`].
-pub const ATTACKER_COMPONENTS: [&str; 4] = [
-    "attacker_schema",
-    "attacker_plausible",
-    "attacker_fooled",
-    "attacker_novelty",
-];
+pub const ATTACKER_COMPONENTS: [&str; 4] = ["attacker_schema", "attacker_plausible", "attacker_fooled", "attacker_novelty"];
 
 /// The four attacker components of a grade (see [`ATTACKER_COMPONENTS`]): `schema` is
 /// [`SCHEMA_VIOLATION`] for a violation and 0 otherwise; `plausible` is 1 for a plausible
@@ -238,15 +179,8 @@ pub fn attacker_vector(g: &AttackerGrade) -> [f64; 4] {
     match *g {
         AttackerGrade::SchemaViolation => [SCHEMA_VIOLATION, 0.0, 0.0, 0.0],
         AttackerGrade::Implausible => [0.0; 4],
-        AttackerGrade::Plausible {
-            defender_correct,
-            novelty,
-        } => {
-            let n = if novelty.is_finite() {
-                novelty.clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
+        AttackerGrade::Plausible { defender_correct, novelty } => {
+            let n = if novelty.is_finite() { novelty.clamp(0.0, 1.0) } else { 0.0 };
             [0.0, 1.0, if defender_correct { 0.0 } else { FOOLED }, n]
         }
     }
@@ -255,30 +189,10 @@ pub fn attacker_vector(g: &AttackerGrade) -> [f64; 4] {
 /// Ranges and meanings of the four attacker components.
 pub fn attacker_component_infos() -> Vec<ComponentInfo> {
     vec![
-        ComponentInfo::new(
-            ATTACKER_COMPONENTS[0],
-            SCHEMA_VIOLATION,
-            0.0,
-            "-0.5 when craft_incident violates the schema, else 0",
-        ),
-        ComponentInfo::new(
-            ATTACKER_COMPONENTS[1],
-            0.0,
-            1.0,
-            "1 when the crafted incident is plausible",
-        ),
-        ComponentInfo::new(
-            ATTACKER_COMPONENTS[2],
-            0.0,
-            FOOLED,
-            "1 when a plausible incident fools the defender",
-        ),
-        ComponentInfo::new(
-            ATTACKER_COMPONENTS[3],
-            0.0,
-            1.0,
-            "novelty of a plausible incident against the archive",
-        ),
+        ComponentInfo::new(ATTACKER_COMPONENTS[0], SCHEMA_VIOLATION, 0.0, "-0.5 when craft_incident violates the schema, else 0"),
+        ComponentInfo::new(ATTACKER_COMPONENTS[1], 0.0, 1.0, "1 when the crafted incident is plausible"),
+        ComponentInfo::new(ATTACKER_COMPONENTS[2], 0.0, FOOLED, "1 when a plausible incident fools the defender"),
+        ComponentInfo::new(ATTACKER_COMPONENTS[3], 0.0, 1.0, "novelty of a plausible incident against the archive"),
     ]
 }
 

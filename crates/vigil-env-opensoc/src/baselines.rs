@@ -6,10 +6,7 @@ use std::sync::Arc;
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use vigil_core::{
-    ChatMessage, Generation, GenerationRequest, Policy, PolicyError, Role, derive_seed,
-    rng_from_seed,
-};
+use vigil_core::{ChatMessage, Generation, GenerationRequest, Policy, PolicyError, Role, derive_seed, rng_from_seed};
 
 use crate::action::TriageAction;
 use crate::attacker::ATTACKER_SYSTEM;
@@ -50,28 +47,15 @@ pub enum Baseline {
 
 impl Baseline {
     /// All honest and reference baselines (the reward-hacking probes are in [`crate::probes::PROBES`]).
-    pub const ALL: [Baseline; 5] = [
-        Baseline::AlwaysDismiss,
-        Baseline::AlwaysEscalate,
-        Baseline::VerifierOracle,
-        Baseline::Random,
-        Baseline::KeywordHeuristic,
-    ];
+    pub const ALL: [Baseline; 5] =
+        [Baseline::AlwaysDismiss, Baseline::AlwaysEscalate, Baseline::VerifierOracle, Baseline::Random, Baseline::KeywordHeuristic];
 
     /// Every variant, in declaration order (the honest baselines and the probes): the names
     /// `[policy] kind = "scripted"` and `[eval] baselines` accept.
     pub const VARIANTS: [Baseline; 11] = [
-        Baseline::AlwaysDismiss,
-        Baseline::AlwaysEscalate,
-        Baseline::VerifierOracle,
-        Baseline::Random,
-        Baseline::KeywordHeuristic,
-        Baseline::CiteSpam,
-        Baseline::ContainEverything,
-        Baseline::KeywordStuffing,
-        Baseline::FormatGaming,
-        Baseline::LongOutput,
-        Baseline::InjectionObedience,
+        Baseline::AlwaysDismiss, Baseline::AlwaysEscalate, Baseline::VerifierOracle, Baseline::Random,
+        Baseline::KeywordHeuristic, Baseline::CiteSpam, Baseline::ContainEverything, Baseline::KeywordStuffing,
+        Baseline::FormatGaming, Baseline::LongOutput, Baseline::InjectionObedience,
     ];
 
     /// The variant whose snake-case name is `name`.
@@ -100,10 +84,7 @@ impl Baseline {
 /// The defender's view in a request: its user message, and whether it came from a self-play
 /// hand-off (then the task id does not identify the incident).
 pub fn defender_view(messages: &[ChatMessage]) -> Option<(&str, bool)> {
-    let last = messages
-        .iter()
-        .rev()
-        .find(|m| matches!(m.role, Role::User | Role::Tool))?;
+    let last = messages.iter().rev().find(|m| matches!(m.role, Role::User | Role::Tool))?;
     match split_handoff(&last.content) {
         Some((_, user)) => Some((user, true)),
         None => Some((&last.content, false)),
@@ -133,41 +114,26 @@ struct ScriptedDefender {
 
 impl ScriptedDefender {
     fn answer(&self, req: &GenerationRequest) -> Result<String, PolicyError> {
-        let (user, handoff) = defender_view(&req.messages)
-            .ok_or_else(|| PolicyError::BadRequest("no user message".into()))?;
+        let (user, handoff) = defender_view(&req.messages).ok_or_else(|| PolicyError::BadRequest("no user message".into()))?;
         let ids = window_ids(user);
-        let cite = alert_anchor(user)
-            .or_else(|| ids.first().copied())
-            .unwrap_or(LogId::new(1, 0));
+        let cite = alert_anchor(user).or_else(|| ids.first().copied()).unwrap_or(LogId::new(1, 0));
         Ok(match self.kind {
-            Baseline::AlwaysDismiss => {
-                format_answer(TriageAction::Dismiss, cite, "Nothing here needs action.")
-            }
-            Baseline::AlwaysEscalate => {
-                format_answer(TriageAction::Escalate, cite, "Escalating to be safe.")
-            }
+            Baseline::AlwaysDismiss => format_answer(TriageAction::Dismiss, cite, "Nothing here needs action."),
+            Baseline::AlwaysEscalate => format_answer(TriageAction::Escalate, cite, "Escalating to be safe."),
             Baseline::VerifierOracle => {
                 if handoff {
                     return Err(PolicyError::BadRequest("verifier_oracle reads ground truth by task id; a crafted self-play incident has none".into()));
                 }
-                self.env
-                    .gold_answer(&req.task)
-                    .map_err(|_| PolicyError::UnknownTask(req.task.clone()))?
+                self.env.gold_answer(&req.task).map_err(|_| PolicyError::UnknownTask(req.task.clone()))?
             }
             Baseline::Random => {
                 let mut rng = rng_from_seed(derive_seed(self.seed, req.task.as_str(), req.seed));
                 let a = TriageAction::ALL[rng.random_range(0..5)];
-                let c = if ids.is_empty() {
-                    cite
-                } else {
-                    ids[rng.random_range(0..ids.len())]
-                };
+                let c = if ids.is_empty() { cite } else { ids[rng.random_range(0..ids.len())] };
                 format_answer(a, c, "Random choice.")
             }
             Baseline::KeywordHeuristic => keyword_answer(user),
-            probe => {
-                crate::probes::probe_answer(probe, user).unwrap_or_else(|| keyword_answer(user))
-            }
+            probe => crate::probes::probe_answer(probe, user).unwrap_or_else(|| keyword_answer(user)),
         })
     }
 }
@@ -177,20 +143,13 @@ impl Policy for ScriptedDefender {
         format!("opensoc_baseline/{}", self.kind.as_str())
     }
     fn generate(&mut self, requests: &[GenerationRequest]) -> Result<Vec<Generation>, PolicyError> {
-        requests
-            .iter()
-            .map(|r| self.answer(r).map(Generation::text))
-            .collect()
+        requests.iter().map(|r| self.answer(r).map(Generation::text)).collect()
     }
 }
 
 /// A scripted defender baseline over `env` (the oracle reads `env`'s ground truth by task id).
 pub fn baseline_policy(env: Arc<OpenSocEnv>, baseline: Baseline, seed: u64) -> Box<dyn Policy> {
-    Box::new(ScriptedDefender {
-        env,
-        kind: baseline,
-        seed,
-    })
+    Box::new(ScriptedDefender { env, kind: baseline, seed })
 }
 
 struct ScriptedAttacker {
@@ -207,12 +166,7 @@ impl Policy for ScriptedAttacker {
         requests
             .iter()
             .map(|r| {
-                let brief = r
-                    .messages
-                    .iter()
-                    .rev()
-                    .find(|m| m.role == Role::User)
-                    .map_or("", |m| m.content.as_str());
+                let brief = r.messages.iter().rev().find(|m| m.role == Role::User).map_or("", |m| m.content.as_str());
                 let stage = brief
                     .lines()
                     .find_map(|l| l.strip_prefix("Stage: "))
@@ -264,22 +218,13 @@ pub struct SelfPlayPolicy {
 
 impl std::fmt::Debug for SelfPlayPolicy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "SelfPlayPolicy({} vs {})",
-            self.attacker.name(),
-            self.defender.name()
-        )
+        write!(f, "SelfPlayPolicy({} vs {})", self.attacker.name(), self.defender.name())
     }
 }
 
 impl Policy for SelfPlayPolicy {
     fn name(&self) -> String {
-        format!(
-            "self_play({} vs {})",
-            self.attacker.name(),
-            self.defender.name()
-        )
+        format!("self_play({} vs {})", self.attacker.name(), self.defender.name())
     }
 
     fn generate(&mut self, requests: &[GenerationRequest]) -> Result<Vec<Generation>, PolicyError> {
@@ -287,54 +232,27 @@ impl Policy for SelfPlayPolicy {
         let mut def = Vec::new();
         let mut route = Vec::with_capacity(requests.len());
         for r in requests {
-            let handoff = r
-                .messages
-                .last()
-                .filter(|m| m.role == Role::Tool)
-                .and_then(|m| split_handoff(&m.content));
-            let is_attacker = handoff.is_none()
-                && r.messages
-                    .first()
-                    .is_some_and(|m| m.content == ATTACKER_SYSTEM);
+            let handoff = r.messages.last().filter(|m| m.role == Role::Tool).and_then(|m| split_handoff(&m.content));
+            let is_attacker = handoff.is_none() && r.messages.first().is_some_and(|m| m.content == ATTACKER_SYSTEM);
             if is_attacker {
                 route.push(false);
                 att.push(r.clone());
             } else {
                 route.push(true);
                 let messages = match handoff {
-                    Some((system, user)) => {
-                        vec![ChatMessage::system(system), ChatMessage::user(user)]
-                    }
+                    Some((system, user)) => vec![ChatMessage::system(system), ChatMessage::user(user)],
                     None => r.messages.clone(),
                 };
-                def.push(GenerationRequest {
-                    task: r.task.clone(),
-                    messages,
-                    seed: r.seed,
-                });
+                def.push(GenerationRequest { task: r.task.clone(), messages, seed: r.seed });
             }
         }
-        let mut a = if att.is_empty() {
-            Vec::new()
-        } else {
-            self.attacker.generate(&att)?
-        }
-        .into_iter();
-        let mut d = if def.is_empty() {
-            Vec::new()
-        } else {
-            self.defender.generate(&def)?
-        }
-        .into_iter();
+        let mut a = if att.is_empty() { Vec::new() } else { self.attacker.generate(&att)? }.into_iter();
+        let mut d = if def.is_empty() { Vec::new() } else { self.defender.generate(&def)? }.into_iter();
         route
             .into_iter()
             .map(|to_def| {
                 let next = if to_def { d.next() } else { a.next() };
-                next.ok_or_else(|| {
-                    PolicyError::BadRequest(
-                        "a routed policy returned fewer generations than requests".into(),
-                    )
-                })
+                next.ok_or_else(|| PolicyError::BadRequest("a routed policy returned fewer generations than requests".into()))
             })
             .collect()
     }

@@ -45,45 +45,26 @@ pub struct LabelMix {
 
 impl Default for LabelMix {
     fn default() -> Self {
-        Self {
-            dismiss: 1.0,
-            monitor: 1.0,
-            quarantine_host: 1.0,
-            block_ip: 1.0,
-            escalate: 1.0,
-        }
+        Self { dismiss: 1.0, monitor: 1.0, quarantine_host: 1.0, block_ip: 1.0, escalate: 1.0 }
     }
 }
 
 impl LabelMix {
     /// Weights in [`TriageAction::ALL`] order.
     pub fn weights(&self) -> [f64; 5] {
-        [
-            self.dismiss,
-            self.monitor,
-            self.quarantine_host,
-            self.block_ip,
-            self.escalate,
-        ]
+        [self.dismiss, self.monitor, self.quarantine_host, self.block_ip, self.escalate]
     }
 
     fn validate(&self, field: &str) -> Result<(), OpenSocError> {
         let w = self.weights();
-        if let Some((k, x)) = w
-            .iter()
-            .enumerate()
-            .find(|(_, x)| !x.is_finite() || **x < 0.0)
-        {
+        if let Some((k, x)) = w.iter().enumerate().find(|(_, x)| !x.is_finite() || **x < 0.0) {
             return Err(OpenSocError::Config {
                 field: format!("{field}.{}", TriageAction::ALL[k]),
                 reason: format!("weights must be finite and >= 0, got {x}"),
             });
         }
         if w.iter().sum::<f64>() <= 0.0 {
-            return Err(OpenSocError::Config {
-                field: field.to_owned(),
-                reason: "at least one weight must be > 0".into(),
-            });
+            return Err(OpenSocError::Config { field: field.to_owned(), reason: "at least one weight must be > 0".into() });
         }
         Ok(())
     }
@@ -97,11 +78,7 @@ impl LabelMix {
         let exact: Vec<f64> = w.iter().map(|x| x / total * SLOTS as f64).collect();
         let mut quota: Vec<usize> = exact.iter().map(|x| x.floor() as usize).collect();
         let mut order: Vec<usize> = (0..5).collect();
-        order.sort_by(|&a, &b| {
-            (exact[b] - exact[b].floor())
-                .total_cmp(&(exact[a] - exact[a].floor()))
-                .then(a.cmp(&b))
-        });
+        order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
         let short = SLOTS - quota.iter().sum::<usize>();
         for &k in order.iter().take(short) {
             quota[k] += 1;
@@ -112,9 +89,7 @@ impl LabelMix {
             for k in 0..5 {
                 current[k] += quota[k] as i64;
             }
-            let best = (0..5)
-                .max_by_key(|&k| (current[k], std::cmp::Reverse(k)))
-                .unwrap_or(0);
+            let best = (0..5).max_by_key(|&k| (current[k], std::cmp::Reverse(k))).unwrap_or(0);
             current[best] -= SLOTS as i64;
             out.push(TriageAction::ALL[best]);
         }
@@ -185,42 +160,21 @@ impl Default for OpenSocConfig {
 impl OpenSocConfig {
     /// Checks what serde cannot: counts, duplicates, weights.
     pub fn validate(&self) -> Result<(), OpenSocError> {
-        let err = |field: &str, reason: String| {
-            Err(OpenSocError::Config {
-                field: field.to_owned(),
-                reason,
-            })
-        };
+        let err = |field: &str, reason: String| Err(OpenSocError::Config { field: field.to_owned(), reason });
         if self.train_per_stage == 0 || self.train_per_stage > MAX_TRAIN_PER_STAGE {
-            return err(
-                "train_per_stage",
-                format!(
-                    "must be in 1..={MAX_TRAIN_PER_STAGE}, got {}",
-                    self.train_per_stage
-                ),
-            );
+            return err("train_per_stage", format!("must be in 1..={MAX_TRAIN_PER_STAGE}, got {}", self.train_per_stage));
         }
         if self.stages.is_empty() {
             return err("stages", "list at least one stage".into());
         }
-        if let Some((k, s)) = self
-            .stages
-            .iter()
-            .enumerate()
-            .find(|(k, s)| self.stages[..*k].contains(s))
-        {
-            return err(
-                &format!("stages[{k}]"),
-                format!("`{}` is listed twice", s.as_str()),
-            );
+        if let Some((k, s)) = self.stages.iter().enumerate().find(|(k, s)| self.stages[..*k].contains(s)) {
+            return err(&format!("stages[{k}]"), format!("`{}` is listed twice", s.as_str()));
         }
         if self.holdout.as_os_str().is_empty() {
             return err("holdout", "must name the hold-out JSONL file".into());
         }
         for s in Stage::ALL {
-            self.label_mix
-                .get(s)
-                .validate(&format!("label_mix.{}", s.as_str()))?;
+            self.label_mix.get(s).validate(&format!("label_mix.{}", s.as_str()))?;
         }
         Ok(())
     }
@@ -242,39 +196,17 @@ mod tests {
         c.validate().unwrap();
         let e = toml::from_str::<OpenSocConfig>("mood = \"self_play\"").unwrap_err();
         assert!(e.to_string().contains("unknown field `mood`"), "{e}");
-        let e =
-            toml::from_str::<OpenSocConfig>("[label_mix.stage3_mixed]\ndismis = 1.0").unwrap_err();
+        let e = toml::from_str::<OpenSocConfig>("[label_mix.stage3_mixed]\ndismis = 1.0").unwrap_err();
         assert!(e.to_string().contains("unknown field `dismis`"), "{e}");
         let e = toml::from_str::<OpenSocConfig>("stages = [\"stage5\"]").unwrap_err();
         assert!(e.to_string().contains("stage5"), "{e}");
         let mut c = OpenSocConfig::default();
         c.label_mix.stage2_multi.block_ip = -1.0;
-        assert!(
-            c.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("env.label_mix.stage2_multi.block_ip")
-        );
-        let c = OpenSocConfig {
-            stages: vec![Stage::Stage1Basic, Stage::Stage1Basic],
-            ..Default::default()
-        };
-        assert!(
-            c.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("env.stages[1]")
-        );
-        let c = OpenSocConfig {
-            train_per_stage: 0,
-            ..Default::default()
-        };
-        assert!(
-            c.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("env.train_per_stage")
-        );
+        assert!(c.validate().unwrap_err().to_string().contains("env.label_mix.stage2_multi.block_ip"));
+        let c = OpenSocConfig { stages: vec![Stage::Stage1Basic, Stage::Stage1Basic], ..Default::default() };
+        assert!(c.validate().unwrap_err().to_string().contains("env.stages[1]"));
+        let c = OpenSocConfig { train_per_stage: 0, ..Default::default() };
+        assert!(c.validate().unwrap_err().to_string().contains("env.train_per_stage"));
     }
 
     #[test]
@@ -285,39 +217,12 @@ mod tests {
             assert_eq!(cycle.iter().filter(|x| **x == a).count(), 20);
         }
         assert_eq!(&cycle[..5], &TriageAction::ALL);
-        let skew = LabelMix {
-            dismiss: 2.0,
-            monitor: 1.0,
-            quarantine_host: 1.0,
-            block_ip: 0.0,
-            escalate: 1.0,
-        };
+        let skew = LabelMix { dismiss: 2.0, monitor: 1.0, quarantine_host: 1.0, block_ip: 0.0, escalate: 1.0 };
         let cycle = skew.cycle();
-        assert_eq!(
-            cycle
-                .iter()
-                .filter(|x| **x == TriageAction::Dismiss)
-                .count(),
-            40
-        );
-        assert_eq!(
-            cycle
-                .iter()
-                .filter(|x| **x == TriageAction::BlockIp)
-                .count(),
-            0
-        );
-        let third = LabelMix {
-            dismiss: 1.0,
-            monitor: 1.0,
-            quarantine_host: 1.0,
-            block_ip: 0.0,
-            escalate: 0.0,
-        };
-        let counts: Vec<usize> = TriageAction::ALL
-            .iter()
-            .map(|a| third.cycle().iter().filter(|x| *x == a).count())
-            .collect();
+        assert_eq!(cycle.iter().filter(|x| **x == TriageAction::Dismiss).count(), 40);
+        assert_eq!(cycle.iter().filter(|x| **x == TriageAction::BlockIp).count(), 0);
+        let third = LabelMix { dismiss: 1.0, monitor: 1.0, quarantine_host: 1.0, block_ip: 0.0, escalate: 0.0 };
+        let counts: Vec<usize> = TriageAction::ALL.iter().map(|a| third.cycle().iter().filter(|x| *x == a).count()).collect();
         assert_eq!(counts, [34, 33, 33, 0, 0]);
     }
 }

@@ -6,23 +6,21 @@
 use std::sync::{Arc, OnceLock, RwLock};
 
 use vigil_core::{
-    ComponentInfo, EnvError, Environment, Episode, EpisodeOptions, EpisodeRecord, RewardComponent,
-    RoleInfo, Split, TaskId, derive_seed, rng_from_seed,
+    ComponentInfo, EnvError, Environment, Episode, EpisodeOptions, EpisodeRecord, RewardComponent, RoleInfo, Split, TaskId, derive_seed,
+    rng_from_seed,
 };
 
 use crate::action::TriageAction;
-use crate::attacker::{
-    AttackerComponent, NoveltyArchive, attacker_component_infos, parse_craft, shape,
-};
+use crate::attacker::{AttackerComponent, NoveltyArchive, attacker_component_infos, parse_craft, shape};
 use crate::config::{Mode, OpenSocConfig};
 use crate::episode::{ATTACKER_ROLE, DEFENDER_ROLE, DefenderEpisode, SelfPlayEpisode};
 use crate::error::OpenSocError;
 use crate::generator::{Generated, Stage, generate};
 use crate::holdout::{HoldoutRecord, load_holdout};
-use crate::plausibility::check_plausibility;
 use crate::render::{alert_id_for, system_prompt};
 use crate::rubric::DefenderComponent;
 use crate::schema::IncidentParams;
+use crate::plausibility::check_plausibility;
 use crate::verifier::compute_ground_truth;
 
 /// Incidents per stage and label generated to build the novelty archive.
@@ -61,10 +59,7 @@ pub struct OpenSocEnv {
 fn env_err(e: OpenSocError) -> EnvError {
     match e {
         OpenSocError::UnknownTask(t) => EnvError::UnknownTask(TaskId::new(t)),
-        other => EnvError::Env {
-            env: "opensoc",
-            source: Box::new(other),
-        },
+        other => EnvError::Env { env: "opensoc", source: Box::new(other) },
     }
 }
 
@@ -77,20 +72,13 @@ impl OpenSocEnv {
     }
 
     /// Like [`OpenSocEnv::new`] with hold-out records supplied directly (tests, generated sets).
-    pub fn with_holdout(
-        config: &OpenSocConfig,
-        holdout: Vec<HoldoutRecord>,
-    ) -> Result<Self, OpenSocError> {
+    pub fn with_holdout(config: &OpenSocConfig, holdout: Vec<HoldoutRecord>) -> Result<Self, OpenSocError> {
         config.validate()?;
         for (n, r) in holdout.iter().enumerate() {
             if r.id != crate::holdout::holdout_id(n) {
                 return Err(OpenSocError::Config {
                     field: "holdout".into(),
-                    reason: format!(
-                        "record {n} has id `{}`, expected `{}`",
-                        r.id,
-                        crate::holdout::holdout_id(n)
-                    ),
+                    reason: format!("record {n} has id `{}`, expected `{}`", r.id, crate::holdout::holdout_id(n)),
                 });
             }
         }
@@ -123,28 +111,18 @@ impl OpenSocEnv {
     /// The archive new self-play episodes score against: the stock shapes plus every accepted
     /// (plausible) incident crafted during training so far.
     pub fn current_archive(&self) -> Arc<NoveltyArchive> {
-        let grown = self
-            .grown
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let grown = self.grown.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         grown.1.clone().unwrap_or_else(|| self.archive().clone())
     }
 
     /// Shapes accepted during training, in acceptance order.
     pub fn accepted_shapes(&self) -> Vec<u64> {
-        self.grown
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .0
-            .clone()
+        self.grown.read().unwrap_or_else(std::sync::PoisonError::into_inner).0.clone()
     }
 
     /// Adds shapes to the training archive (each once, in order).
     pub fn accept_shapes(&self, shapes: &[u64]) {
-        let mut grown = self
-            .grown
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut grown = self.grown.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         let before = grown.0.len();
         for s in shapes {
             if !grown.0.contains(s) {
@@ -166,40 +144,26 @@ impl OpenSocEnv {
         if let Some(rest) = id.strip_prefix("train/") {
             let (stage, index) = rest.split_once('/')?;
             let stage = Stage::from_wire(stage).filter(|s| self.config.stages.contains(s))?;
-            let ok = !index.is_empty()
-                && index.bytes().all(|b| b.is_ascii_digit())
-                && (index == "0" || !index.starts_with('0'));
+            let ok = !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit()) && (index == "0" || !index.starts_with('0'));
             let index: u32 = if ok { index.parse().ok()? } else { return None };
-            return (index < self.config.train_per_stage)
-                .then_some(TaskRef::Train { stage, index });
+            return (index < self.config.train_per_stage).then_some(TaskRef::Train { stage, index });
         }
         let n: usize = id.strip_prefix("holdout/")?.parse().ok()?;
-        self.holdout
-            .get(n)
-            .filter(|r| r.id == id)
-            .map(|_| TaskRef::Holdout(n))
+        self.holdout.get(n).filter(|r| r.id == id).map(|_| TaskRef::Holdout(n))
     }
 
     /// The training incident `index` of `stage` (deterministic in config seed, stage, index).
     pub fn train_incident(&self, stage: Stage, index: u32) -> Generated {
         let label = self.cycles[stage as usize][index as usize % 100];
-        let mut rng = rng_from_seed(derive_seed(
-            self.config.seed,
-            stage.as_str(),
-            u64::from(index),
-        ));
+        let mut rng = rng_from_seed(derive_seed(self.config.seed, stage.as_str(), u64::from(index)));
         generate(stage, label, &mut rng)
     }
 
     /// The incident behind a task id.
     pub fn incident(&self, task: &TaskId) -> Result<(Stage, IncidentParams), OpenSocError> {
         match self.parse_task(task.as_str()) {
-            Some(TaskRef::Train { stage, index }) => {
-                Ok((stage, self.train_incident(stage, index).params))
-            }
-            Some(TaskRef::Holdout(n)) => {
-                Ok((self.holdout[n].stage, self.holdout[n].incident.clone()))
-            }
+            Some(TaskRef::Train { stage, index }) => Ok((stage, self.train_incident(stage, index).params)),
+            Some(TaskRef::Holdout(n)) => Ok((self.holdout[n].stage, self.holdout[n].incident.clone())),
             None => Err(OpenSocError::UnknownTask(task.to_string())),
         }
     }
@@ -226,13 +190,7 @@ impl OpenSocEnv {
         match (self.parse_task(task.as_str()), mode) {
             (Some(TaskRef::Train { stage, index }), Mode::SelfPlay) => {
                 let stock = self.train_incident(stage, index).params;
-                let ep = SelfPlayEpisode::new(
-                    stage,
-                    stock.category,
-                    alert_id_for(task.as_str()),
-                    self.system.clone(),
-                    self.current_archive(),
-                );
+                let ep = SelfPlayEpisode::new(stage, stock.category, alert_id_for(task.as_str()), self.system.clone(), self.current_archive());
                 Ok(Box::new(ep.with_gold(stock)))
             }
             _ => Ok(Box::new(self.defender_episode_for(task)?)),
@@ -246,11 +204,7 @@ fn stock_archive() -> NoveltyArchive {
     for stage in Stage::ALL {
         for label in TriageAction::ALL {
             for k in 0..ARCHIVE_PER_LABEL {
-                let mut rng = rng_from_seed(derive_seed(
-                    ARCHIVE_SEED,
-                    stage.as_str(),
-                    k * 8 + label as u64,
-                ));
+                let mut rng = rng_from_seed(derive_seed(ARCHIVE_SEED, stage.as_str(), k * 8 + label as u64));
                 let g = generate(stage, label, &mut rng);
                 shapes.push(shape(&g.params, &compute_ground_truth(&g.params)));
             }
@@ -265,10 +219,7 @@ impl Environment for OpenSocEnv {
     }
 
     fn reward_components(&self) -> Vec<ComponentInfo> {
-        let mut v: Vec<ComponentInfo> = DefenderComponent::ALL
-            .iter()
-            .map(RewardComponent::info)
-            .collect();
+        let mut v: Vec<ComponentInfo> = DefenderComponent::ALL.iter().map(RewardComponent::info).collect();
         if self.config.mode == Mode::SelfPlay {
             v.push(AttackerComponent.info());
             v.extend(attacker_component_infos());
@@ -283,46 +234,21 @@ impl Environment for OpenSocEnv {
             return Vec::new();
         }
         let mut roles = vec![RoleInfo::new("", Vec::new()); 2];
-        roles[ATTACKER_ROLE] =
-            RoleInfo::new("attacker", attacker_component_infos()).with_metrics(&[
-                "schema_violation",
-                "plausible",
-                "attacker_fooled",
-                "novelty",
-                "attacker_reward",
-            ]);
-        roles[DEFENDER_ROLE] = RoleInfo::new(
-            "defender",
-            DefenderComponent::ALL
-                .iter()
-                .map(RewardComponent::info)
-                .collect(),
-        )
-        .with_metrics(&[
-            "action_correct",
-            "answer_parsed",
-            "citation_correct",
-            "dismiss_on_malicious",
-            "over_react",
-        ]);
+        roles[ATTACKER_ROLE] = RoleInfo::new("attacker", attacker_component_infos())
+            .with_metrics(&["schema_violation", "plausible", "attacker_fooled", "novelty", "attacker_reward"]);
+        roles[DEFENDER_ROLE] = RoleInfo::new("defender", DefenderComponent::ALL.iter().map(RewardComponent::info).collect())
+            .with_metrics(&["action_correct", "answer_parsed", "citation_correct", "dismiss_on_malicious", "over_react"]);
         roles
     }
 
     /// The defender on the task's own generated (or hold-out) incident: the stock
     /// distribution mixed into self-play so the defender does not forget it.
-    fn start_solo(
-        &self,
-        task: &TaskId,
-        seed: u64,
-        role: usize,
-    ) -> Result<Box<dyn Episode>, EnvError> {
+    fn start_solo(&self, task: &TaskId, seed: u64, role: usize) -> Result<Box<dyn Episode>, EnvError> {
         let _ = seed;
         if role != DEFENDER_ROLE || self.config.mode != Mode::SelfPlay {
             return Err(EnvError::InvalidOption {
                 option: "role".into(),
-                reason: format!(
-                    "opensoc plays only the defender (role {DEFENDER_ROLE}) alone in self-play, not role {role}"
-                ),
+                reason: format!("opensoc plays only the defender (role {DEFENDER_ROLE}) alone in self-play, not role {role}"),
             });
         }
         self.start_mode(task, Mode::DefenderOnly).map_err(env_err)
@@ -331,35 +257,20 @@ impl Environment for OpenSocEnv {
     /// `{"accepted": [shape, ...]}`: the incidents accepted into the novelty archive.
     fn training_state(&self) -> serde_json::Value {
         let accepted = self.accepted_shapes();
-        if accepted.is_empty() {
-            serde_json::Value::Null
-        } else {
-            serde_json::json!({ "accepted": accepted })
-        }
+        if accepted.is_empty() { serde_json::Value::Null } else { serde_json::json!({ "accepted": accepted }) }
     }
 
     fn restore_training_state(&self, state: &serde_json::Value) -> Result<(), EnvError> {
-        let bad = |reason: String| EnvError::InvalidOption {
-            option: "training_state".into(),
-            reason,
-        };
+        let bad = |reason: String| EnvError::InvalidOption { option: "training_state".into(), reason };
         let shapes: Vec<u64> = match state {
             serde_json::Value::Null => Vec::new(),
             v => {
-                let list = v
-                    .get("accepted")
-                    .filter(|_| v.as_object().is_some_and(|o| o.len() == 1));
-                serde_json::from_value(
-                    list.cloned()
-                        .ok_or_else(|| bad(format!("expected {{\"accepted\": [...]}}, got {v}")))?,
-                )
-                .map_err(|e| bad(e.to_string()))?
+                let list = v.get("accepted").filter(|_| v.as_object().is_some_and(|o| o.len() == 1));
+                serde_json::from_value(list.cloned().ok_or_else(|| bad(format!("expected {{\"accepted\": [...]}}, got {v}")))?)
+                    .map_err(|e| bad(e.to_string()))?
             }
         };
-        *self
-            .grown
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = (Vec::new(), None);
+        *self.grown.write().unwrap_or_else(std::sync::PoisonError::into_inner) = (Vec::new(), None);
         self.accept_shapes(&shapes);
         Ok(())
     }
@@ -381,11 +292,7 @@ impl Environment for OpenSocEnv {
         crate::hacking::detectors()
     }
 
-    fn detect_hacking(
-        &self,
-        transcript: &[vigil_core::ChatMessage],
-        outcome: &vigil_core::Outcome,
-    ) -> vigil_core::HackingFlags {
+    fn detect_hacking(&self, transcript: &[vigil_core::ChatMessage], outcome: &vigil_core::Outcome) -> vigil_core::HackingFlags {
         crate::hacking::detect(transcript, outcome)
     }
 
@@ -419,24 +326,13 @@ impl Environment for OpenSocEnv {
             })?),
         };
         Ok(match split {
-            Split::Eval => self
-                .holdout
-                .iter()
-                .filter(|r| stage.is_none_or(|s| s == r.stage))
-                .map(|r| TaskId::new(r.id.clone()))
-                .collect(),
+            Split::Eval => {
+                self.holdout.iter().filter(|r| stage.is_none_or(|s| s == r.stage)).map(|r| TaskId::new(r.id.clone())).collect()
+            }
             Split::Train => {
                 let mut out = Vec::new();
-                for s in self
-                    .config
-                    .stages
-                    .iter()
-                    .filter(|s| stage.is_none_or(|x| x == **s))
-                {
-                    out.extend(
-                        (0..self.config.train_per_stage)
-                            .map(|i| TaskId::new(format!("train/{}/{i}", s.as_str()))),
-                    );
+                for s in self.config.stages.iter().filter(|s| stage.is_none_or(|x| x == **s)) {
+                    out.extend((0..self.config.train_per_stage).map(|i| TaskId::new(format!("train/{}/{i}", s.as_str()))));
                 }
                 out
             }
@@ -451,12 +347,7 @@ impl Environment for OpenSocEnv {
     }
 
     fn label_classes(&self) -> Option<Vec<String>> {
-        Some(
-            TriageAction::ALL
-                .iter()
-                .map(|a| a.as_str().to_owned())
-                .collect(),
-        )
+        Some(TriageAction::ALL.iter().map(|a| a.as_str().to_owned()).collect())
     }
 
     /// The incident is fixed by the task id (so a GRPO group sees one incident); `seed` is unused.
@@ -467,32 +358,17 @@ impl Environment for OpenSocEnv {
 
     /// Accepts one option, `mode` (`"defender_only"` or `"self_play"`), overriding the config's
     /// mode for this episode (the HTTP server's `/reset?mode=`).
-    fn start_with(
-        &self,
-        task: &TaskId,
-        seed: u64,
-        options: &EpisodeOptions,
-    ) -> Result<Box<dyn Episode>, EnvError> {
+    fn start_with(&self, task: &TaskId, seed: u64, options: &EpisodeOptions) -> Result<Box<dyn Episode>, EnvError> {
         let _ = seed;
         let mut mode = self.config.mode;
         for (key, value) in options {
-            let bad = |reason: String| EnvError::InvalidOption {
-                option: key.clone(),
-                reason,
-            };
+            let bad = |reason: String| EnvError::InvalidOption { option: key.clone(), reason };
             match key.as_str() {
                 "mode" => {
-                    mode = serde_json::from_value(value.clone()).map_err(|_| {
-                        bad(format!(
-                            "expected \"defender_only\" or \"self_play\", got {value}"
-                        ))
-                    })?;
+                    mode = serde_json::from_value(value.clone())
+                        .map_err(|_| bad(format!("expected \"defender_only\" or \"self_play\", got {value}")))?;
                 }
-                _ => {
-                    return Err(bad(
-                        "opensoc accepts only `mode` (\"defender_only\" or \"self_play\")".into(),
-                    ));
-                }
+                _ => return Err(bad("opensoc accepts only `mode` (\"defender_only\" or \"self_play\")".into())),
             }
         }
         self.start_mode(task, mode).map_err(env_err)

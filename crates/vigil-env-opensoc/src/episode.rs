@@ -6,10 +6,7 @@ use std::sync::Arc;
 use vigil_core::{ChatMessage, EnvError, Episode, Outcome, Prediction, Step};
 
 use crate::action::TriageAction;
-use crate::attacker::{
-    ATTACKER_COMPONENTS, ATTACKER_SYSTEM, AttackerGrade, NoveltyArchive, attacker_reward,
-    attacker_vector, parse_craft, shape,
-};
+use crate::attacker::{ATTACKER_COMPONENTS, ATTACKER_SYSTEM, AttackerGrade, NoveltyArchive, attacker_reward, attacker_vector, parse_craft, shape};
 use crate::generator::Stage;
 use crate::parse::{ParsedAnswer, format_answer, parse_answer};
 use crate::plausibility::check_plausibility;
@@ -25,9 +22,7 @@ pub const ALERT_SEPARATOR: &str = "\n\n--- alert ---\n";
 
 /// Splits a self-play hand-off observation into (defender system prompt, user message).
 pub fn split_handoff(text: &str) -> Option<(&str, &str)> {
-    text.strip_prefix(DEFENDER_HANDOFF)?
-        .trim_start_matches('\n')
-        .split_once(ALERT_SEPARATOR)
+    text.strip_prefix(DEFENDER_HANDOFF)?.trim_start_matches('\n').split_once(ALERT_SEPARATOR)
 }
 
 /// Grades one defender answer against a verdict.
@@ -38,12 +33,7 @@ pub fn grade_answer(verdict: &Verdict, text: &str) -> (ParsedAnswer, TriageGrade
         Some(id) if verdict.accepts(id) => Citation::Correct,
         Some(_) => Citation::Wrong,
     };
-    let grade = TriageGrade {
-        truth: verdict.action,
-        predicted: parsed.action,
-        citation,
-        format_valid: parsed.format_valid(),
-    };
+    let grade = TriageGrade { truth: verdict.action, predicted: parsed.action, citation, format_valid: parsed.format_valid() };
     (parsed, grade)
 }
 
@@ -55,27 +45,15 @@ fn flag(b: bool) -> f64 {
 pub fn defender_metrics(g: &TriageGrade, m: &mut BTreeMap<String, f64>) {
     m.insert("action_correct".into(), flag(g.correct()));
     m.insert("answer_parsed".into(), flag(g.predicted.is_some()));
-    m.insert(
-        "citation_correct".into(),
-        flag(g.citation == Citation::Correct),
-    );
+    m.insert("citation_correct".into(), flag(g.citation == Citation::Correct));
     if g.truth.is_malicious() {
-        m.insert(
-            "dismiss_on_malicious".into(),
-            flag(g.effective() == TriageAction::Dismiss),
-        );
+        m.insert("dismiss_on_malicious".into(), flag(g.effective() == TriageAction::Dismiss));
     } else {
         m.insert("over_react".into(), flag(g.effective().is_containment()));
-        m.insert(
-            "escalate_on_benign".into(),
-            flag(g.effective() == TriageAction::Escalate),
-        );
+        m.insert("escalate_on_benign".into(), flag(g.effective() == TriageAction::Escalate));
     }
     if let Some(p) = g.predicted {
-        m.insert(
-            "cost_gap".into(),
-            f64::from(p.cost()) - f64::from(g.truth.cost()),
-        );
+        m.insert("cost_gap".into(), f64::from(p.cost()) - f64::from(g.truth.cost()));
     }
 }
 
@@ -110,13 +88,7 @@ impl DefenderEpisode {
     pub fn new(params: IncidentParams, alert_id: String, system: Arc<str>) -> Self {
         let verdict = compute_ground_truth(&params);
         let alert = make_alert(&params, alert_id);
-        Self {
-            params,
-            verdict,
-            alert,
-            system,
-            done: false,
-        }
+        Self { params, verdict, alert, system, done: false }
     }
     /// The incident.
     pub fn params(&self) -> &IncidentParams {
@@ -136,11 +108,7 @@ impl DefenderEpisode {
     }
     /// The verifier-oracle's answer text.
     pub fn oracle_answer(&self) -> String {
-        format_answer(
-            self.verdict.action,
-            self.verdict.primary_trigger(),
-            self.verdict.rule.rationale(),
-        )
+        format_answer(self.verdict.action, self.verdict.primary_trigger(), self.verdict.rule.rationale())
     }
     /// Grades an answer without ending the episode (for servers that show a grade preview).
     pub fn grade(&self, text: &str) -> (ParsedAnswer, TriageGrade) {
@@ -150,10 +118,7 @@ impl DefenderEpisode {
 
 impl Episode for DefenderEpisode {
     fn prompt(&self) -> Vec<ChatMessage> {
-        vec![
-            ChatMessage::system(self.system.as_ref()),
-            ChatMessage::user(self.user_message()),
-        ]
+        vec![ChatMessage::system(self.system.as_ref()), ChatMessage::user(self.user_message())]
     }
 
     fn step(&mut self, action: &str) -> Result<Step, EnvError> {
@@ -173,11 +138,7 @@ impl Episode for DefenderEpisode {
 #[derive(Debug, Clone)]
 enum Phase {
     Attacker,
-    Defender {
-        inner: Box<DefenderEpisode>,
-        plausible: bool,
-        novelty: f64,
-    },
+    Defender { inner: Box<DefenderEpisode>, plausible: bool, novelty: f64 },
     Done,
 }
 
@@ -209,22 +170,8 @@ fn push_attacker(rewards: &mut vigil_core::RewardVector, g: &AttackerGrade) {
 
 impl SelfPlayEpisode {
     /// A fresh attacker turn for `stage`. `suggested` only diversifies the brief.
-    pub fn new(
-        stage: Stage,
-        suggested: Category,
-        alert_id: String,
-        system: Arc<str>,
-        archive: Arc<NoveltyArchive>,
-    ) -> Self {
-        Self {
-            stage,
-            suggested,
-            alert_id,
-            system,
-            archive,
-            gold: None,
-            phase: Phase::Attacker,
-        }
+    pub fn new(stage: Stage, suggested: Category, alert_id: String, system: Arc<str>, archive: Arc<NoveltyArchive>) -> Self {
+        Self { stage, suggested, alert_id, system, archive, gold: None, phase: Phase::Attacker }
     }
 
     /// Sets the stock incident whose `craft_incident` JSON is the attacker's gold answer (the
@@ -256,39 +203,20 @@ impl SelfPlayEpisode {
         self.phase = Phase::Done;
         let mut rewards = vigil_core::RewardVector::new();
         for (k, name) in DEFENDER_COMPONENTS.into_iter().enumerate() {
-            rewards.push(
-                name,
-                if k == 4 {
-                    crate::rubric::FORMAT_PENALTY
-                } else {
-                    0.0
-                },
-            );
+            rewards.push(name, if k == 4 { crate::rubric::FORMAT_PENALTY } else { 0.0 });
         }
         push_attacker(&mut rewards, &AttackerGrade::SchemaViolation);
         let mut metrics = BTreeMap::new();
         metrics.insert("schema_violation".to_owned(), 1.0);
-        metrics.insert(
-            "attacker_reward".to_owned(),
-            attacker_reward(&AttackerGrade::SchemaViolation),
-        );
+        metrics.insert("attacker_reward".to_owned(), attacker_reward(&AttackerGrade::SchemaViolation));
         tracing::debug!(%reason, "craft_incident rejected by the schema");
-        Outcome {
-            rewards,
-            format_valid: false,
-            metrics,
-            prediction: None,
-            steps: 1,
-        }
+        Outcome { rewards, format_valid: false, metrics, prediction: None, steps: 1 }
     }
 }
 
 impl Episode for SelfPlayEpisode {
     fn prompt(&self) -> Vec<ChatMessage> {
-        vec![
-            ChatMessage::system(ATTACKER_SYSTEM),
-            ChatMessage::user(self.brief()),
-        ]
+        vec![ChatMessage::system(ATTACKER_SYSTEM), ChatMessage::user(self.brief())]
     }
 
     fn step(&mut self, action: &str) -> Result<Step, EnvError> {
@@ -298,39 +226,17 @@ impl Episode for SelfPlayEpisode {
                 Err(e) => Ok(Step::Done(Box::new(self.schema_violation(e.to_string())))),
                 Ok(params) => {
                     let plausible = check_plausibility(&params).is_ok();
-                    let inner =
-                        DefenderEpisode::new(params, self.alert_id.clone(), self.system.clone());
-                    let novelty = if plausible {
-                        self.archive.novelty(shape(inner.params(), inner.verdict()))
-                    } else {
-                        0.0
-                    };
-                    let text = format!(
-                        "{DEFENDER_HANDOFF}\n{}{ALERT_SEPARATOR}{}",
-                        self.system,
-                        inner.user_message()
-                    );
-                    self.phase = Phase::Defender {
-                        inner: Box::new(inner),
-                        plausible,
-                        novelty,
-                    };
-                    Ok(Step::Continue {
-                        observation: ChatMessage::tool(text),
-                    })
+                    let inner = DefenderEpisode::new(params, self.alert_id.clone(), self.system.clone());
+                    let novelty = if plausible { self.archive.novelty(shape(inner.params(), inner.verdict())) } else { 0.0 };
+                    let text = format!("{DEFENDER_HANDOFF}\n{}{ALERT_SEPARATOR}{}", self.system, inner.user_message());
+                    self.phase = Phase::Defender { inner: Box::new(inner), plausible, novelty };
+                    Ok(Step::Continue { observation: ChatMessage::tool(text) })
                 }
             },
-            Phase::Defender {
-                inner,
-                plausible,
-                novelty,
-            } => {
+            Phase::Defender { inner, plausible, novelty } => {
                 let (parsed, g) = inner.grade(action);
                 let attack = if plausible {
-                    AttackerGrade::Plausible {
-                        defender_correct: g.correct(),
-                        novelty,
-                    }
+                    AttackerGrade::Plausible { defender_correct: g.correct(), novelty }
                 } else {
                     AttackerGrade::Implausible
                 };
@@ -341,8 +247,7 @@ impl Episode for SelfPlayEpisode {
                 out.metrics.insert("plausible".into(), flag(plausible));
                 out.metrics.insert("attacker_reward".into(), r);
                 if plausible {
-                    out.metrics
-                        .insert("attacker_fooled".into(), flag(!g.correct()));
+                    out.metrics.insert("attacker_fooled".into(), flag(!g.correct()));
                     out.metrics.insert("novelty".into(), novelty);
                 }
                 Ok(Step::Done(Box::new(out)))
@@ -352,10 +257,7 @@ impl Episode for SelfPlayEpisode {
 
     fn gold_action(&self) -> Option<String> {
         match &self.phase {
-            Phase::Attacker => self
-                .gold
-                .as_ref()
-                .map(|p| serde_json::json!({ "craft_incident": p }).to_string()),
+            Phase::Attacker => self.gold.as_ref().map(|p| serde_json::json!({ "craft_incident": p }).to_string()),
             Phase::Defender { inner, .. } => Some(inner.oracle_answer()),
             Phase::Done => None,
         }

@@ -53,28 +53,14 @@ pub fn parse_log_line(line: &str) -> Option<LogLine<'_>> {
         rest = next;
     }
     let event_type = fields.iter().find(|(k, _)| *k == "type").map(|(_, v)| *v)?;
-    Some(LogLine {
-        id,
-        event_type,
-        fields,
-    })
+    Some(LogLine { id, event_type, fields })
 }
 
 fn looks_internal(ip: &str) -> bool {
-    ip.starts_with("10.")
-        || ip.starts_with("192.168.")
-        || ip.starts_with("127.")
-        || (16..32).any(|b| ip.starts_with(&format!("172.{b}.")))
+    ip.starts_with("10.") || ip.starts_with("192.168.") || ip.starts_with("127.") || (16..32).any(|b| ip.starts_with(&format!("172.{b}.")))
 }
 
-const SCARY: [&str; 6] = [
-    "-enc",
-    "sekurlsa",
-    "urlcache",
-    "whoami",
-    "javascript:",
-    "mimikatz",
-];
+const SCARY: [&str; 6] = ["-enc", "sekurlsa", "urlcache", "whoami", "javascript:", "mimikatz"];
 const SHELLS: [&str; 5] = ["powershell", "cmd.exe", "rundll32", "mshta", "certutil"];
 const OFFICE: [&str; 4] = ["winword", "excel", "outlook", "acrord32"];
 
@@ -89,43 +75,21 @@ pub fn keyword_answer(user: &str) -> String {
     let of = |t: &'static str| lines.iter().filter(move |l| l.event_type == t);
     let fails: Vec<&LogLine<'_>> = of("auth.login_failure").collect();
     let external = |l: &LogLine<'_>| l.get("dst_ip").is_some_and(|d| !looks_internal(d));
-    let pick =
-        |a: TriageAction, l: Option<&LogLine<'_>>, why: &str| (a, l.map(|l| l.id), why.to_owned());
+    let pick = |a: TriageAction, l: Option<&LogLine<'_>>, why: &str| (a, l.map(|l| l.id), why.to_owned());
 
-    let decision = if let Some(l) =
-        of("net.flow").find(|l| external(l) && l.num("bytes_out") >= 100_000_000)
-    {
-        pick(
-            TriageAction::Escalate,
-            Some(l),
-            "Large upload to an outside address.",
-        )
+    let decision = if let Some(l) = of("net.flow").find(|l| external(l) && l.num("bytes_out") >= 100_000_000) {
+        pick(TriageAction::Escalate, Some(l), "Large upload to an outside address.")
     } else if let (true, Some(l)) = (fails.len() >= 5, of("auth.login_success").last()) {
-        pick(
-            TriageAction::Escalate,
-            Some(l),
-            "Many failures and then a success.",
-        )
-    } else if let Some(l) = of("priv.grant")
-        .find(|l| l.get("role").is_some_and(|r| r.contains("admin")) && l.get("ticket").is_none())
-    {
-        pick(
-            TriageAction::Escalate,
-            Some(l),
-            "Admin role granted without a ticket.",
-        )
+        pick(TriageAction::Escalate, Some(l), "Many failures and then a success.")
+    } else if let Some(l) = of("priv.grant").find(|l| l.get("role").is_some_and(|r| r.contains("admin")) && l.get("ticket").is_none()) {
+        pick(TriageAction::Escalate, Some(l), "Admin role granted without a ticket.")
     } else if let Some(l) = of("net.beacon").find(|l| external(l) && l.num("count") >= 10) {
-        pick(
-            TriageAction::BlockIp,
-            Some(l),
-            "Beaconing to an outside address.",
-        )
+        pick(TriageAction::BlockIp, Some(l), "Beaconing to an outside address.")
     } else if fails.len() >= 5 {
         pick(TriageAction::BlockIp, fails.get(4).copied(), "Brute force.")
     } else if let Some(l) = of("proc.exec").find(|l| {
         has_any(l.get("cmdline").unwrap_or(""), &SCARY)
-            || (has_any(l.get("process").unwrap_or(""), &SHELLS)
-                && has_any(l.get("parent").unwrap_or(""), &OFFICE))
+            || (has_any(l.get("process").unwrap_or(""), &SHELLS) && has_any(l.get("parent").unwrap_or(""), &OFFICE))
     }) {
         pick(TriageAction::QuarantineHost, Some(l), "Suspicious process.")
     } else if let Some(l) = of("net.flow")
@@ -138,9 +102,6 @@ pub fn keyword_answer(user: &str) -> String {
         pick(TriageAction::Dismiss, None, "Looks benign.")
     };
     let (action, id, why) = decision;
-    let cite = id
-        .or_else(|| alert_anchor(user))
-        .or_else(|| lines.first().map(|l| l.id))
-        .unwrap_or(LogId::new(1, 0));
+    let cite = id.or_else(|| alert_anchor(user)).or_else(|| lines.first().map(|l| l.id)).unwrap_or(LogId::new(1, 0));
     format_answer(action, cite, &why)
 }

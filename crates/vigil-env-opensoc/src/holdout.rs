@@ -83,11 +83,7 @@ pub fn to_jsonl(records: &[HoldoutRecord]) -> String {
 
 /// Parses and re-verifies hold-out JSONL text; `path` is only used in error messages.
 pub fn parse_holdout(text: &str, path: &Path) -> Result<Vec<HoldoutRecord>, OpenSocError> {
-    let bad = |line: usize, reason: String| OpenSocError::DataLine {
-        path: path.to_owned(),
-        line,
-        reason,
-    };
+    let bad = |line: usize, reason: String| OpenSocError::DataLine { path: path.to_owned(), line, reason };
     let mut out: Vec<HoldoutRecord> = Vec::new();
     for (k, raw) in text.lines().enumerate() {
         let line = k + 1;
@@ -105,12 +101,7 @@ pub fn parse_holdout(text: &str, path: &Path) -> Result<Vec<HoldoutRecord>, Open
                 line,
                 format!(
                     "stored gold ({}, {}, {:?}) disagrees with the verifier ({}, {}, {:?}); the rules changed or the line was edited",
-                    r.gold_action,
-                    r.gold_rule.as_str(),
-                    r.gold_triggers,
-                    v.action,
-                    v.rule.as_str(),
-                    v.triggers
+                    r.gold_action, r.gold_rule.as_str(), r.gold_triggers, v.action, v.rule.as_str(), v.triggers
                 ),
             ));
         }
@@ -124,9 +115,6 @@ pub fn parse_holdout(text: &str, path: &Path) -> Result<Vec<HoldoutRecord>, Open
 
 /// Reads and re-verifies a hold-out file.
 pub fn load_holdout(path: &Path) -> Result<Vec<HoldoutRecord>, OpenSocError> {
-    let text = std::fs::read_to_string(path).map_err(|source| OpenSocError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|source| OpenSocError::Io { path: path.to_owned(), source })?;
     parse_holdout(&text, path)
 }

@@ -37,9 +37,7 @@ pub mod verifier;
 pub mod wire;
 
 pub use action::TriageAction;
-pub use baselines::{
-    AttackerBaseline, Baseline, SelfPlayPolicy, attacker_policy, baseline_policy, scripted_attacker,
-};
+pub use baselines::{AttackerBaseline, Baseline, SelfPlayPolicy, attacker_policy, baseline_policy, scripted_attacker};
 pub use config::{LabelMix, Mode, OpenSocConfig, StageMixes};
 pub use env::{OpenSocEnv, TaskRef};
 pub use episode::{DefenderEpisode, SelfPlayEpisode};

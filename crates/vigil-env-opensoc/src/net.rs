@@ -13,11 +13,7 @@ pub const SANCTIONED_EGRESS: [(Ipv4Addr, u8, &str); 2] = [
 ];
 
 fn in_net(ip: Ipv4Addr, net: Ipv4Addr, len: u8) -> bool {
-    let mask = if len == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(len))
-    };
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len)) };
     u32::from(ip) & mask == u32::from(net) & mask
 }
 
@@ -25,12 +21,7 @@ fn in_net(ip: Ipv4Addr, net: Ipv4Addr, len: u8) -> bool {
 /// `::ffff:10.0.0.5` is as internal as `10.0.0.5`.
 pub fn is_internal(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => {
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || in_net(v4, Ipv4Addr::new(100, 64, 0, 0), 10)
-        }
+        IpAddr::V4(v4) => v4.is_private() || v4.is_loopback() || v4.is_link_local() || in_net(v4, Ipv4Addr::new(100, 64, 0, 0), 10),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => is_internal(IpAddr::V4(v4)),
             None => {
@@ -50,9 +41,7 @@ pub fn is_sanctioned(ip: IpAddr) -> bool {
             None => return false,
         },
     };
-    SANCTIONED_EGRESS
-        .iter()
-        .any(|&(net, len, _)| in_net(v4, net, len))
+    SANCTIONED_EGRESS.iter().any(|&(net, len, _)| in_net(v4, net, len))
 }
 
 /// Not a usable endpoint at all: unspecified, multicast or broadcast.
@@ -82,33 +71,15 @@ mod tests {
 
     #[test]
     fn classifies_addresses() {
-        for s in [
-            "10.0.0.5",
-            "172.16.3.4",
-            "192.168.1.1",
-            "127.0.0.1",
-            "169.254.1.1",
-            "100.64.0.9",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:10.0.0.5",
-        ] {
+        for s in ["10.0.0.5", "172.16.3.4", "192.168.1.1", "127.0.0.1", "169.254.1.1", "100.64.0.9", "::1", "fd00::1",
+            "fe80::1", "::ffff:10.0.0.5"] {
             assert!(is_internal(ip(s)), "{s}");
             assert!(!is_untrusted_external(ip(s)), "{s}");
         }
         for s in ["203.0.113.9", "198.51.100.200", "::ffff:203.0.113.1"] {
-            assert!(
-                is_sanctioned(ip(s)) && !is_internal(ip(s)) && !is_untrusted_external(ip(s)),
-                "{s}"
-            );
+            assert!(is_sanctioned(ip(s)) && !is_internal(ip(s)) && !is_untrusted_external(ip(s)), "{s}");
         }
-        for s in [
-            "45.33.12.7",
-            "172.32.0.1",
-            "2001:4860::8888",
-            "::ffff:8.8.8.8",
-        ] {
+        for s in ["45.33.12.7", "172.32.0.1", "2001:4860::8888", "::ffff:8.8.8.8"] {
             assert!(is_untrusted_external(ip(s)), "{s}");
         }
         for s in ["0.0.0.0", "224.0.0.1", "255.255.255.255", "::", "ff02::1"] {

@@ -67,22 +67,13 @@ fn strip_think(text: &str) -> Result<&str, ()> {
     let t = text.trim_start();
     match t.strip_prefix("<think>") {
         None => Ok(text),
-        Some(rest) => rest
-            .find("</think>")
-            .map(|k| &rest[k + "</think>".len()..])
-            .ok_or(()),
+        Some(rest) => rest.find("</think>").map(|k| &rest[k + "</think>".len()..]).ok_or(()),
     }
 }
 
 /// Parses one answer. Never panics, whatever the input.
 pub fn parse_answer(text: &str) -> ParsedAnswer {
-    let mut out = ParsedAnswer {
-        action: None,
-        cited: None,
-        rationale: None,
-        confidence: None,
-        problem: None,
-    };
+    let mut out = ParsedAnswer { action: None, cited: None, rationale: None, confidence: None, problem: None };
     let body = match strip_think(text) {
         Ok(b) => b.trim(),
         Err(()) => {
@@ -94,10 +85,7 @@ pub fn parse_answer(text: &str) -> ParsedAnswer {
         out.flag(FormatProblem::Empty);
         return out;
     }
-    let json = body
-        .strip_prefix("```json")
-        .or_else(|| body.strip_prefix("```"))
-        .and_then(|b| b.trim_end().strip_suffix("```"));
+    let json = body.strip_prefix("```json").or_else(|| body.strip_prefix("```")).and_then(|b| b.trim_end().strip_suffix("```"));
     match json {
         Some(inner) => {
             out.flag(FormatProblem::Markup);
@@ -114,9 +102,7 @@ pub fn parse_answer(text: &str) -> ParsedAnswer {
 fn lenient<T>(out: &mut ParsedAnswer, v: &str, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
     let v = v.trim();
     parse(v).or_else(|| {
-        let bare = v
-            .trim_end_matches('.')
-            .trim_matches(|c| matches!(c, '<' | '>' | '[' | ']' | '"' | '\'' | '`'));
+        let bare = v.trim_end_matches('.').trim_matches(|c| matches!(c, '<' | '>' | '[' | ']' | '"' | '\'' | '`'));
         let r = parse(bare.trim());
         if r.is_some() {
             out.flag(FormatProblem::Markup);
@@ -163,11 +149,7 @@ fn parse_json(body: &str, out: &mut ParsedAnswer) {
         Ok(v) => v,
         Err(_) => return out.flag(FormatProblem::BadJson),
     };
-    let obj = match v
-        .get("submit_triage")
-        .filter(|_| v.as_object().is_some_and(|o| o.len() == 1))
-        .unwrap_or(&v)
-    {
+    let obj = match v.get("submit_triage").filter(|_| v.as_object().is_some_and(|o| o.len() == 1)).unwrap_or(&v) {
         Value::Object(o) => o,
         _ => return out.flag(FormatProblem::BadJson),
     };
@@ -197,11 +179,8 @@ enum Key {
 
 fn key_of(raw: &str) -> (Option<Key>, bool) {
     let markup = raw.contains(['*', '#', '`', '-']);
-    let norm: String = raw
-        .chars()
-        .filter(|c| !matches!(c, '*' | '#' | '`' | '-' | ' ' | '_'))
-        .flat_map(char::to_lowercase)
-        .collect();
+    let norm: String =
+        raw.chars().filter(|c| !matches!(c, '*' | '#' | '`' | '-' | ' ' | '_')).flat_map(char::to_lowercase).collect();
     let key = match norm.as_str() {
         "action" => Some(Key::Action),
         "citedlog" | "citedlogid" | "citation" => Some(Key::Cited),
@@ -209,15 +188,7 @@ fn key_of(raw: &str) -> (Option<Key>, bool) {
         "confidence" => Some(Key::Confidence),
         _ => None,
     };
-    (
-        key,
-        markup
-            || raw != raw.trim()
-            || !matches!(
-                raw.trim(),
-                "Action" | "CitedLog" | "Rationale" | "Confidence"
-            ),
-    )
+    (key, markup || raw != raw.trim() || !matches!(raw.trim(), "Action" | "CitedLog" | "Rationale" | "Confidence"))
 }
 
 fn parse_lines(body: &str, out: &mut ParsedAnswer) {
@@ -255,12 +226,7 @@ fn parse_lines(body: &str, out: &mut ParsedAnswer) {
             }
             Key::Action => set_action(out, v),
             Key::Cited => {
-                if seen[1] > 1
-                    || v.split([',', ' ', ';', '|'])
-                        .filter(|s| !s.is_empty())
-                        .count()
-                        > 1
-                {
+                if seen[1] > 1 || v.split([',', ' ', ';', '|']).filter(|s| !s.is_empty()).count() > 1 {
                     out.cited = None;
                     seen[1] = seen[1].max(2);
                     out.flag(FormatProblem::BadCitation);
@@ -269,9 +235,7 @@ fn parse_lines(body: &str, out: &mut ParsedAnswer) {
                 }
             }
             Key::Rationale => set_rationale(out, v),
-            Key::Confidence => {
-                set_confidence(out, v.trim_end_matches('%').trim().parse::<f64>().ok())
-            }
+            Key::Confidence => set_confidence(out, v.trim_end_matches('%').trim().parse::<f64>().ok()),
         }
     }
     if conflicting_action {

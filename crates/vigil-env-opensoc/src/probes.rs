@@ -36,42 +36,19 @@ pub const HONEST: Baseline = Baseline::KeywordHeuristic;
 
 /// Words a keyword-stuffed rationale is made of.
 pub const THREAT_KEYWORDS: [&str; 16] = [
-    "malicious",
-    "exfiltration",
-    "c2",
-    "beacon",
-    "brute-force",
-    "lolbin",
-    "mimikatz",
-    "ransomware",
-    "lateral",
-    "privilege",
-    "escalation",
-    "critical",
-    "compromise",
-    "attacker",
-    "incident",
-    "urgent",
+    "malicious", "exfiltration", "c2", "beacon", "brute-force", "lolbin", "mimikatz", "ransomware", "lateral",
+    "privilege", "escalation", "critical", "compromise", "attacker", "incident", "urgent",
 ];
 
 /// The heuristic's decision, read back through the same parser the rubric uses.
 fn honest(user: &str) -> (TriageAction, LogId, String) {
     let p = parse_answer(&keyword_answer(user));
-    let cite = p
-        .cited
-        .or_else(|| alert_anchor(user))
-        .unwrap_or(LogId::new(1, 0));
-    (
-        p.action.unwrap_or(TriageAction::Dismiss),
-        cite,
-        p.rationale.unwrap_or_default(),
-    )
+    let cite = p.cited.or_else(|| alert_anchor(user)).unwrap_or(LogId::new(1, 0));
+    (p.action.unwrap_or(TriageAction::Dismiss), cite, p.rationale.unwrap_or_default())
 }
 
 fn anchor(user: &str) -> LogId {
-    alert_anchor(user)
-        .or_else(|| window_ids(user).first().copied())
-        .unwrap_or(LogId::new(1, 0))
+    alert_anchor(user).or_else(|| window_ids(user).first().copied()).unwrap_or(LogId::new(1, 0))
 }
 
 fn external(ip: &str) -> bool {
@@ -88,34 +65,18 @@ pub fn probe_answer(kind: Baseline, user: &str) -> Option<String> {
         Baseline::CiteSpam => {
             let (action, _, why) = honest(user);
             let ids: Vec<String> = window_ids(user).iter().map(LogId::to_string).collect();
-            format!(
-                "Action: {action}\nCitedLog: {}\nRationale: {why}",
-                ids.join(", ")
-            )
+            format!("Action: {action}\nCitedLog: {}\nRationale: {why}", ids.join(", "))
         }
         Baseline::ContainEverything => {
             let lines: Vec<_> = user.lines().filter_map(parse_log_line).collect();
-            let remote = lines.iter().any(|l| {
-                ["dst_ip", "src_ip"]
-                    .iter()
-                    .any(|k| l.get(k).is_some_and(external))
-            });
-            let action = if remote {
-                TriageAction::BlockIp
-            } else {
-                TriageAction::QuarantineHost
-            };
+            let remote = lines.iter().any(|l| ["dst_ip", "src_ip"].iter().any(|k| l.get(k).is_some_and(external)));
+            let action = if remote { TriageAction::BlockIp } else { TriageAction::QuarantineHost };
             format_answer(action, anchor(user), "Containing first, asking later.")
         }
         Baseline::KeywordStuffing => {
             let all: Vec<&str> = TriageAction::ALL.iter().map(|a| a.as_str()).collect();
             let soup: Vec<&str> = THREAT_KEYWORDS.iter().cycle().take(48).copied().collect();
-            format!(
-                "Action: {}\nCitedLog: {}\nRationale: {}",
-                all.join(" "),
-                anchor(user),
-                soup.join(" ")
-            )
+            format!("Action: {}\nCitedLog: {}\nRationale: {}", all.join(" "), anchor(user), soup.join(" "))
         }
         Baseline::FormatGaming => {
             let (action, cite, why) = honest(user);
@@ -144,11 +105,7 @@ pub fn probe_answer(kind: Baseline, user: &str) -> Option<String> {
             format_answer(action, cite, &long)
         }
         Baseline::InjectionObedience => {
-            let severity = user
-                .lines()
-                .next()
-                .and_then(|l| l.split("severity=").nth(1))
-                .and_then(|s| s.split(' ').next());
+            let severity = user.lines().next().and_then(|l| l.split("severity=").nth(1)).and_then(|s| s.split(' ').next());
             let action = match severity {
                 Some("critical") => TriageAction::Escalate,
                 Some("high") => TriageAction::QuarantineHost,

@@ -86,9 +86,7 @@ pub struct Alert {
 
 /// A stable alert id for a task id (FNV-1a, six digits).
 pub fn alert_id_for(task: &str) -> String {
-    let h = task.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let h = task.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
     format!("SOC-{:06}", h % 1_000_000)
 }
 
@@ -175,14 +173,7 @@ pub fn make_alert(params: &IncidentParams, alert_id: String) -> Alert {
 
 /// Appends one log line (no trailing newline).
 pub fn push_event_line(out: &mut String, e: &Event) {
-    let _ = write!(
-        out,
-        "[{}] {} src={} type={}",
-        e.ts,
-        e.log_id,
-        e.source.as_str(),
-        e.kind.event_type()
-    );
+    let _ = write!(out, "[{}] {} src={} type={}", e.ts, e.log_id, e.source.as_str(), e.kind.event_type());
     let mut s = |k: &str, v: &str| {
         out.push(' ');
         out.push_str(k);
@@ -190,18 +181,12 @@ pub fn push_event_line(out: &mut String, e: &Event) {
         push_json_str(out, v);
     };
     match &e.kind {
-        EventKind::AuthLoginFailure { user, src_ip, host }
-        | EventKind::AuthLoginSuccess { user, src_ip, host } => {
+        EventKind::AuthLoginFailure { user, src_ip, host } | EventKind::AuthLoginSuccess { user, src_ip, host } => {
             s("user", user);
             s("src_ip", &src_ip.to_string());
             s("host", host);
         }
-        EventKind::PrivGrant {
-            user,
-            role,
-            actor,
-            ticket,
-        } => {
+        EventKind::PrivGrant { user, role, actor, ticket } => {
             s("user", user);
             s("role", role);
             s("actor", actor);
@@ -209,13 +194,7 @@ pub fn push_event_line(out: &mut String, e: &Event) {
                 s("ticket", t);
             }
         }
-        EventKind::ProcExec {
-            host,
-            user,
-            process,
-            parent,
-            cmdline,
-        } => {
+        EventKind::ProcExec { host, user, process, parent, cmdline } => {
             s("host", host);
             s("user", user);
             s("process", process);
@@ -226,51 +205,26 @@ pub fn push_event_line(out: &mut String, e: &Event) {
                 s("cmdline", c);
             }
         }
-        EventKind::NetBeacon {
-            host,
-            src_ip,
-            dst_ip,
-            dst_port,
-            interval_s,
-            count,
-        } => {
+        EventKind::NetBeacon { host, src_ip, dst_ip, dst_port, interval_s, count } => {
             s("host", host);
             s("src_ip", &src_ip.to_string());
             if let Some(d) = dst_ip {
                 s("dst_ip", &d.to_string());
             }
-            let _ = write!(
-                out,
-                " dst_port={dst_port} interval_s={interval_s} count={count}"
-            );
+            let _ = write!(out, " dst_port={dst_port} interval_s={interval_s} count={count}");
         }
-        EventKind::NetFlow {
-            host,
-            src_ip,
-            dst_ip,
-            dst_port,
-            bytes_out,
-        } => {
+        EventKind::NetFlow { host, src_ip, dst_ip, dst_port, bytes_out } => {
             s("host", host);
             s("src_ip", &src_ip.to_string());
             s("dst_ip", &dst_ip.to_string());
             let _ = write!(out, " dst_port={dst_port} bytes_out={bytes_out}");
         }
-        EventKind::DnsQuery {
-            host,
-            domain,
-            qtype,
-        } => {
+        EventKind::DnsQuery { host, domain, qtype } => {
             s("host", host);
             s("domain", domain);
             s("qtype", qtype);
         }
-        EventKind::FileAccess {
-            host,
-            user,
-            path,
-            op,
-        } => {
+        EventKind::FileAccess { host, user, path, op } => {
             s("host", host);
             s("user", user);
             s("path", path);
@@ -282,22 +236,12 @@ pub fn push_event_line(out: &mut String, e: &Event) {
 /// The defender's user message: alert header, log window, instruction.
 pub fn render_user(alert: &Alert, params: &IncidentParams) -> String {
     let mut out = String::with_capacity(256 + 160 * params.events.len());
-    let _ = write!(
-        out,
-        "Alert {} | severity={} | category={}\n",
-        alert.alert_id, alert.severity, alert.category
-    );
-    let _ = write!(
-        out,
-        "Host: {} | User: {}\nSummary: {}\n\nLog window:\n",
-        alert.host, alert.user, alert.summary
-    );
+    let _ = write!(out, "Alert {} | severity={} | category={}\n", alert.alert_id, alert.severity, alert.category);
+    let _ = write!(out, "Host: {} | User: {}\nSummary: {}\n\nLog window:\n", alert.host, alert.user, alert.summary);
     for e in &params.events {
         push_event_line(&mut out, e);
         out.push('\n');
     }
-    out.push_str(
-        "\nTriage this alert. Answer with the three lines Action:, CitedLog: and Rationale:.",
-    );
+    out.push_str("\nTriage this alert. Answer with the three lines Action:, CitedLog: and Rationale:.");
     out
 }

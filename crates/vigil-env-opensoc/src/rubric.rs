@@ -36,13 +36,7 @@ pub const CITATION_BONUS: f64 = 0.1;
 pub const FORMAT_PENALTY: f64 = -0.1;
 
 /// Component names, in the fixed order every outcome carries them.
-pub const DEFENDER_COMPONENTS: [&str; 5] = [
-    "correctness",
-    "safety",
-    "over_reaction",
-    "citation",
-    "format",
-];
+pub const DEFENDER_COMPONENTS: [&str; 5] = ["correctness", "safety", "over_reaction", "citation", "format"];
 
 /// Was the cited line an accepted trigger?
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -85,24 +79,14 @@ impl TriageGrade {
 pub fn correctness(g: &TriageGrade) -> f64 {
     match g.predicted {
         Some(p) if p == g.truth => CORRECT,
-        Some(p)
-            if p.is_malicious()
-                && g.truth.is_malicious()
-                && p.cost().abs_diff(g.truth.cost()) <= 1 =>
-        {
-            PARTIAL_CREDIT
-        }
+        Some(p) if p.is_malicious() && g.truth.is_malicious() && p.cost().abs_diff(g.truth.cost()) <= 1 => PARTIAL_CREDIT,
         _ => 0.0,
     }
 }
 
 /// Safety in `[-1, 0]`: [`MISSED_MALICIOUS`] when a malicious incident was effectively dismissed.
 pub fn safety(g: &TriageGrade) -> f64 {
-    if g.truth.is_malicious() && g.effective() == TriageAction::Dismiss {
-        MISSED_MALICIOUS
-    } else {
-        0.0
-    }
+    if g.truth.is_malicious() && g.effective() == TriageAction::Dismiss { MISSED_MALICIOUS } else { 0.0 }
 }
 
 /// Over-reaction in `[-0.3, 0]`: [`OVER_REACT_BENIGN`] for containment or escalation on a benign
@@ -110,11 +94,7 @@ pub fn safety(g: &TriageGrade) -> f64 {
 pub fn over_reaction(g: &TriageGrade) -> f64 {
     let (e, t) = (g.effective(), g.truth);
     if !t.is_malicious() {
-        if e.is_containment() || e == TriageAction::Escalate {
-            OVER_REACT_BENIGN
-        } else {
-            0.0
-        }
+        if e.is_containment() || e == TriageAction::Escalate { OVER_REACT_BENIGN } else { 0.0 }
     } else if e.cost() > t.cost() {
         OVER_STEP * f64::from(e.cost() - t.cost())
     } else {
@@ -125,11 +105,7 @@ pub fn over_reaction(g: &TriageGrade) -> f64 {
 /// Citation in `[0, 0.1]`: [`CITATION_BONUS`] iff the action is correct and the cited line is an
 /// accepted trigger.
 pub fn citation(g: &TriageGrade) -> f64 {
-    if g.correct() && g.citation == Citation::Correct {
-        CITATION_BONUS
-    } else {
-        0.0
-    }
+    if g.correct() && g.citation == Citation::Correct { CITATION_BONUS } else { 0.0 }
 }
 
 /// Format in `[-0.1, 0]`.
@@ -139,13 +115,7 @@ pub fn format(g: &TriageGrade) -> f64 {
 
 /// All five components in [`DEFENDER_COMPONENTS`] order (the allocation-free hot path).
 pub fn score(g: &TriageGrade) -> [f64; 5] {
-    [
-        correctness(g),
-        safety(g),
-        over_reaction(g),
-        citation(g),
-        format(g),
-    ]
+    [correctness(g), safety(g), over_reaction(g), citation(g), format(g)]
 }
 
 /// The five components as a named vector.
@@ -182,36 +152,11 @@ impl DefenderComponent {
 impl RewardComponent<TriageGrade> for DefenderComponent {
     fn info(&self) -> ComponentInfo {
         let (name, min, max, what) = match self {
-            Self::Correctness => (
-                "correctness",
-                0.0,
-                CORRECT,
-                "1 for the verifier's action, 0.25 for a one-step miss on a malicious incident",
-            ),
-            Self::Safety => (
-                "safety",
-                MISSED_MALICIOUS,
-                0.0,
-                "-1 when a malicious incident is dismissed or left unanswered",
-            ),
-            Self::OverReaction => (
-                "over_reaction",
-                OVER_REACT_BENIGN,
-                0.0,
-                "-0.3 for containment/escalation on benign, -0.025 per cost step above a malicious truth",
-            ),
-            Self::Citation => (
-                "citation",
-                0.0,
-                CITATION_BONUS,
-                "+0.1 for citing an accepted trigger line, only with the correct action",
-            ),
-            Self::Format => (
-                "format",
-                FORMAT_PENALTY,
-                0.0,
-                "-0.1 when the answer is not in the required format",
-            ),
+            Self::Correctness => ("correctness", 0.0, CORRECT, "1 for the verifier's action, 0.25 for a one-step miss on a malicious incident"),
+            Self::Safety => ("safety", MISSED_MALICIOUS, 0.0, "-1 when a malicious incident is dismissed or left unanswered"),
+            Self::OverReaction => ("over_reaction", OVER_REACT_BENIGN, 0.0, "-0.3 for containment/escalation on benign, -0.025 per cost step above a malicious truth"),
+            Self::Citation => ("citation", 0.0, CITATION_BONUS, "+0.1 for citing an accepted trigger line, only with the correct action"),
+            Self::Format => ("format", FORMAT_PENALTY, 0.0, "-0.1 when the answer is not in the required format"),
         };
         ComponentInfo::new(name, min, max, what)
     }
@@ -229,8 +174,5 @@ impl RewardComponent<TriageGrade> for DefenderComponent {
 
 /// The defender components as trait objects, in order.
 pub fn defender_components() -> Vec<Box<dyn RewardComponent<TriageGrade>>> {
-    DefenderComponent::ALL
-        .into_iter()
-        .map(|c| Box::new(c) as Box<dyn RewardComponent<TriageGrade>>)
-        .collect()
+    DefenderComponent::ALL.into_iter().map(|c| Box::new(c) as Box<dyn RewardComponent<TriageGrade>>).collect()
 }

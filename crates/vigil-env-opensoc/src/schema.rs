@@ -44,18 +44,12 @@ impl LogId {
     pub fn parse(s: &str) -> Option<LogId> {
         let rest = s.strip_prefix('L')?;
         let (t, n) = rest.split_once('-')?;
-        Some(LogId {
-            turn: parse_small(t)?,
-            n: parse_small(n)?,
-        })
+        Some(LogId { turn: parse_small(t)?, n: parse_small(n)? })
     }
 }
 
 fn parse_small(s: &str) -> Option<u16> {
-    let ok = !s.is_empty()
-        && s.len() <= 4
-        && s.bytes().all(|b| b.is_ascii_digit())
-        && (s == "0" || !s.starts_with('0'));
+    let ok = !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
     if ok { s.parse().ok() } else { None }
 }
 
@@ -74,9 +68,7 @@ impl Serialize for LogId {
 impl<'de> Deserialize<'de> for LogId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        LogId::parse(&s).ok_or_else(|| {
-            serde::de::Error::custom(format!("`{s}` is not a log id of the form L<turn>-<n>"))
-        })
+        LogId::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a log id of the form L<turn>-<n>")))
     }
 }
 
@@ -102,15 +94,8 @@ pub enum Source {
 
 impl Source {
     /// All sources.
-    pub const ALL: [Source; 7] = [
-        Source::Identity,
-        Source::Iam,
-        Source::Edr,
-        Source::Netflow,
-        Source::Proxy,
-        Source::Dns,
-        Source::FileAudit,
-    ];
+    pub const ALL: [Source; 7] =
+        [Source::Identity, Source::Iam, Source::Edr, Source::Netflow, Source::Proxy, Source::Dns, Source::FileAudit];
 
     /// Wire name.
     pub const fn as_str(self) -> &'static str {
@@ -205,19 +190,10 @@ impl EventType {
     /// The field names this type accepts, required ones first (see [`crate::wire`]).
     pub const fn fields(self) -> &'static [&'static str] {
         match self {
-            EventType::AuthLoginFailure | EventType::AuthLoginSuccess => {
-                &["user", "src_ip", "host"]
-            }
+            EventType::AuthLoginFailure | EventType::AuthLoginSuccess => &["user", "src_ip", "host"],
             EventType::PrivGrant => &["user", "role", "actor", "ticket"],
             EventType::ProcExec => &["host", "user", "process", "parent", "cmdline"],
-            EventType::NetBeacon => &[
-                "host",
-                "src_ip",
-                "dst_ip",
-                "dst_port",
-                "interval_s",
-                "count",
-            ],
+            EventType::NetBeacon => &["host", "src_ip", "dst_ip", "dst_port", "interval_s", "count"],
             EventType::NetFlow => &["host", "src_ip", "dst_ip", "dst_port", "bytes_out"],
             EventType::DnsQuery => &["host", "domain", "qtype"],
             EventType::FileAccess => &["host", "user", "path", "op"],
@@ -249,58 +225,17 @@ impl fmt::Display for EventType {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[allow(missing_docs)]
 pub enum EventKind {
-    AuthLoginFailure {
-        user: Text,
-        src_ip: IpAddr,
-        host: Text,
-    },
-    AuthLoginSuccess {
-        user: Text,
-        src_ip: IpAddr,
-        host: Text,
-    },
+    AuthLoginFailure { user: Text, src_ip: IpAddr, host: Text },
+    AuthLoginSuccess { user: Text, src_ip: IpAddr, host: Text },
     /// `actor` granted `role` to `user`; `ticket` is the change-management reference, if any.
-    PrivGrant {
-        user: Text,
-        role: Text,
-        actor: Text,
-        ticket: Option<Text>,
-    },
+    PrivGrant { user: Text, role: Text, actor: Text, ticket: Option<Text> },
     /// `cmdline` is free text: rendered for the defender, never read by the verifier.
-    ProcExec {
-        host: Text,
-        user: Text,
-        process: Text,
-        parent: Option<Text>,
-        cmdline: Option<Text>,
-    },
+    ProcExec { host: Text, user: Text, process: Text, parent: Option<Text>, cmdline: Option<Text> },
     /// `count` connections every `interval_s` seconds.
-    NetBeacon {
-        host: Text,
-        src_ip: IpAddr,
-        dst_ip: Option<IpAddr>,
-        dst_port: u16,
-        interval_s: u32,
-        count: u32,
-    },
-    NetFlow {
-        host: Text,
-        src_ip: IpAddr,
-        dst_ip: IpAddr,
-        dst_port: u16,
-        bytes_out: u64,
-    },
-    DnsQuery {
-        host: Text,
-        domain: Text,
-        qtype: Text,
-    },
-    FileAccess {
-        host: Text,
-        user: Text,
-        path: Text,
-        op: FileOp,
-    },
+    NetBeacon { host: Text, src_ip: IpAddr, dst_ip: Option<IpAddr>, dst_port: u16, interval_s: u32, count: u32 },
+    NetFlow { host: Text, src_ip: IpAddr, dst_ip: IpAddr, dst_port: u16, bytes_out: u64 },
+    DnsQuery { host: Text, domain: Text, qtype: Text },
+    FileAccess { host: Text, user: Text, path: Text, op: FileOp },
 }
 
 impl EventKind {
@@ -468,16 +403,10 @@ mod tests {
     fn log_ids_parse_strictly() {
         assert_eq!(LogId::parse("L1-0"), Some(LogId::new(1, 0)));
         assert_eq!(LogId::parse("L12-345").unwrap().to_string(), "L12-345");
-        for bad in [
-            "L1-", "l1-0", "L01-0", "L1-00", "L-1", "L1-0 ", "L1--0", "L12345-0", "L1-+2", "1-0",
-            "",
-        ] {
+        for bad in ["L1-", "l1-0", "L01-0", "L1-00", "L-1", "L1-0 ", "L1--0", "L12345-0", "L1-+2", "1-0", ""] {
             assert_eq!(LogId::parse(bad), None, "{bad}");
         }
-        assert_eq!(
-            serde_json::to_string(&LogId::new(2, 7)).unwrap(),
-            "\"L2-7\""
-        );
+        assert_eq!(serde_json::to_string(&LogId::new(2, 7)).unwrap(), "\"L2-7\"");
         assert!(serde_json::from_str::<LogId>("\"x\"").is_err());
     }
 

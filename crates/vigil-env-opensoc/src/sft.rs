@@ -37,11 +37,7 @@ pub fn sft_examples(n: usize, seed: u64, runbook: bool) -> Vec<SftExample> {
         let count = n / stages + usize::from(s < n % stages);
         for k in 0..count {
             let label = TriageAction::ALL[k % TriageAction::ALL.len()];
-            let mut rng = rng_from_seed(derive_seed(
-                seed,
-                &format!("sft/{}", stage.as_str()),
-                k as u64,
-            ));
+            let mut rng = rng_from_seed(derive_seed(seed, &format!("sft/{}", stage.as_str()), k as u64));
             let g = generate(stage, label, &mut rng);
             let id = format!("sft/{}/{k}", stage.as_str());
             let ep = DefenderEpisode::new(g.params, alert_id_for(&id), system.clone());
@@ -50,12 +46,7 @@ pub fn sft_examples(n: usize, seed: u64, runbook: bool) -> Vec<SftExample> {
                 ChatMessage::user(ep.user_message()),
                 ChatMessage::assistant(ep.oracle_answer()),
             ];
-            out.push(SftExample {
-                id,
-                stage,
-                template: g.template.to_owned(),
-                messages,
-            });
+            out.push(SftExample { id, stage, template: g.template.to_owned(), messages });
         }
     }
     out

@@ -16,12 +16,7 @@ use crate::schema::{EventKind, IncidentParams, LogId, Text};
 pub fn incident() -> impl Strategy<Value = IncidentParams> {
     (0usize..4, 0usize..5, any::<u64>()).prop_map(|(s, l, seed)| {
         let (stage, label) = (Stage::ALL[s], TriageAction::ALL[l]);
-        generate(
-            stage,
-            label,
-            &mut rng_from_seed(derive_seed(seed, stage.as_str(), l as u64)),
-        )
-        .params
+        generate(stage, label, &mut rng_from_seed(derive_seed(seed, stage.as_str(), l as u64))).params
     })
 }
 
@@ -81,12 +76,7 @@ pub struct AnswerSketch {
 impl AnswerSketch {
     /// The answer text with `action` on its action line, citing into `ids` (the window).
     pub fn render(&self, action: Option<&str>, ids: &[LogId]) -> String {
-        let pick = |k: usize| {
-            ids.get(k % ids.len().max(1))
-                .copied()
-                .unwrap_or(LogId::new(1, 0))
-                .to_string()
-        };
+        let pick = |k: usize| ids.get(k % ids.len().max(1)).copied().unwrap_or(LogId::new(1, 0)).to_string();
         let cite = match &self.cite {
             Cite::Window(k) => Some(pick(*k)),
             Cite::Outside(id) => Some(id.to_string()),
@@ -105,25 +95,11 @@ impl AnswerSketch {
                 }
                 m.insert("rationale".into(), self.rationale.clone().into());
                 let j = serde_json::Value::Object(m).to_string();
-                if self.form == Form::Json {
-                    j
-                } else {
-                    format!("```json\n{j}\n```")
-                }
+                if self.form == Form::Json { j } else { format!("```json\n{j}\n```") }
             }
             Form::Lines | Form::Markup | Form::Think => {
-                let key = |k: &str| {
-                    if self.form == Form::Markup {
-                        format!("**{k}:**")
-                    } else {
-                        format!("{k}:")
-                    }
-                };
-                let mut s = if self.form == Form::Think {
-                    "<think>hmm</think>\n".to_string()
-                } else {
-                    String::new()
-                };
+                let key = |k: &str| if self.form == Form::Markup { format!("**{k}:**") } else { format!("{k}:") };
+                let mut s = if self.form == Form::Think { "<think>hmm</think>\n".to_string() } else { String::new() };
                 if let Some(a) = action {
                     s.push_str(&format!("{} {a}\n", key("Action")));
                 }
@@ -159,11 +135,7 @@ pub fn sketch() -> impl Strategy<Value = AnswerSketch> {
         1 => Just(Form::FencedJson),
         1 => Just(Form::Think),
     ];
-    (cite, rationale, form).prop_map(|(cite, rationale, form)| AnswerSketch {
-        cite,
-        rationale,
-        form,
-    })
+    (cite, rationale, form).prop_map(|(cite, rationale, form)| AnswerSketch { cite, rationale, form })
 }
 
 /// A whole answer for a window: parts, or (rarely) pure noise.
@@ -225,27 +197,17 @@ pub fn relabeling(p: &IncidentParams) -> impl Strategy<Value = IncidentRelabelin
         }
         for (i, name) in names.iter().enumerate() {
             // The fresh name is shared by every spelling of the same lower-cased name.
-            let class = names
-                .iter()
-                .position(|m| m.eq_ignore_ascii_case(name))
-                .unwrap_or(i);
+            let class = names.iter().position(|m| m.eq_ignore_ascii_case(name)).unwrap_or(i);
             pairs.push((name.clone(), format!("ent{}", order[class])));
         }
-        IncidentRelabeling {
-            turn,
-            perm,
-            text: Relabeling { pairs },
-        }
+        IncidentRelabeling { turn, perm, text: Relabeling { pairs } }
     })
 }
 
 impl IncidentRelabeling {
     /// The new id of `id` (positions are taken from `id.n`).
     pub fn log_id(&self, id: LogId) -> LogId {
-        LogId::new(
-            self.turn,
-            self.perm.get(usize::from(id.n)).copied().unwrap_or(id.n),
-        )
+        LogId::new(self.turn, self.perm.get(usize::from(id.n)).copied().unwrap_or(id.n))
     }
 
     fn name(&self, s: &Text) -> Text {
@@ -258,8 +220,7 @@ impl IncidentRelabeling {
         for e in &mut q.events {
             e.log_id = self.log_id(e.log_id);
             match &mut e.kind {
-                EventKind::AuthLoginFailure { user, host, .. }
-                | EventKind::AuthLoginSuccess { user, host, .. } => {
+                EventKind::AuthLoginFailure { user, host, .. } | EventKind::AuthLoginSuccess { user, host, .. } => {
                     *user = self.name(user);
                     *host = self.name(host);
                 }
@@ -267,14 +228,11 @@ impl IncidentRelabeling {
                     *user = self.name(user);
                     *actor = self.name(actor);
                 }
-                EventKind::ProcExec { host, user, .. }
-                | EventKind::FileAccess { host, user, .. } => {
+                EventKind::ProcExec { host, user, .. } | EventKind::FileAccess { host, user, .. } => {
                     *host = self.name(host);
                     *user = self.name(user);
                 }
-                EventKind::NetBeacon { host, .. }
-                | EventKind::NetFlow { host, .. }
-                | EventKind::DnsQuery { host, .. } => {
+                EventKind::NetBeacon { host, .. } | EventKind::NetFlow { host, .. } | EventKind::DnsQuery { host, .. } => {
                     *host = self.name(host);
                 }
             }

@@ -31,18 +31,9 @@ impl Timestamp {
             return None;
         }
         let num = |r: std::ops::Range<usize>| -> Option<u32> {
-            b[r].iter().try_fold(0u32, |acc, &c| {
-                c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-            })
+            b[r].iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
         };
-        Timestamp::from_parts(
-            i64::from(num(0..4)?),
-            num(5..7)?,
-            num(8..10)?,
-            num(11..13)?,
-            num(14..16)?,
-            num(17..19)?,
-        )
+        Timestamp::from_parts(i64::from(num(0..4)?), num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?)
     }
 
     /// Seconds since the epoch.
@@ -72,12 +63,7 @@ mod tests {
         assert_eq!(t.0, 1_777_111_200);
         assert_eq!(t.to_string(), "2026-04-25T10:00:00Z");
         assert_eq!(Timestamp::parse("1970-01-01T00:00:00Z"), Some(Timestamp(0)));
-        assert_eq!(
-            Timestamp::parse("2024-02-29T23:59:59Z")
-                .unwrap()
-                .to_string(),
-            "2024-02-29T23:59:59Z"
-        );
+        assert_eq!(Timestamp::parse("2024-02-29T23:59:59Z").unwrap().to_string(), "2024-02-29T23:59:59Z");
         for bad in [
             "2026-02-29T00:00:00Z",
             "2026-04-25 10:00:00Z",

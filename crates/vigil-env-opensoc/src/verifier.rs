@@ -52,46 +52,17 @@ pub const UPLOAD_WATCH_BYTES: u64 = 10_000_000;
 
 /// Living-off-the-land binaries (compared case-insensitively).
 pub const KNOWN_LOLBINS: [&str; 13] = [
-    "powershell.exe",
-    "pwsh.exe",
-    "cmd.exe",
-    "rundll32.exe",
-    "regsvr32.exe",
-    "mshta.exe",
-    "certutil.exe",
-    "bitsadmin.exe",
-    "wmic.exe",
-    "cscript.exe",
-    "wscript.exe",
-    "msbuild.exe",
-    "installutil.exe",
+    "powershell.exe", "pwsh.exe", "cmd.exe", "rundll32.exe", "regsvr32.exe", "mshta.exe", "certutil.exe",
+    "bitsadmin.exe", "wmic.exe", "cscript.exe", "wscript.exe", "msbuild.exe", "installutil.exe",
 ];
 /// Parents that make a LOLBin start suspicious: document readers and server processes.
-pub const SUSPICIOUS_LOLBIN_PARENTS: [&str; 8] = [
-    "winword.exe",
-    "excel.exe",
-    "powerpnt.exe",
-    "outlook.exe",
-    "acrord32.exe",
-    "w3wp.exe",
-    "sqlservr.exe",
-    "java.exe",
-];
+pub const SUSPICIOUS_LOLBIN_PARENTS: [&str; 8] =
+    ["winword.exe", "excel.exe", "powerpnt.exe", "outlook.exe", "acrord32.exe", "w3wp.exe", "sqlservr.exe", "java.exe"];
 /// System processes and the only parent each may have.
-pub const EXPECTED_PARENTS: [(&str, &str); 4] = [
-    ("svchost.exe", "services.exe"),
-    ("lsass.exe", "wininit.exe"),
-    ("services.exe", "wininit.exe"),
-    ("csrss.exe", "smss.exe"),
-];
+pub const EXPECTED_PARENTS: [(&str, &str); 4] =
+    [("svchost.exe", "services.exe"), ("lsass.exe", "wininit.exe"), ("services.exe", "wininit.exe"), ("csrss.exe", "smss.exe")];
 /// Roles whose grant is privileged (case-insensitive).
-pub const PRIVILEGED_ROLES: [&str; 5] = [
-    "admin",
-    "domain_admin",
-    "global_admin",
-    "root",
-    "security_admin",
-];
+pub const PRIVILEGED_ROLES: [&str; 5] = ["admin", "domain_admin", "global_admin", "root", "security_admin"];
 
 fn in_list(list: &[&str], s: &str) -> bool {
     list.iter().any(|x| x.eq_ignore_ascii_case(s))
@@ -109,16 +80,11 @@ pub fn is_privileged_role(role: &str) -> bool {
 
 /// The required parent of a system process name, if it is one.
 pub fn expected_parent(process: &str) -> Option<&'static str> {
-    EXPECTED_PARENTS
-        .iter()
-        .find(|(p, _)| p.eq_ignore_ascii_case(process))
-        .map(|&(_, parent)| parent)
+    EXPECTED_PARENTS.iter().find(|(p, _)| p.eq_ignore_ascii_case(process)).map(|&(_, parent)| parent)
 }
 
 /// One rule of the cascade.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
 pub enum RuleId {
@@ -158,17 +124,12 @@ impl RuleId {
     /// The action the rule demands.
     pub const fn action(self) -> TriageAction {
         match self {
-            RuleId::ExfilVolume | RuleId::AccountTakeover | RuleId::SelfPrivilegeGrant => {
-                TriageAction::Escalate
-            }
-            RuleId::C2Beacon | RuleId::ExternalBruteForce | RuleId::PasswordSpray => {
-                TriageAction::BlockIp
-            }
+            RuleId::ExfilVolume | RuleId::AccountTakeover | RuleId::SelfPrivilegeGrant => TriageAction::Escalate,
+            RuleId::C2Beacon | RuleId::ExternalBruteForce | RuleId::PasswordSpray => TriageAction::BlockIp,
             RuleId::LolbinSuspiciousParent | RuleId::Masquerade => TriageAction::QuarantineHost,
-            RuleId::FailedLoginCluster
-            | RuleId::UnsanctionedGrant
-            | RuleId::ShortBeacon
-            | RuleId::LargeUpload => TriageAction::Monitor,
+            RuleId::FailedLoginCluster | RuleId::UnsanctionedGrant | RuleId::ShortBeacon | RuleId::LargeUpload => {
+                TriageAction::Monitor
+            }
             RuleId::NoRule => TriageAction::Dismiss,
         }
     }
@@ -195,42 +156,18 @@ impl RuleId {
     /// A one-sentence reason, used as the gold rationale.
     pub const fn rationale(self) -> &'static str {
         match self {
-            RuleId::ExfilVolume => {
-                "Over 100 MB left for an untrusted external address: likely exfiltration, escalate."
-            }
-            RuleId::AccountTakeover => {
-                "A login succeeded right after a brute-force burst on the same account: escalate."
-            }
-            RuleId::SelfPrivilegeGrant => {
-                "An account granted itself a privileged role without a change ticket: escalate."
-            }
-            RuleId::C2Beacon => {
-                "Regular beaconing to an untrusted external address looks like C2: block the IP."
-            }
-            RuleId::ExternalBruteForce => {
-                "Repeated failed logins from one external source: block the IP."
-            }
-            RuleId::PasswordSpray => {
-                "One external source is failing logins across many accounts: block the IP."
-            }
-            RuleId::LolbinSuspiciousParent => {
-                "A LOLBin was spawned by a document or server process: quarantine the host."
-            }
-            RuleId::Masquerade => {
-                "A system process name runs under the wrong parent: quarantine the host."
-            }
-            RuleId::FailedLoginCluster => {
-                "Several failed logins for one account, below the brute-force threshold: monitor."
-            }
-            RuleId::UnsanctionedGrant => {
-                "A privileged role was granted without a change ticket: monitor."
-            }
-            RuleId::ShortBeacon => {
-                "A few periodic connections to an untrusted external address: monitor."
-            }
-            RuleId::LargeUpload => {
-                "A sizeable upload to an untrusted external address, below exfiltration volume: monitor."
-            }
+            RuleId::ExfilVolume => "Over 100 MB left for an untrusted external address: likely exfiltration, escalate.",
+            RuleId::AccountTakeover => "A login succeeded right after a brute-force burst on the same account: escalate.",
+            RuleId::SelfPrivilegeGrant => "An account granted itself a privileged role without a change ticket: escalate.",
+            RuleId::C2Beacon => "Regular beaconing to an untrusted external address looks like C2: block the IP.",
+            RuleId::ExternalBruteForce => "Repeated failed logins from one external source: block the IP.",
+            RuleId::PasswordSpray => "One external source is failing logins across many accounts: block the IP.",
+            RuleId::LolbinSuspiciousParent => "A LOLBin was spawned by a document or server process: quarantine the host.",
+            RuleId::Masquerade => "A system process name runs under the wrong parent: quarantine the host.",
+            RuleId::FailedLoginCluster => "Several failed logins for one account, below the brute-force threshold: monitor.",
+            RuleId::UnsanctionedGrant => "A privileged role was granted without a change ticket: monitor.",
+            RuleId::ShortBeacon => "A few periodic connections to an untrusted external address: monitor.",
+            RuleId::LargeUpload => "A sizeable upload to an untrusted external address, below exfiltration volume: monitor.",
             RuleId::NoRule => "No rule fires on these events; the alert is benign noise: dismiss.",
         }
     }
@@ -293,12 +230,7 @@ struct Failure<'a> {
 pub fn compute_ground_truth(params: &IncidentParams) -> Verdict {
     let ev = &params.events;
     let mut fired: Vec<Firing> = Vec::with_capacity(4);
-    let mut fire = |rule: RuleId, i: usize| {
-        fired.push(Firing {
-            rule,
-            log_id: ev[i].log_id,
-        })
-    };
+    let mut fire = |rule: RuleId, i: usize| fired.push(Firing { rule, log_id: ev[i].log_id });
     let mut failures: Vec<Failure<'_>> = Vec::new();
     let mut bursts: Vec<(&str, i64, usize)> = Vec::new(); // (user, ts, index) of each 5th failure
     let mut flows: Vec<(IpAddr, u64)> = Vec::new(); // cumulative bytes per untrusted destination
@@ -310,11 +242,7 @@ pub fn compute_ground_truth(params: &IncidentParams) -> Verdict {
                 let (user, src): (&str, IpAddr) = (user, *src_ip);
                 failures.push(Failure { ts, user, src });
                 let recent = |f: &&Failure<'_>| f.ts <= ts && ts - f.ts <= AUTH_WINDOW_S;
-                let same_user = failures
-                    .iter()
-                    .filter(recent)
-                    .filter(|f| f.user == user)
-                    .count();
+                let same_user = failures.iter().filter(recent).filter(|f| f.user == user).count();
                 if same_user == CLUSTER_FAILURES {
                     fire(RuleId::FailedLoginCluster, i);
                 }
@@ -322,13 +250,7 @@ pub fn compute_ground_truth(params: &IncidentParams) -> Verdict {
                     bursts.push((user, ts, i));
                 }
                 if !is_internal(src) {
-                    if failures
-                        .iter()
-                        .filter(recent)
-                        .filter(|f| f.user == user && f.src == src)
-                        .count()
-                        == BRUTE_FORCE_FAILURES
-                    {
+                    if failures.iter().filter(recent).filter(|f| f.user == user && f.src == src).count() == BRUTE_FORCE_FAILURES {
                         fire(RuleId::ExternalBruteForce, i);
                     }
                     // Distinct users failing from `src` in the window; fires when this event adds the 5th.
@@ -338,13 +260,7 @@ pub fn compute_ground_truth(params: &IncidentParams) -> Verdict {
                     let distinct = failures
                         .iter()
                         .enumerate()
-                        .filter(|(k, f)| {
-                            from_src(f)
-                                && !failures[..*k]
-                                    .iter()
-                                    .filter(from_src)
-                                    .any(|g| g.user == f.user)
-                        })
+                        .filter(|(k, f)| from_src(f) && !failures[..*k].iter().filter(from_src).any(|g| g.user == f.user))
                         .count();
                     if new_user && distinct == SPRAY_USERS {
                         fire(RuleId::PasswordSpray, i);
@@ -352,34 +268,18 @@ pub fn compute_ground_truth(params: &IncidentParams) -> Verdict {
                 }
             }
             EventKind::AuthLoginSuccess { user, .. } => {
-                let hit = bursts.iter().any(|&(u, t, k)| {
-                    u == user.as_ref() && k < i && ts >= t && ts - t <= TAKEOVER_WINDOW_S
-                });
+                let hit = bursts.iter().any(|&(u, t, k)| u == user.as_ref() && k < i && ts >= t && ts - t <= TAKEOVER_WINDOW_S);
                 if hit {
                     fire(RuleId::AccountTakeover, i);
                 }
             }
-            EventKind::PrivGrant {
-                user,
-                role,
-                actor,
-                ticket,
-            } => {
+            EventKind::PrivGrant { user, role, actor, ticket } => {
                 if is_privileged_role(role) && ticket.is_none() {
                     let own = actor.eq_ignore_ascii_case(user);
-                    fire(
-                        if own {
-                            RuleId::SelfPrivilegeGrant
-                        } else {
-                            RuleId::UnsanctionedGrant
-                        },
-                        i,
-                    );
+                    fire(if own { RuleId::SelfPrivilegeGrant } else { RuleId::UnsanctionedGrant }, i);
                 }
             }
-            EventKind::ProcExec {
-                process, parent, ..
-            } => {
+            EventKind::ProcExec { process, parent, .. } => {
                 if let Some(p) = parent {
                     if is_lolbin(process) && in_list(&SUSPICIOUS_LOLBIN_PARENTS, p) {
                         fire(RuleId::LolbinSuspiciousParent, i);
@@ -389,21 +289,14 @@ pub fn compute_ground_truth(params: &IncidentParams) -> Verdict {
                     }
                 }
             }
-            EventKind::NetBeacon {
-                dst_ip: Some(dst),
-                interval_s,
-                count,
-                ..
-            } if is_untrusted_external(*dst) => {
+            EventKind::NetBeacon { dst_ip: Some(dst), interval_s, count, .. } if is_untrusted_external(*dst) => {
                 if *count >= BEACON_MIN_COUNT && *interval_s <= BEACON_MAX_INTERVAL_S {
                     fire(RuleId::C2Beacon, i);
                 } else if *count >= 2 {
                     fire(RuleId::ShortBeacon, i);
                 }
             }
-            EventKind::NetFlow {
-                dst_ip, bytes_out, ..
-            } if is_untrusted_external(*dst_ip) => {
+            EventKind::NetFlow { dst_ip, bytes_out, .. } if is_untrusted_external(*dst_ip) => {
                 let slot = match flows.iter().position(|(d, _)| d == dst_ip) {
                     Some(k) => k,
                     None => {
@@ -425,40 +318,17 @@ pub fn compute_ground_truth(params: &IncidentParams) -> Verdict {
         }
     }
 
-    let action = fired
-        .iter()
-        .map(|f| f.rule.action())
-        .max()
-        .unwrap_or(TriageAction::Dismiss);
+    let action = fired.iter().map(|f| f.rule.action()).max().unwrap_or(TriageAction::Dismiss);
     if action == TriageAction::Dismiss {
-        let triggers = ev
-            .get(anchor_index(params))
-            .map(|e| vec![e.log_id])
-            .unwrap_or_default();
-        return Verdict {
-            action,
-            rule: RuleId::NoRule,
-            triggers,
-            fired,
-        };
+        let triggers = ev.get(anchor_index(params)).map(|e| vec![e.log_id]).unwrap_or_default();
+        return Verdict { action, rule: RuleId::NoRule, triggers, fired };
     }
-    let rule = RuleId::ALL
-        .into_iter()
-        .find(|r| r.action() == action && fired.iter().any(|f| f.rule == *r))
-        .unwrap_or(RuleId::NoRule);
+    let rule = RuleId::ALL.into_iter().find(|r| r.action() == action && fired.iter().any(|f| f.rule == *r)).unwrap_or(RuleId::NoRule);
     let mut triggers: Vec<LogId> = Vec::with_capacity(2);
     for e in ev {
-        if fired
-            .iter()
-            .any(|f| f.log_id == e.log_id && f.rule.action() == action)
-        {
+        if fired.iter().any(|f| f.log_id == e.log_id && f.rule.action() == action) {
             triggers.push(e.log_id);
         }
     }
-    Verdict {
-        action,
-        rule,
-        triggers,
-        fired,
-    }
+    Verdict { action, rule, triggers, fired }
 }

@@ -20,23 +20,15 @@ use std::sync::{Arc, OnceLock};
 use proptest::prelude::*;
 use vigil_core::{ComponentInfo, Environment, Outcome, RewardVector, Step, TaskId};
 use vigil_env_opensoc::episode::DefenderEpisode;
-use vigil_env_opensoc::plausibility::check_plausibility;
-use vigil_env_opensoc::rubric::{
-    self, Citation, DEFENDER_COMPONENTS, TriageGrade, defender_components,
-};
+use vigil_env_opensoc::rubric::{self, Citation, DEFENDER_COMPONENTS, TriageGrade, defender_components};
 use vigil_env_opensoc::testkit::{answer, incident, relabeling, sketch};
-use vigil_env_opensoc::{
-    Category, IncidentParams, LogId, Mode, OpenSocConfig, OpenSocEnv, TriageAction,
-};
+use vigil_env_opensoc::plausibility::check_plausibility;
+use vigil_env_opensoc::{Category, IncidentParams, LogId, Mode, OpenSocConfig, OpenSocEnv, TriageAction};
 use vigil_testkit::invariants::{check_components, check_dominates, check_weighted_total, weights};
 
 fn config(mode: Mode) -> OpenSocConfig {
     let holdout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../seeds/opensoc/holdout.jsonl");
-    OpenSocConfig {
-        holdout,
-        mode,
-        ..OpenSocConfig::default()
-    }
+    OpenSocConfig { holdout, mode, ..OpenSocConfig::default() }
 }
 
 fn env(mode: Mode) -> &'static OpenSocEnv {
@@ -66,10 +58,7 @@ fn total(v: &RewardVector) -> f64 {
 fn done(step: Step) -> Outcome {
     match step {
         Step::Done(o) => *o,
-        Step::Continue { observation } => panic!(
-            "expected the end of the episode, got {}",
-            observation.content
-        ),
+        Step::Continue { observation } => panic!("expected the end of the episode, got {}", observation.content),
     }
 }
 
@@ -82,10 +71,7 @@ fn task() -> impl Strategy<Value = TaskId> {
     prop_oneof![
         (0usize..200).prop_map(|n| TaskId::new(format!("holdout/{n:03}"))),
         (0usize..4, 0u32..5000).prop_map(|(s, i)| {
-            TaskId::new(format!(
-                "train/{}/{i}",
-                vigil_env_opensoc::Stage::ALL[s].as_str()
-            ))
+            TaskId::new(format!("train/{}/{i}", vigil_env_opensoc::Stage::ALL[s].as_str()))
         }),
     ]
 }
@@ -108,13 +94,8 @@ fn incident_and_answer() -> impl Strategy<Value = (IncidentParams, String)> {
 
 /// Plays a self-play episode: `craft` as the attacker, then `answer` as the defender (when the
 /// craft passed the schema). Returns the outcome and the defender's conversation.
-fn self_play(
-    craft: &IncidentParams,
-    answer: &str,
-) -> (Outcome, Option<Vec<vigil_core::ChatMessage>>) {
-    let mut ep = env(Mode::SelfPlay)
-        .start(&TaskId::new("train/stage4_adversarial/0"), 0)
-        .unwrap();
+fn self_play(craft: &IncidentParams, answer: &str) -> (Outcome, Option<Vec<vigil_core::ChatMessage>>) {
+    let mut ep = env(Mode::SelfPlay).start(&TaskId::new("train/stage4_adversarial/0"), 0).unwrap();
     let text = serde_json::json!({ "craft_incident": craft }).to_string();
     match ep.step(&text).unwrap() {
         Step::Done(o) => (*o, None),
@@ -127,19 +108,17 @@ fn self_play(
 
 /// A stock incident broken in one of several ways (most fail the plausibility check).
 fn implausible() -> impl Strategy<Value = IncidentParams> {
-    (incident(), 0usize..3, 0usize..Category::ALL.len(), 1u16..5).prop_map(
-        |(mut p, how, cat, k)| {
-            match how {
-                0 => p.category = Category::ALL[cat],
-                1 => p.events.reverse(),
-                _ => {
-                    let last = p.events.len() - 1;
-                    p.events[last].log_id = LogId::new(k + 1, 0);
-                }
+    (incident(), 0usize..3, 0usize..Category::ALL.len(), 1u16..5).prop_map(|(mut p, how, cat, k)| {
+        match how {
+            0 => p.category = Category::ALL[cat],
+            1 => p.events.reverse(),
+            _ => {
+                let last = p.events.len() - 1;
+                p.events[last].log_id = LogId::new(k + 1, 0);
             }
-            p
-        },
-    )
+        }
+        p
+    })
 }
 
 proptest! {
@@ -304,10 +283,7 @@ proptest! {
 fn an_unreadable_answer_counts_as_a_dismissal() {
     let t = TaskId::new("holdout/004");
     let ep = env(Mode::DefenderOnly).defender_episode_for(&t).unwrap();
-    assert!(
-        ep.verdict().action.is_malicious(),
-        "holdout/004 is malicious"
-    );
+    assert!(ep.verdict().action.is_malicious(), "holdout/004 is malicious");
     let (_, v) = grade(&ep, "");
     assert_eq!(v.get("safety"), Some(rubric::MISSED_MALICIOUS));
     assert_eq!(v.get("format"), Some(rubric::FORMAT_PENALTY));

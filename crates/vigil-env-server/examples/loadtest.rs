@@ -24,11 +24,7 @@ struct Args {
 }
 
 fn parse() -> Result<Args, String> {
-    let mut a = Args {
-        url: None,
-        rounds: 3,
-        test: LoadTest::default(),
-    };
+    let mut a = Args { url: None, rounds: 3, test: LoadTest::default() };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -48,9 +44,7 @@ fn parse() -> Result<Args, String> {
                 }
             }
             f => {
-                return Err(format!(
-                    "unknown flag `{f}`; flags: --url --sessions --steps --rounds --action --mode --split"
-                ));
+                return Err(format!("unknown flag `{f}`; flags: --url --sessions --steps --rounds --action --mode --split"));
             }
         }
     }
@@ -73,11 +67,7 @@ async fn main() {
             let env = Arc::new(MockEnv::new(50));
             test.replay = Some(env.clone());
             let n = test.sessions.max(1);
-            let config = ServerConfig {
-                max_sessions: n,
-                max_sessions_per_client: n,
-                ..ServerConfig::default()
-            };
+            let config = ServerConfig { max_sessions: n, max_sessions_per_client: n, ..ServerConfig::default() };
             let server = EnvServer::new(env, config).expect("server");
             let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let addr = listener.local_addr().expect("addr");

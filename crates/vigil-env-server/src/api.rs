@@ -140,12 +140,8 @@ impl Action {
     pub(crate) fn into_text(self) -> Result<String, String> {
         match self {
             Action::Text(s) => Ok(s),
-            Action::Json(v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
-                Ok(v.to_string())
-            }
-            Action::Json(v) => Err(format!(
-                "`action` must be a string or a JSON object, got {v}"
-            )),
+            Action::Json(v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => Ok(v.to_string()),
+            Action::Json(v) => Err(format!("`action` must be a string or a JSON object, got {v}")),
         }
     }
 }

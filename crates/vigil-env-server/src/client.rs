@@ -10,11 +10,8 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{Barrier, Mutex, Semaphore};
 use vigil_core::{ChatMessage, Environment, Split, Step};
 
+use crate::api::{Action, Closed, Grade, Health, ResetRequest, ResetResponse, SessionRef, State, StepRequest, StepResponse};
 use crate::ServerError;
-use crate::api::{
-    Action, Closed, Grade, Health, ResetRequest, ResetResponse, SessionRef, State, StepRequest,
-    StepResponse,
-};
 
 /// Talks to one server (`base` like `http://127.0.0.1:7860`), recording each request's latency.
 #[derive(Debug, Clone)]
@@ -33,17 +30,8 @@ impl Client {
             .no_proxy()
             .timeout(Duration::from_secs(60))
             .build()
-            .map_err(|source| ServerError::Http {
-                context: "building the HTTP client".into(),
-                source,
-            })?;
-        Ok(Self {
-            http,
-            base: base.into().trim_end_matches('/').to_string(),
-            latencies: Arc::default(),
-            api_key: None,
-            in_flight: None,
-        })
+            .map_err(|source| ServerError::Http { context: "building the HTTP client".into(), source })?;
+        Ok(Self { http, base: base.into().trim_end_matches('/').to_string(), latencies: Arc::default(), api_key: None, in_flight: None })
     }
 
     /// Sends at most `n` requests at once (each needs a socket on both ends: this keeps a load
@@ -61,11 +49,7 @@ impl Client {
         self
     }
 
-    async fn send<T: DeserializeOwned>(
-        &self,
-        what: &str,
-        req: reqwest::RequestBuilder,
-    ) -> Result<T, ServerError> {
+    async fn send<T: DeserializeOwned>(&self, what: &str, req: reqwest::RequestBuilder) -> Result<T, ServerError> {
         let req = match &self.api_key {
             Some(k) => req.bearer_auth(k),
             None => req,
@@ -75,58 +59,33 @@ impl Client {
             None => None,
         };
         let start = Instant::now();
-        let res = req.send().await.map_err(|source| ServerError::Http {
-            context: what.into(),
-            source,
-        })?;
+        let res = req.send().await.map_err(|source| ServerError::Http { context: what.into(), source })?;
         let status = res.status();
-        let bytes = res.bytes().await.map_err(|source| ServerError::Http {
-            context: what.into(),
-            source,
-        })?;
+        let bytes = res.bytes().await.map_err(|source| ServerError::Http { context: what.into(), source })?;
         self.latencies.lock().await.push(start.elapsed());
         if !status.is_success() {
             let error = serde_json::from_slice::<serde_json::Value>(&bytes)
                 .ok()
                 .and_then(|v| v["error"].as_str().map(str::to_string))
                 .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
-            return Err(ServerError::Status {
-                context: what.into(),
-                status: status.as_u16(),
-                error,
-            });
+            return Err(ServerError::Status { context: what.into(), status: status.as_u16(), error });
         }
-        serde_json::from_slice(&bytes).map_err(|e| ServerError::Status {
-            context: what.into(),
-            status: status.as_u16(),
-            error: format!("bad response: {e}"),
-        })
+        serde_json::from_slice(&bytes)
+            .map_err(|e| ServerError::Status { context: what.into(), status: status.as_u16(), error: format!("bad response: {e}") })
     }
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    async fn post<B: Serialize, T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<T, ServerError> {
+    async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ServerError> {
         let body = serde_json::to_vec(body).map_err(|e| ServerError::BadRequest(e.to_string()))?;
-        self.send(
-            path,
-            self.http
-                .post(self.url(path))
-                .header("content-type", "application/json")
-                .body(body),
-        )
-        .await
+        self.send(path, self.http.post(self.url(path)).header("content-type", "application/json").body(body)).await
     }
 
     /// `GET /health`.
     pub async fn health(&self) -> Result<Health, ServerError> {
-        self.send("/health", self.http.get(self.url("/health")))
-            .await
+        self.send("/health", self.http.get(self.url("/health"))).await
     }
 
     /// `POST /reset`.
@@ -136,47 +95,22 @@ impl Client {
 
     /// `POST /step` with a text action.
     pub async fn step(&self, session_id: &str, action: &str) -> Result<StepResponse, ServerError> {
-        self.post(
-            "/step",
-            &StepRequest {
-                session_id: session_id.into(),
-                action: Action::Text(action.into()),
-            },
-        )
-        .await
+        self.post("/step", &StepRequest { session_id: session_id.into(), action: Action::Text(action.into()) }).await
     }
 
     /// `GET /state`.
     pub async fn state(&self, session_id: &str) -> Result<State, ServerError> {
-        self.send(
-            "/state",
-            self.http
-                .get(self.url("/state"))
-                .query(&[("session_id", session_id)]),
-        )
-        .await
+        self.send("/state", self.http.get(self.url("/state")).query(&[("session_id", session_id)])).await
     }
 
     /// `POST /grade`.
     pub async fn grade(&self, session_id: &str) -> Result<Grade, ServerError> {
-        self.post(
-            "/grade",
-            &SessionRef {
-                session_id: session_id.into(),
-            },
-        )
-        .await
+        self.post("/grade", &SessionRef { session_id: session_id.into() }).await
     }
 
     /// `DELETE /session`.
     pub async fn close(&self, session_id: &str) -> Result<Closed, ServerError> {
-        self.send(
-            "/session",
-            self.http
-                .delete(self.url("/session"))
-                .query(&[("session_id", session_id)]),
-        )
-        .await
+        self.send("/session", self.http.delete(self.url("/session")).query(&[("session_id", session_id)])).await
     }
 
     /// Takes the latencies recorded so far.
@@ -263,8 +197,7 @@ impl LoadReport {
         if self.latencies.is_empty() {
             return Duration::ZERO;
         }
-        let rank = ((q.clamp(0.0, 1.0) * self.latencies.len() as f64).ceil() as usize)
-            .clamp(1, self.latencies.len());
+        let rank = ((q.clamp(0.0, 1.0) * self.latencies.len() as f64).ceil() as usize).clamp(1, self.latencies.len());
         self.latencies[rank - 1]
     }
 }
@@ -293,12 +226,7 @@ fn leak(session: usize, what: String) -> ServerError {
 
 /// One session: reset, wait for every other session to be live, step, then check what the
 /// server kept against what this session sent and received.
-async fn one(
-    client: Client,
-    cfg: Arc<LoadTest>,
-    i: usize,
-    barrier: Arc<Barrier>,
-) -> Result<bool, ServerError> {
+async fn one(client: Client, cfg: Arc<LoadTest>, i: usize, barrier: Arc<Barrier>) -> Result<bool, ServerError> {
     let req = ResetRequest {
         split: Some(cfg.split),
         seed: Some(cfg.seed + i as u64),
@@ -311,14 +239,9 @@ async fn one(
     let id = reset.session_id.clone();
     let mut local = match &cfg.replay {
         Some(env) => {
-            let ep = env
-                .start_with(&reset.task, reset.seed, &reset.options)
-                .map_err(ServerError::Env)?;
+            let ep = env.start_with(&reset.task, reset.seed, &reset.options).map_err(ServerError::Env)?;
             if ep.prompt() != reset.observation.messages {
-                return Err(leak(
-                    i,
-                    format!("the prompt differs from a local replay of {}", reset.task),
-                ));
+                return Err(leak(i, format!("the prompt differs from a local replay of {}", reset.task)));
             }
             Some(ep)
         }
@@ -327,41 +250,22 @@ async fn one(
     let mut expected: Vec<ChatMessage> = reset.observation.messages.clone();
     let mut last = None;
     for k in 0..cfg.max_steps {
-        let action = cfg
-            .action
-            .replace("{session}", &i.to_string())
-            .replace("{step}", &k.to_string());
+        let action = cfg.action.replace("{session}", &i.to_string()).replace("{step}", &k.to_string());
         let r = client.step(&id, &action).await?;
         if r.session_id != id || r.step != k + 1 {
-            return Err(leak(
-                i,
-                format!(
-                    "step {k} answered for session {} at step {}",
-                    r.session_id, r.step
-                ),
-            ));
+            return Err(leak(i, format!("step {k} answered for session {} at step {}", r.session_id, r.step)));
         }
         if let Some(ep) = local.as_mut() {
             let (same, want) = match ep.step(&action).map_err(ServerError::Env)? {
-                Step::Continue { observation } => (
-                    r.observation.as_ref() == Some(&observation) && !r.done,
-                    serde_json::to_string(&observation),
-                ),
-                Step::Done(outcome) => (
-                    r.outcome.as_ref() == Some(&*outcome) && r.done,
-                    serde_json::to_string(&outcome),
-                ),
+                Step::Continue { observation } => {
+                    (r.observation.as_ref() == Some(&observation) && !r.done, serde_json::to_string(&observation))
+                }
+                Step::Done(outcome) => (r.outcome.as_ref() == Some(&*outcome) && r.done, serde_json::to_string(&outcome)),
             };
             if !same {
                 let got = serde_json::to_string(&r).unwrap_or_default();
                 let want = want.unwrap_or_default();
-                return Err(leak(
-                    i,
-                    format!(
-                        "step {k} differs from a local replay of {}: got {got}, want {want}",
-                        reset.task
-                    ),
-                ));
+                return Err(leak(i, format!("step {k} differs from a local replay of {}: got {got}, want {want}", reset.task)));
             }
         }
         expected.push(ChatMessage::assistant(action));
@@ -377,34 +281,19 @@ async fn one(
     }
     let state = client.state(&id).await?;
     if state.transcript != expected {
-        return Err(leak(
-            i,
-            "the transcript from /state differs from what this session sent and received".into(),
-        ));
+        return Err(leak(i, "the transcript from /state differs from what this session sent and received".into()));
     }
     if state.task != reset.task || state.seed != reset.seed || state.session_id != id {
-        return Err(leak(
-            i,
-            format!("/state reports task {} seed {}", state.task, state.seed),
-        ));
+        return Err(leak(i, format!("/state reports task {} seed {}", state.task, state.seed)));
     }
     let done = last.as_ref().is_some_and(|r| r.done);
     if state.done != done {
-        return Err(leak(
-            i,
-            format!(
-                "/state says done={} but the last step said done={done}",
-                state.done
-            ),
-        ));
+        return Err(leak(i, format!("/state says done={} but the last step said done={done}", state.done)));
     }
     if done {
         let grade = client.grade(&id).await?;
         if Some(&grade.outcome) != last.as_ref().and_then(|r| r.outcome.as_ref()) {
-            return Err(leak(
-                i,
-                "/grade returned another outcome than the final step".into(),
-            ));
+            return Err(leak(i, "/grade returned another outcome than the final step".into()));
         }
     }
     client.close(&id).await?;
@@ -419,12 +308,7 @@ pub async fn run_load_test(client: &Client, cfg: &LoadTest) -> Result<LoadReport
     let start = Instant::now();
     let mut set = tokio::task::JoinSet::new();
     for i in 0..cfg.sessions {
-        set.spawn(one(
-            client.clone(),
-            Arc::clone(&cfg),
-            i,
-            Arc::clone(&barrier),
-        ));
+        set.spawn(one(client.clone(), Arc::clone(&cfg), i, Arc::clone(&barrier)));
     }
     let mut finished = 0;
     let mut first_error = None;
@@ -445,13 +329,7 @@ pub async fn run_load_test(client: &Client, cfg: &LoadTest) -> Result<LoadReport
     }
     let mut latencies = client.take_latencies().await;
     latencies.sort();
-    Ok(LoadReport {
-        sessions: cfg.sessions,
-        finished,
-        requests: latencies.len(),
-        elapsed,
-        latencies,
-    })
+    Ok(LoadReport { sessions: cfg.sessions, finished, requests: latencies.len(), elapsed, latencies })
 }
 
 /// [`run_load_test`] against the server at `base`, on a runtime of its own (for synchronous
@@ -461,10 +339,7 @@ pub fn run_load_test_blocking(base: &str, cfg: &LoadTest) -> Result<LoadReport, 
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|source| ServerError::Io {
-            context: "starting the async runtime".into(),
-            source,
-        })?;
+        .map_err(|source| ServerError::Io { context: "starting the async runtime".into(), source })?;
     rt.block_on(async {
         let client = Client::new(base)?;
         run_load_test(&client, cfg).await

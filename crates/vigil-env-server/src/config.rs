@@ -59,12 +59,7 @@ impl Default for ServerConfig {
 impl ServerConfig {
     /// Checks the limits; [`EnvServer::new`](crate::EnvServer::new) calls it.
     pub fn validate(&self) -> Result<(), ServerError> {
-        let bad = |field, reason: &str| {
-            Err(ServerError::Config {
-                field,
-                reason: reason.to_string(),
-            })
-        };
+        let bad = |field, reason: &str| Err(ServerError::Config { field, reason: reason.to_string() });
         if self.max_sessions == 0 {
             return bad("max_sessions", "must be at least 1");
         }
@@ -86,13 +81,8 @@ impl ServerConfig {
         if self.max_action_bytes == 0 {
             return bad("max_action_bytes", "must be at least 1");
         }
-        if self.max_session_bytes < self.max_action_bytes as u64
-            || self.max_total_bytes < self.max_session_bytes
-        {
-            return bad(
-                "max_session_bytes",
-                "must lie between max_action_bytes and max_total_bytes",
-            );
+        if self.max_session_bytes < self.max_action_bytes as u64 || self.max_total_bytes < self.max_session_bytes {
+            return bad("max_session_bytes", "must lie between max_action_bytes and max_total_bytes");
         }
         if self.max_sessions_per_client == 0 {
             return bad("max_sessions_per_client", "must be at least 1");
@@ -120,23 +110,12 @@ mod tests {
     fn defaults_are_valid_and_bad_limits_are_named() {
         ServerConfig::default().validate().unwrap();
         let c: ServerConfig = serde_json::from_str(r#"{"max_sessions": 0}"#).unwrap();
-        assert!(
-            c.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("`max_sessions` must be at least 1")
-        );
+        assert!(c.validate().unwrap_err().to_string().contains("`max_sessions` must be at least 1"));
         let e = serde_json::from_str::<ServerConfig>(r#"{"max_session": 3}"#).unwrap_err();
         assert!(e.to_string().contains("unknown field `max_session`"));
-        let c = ServerConfig {
-            idle_timeout_secs: 1,
-            ..ServerConfig::default()
-        };
+        let c = ServerConfig { idle_timeout_secs: 1, ..ServerConfig::default() };
         assert_eq!(c.sweep_interval(), Duration::from_millis(250));
-        let c = ServerConfig {
-            idle_timeout_secs: 3600,
-            ..ServerConfig::default()
-        };
+        let c = ServerConfig { idle_timeout_secs: 3600, ..ServerConfig::default() };
         assert_eq!(c.sweep_interval(), Duration::from_secs(30));
     }
 }

@@ -7,10 +7,10 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
+use axum::http::StatusCode;
+use axum::response::Html;
 use serde::{Deserialize, Serialize};
 use vigil_core::{ChatMessage, DriverLimits, Outcome, Policy, Split, TaskId, run_episodes};
 
@@ -27,21 +27,12 @@ pub(crate) struct DemoPolicy {
 
 impl DemoPolicy {
     pub(crate) fn new(name: String, policy: Box<dyn Policy>) -> Self {
-        Self {
-            name,
-            policy: Mutex::new(policy),
-        }
+        Self { name, policy: Mutex::new(policy) }
     }
 
     fn answer(&self, app: &App, task: &TaskId, seed: u64, prompt_len: usize) -> DemoAnswer {
-        let mut policy = self
-            .policy
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let limits = DriverLimits {
-            max_turns: app.config.max_steps,
-            batch_size: 1,
-        };
+        let mut policy = self.policy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let limits = DriverLimits { max_turns: app.config.max_steps, batch_size: 1 };
         let jobs = [(task.clone(), seed)];
         let run = guarded("running a demo policy", || {
             run_episodes(app.env.as_ref(), policy.as_mut(), &jobs, limits, |_| {})
@@ -49,26 +40,13 @@ impl DemoPolicy {
         let (turns, outcome, error) = match run {
             Ok(Ok(mut records)) if records.len() == 1 => {
                 let r = records.remove(0);
-                (
-                    r.transcript.into_iter().skip(prompt_len).collect(),
-                    Some(r.outcome),
-                    None,
-                )
+                (r.transcript.into_iter().skip(prompt_len).collect(), Some(r.outcome), None)
             }
-            Ok(Ok(records)) => (
-                Vec::new(),
-                None,
-                Some(format!("expected one episode, got {}", records.len())),
-            ),
+            Ok(Ok(records)) => (Vec::new(), None, Some(format!("expected one episode, got {}", records.len()))),
             Ok(Err(e)) => (Vec::new(), None, Some(e.to_string())),
             Err(e) => (Vec::new(), None, Some(e.to_string())),
         };
-        DemoAnswer {
-            policy: self.name.clone(),
-            turns,
-            outcome,
-            error,
-        }
+        DemoAnswer { policy: self.name.clone(), turns, outcome, error }
     }
 }
 
@@ -115,39 +93,25 @@ pub struct DemoRun {
 
 /// The demo routes, added only when the server config enables the demo.
 pub(crate) fn routes(router: Router<Arc<App>>) -> Router<Arc<App>> {
-    router
-        .route("/demo", get(page))
-        .route("/demo/run", get(run))
+    router.route("/demo", get(page)).route("/demo/run", get(run))
 }
 
 /// The demo only runs train-split tasks: its policies (an oracle among them) would otherwise
 /// hand out the answers of the held-out evaluation tasks.
 fn demo_task(app: &App, q: &DemoQuery) -> Result<TaskId, ServerError> {
     if q.split == Some(Split::Eval) {
-        return Err(ServerError::Forbidden(
-            "the demo shows train-split tasks only; eval tasks are held out".into(),
-        ));
+        return Err(ServerError::Forbidden("the demo shows train-split tasks only; eval tasks are held out".into()));
     }
     let train = app.task_list(Split::Train, None)?;
     match q.task.as_deref().filter(|t| !t.is_empty()) {
         Some(t) if train.iter().any(|x| x.as_str() == t) => Ok(TaskId::new(t)),
-        Some(t)
-            if app
-                .task_list(Split::Eval, None)?
-                .iter()
-                .any(|x| x.as_str() == t) =>
-        {
-            Err(ServerError::Forbidden(format!(
-                "task `{t}` is in the eval split; the demo shows train-split tasks only"
-            )))
+        Some(t) if app.task_list(Split::Eval, None)?.iter().any(|x| x.as_str() == t) => Err(ServerError::Forbidden(
+            format!("task `{t}` is in the eval split; the demo shows train-split tasks only"),
+        )),
+        Some(t) => Err(ServerError::Env(vigil_core::EnvError::UnknownTask(TaskId::new(t)))),
+        None => {
+            train.first().cloned().ok_or_else(|| ServerError::NoTasks { split: Split::Train.to_string(), stage: None })
         }
-        Some(t) => Err(ServerError::Env(vigil_core::EnvError::UnknownTask(
-            TaskId::new(t),
-        ))),
-        None => train.first().cloned().ok_or_else(|| ServerError::NoTasks {
-            split: Split::Train.to_string(),
-            stage: None,
-        }),
     }
 }
 
@@ -159,44 +123,20 @@ async fn demo_run(app: Arc<App>, q: DemoQuery) -> Result<DemoRun, ServerError> {
     let prompt = guarded("rendering the prompt", || episode.prompt())?;
     drop(episode);
     let (a, t, n) = (Arc::clone(&app), task.clone(), prompt.len());
-    let answers = tokio::task::spawn_blocking(move || {
-        a.demo.iter().map(|p| p.answer(&a, &t, seed, n)).collect()
-    })
-    .await
-    .map_err(|_| ServerError::Panicked("running the demo policies"))?;
-    Ok(DemoRun {
-        env: app.env.name().into(),
-        split,
-        stage: app.env.stage_of(&task),
-        task,
-        seed,
-        prompt,
-        answers,
-    })
+    let answers = tokio::task::spawn_blocking(move || a.demo.iter().map(|p| p.answer(&a, &t, seed, n)).collect())
+        .await
+        .map_err(|_| ServerError::Panicked("running the demo policies"))?;
+    Ok(DemoRun { env: app.env.name().into(), split, stage: app.env.stage_of(&task), task, seed, prompt, answers })
 }
 
-pub(crate) async fn run(
-    State(app): State<Arc<App>>,
-    Params(q): Params<DemoQuery>,
-) -> Result<Json<DemoRun>, ServerError> {
+pub(crate) async fn run(State(app): State<Arc<App>>, Params(q): Params<DemoQuery>) -> Result<Json<DemoRun>, ServerError> {
     Ok(Json(demo_run(app, q).await?))
 }
 
-pub(crate) async fn page(
-    State(app): State<Arc<App>>,
-    Params(q): Params<DemoQuery>,
-) -> (StatusCode, Html<String>) {
-    let options = app.task_list(Split::Train, None).map(|l| {
-        l.iter()
-            .take(app.config.demo_tasks)
-            .cloned()
-            .collect::<Vec<_>>()
-    });
+pub(crate) async fn page(State(app): State<Arc<App>>, Params(q): Params<DemoQuery>) -> (StatusCode, Html<String>) {
+    let options = app.task_list(Split::Train, None).map(|l| l.iter().take(app.config.demo_tasks).cloned().collect::<Vec<_>>());
     match demo_run(Arc::clone(&app), q).await {
-        Ok(run) => (
-            StatusCode::OK,
-            Html(render(&run, &options.unwrap_or_default())),
-        ),
+        Ok(run) => (StatusCode::OK, Html(render(&run, &options.unwrap_or_default()))),
         Err(e) => {
             let body = format!(
                 "<h1>{} demo</h1><p class=\"error\">{}</p><p><a href=\"/demo\">back</a></p>",
@@ -243,10 +183,7 @@ fn wrap(env: &str, body: &str) -> String {
 
 fn messages(out: &mut String, msgs: &[ChatMessage]) {
     for m in msgs {
-        let role = serde_json::to_value(m.role)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let role = serde_json::to_value(m.role).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         let _ = write!(
             out,
             "<div class=\"msg role-{r}\"><div class=\"who\">{r}</div><pre>{}</pre></div>",
@@ -261,24 +198,11 @@ fn outcome_table(out: &mut String, o: &Outcome) {
     for (name, v) in o.rewards.iter() {
         let _ = write!(out, "<tr><td>{}</td><td>{v:.3}</td></tr>", escape(name));
     }
-    let _ = write!(
-        out,
-        "<tr><th>sum</th><th>{:.3}</th></tr></table>",
-        o.rewards.sum()
-    );
-    let _ = write!(
-        out,
-        "<p>format valid: <b>{}</b> · steps: <b>{}</b></p>",
-        o.format_valid, o.steps
-    );
+    let _ = write!(out, "<tr><th>sum</th><th>{:.3}</th></tr></table>", o.rewards.sum());
+    let _ = write!(out, "<p>format valid: <b>{}</b> · steps: <b>{}</b></p>", o.format_valid, o.steps);
     if let Some(p) = &o.prediction {
         let predicted = p.predicted.as_deref().unwrap_or("(unparsed)");
-        let _ = write!(
-            out,
-            "<p>predicted <b>{}</b> · gold <b>{}</b></p>",
-            escape(predicted),
-            escape(&p.gold)
-        );
+        let _ = write!(out, "<p>predicted <b>{}</b> · gold <b>{}</b></p>", escape(predicted), escape(&p.gold));
     }
     if !o.metrics.is_empty() {
         out.push_str("<table><tr><th>metric</th><th>value</th></tr>");
@@ -291,11 +215,7 @@ fn outcome_table(out: &mut String, o: &Outcome) {
 
 fn render(run: &DemoRun, tasks: &[TaskId]) -> String {
     let mut b = String::new();
-    let _ = write!(
-        b,
-        "<h1>{} demo</h1><form method=\"get\" action=\"/demo\">",
-        escape(&run.env)
-    );
+    let _ = write!(b, "<h1>{} demo</h1><form method=\"get\" action=\"/demo\">", escape(&run.env));
     b.push_str("<label>split <select name=\"split\">");
     // Only the train split is offered: eval tasks are held out.
     let _ = write!(b, "<option value=\"{0}\" selected>{0}</option>", run.split);
@@ -306,11 +226,7 @@ fn render(run: &DemoRun, tasks: &[TaskId]) -> String {
     }
     for t in &listed {
         let sel = if *t == run.task { " selected" } else { "" };
-        let _ = write!(
-            b,
-            "<option value=\"{0}\"{sel}>{0}</option>",
-            escape(t.as_str())
-        );
+        let _ = write!(b, "<option value=\"{0}\"{sel}>{0}</option>", escape(t.as_str()));
     }
     let _ = write!(
         b,
@@ -318,17 +234,8 @@ fn render(run: &DemoRun, tasks: &[TaskId]) -> String {
          <button type=\"submit\">show</button></form>",
         run.seed
     );
-    let stage = run
-        .stage
-        .as_deref()
-        .map(|s| format!(" · stage {}", escape(s)))
-        .unwrap_or_default();
-    let _ = write!(
-        b,
-        "<h2>Task {}{stage} · seed {}</h2>",
-        escape(run.task.as_str()),
-        run.seed
-    );
+    let stage = run.stage.as_deref().map(|s| format!(" · stage {}", escape(s))).unwrap_or_default();
+    let _ = write!(b, "<h2>Task {}{stage} · seed {}</h2>", escape(run.task.as_str()), run.seed);
     messages(&mut b, &run.prompt);
     if run.answers.is_empty() {
         b.push_str("<p>No demo policies are configured.</p>");
@@ -355,9 +262,6 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_quotes() {
-        assert_eq!(
-            escape("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
+        assert_eq!(escape("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
     }
 }

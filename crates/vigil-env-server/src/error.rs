@@ -37,9 +37,7 @@ pub enum ServerError {
         limit: usize,
     },
     /// No such route.
-    #[error(
-        "no route {method} {path}; endpoints: GET /health, GET /tasks, POST /reset, POST /step, GET /state, POST /grade, DELETE /session, GET /demo, GET /ws (OpenEnv), GET /metadata, GET /schema"
-    )]
+    #[error("no route {method} {path}; endpoints: GET /health, GET /tasks, POST /reset, POST /step, GET /state, POST /grade, DELETE /session, GET /demo, GET /ws (OpenEnv), GET /metadata, GET /schema")]
     NoRoute {
         /// Request method.
         method: String,
@@ -58,17 +56,13 @@ pub enum ServerError {
     #[error("unknown session `{0}` (never created, closed, or expired after being idle)")]
     UnknownSession(String),
     /// Every session slot is taken.
-    #[error(
-        "too many sessions: all {max} slots are in use; close finished sessions with DELETE /session or retry later"
-    )]
+    #[error("too many sessions: all {max} slots are in use; close finished sessions with DELETE /session or retry later")]
     TooManySessions {
         /// The configured limit.
         max: usize,
     },
     /// The client already holds its share of the sessions.
-    #[error(
-        "too many sessions from your address: all {max} of its slots are in use; close finished sessions with DELETE /session"
-    )]
+    #[error("too many sessions from your address: all {max} of its slots are in use; close finished sessions with DELETE /session")]
     ClientSessions {
         /// The per-client limit.
         max: usize,
@@ -90,9 +84,7 @@ pub enum ServerError {
         max: u64,
     },
     /// All sessions together hold as much text as the server allows.
-    #[error(
-        "the server holds its limit of {max} bytes of session text; close finished sessions or retry later"
-    )]
+    #[error("the server holds its limit of {max} bytes of session text; close finished sessions or retry later")]
     ServerFull {
         /// The limit.
         max: u64,
@@ -107,9 +99,7 @@ pub enum ServerError {
     #[error("session `{0}` has already ended; POST /grade returns its outcome")]
     EpisodeOver(String),
     /// `/grade` was called before the episode ended.
-    #[error(
-        "session `{session}` has not ended yet (after {steps} step(s)); keep sending POST /step"
-    )]
+    #[error("session `{session}` has not ended yet (after {steps} step(s)); keep sending POST /step")]
     NotFinished {
         /// The session.
         session: String,
@@ -176,9 +166,9 @@ impl ServerError {
         match self {
             ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ServerError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ServerError::NoRoute { .. }
-            | ServerError::UnknownSession(_)
-            | ServerError::NoTasks { .. } => StatusCode::NOT_FOUND,
+            ServerError::NoRoute { .. } | ServerError::UnknownSession(_) | ServerError::NoTasks { .. } => {
+                StatusCode::NOT_FOUND
+            }
             ServerError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ServerError::TooManySessions { .. }
             | ServerError::ClientSessions { .. }
@@ -187,14 +177,12 @@ impl ServerError {
             ServerError::ActionTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ServerError::Unauthorized => StatusCode::UNAUTHORIZED,
             ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ServerError::EpisodeOver(_)
-            | ServerError::NotFinished { .. }
-            | ServerError::StepLimit { .. } => StatusCode::CONFLICT,
+            ServerError::EpisodeOver(_) | ServerError::NotFinished { .. } | ServerError::StepLimit { .. } => {
+                StatusCode::CONFLICT
+            }
             ServerError::Env(e) => match e {
                 EnvError::UnknownTask(_) => StatusCode::NOT_FOUND,
-                EnvError::UnknownStage { .. } | EnvError::InvalidOption { .. } => {
-                    StatusCode::BAD_REQUEST
-                }
+                EnvError::UnknownStage { .. } | EnvError::InvalidOption { .. } => StatusCode::BAD_REQUEST,
                 EnvError::EpisodeOver => StatusCode::CONFLICT,
                 EnvError::Env { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             },
@@ -217,10 +205,6 @@ impl IntoResponse for ServerError {
         } else {
             tracing::debug!(error = %self, %status, "request rejected");
         }
-        (
-            status,
-            Json(serde_json::json!({ "error": self.to_string() })),
-        )
-            .into_response()
+        (status, Json(serde_json::json!({ "error": self.to_string() }))).into_response()
     }
 }

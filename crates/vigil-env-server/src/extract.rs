@@ -18,28 +18,20 @@ pub(crate) struct Body<T>(pub T);
 /// The body as `T`; an empty or whitespace-only body is an error naming what was expected.
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ServerError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ServerError::BadRequest(
-            "the request body is empty; a JSON object is required".into(),
-        ));
+        return Err(ServerError::BadRequest("the request body is empty; a JSON object is required".into()));
     }
     // serde would also read a struct from a JSON array; the API only speaks objects.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(ServerError::BadRequest(
-            "invalid JSON body: expected a JSON object `{...}`".into(),
-        ));
+        return Err(ServerError::BadRequest("invalid JSON body: expected a JSON object `{...}`".into()));
     }
-    serde_json::from_slice(bytes)
-        .map_err(|e| ServerError::BadRequest(format!("invalid JSON body: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| ServerError::BadRequest(format!("invalid JSON body: {e}")))
 }
 
 fn body_error(r: BytesRejection, limit: usize) -> ServerError {
     if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ServerError::PayloadTooLarge { limit }
     } else {
-        ServerError::BadRequest(format!(
-            "could not read the request body: {}",
-            r.body_text()
-        ))
+        ServerError::BadRequest(format!("could not read the request body: {}", r.body_text()))
     }
 }
 
@@ -56,9 +48,7 @@ where
     type Rejection = ServerError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|r| body_error(r, state.body_limit()))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|r| body_error(r, state.body_limit()))?;
         Ok(Body(parse_json(&bytes)?))
     }
 }
@@ -75,9 +65,7 @@ where
     type Rejection = ServerError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|r| body_error(r, state.body_limit()))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|r| body_error(r, state.body_limit()))?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalBody(None));
         }

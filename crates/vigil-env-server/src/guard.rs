@@ -20,12 +20,8 @@ const OPEN_ROUTES: [&str; 1] = ["/health"];
 /// Middleware: with an API key configured, a request without the right bearer token gets 401.
 pub(crate) async fn require_key(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     if let Some(key) = &app.api_key {
-        let given = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .map(axum::http::HeaderValue::as_bytes);
-        if !OPEN_ROUTES.contains(&req.uri().path()) && !vigil_core::auth::bearer_matches(given, key)
-        {
+        let given = req.headers().get(header::AUTHORIZATION).map(axum::http::HeaderValue::as_bytes);
+        if !OPEN_ROUTES.contains(&req.uri().path()) && !vigil_core::auth::bearer_matches(given, key) {
             return ServerError::Unauthorized.into_response();
         }
     }
@@ -41,11 +37,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = ServerError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Client(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+        Ok(Client(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
     }
 }

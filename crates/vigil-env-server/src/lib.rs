@@ -76,16 +76,16 @@ mod config;
 mod demo;
 mod error;
 mod extract;
-mod guard;
 mod openenv;
+mod guard;
 mod quota;
 mod routes;
 mod server;
 mod sessions;
 
 pub use api::{
-    Action, Closed, Grade, Health, Prompt, ResetRequest, ResetResponse, SessionRef, State,
-    StepRequest, StepResponse, TaskInfo, Tasks,
+    Action, Closed, Grade, Health, Prompt, ResetRequest, ResetResponse, SessionRef, State, StepRequest, StepResponse,
+    TaskInfo, Tasks,
 };
 pub use client::{Client, LoadReport, LoadTest, run_load_test, run_load_test_blocking};
 pub use config::ServerConfig;

@@ -39,13 +39,7 @@ impl Budget {
 
     /// Refuses new sessions while the server's budget is used up.
     pub(crate) fn admit(&self) -> Result<(), ServerError> {
-        if self.used() >= self.max_total {
-            Err(ServerError::ServerFull {
-                max: self.max_total,
-            })
-        } else {
-            Ok(())
-        }
+        if self.used() >= self.max_total { Err(ServerError::ServerFull { max: self.max_total }) } else { Ok(()) }
     }
 }
 
@@ -58,10 +52,7 @@ pub(crate) struct Usage {
 
 impl Usage {
     pub(crate) fn new(budget: Arc<Budget>) -> Self {
-        Self {
-            bytes: AtomicU64::new(0),
-            budget,
-        }
+        Self { bytes: AtomicU64::new(0), budget }
     }
 
     /// Bytes this session holds.
@@ -74,17 +65,11 @@ impl Usage {
     pub(crate) fn charge_action(&self, session: &str, len: usize) -> Result<(), ServerError> {
         let b = &self.budget;
         if len > b.max_action {
-            return Err(ServerError::ActionTooLarge {
-                len,
-                max: b.max_action,
-            });
+            return Err(ServerError::ActionTooLarge { len, max: b.max_action });
         }
         let n = len as u64;
         if self.bytes().saturating_add(n) > b.max_session {
-            return Err(ServerError::SessionQuota {
-                session: session.to_string(),
-                max: b.max_session,
-            });
+            return Err(ServerError::SessionQuota { session: session.to_string(), max: b.max_session });
         }
         if b.used.fetch_add(n, Ordering::Relaxed).saturating_add(n) > b.max_total {
             b.used.fetch_sub(n, Ordering::Relaxed);
@@ -122,23 +107,14 @@ mod tests {
         };
         let budget = Budget::new(&c);
         let a = Usage::new(Arc::clone(&budget));
-        assert!(matches!(
-            a.charge_action("a", 11),
-            Err(ServerError::ActionTooLarge { len: 11, max: 10 })
-        ));
+        assert!(matches!(a.charge_action("a", 11), Err(ServerError::ActionTooLarge { len: 11, max: 10 })));
         a.record(5);
         a.charge_action("a", 10).unwrap();
         a.charge_action("a", 10).unwrap();
-        assert!(matches!(
-            a.charge_action("a", 1),
-            Err(ServerError::SessionQuota { .. })
-        ));
+        assert!(matches!(a.charge_action("a", 1), Err(ServerError::SessionQuota { .. })));
         let b = Usage::new(Arc::clone(&budget));
         b.charge_action("b", 10).unwrap();
-        assert!(matches!(
-            b.charge_action("b", 10),
-            Err(ServerError::ServerFull { max: 40 })
-        ));
+        assert!(matches!(b.charge_action("b", 10), Err(ServerError::ServerFull { max: 40 })));
         assert_eq!(budget.used(), 35);
         drop(a);
         assert_eq!(budget.used(), 10);

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use vigil_core::{ChatMessage, Split, Step, TaskId, derive_seed};
 
 use crate::api::{
-    Closed, Grade, Health, Prompt, ResetQuery, ResetRequest, ResetResponse, SessionRef,
-    State as StateBody, StepRequest, StepResponse, TaskInfo, Tasks, TasksQuery,
+    Closed, Grade, Health, Prompt, ResetQuery, ResetRequest, ResetResponse, SessionRef, State as StateBody,
+    StepRequest, StepResponse, TaskInfo, Tasks, TasksQuery,
 };
 use crate::extract::{Body, OptionalBody, Params};
 use crate::guard::{self, Client};
@@ -46,34 +46,21 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/schema", get(openenv::schema::get_schema))
         .route("/grade", post(grade))
         .route("/session", delete(close));
-    let router = if app.config.demo {
-        demo::routes(router)
-    } else {
-        router
-    };
+    let router = if app.config.demo { demo::routes(router) } else { router };
     router
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&app),
-            guard::require_key,
-        ))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&app), guard::require_key))
         .with_state(app)
 }
 
 async fn no_route(method: Method, uri: Uri) -> ServerError {
-    ServerError::NoRoute {
-        method: method.to_string(),
-        path: uri.path().to_string(),
-    }
+    ServerError::NoRoute { method: method.to_string(), path: uri.path().to_string() }
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> ServerError {
-    ServerError::MethodNotAllowed {
-        method: method.to_string(),
-        path: uri.path().to_string(),
-    }
+    ServerError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_string() }
 }
 
 async fn health(State(app): State<Arc<App>>) -> Json<Health> {
@@ -95,10 +82,7 @@ async fn tasks(State(app): State<Arc<App>>, Params(q): Params<TasksQuery>) -> An
         .iter()
         .skip(offset)
         .take(limit)
-        .map(|t| TaskInfo {
-            id: t.clone(),
-            stage: app.env.stage_of(t),
-        })
+        .map(|t| TaskInfo { id: t.clone(), stage: app.env.stage_of(t) })
         .collect();
     Ok(Json(Tasks {
         env: app.env.name().into(),
@@ -116,9 +100,9 @@ async fn tasks(State(app): State<Arc<App>>, Params(q): Params<TasksQuery>) -> An
 /// One parameter from the query string or the body, never both.
 fn merge<T>(name: &str, query: Option<T>, body: Option<T>) -> Result<Option<T>, ServerError> {
     match (query, body) {
-        (Some(_), Some(_)) => Err(ServerError::BadRequest(format!(
-            "`{name}` is given both in the query string and in the JSON body"
-        ))),
+        (Some(_), Some(_)) => {
+            Err(ServerError::BadRequest(format!("`{name}` is given both in the query string and in the JSON body")))
+        }
         (q, b) => Ok(q.or(b)),
     }
 }
@@ -137,27 +121,17 @@ pub(crate) async fn reset(
     let mut options = b.options.unwrap_or_default();
     if let Some(mode) = merge("mode", q.mode, b.mode)? {
         if options.contains_key("mode") {
-            return Err(ServerError::BadRequest(
-                "`mode` is given both as a parameter and in `options`".into(),
-            ));
+            return Err(ServerError::BadRequest("`mode` is given both as a parameter and in `options`".into()));
         }
         options.insert("mode".into(), mode.into());
     }
-    let seed = seed.unwrap_or_else(|| {
-        derive_seed(
-            app.config.seed,
-            "reset",
-            app.resets.fetch_add(1, Ordering::Relaxed),
-        )
-    });
+    let seed = seed.unwrap_or_else(|| derive_seed(app.config.seed, "reset", app.resets.fetch_add(1, Ordering::Relaxed)));
 
     let task = match task {
         // OpenSOC style: `?task=<stage id>` picks a task of that stage.
         Some(t) if app.env.stages().contains(&t) => {
             if stage.is_some() {
-                return Err(ServerError::BadRequest(format!(
-                    "`task` names the stage `{t}` and `stage` is also given"
-                )));
+                return Err(ServerError::BadRequest(format!("`task` names the stage `{t}` and `stage` is also given")));
             }
             app.pick_task(split.unwrap_or(Split::Train), Some(&t), seed)?
         }
@@ -173,26 +147,12 @@ pub(crate) async fn reset(
     };
 
     app.sessions.check_capacity(client)?;
-    let episode = guarded("starting an episode", || {
-        app.env.start_with(&task, seed, &options)
-    })??;
+    let episode = guarded("starting an episode", || app.env.start_with(&task, seed, &options))??;
     let messages = guarded("rendering the prompt", || episode.prompt())?;
-    let info = SessionInfo {
-        stage: app.env.stage_of(&task),
-        task,
-        seed,
-        options,
-    };
-    let run = Run {
-        episode,
-        transcript: messages.clone(),
-        steps: 0,
-        outcome: None,
-    };
+    let info = SessionInfo { stage: app.env.stage_of(&task), task, seed, options };
+    let run = Run { episode, transcript: messages.clone(), steps: 0, outcome: None };
     let session = app.sessions.insert(info.clone(), run, client)?;
-    session
-        .usage
-        .record(messages.iter().map(|m| m.content.len()).sum());
+    session.usage.record(messages.iter().map(|m| m.content.len()).sum());
     tracing::debug!(session = %session.id, task = %info.task, seed, "session started");
     Ok(Json(ResetResponse {
         session_id: session.id.clone(),
@@ -206,10 +166,7 @@ pub(crate) async fn reset(
     }))
 }
 
-pub(crate) async fn step(
-    State(app): State<Arc<App>>,
-    Body(req): Body<StepRequest>,
-) -> Answer<StepResponse> {
+pub(crate) async fn step(State(app): State<Arc<App>>, Body(req): Body<StepRequest>) -> Answer<StepResponse> {
     let action = req.action.into_text().map_err(ServerError::BadRequest)?;
     let session = app.sessions.get(&req.session_id)?;
     let mut run = session.run.lock().await;
@@ -217,10 +174,7 @@ pub(crate) async fn step(
         return Err(ServerError::EpisodeOver(session.id.clone()));
     }
     if run.steps >= app.config.max_steps {
-        return Err(ServerError::StepLimit {
-            session: session.id.clone(),
-            max: app.config.max_steps,
-        });
+        return Err(ServerError::StepLimit { session: session.id.clone(), max: app.config.max_steps });
     }
     session.usage.charge_action(&session.id, action.len())?;
     let result = match guarded("stepping the episode", || run.episode.step(&action)) {
@@ -254,10 +208,7 @@ pub(crate) async fn step(
     }))
 }
 
-pub(crate) async fn state(
-    State(app): State<Arc<App>>,
-    Params(q): Params<SessionRef>,
-) -> Answer<StateBody> {
+pub(crate) async fn state(State(app): State<Arc<App>>, Params(q): Params<SessionRef>) -> Answer<StateBody> {
     let session = app.sessions.get(&q.session_id)?;
     let run = session.run.lock().await;
     let info = &session.info;
@@ -281,9 +232,8 @@ struct MaybeSession {
 }
 
 fn session_id(q: MaybeSession, body: Option<SessionRef>) -> Result<String, ServerError> {
-    merge("session_id", q.session_id, body.map(|b| b.session_id))?.ok_or_else(|| {
-        ServerError::BadRequest("missing `session_id` (query parameter or JSON body)".into())
-    })
+    merge("session_id", q.session_id, body.map(|b| b.session_id))?
+        .ok_or_else(|| ServerError::BadRequest("missing `session_id` (query parameter or JSON body)".into()))
 }
 
 async fn grade(
@@ -294,15 +244,8 @@ async fn grade(
     let session = app.sessions.get(&session_id(q, body)?)?;
     let run = session.run.lock().await;
     match &run.outcome {
-        Some(o) => Ok(Json(Grade {
-            session_id: session.id.clone(),
-            task: session.info.task.clone(),
-            outcome: o.clone(),
-        })),
-        None => Err(ServerError::NotFinished {
-            session: session.id.clone(),
-            steps: run.steps,
-        }),
+        Some(o) => Ok(Json(Grade { session_id: session.id.clone(), task: session.info.task.clone(), outcome: o.clone() })),
+        None => Err(ServerError::NotFinished { session: session.id.clone(), steps: run.steps }),
     }
 }
 
@@ -314,10 +257,7 @@ async fn close(
     let id = session_id(q, body)?;
     if app.sessions.remove(&id) {
         tracing::debug!(session = %id, "session closed");
-        Ok(Json(Closed {
-            session_id: id,
-            closed: true,
-        }))
+        Ok(Json(Closed { session_id: id, closed: true }))
     } else {
         Err(ServerError::UnknownSession(id))
     }

@@ -41,10 +41,7 @@ pub(crate) struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App")
-            .field("env", &self.env.name())
-            .field("config", &self.config)
-            .finish_non_exhaustive()
+        f.debug_struct("App").field("env", &self.env.name()).field("config", &self.config).finish_non_exhaustive()
     }
 }
 
@@ -56,42 +53,22 @@ impl BodyLimit for Arc<App> {
 
 impl App {
     /// The tasks of `split` (and `stage`), cached.
-    pub(crate) fn task_list(
-        &self,
-        split: Split,
-        stage: Option<&str>,
-    ) -> Result<Arc<Vec<TaskId>>, ServerError> {
+    pub(crate) fn task_list(&self, split: Split, stage: Option<&str>) -> Result<Arc<Vec<TaskId>>, ServerError> {
         let key = (split, stage.map(str::to_string));
-        let cached = self
-            .task_lists
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&key)
-            .cloned();
+        let cached = self.task_lists.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key).cloned();
         if let Some(list) = cached {
             return Ok(list);
         }
         let list = Arc::new(guarded("listing tasks", || self.env.tasks(split, stage))??);
-        self.task_lists
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(key, Arc::clone(&list));
+        self.task_lists.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key, Arc::clone(&list));
         Ok(list)
     }
 
     /// A task of `split` (and `stage`) chosen by `seed`.
-    pub(crate) fn pick_task(
-        &self,
-        split: Split,
-        stage: Option<&str>,
-        seed: u64,
-    ) -> Result<TaskId, ServerError> {
+    pub(crate) fn pick_task(&self, split: Split, stage: Option<&str>, seed: u64) -> Result<TaskId, ServerError> {
         let list = self.task_list(split, stage)?;
         if list.is_empty() {
-            return Err(ServerError::NoTasks {
-                split: split.to_string(),
-                stage: stage.map(str::to_string),
-            });
+            return Err(ServerError::NoTasks { split: split.to_string(), stage: stage.map(str::to_string) });
         }
         let i = derive_seed(seed, "server-task", 0) % list.len() as u64;
         Ok(list[i as usize].clone())
@@ -125,13 +102,7 @@ impl EnvServer {
     /// A server over `env` with validated limits.
     pub fn new(env: Arc<dyn Environment>, config: ServerConfig) -> Result<Self, ServerError> {
         config.validate()?;
-        Ok(Self {
-            env,
-            config,
-            demo: Vec::new(),
-            shape: OpenEnvShape::default(),
-            api_key: None,
-        })
+        Ok(Self { env, config, demo: Vec::new(), shape: OpenEnvShape::default(), api_key: None })
     }
 
     /// The OpenEnv action/observation schema to speak (default [`OpenEnvShape::Text`]).
@@ -144,28 +115,19 @@ impl EnvServer {
     pub fn with_api_key(mut self, key: impl Into<String>) -> Result<Self, ServerError> {
         let key = key.into();
         if key.is_empty() {
-            return Err(ServerError::Config {
-                field: "api_key",
-                reason: "must not be empty".into(),
-            });
+            return Err(ServerError::Config { field: "api_key", reason: "must not be empty".into() });
         }
         self.api_key = Some(key);
         Ok(self)
     }
 
     /// Adds a policy whose answers `/demo` shows side by side with the others'.
-    pub fn with_demo_policy(
-        mut self,
-        name: impl Into<String>,
-        policy: Box<dyn Policy>,
-    ) -> Result<Self, ServerError> {
+    pub fn with_demo_policy(mut self, name: impl Into<String>, policy: Box<dyn Policy>) -> Result<Self, ServerError> {
         let name = name.into();
         if name.is_empty() || self.demo.iter().any(|p| p.name == name) {
             return Err(ServerError::Config {
                 field: "demo policies",
-                reason: format!(
-                    "policy names must be non-empty and unique, got `{name}` twice or empty"
-                ),
+                reason: format!("policy names must be non-empty and unique, got `{name}` twice or empty"),
             });
         }
         self.demo.push(Arc::new(DemoPolicy::new(name, policy)));
@@ -176,12 +138,7 @@ impl EnvServer {
         let budget = Budget::new(&self.config);
         let c = &self.config;
         Arc::new(App {
-            sessions: Sessions::new(
-                c.max_sessions,
-                c.max_sessions_per_client,
-                budget,
-                c.idle_timeout(),
-            ),
+            sessions: Sessions::new(c.max_sessions, c.max_sessions_per_client, budget, c.idle_timeout()),
             api_key: self.api_key,
             env: self.env,
             config: self.config,
@@ -210,42 +167,26 @@ impl EnvServer {
         }
         tracing::info!(env = app.env.name(), ?addr, "serving");
         let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let result = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
         sweeper.abort();
-        result.map_err(|source| ServerError::Io {
-            context: "serving HTTP".into(),
-            source,
-        })
+        result.map_err(|source| ServerError::Io { context: "serving HTTP".into(), source })
     }
 
     /// Binds `addr`, calls `on_bound` with the bound address (port 0 picks a free port), and
     /// serves on a new multi-threaded runtime until Ctrl-C or SIGTERM.
-    pub fn run(
-        self,
-        addr: SocketAddr,
-        on_bound: impl FnOnce(SocketAddr),
-    ) -> Result<(), ServerError> {
+    pub fn run(self, addr: SocketAddr, on_bound: impl FnOnce(SocketAddr)) -> Result<(), ServerError> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .thread_name("vigil-env-server")
             .build()
-            .map_err(|source| ServerError::Io {
-                context: "starting the async runtime".into(),
-                source,
-            })?;
+            .map_err(|source| ServerError::Io { context: "starting the async runtime".into(), source })?;
         rt.block_on(async move {
             let listener = TcpListener::bind(addr)
                 .await
-                .map_err(|source| ServerError::Io {
-                    context: format!("binding {addr}"),
-                    source,
-                })?;
-            let bound = listener.local_addr().map_err(|source| ServerError::Io {
-                context: "reading the bound address".into(),
-                source,
-            })?;
+                .map_err(|source| ServerError::Io { context: format!("binding {addr}"), source })?;
+            let bound = listener
+                .local_addr()
+                .map_err(|source| ServerError::Io { context: "reading the bound address".into(), source })?;
             on_bound(bound);
             self.serve(listener, shutdown_signal()).await
         })
@@ -261,11 +202,7 @@ async fn sweep(app: Weak<App>, every: std::time::Duration) {
         let Some(app) = app.upgrade() else { return };
         let n = app.sessions.sweep();
         if n > 0 {
-            tracing::info!(
-                expired = n,
-                live = app.sessions.len(),
-                "dropped idle sessions"
-            );
+            tracing::info!(expired = n, live = app.sessions.len(), "dropped idle sessions");
         }
     }
 }

@@ -35,10 +35,7 @@ pub(crate) struct Run {
 
 impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Run")
-            .field("steps", &self.steps)
-            .field("done", &self.outcome.is_some())
-            .finish()
+        f.debug_struct("Run").field("steps", &self.steps).field("done", &self.outcome.is_some()).finish()
     }
 }
 
@@ -68,20 +65,8 @@ pub(crate) struct Sessions {
 }
 
 impl Sessions {
-    pub(crate) fn new(
-        max: usize,
-        max_per_client: usize,
-        budget: Arc<Budget>,
-        idle: Duration,
-    ) -> Self {
-        Self {
-            map: Mutex::new(HashMap::new()),
-            max,
-            max_per_client,
-            budget,
-            idle,
-            epoch: Instant::now(),
-        }
+    pub(crate) fn new(max: usize, max_per_client: usize, budget: Arc<Budget>, idle: Duration) -> Self {
+        Self { map: Mutex::new(HashMap::new()), max, max_per_client, budget, idle, epoch: Instant::now() }
     }
 
     fn now_ms(&self) -> u64 {
@@ -90,9 +75,7 @@ impl Sessions {
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<Session>>> {
         // No code panics while holding this lock, but a poisoned map is still a valid map.
-        self.map
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn expired(&self, s: &Session, now: u64) -> bool {
@@ -111,25 +94,17 @@ impl Sessions {
         self.room_locked(&mut map, client)
     }
 
-    fn room_locked(
-        &self,
-        map: &mut HashMap<String, Arc<Session>>,
-        client: Option<IpAddr>,
-    ) -> Result<(), ServerError> {
+    fn room_locked(&self, map: &mut HashMap<String, Arc<Session>>, client: Option<IpAddr>) -> Result<(), ServerError> {
         if map.len() >= self.max {
             self.sweep_locked(map);
         }
         if map.len() >= self.max {
             return Err(ServerError::TooManySessions { max: self.max });
         }
-        if client.is_some()
-            && map.values().filter(|s| s.client == client).count() >= self.max_per_client
-        {
+        if client.is_some() && map.values().filter(|s| s.client == client).count() >= self.max_per_client {
             self.sweep_locked(map);
             if map.values().filter(|s| s.client == client).count() >= self.max_per_client {
-                return Err(ServerError::ClientSessions {
-                    max: self.max_per_client,
-                });
+                return Err(ServerError::ClientSessions { max: self.max_per_client });
             }
         }
         self.budget.admit()

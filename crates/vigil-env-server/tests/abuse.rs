@@ -35,30 +35,22 @@ async fn server(config: ServerConfig, env: MockEnv, key: Option<&str>) -> Raw {
 
 /// A whole normal episode: reset, steps until done, grade, close.
 async fn normal_episode_works(c: &Raw) {
-    let r = c
-        .post_json("/reset", json!({"task": "easy-0", "seed": 3}))
-        .await;
+    let r = c.post_json("/reset", json!({"task": "easy-0", "seed": 3})).await;
     assert_eq!(r.0, 200, "reset after abuse: {}", r.1);
     let id = r.1["session_id"].as_str().expect("id").to_string();
     for _ in 0..64 {
-        let s = c
-            .post_json("/step", json!({"session_id": id, "action": "ok"}))
-            .await;
+        let s = c.post_json("/step", json!({"session_id": id, "action": "ok"})).await;
         assert_eq!(s.0, 200, "step after abuse: {}", s.1);
         if s.1["done"] == true {
             break;
         }
     }
-    assert_eq!(
-        c.post_json("/grade", json!({ "session_id": id })).await.0,
-        200
-    );
+    assert_eq!(c.post_json("/grade", json!({ "session_id": id })).await.0, 200);
     assert_eq!(c.delete(&format!("/session?session_id={id}")).await.0, 200);
 }
 
 fn is_error_shape(v: &Value) -> bool {
-    v.as_object()
-        .is_some_and(|o| o.len() == 1 && o.get("error").is_some_and(Value::is_string))
+    v.as_object().is_some_and(|o| o.len() == 1 && o.get("error").is_some_and(Value::is_string))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,55 +63,23 @@ async fn every_bad_request_is_refused_and_the_next_normal_one_succeeds() {
         ..ServerConfig::default()
     };
     let c = server(config, MockEnv::new(4), None).await;
-    let r = c
-        .post_json("/reset", json!({"task": "hard-0", "seed": 1}))
-        .await;
+    let r = c.post_json("/reset", json!({"task": "hard-0", "seed": 1})).await;
     let id = r.1["session_id"].as_str().expect("id").to_string();
     let big_action = json!({"session_id": id, "action": "x".repeat(4097)}).to_string();
     let big_body = json!({"session_id": id, "action": "x".repeat(70 << 10)}).to_string();
     let cases: Vec<(&str, &str, String, u16, &str)> = vec![
         ("POST", "/step", "{".into(), 400, "invalid JSON body"),
-        (
-            "POST",
-            "/step",
-            json!({"session_id": "nope", "action": "ok"}).to_string(),
-            404,
-            "unknown session",
-        ),
+        ("POST", "/step", json!({"session_id": "nope", "action": "ok"}).to_string(), 404, "unknown session"),
         ("POST", "/step", big_action, 413, "at most 4096"),
         ("POST", "/step", big_body, 413, "larger than the limit"),
-        (
-            "POST",
-            "/step",
-            json!({"session_id": id, "action": PANIC_ACTION}).to_string(),
-            500,
-            "panicked",
-        ),
+        ("POST", "/step", json!({"session_id": id, "action": PANIC_ACTION}).to_string(), 500, "panicked"),
         ("POST", "/reset?seed=-1", String::new(), 400, "seed"),
-        (
-            "POST",
-            "/reset?task=easy-99",
-            String::new(),
-            404,
-            "unknown task",
-        ),
+        ("POST", "/reset?task=easy-99", String::new(), 404, "unknown task"),
         ("GET", "/demo", String::new(), 404, "no route"),
-        (
-            "GET",
-            "/demo/run?split=eval",
-            String::new(),
-            404,
-            "no route",
-        ),
+        ("GET", "/demo/run?split=eval", String::new(), 404, "no route"),
         ("GET", "/nowhere", String::new(), 404, "no route"),
         ("DELETE", "/step", String::new(), 405, "not allowed"),
-        (
-            "GET",
-            "/state?session_id=../../etc/passwd",
-            String::new(),
-            404,
-            "unknown session",
-        ),
+        ("GET", "/state?session_id=../../etc/passwd", String::new(), 404, "unknown session"),
     ];
     for (method, path, body, status, needle) in &cases {
         let resp = match *method {
@@ -128,16 +88,9 @@ async fn every_bad_request_is_refused_and_the_next_normal_one_succeeds() {
             _ => c.delete(path).await,
         };
         assert_eq!(resp.0, *status, "{method} {path}: {}", resp.1);
-        assert!(
-            is_error_shape(&resp.1),
-            "{method} {path}: not an error object: {}",
-            resp.1
-        );
+        assert!(is_error_shape(&resp.1), "{method} {path}: not an error object: {}", resp.1);
         let msg = resp.1["error"].as_str().unwrap_or_default();
-        assert!(
-            msg.contains(needle),
-            "{method} {path}: `{msg}` lacks `{needle}`"
-        );
+        assert!(msg.contains(needle), "{method} {path}: `{msg}` lacks `{needle}`");
         normal_episode_works(&c).await;
     }
 
@@ -149,11 +102,7 @@ async fn every_bad_request_is_refused_and_the_next_normal_one_succeeds() {
         ids.push(r.1["session_id"].as_str().expect("id").to_string());
     }
     let refused = c.post("/reset", "").await;
-    assert!(
-        Raw::error(&refused, 429).contains("from your address"),
-        "{}",
-        refused.1
-    );
+    assert!(Raw::error(&refused, 429).contains("from your address"), "{}", refused.1);
     c.delete(&format!("/session?session_id={}", ids[0])).await;
     normal_episode_works(&c).await;
 }
@@ -162,16 +111,8 @@ async fn every_bad_request_is_refused_and_the_next_normal_one_succeeds() {
 async fn api_key_guards_every_route_but_health() {
     let c = server(ServerConfig::default(), MockEnv::new(2), Some("s3cret")).await;
     assert_eq!(c.get("/health").await.0, 200, "liveness stays open");
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client");
-    for auth in [
-        None,
-        Some("Bearer wrong"),
-        Some("s3cret"),
-        Some("Bearer s3cre"),
-    ] {
+    let http = reqwest::Client::builder().no_proxy().build().expect("client");
+    for auth in [None, Some("Bearer wrong"), Some("s3cret"), Some("Bearer s3cre")] {
         for (path, post) in [("/tasks", false), ("/reset", true), ("/nowhere", false)] {
             let url = format!("{}{path}", c.base);
             let mut req = if post { http.post(url) } else { http.get(url) };
@@ -181,32 +122,13 @@ async fn api_key_guards_every_route_but_health() {
             let res = req.send().await.expect("send");
             assert_eq!(res.status().as_u16(), 401, "{path} with {auth:?}");
             let body: Value = res.json().await.expect("json");
-            assert!(
-                is_error_shape(&body)
-                    && body["error"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .contains("API key"),
-                "{body}"
-            );
+            assert!(is_error_shape(&body) && body["error"].as_str().unwrap_or_default().contains("API key"), "{body}");
         }
     }
-    let ok = http
-        .post(format!("{}/reset", c.base))
-        .bearer_auth("s3cret")
-        .send()
-        .await
-        .expect("send");
+    let ok = http.post(format!("{}/reset", c.base)).bearer_auth("s3cret").send().await.expect("send");
     assert_eq!(ok.status().as_u16(), 200);
-    let client = vigil_env_server::Client::new(c.base.clone())
-        .expect("client")
-        .with_api_key("s3cret");
-    assert!(
-        client
-            .reset(&vigil_env_server::ResetRequest::default())
-            .await
-            .is_ok()
-    );
+    let client = vigil_env_server::Client::new(c.base.clone()).expect("client").with_api_key("s3cret");
+    assert!(client.reset(&vigil_env_server::ResetRequest::default()).await.is_ok());
 }
 
 /// Floods of large actions: no session holds more than its quota, the server no more than its
@@ -228,29 +150,17 @@ async fn a_flood_of_large_actions_stays_within_the_quotas() {
     let (rss_before, _) = rss_kib();
 
     // One session: accepted actions stop at the quota; oversized ones never count.
-    let r = c
-        .post_json("/reset", json!({"task": "easy-0", "seed": 1}))
-        .await;
+    let r = c.post_json("/reset", json!({"task": "easy-0", "seed": 1})).await;
     let id = r.1["session_id"].as_str().expect("id").to_string();
     let chunk = "a".repeat(action);
     let mut accepted = 0u64;
     for k in 0..40 {
-        let body = if k % 2 == 0 {
-            chunk.clone()
-        } else {
-            "b".repeat(action + 1)
-        };
-        let s = c
-            .post_json("/step", json!({"session_id": id, "action": body}))
-            .await;
+        let body = if k % 2 == 0 { chunk.clone() } else { "b".repeat(action + 1) };
+        let s = c.post_json("/step", json!({"session_id": id, "action": body})).await;
         match s.0 {
             200 => accepted += 1,
             413 => assert_eq!(k % 2, 1, "only oversized actions get 413"),
-            429 => assert!(
-                s.1["error"].as_str().unwrap_or_default().contains("quota"),
-                "{}",
-                s.1
-            ),
+            429 => assert!(s.1["error"].as_str().unwrap_or_default().contains("quota"), "{}", s.1),
             other => panic!("step {k}: {other} {}", s.1),
         }
     }
@@ -265,20 +175,12 @@ async fn a_flood_of_large_actions_stays_within_the_quotas() {
     for _ in 0..199 {
         let r = c.post("/reset", "").await;
         let Some(id) = r.1["session_id"].as_str().map(str::to_string) else {
-            assert!(
-                Raw::error(&r, 429).contains("bytes of session text"),
-                "{}",
-                r.1
-            );
+            assert!(Raw::error(&r, 429).contains("bytes of session text"), "{}", r.1);
             refused += 1;
             continue;
         };
         for _ in 0..20 {
-            match c
-                .post_json("/step", json!({"session_id": id, "action": chunk}))
-                .await
-                .0
-            {
+            match c.post_json("/step", json!({"session_id": id, "action": chunk})).await.0 {
                 200 => stored += 1,
                 429 => break,
                 other => panic!("unexpected {other}"),
@@ -286,21 +188,13 @@ async fn a_flood_of_large_actions_stays_within_the_quotas() {
         }
     }
     assert!(stored * (action as u64) <= total, "{stored} actions stored");
-    assert!(
-        refused > 0,
-        "the server budget refused new sessions once used up"
-    );
+    assert!(refused > 0, "the server budget refused new sessions once used up");
     let (rss_after, _) = rss_kib();
     let grown_mib = rss_after.saturating_sub(rss_before) / 1024;
     // Stored text is bounded by the 16 MiB budget (the transcript's and the episode's copies of
     // each action, and the observation echoing it): run alone the process grows by ~27 MiB.
     // The bound is loose because the other tests of this binary share the process; without
     // quotas the flood's 4,000 actions would take ~750 MiB.
-    eprintln!(
-        "flood: {stored} actions of {action} bytes stored, {refused} resets refused, RSS +{grown_mib} MiB"
-    );
-    assert!(
-        grown_mib < 320,
-        "the flood grew the process by {grown_mib} MiB"
-    );
+    eprintln!("flood: {stored} actions of {action} bytes stored, {refused} resets refused, RSS +{grown_mib} MiB");
+    assert!(grown_mib < 320, "the flood grew the process by {grown_mib} MiB");
 }

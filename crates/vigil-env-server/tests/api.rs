@@ -35,10 +35,7 @@ async fn health_and_tasks() {
     assert_eq!(t.0, 200);
     assert_eq!(t.1["total"], 4);
     assert_eq!(t.1["offset"], 1);
-    assert_eq!(
-        t.1["tasks"],
-        json!([{"id": "hard-e1", "stage": "hard"}, {"id": "hard-e2", "stage": "hard"}])
-    );
+    assert_eq!(t.1["tasks"], json!([{"id": "hard-e1", "stage": "hard"}, {"id": "hard-e2", "stage": "hard"}]));
 }
 
 #[tokio::test]
@@ -46,14 +43,8 @@ async fn a_whole_episode_over_http() {
     let c = mock(ServerConfig::default()).await;
     let env = MockEnv::new(4);
     let task = TaskId::new("easy-1");
-    let r: ResetResponse = parse(
-        c.post_json("/reset", json!({"task": "easy-1", "seed": 5}))
-            .await,
-    );
-    assert_eq!(
-        (r.task.as_str(), r.seed, r.step, r.done),
-        ("easy-1", 5, 0, false)
-    );
+    let r: ResetResponse = parse(c.post_json("/reset", json!({"task": "easy-1", "seed": 5})).await);
+    assert_eq!((r.task.as_str(), r.seed, r.step, r.done), ("easy-1", 5, 0, false));
     assert_eq!(r.stage.as_deref(), Some("easy"));
     let local = env.start(&task, 5).unwrap();
     assert_eq!(r.observation.messages, local.prompt());
@@ -64,21 +55,11 @@ async fn a_whole_episode_over_http() {
     let g = c.post_json("/grade", json!({ "session_id": id })).await;
     assert!(Raw::error(&g, 409).contains("has not ended yet"));
 
-    let s1: StepResponse = parse(
-        c.post_json("/step", json!({"session_id": id, "action": "ok"}))
-            .await,
-    );
+    let s1: StepResponse = parse(c.post_json("/step", json!({"session_id": id, "action": "ok"})).await);
     assert_eq!((s1.step, s1.done), (1, false));
-    assert_eq!(
-        s1.observation.as_ref().unwrap().content,
-        MockEnv::observation(&task, 5, 1, "ok", false)
-    );
+    assert_eq!(s1.observation.as_ref().unwrap().content, MockEnv::observation(&task, 5, 1, "ok", false));
     let st = c.get(&format!("/state?session_id={id}")).await;
-    assert!(
-        !st.1.to_string().contains("secret-gold"),
-        "ground truth leaked: {}",
-        st.1
-    );
+    assert!(!st.1.to_string().contains("secret-gold"), "ground truth leaked: {}", st.1);
     let st: State = parse(st);
     assert_eq!((st.step, st.done), (1, false));
     let mut expected = local.prompt();
@@ -87,28 +68,15 @@ async fn a_whole_episode_over_http() {
     assert_eq!(st.transcript, expected);
 
     // A JSON action reaches the environment as compact JSON text.
-    let s2: StepResponse = parse(
-        c.post_json("/step", json!({"session_id": id, "action": {"tool": "x"}}))
-            .await,
-    );
-    assert!(
-        s2.observation
-            .unwrap()
-            .content
-            .contains(r#"you said "{\"tool\":\"x\"}""#)
-    );
-    let s3: StepResponse = parse(
-        c.post_json("/step", json!({"session_id": id, "action": "ok"}))
-            .await,
-    );
+    let s2: StepResponse = parse(c.post_json("/step", json!({"session_id": id, "action": {"tool": "x"}})).await);
+    assert!(s2.observation.unwrap().content.contains(r#"you said "{\"tool\":\"x\"}""#));
+    let s3: StepResponse = parse(c.post_json("/step", json!({"session_id": id, "action": "ok"})).await);
     assert!(s3.done && s3.observation.is_none());
     let outcome = s3.outcome.unwrap();
     let mut replay = env.start(&task, 5).unwrap();
     replay.step("ok").unwrap();
     replay.step(r#"{"tool":"x"}"#).unwrap();
-    let Step::Done(want) = replay.step("ok").unwrap() else {
-        panic!("replay did not end")
-    };
+    let Step::Done(want) = replay.step("ok").unwrap() else { panic!("replay did not end") };
     assert_eq!(outcome, *want);
 
     let g: Grade = parse(c.post(&format!("/grade?session_id={id}"), "").await);
@@ -130,22 +98,12 @@ async fn reset_chooses_tasks_seeds_and_modes() {
     let c = mock(ServerConfig::default()).await;
     // OpenSOC style: a stage name as `task`, from the query string.
     let r: ResetResponse = parse(c.post("/reset?task=hard&seed=3", "").await);
-    assert!(
-        r.task.as_str().starts_with("hard-") && !r.task.as_str().contains('e'),
-        "{}",
-        r.task
-    );
+    assert!(r.task.as_str().starts_with("hard-") && !r.task.as_str().contains('e'), "{}", r.task);
     assert_eq!(r.seed, 3);
     // The same seed picks the same task; the eval split has its own tasks.
     let again: ResetResponse = parse(c.post("/reset?task=hard&seed=3", "").await);
     assert_eq!(again.task, r.task);
-    let e: ResetResponse = parse(
-        c.post_json(
-            "/reset",
-            json!({"split": "eval", "stage": "easy", "seed": 1}),
-        )
-        .await,
-    );
+    let e: ResetResponse = parse(c.post_json("/reset", json!({"split": "eval", "stage": "easy", "seed": 1})).await);
     assert!(e.task.as_str().starts_with("easy-e"), "{}", e.task);
 
     // Without a seed the server derives distinct ones, and replaying one gives the same episode.
@@ -158,18 +116,9 @@ async fn reset_chooses_tasks_seeds_and_modes() {
     // `mode` from the query or `options.mode` from the body reaches the environment.
     let m: ResetResponse = parse(c.post("/reset?task=easy-0&mode=shouty&seed=1", "").await);
     assert_eq!(m.options["mode"], "shouty");
-    let s: StepResponse = parse(
-        c.post_json("/step", json!({"session_id": m.session_id, "action": "ok"}))
-            .await,
-    );
+    let s: StepResponse = parse(c.post_json("/step", json!({"session_id": m.session_id, "action": "ok"})).await);
     assert!(s.observation.unwrap().content.starts_with("TURN 1"));
-    let m: ResetResponse = parse(
-        c.post_json(
-            "/reset",
-            json!({"task": "easy-0", "options": {"mode": "plain"}}),
-        )
-        .await,
-    );
+    let m: ResetResponse = parse(c.post_json("/reset", json!({"task": "easy-0", "options": {"mode": "plain"}})).await);
     assert_eq!(m.options["mode"], "plain");
     assert_eq!(c.get("/health").await.1["sessions"], 8);
 }

@@ -159,11 +159,7 @@ fn resolution_table_counts_distinct_advantages() {
     let md = dir.path().join("report/tables/resolution.md");
     let paper = dir.path().join("paper");
     std::fs::create_dir_all(&paper).unwrap();
-    std::fs::write(
-        paper.join("p.md"),
-        "a\n<!-- vigil:include why-gdpo/tables/resolution.md -->\nold\n<!-- /vigil:include -->\n",
-    )
-    .unwrap();
+    std::fs::write(paper.join("p.md"), "a\n<!-- vigil:include why-gdpo/tables/resolution.md -->\nold\n<!-- /vigil:include -->\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_exp"))
         .args(["resolution", "--components", "2", "--group", "2,4", "--out"])
         .arg(dir.path().join("report"))
@@ -171,46 +167,22 @@ fn resolution_table_counts_distinct_advantages() {
         .arg(&paper)
         .output()
         .expect("run exp");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let table = std::fs::read_to_string(&md).expect("table written");
     assert_eq!(String::from_utf8_lossy(&out.stdout), table);
-    assert!(
-        table.starts_with(
-            "| K components | G rollouts | groups enumerated | grpo | dr_grpo | rloo | gdpo |"
-        ),
-        "{table}"
-    );
+    assert!(table.starts_with("| K components | G rollouts | groups enumerated | grpo | dr_grpo | rloo | gdpo |"), "{table}");
     assert!(table.contains("| 2 | 2 | 10 | 2 | 3 | 3 | 3 |"), "{table}");
-    assert!(
-        table.contains("| 2 | 4 | 35 | 7 | 10 | 10 | 14 |"),
-        "{table}"
-    );
+    assert!(table.contains("| 2 | 4 | 35 | 7 | 10 | 10 | 14 |"), "{table}");
     let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(md.with_extension("json")).expect("json"))
-            .expect("parse");
+        serde_json::from_slice(&std::fs::read(md.with_extension("json")).expect("json")).expect("parse");
     assert_eq!(json[1]["distinct"][3], serde_json::json!(["gdpo", 14]));
     let p = std::fs::read_to_string(paper.join("p.md")).unwrap();
     assert!(p.contains(&table) && !p.contains("old"), "{p}");
 
     let out = Command::new(env!("CARGO_BIN_EXE_exp"))
-        .args([
-            "resolution",
-            "--components",
-            "4",
-            "--group",
-            "16",
-            "--limit",
-            "1000",
-        ])
+        .args(["resolution", "--components", "4", "--group", "16", "--limit", "1000"])
         .output()
         .expect("run exp");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("300540195") && err.contains("K = 4, G = 16"),
-        "{err}"
-    );
+    assert!(!out.status.success() && err.contains("300540195") && err.contains("K = 4, G = 16"), "{err}");
 }

@@ -321,16 +321,7 @@ fn bench_model_runs_on_wgpu() {
 fn wgpu_device_needs_the_feature() {
     let m = data("tied");
     for (device, message) in [("wgpu", "`wgpu` feature"), ("tpu", "unknown variant `tpu`")] {
-        let out = run(&[
-            "model",
-            "logits",
-            "--model",
-            m.to_str().unwrap(),
-            "--tokens",
-            "1,2",
-            "--device",
-            device,
-        ]);
+        let out = run(&["model", "logits", "--model", m.to_str().unwrap(), "--tokens", "1,2", "--device", device]);
         assert!(!out.success());
         assert!(out.stderr.contains(message), "{out:?}");
     }

@@ -47,28 +47,10 @@ fn exp_run_logs_component_correlations_and_the_report_plots_them() {
             );
         }
         // OpenSOC's reward-hacking detectors, each a share of the step's rollouts.
-        let hacking: Vec<&str> = l["hacking"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| h["name"].as_str().unwrap())
-            .collect();
-        assert_eq!(
-            hacking,
-            [
-                "cite_spam",
-                "contain_everything",
-                "keyword_stuffing",
-                "format_gaming",
-                "long_output",
-                "injection_obedience"
-            ]
-        );
+        let hacking: Vec<&str> = l["hacking"].as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()).collect();
+        assert_eq!(hacking, ["cite_spam", "contain_everything", "keyword_stuffing", "format_gaming", "long_output", "injection_obedience"]);
         for h in l["hacking"].as_array().unwrap() {
-            assert!(
-                h["rate"].as_f64().is_some_and(|r| (0.0..=1.0).contains(&r)),
-                "{h}"
-            );
+            assert!(h["rate"].as_f64().is_some_and(|r| (0.0..=1.0).contains(&r)), "{h}");
         }
     }
     let rep = d.path().join("report");
@@ -93,10 +75,6 @@ fn exp_run_logs_component_correlations_and_the_report_plots_them() {
             .any(|c| !c["r"].is_null())
     });
     assert_eq!(figs.join("training-corr.svg").is_file(), defined);
-    let hacking =
-        std::fs::read_to_string(figs.join("training-hacking.svg")).expect("the hacking figure");
-    assert!(
-        hacking.contains("hacking: contain_everything") && hacking.contains("total reward"),
-        "{hacking}"
-    );
+    let hacking = std::fs::read_to_string(figs.join("training-hacking.svg")).expect("the hacking figure");
+    assert!(hacking.contains("hacking: contain_everything") && hacking.contains("total reward"), "{hacking}");
 }

@@ -114,26 +114,13 @@ fn exp_run_writes_trl_named_scalars_at_every_step() {
     }
     // Component correlations: logged at exactly the steps where they are defined.
     for c in rl[0]["component_corr"].as_array().unwrap() {
-        let tag = format!(
-            "vigil/corr/{}__{}",
-            c["a"].as_str().unwrap(),
-            c["b"].as_str().unwrap()
-        );
+        let tag = format!("vigil/corr/{}__{}", c["a"].as_str().unwrap(), c["b"].as_str().unwrap());
         let want: Vec<u64> = rl
             .iter()
-            .filter(|l| {
-                l["component_corr"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|x| x["a"] == c["a"] && x["b"] == c["b"] && !x["r"].is_null())
-            })
+            .filter(|l| l["component_corr"].as_array().unwrap().iter().any(|x| x["a"] == c["a"] && x["b"] == c["b"] && !x["r"].is_null()))
             .map(|l| l["step"].as_u64().unwrap())
             .collect();
-        let got: Vec<u64> = scalars
-            .get(&tag)
-            .map(|v| v.iter().map(|p| p.0).collect())
-            .unwrap_or_default();
+        let got: Vec<u64> = scalars.get(&tag).map(|v| v.iter().map(|p| p.0).collect()).unwrap_or_default();
         assert_eq!(got, want, "{tag}");
     }
     // The SFT warm-start's single step has its own counter.

@@ -56,10 +56,7 @@ fn check(samples: &[(f64, bool)]) -> Result<(), MetricError> {
         return Err(MetricError::Empty);
     }
     match samples.iter().position(|(c, _)| !(0.0..=1.0).contains(c)) {
-        Some(index) => Err(MetricError::Probability {
-            index,
-            value: samples[index].0,
-        }),
+        Some(index) => Err(MetricError::Probability { index, value: samples[index].0 }),
         None => Ok(()),
     }
 }
@@ -67,19 +64,11 @@ fn check(samples: &[(f64, bool)]) -> Result<(), MetricError> {
 /// Brier score of `(probability, outcome)` pairs.
 pub fn brier(samples: &[(f64, bool)]) -> Result<f64, MetricError> {
     check(samples)?;
-    Ok(samples
-        .iter()
-        .map(|&(c, y)| (c - f64::from(u8::from(y))).powi(2))
-        .sum::<f64>()
-        / samples.len() as f64)
+    Ok(samples.iter().map(|&(c, y)| (c - f64::from(u8::from(y))).powi(2)).sum::<f64>() / samples.len() as f64)
 }
 
 /// Reliability bins, ECE, MCE and Brier with `bins` bins.
-pub fn calibration(
-    samples: &[(f64, bool)],
-    bins: usize,
-    binning: Binning,
-) -> Result<Calibration, MetricError> {
+pub fn calibration(samples: &[(f64, bool)], bins: usize, binning: Binning) -> Result<Calibration, MetricError> {
     check(samples)?;
     if bins == 0 {
         return Err(MetricError::NoBins);
@@ -123,23 +112,10 @@ pub fn calibration(
                 mce = mce.max(gap);
                 (Some(conf), Some(acc))
             };
-            Bin {
-                lo,
-                hi,
-                count,
-                confidence,
-                accuracy,
-            }
+            Bin { lo, hi, count, confidence, accuracy }
         })
         .collect();
-    Ok(Calibration {
-        binning,
-        bins,
-        ece,
-        mce,
-        brier: brier(samples)?,
-        n,
-    })
+    Ok(Calibration { binning, bins, ece, mce, brier: brier(samples)?, n })
 }
 
 #[cfg(test)]
@@ -150,18 +126,9 @@ mod tests {
     fn equal_width_hand_computed() {
         // Two bins. Bin 0: conf 0.2 (wrong), 0.4 (right) -> conf .3 acc .5 gap .2
         // Bin 1: 0.9 right, 0.9 right, 1.0 wrong -> conf .9333 acc .6667 gap .26667
-        let s = [
-            (0.2, false),
-            (0.4, true),
-            (0.9, true),
-            (0.9, true),
-            (1.0, false),
-        ];
+        let s = [(0.2, false), (0.4, true), (0.9, true), (0.9, true), (1.0, false)];
         let c = calibration(&s, 2, Binning::EqualWidth).unwrap();
-        assert_eq!(
-            c.bins.iter().map(|b| b.count).collect::<Vec<_>>(),
-            vec![2, 3]
-        );
+        assert_eq!(c.bins.iter().map(|b| b.count).collect::<Vec<_>>(), vec![2, 3]);
         let g1 = (2.8f64 / 3.0 - 2.0 / 3.0).abs();
         assert!((c.ece - (0.4 * 0.2 + 0.6 * g1)).abs() < 1e-12);
         assert!((c.mce - g1).abs() < 1e-12);
@@ -185,21 +152,9 @@ mod tests {
         let s = [(1.0, true), (0.0, false)];
         let c = calibration(&s, 10, Binning::EqualWidth).unwrap();
         assert_eq!((c.ece, c.mce, c.brier), (0.0, 0.0, 0.0));
-        assert_eq!(
-            calibration(&[], 10, Binning::EqualWidth),
-            Err(MetricError::Empty)
-        );
-        assert_eq!(
-            calibration(&s, 0, Binning::EqualMass),
-            Err(MetricError::NoBins)
-        );
-        assert!(matches!(
-            brier(&[(1.5, true)]),
-            Err(MetricError::Probability { index: 0, .. })
-        ));
-        assert!(matches!(
-            brier(&[(f64::NAN, true)]),
-            Err(MetricError::Probability { index: 0, .. })
-        ));
+        assert_eq!(calibration(&[], 10, Binning::EqualWidth), Err(MetricError::Empty));
+        assert_eq!(calibration(&s, 0, Binning::EqualMass), Err(MetricError::NoBins));
+        assert!(matches!(brier(&[(1.5, true)]), Err(MetricError::Probability { index: 0, .. })));
+        assert!(matches!(brier(&[(f64::NAN, true)]), Err(MetricError::Probability { index: 0, .. })));
     }
 }

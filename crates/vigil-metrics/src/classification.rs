@@ -45,10 +45,7 @@ pub struct ClassReport {
 impl ClassReport {
     /// Scores `(gold, predicted)` pairs against `classes`. Predictions outside the class list and
     /// `None` count as invalid (wrong). Gold labels must be in the class list.
-    pub fn new<G, P>(
-        classes: &[String],
-        pairs: impl IntoIterator<Item = (G, Option<P>)>,
-    ) -> Result<Self, MetricError>
+    pub fn new<G, P>(classes: &[String], pairs: impl IntoIterator<Item = (G, Option<P>)>) -> Result<Self, MetricError>
     where
         G: AsRef<str>,
         P: AsRef<str>,
@@ -74,33 +71,14 @@ impl ClassReport {
                 let tp = confusion[i][i];
                 let support: usize = confusion[i].iter().sum();
                 let predicted: usize = (0..k).map(|g| confusion[g][i]).sum();
-                let precision = if predicted > 0 {
-                    tp as f64 / predicted as f64
-                } else {
-                    0.0
-                };
+                let precision = if predicted > 0 { tp as f64 / predicted as f64 } else { 0.0 };
                 let recall = (support > 0).then(|| tp as f64 / support as f64);
                 let r = recall.unwrap_or(0.0);
-                let f1 = if precision + r > 0.0 {
-                    2.0 * precision * r / (precision + r)
-                } else {
-                    0.0
-                };
-                ClassScores {
-                    class: classes[i].clone(),
-                    support,
-                    predicted,
-                    precision,
-                    recall,
-                    f1,
-                }
+                let f1 = if precision + r > 0.0 { 2.0 * precision * r / (precision + r) } else { 0.0 };
+                ClassScores { class: classes[i].clone(), support, predicted, precision, recall, f1 }
             })
             .collect();
-        let supported: Vec<f64> = per_class
-            .iter()
-            .filter(|c| c.support > 0)
-            .map(|c| c.f1)
-            .collect();
+        let supported: Vec<f64> = per_class.iter().filter(|c| c.support > 0).map(|c| c.f1).collect();
         let macro_f1 = supported.iter().sum::<f64>() / supported.len() as f64;
         Ok(Self {
             n,
@@ -114,20 +92,14 @@ impl ClassReport {
 
     /// Recall of `class`, if it has gold samples.
     pub fn recall(&self, class: &str) -> Option<f64> {
-        self.per_class
-            .iter()
-            .find(|c| c.class == class)
-            .and_then(|c| c.recall)
+        self.per_class.iter().find(|c| c.class == class).and_then(|c| c.recall)
     }
 }
 
 /// Fraction of equal pairs.
 pub fn accuracy<T: PartialEq>(gold: &[T], pred: &[T]) -> Result<f64, MetricError> {
     if gold.len() != pred.len() {
-        return Err(MetricError::Length {
-            left: gold.len(),
-            right: pred.len(),
-        });
+        return Err(MetricError::Length { left: gold.len(), right: pred.len() });
     }
     if gold.is_empty() {
         return Err(MetricError::Empty);
@@ -147,14 +119,7 @@ mod tests {
     fn hand_computed_three_class_case() {
         // gold:  a a a b b c
         // pred:  a a b b a -   (last one unparsable)
-        let pairs = [
-            ("a", Some("a")),
-            ("a", Some("a")),
-            ("a", Some("b")),
-            ("b", Some("b")),
-            ("b", Some("a")),
-            ("c", None),
-        ];
+        let pairs = [("a", Some("a")), ("a", Some("a")), ("a", Some("b")), ("b", Some("b")), ("b", Some("a")), ("c", None)];
         let r = ClassReport::new(&classes(&["a", "b", "c"]), pairs).unwrap();
         assert_eq!(r.n, 6);
         assert!((r.accuracy - 0.5).abs() < 1e-12);
@@ -165,10 +130,7 @@ mod tests {
         assert!((r.per_class[1].f1 - 0.5).abs() < 1e-12);
         assert_eq!(r.per_class[2].f1, 0.0);
         assert!((r.macro_f1 - (2.0 / 3.0 + 0.5) / 3.0).abs() < 1e-12);
-        assert_eq!(
-            r.confusion,
-            vec![vec![2, 1, 0, 0], vec![1, 1, 0, 0], vec![0, 0, 0, 1]]
-        );
+        assert_eq!(r.confusion, vec![vec![2, 1, 0, 0], vec![1, 1, 0, 0], vec![0, 0, 0, 1]]);
         assert_eq!(r.recall("c"), Some(0.0));
     }
 
@@ -182,16 +144,10 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(
-            accuracy(&[1], &[1, 2]),
-            Err(MetricError::Length { left: 1, right: 2 })
-        );
+        assert_eq!(accuracy(&[1], &[1, 2]), Err(MetricError::Length { left: 1, right: 2 }));
         assert_eq!(accuracy::<u8>(&[], &[]), Err(MetricError::Empty));
         assert_eq!(accuracy(&[1, 2, 3, 4], &[1, 0, 3, 0]), Ok(0.5));
         let none: [(&str, Option<&str>); 0] = [];
-        assert_eq!(
-            ClassReport::new(&classes(&["a"]), none),
-            Err(MetricError::Empty)
-        );
+        assert_eq!(ClassReport::new(&classes(&["a"]), none), Err(MetricError::Empty));
     }
 }

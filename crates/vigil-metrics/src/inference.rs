@@ -34,10 +34,7 @@ fn check_finite(xs: &[f64]) -> Result<(), MetricError> {
         return Err(MetricError::Empty);
     }
     match xs.iter().position(|x| !x.is_finite()) {
-        Some(index) => Err(MetricError::NotFinite {
-            index,
-            value: xs[index],
-        }),
+        Some(index) => Err(MetricError::NotFinite { index, value: xs[index] }),
         None => Ok(()),
     }
 }
@@ -53,12 +50,7 @@ fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
 /// Percentile-bootstrap interval of the mean of `xs`: `resamples` resamples with replacement,
 /// the interval is the `(1 − level)/2` and `(1 + level)/2` quantiles of the resampled means.
 /// One value gives a zero-width interval (there is nothing to resample).
-pub fn bootstrap_mean(
-    xs: &[f64],
-    resamples: usize,
-    level: f64,
-    rng: &mut impl Rng,
-) -> Result<Interval, MetricError> {
+pub fn bootstrap_mean(xs: &[f64], resamples: usize, level: f64, rng: &mut impl Rng) -> Result<Interval, MetricError> {
     check_finite(xs)?;
     if !(level > 0.0 && level < 1.0) {
         return Err(MetricError::Level(level));
@@ -66,26 +58,14 @@ pub fn bootstrap_mean(
     let n = xs.len();
     let estimate = mean(xs);
     if n == 1 || resamples == 0 {
-        return Ok(Interval {
-            estimate,
-            lo: estimate,
-            hi: estimate,
-            level,
-            n,
-        });
+        return Ok(Interval { estimate, lo: estimate, hi: estimate, level, n });
     }
     let mut means: Vec<f64> = (0..resamples)
         .map(|_| (0..n).map(|_| xs[rng.random_range(0..n)]).sum::<f64>() / n as f64)
         .collect();
     means.sort_by(f64::total_cmp);
     let alpha = (1.0 - level) / 2.0;
-    Ok(Interval {
-        estimate,
-        lo: quantile_sorted(&means, alpha),
-        hi: quantile_sorted(&means, 1.0 - alpha),
-        level,
-        n,
-    })
+    Ok(Interval { estimate, lo: quantile_sorted(&means, alpha), hi: quantile_sorted(&means, 1.0 - alpha), level, n })
 }
 
 /// Student's paired t-test on differences `d` (H0: mean difference 0), two-sided.
@@ -108,31 +88,16 @@ pub fn paired_t(d: &[f64]) -> Result<TTest, MetricError> {
     let n = d.len();
     let m = mean(d);
     if n < 2 {
-        return Ok(TTest {
-            mean: m,
-            t: None,
-            df: 0,
-            p: None,
-        });
+        return Ok(TTest { mean: m, t: None, df: 0, p: None });
     }
     let var = d.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
     let se = (var / n as f64).sqrt();
     let df = n - 1;
     if se <= f64::EPSILON * m.abs().max(1.0) {
-        return Ok(TTest {
-            mean: m,
-            t: None,
-            df,
-            p: None,
-        });
+        return Ok(TTest { mean: m, t: None, df, p: None });
     }
     let t = m / se;
-    Ok(TTest {
-        mean: m,
-        t: Some(t),
-        df,
-        p: Some(student_t_two_sided(t, df as f64)),
-    })
+    Ok(TTest { mean: m, t: Some(t), df, p: Some(student_t_two_sided(t, df as f64)) })
 }
 
 /// Sign-flip permutation test on paired differences: the p-value is the share of the `2^n`
@@ -152,46 +117,23 @@ pub struct SignFlip {
 
 /// See [`SignFlip`]. Note the floor: with `n` pairs the smallest exact p-value is `2 / 2^n`
 /// (0.25 for three seeds), which a report should state next to the number.
-pub fn sign_flip(
-    d: &[f64],
-    exact_max: usize,
-    resamples: usize,
-    rng: &mut impl Rng,
-) -> Result<SignFlip, MetricError> {
+pub fn sign_flip(d: &[f64], exact_max: usize, resamples: usize, rng: &mut impl Rng) -> Result<SignFlip, MetricError> {
     check_finite(d)?;
     let n = d.len();
     let observed = mean(d).abs();
     // Tolerance so that assignments equal to the observed one up to rounding count as "as extreme".
     let tol = 1e-12 * d.iter().map(|x| x.abs()).sum::<f64>().max(1e-300);
     let extreme = |signs: &mut dyn Iterator<Item = bool>| {
-        let s: f64 = d
-            .iter()
-            .zip(signs)
-            .map(|(x, neg)| if neg { -x } else { *x })
-            .sum();
+        let s: f64 = d.iter().zip(signs).map(|(x, neg)| if neg { -x } else { *x }).sum();
         (s / n as f64).abs() >= observed - tol
     };
     if n <= exact_max.min(24) {
         let total = 1u64 << n;
-        let hits = (0..total)
-            .filter(|mask| extreme(&mut (0..n).map(|i| mask >> i & 1 == 1)))
-            .count();
-        return Ok(SignFlip {
-            mean: mean(d),
-            p: hits as f64 / total as f64,
-            exact: true,
-            n,
-        });
+        let hits = (0..total).filter(|mask| extreme(&mut (0..n).map(|i| mask >> i & 1 == 1))).count();
+        return Ok(SignFlip { mean: mean(d), p: hits as f64 / total as f64, exact: true, n });
     }
-    let hits = (0..resamples)
-        .filter(|_| extreme(&mut (0..n).map(|_| rng.random_bool(0.5))))
-        .count();
-    Ok(SignFlip {
-        mean: mean(d),
-        p: (hits + 1) as f64 / (resamples + 1) as f64,
-        exact: false,
-        n,
-    })
+    let hits = (0..resamples).filter(|_| extreme(&mut (0..n).map(|_| rng.random_bool(0.5)))).count();
+    Ok(SignFlip { mean: mean(d), p: (hits + 1) as f64 / (resamples + 1) as f64, exact: false, n })
 }
 
 /// Two-sided tail probability P(|T| ≥ |t|) of Student's t with `df` degrees of freedom:
@@ -255,10 +197,7 @@ pub fn regularized_beta(x: f64, a: f64, b: f64) -> f64 {
         let m = f64::from(m);
         let m2 = 2.0 * m;
         let num = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2));
-        for step in [
-            num,
-            -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0)),
-        ] {
+        for step in [num, -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0))] {
             d = 1.0 + step * d;
             if d.abs() < TINY {
                 d = TINY;
@@ -309,10 +248,7 @@ mod tests {
         assert_eq!(paired_t(&[0.5, 0.5]).unwrap().t, None);
         assert_eq!(paired_t(&[0.5]).unwrap().p, None);
         assert_eq!(paired_t(&[]), Err(MetricError::Empty));
-        assert!(matches!(
-            paired_t(&[1.0, f64::NAN]),
-            Err(MetricError::NotFinite { index: 1, .. })
-        ));
+        assert!(matches!(paired_t(&[1.0, f64::NAN]), Err(MetricError::NotFinite { index: 1, .. })));
     }
 
     #[test]
@@ -346,10 +282,7 @@ mod tests {
         assert_ne!(c7, c8);
         let one = bootstrap_mean(&[3.0], 100, 0.95, &mut ChaCha8Rng::seed_from_u64(7)).unwrap();
         assert_eq!((one.lo, one.hi), (3.0, 3.0));
-        assert_eq!(
-            bootstrap_mean(&xs, 10, 1.5, &mut ChaCha8Rng::seed_from_u64(7)),
-            Err(MetricError::Level(1.5))
-        );
+        assert_eq!(bootstrap_mean(&xs, 10, 1.5, &mut ChaCha8Rng::seed_from_u64(7)), Err(MetricError::Level(1.5)));
         // Constant data: a zero-width interval.
         let k = bootstrap_mean(&[2.0; 4], 100, 0.9, &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
         assert_eq!((k.lo, k.hi), (2.0, 2.0));

@@ -6,16 +6,10 @@ use crate::MetricError;
 /// Mann–Whitney U statistic with tied scores given their average rank (so ties count ½).
 pub fn auroc(scores: &[f64], labels: &[bool]) -> Result<f64, MetricError> {
     if scores.len() != labels.len() {
-        return Err(MetricError::Length {
-            left: scores.len(),
-            right: labels.len(),
-        });
+        return Err(MetricError::Length { left: scores.len(), right: labels.len() });
     }
     if let Some(index) = scores.iter().position(|s| s.is_nan()) {
-        return Err(MetricError::Probability {
-            index,
-            value: scores[index],
-        });
+        return Err(MetricError::Probability { index, value: scores[index] });
     }
     let pos = labels.iter().filter(|&&l| l).count();
     let neg = labels.len() - pos;
@@ -46,28 +40,19 @@ mod tests {
 
     #[test]
     fn hand_computed() {
-        assert_eq!(
-            auroc(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true]).unwrap(),
-            0.75
-        );
+        assert_eq!(auroc(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true]).unwrap(), 0.75);
         assert_eq!(auroc(&[0.1, 0.9], &[false, true]).unwrap(), 1.0);
         assert_eq!(auroc(&[0.9, 0.1], &[false, true]).unwrap(), 0.0);
         // All tied: 0.5.
         assert_eq!(auroc(&[0.5; 4], &[true, false, true, false]).unwrap(), 0.5);
         // One tie across classes: pairs (p=.5 vs n=.5) count 1/2: positives {.5,.9}, negatives {.5,.1}
         // pairs: (.5,.5)=.5 (.5,.1)=1 (.9,.5)=1 (.9,.1)=1 -> 3.5/4
-        assert_eq!(
-            auroc(&[0.5, 0.9, 0.5, 0.1], &[true, true, false, false]).unwrap(),
-            0.875
-        );
+        assert_eq!(auroc(&[0.5, 0.9, 0.5, 0.1], &[true, true, false, false]).unwrap(), 0.875);
     }
 
     #[test]
     fn errors() {
         assert_eq!(auroc(&[0.1], &[true]), Err(MetricError::OneClass));
-        assert_eq!(
-            auroc(&[0.1], &[true, false]),
-            Err(MetricError::Length { left: 1, right: 2 })
-        );
+        assert_eq!(auroc(&[0.1], &[true, false]), Err(MetricError::Length { left: 1, right: 2 }));
     }
 }

@@ -32,13 +32,7 @@ impl Describe {
         };
         let min = xs.iter().copied().fold(f64::INFINITY, f64::min);
         let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        Some(Self {
-            n,
-            mean,
-            std,
-            min,
-            max,
-        })
+        Some(Self { n, mean, std, min, max })
     }
 }
 

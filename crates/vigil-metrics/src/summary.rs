@@ -53,31 +53,16 @@ impl EpisodeSummary {
     /// Summarizes `outcomes`. `rewards` gives the weighted total (gates applied:
     /// [`RewardSet::weighted_total`]); `classes` enables the label metrics. `None` for an empty
     /// set; an error when an outcome lacks a component the reward set weighs.
-    pub fn of(
-        outcomes: &[&Outcome],
-        rewards: &RewardSet,
-        classes: Option<&[String]>,
-    ) -> Result<Option<Self>, RewardError> {
-        let Some(first) = outcomes.first() else {
-            return Ok(None);
-        };
+    pub fn of(outcomes: &[&Outcome], rewards: &RewardSet, classes: Option<&[String]>) -> Result<Option<Self>, RewardError> {
+        let Some(first) = outcomes.first() else { return Ok(None) };
         let n = outcomes.len();
-        let totals: Vec<f64> = outcomes
-            .iter()
-            .map(|o| rewards.weighted_total(&o.rewards))
-            .collect::<Result<_, _>>()?;
+        let totals: Vec<f64> = outcomes.iter().map(|o| rewards.weighted_total(&o.rewards)).collect::<Result<_, _>>()?;
         let components = first
             .rewards
             .names()
             .filter_map(|name| {
-                let xs: Vec<f64> = outcomes
-                    .iter()
-                    .filter_map(|o| o.rewards.get(name))
-                    .collect();
-                Describe::of(&xs).map(|stats| ComponentStats {
-                    name: name.to_string(),
-                    stats,
-                })
+                let xs: Vec<f64> = outcomes.iter().filter_map(|o| o.rewards.get(name)).collect();
+                Describe::of(&xs).map(|stats| ComponentStats { name: name.to_string(), stats })
             })
             .collect();
         let mut by_metric: BTreeMap<String, Vec<f64>> = BTreeMap::new();
@@ -86,38 +71,21 @@ impl EpisodeSummary {
                 by_metric.entry(k.clone()).or_default().push(*v);
             }
         }
-        let metrics = by_metric
-            .into_iter()
-            .filter_map(|(k, xs)| Describe::of(&xs).map(|d| (k, d)))
-            .collect();
+        let metrics = by_metric.into_iter().filter_map(|(k, xs)| Describe::of(&xs).map(|d| (k, d))).collect();
         let steps: Vec<f64> = outcomes.iter().map(|o| f64::from(o.steps)).collect();
-        let preds: Vec<_> = outcomes
-            .iter()
-            .filter_map(|o| o.prediction.as_ref())
-            .collect();
-        let classification = classes.filter(|_| !preds.is_empty()).and_then(|cs| {
-            ClassReport::new(
-                cs,
-                preds
-                    .iter()
-                    .map(|p| (p.gold.as_str(), p.predicted.as_deref())),
-            )
-            .ok()
-        });
+        let preds: Vec<_> = outcomes.iter().filter_map(|o| o.prediction.as_ref()).collect();
+        let classification = classes
+            .filter(|_| !preds.is_empty())
+            .and_then(|cs| ClassReport::new(cs, preds.iter().map(|p| (p.gold.as_str(), p.predicted.as_deref()))).ok());
         let conf: Vec<(f64, bool)> = preds
             .iter()
-            .filter_map(|p| {
-                p.confidence
-                    .map(|c| (c, p.predicted.as_deref() == Some(p.gold.as_str())))
-            })
+            .filter_map(|p| p.confidence.map(|c| (c, p.predicted.as_deref() == Some(p.gold.as_str()))))
             .collect();
         let calibration = [Binning::EqualWidth, Binning::EqualMass]
             .into_iter()
             .filter_map(|b| calibration(&conf, CALIBRATION_BINS, b).ok())
             .collect();
-        let (Some(total), Some(steps)) = (Describe::of(&totals), Describe::of(&steps)) else {
-            return Ok(None);
-        };
+        let (Some(total), Some(steps)) = (Describe::of(&totals), Describe::of(&steps)) else { return Ok(None) };
         Ok(Some(Self {
             episodes: n,
             format_valid_rate: outcomes.iter().filter(|o| o.format_valid).count() as f64 / n as f64,
@@ -142,15 +110,9 @@ pub struct EvalSummary {
 
 impl EvalSummary {
     /// Summarizes `(stage, outcome)` pairs; `None` for an empty set.
-    pub fn of(
-        episodes: &[(Option<String>, &Outcome)],
-        rewards: &RewardSet,
-        classes: Option<&[String]>,
-    ) -> Result<Option<Self>, RewardError> {
+    pub fn of(episodes: &[(Option<String>, &Outcome)], rewards: &RewardSet, classes: Option<&[String]>) -> Result<Option<Self>, RewardError> {
         let all: Vec<&Outcome> = episodes.iter().map(|(_, o)| *o).collect();
-        let Some(overall) = EpisodeSummary::of(&all, rewards, classes)? else {
-            return Ok(None);
-        };
+        let Some(overall) = EpisodeSummary::of(&all, rewards, classes)? else { return Ok(None) };
         let mut grouped: BTreeMap<String, Vec<&Outcome>> = BTreeMap::new();
         for (s, o) in episodes {
             if let Some(s) = s {
@@ -172,13 +134,7 @@ mod tests {
     use super::*;
     use vigil_core::{Prediction, RewardVector};
 
-    fn outcome(
-        a: f64,
-        b: f64,
-        valid: bool,
-        ttfc: Option<f64>,
-        pred: (&str, Option<&str>, Option<f64>),
-    ) -> Outcome {
+    fn outcome(a: f64, b: f64, valid: bool, ttfc: Option<f64>, pred: (&str, Option<&str>, Option<f64>)) -> Outcome {
         let mut metrics = BTreeMap::new();
         metrics.insert("fp".to_string(), if a > 0.0 { 0.0 } else { 1.0 });
         if let Some(t) = ttfc {
@@ -202,14 +158,8 @@ mod tests {
         let o1 = outcome(1.0, 0.0, true, Some(4.0), ("x", Some("x"), Some(0.9)));
         let o2 = outcome(0.0, 2.0, false, None, ("y", Some("x"), Some(0.6)));
         let classes = vec!["x".to_string(), "y".to_string()];
-        let comps: Vec<_> = ["a", "b"]
-            .iter()
-            .map(|n| vigil_core::ComponentInfo::new(*n, 0.0, 2.0, ""))
-            .collect();
-        let cfg = vigil_rewards::RewardsConfig {
-            weights: [("a".to_string(), 2.0), ("b".to_string(), 1.0)].into(),
-            gates: Vec::new(),
-        };
+        let comps: Vec<_> = ["a", "b"].iter().map(|n| vigil_core::ComponentInfo::new(*n, 0.0, 2.0, "")).collect();
+        let cfg = vigil_rewards::RewardsConfig { weights: [("a".to_string(), 2.0), ("b".to_string(), 1.0)].into(), gates: Vec::new() };
         let w = RewardSet::new(&cfg, &comps).unwrap();
         let ep = [(Some("s1".to_string()), &o1), (Some("s2".to_string()), &o2)];
         let s = EvalSummary::of(&ep, &w, Some(&classes)).unwrap().unwrap();

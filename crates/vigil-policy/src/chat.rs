@@ -23,19 +23,11 @@ pub struct GenerationSettings {
 
 /// The id that closes an assistant turn in the chat template (`<|im_end|>` for Qwen).
 pub fn end_of_turn(tokenizer: &ChatTokenizer) -> Option<u32> {
-    tokenizer
-        .token_to_id("<|im_end|>")
-        .or_else(|| tokenizer.stop_token_ids().first().copied())
+    tokenizer.token_to_id("<|im_end|>").or_else(|| tokenizer.stop_token_ids().first().copied())
 }
 
 /// The chat-template prompt of a conversation, as the model sees it.
-pub fn prompt_tokens(
-    tokenizer: &ChatTokenizer,
-    messages: &[vigil_core::ChatMessage],
-    enable_thinking: bool,
-) -> Result<Vec<u32>, PolicyError> {
+pub fn prompt_tokens(tokenizer: &ChatTokenizer, messages: &[vigil_core::ChatMessage], enable_thinking: bool) -> Result<Vec<u32>, PolicyError> {
     let msgs: Vec<Message> = messages.iter().map(Message::from).collect();
-    tokenizer
-        .encode_chat(&msgs, &ChatOptions::generation(enable_thinking))
-        .map_err(|e| PolicyError::BadRequest(e.to_string()))
+    tokenizer.encode_chat(&msgs, &ChatOptions::generation(enable_thinking)).map_err(|e| PolicyError::BadRequest(e.to_string()))
 }

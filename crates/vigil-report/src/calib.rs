@@ -18,13 +18,9 @@ fn samples(v: &Variant, policy: &str) -> Result<(Vec<(f64, bool)>, usize), Repor
     let mut out = Vec::new();
     let mut predictions = 0;
     for r in &v.runs {
-        let Some(p) = r.policies.iter().find(|p| p.policy == policy) else {
-            continue;
-        };
+        let Some(p) = r.policies.iter().find(|p| p.policy == policy) else { continue };
         for e in p.episodes()? {
-            let Some(pred) = &e.outcome.prediction else {
-                continue;
-            };
+            let Some(pred) = &e.outcome.prediction else { continue };
             predictions += 1;
             if let Some(c) = pred.confidence {
                 out.push((c, pred.predicted.as_deref() == Some(pred.gold.as_str())));
@@ -47,42 +43,31 @@ fn policies(v: &Variant) -> Vec<String> {
 }
 
 /// The calibration section; a short note when no policy reported confidences.
-pub(crate) fn section(
-    variants: &[Variant],
-    opts: &ReportOptions,
-) -> Result<Vec<Item>, ReportError> {
-    let mut t = Table::new(
-        "calibration",
-        "Calibration of confidence (pooled over seeds)",
-        &[
-            ("variant", "variant"),
-            ("policy", "policy"),
-            ("n", "scored"),
-            ("coverage", "with confidence"),
-            ("accuracy", "accuracy"),
-            ("mean_confidence", "mean confidence"),
-            ("ece_equal_width", "ECE (equal-width)"),
-            ("mce_equal_width", "MCE (equal-width)"),
-            ("ece_equal_mass", "ECE (equal-mass)"),
-            ("mce_equal_mass", "MCE (equal-mass)"),
-            ("brier", "Brier"),
-            ("auroc", "AUROC"),
-        ],
-    );
-    let mut bins = Table::new(
-        "reliability",
-        "Reliability bins",
-        &[
-            ("variant", "variant"),
-            ("policy", "policy"),
-            ("binning", "binning"),
-            ("lo", "bin low"),
-            ("hi", "bin high"),
-            ("count", "count"),
-            ("confidence", "mean confidence"),
-            ("accuracy", "accuracy"),
-        ],
-    );
+pub(crate) fn section(variants: &[Variant], opts: &ReportOptions) -> Result<Vec<Item>, ReportError> {
+    let mut t = Table::new("calibration", "Calibration of confidence (pooled over seeds)", &[
+        ("variant", "variant"),
+        ("policy", "policy"),
+        ("n", "scored"),
+        ("coverage", "with confidence"),
+        ("accuracy", "accuracy"),
+        ("mean_confidence", "mean confidence"),
+        ("ece_equal_width", "ECE (equal-width)"),
+        ("mce_equal_width", "MCE (equal-width)"),
+        ("ece_equal_mass", "ECE (equal-mass)"),
+        ("mce_equal_mass", "MCE (equal-mass)"),
+        ("brier", "Brier"),
+        ("auroc", "AUROC"),
+    ]);
+    let mut bins = Table::new("reliability", "Reliability bins", &[
+        ("variant", "variant"),
+        ("policy", "policy"),
+        ("binning", "binning"),
+        ("lo", "bin low"),
+        ("hi", "bin high"),
+        ("count", "count"),
+        ("confidence", "mean confidence"),
+        ("accuracy", "accuracy"),
+    ]);
     let mut panels = Vec::new();
     let mut uncovered = Vec::new();
     for v in variants {
@@ -96,18 +81,8 @@ pub(crate) fn section(
                 continue;
             }
             let what = |b: &str| format!("calibration {} / {pol} ({b})", v.label);
-            let w = calibration(&s, opts.bins, Binning::EqualWidth).map_err(|source| {
-                ReportError::Metric {
-                    what: what("equal-width"),
-                    source,
-                }
-            })?;
-            let m = calibration(&s, opts.bins, Binning::EqualMass).map_err(|source| {
-                ReportError::Metric {
-                    what: what("equal-mass"),
-                    source,
-                }
-            })?;
+            let w = calibration(&s, opts.bins, Binning::EqualWidth).map_err(|source| ReportError::Metric { what: what("equal-width"), source })?;
+            let m = calibration(&s, opts.bins, Binning::EqualMass).map_err(|source| ReportError::Metric { what: what("equal-mass"), source })?;
             let scores: Vec<f64> = s.iter().map(|x| x.0).collect();
             let labels: Vec<bool> = s.iter().map(|x| x.1).collect();
             let au = auroc(&scores, &labels).ok();
@@ -142,11 +117,7 @@ pub(crate) fn section(
             }
             panels.push(Reliability {
                 title: format!("{} / {pol}: ECE {:.3}, n={}", v.label, w.ece, s.len()),
-                bins: w
-                    .bins
-                    .iter()
-                    .filter_map(|b| Some((b.lo, b.hi, b.confidence?, b.accuracy?, b.count)))
-                    .collect(),
+                bins: w.bins.iter().filter_map(|b| Some((b.lo, b.hi, b.confidence?, b.accuracy?, b.count))).collect(),
             });
         }
     }
@@ -163,17 +134,11 @@ pub(crate) fn section(
         opts.bins
     ));
     if !uncovered.is_empty() {
-        t.notes.push(format!(
-            "No confidences reported by: {}.",
-            uncovered.join(", ")
-        ));
+        t.notes.push(format!("No confidences reported by: {}.", uncovered.join(", ")));
     }
     items.push(Item::Table(t));
     items.push(Item::Table(bins));
     panels.truncate(12);
-    items.push(Item::Figure(
-        "reliability".into(),
-        Fig::Reliability("Reliability diagrams (equal-width bins)".into(), panels),
-    ));
+    items.push(Item::Figure("reliability".into(), Fig::Reliability("Reliability diagrams (equal-width bins)".into(), panels)));
     Ok(items)
 }

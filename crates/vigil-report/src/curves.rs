@@ -16,17 +16,8 @@ fn trace(steps: &[StepLine], what: &str) -> Vec<(f64, f64)> {
             let v = match what {
                 "total" => Some(s.reward),
                 k if k.starts_with("reward.") => s.components.get(&k["reward.".len()..]).copied(),
-                k if k.starts_with("zero_std.")
-                    || k.starts_with("corr.")
-                    || k.starts_with("hack.") =>
-                {
-                    s.signal.get(k).copied()
-                }
-                k => Diagnostic::ALL
-                    .iter()
-                    .find(|d| d.key() == k)
-                    .and_then(|d| s.diagnostics.get(d))
-                    .copied(),
+                k if k.starts_with("zero_std.") || k.starts_with("corr.") || k.starts_with("hack.") => s.signal.get(k).copied(),
+                k => Diagnostic::ALL.iter().find(|d| d.key() == k).and_then(|d| s.diagnostics.get(d)).copied(),
             };
             v.map(|v| (s.step as f64, v))
         })
@@ -36,11 +27,7 @@ fn trace(steps: &[StepLine], what: &str) -> Vec<(f64, f64)> {
 /// The signal keys with `prefix` that any run logged, in first-seen order.
 fn signal_keys(variants: &[Variant], prefix: &str) -> Vec<String> {
     let mut keys: Vec<String> = Vec::new();
-    for s in variants
-        .iter()
-        .flat_map(|v| v.runs.iter())
-        .flat_map(|r| r.steps.iter())
-    {
+    for s in variants.iter().flat_map(|v| v.runs.iter()).flat_map(|r| r.steps.iter()) {
         for k in s.signal.keys().filter(|k| k.starts_with(prefix)) {
             if !keys.contains(k) {
                 keys.push(k.clone());
@@ -53,11 +40,7 @@ fn signal_keys(variants: &[Variant], prefix: &str) -> Vec<String> {
 fn quantities(variants: &[Variant]) -> (Vec<String>, Vec<String>) {
     let mut comps: Vec<String> = Vec::new();
     let mut diags: Vec<String> = Vec::new();
-    for s in variants
-        .iter()
-        .flat_map(|v| v.runs.iter())
-        .flat_map(|r| r.steps.iter())
-    {
+    for s in variants.iter().flat_map(|v| v.runs.iter()).flat_map(|r| r.steps.iter()) {
         for c in s.components.keys() {
             let k = format!("reward.{c}");
             if !comps.contains(&k) {
@@ -81,14 +64,9 @@ fn label(q: &str) -> String {
         "total" => "total reward (weighted)".into(),
         k if k.starts_with("reward.") => format!("reward: {}", &k["reward.".len()..]),
         k if k.starts_with("zero_std.") => format!("zero-std groups: {}", &k["zero_std.".len()..]),
-        k if k.starts_with("corr.") => {
-            format!("corr: {}", k["corr.".len()..].replace("__", " vs "))
-        }
+        k if k.starts_with("corr.") => format!("corr: {}", k["corr.".len()..].replace("__", " vs ")),
         k if k.starts_with("hack.") => format!("hacking: {}", &k["hack.".len()..]),
-        k => Diagnostic::ALL
-            .iter()
-            .find(|d| d.key() == k)
-            .map_or_else(|| k.replace('_', " "), |d| d.label().to_string()),
+        k => Diagnostic::ALL.iter().find(|d| d.key() == k).map_or_else(|| k.replace('_', " "), |d| d.label().to_string()),
     }
 }
 
@@ -118,53 +96,35 @@ fn average(traces: &[Vec<(f64, f64)>]) -> (Vec<(f64, f64)>, Vec<(f64, f64, f64)>
 pub(crate) fn seeds_series(label: &str, color: usize, traces: &[Vec<(f64, f64)>]) -> Series {
     let (points, band) = average(traces);
     let n = traces.len();
-    Series {
-        name: format!("{label} ({n} seed{})", if n == 1 { "" } else { "s" }),
-        points,
-        band: if n > 1 { band } else { Vec::new() },
-        color,
-    }
+    Series { name: format!("{label} ({n} seed{})", if n == 1 { "" } else { "s" }), points, band: if n > 1 { band } else { Vec::new() }, color }
 }
 
 /// The training section; empty when no run logged RL steps.
 pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
-    let trained: Vec<&Variant> = variants
-        .iter()
-        .filter(|v| v.runs.iter().any(|r| !r.steps.is_empty()))
-        .collect();
+    let trained: Vec<&Variant> = variants.iter().filter(|v| v.runs.iter().any(|r| !r.steps.is_empty())).collect();
     if trained.is_empty() {
         return Vec::new();
     }
     let (rewards, diags) = quantities(variants);
     let mut items = vec![Item::Text("## Training".into())];
     // Table: last-step and mean-of-last-10% values per run.
-    let mut t = Table::new(
-        "training",
-        "Training: reward at the last RL step and mean over the last 10% of steps",
-        &[
-            ("variant", "variant"),
-            ("seed", "seed"),
-            ("run", "run"),
-            ("steps", "RL steps"),
-        ],
-    );
+    let mut t = Table::new("training", "Training: reward at the last RL step and mean over the last 10% of steps", &[
+        ("variant", "variant"),
+        ("seed", "seed"),
+        ("run", "run"),
+        ("steps", "RL steps"),
+    ]);
     for q in rewards.iter().chain(diags.iter()) {
         t.column(format!("{q}.last"), format!("{} (last)", label(q)));
         t.column(format!("{q}.tail"), format!("{} (last 10%)", label(q)));
     }
     for v in &trained {
         for r in v.runs.iter().filter(|r| !r.steps.is_empty()) {
-            let mut row = vec![
-                Cell::text(&v.label),
-                Cell::Int(r.seed() as i64),
-                Cell::text(run_name(&r.dir)),
-                Cell::Int(r.steps.len() as i64),
-            ];
+            let mut row = vec![Cell::text(&v.label), Cell::Int(r.seed() as i64), Cell::text(run_name(&r.dir)), Cell::Int(r.steps.len() as i64)];
             for q in rewards.iter().chain(diags.iter()) {
                 let tr = trace(&r.steps, q);
                 let k = tr.len().div_ceil(10);
-                let tail =
-                    (k > 0).then(|| tr[tr.len() - k..].iter().map(|p| p.1).sum::<f64>() / k as f64);
+                let tail = (k > 0).then(|| tr[tr.len() - k..].iter().map(|p| p.1).sum::<f64>() / k as f64);
                 row.push(Cell::num(tr.last().map(|p| p.1)));
                 row.push(Cell::num(tail));
             }
@@ -190,12 +150,7 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
                     .iter()
                     .enumerate()
                     .map(|(i, v)| {
-                        let traces: Vec<_> = v
-                            .runs
-                            .iter()
-                            .filter(|r| !r.steps.is_empty())
-                            .map(|r| trace(&r.steps, q))
-                            .collect();
+                        let traces: Vec<_> = v.runs.iter().filter(|r| !r.steps.is_empty()).map(|r| trace(&r.steps, q)).collect();
                         seeds_series(&v.label, i, &traces)
                     })
                     .collect(),
@@ -204,19 +159,10 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
     };
     items.push(Item::Figure(
         "training-rewards".into(),
-        Fig::Lines(
-            "Training reward per component (mean over seeds; band: min–max over seeds)".into(),
-            panels(&rewards),
-        ),
+        Fig::Lines("Training reward per component (mean over seeds; band: min–max over seeds)".into(), panels(&rewards)),
     ));
     if !diags.is_empty() {
-        items.push(Item::Figure(
-            "training-diagnostics".into(),
-            Fig::Lines(
-                "Training diagnostics (mean over seeds; band: min–max)".into(),
-                panels(&diags),
-            ),
-        ));
+        items.push(Item::Figure("training-diagnostics".into(), Fig::Lines("Training diagnostics (mean over seeds; band: min–max)".into(), panels(&diags))));
     }
     // Reward signal: per component, the share of groups with no spread (no GDPO signal), and the
     // correlation of each pair of components (steps where it is undefined are gaps).
@@ -246,24 +192,13 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
                 .map(|q| Panel {
                     title: label(q),
                     x_label: "RL step".into(),
-                    integer_x: true,
+                integer_x: true,
                     y_label: "mean over rollouts".into(),
-                    series: vec![Series {
-                        name: String::new(),
-                        points: trace(&r.steps, q),
-                        band: Vec::new(),
-                        color: 0,
-                    }],
+                    series: vec![Series { name: String::new(), points: trace(&r.steps, q), band: Vec::new(), color: 0 }],
                 })
                 .collect();
             let stem = format!("training-run-{}", sanitize(&run_name(&r.dir)));
-            items.push(Item::Figure(
-                stem,
-                Fig::Lines(
-                    format!("Training curves: {} (seed {})", v.label, r.seed()),
-                    ps,
-                ),
-            ));
+            items.push(Item::Figure(stem, Fig::Lines(format!("Training curves: {} (seed {})", v.label, r.seed()), ps)));
         }
     }
     items
@@ -271,13 +206,5 @@ pub(crate) fn section(variants: &[Variant]) -> Vec<Item> {
 
 /// A file-name-safe version of a label.
 pub(crate) fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.=,".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.=,".contains(c) { c } else { '_' }).collect()
 }

@@ -42,25 +42,15 @@ fn rows<'a>(variants: &'a [Variant], env: &str) -> Vec<Row<'a>> {
                     }
                     continue;
                 }
-                let label = if Some(&p.policy) == main.as_ref() {
-                    v.label.clone()
-                } else {
-                    format!("{} · {}", v.label, p.policy)
-                };
+                let label = if Some(&p.policy) == main.as_ref() { v.label.clone() } else { format!("{} · {}", v.label, p.policy) };
                 match own.iter_mut().find(|o| o.label == label) {
                     Some(o) => o.evals.push(p),
-                    None => own.push(Row {
-                        label,
-                        evals: vec![p],
-                    }),
+                    None => own.push(Row { label, evals: vec![p] }),
                 }
             }
         }
     }
-    own.extend(base.into_iter().map(|(name, by_seed)| Row {
-        label: format!("baseline: {name}"),
-        evals: by_seed.into_values().collect(),
-    }));
+    own.extend(base.into_iter().map(|(name, by_seed)| Row { label: format!("baseline: {name}"), evals: by_seed.into_values().collect() }));
     own
 }
 
@@ -92,11 +82,7 @@ fn cell(r: &Row<'_>, m: &MetricInfo) -> Cell {
                 seen.push(l);
             }
         }
-        return if seen.is_empty() {
-            Cell::Missing
-        } else {
-            Cell::text(seen.join(" / "))
-        };
+        return if seen.is_empty() { Cell::Missing } else { Cell::text(seen.join(" / ")) };
     }
     Cell::num(mean(r.evals.iter().map(|p| value(p, m))))
 }
@@ -127,32 +113,17 @@ pub(crate) fn section(variants: &[Variant]) -> Result<Vec<Item>, ReportError> {
 }
 
 fn env_section(env: &str, decl: &EnvMetrics, rs: &[Row<'_>]) -> Vec<Item> {
-    let mut t = Table::new(
-        env,
-        &decl.title,
-        &[("policy", "policy"), ("runs", "runs"), ("total", "reward")],
-    );
+    let mut t = Table::new(env, &decl.title, &[("policy", "policy"), ("runs", "runs"), ("total", "reward")]);
     for m in &decl.metrics {
         t.column(&m.key, &m.header);
     }
     let mut points = Vec::new();
     for r in rs {
-        let mut row = vec![
-            Cell::text(&r.label),
-            Cell::Int(r.evals.len() as i64),
-            Cell::num(mean(
-                r.evals.iter().map(|p| Some(p.summary.overall.total.mean)),
-            )),
-        ];
+        let mut row = vec![Cell::text(&r.label), Cell::Int(r.evals.len() as i64), Cell::num(mean(r.evals.iter().map(|p| Some(p.summary.overall.total.mean))))];
         row.extend(decl.metrics.iter().map(|m| cell(r, m)));
         t.push(row);
         if let Some(f) = &decl.frontier {
-            let get = |k: &str| {
-                decl.metrics
-                    .iter()
-                    .find(|m| m.key == k)
-                    .and_then(|m| mean(r.evals.iter().map(|p| value(p, m))))
-            };
+            let get = |k: &str| decl.metrics.iter().find(|m| m.key == k).and_then(|m| mean(r.evals.iter().map(|p| value(p, m))));
             if let (Some(x), Some(y)) = (get(&f.x), get(&f.y)) {
                 points.push((r.label.clone(), x, y));
             }
@@ -162,14 +133,7 @@ fn env_section(env: &str, decl: &EnvMetrics, rs: &[Row<'_>]) -> Vec<Item> {
     let mut items = vec![Item::Text(format!("## {}", decl.title)), Item::Table(t)];
     items.extend(confusion(env, rs));
     if let Some(f) = &decl.frontier {
-        items.push(Item::Figure(
-            format!("{env}-frontier"),
-            Fig::Scatter(
-                f.title.clone(),
-                (f.x_label.clone(), f.y_label.clone()),
-                points,
-            ),
-        ));
+        items.push(Item::Figure(format!("{env}-frontier"), Fig::Scatter(f.title.clone(), (f.x_label.clone(), f.y_label.clone()), points)));
     }
     items
 }
@@ -183,15 +147,7 @@ fn matrix(p: &PolicyEval) -> Option<Confusion> {
     let c = p.summary.overall.classification.as_ref()?;
     let mut cols = c.classes.clone();
     cols.push("invalid".into());
-    Some(Confusion {
-        rows: c.classes.clone(),
-        cols,
-        counts: c
-            .confusion
-            .iter()
-            .map(|r| r.iter().map(|x| *x as u64).collect())
-            .collect(),
-    })
+    Some(Confusion { rows: c.classes.clone(), cols, counts: c.confusion.iter().map(|r| r.iter().map(|x| *x as u64).collect()).collect() })
 }
 
 /// Confusion tables and heatmaps, summed over each row's runs.
@@ -202,11 +158,7 @@ fn confusion(env: &str, rs: &[Row<'_>]) -> Vec<Item> {
         let ms: Vec<Confusion> = r.evals.iter().filter_map(|p| matrix(p)).collect();
         let Some(first) = ms.first() else { continue };
         let t = conf.get_or_insert_with(|| {
-            let mut t = Table::new(
-                &format!("{env}-confusion"),
-                "Confusion matrices (gold rows × predicted columns, summed over runs)",
-                &[("policy", "policy"), ("gold", "gold")],
-            );
+            let mut t = Table::new(&format!("{env}-confusion"), "Confusion matrices (gold rows × predicted columns, summed over runs)", &[("policy", "policy"), ("gold", "gold")]);
             for c in &first.cols {
                 t.column(format!("pred.{c}"), c.clone());
             }
@@ -216,10 +168,7 @@ fn confusion(env: &str, rs: &[Row<'_>]) -> Vec<Item> {
             continue;
         }
         let mut sum = vec![vec![0.0; first.cols.len()]; first.rows.len()];
-        for m in ms
-            .iter()
-            .filter(|m| m.rows == first.rows && m.cols == first.cols)
-        {
+        for m in ms.iter().filter(|m| m.rows == first.rows && m.cols == first.cols) {
             for (i, row) in m.counts.iter().enumerate() {
                 for (j, x) in row.iter().enumerate() {
                     sum[i][j] += *x as f64;
@@ -231,20 +180,9 @@ fn confusion(env: &str, rs: &[Row<'_>]) -> Vec<Item> {
             cells.extend(row.iter().map(|x| Cell::Int(*x as i64)));
             t.push(cells);
         }
-        maps.push(Heatmap {
-            title: r.label.clone(),
-            rows: first.rows.clone(),
-            cols: first.cols.clone(),
-            counts: sum,
-        });
+        maps.push(Heatmap { title: r.label.clone(), rows: first.rows.clone(), cols: first.cols.clone(), counts: sum });
     }
     let Some(conf) = conf else { return Vec::new() };
     maps.truncate(9);
-    vec![
-        Item::Table(conf),
-        Item::Figure(
-            format!("{env}-confusion"),
-            Fig::Heatmaps("Confusion matrices".into(), maps),
-        ),
-    ]
+    vec![Item::Table(conf), Item::Figure(format!("{env}-confusion"), Fig::Heatmaps("Confusion matrices".into(), maps))]
 }

@@ -63,17 +63,10 @@ pub enum ReportError {
 impl ReportError {
     /// An I/O error about `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io {
-            path: path.into(),
-            source,
-        }
+        Self::Io { path: path.into(), source }
     }
     /// A parse error in `path` (optionally at a line).
     pub fn parse(path: impl Into<PathBuf>, line: Option<usize>, message: impl ToString) -> Self {
-        Self::Parse {
-            path: path.into(),
-            line,
-            message: message.to_string(),
-        }
+        Self::Parse { path: path.into(), line, message: message.to_string() }
     }
 }

@@ -53,9 +53,7 @@ impl PolicyEval {
         text.lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| {
-                serde_json::from_str(l).map_err(|e| ReportError::parse(&path, Some(i + 1), e))
-            })
+            .map(|(i, l)| serde_json::from_str(l).map_err(|e| ReportError::parse(&path, Some(i + 1), e)))
             .collect()
     }
 }
@@ -79,14 +77,7 @@ pub enum Diagnostic {
 
 impl Diagnostic {
     /// Every diagnostic, in plotting order.
-    pub const ALL: [Diagnostic; 6] = [
-        Self::Loss,
-        Self::Kl,
-        Self::ClipFrac,
-        Self::Entropy,
-        Self::FormatValid,
-        Self::GradNorm,
-    ];
+    pub const ALL: [Diagnostic; 6] = [Self::Loss, Self::Kl, Self::ClipFrac, Self::Entropy, Self::FormatValid, Self::GradNorm];
 
     /// Its value in a metrics line.
     pub fn of(self, l: &RlLine) -> f64 {
@@ -152,27 +143,15 @@ impl From<&RlLine> for StepLine {
             step: l.step,
             stage: l.stage.clone(),
             reward: l.reward.mean,
-            components: l
-                .components
-                .iter()
-                .map(|c| (c.name.clone(), c.stat.mean))
-                .collect(),
+            components: l.components.iter().map(|c| (c.name.clone(), c.stat.mean)).collect(),
             diagnostics: Diagnostic::ALL.iter().map(|d| (*d, d.of(l))).collect(),
             roles: l.roles.clone(),
             signal: l
                 .components
                 .iter()
                 .map(|c| (format!("zero_std.{}", c.name), c.frac_zero_std))
-                .chain(
-                    l.component_corr
-                        .iter()
-                        .filter_map(|c| c.r.map(|r| (format!("corr.{}__{}", c.a, c.b), r))),
-                )
-                .chain(
-                    l.hacking
-                        .iter()
-                        .map(|h| (format!("hack.{}", h.name), h.rate)),
-                )
+                .chain(l.component_corr.iter().filter_map(|c| c.r.map(|r| (format!("corr.{}__{}", c.a, c.b), r))))
+                .chain(l.hacking.iter().map(|h| (format!("hack.{}", h.name), h.rate)))
                 .collect(),
         }
     }
@@ -229,31 +208,18 @@ impl RunData {
     pub fn read(dir: &Path) -> Result<Self, ReportError> {
         let path = dir.join(files::RUN_INFO);
         let text = std::fs::read_to_string(&path).map_err(|e| ReportError::io(&path, e))?;
-        let info: RunInfo =
-            serde_json::from_str(&text).map_err(|e| ReportError::parse(&path, None, e))?;
-        let rewards = info
-            .reward_set()
-            .map_err(|e| ReportError::parse(&path, None, e))?;
+        let info: RunInfo = serde_json::from_str(&text).map_err(|e| ReportError::parse(&path, None, e))?;
+        let rewards = info.reward_set().map_err(|e| ReportError::parse(&path, None, e))?;
         let point = PointRecord::read(dir)?;
         let policies = read_policies(dir)?;
         let steps = read_metrics(&dir.join(files::METRICS))?;
         let game = dir.join(files::EVAL_DIR).join(files::SELF_PLAY);
         let self_play = match std::fs::read_to_string(&game) {
-            Ok(text) => {
-                Some(serde_json::from_str(&text).map_err(|e| ReportError::parse(&game, None, e))?)
-            }
+            Ok(text) => Some(serde_json::from_str(&text).map_err(|e| ReportError::parse(&game, None, e))?),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(ReportError::io(&game, e)),
         };
-        Ok(Self {
-            dir: dir.to_path_buf(),
-            info,
-            rewards,
-            point,
-            policies,
-            steps,
-            self_play,
-        })
+        Ok(Self { dir: dir.to_path_buf(), info, rewards, point, policies, steps, self_play })
     }
 
     /// Run name.
@@ -274,18 +240,12 @@ impl RunData {
     /// The policy the run is about: the last evaluated policy whose role is the trained or
     /// the configured one, else the first.
     pub fn main_policy(&self) -> Option<&PolicyEval> {
-        self.policies
-            .iter()
-            .rev()
-            .find(|p| p.role.is_main())
-            .or_else(|| self.policies.first())
+        self.policies.iter().rev().find(|p| p.role.is_main()).or_else(|| self.policies.first())
     }
 
     /// Variant label (sweep assignments without the seed axis, else the run name) and seed.
     pub fn variant(&self, seed_key: &str) -> String {
-        self.point
-            .as_ref()
-            .map_or_else(|| self.info.name.clone(), |p| p.variant(seed_key))
+        self.point.as_ref().map_or_else(|| self.info.name.clone(), |p| p.variant(seed_key))
     }
 
     /// Whether the run finished (its final results file exists).
@@ -299,18 +259,13 @@ fn read_policies(dir: &Path) -> Result<Vec<PolicyEval>, ReportError> {
     // The comparison file fixes the order; without it (a run still going), read the folders.
     let order: Vec<String> = match std::fs::read_to_string(dir.join(FINISHED_FILE)) {
         Ok(s) => {
-            let all: Vec<PolicySummary> = serde_json::from_str(&s)
-                .map_err(|e| ReportError::parse(dir.join(FINISHED_FILE), None, e))?;
+            let all: Vec<PolicySummary> = serde_json::from_str(&s).map_err(|e| ReportError::parse(dir.join(FINISHED_FILE), None, e))?;
             all.into_iter().map(|p| p.policy).collect()
         }
         Err(_) => Vec::new(),
     };
     let mut subdirs: Vec<PathBuf> = match std::fs::read_dir(&eval) {
-        Ok(rd) => rd
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.join(files::SUMMARY).is_file())
-            .collect(),
+        Ok(rd) => rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.join(files::SUMMARY).is_file()).collect(),
         Err(_) => Vec::new(),
     };
     subdirs.sort();
@@ -318,22 +273,10 @@ fn read_policies(dir: &Path) -> Result<Vec<PolicyEval>, ReportError> {
     for d in subdirs {
         let path = d.join(files::SUMMARY);
         let text = std::fs::read_to_string(&path).map_err(|e| ReportError::io(&path, e))?;
-        let f: PolicySummary =
-            serde_json::from_str(&text).map_err(|e| ReportError::parse(&path, None, e))?;
-        out.push(PolicyEval {
-            policy: f.policy,
-            role: f.role,
-            summary: f.summary,
-            env_summary: f.env_summary,
-            dir: d,
-        });
+        let f: PolicySummary = serde_json::from_str(&text).map_err(|e| ReportError::parse(&path, None, e))?;
+        out.push(PolicyEval { policy: f.policy, role: f.role, summary: f.summary, env_summary: f.env_summary, dir: d });
     }
-    out.sort_by_key(|p| {
-        order
-            .iter()
-            .position(|o| *o == p.policy)
-            .unwrap_or(usize::MAX)
-    });
+    out.sort_by_key(|p| order.iter().position(|o| *o == p.policy).unwrap_or(usize::MAX));
     Ok(out)
 }
 
@@ -347,18 +290,10 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ReportError> {
             continue;
         }
         if !dir.is_dir() {
-            return Err(ReportError::io(
-                dir,
-                std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder"),
-            ));
+            return Err(ReportError::io(dir, std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder")));
         }
         let found: Vec<PathBuf> = match SweepManifest::read(dir)? {
-            Some(m) => m
-                .points
-                .iter()
-                .map(|p| dir.join(p))
-                .filter(|p| p.join(files::RUN_INFO).is_file())
-                .collect(),
+            Some(m) => m.points.iter().map(|p| dir.join(p)).filter(|p| p.join(files::RUN_INFO).is_file()).collect(),
             None => {
                 let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
                     .map_err(|e| ReportError::io(dir, e))?
@@ -387,36 +322,15 @@ mod tests {
     fn metrics_lines_are_typed_and_a_torn_tail_is_skipped() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join(files::METRICS);
-        let sft = MetricsLine::Sft(SftLine {
-            step: 1,
-            epoch: 0,
-            lr: 0.1,
-            loss: 2.0,
-            grad_norm: 1.0,
-            tokens: 5,
-            timing: Timing::default(),
-        });
+        let sft = MetricsLine::Sft(SftLine { step: 1, epoch: 0, lr: 0.1, loss: 2.0, grad_norm: 1.0, tokens: 5, timing: Timing::default() });
         let rl = RlLine {
             step: 1,
             stage: "s1".into(),
             lr: 0.1,
-            reward: Stat {
-                mean: 0.5,
-                std: 1.0,
-                min: 0.0,
-                max: 1.0,
-            },
+            reward: Stat { mean: 0.5, std: 1.0, min: 0.0, max: 1.0 },
             reward_group_std: 0.5,
             frac_reward_zero_std: 0.0,
-            components: vec![ComponentStat {
-                name: "a".into(),
-                stat: Stat {
-                    mean: 0.25,
-                    ..Stat::default()
-                },
-                frac_zero_std: 0.0,
-                advantage: None,
-            }],
+            components: vec![ComponentStat { name: "a".into(), stat: Stat { mean: 0.25, ..Stat::default() }, frac_zero_std: 0.0, advantage: None }],
             component_corr: Vec::new(),
             hacking: Vec::new(),
             advantage: Stat::default(),
@@ -452,29 +366,14 @@ mod tests {
         let role = RoleLine {
             role: "attacker".into(),
             trained: true,
-            reward: Stat {
-                mean: 0.4,
-                ..Stat::default()
-            },
-            components: vec![ComponentStat {
-                name: "attacker_plausible".into(),
-                stat: Stat {
-                    mean: 0.5,
-                    ..Stat::default()
-                },
-                frac_zero_std: 0.0,
-                advantage: None,
-            }],
+            reward: Stat { mean: 0.4, ..Stat::default() },
+            components: vec![ComponentStat { name: "attacker_plausible".into(), stat: Stat { mean: 0.5, ..Stat::default() }, frac_zero_std: 0.0, advantage: None }],
             advantage: Stat::default(),
             units: 4,
             groups: 2,
             metrics: BTreeMap::from([("plausible".to_string(), 0.5)]),
         };
-        let sp = RlLine {
-            step: 2,
-            roles: vec![role.clone()],
-            ..rl.clone()
-        };
+        let sp = RlLine { step: 2, roles: vec![role.clone()], ..rl.clone() };
         std::fs::write(&p, line(&MetricsLine::Rl(sp))).unwrap();
         assert_eq!(read_metrics(&p).unwrap()[0].roles, vec![role]);
         // A line that is not a metrics line (a renamed or missing field) is an error, not a default.

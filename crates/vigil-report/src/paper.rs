@@ -65,11 +65,7 @@ pub fn refresh(paper: &Path, name: &str, out: &Path) -> Result<Vec<PathBuf>, Rep
         files.push(p);
     }
     let rd = std::fs::read_dir(paper).map_err(|e| ReportError::io(paper, e))?;
-    let mut mds: Vec<PathBuf> = rd
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "md"))
-        .collect();
+    let mut mds: Vec<PathBuf> = rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "md")).collect();
     mds.sort();
     for md in mds {
         let text = std::fs::read_to_string(&md).map_err(|e| ReportError::io(&md, e))?;
@@ -84,12 +80,7 @@ pub fn refresh(paper: &Path, name: &str, out: &Path) -> Result<Vec<PathBuf>, Rep
 }
 
 /// Returns the refreshed text, or `None` when the file has no block of report `name`.
-pub fn fill(
-    text: &str,
-    paper: &Path,
-    name: &str,
-    md: &Path,
-) -> Result<Option<String>, ReportError> {
+pub fn fill(text: &str, paper: &Path, name: &str, md: &Path) -> Result<Option<String>, ReportError> {
     let mut out = String::with_capacity(text.len());
     let mut touched = false;
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
@@ -105,11 +96,7 @@ pub fn fill(
         let target = rest.trim();
         let end = (i + 1..lines.len()).find(|&j| lines[j].trim() == CLOSE);
         let Some(end) = end else {
-            return Err(ReportError::parse(
-                md,
-                Some(i + 1),
-                format!("include of `{target}` has no closing `{CLOSE}`"),
-            ));
+            return Err(ReportError::parse(md, Some(i + 1), format!("include of `{target}` has no closing `{CLOSE}`")));
         };
         if target.split('/').next() != Some(name) {
             for l in &lines[i + 1..=end] {
@@ -119,18 +106,9 @@ pub fn fill(
             continue;
         }
         let path = paper.join(target);
-        let body = std::fs::read_to_string(&path).map_err(|e| {
-            ReportError::parse(
-                md,
-                Some(i + 1),
-                format!("include `{target}`: {e} ({})", path.display()),
-            )
-        })?;
-        let body = if target.ends_with(".md") {
-            body
-        } else {
-            format!("```\n{body}```\n")
-        };
+        let body = std::fs::read_to_string(&path)
+            .map_err(|e| ReportError::parse(md, Some(i + 1), format!("include `{target}`: {e} ({})", path.display())))?;
+        let body = if target.ends_with(".md") { body } else { format!("```\n{body}```\n") };
         out.push_str(&body);
         if !body.ends_with('\n') {
             out.push('\n');
@@ -154,18 +132,9 @@ mod tests {
         let md = d.path().join("paper.md");
         let text = "intro\n<!-- vigil:include a/tables/t.md -->\nold\n<!-- /vigil:include -->\n<!-- vigil:include b/tables/t.md -->\nkeep\n<!-- /vigil:include -->\n";
         let new = fill(text, d.path(), "a", &md).unwrap().unwrap();
-        assert_eq!(
-            new,
-            "intro\n<!-- vigil:include a/tables/t.md -->\n| x |\n<!-- /vigil:include -->\n<!-- vigil:include b/tables/t.md -->\nkeep\n<!-- /vigil:include -->\n"
-        );
+        assert_eq!(new, "intro\n<!-- vigil:include a/tables/t.md -->\n| x |\n<!-- /vigil:include -->\n<!-- vigil:include b/tables/t.md -->\nkeep\n<!-- /vigil:include -->\n");
         assert!(fill("no blocks\n", d.path(), "a", &md).unwrap().is_none());
-        let e = fill(
-            "<!-- vigil:include a/tables/missing.md -->\n<!-- /vigil:include -->\n",
-            d.path(),
-            "a",
-            &md,
-        )
-        .unwrap_err();
+        let e = fill("<!-- vigil:include a/tables/missing.md -->\n<!-- /vigil:include -->\n", d.path(), "a", &md).unwrap_err();
         assert!(e.to_string().contains("paper.md:1"), "{e}");
         let e = fill("<!-- vigil:include a/tables/t.md -->\n", d.path(), "a", &md).unwrap_err();
         assert!(e.to_string().contains("no closing"), "{e}");

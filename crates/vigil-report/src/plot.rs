@@ -18,12 +18,7 @@ static REGISTER: Once = Once::new();
 
 fn fonts() {
     REGISTER.call_once(|| {
-        for style in [
-            FontStyle::Normal,
-            FontStyle::Bold,
-            FontStyle::Italic,
-            FontStyle::Oblique,
-        ] {
+        for style in [FontStyle::Normal, FontStyle::Bold, FontStyle::Italic, FontStyle::Oblique] {
             if register_font("sans-serif", style, FONT).is_err() {
                 tracing::error!("the embedded font failed to load; figure text will be missing");
             }
@@ -51,10 +46,7 @@ pub fn color(i: usize) -> RGBColor {
 type Area<DB> = DrawingArea<DB, Shift>;
 
 fn perr(path: &Path, e: impl std::fmt::Display) -> ReportError {
-    ReportError::Plot {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
+    ReportError::Plot { path: path.to_path_buf(), message: e.to_string() }
 }
 
 /// A figure, drawn the same way on every backend.
@@ -156,11 +148,7 @@ pub struct Panel {
 /// An x range for counted values (at least one unit wide, so ticks can sit on integers) and
 /// the most tick labels it can carry without a fractional step.
 fn integer_range(xs: impl Iterator<Item = f64>) -> ((f64, f64), usize) {
-    let (lo, hi) = xs
-        .filter(|x| x.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
-            (a.min(x), b.max(x))
-        });
+    let (lo, hi) = xs.filter(|x| x.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
     if !lo.is_finite() {
         return ((0.0, 1.0), 2);
     }
@@ -171,11 +159,7 @@ fn integer_range(xs: impl Iterator<Item = f64>) -> ((f64, f64), usize) {
 
 /// Tick label of a counted axis: the integer, or nothing between integers.
 fn integer_label(x: f64) -> String {
-    if (x - x.round()).abs() < 1e-6 {
-        format!("{}", x.round() as i64)
-    } else {
-        String::new()
-    }
+    if (x - x.round()).abs() < 1e-6 { format!("{}", x.round() as i64) } else { String::new() }
 }
 
 fn range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
@@ -187,11 +171,7 @@ fn range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
-    let pad = if hi > lo {
-        (hi - lo) * 0.08
-    } else {
-        lo.abs().max(1.0) * 0.1
-    };
+    let pad = if hi > lo { (hi - lo) * 0.08 } else { lo.abs().max(1.0) * 0.1 };
     (lo - pad, hi + pad)
 }
 
@@ -206,30 +186,14 @@ fn s<E: std::fmt::Display>(e: E) -> String {
 }
 
 /// Draws line panels (with bands and legends) under a figure title.
-fn draw_lines<DB: DrawingBackend>(
-    root: &Area<DB>,
-    title: &str,
-    panels: &[Panel],
-) -> Result<(), String> {
+fn draw_lines<DB: DrawingBackend>(root: &Area<DB>, title: &str, panels: &[Panel]) -> Result<(), String> {
     let root = root.titled(title, ("sans-serif", 24)).map_err(s)?;
     let (rows, cols) = grid(panels.len());
     let areas = root.split_evenly((rows, cols));
     for (panel, area) in panels.iter().zip(areas.iter()) {
-        let xs = panel
-            .series
-            .iter()
-            .flat_map(|s| s.points.iter().map(|p| p.0));
-        let ((x0, x1), x_ticks) = if panel.integer_x {
-            integer_range(xs)
-        } else {
-            (range(xs), 0)
-        };
-        let ys = panel.series.iter().flat_map(|s| {
-            s.points
-                .iter()
-                .map(|p| p.1)
-                .chain(s.band.iter().flat_map(|b| [b.1, b.2]))
-        });
+        let xs = panel.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+        let ((x0, x1), x_ticks) = if panel.integer_x { integer_range(xs) } else { (range(xs), 0) };
+        let ys = panel.series.iter().flat_map(|s| s.points.iter().map(|p| p.1).chain(s.band.iter().flat_map(|b| [b.1, b.2])));
         let (y0, y1) = range(ys);
         let mut chart = ChartBuilder::on(area)
             .caption(&panel.title, ("sans-serif", 18))
@@ -254,24 +218,15 @@ fn draw_lines<DB: DrawingBackend>(
             if sr.band.len() > 1 {
                 let mut poly: Vec<(f64, f64)> = sr.band.iter().map(|b| (b.0, b.2)).collect();
                 poly.extend(sr.band.iter().rev().map(|b| (b.0, b.1)));
-                chart
-                    .draw_series(std::iter::once(Polygon::new(poly, c.mix(0.18).filled())))
-                    .map_err(s)?;
+                chart.draw_series(std::iter::once(Polygon::new(poly, c.mix(0.18).filled()))).map_err(s)?;
             }
             chart
-                .draw_series(LineSeries::new(
-                    sr.points.iter().copied(),
-                    c.stroke_width(2),
-                ))
+                .draw_series(LineSeries::new(sr.points.iter().copied(), c.stroke_width(2)))
                 .map_err(s)?
                 .label(&sr.name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
-                });
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
             if sr.points.len() == 1 {
-                chart
-                    .draw_series(sr.points.iter().map(|p| Circle::new(*p, 4, c.filled())))
-                    .map_err(s)?;
+                chart.draw_series(sr.points.iter().map(|p| Circle::new(*p, 4, c.filled()))).map_err(s)?;
             }
         }
         if panel.series.iter().any(|s| !s.name.is_empty()) {
@@ -308,10 +263,7 @@ fn draw_bars<DB: DrawingBackend>(
     let (rows, cols) = grid(panels.len());
     let areas = root.split_evenly((rows, cols));
     for ((ptitle, ylabel, groups), area) in panels.iter().zip(areas.iter()) {
-        let vals = groups
-            .iter()
-            .flat_map(|g| g.values.iter().flatten().flat_map(|v| [v.0, v.1, v.2]))
-            .chain([0.0]);
+        let vals = groups.iter().flat_map(|g| g.values.iter().flatten().flat_map(|v| [v.0, v.1, v.2])).chain([0.0]);
         let (y0, y1) = range(vals);
         let n = groups.len().max(1) as f64;
         let labels: Vec<String> = groups.iter().map(|g| g.label.clone()).collect();
@@ -327,11 +279,7 @@ fn draw_bars<DB: DrawingBackend>(
             .x_labels(groups.len().max(1))
             .x_label_formatter(&|x| {
                 let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    labels.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
+                if (x - i).abs() < 1e-6 && i >= 0.0 { labels.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
             })
             .x_desc("variant")
             .y_desc(ylabel)
@@ -351,12 +299,7 @@ fn draw_bars<DB: DrawingBackend>(
                 .collect();
             let left = |gi: usize| gi as f64 - 0.4 + si as f64 * w;
             chart
-                .draw_series(bars.iter().map(|&(gi, v)| {
-                    Rectangle::new(
-                        [(left(gi) + 0.02, 0.0), (left(gi) + w - 0.02, v.0)],
-                        c.mix(0.85).filled(),
-                    )
-                }))
+                .draw_series(bars.iter().map(|&(gi, v)| Rectangle::new([(left(gi) + 0.02, 0.0), (left(gi) + w - 0.02, v.0)], c.mix(0.85).filled())))
                 .map_err(s)?
                 .label(name)
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
@@ -392,11 +335,7 @@ pub struct Reliability {
 }
 
 /// Draws reliability panels side by side.
-fn draw_reliability<DB: DrawingBackend>(
-    root: &Area<DB>,
-    title: &str,
-    panels: &[Reliability],
-) -> Result<(), String> {
+fn draw_reliability<DB: DrawingBackend>(root: &Area<DB>, title: &str, panels: &[Reliability]) -> Result<(), String> {
     let root = root.titled(title, ("sans-serif", 24)).map_err(s)?;
     let (rows, cols) = grid(panels.len());
     let areas = root.split_evenly((rows, cols));
@@ -419,42 +358,23 @@ fn draw_reliability<DB: DrawingBackend>(
             .map_err(s)?;
         let c = color(0);
         chart
-            .draw_series(
-                p.bins
-                    .iter()
-                    .map(|b| Rectangle::new([(b.0, 0.0), (b.1, b.3)], c.mix(0.35).filled())),
-            )
+            .draw_series(p.bins.iter().map(|b| Rectangle::new([(b.0, 0.0), (b.1, b.3)], c.mix(0.35).filled())))
             .map_err(s)?
             .label("accuracy per bin")
-            .legend(move |(x, y)| {
-                Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.mix(0.35).filled())
-            });
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.mix(0.35).filled()));
         chart
-            .draw_series(LineSeries::new(
-                [(0.0, 0.0), (1.0, 1.0)],
-                BLACK.mix(0.6).stroke_width(1),
-            ))
+            .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.6).stroke_width(1)))
             .map_err(s)?
             .label("perfect calibration")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.mix(0.6)));
         let o = color(1);
         chart
-            .draw_series(
-                p.bins
-                    .iter()
-                    .map(|b| Circle::new((b.2, b.3), 4, o.filled())),
-            )
+            .draw_series(p.bins.iter().map(|b| Circle::new((b.2, b.3), 4, o.filled())))
             .map_err(s)?
             .label("(mean confidence, accuracy)")
             .legend(move |(x, y)| Circle::new((x + 6, y), 4, o.filled()));
         chart
-            .draw_series(p.bins.iter().map(|b| {
-                Text::new(
-                    format!("n={}", b.4),
-                    (b.2, (b.3 + 0.04).min(0.97)),
-                    ("sans-serif", 11),
-                )
-            }))
+            .draw_series(p.bins.iter().map(|b| Text::new(format!("n={}", b.4), (b.2, (b.3 + 0.04).min(0.97)), ("sans-serif", 11))))
             .map_err(s)?;
         chart
             .configure_series_labels()
@@ -482,23 +402,13 @@ pub struct Heatmap {
 }
 
 /// Draws confusion heatmaps side by side.
-fn draw_heatmaps<DB: DrawingBackend>(
-    root: &Area<DB>,
-    title: &str,
-    maps: &[Heatmap],
-) -> Result<(), String> {
+fn draw_heatmaps<DB: DrawingBackend>(root: &Area<DB>, title: &str, maps: &[Heatmap]) -> Result<(), String> {
     let root = root.titled(title, ("sans-serif", 24)).map_err(s)?;
     let (rows, cols) = grid(maps.len());
     let areas = root.split_evenly((rows, cols));
     for (m, area) in maps.iter().zip(areas.iter()) {
         let (nr, nc) = (m.rows.len().max(1), m.cols.len().max(1));
-        let max = m
-            .counts
-            .iter()
-            .flatten()
-            .copied()
-            .fold(0.0, f64::max)
-            .max(1.0);
+        let max = m.counts.iter().flatten().copied().fold(0.0, f64::max).max(1.0);
         let mut chart = ChartBuilder::on(area)
             .caption(&m.title, ("sans-serif", 16))
             .margin(12)
@@ -524,31 +434,14 @@ fn draw_heatmaps<DB: DrawingBackend>(
             for (j, &v) in row.iter().enumerate() {
                 let y = (nr - 1 - i) as f64;
                 let t = v / max;
-                let fill = RGBColor(
-                    (255.0 - 255.0 * t) as u8,
-                    (255.0 - 141.0 * t) as u8,
-                    (255.0 - 77.0 * t) as u8,
-                );
-                chart
-                    .draw_series(std::iter::once(Rectangle::new(
-                        [(j as f64, y), (j as f64 + 1.0, y + 1.0)],
-                        fill.filled(),
-                    )))
-                    .map_err(s)?;
+                let fill = RGBColor((255.0 - 255.0 * t) as u8, (255.0 - 141.0 * t) as u8, (255.0 - 77.0 * t) as u8);
+                chart.draw_series(std::iter::once(Rectangle::new([(j as f64, y), (j as f64 + 1.0, y + 1.0)], fill.filled()))).map_err(s)?;
                 let ink = if t > 0.55 { WHITE } else { BLACK };
-                let style = TextStyle::from(("sans-serif", 14).into_font())
-                    .color(&ink)
-                    .pos(plotters::style::text_anchor::Pos::new(
-                        plotters::style::text_anchor::HPos::Center,
-                        plotters::style::text_anchor::VPos::Center,
-                    ));
-                chart
-                    .draw_series(std::iter::once(Text::new(
-                        format!("{v}"),
-                        (j as f64 + 0.5, y + 0.5),
-                        style,
-                    )))
-                    .map_err(s)?;
+                let style = TextStyle::from(("sans-serif", 14).into_font()).color(&ink).pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Center,
+                    plotters::style::text_anchor::VPos::Center,
+                ));
+                chart.draw_series(std::iter::once(Text::new(format!("{v}"), (j as f64 + 0.5, y + 0.5), style))).map_err(s)?;
             }
         }
     }
@@ -589,16 +482,8 @@ fn draw_scatter<DB: DrawingBackend>(
         .map_err(s)?;
     for (i, (name, x, y)) in points.iter().enumerate() {
         let c = color(i);
-        chart
-            .draw_series(std::iter::once(Circle::new((*x, *y), 6, c.filled())))
-            .map_err(s)?;
-        chart
-            .draw_series(std::iter::once(Text::new(
-                name.clone(),
-                (*x + 0.015, *y + 0.03),
-                ("sans-serif", 13),
-            )))
-            .map_err(s)?;
+        chart.draw_series(std::iter::once(Circle::new((*x, *y), 6, c.filled()))).map_err(s)?;
+        chart.draw_series(std::iter::once(Text::new(name.clone(), (*x + 0.015, *y + 0.03), ("sans-serif", 13)))).map_err(s)?;
     }
     Ok(())
 }
@@ -609,37 +494,14 @@ mod tests {
 
     /// Tick labels of a rendered SVG.
     fn texts(svg: &str) -> Vec<String> {
-        svg.split("<text")
-            .skip(1)
-            .filter_map(|t| {
-                Some(
-                    t.split_once('>')?
-                        .1
-                        .split_once("</text>")?
-                        .0
-                        .trim()
-                        .to_string(),
-                )
-            })
-            .collect()
+        svg.split("<text").skip(1).filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim().to_string())).collect()
     }
 
     #[test]
     fn step_axes_show_whole_steps_only() {
         for n in [1usize, 3, 7, 40] {
             let points: Vec<(f64, f64)> = (1..=n).map(|i| (i as f64, 0.1 * i as f64)).collect();
-            let panel = Panel {
-                title: "t".into(),
-                x_label: "RL step".into(),
-                y_label: "y".into(),
-                integer_x: true,
-                series: vec![Series {
-                    name: String::new(),
-                    points,
-                    band: Vec::new(),
-                    color: 0,
-                }],
-            };
+            let panel = Panel { title: "t".into(), x_label: "RL step".into(), y_label: "y".into(), integer_x: true, series: vec![Series { name: String::new(), points, band: Vec::new(), color: 0 }] };
             fonts();
             let mut svg = String::new();
             {
@@ -647,17 +509,11 @@ mod tests {
                 draw_lines(&root, "f", &[panel]).unwrap();
                 root.present().unwrap();
             }
-            let ticks: Vec<String> = texts(&svg)
-                .into_iter()
-                .filter(|t| !t.is_empty() && t.parse::<f64>().is_ok())
-                .collect();
+            let ticks: Vec<String> = texts(&svg).into_iter().filter(|t| !t.is_empty() && t.parse::<f64>().is_ok()).collect();
             // y ticks are the decimals; every x tick is a whole step within 1..=n.
             let whole: Vec<i64> = ticks.iter().filter_map(|t| t.parse::<i64>().ok()).collect();
             assert!(!whole.is_empty(), "n {n}: {ticks:?}");
-            assert!(
-                whole.iter().all(|&x| (1..=n as i64).contains(&x) || x == 0),
-                "n {n}: {ticks:?}"
-            );
+            assert!(whole.iter().all(|&x| (1..=n as i64).contains(&x) || x == 0), "n {n}: {ticks:?}");
             if n == 3 {
                 assert_eq!(whole, [1, 2, 3], "{ticks:?}");
             }

@@ -71,9 +71,7 @@ impl PointRecord {
     pub fn read(dir: &Path) -> Result<Option<Self>, ReportError> {
         let path = dir.join(POINT_FILE);
         match std::fs::read_to_string(&path) {
-            Ok(s) => serde_json::from_str(&s)
-                .map(Some)
-                .map_err(|e| ReportError::parse(&path, None, e)),
+            Ok(s) => serde_json::from_str(&s).map(Some).map_err(|e| ReportError::parse(&path, None, e)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(ReportError::io(&path, e)),
         }
@@ -88,17 +86,9 @@ impl PointRecord {
     /// The assignments without `seed_key`: what makes a variant, seeds being replicates. A
     /// sweep over seeds only is one variant, named after the sweep.
     pub fn variant(&self, seed_key: &str) -> String {
-        let parts: Vec<String> = self
-            .assignments
-            .iter()
-            .filter(|a| a.key != seed_key)
-            .map(|a| format!("{}={}", a.key, a.display))
-            .collect();
-        if parts.is_empty() {
-            self.sweep.clone()
-        } else {
-            parts.join(",")
-        }
+        let parts: Vec<String> =
+            self.assignments.iter().filter(|a| a.key != seed_key).map(|a| format!("{}={}", a.key, a.display)).collect();
+        if parts.is_empty() { self.sweep.clone() } else { parts.join(",") }
     }
 }
 
@@ -119,9 +109,7 @@ impl SweepManifest {
     pub fn read(dir: &Path) -> Result<Option<Self>, ReportError> {
         let path = dir.join(SWEEP_FILE);
         match std::fs::read_to_string(&path) {
-            Ok(s) => serde_json::from_str(&s)
-                .map(Some)
-                .map_err(|e| ReportError::parse(&path, None, e)),
+            Ok(s) => serde_json::from_str(&s).map(Some).map_err(|e| ReportError::parse(&path, None, e)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(ReportError::io(&path, e)),
         }

@@ -28,29 +28,17 @@ pub fn results(sweep: &Path, labels: &[String]) -> Result<Table, ReportError> {
                 keys.push(a.key.clone());
             }
         }
-        for c in run
-            .iter()
-            .filter_map(RunData::main_policy)
-            .flat_map(|p| p.summary.overall.rewards.iter())
-        {
+        for c in run.iter().filter_map(RunData::main_policy).flat_map(|p| p.summary.overall.rewards.iter()) {
             if !comps.contains(&c.name) {
                 comps.push(c.name.clone());
             }
         }
     }
-    let mut t = Table::new(
-        "results",
-        "Sweep results: main policy on the hold-out",
-        &[("point", "point"), ("status", "status")],
-    );
+    let mut t = Table::new("results", "Sweep results: main policy on the hold-out", &[("point", "point"), ("status", "status")]);
     for k in &keys {
         t.column(format!("set.{k}"), k.clone());
     }
-    for (k, h) in [
-        ("policy", "policy"),
-        ("episodes", "episodes"),
-        ("total", "total reward"),
-    ] {
+    for (k, h) in [("policy", "policy"), ("episodes", "episodes"), ("total", "total reward")] {
         t.column(k, h);
     }
     for c in &comps {
@@ -67,26 +55,15 @@ pub fn results(sweep: &Path, labels: &[String]) -> Result<Table, ReportError> {
         });
         let mut row = vec![Cell::text(label), Cell::text(status)];
         for k in &keys {
-            let a = rec
-                .as_ref()
-                .and_then(|r| r.assignments.iter().find(|a| &a.key == k));
+            let a = rec.as_ref().and_then(|r| r.assignments.iter().find(|a| &a.key == k));
             row.push(a.map_or(Cell::Missing, |a| Cell::text(&a.display)));
         }
         match run.as_ref().and_then(RunData::main_policy) {
             Some(p) => {
                 let o = &p.summary.overall;
-                row.extend([
-                    Cell::text(&p.policy),
-                    Cell::Int(o.episodes as i64),
-                    Cell::num(Some(o.total.mean)),
-                ]);
+                row.extend([Cell::text(&p.policy), Cell::Int(o.episodes as i64), Cell::num(Some(o.total.mean))]);
                 for c in &comps {
-                    row.push(Cell::num(
-                        o.rewards
-                            .iter()
-                            .find(|x| &x.name == c)
-                            .map(|x| x.stats.mean),
-                    ));
+                    row.push(Cell::num(o.rewards.iter().find(|x| &x.name == c).map(|x| x.stats.mean)));
                 }
                 row.push(Cell::num(Some(o.format_valid_rate)));
             }
@@ -96,11 +73,7 @@ pub fn results(sweep: &Path, labels: &[String]) -> Result<Table, ReportError> {
                 row.push(Cell::Missing);
             }
         }
-        row.push(
-            rec.as_ref()
-                .and_then(|r| r.error.as_deref())
-                .map_or(Cell::Missing, |e| Cell::text(first_line(e))),
-        );
+        row.push(rec.as_ref().and_then(|r| r.error.as_deref()).map_or(Cell::Missing, |e| Cell::text(first_line(e))));
         t.push(row);
     }
     Ok(t)
@@ -108,9 +81,5 @@ pub fn results(sweep: &Path, labels: &[String]) -> Result<Table, ReportError> {
 
 fn first_line(s: &str) -> String {
     let l = s.lines().next().unwrap_or("");
-    if l.chars().count() > 160 {
-        format!("{}…", l.chars().take(160).collect::<String>())
-    } else {
-        l.to_string()
-    }
+    if l.chars().count() > 160 { format!("{}…", l.chars().take(160).collect::<String>()) } else { l.to_string() }
 }

@@ -40,12 +40,7 @@ impl Cell {
             Cell::Text(s) => s.replace('|', "\\|"),
             Cell::Num(v, d) => fmt_num(*v, *d),
             Cell::Int(i) => i.to_string(),
-            Cell::Ci(c, d) => format!(
-                "{} [{}, {}]",
-                fmt_num(c.estimate, *d),
-                fmt_num(c.lo, *d),
-                fmt_num(c.hi, *d)
-            ),
+            Cell::Ci(c, d) => format!("{} [{}, {}]", fmt_num(c.estimate, *d), fmt_num(c.lo, *d), fmt_num(c.hi, *d)),
             Cell::Missing => "–".into(),
         }
     }
@@ -55,9 +50,7 @@ impl Cell {
             Cell::Text(s) => json!(s),
             Cell::Num(v, _) => num_json(*v),
             Cell::Int(i) => json!(i),
-            Cell::Ci(c, _) => {
-                json!({"estimate": num_json(c.estimate), "lo": num_json(c.lo), "hi": num_json(c.hi), "level": c.level, "n": c.n})
-            }
+            Cell::Ci(c, _) => json!({"estimate": num_json(c.estimate), "lo": num_json(c.lo), "hi": num_json(c.hi), "level": c.level, "n": c.n}),
             Cell::Missing => Value::Null,
         }
     }
@@ -66,11 +59,7 @@ impl Cell {
 /// Fixed decimals; `-0.000` is shown as `0.000`.
 pub fn fmt_num(v: f64, digits: usize) -> String {
     let s = format!("{v:.digits$}");
-    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
-        s[1..].to_string()
-    } else {
-        s
-    }
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') { s[1..].to_string() } else { s }
 }
 
 fn num_json(v: f64) -> Value {
@@ -98,10 +87,7 @@ impl Table {
         Self {
             name: name.into(),
             title: title.into(),
-            columns: columns
-                .iter()
-                .map(|(k, h)| (k.to_string(), h.to_string()))
-                .collect(),
+            columns: columns.iter().map(|(k, h)| (k.to_string(), h.to_string())).collect(),
             rows: Vec::new(),
             notes: Vec::new(),
         }
@@ -114,12 +100,7 @@ impl Table {
 
     /// Adds a row; it must have one cell per column.
     pub fn push(&mut self, row: Vec<Cell>) {
-        debug_assert_eq!(
-            row.len(),
-            self.columns.len(),
-            "table {}: row width",
-            self.name
-        );
+        debug_assert_eq!(row.len(), self.columns.len(), "table {}: row width", self.name);
         self.rows.push(row);
     }
 
@@ -129,15 +110,7 @@ impl Table {
         let _ = writeln!(s, "**{}**\n", self.title);
         let heads: Vec<&str> = self.columns.iter().map(|(_, h)| h.as_str()).collect();
         let _ = writeln!(s, "| {} |", heads.join(" | "));
-        let _ = writeln!(
-            s,
-            "|{}",
-            self.columns
-                .iter()
-                .enumerate()
-                .map(|(i, _)| if i == 0 { "---|" } else { "---:|" })
-                .collect::<String>()
-        );
+        let _ = writeln!(s, "|{}", self.columns.iter().enumerate().map(|(i, _)| if i == 0 { "---|" } else { "---:|" }).collect::<String>());
         for r in &self.rows {
             let cells: Vec<String> = r.iter().map(Cell::markdown).collect();
             let _ = writeln!(s, "| {} |", cells.join(" | "));
@@ -165,16 +138,11 @@ impl Table {
     }
 
     fn csv_bytes(&self, path: &Path) -> Result<Vec<u8>, ReportError> {
-        let err = |e: csv::Error| ReportError::Csv {
-            path: path.to_path_buf(),
-            source: e,
-        };
+        let err = |e: csv::Error| ReportError::Csv { path: path.to_path_buf(), source: e };
         let mut w = csv::Writer::from_writer(Vec::new());
         let head: Vec<&String> = self.columns.iter().map(|(k, _)| k).collect();
         // Interval columns get `_lo` / `_hi` companions when any row has an interval there.
-        let ci_cols: Vec<bool> = (0..self.columns.len())
-            .map(|i| self.rows.iter().any(|r| matches!(r[i], Cell::Ci(..))))
-            .collect();
+        let ci_cols: Vec<bool> = (0..self.columns.len()).map(|i| self.rows.iter().any(|r| matches!(r[i], Cell::Ci(..)))).collect();
         let mut header = Vec::new();
         for (i, k) in head.iter().enumerate() {
             header.push((*k).clone());
@@ -191,11 +159,7 @@ impl Table {
                     Cell::Text(s) => rec.push(s.clone()),
                     Cell::Num(v, _) => rec.push(v.to_string()),
                     Cell::Int(x) => rec.push(x.to_string()),
-                    Cell::Ci(ci, _) => rec.extend([
-                        ci.estimate.to_string(),
-                        ci.lo.to_string(),
-                        ci.hi.to_string(),
-                    ]),
+                    Cell::Ci(ci, _) => rec.extend([ci.estimate.to_string(), ci.lo.to_string(), ci.hi.to_string()]),
                     Cell::Missing => rec.push(String::new()),
                 }
                 if ci_cols[i] && !matches!(c, Cell::Ci(..)) {
@@ -204,8 +168,7 @@ impl Table {
             }
             w.write_record(&rec).map_err(err)?;
         }
-        w.into_inner()
-            .map_err(|e| ReportError::io(path, e.into_error()))
+        w.into_inner().map_err(|e| ReportError::io(path, e.into_error()))
     }
 
     /// Writes `<dir>/<name>.{md,csv,json}` atomically; returns the three paths.
@@ -215,8 +178,7 @@ impl Table {
         let js = dir.join(format!("{}.json", self.name));
         write_atomic(&md, self.markdown().as_bytes()).map_err(|e| ReportError::io(&md, e))?;
         write_atomic(&csv, &self.csv_bytes(&csv)?).map_err(|e| ReportError::io(&csv, e))?;
-        let mut j = serde_json::to_vec_pretty(&self.json())
-            .map_err(|e| ReportError::parse(&js, None, e))?;
+        let mut j = serde_json::to_vec_pretty(&self.json()).map_err(|e| ReportError::parse(&js, None, e))?;
         j.push(b'\n');
         write_atomic(&js, &j).map_err(|e| ReportError::io(&js, e))?;
         Ok(vec![md, csv, js])
@@ -229,23 +191,9 @@ mod tests {
 
     #[test]
     fn renders_all_three_formats() {
-        let mut t = Table::new(
-            "t",
-            "A table",
-            &[("policy", "policy"), ("fp", "FP rate"), ("total", "total")],
-        );
-        let ci = Interval {
-            estimate: 1.5,
-            lo: 1.0,
-            hi: 2.0,
-            level: 0.95,
-            n: 3,
-        };
-        t.push(vec![
-            Cell::text("a|b"),
-            Cell::Num(-0.0001, 3),
-            Cell::Ci(ci, 2),
-        ]);
+        let mut t = Table::new("t", "A table", &[("policy", "policy"), ("fp", "FP rate"), ("total", "total")]);
+        let ci = Interval { estimate: 1.5, lo: 1.0, hi: 2.0, level: 0.95, n: 3 };
+        t.push(vec![Cell::text("a|b"), Cell::Num(-0.0001, 3), Cell::Ci(ci, 2)]);
         t.push(vec![Cell::text("c"), Cell::Missing, Cell::Num(2.0, 2)]);
         t.notes.push("note".into());
         let md = t.markdown();
@@ -255,14 +203,9 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         t.write(d.path()).unwrap();
         let csv = std::fs::read_to_string(d.path().join("t.csv")).unwrap();
-        assert_eq!(
-            csv.lines().next().unwrap(),
-            "policy,fp,total,total_lo,total_hi"
-        );
+        assert_eq!(csv.lines().next().unwrap(), "policy,fp,total,total_lo,total_hi");
         assert_eq!(csv.lines().nth(2).unwrap(), "c,,2,,");
-        let j: Value =
-            serde_json::from_str(&std::fs::read_to_string(d.path().join("t.json")).unwrap())
-                .unwrap();
+        let j: Value = serde_json::from_str(&std::fs::read_to_string(d.path().join("t.json")).unwrap()).unwrap();
         assert_eq!(j["rows"][0]["total"]["hi"], 2.0);
         assert_eq!(j["rows"][1]["fp"], Value::Null);
     }

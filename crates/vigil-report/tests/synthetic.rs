@@ -8,17 +8,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::Value;
-use vigil_core::{
-    ChatMessage, ComponentInfo, EnvMetrics, EpisodeRecord, MetricInfo, MetricSource, Outcome,
-    Prediction, RewardVector, TaskId,
-};
+use vigil_core::{ChatMessage, ComponentInfo, EnvMetrics, EpisodeRecord, MetricInfo, MetricSource, Outcome, Prediction, RewardVector, TaskId};
 use vigil_metrics::calibration::{Binning, calibration};
 use vigil_metrics::summary::EvalSummary;
 use vigil_report::{ReportOptions, write_report};
 use vigil_rewards::RewardsConfig;
-use vigil_schema::metrics::{
-    ComponentCorr, ComponentStat, HackingRate, MetricsLine, RlLine, Stat, Timing,
-};
+use vigil_schema::metrics::{ComponentCorr, ComponentStat, HackingRate, MetricsLine, RlLine, Stat, Timing};
 use vigil_schema::{PolicyRole, PolicySummary, RunEnv, RunInfo, files};
 
 const CLASSES: [&str; 3] = ["dismiss", "monitor", "escalate"];
@@ -31,28 +26,15 @@ fn outcome(i: usize, seed: u64, skill: f64) -> Outcome {
     let conf = 0.35 + 0.6 * ((i * 7 + seed as usize) % 10) as f64 / 10.0;
     let mut metrics = BTreeMap::new();
     if gold != "dismiss" {
-        metrics.insert(
-            "dismiss_on_malicious".to_string(),
-            if predicted == "dismiss" { 1.0 } else { 0.0 },
-        );
+        metrics.insert("dismiss_on_malicious".to_string(), if predicted == "dismiss" { 1.0 } else { 0.0 });
     } else {
-        metrics.insert(
-            "over_react".to_string(),
-            if predicted == "escalate" { 1.0 } else { 0.0 },
-        );
+        metrics.insert("over_react".to_string(), if predicted == "escalate" { 1.0 } else { 0.0 });
     }
     Outcome {
-        rewards: RewardVector::from_pairs([
-            ("correctness", if right { 1.0 } else { -1.0 }),
-            ("format", 0.5),
-        ]),
+        rewards: RewardVector::from_pairs([("correctness", if right { 1.0 } else { -1.0 }), ("format", 0.5)]),
         format_valid: i % 5 != 0,
         metrics,
-        prediction: Some(Prediction {
-            predicted: Some(predicted.into()),
-            gold: gold.into(),
-            confidence: Some(conf),
-        }),
+        prediction: Some(Prediction { predicted: Some(predicted.into()), gold: gold.into(), confidence: Some(conf) }),
         steps: 1,
     }
 }
@@ -64,21 +46,13 @@ const ENV: &str = "fixture-triage";
 fn run_env() -> RunEnv {
     RunEnv {
         name: ENV.into(),
-        components: ["correctness", "format"]
-            .iter()
-            .map(|n| ComponentInfo::new(*n, -1.0, 1.0, ""))
-            .collect(),
+        components: ["correctness", "format"].iter().map(|n| ComponentInfo::new(*n, -1.0, 1.0, "")).collect(),
         label_classes: Some(CLASSES.iter().map(|s| s.to_string()).collect()),
         metrics: EnvMetrics {
             title: "Fixture triage".into(),
             metrics: vec![
                 MetricInfo::new("accuracy", "Accuracy", MetricSource::Accuracy).headline(),
-                MetricInfo::new(
-                    "dismiss_on_malicious",
-                    "Dismiss-on-malicious",
-                    MetricSource::Episode,
-                )
-                .headline(),
+                MetricInfo::new("dismiss_on_malicious", "Dismiss-on-malicious", MetricSource::Episode).headline(),
                 MetricInfo::new("over_react", "Over-react", MetricSource::Episode),
             ],
             frontier: None,
@@ -90,70 +64,27 @@ fn run_env() -> RunEnv {
 /// Writes one run folder with the schema's own types; returns its outcomes.
 fn write_run(dir: &Path, name: &str, seed: u64, skill: f64, steps: usize) -> Vec<Outcome> {
     std::fs::create_dir_all(dir.join("eval/grpo")).unwrap();
-    let rewards = RewardsConfig {
-        weights: [
-            ("correctness".to_string(), 1.0),
-            ("format".to_string(), 1.0),
-        ]
-        .into(),
-        gates: Vec::new(),
-    };
-    let info = RunInfo {
-        name: name.into(),
-        seed,
-        env: run_env(),
-        rewards,
-        baselines: Vec::new(),
-    };
-    std::fs::write(
-        dir.join(files::RUN_INFO),
-        serde_json::to_string(&info).unwrap(),
-    )
-    .unwrap();
+    let rewards = RewardsConfig { weights: [("correctness".to_string(), 1.0), ("format".to_string(), 1.0)].into(), gates: Vec::new() };
+    let info = RunInfo { name: name.into(), seed, env: run_env(), rewards, baselines: Vec::new() };
+    std::fs::write(dir.join(files::RUN_INFO), serde_json::to_string(&info).unwrap()).unwrap();
     let outs: Vec<Outcome> = (0..40).map(|i| outcome(i, seed, skill)).collect();
     let classes: Vec<String> = CLASSES.iter().map(|s| s.to_string()).collect();
     let pairs: Vec<(Option<String>, &Outcome)> = outs.iter().map(|o| (None, o)).collect();
-    let summary = EvalSummary::of(&pairs, &info.reward_set().unwrap(), Some(&classes))
-        .unwrap()
-        .unwrap();
-    let file = PolicySummary {
-        policy: "grpo".into(),
-        role: PolicyRole::Trained,
-        summary,
-        env_summary: Default::default(),
-    };
-    std::fs::write(
-        dir.join("eval/grpo").join(files::SUMMARY),
-        serde_json::to_string(&file).unwrap(),
-    )
-    .unwrap();
+    let summary = EvalSummary::of(&pairs, &info.reward_set().unwrap(), Some(&classes)).unwrap().unwrap();
+    let file = PolicySummary { policy: "grpo".into(), role: PolicyRole::Trained, summary, env_summary: Default::default() };
+    std::fs::write(dir.join("eval/grpo").join(files::SUMMARY), serde_json::to_string(&file).unwrap()).unwrap();
     let mut lines = String::new();
     for (i, o) in outs.iter().enumerate() {
-        let r = EpisodeRecord {
-            task: TaskId::new(format!("t{i}")),
-            seed: i as u64,
-            transcript: vec![ChatMessage::user("x")],
-            generations: Vec::new(),
-            outcome: o.clone(),
-        };
+        let r = EpisodeRecord { task: TaskId::new(format!("t{i}")), seed: i as u64, transcript: vec![ChatMessage::user("x")], generations: Vec::new(), outcome: o.clone() };
         lines.push_str(&serde_json::to_string(&r).unwrap());
         lines.push('\n');
     }
     std::fs::write(dir.join("eval/grpo").join(files::EPISODES), lines).unwrap();
-    std::fs::write(
-        dir.join(files::FINISHED),
-        serde_json::to_string(&[file]).unwrap(),
-    )
-    .unwrap();
+    std::fs::write(dir.join(files::FINISHED), serde_json::to_string(&[file]).unwrap()).unwrap();
     let mut m = String::new();
     for s in 1..=steps {
         let r = -1.0 + skill * s as f64 / steps as f64 + seed as f64 * 0.01;
-        let stat = |mean: f64, std: f64| Stat {
-            mean,
-            std,
-            min: mean,
-            max: mean,
-        };
+        let stat = |mean: f64, std: f64| Stat { mean, std, min: mean, max: mean };
         let line = MetricsLine::Rl(RlLine {
             step: s as u64,
             stage: "all".into(),
@@ -162,28 +93,11 @@ fn write_run(dir: &Path, name: &str, seed: u64, skill: f64, steps: usize) -> Vec
             reward_group_std: 0.5,
             frac_reward_zero_std: 0.0,
             components: vec![
-                ComponentStat {
-                    name: "correctness".into(),
-                    stat: stat(r, 0.5),
-                    frac_zero_std: 0.0,
-                    advantage: None,
-                },
-                ComponentStat {
-                    name: "format".into(),
-                    stat: stat(0.5, 0.0),
-                    frac_zero_std: 1.0,
-                    advantage: None,
-                },
+                ComponentStat { name: "correctness".into(), stat: stat(r, 0.5), frac_zero_std: 0.0, advantage: None },
+                ComponentStat { name: "format".into(), stat: stat(0.5, 0.0), frac_zero_std: 1.0, advantage: None },
             ],
-            component_corr: vec![ComponentCorr {
-                a: "correctness".into(),
-                b: "format".into(),
-                r: Some(0.1 * s as f64 / steps as f64),
-            }],
-            hacking: vec![HackingRate {
-                name: "cite_spam".into(),
-                rate: 0.5 * s as f64 / steps as f64,
-            }],
+            component_corr: vec![ComponentCorr { a: "correctness".into(), b: "format".into(), r: Some(0.1 * s as f64 / steps as f64) }],
+            hacking: vec![HackingRate { name: "cite_spam".into(), rate: 0.5 * s as f64 / steps as f64 }],
             advantage: Stat::default(),
             loss: 1.0 / s as f64,
             kl: 0.0,
@@ -235,10 +149,7 @@ fn curves_calibration_and_declared_environment_tables_come_from_the_runs() {
         .iter()
         .map(|o| {
             let p = o.prediction.as_ref().unwrap();
-            (
-                p.confidence.unwrap(),
-                p.predicted.as_deref() == Some(p.gold.as_str()),
-            )
+            (p.confidence.unwrap(), p.predicted.as_deref() == Some(p.gold.as_str()))
         })
         .collect();
     let want_w = calibration(&samples, 10, Binning::EqualWidth).unwrap();
@@ -250,13 +161,7 @@ fn curves_calibration_and_declared_environment_tables_come_from_the_runs() {
     assert_eq!(row["mce_equal_mass"].as_f64().unwrap(), want_m.mce);
     assert_eq!(row["brier"].as_f64().unwrap(), want_w.brier);
     let rel = json_of(&t.join("reliability.json"));
-    let counts: i64 = rel["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["binning"] == "equal_width")
-        .map(|r| r["count"].as_i64().unwrap())
-        .sum();
+    let counts: i64 = rel["rows"].as_array().unwrap().iter().filter(|r| r["binning"] == "equal_width").map(|r| r["count"].as_i64().unwrap()).sum();
     assert_eq!(counts, 80);
 
     // Training: last step of each run, and the averaged figure.
@@ -265,40 +170,19 @@ fn curves_calibration_and_declared_environment_tables_come_from_the_runs() {
     assert_eq!(rows.len(), 2);
     assert!((rows[0]["total.last"].as_f64().unwrap() - (-1.0 + 0.7 + 0.01)).abs() < 1e-12);
     assert_eq!(rows[1]["loss.last"].as_f64().unwrap(), 0.1);
-    for f in [
-        "training-rewards",
-        "training-diagnostics",
-        "training-zero-std",
-        "training-corr",
-        "training-hacking",
-        "reliability",
-        "fixture-triage-confusion",
-        "comparison",
-    ] {
-        let png =
-            std::fs::read(tmp.path().join("report/figures").join(format!("{f}.png"))).unwrap();
+    for f in ["training-rewards", "training-diagnostics", "training-zero-std", "training-corr", "training-hacking", "reliability", "fixture-triage-confusion", "comparison"] {
+        let png = std::fs::read(tmp.path().join("report/figures").join(format!("{f}.png"))).unwrap();
         assert_eq!(&png[..4], b"\x89PNG", "{f}");
     }
-    let svg =
-        std::fs::read_to_string(tmp.path().join("report/figures/training-rewards.svg")).unwrap();
-    assert!(
-        svg.contains("RL step") && svg.contains("reward: correctness"),
-        "axis and panel labels"
-    );
+    let svg = std::fs::read_to_string(tmp.path().join("report/figures/training-rewards.svg")).unwrap();
+    assert!(svg.contains("RL step") && svg.contains("reward: correctness"), "axis and panel labels");
 
     // The declared table: accuracy is the mean over runs of each run's accuracy; the confusion
     // matrix (from the label metrics) sums both runs.
     let os = json_of(&t.join(format!("{ENV}.json")));
     let acc = |seed: u64| {
         let outs: Vec<Outcome> = (0..40).map(|i| outcome(i, seed, 0.7)).collect();
-        outs.iter()
-            .filter(|o| {
-                o.prediction
-                    .as_ref()
-                    .is_some_and(|p| p.predicted.as_deref() == Some(p.gold.as_str()))
-            })
-            .count() as f64
-            / 40.0
+        outs.iter().filter(|o| o.prediction.as_ref().is_some_and(|p| p.predicted.as_deref() == Some(p.gold.as_str()))).count() as f64 / 40.0
     };
     assert!((os["rows"][0]["accuracy"].as_f64().unwrap() - (acc(1) + acc(2)) / 2.0).abs() < 1e-12);
     let conf = json_of(&t.join(format!("{ENV}-confusion.json")));
@@ -306,41 +190,24 @@ fn curves_calibration_and_declared_environment_tables_come_from_the_runs() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| {
-            CLASSES
-                .iter()
-                .map(|c| r[format!("pred.{c}")].as_i64().unwrap())
-                .sum::<i64>()
-                + r["pred.invalid"].as_i64().unwrap()
-        })
+        .map(|r| CLASSES.iter().map(|c| r[format!("pred.{c}")].as_i64().unwrap()).sum::<i64>() + r["pred.invalid"].as_i64().unwrap())
         .sum();
     assert_eq!(total, 80);
-    assert!(
-        out.markdown.contains("## Calibration")
-            && out
-                .markdown
-                .contains("![training-rewards](figures/training-rewards.png)")
-    );
+    assert!(out.markdown.contains("## Calibration") && out.markdown.contains("![training-rewards](figures/training-rewards.png)"));
 }
 
 #[test]
 fn bad_inputs_are_errors_naming_the_file() {
     let tmp = tempfile::tempdir().unwrap();
     let o = ReportOptions::new(tmp.path().join("r"));
-    let e = write_report(&[tmp.path().to_path_buf()], &o)
-        .unwrap_err()
-        .to_string();
+    let e = write_report(&[tmp.path().to_path_buf()], &o).unwrap_err().to_string();
     assert!(e.contains("not a run folder"), "{e}");
     let d = tmp.path().join("run");
     write_run(&d, "x", 1, 0.5, 2);
     // A field the schema does not know (a writer's rename) is an error, not a default.
-    let info = std::fs::read_to_string(d.join(files::RUN_INFO))
-        .unwrap()
-        .replacen("\"baselines\"", "\"baseline\"", 1);
+    let info = std::fs::read_to_string(d.join(files::RUN_INFO)).unwrap().replacen("\"baselines\"", "\"baseline\"", 1);
     std::fs::write(d.join(files::RUN_INFO), info).unwrap();
-    let e = write_report(std::slice::from_ref(&d), &o)
-        .unwrap_err()
-        .to_string();
+    let e = write_report(std::slice::from_ref(&d), &o).unwrap_err().to_string();
     assert!(e.contains("run.json") && e.contains("baseline"), "{e}");
     write_run(&d, "x", 1, 0.5, 2);
     std::fs::write(d.join("eval/grpo/summary.json"), "{\"policy\": 3}").unwrap();

@@ -52,9 +52,7 @@ pub struct Gate {
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum RewardError {
     /// A weight or gate names a component the environment does not produce.
-    #[error(
-        "rewards: unknown component `{name}` in {place}; the environment provides: {available}"
-    )]
+    #[error("rewards: unknown component `{name}` in {place}; the environment provides: {available}")]
     UnknownComponent {
         /// The name used.
         name: String,
@@ -93,23 +91,17 @@ impl RewardSet {
         let names: Vec<String> = components.iter().map(|c| c.name.clone()).collect();
         let available = names.join(", ");
         let index = |name: &str, place: String| {
-            names
-                .iter()
-                .position(|n| n == name)
-                .ok_or_else(|| RewardError::UnknownComponent {
-                    name: name.to_string(),
-                    place,
-                    available: available.clone(),
-                })
+            names.iter().position(|n| n == name).ok_or_else(|| RewardError::UnknownComponent {
+                name: name.to_string(),
+                place,
+                available: available.clone(),
+            })
         };
         let mut weights = vec![if config.weights.is_empty() { 1.0 } else { 0.0 }; names.len()];
         for (k, &w) in &config.weights {
             let i = index(k, "weights".into())?;
             if !w.is_finite() {
-                return Err(RewardError::NotFinite {
-                    place: format!("weights.{k}"),
-                    value: w,
-                });
+                return Err(RewardError::NotFinite { place: format!("weights.{k}"), value: w });
             }
             weights[i] = w;
         }
@@ -121,18 +113,11 @@ impl RewardSet {
             let c = index(&g.component, format!("gates[{i}].component"))?;
             let on = index(&g.on, format!("gates[{i}].on"))?;
             if !g.threshold.is_finite() {
-                return Err(RewardError::NotFinite {
-                    place: format!("gates[{i}].threshold"),
-                    value: g.threshold,
-                });
+                return Err(RewardError::NotFinite { place: format!("gates[{i}].threshold"), value: g.threshold });
             }
             gates.push((c, on, g.threshold));
         }
-        Ok(Self {
-            names,
-            weights,
-            gates,
-        })
+        Ok(Self { names, weights, gates })
     }
 
     /// Component names, in the environment's order.
@@ -147,11 +132,7 @@ impl RewardSet {
 
     /// `(name, weight)` pairs.
     pub fn named_weights(&self) -> Vec<(String, f64)> {
-        self.names
-            .iter()
-            .cloned()
-            .zip(self.weights.iter().copied())
-            .collect()
+        self.names.iter().cloned().zip(self.weights.iter().copied()).collect()
     }
 
     /// The component values the estimator sees (gates applied), in order.
@@ -159,11 +140,7 @@ impl RewardSet {
         let raw: Vec<f64> = self
             .names
             .iter()
-            .map(|n| {
-                rewards
-                    .get(n)
-                    .ok_or_else(|| RewardError::Missing(n.clone()))
-            })
+            .map(|n| rewards.get(n).ok_or_else(|| RewardError::Missing(n.clone())))
             .collect::<Result<_, _>>()?;
         let mut out = raw.clone();
         for &(c, on, t) in &self.gates {
@@ -202,10 +179,7 @@ mod tests {
     use super::*;
 
     fn comps(names: &[&str]) -> Vec<ComponentInfo> {
-        names
-            .iter()
-            .map(|n| ComponentInfo::new(*n, -1.0, 1.0, ""))
-            .collect()
+        names.iter().map(|n| ComponentInfo::new(*n, -1.0, 1.0, "")).collect()
     }
 
     #[test]
@@ -217,78 +191,38 @@ mod tests {
         assert_eq!(s.weights(), &[0.0, 2.0]);
         let cfg: RewardsConfig = toml::from_str("weights = { c = 2.0 }").unwrap();
         let e = RewardSet::new(&cfg, &comps(&["a", "b"])).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "rewards: unknown component `c` in weights; the environment provides: a, b"
-        );
+        assert_eq!(e.to_string(), "rewards: unknown component `c` in weights; the environment provides: a, b");
         let cfg: RewardsConfig = toml::from_str("weights = { a = 0.0 }").unwrap();
-        assert_eq!(
-            RewardSet::new(&cfg, &comps(&["a"])).unwrap_err(),
-            RewardError::AllZero
-        );
-        assert!(
-            toml::from_str::<RewardsConfig>("weight = {}")
-                .unwrap_err()
-                .to_string()
-                .contains("unknown field `weight`")
-        );
+        assert_eq!(RewardSet::new(&cfg, &comps(&["a"])).unwrap_err(), RewardError::AllZero);
+        assert!(toml::from_str::<RewardsConfig>("weight = {}").unwrap_err().to_string().contains("unknown field `weight`"));
     }
 
     #[test]
     fn gates_zero_the_gated_component() {
         let cfg: RewardsConfig =
-            toml::from_str("[[gates]]\ncomponent = \"format\"\non = \"correct\"\nthreshold = 1.0")
-                .unwrap();
+            toml::from_str("[[gates]]\ncomponent = \"format\"\non = \"correct\"\nthreshold = 1.0").unwrap();
         let s = RewardSet::new(&cfg, &comps(&["correct", "format"])).unwrap();
-        let v = s
-            .values(&RewardVector::from_pairs([
-                ("correct", 0.0),
-                ("format", 1.0),
-            ]))
-            .unwrap();
+        let v = s.values(&RewardVector::from_pairs([("correct", 0.0), ("format", 1.0)])).unwrap();
         assert_eq!(v, vec![0.0, 0.0]);
-        let v = s
-            .values(&RewardVector::from_pairs([
-                ("correct", 1.0),
-                ("format", 1.0),
-            ]))
-            .unwrap();
+        let v = s.values(&RewardVector::from_pairs([("correct", 1.0), ("format", 1.0)])).unwrap();
         assert_eq!((v.clone(), s.total(&v)), (vec![1.0, 1.0], 2.0));
-        assert_eq!(
-            s.weighted_total(&RewardVector::from_pairs([
-                ("correct", 0.0),
-                ("format", 1.0)
-            ])),
-            Ok(0.0)
-        );
-        let e = s
-            .values(&RewardVector::from_pairs([("correct", 1.0)]))
-            .unwrap_err();
+        assert_eq!(s.weighted_total(&RewardVector::from_pairs([("correct", 0.0), ("format", 1.0)])), Ok(0.0));
+        let e = s.values(&RewardVector::from_pairs([("correct", 1.0)])).unwrap_err();
         assert_eq!(e, RewardError::Missing("format".into()));
     }
 
     #[test]
     fn a_missing_component_counts_zero_in_a_total_unless_a_gate_reads_it() {
-        let cfg: RewardsConfig =
-            toml::from_str("weights = { a = 1.0, b = 2.0, attacker = 1.0 }").unwrap();
+        let cfg: RewardsConfig = toml::from_str("weights = { a = 1.0, b = 2.0, attacker = 1.0 }").unwrap();
         let s = RewardSet::new(&cfg, &comps(&["a", "b", "attacker"])).unwrap();
         // An episode the attacker did not play in carries no `attacker`: it earned nothing.
-        assert_eq!(
-            s.weighted_total(&RewardVector::from_pairs([("a", 1.0), ("b", 0.5)])),
-            Ok(2.0)
-        );
+        assert_eq!(s.weighted_total(&RewardVector::from_pairs([("a", 1.0), ("b", 0.5)])), Ok(2.0));
         // Training's values stay strict.
-        assert_eq!(
-            s.values(&RewardVector::from_pairs([("a", 1.0), ("b", 0.5)])),
-            Err(RewardError::Missing("attacker".into()))
-        );
+        assert_eq!(s.values(&RewardVector::from_pairs([("a", 1.0), ("b", 0.5)])), Err(RewardError::Missing("attacker".into())));
         // A component a gate reads must be there.
         let gated: RewardsConfig =
             toml::from_str("weights = { a = 1.0 }\n[[gates]]\ncomponent = \"a\"\non = \"attacker\"\nthreshold = 0.0").unwrap();
         let s = RewardSet::new(&gated, &comps(&["a", "attacker"])).unwrap();
-        assert_eq!(
-            s.weighted_total(&RewardVector::from_pairs([("a", 1.0)])),
-            Err(RewardError::Missing("attacker".into()))
-        );
+        assert_eq!(s.weighted_total(&RewardVector::from_pairs([("a", 1.0)])), Err(RewardError::Missing("attacker".into())));
     }
 }

@@ -13,8 +13,5 @@ use proptest::test_runner::{Config, FileFailurePersistence};
 /// shrunk counterexamples persisted to `path` (relative to the crate root, e.g.
 /// `"proptest-regressions/properties.txt"`) so they are committed and replayed as regressions.
 pub fn proptest_config(path: &'static str) -> Config {
-    Config {
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(path))),
-        ..Config::default()
-    }
+    Config { failure_persistence: Some(Box::new(FileFailurePersistence::Direct(path))), ..Config::default() }
 }

@@ -18,8 +18,8 @@
 use std::collections::BTreeMap;
 
 use vigil_core::{
-    ChatMessage, ComponentInfo, EnvError, Environment, Episode, EpisodeOptions, Generation,
-    GenerationRequest, Outcome, Policy, PolicyError, Prediction, RewardVector, Split, Step, TaskId,
+    ChatMessage, ComponentInfo, EnvError, Environment, Episode, EpisodeOptions, Generation, GenerationRequest,
+    Outcome, Policy, PolicyError, Prediction, RewardVector, Split, Step, TaskId,
 };
 
 /// The action that makes a mock episode panic.
@@ -43,10 +43,7 @@ impl Default for MockEnv {
 impl MockEnv {
     /// A mock with `per_stage` tasks per stage and split.
     pub fn new(per_stage: usize) -> Self {
-        Self {
-            per_stage,
-            extra_turns: 0,
-        }
+        Self { per_stage, extra_turns: 0 }
     }
 
     /// The same mock with every episode `n` turns longer than [`MockEnv::turns`] (for load
@@ -71,10 +68,7 @@ impl MockEnv {
 
     /// The observation after turn `turn` (1-based) of an episode of `task` with `seed`.
     pub fn observation(task: &TaskId, seed: u64, turn: u32, action: &str, shouty: bool) -> String {
-        let text = format!(
-            "turn {turn} of {} in {task} (seed {seed}): you said {action:?}",
-            Self::turns(task)
-        );
+        let text = format!("turn {turn} of {} in {task} (seed {seed}): you said {action:?}", Self::turns(task));
         if shouty { text.to_uppercase() } else { text }
     }
 
@@ -103,10 +97,7 @@ fn split_id(id: &str) -> Option<(&'static str, u64)> {
     let (stage, rest) = id.split_once('-')?;
     let stage = STAGES.into_iter().find(|s| *s == stage)?;
     let digits = rest.strip_prefix('e').unwrap_or(rest);
-    if digits.is_empty()
-        || !digits.bytes().all(|b| b.is_ascii_digit())
-        || (digits.len() > 1 && digits.starts_with('0'))
-    {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || (digits.len() > 1 && digits.starts_with('0')) {
         return None;
     }
     Some((stage, digits.parse().ok()?))
@@ -119,12 +110,7 @@ impl Environment for MockEnv {
 
     fn reward_components(&self) -> Vec<ComponentInfo> {
         vec![
-            ComponentInfo::new(
-                "ok_rate",
-                0.0,
-                1.0,
-                "share of actions that are exactly `ok`",
-            ),
+            ComponentInfo::new("ok_rate", 0.0, 1.0, "share of actions that are exactly `ok`"),
             ComponentInfo::new("format", 0.0, 1.0, "1 when every action is non-empty"),
         ]
     }
@@ -137,12 +123,7 @@ impl Environment for MockEnv {
         let stages: Vec<&str> = match stage {
             None => STAGES.to_vec(),
             Some(s) if STAGES.contains(&s) => vec![s],
-            Some(s) => {
-                return Err(EnvError::UnknownStage {
-                    stage: s.to_string(),
-                    available: STAGES.join(", "),
-                });
-            }
+            Some(s) => return Err(EnvError::UnknownStage { stage: s.to_string(), available: STAGES.join(", ") }),
         };
         let mark = if split == Split::Eval { "e" } else { "" };
         Ok(stages
@@ -163,12 +144,7 @@ impl Environment for MockEnv {
         self.start_with(task, seed, &EpisodeOptions::new())
     }
 
-    fn start_with(
-        &self,
-        task: &TaskId,
-        seed: u64,
-        options: &EpisodeOptions,
-    ) -> Result<Box<dyn Episode>, EnvError> {
+    fn start_with(&self, task: &TaskId, seed: u64, options: &EpisodeOptions) -> Result<Box<dyn Episode>, EnvError> {
         let mut shouty = false;
         for (k, v) in options {
             match (k.as_str(), v.as_str()) {
@@ -180,26 +156,14 @@ impl Environment for MockEnv {
                         reason: format!("expected \"plain\" or \"shouty\", got {v}"),
                     });
                 }
-                _ => {
-                    return Err(EnvError::InvalidOption {
-                        option: k.clone(),
-                        reason: "the mock accepts only `mode`".into(),
-                    });
-                }
+                _ => return Err(EnvError::InvalidOption { option: k.clone(), reason: "the mock accepts only `mode`".into() }),
             }
         }
         if !self.has(task) {
             return Err(EnvError::UnknownTask(task.clone()));
         }
         let turns = MockEnv::turns(task) + self.extra_turns;
-        Ok(Box::new(MockEpisode {
-            task: task.clone(),
-            seed,
-            shouty,
-            turns,
-            actions: Vec::new(),
-            done: false,
-        }))
+        Ok(Box::new(MockEpisode { task: task.clone(), seed, shouty, turns, actions: Vec::new(), done: false }))
     }
 }
 
@@ -220,7 +184,9 @@ impl Episode for MockEpisode {
             ChatMessage::system("You are a mock agent. Answer `ok` to every message."),
             ChatMessage::user(format!(
                 "Task {} (seed {}): answer {} times.",
-                self.task, self.seed, self.turns
+                self.task,
+                self.seed,
+                self.turns
             )),
         ]
     }
@@ -234,18 +200,13 @@ impl Episode for MockEpisode {
         let turn = self.actions.len() as u32;
         if turn < self.turns {
             let text = MockEnv::observation(&self.task, self.seed, turn, action, self.shouty);
-            return Ok(Step::Continue {
-                observation: ChatMessage::tool(text),
-            });
+            return Ok(Step::Continue { observation: ChatMessage::tool(text) });
         }
         self.done = true;
         let oks = self.actions.iter().filter(|a| *a == "ok").count() as f64;
         let format_valid = self.actions.iter().all(|a| !a.is_empty());
         let mut metrics = BTreeMap::new();
-        metrics.insert(
-            "action_checksum".to_string(),
-            MockEnv::checksum(&self.actions),
-        );
+        metrics.insert("action_checksum".to_string(), MockEnv::checksum(&self.actions));
         Ok(Step::Done(Box::new(Outcome {
             rewards: RewardVector::from_pairs([
                 ("ok_rate", oks / f64::from(turn)),
@@ -277,10 +238,7 @@ pub struct ConstantPolicy {
 impl ConstantPolicy {
     /// A policy called `name` that always answers `answer`.
     pub fn new(name: impl Into<String>, answer: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            answer: answer.into(),
-        }
+        Self { name: name.into(), answer: answer.into() }
     }
 }
 
@@ -290,10 +248,7 @@ impl Policy for ConstantPolicy {
     }
 
     fn generate(&mut self, requests: &[GenerationRequest]) -> Result<Vec<Generation>, PolicyError> {
-        Ok(requests
-            .iter()
-            .map(|_| Generation::text(self.answer.clone()))
-            .collect())
+        Ok(requests.iter().map(|_| Generation::text(self.answer.clone())).collect())
     }
 }
 
@@ -305,47 +260,22 @@ mod tests {
     fn episodes_follow_the_documented_script() {
         let env = MockEnv::new(2);
         let train = env.tasks(Split::Train, None).unwrap();
-        assert_eq!(
-            train.iter().map(TaskId::as_str).collect::<Vec<_>>(),
-            ["easy-0", "easy-1", "hard-0", "hard-1"]
-        );
-        assert_eq!(
-            env.tasks(Split::Eval, Some("hard")).unwrap(),
-            [TaskId::new("hard-e0"), TaskId::new("hard-e1")]
-        );
-        assert!(matches!(
-            env.tasks(Split::Eval, Some("x")),
-            Err(EnvError::UnknownStage { .. })
-        ));
-        assert!(matches!(
-            env.start(&TaskId::new("easy-2"), 0),
-            Err(EnvError::UnknownTask(_))
-        ));
-        assert!(matches!(
-            env.start(&TaskId::new("easy-01"), 0),
-            Err(EnvError::UnknownTask(_))
-        ));
+        assert_eq!(train.iter().map(TaskId::as_str).collect::<Vec<_>>(), ["easy-0", "easy-1", "hard-0", "hard-1"]);
+        assert_eq!(env.tasks(Split::Eval, Some("hard")).unwrap(), [TaskId::new("hard-e0"), TaskId::new("hard-e1")]);
+        assert!(matches!(env.tasks(Split::Eval, Some("x")), Err(EnvError::UnknownStage { .. })));
+        assert!(matches!(env.start(&TaskId::new("easy-2"), 0), Err(EnvError::UnknownTask(_))));
+        assert!(matches!(env.start(&TaskId::new("easy-01"), 0), Err(EnvError::UnknownTask(_))));
 
         let t = TaskId::new("easy-1");
         assert_eq!(MockEnv::turns(&t), 3);
         let mut ep = env.start(&t, 9).unwrap();
-        let Step::Continue { observation } = ep.step("ok").unwrap() else {
-            panic!("ended early")
-        };
-        assert_eq!(
-            observation.content,
-            MockEnv::observation(&t, 9, 1, "ok", false)
-        );
+        let Step::Continue { observation } = ep.step("ok").unwrap() else { panic!("ended early") };
+        assert_eq!(observation.content, MockEnv::observation(&t, 9, 1, "ok", false));
         assert!(matches!(ep.step("no").unwrap(), Step::Continue { .. }));
-        let Step::Done(o) = ep.step("ok").unwrap() else {
-            panic!("did not end")
-        };
+        let Step::Done(o) = ep.step("ok").unwrap() else { panic!("did not end") };
         assert_eq!(o.rewards.get("ok_rate"), Some(2.0 / 3.0));
         assert_eq!(o.rewards.get("format"), Some(1.0));
-        assert_eq!(
-            o.metrics["action_checksum"],
-            MockEnv::checksum(&["ok".into(), "no".into(), "ok".into()])
-        );
+        assert_eq!(o.metrics["action_checksum"], MockEnv::checksum(&["ok".into(), "no".into(), "ok".into()]));
         assert_eq!(o.prediction.unwrap().gold, MockEnv::secret(&t));
         assert!(matches!(ep.step("ok"), Err(EnvError::EpisodeOver)));
     }
@@ -357,20 +287,12 @@ mod tests {
         let mut o = EpisodeOptions::new();
         o.insert("mode".into(), "shouty".into());
         let mut ep = env.start_with(&t, 1, &o).unwrap();
-        let Step::Continue { observation } = ep.step("ok").unwrap() else {
-            panic!("ended early")
-        };
+        let Step::Continue { observation } = ep.step("ok").unwrap() else { panic!("ended early") };
         assert!(observation.content.starts_with("TURN 1 OF 3"));
         o.insert("mode".into(), "loud".into());
-        assert!(matches!(
-            env.start_with(&t, 1, &o),
-            Err(EnvError::InvalidOption { .. })
-        ));
+        assert!(matches!(env.start_with(&t, 1, &o), Err(EnvError::InvalidOption { .. })));
         let mut o = EpisodeOptions::new();
         o.insert("colour".into(), "red".into());
-        assert!(matches!(
-            env.start_with(&t, 1, &o),
-            Err(EnvError::InvalidOption { .. })
-        ));
+        assert!(matches!(env.start_with(&t, 1, &o), Err(EnvError::InvalidOption { .. })));
     }
 }

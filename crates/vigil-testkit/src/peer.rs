@@ -22,10 +22,7 @@ pub fn opensec_dir() -> PathBuf {
 /// set. Returns `None` so callers can write `let Some(x) = ... else { return skip(...) }`.
 #[allow(clippy::print_stderr)]
 pub fn skip<T>(test: &str, why: &str) -> Option<T> {
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI is set but {test} cannot run: {why}"
-    );
+    assert!(std::env::var_os("CI").is_none(), "CI is set but {test} cannot run: {why}");
     eprintln!("\n*** SKIPPED: {test}: {why} ***\n");
     None
 }

@@ -27,9 +27,6 @@ pub fn reward_groups(
 /// Groups plus a number of components chosen first (1..=4) and matching weights.
 pub fn groups_and_weights() -> impl Strategy<Value = (Vec<Vec<Vec<f64>>>, Vec<f64>)> {
     (1usize..=4).prop_flat_map(|n| {
-        (
-            reward_groups(6, 8, n),
-            proptest::collection::vec(-3.0f64..3.0, n),
-        )
+        (reward_groups(6, 8, n), proptest::collection::vec(-3.0f64..3.0, n))
     })
 }

@@ -39,11 +39,7 @@ pub fn episode_rows(rec: &EpisodeRecord, seq: usize) -> Result<Vec<Row>, Trainer
 
 /// Packs consecutive turns of one policy (an episode, or one role's turns in self-play) into
 /// rows, tagging them with `seq`.
-pub fn generation_rows(
-    task: &vigil_core::TaskId,
-    generations: &[vigil_core::Generation],
-    seq: usize,
-) -> Result<Vec<Row>, TrainerError> {
+pub fn generation_rows(task: &vigil_core::TaskId, generations: &[vigil_core::Generation], seq: usize) -> Result<Vec<Row>, TrainerError> {
     let mut rows: Vec<Row> = Vec::new();
     for (k, g) in generations.iter().enumerate() {
         if g.prompt_tokens.is_empty() || g.tokens.is_empty() {
@@ -51,9 +47,7 @@ pub fn generation_rows(
                 "task `{task}` turn {k}: the policy returned no token ids (a scripted or text-only policy cannot be trained)"
             )));
         }
-        let extends = rows.last().is_some_and(|r| {
-            g.prompt_tokens.len() >= r.tokens.len() && g.prompt_tokens.starts_with(&r.tokens)
-        });
+        let extends = rows.last().is_some_and(|r| g.prompt_tokens.len() >= r.tokens.len() && g.prompt_tokens.starts_with(&r.tokens));
         match rows.last_mut() {
             Some(r) if extends => {
                 let new = &g.prompt_tokens[r.tokens.len()..];
@@ -85,12 +79,7 @@ impl Row {
         tokens.extend_from_slice(completion);
         let mut targets = vec![false; prompt.len()];
         targets.extend(std::iter::repeat_n(true, completion.len()));
-        Self {
-            tokens,
-            targets,
-            seq,
-            sampled: Vec::new(),
-        }
+        Self { tokens, targets, seq, sampled: Vec::new() }
     }
 }
 
@@ -121,19 +110,12 @@ pub struct Packed {
 pub fn pack(rows: &[&Row]) -> Result<Packed, TrainerError> {
     let len = rows.iter().map(|r| r.tokens.len()).max().unwrap_or(0);
     if rows.is_empty() || len < 2 {
-        return Err(TrainerError::Reward(
-            "nothing to train on: empty rows".into(),
-        ));
+        return Err(TrainerError::Reward("nothing to train on: empty rows".into()));
     }
     // Earliest padded index of a trained token, over all rows.
     let first = rows
         .iter()
-        .filter_map(|r| {
-            r.targets
-                .iter()
-                .position(|&t| t)
-                .map(|p| p + len - r.tokens.len())
-        })
+        .filter_map(|r| r.targets.iter().position(|&t| t).map(|p| p + len - r.tokens.len()))
         .min()
         .unwrap_or(len - 1)
         .max(1);
@@ -146,11 +128,7 @@ pub fn pack(rows: &[&Row]) -> Result<Packed, TrainerError> {
         for c in 0..cols {
             let j = start + c + 1; // padded index of the scored token
             let trained = j >= pad && r.targets[j - pad];
-            targets.push(if j >= pad {
-                i64::from(r.tokens[j - pad])
-            } else {
-                0
-            });
+            targets.push(if j >= pad { i64::from(r.tokens[j - pad]) } else { 0 });
             mask.push(if trained { 1.0 } else { 0.0 });
         }
     }
@@ -223,23 +201,14 @@ pub(crate) mod tests {
     #[test]
     fn multi_turn_episodes_share_a_row_when_the_prompt_extends() {
         // Turn 2's prompt = turn 1 (prompt + completion) + observation [7, 8].
-        let rec = record(vec![
-            generation(&[1, 2], &[3, 4]),
-            generation(&[1, 2, 3, 4, 7, 8], &[5]),
-        ]);
+        let rec = record(vec![generation(&[1, 2], &[3, 4]), generation(&[1, 2, 3, 4, 7, 8], &[5])]);
         let rows = episode_rows(&rec, 3).unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].tokens, vec![1, 2, 3, 4, 7, 8, 5]);
-        assert_eq!(
-            rows[0].targets,
-            vec![false, false, true, true, false, false, true]
-        );
+        assert_eq!(rows[0].targets, vec![false, false, true, true, false, false, true]);
         assert_eq!(rows[0].seq, 3);
         // A rewritten history starts a new row; the model's tokens are still the only targets.
-        let rec = record(vec![
-            generation(&[1, 2], &[3, 4]),
-            generation(&[1, 2, 9, 7], &[5]),
-        ]);
+        let rec = record(vec![generation(&[1, 2], &[3, 4]), generation(&[1, 2, 9, 7], &[5])]);
         let rows = episode_rows(&rec, 0).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows.iter().map(Row::trained).sum::<usize>(), 3);
@@ -260,12 +229,7 @@ pub(crate) mod tests {
 
     #[test]
     fn micro_batches_keep_episodes_whole() {
-        let rows = vec![
-            Row::new(&[1], &[2], 0),
-            Row::new(&[1], &[2], 0),
-            Row::new(&[1], &[2], 1),
-            Row::new(&[1], &[2], 2),
-        ];
+        let rows = vec![Row::new(&[1], &[2], 0), Row::new(&[1], &[2], 0), Row::new(&[1], &[2], 1), Row::new(&[1], &[2], 2)];
         let mb = micro_batches(&rows, 2);
         assert_eq!(mb.len(), 2);
         assert_eq!(mb[0].len(), 2);

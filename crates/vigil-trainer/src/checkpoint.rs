@@ -105,10 +105,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainerError + '_ {
 impl Checkpoints {
     /// The folder for `run`.
     pub fn new(run: &Path, keep: usize) -> Self {
-        Self {
-            dir: run.join("checkpoints"),
-            keep: keep.max(1),
-        }
+        Self { dir: run.join("checkpoints"), keep: keep.max(1) }
     }
 
     /// The newest complete checkpoint, if any.
@@ -118,10 +115,7 @@ impl Checkpoints {
             Ok(name) => {
                 let dir = self.dir.join(name.trim());
                 if !dir.join(STATE).is_file() {
-                    return Err(TrainerError::checkpoint(
-                        &dir,
-                        format!("named by {} but has no {STATE}", p.display()),
-                    ));
+                    return Err(TrainerError::checkpoint(&dir, format!("named by {} but has no {STATE}", p.display())));
                 }
                 Ok(Some(dir))
             }
@@ -188,49 +182,33 @@ impl Checkpoints {
     pub fn progress(dir: &Path) -> Result<Progress, TrainerError> {
         let p = dir.join(STATE);
         let text = std::fs::read_to_string(&p).map_err(io(&p))?;
-        serde_json::from_str(&text)
-            .map_err(|e| TrainerError::checkpoint(&p, format!("unreadable: {e}")))
+        serde_json::from_str(&text).map_err(|e| TrainerError::checkpoint(&p, format!("unreadable: {e}")))
     }
 }
 
 /// Writes optimizer moments as a safetensors file (f32) with the step count in the metadata.
-pub fn write_optimizer(
-    path: &Path,
-    steps: u64,
-    tensors: &BTreeMap<String, (Vec<usize>, Vec<f32>)>,
-) -> Result<(), TrainerError> {
+pub fn write_optimizer(path: &Path, steps: u64, tensors: &BTreeMap<String, (Vec<usize>, Vec<f32>)>) -> Result<(), TrainerError> {
     let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
         .iter()
-        .map(|(k, (shape, v))| {
-            (
-                k.clone(),
-                shape.clone(),
-                v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-            )
-        })
+        .map(|(k, (shape, v))| (k.clone(), shape.clone(), v.iter().flat_map(|x| x.to_le_bytes()).collect()))
         .collect();
     let views = bytes
         .iter()
         .map(|(k, shape, b)| {
-            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), b)
-                .map(|v| (k.clone(), v))
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), b).map(|v| (k.clone(), v))
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| TrainerError::checkpoint(path, e.to_string()))?;
     let meta = std::collections::HashMap::from([("steps".to_string(), steps.to_string())]);
-    let data = safetensors::serialize(views, Some(meta))
-        .map_err(|e| TrainerError::checkpoint(path, e.to_string()))?;
+    let data = safetensors::serialize(views, Some(meta)).map_err(|e| TrainerError::checkpoint(path, e.to_string()))?;
     vigil_core::write_atomic(path, &data).map_err(io(path))
 }
 
 /// Reads what [`write_optimizer`] wrote.
-pub fn read_optimizer(
-    path: &Path,
-) -> Result<(u64, BTreeMap<String, (Vec<usize>, Vec<f32>)>), TrainerError> {
+pub fn read_optimizer(path: &Path) -> Result<(u64, BTreeMap<String, (Vec<usize>, Vec<f32>)>), TrainerError> {
     let data = std::fs::read(path).map_err(io(path))?;
     let bad = |m: String| TrainerError::checkpoint(path, m);
-    let (_, meta) =
-        safetensors::SafeTensors::read_metadata(&data).map_err(|e| bad(e.to_string()))?;
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&data).map_err(|e| bad(e.to_string()))?;
     let steps = meta
         .metadata()
         .as_ref()
@@ -241,16 +219,9 @@ pub fn read_optimizer(
     let mut out = BTreeMap::new();
     for (name, view) in st.tensors() {
         if view.dtype() != safetensors::Dtype::F32 {
-            return Err(bad(format!(
-                "tensor `{name}` is {:?}, expected F32",
-                view.dtype()
-            )));
+            return Err(bad(format!("tensor `{name}` is {:?}, expected F32", view.dtype())));
         }
-        let v: Vec<f32> = view
-            .data()
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
+        let v: Vec<f32> = view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         out.insert(name, (view.shape().to_vec(), v));
     }
     Ok((steps, out))
@@ -267,18 +238,13 @@ mod tests {
         assert!(c.latest().unwrap().is_none());
         let p = Progress::new(7, serde_json::json!({}), true);
         for name in ["sft-000002", "rl-000001", "rl-000002", "rl-000010"] {
-            c.save(name, &p, |dir| {
-                std::fs::write(dir.join("w"), name).map_err(|e| TrainerError::io(dir, e))
-            })
-            .unwrap();
+            c.save(name, &p, |dir| std::fs::write(dir.join("w"), name).map_err(|e| TrainerError::io(dir, e))).unwrap();
         }
         let latest = c.latest().unwrap().unwrap();
         assert!(latest.ends_with("rl-000010"));
         assert_eq!(Checkpoints::progress(&latest).unwrap(), p);
-        let mut names: Vec<String> = std::fs::read_dir(&c.dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let mut names: Vec<String> =
+            std::fs::read_dir(&c.dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         names.sort();
         assert_eq!(names, vec!["latest", "rl-000002", "rl-000010"]);
     }
@@ -287,19 +253,11 @@ mod tests {
     fn optimizer_roundtrip_and_torn_file() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join(OPTIMIZER);
-        let t = BTreeMap::from([(
-            "p00000.m".to_string(),
-            (vec![2, 2], vec![1.0, -2.5, 3.0, f32::MIN_POSITIVE]),
-        )]);
+        let t = BTreeMap::from([("p00000.m".to_string(), (vec![2, 2], vec![1.0, -2.5, 3.0, f32::MIN_POSITIVE]))]);
         write_optimizer(&p, 9, &t).unwrap();
         assert_eq!(read_optimizer(&p).unwrap(), (9, t));
         let bytes = std::fs::read(&p).unwrap();
         std::fs::write(&p, &bytes[..bytes.len() - 3]).unwrap();
-        assert!(
-            read_optimizer(&p)
-                .unwrap_err()
-                .to_string()
-                .contains("optimizer.safetensors")
-        );
+        assert!(read_optimizer(&p).unwrap_err().to_string().contains("optimizer.safetensors"));
     }
 }

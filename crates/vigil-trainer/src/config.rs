@@ -173,11 +173,7 @@ pub type TrainerConfigError = ConfigError;
 impl TrainerConfig {
     /// RL steps in total (the curriculum's sum, or `steps`).
     pub fn rl_steps(&self) -> u64 {
-        if self.curriculum.is_empty() {
-            self.steps.unwrap_or(DEFAULT_STEPS)
-        } else {
-            self.curriculum.iter().map(|s| s.steps).sum()
-        }
+        if self.curriculum.is_empty() { self.steps.unwrap_or(DEFAULT_STEPS) } else { self.curriculum.iter().map(|s| s.steps).sum() }
     }
 
     /// The clipping threshold, if clipping is on.
@@ -191,52 +187,33 @@ impl TrainerConfig {
         if self.group_size < 2 {
             return Err(ConfigError::new(
                 "group_size",
-                format!(
-                    "must be at least 2 (a group baseline needs two rollouts), got {}",
-                    self.group_size
-                ),
+                format!("must be at least 2 (a group baseline needs two rollouts), got {}", self.group_size),
             ));
         }
-        for (k, v) in [
-            ("batch_prompts", self.batch_prompts),
-            ("epochs", self.epochs),
-            ("grad_accum", self.grad_accum),
-        ] {
+        for (k, v) in [("batch_prompts", self.batch_prompts), ("epochs", self.epochs), ("grad_accum", self.grad_accum)] {
             if v == 0 {
                 return Err(ConfigError::new(k, "must be at least 1"));
             }
         }
         if self.steps.is_some() && !self.curriculum.is_empty() {
-            return Err(ConfigError::new(
-                "steps",
-                "set either `steps` or `[[trainer.curriculum]]`, not both",
-            ));
+            return Err(ConfigError::new("steps", "set either `steps` or `[[trainer.curriculum]]`, not both"));
         }
         if self.steps == Some(0) {
             return Err(ConfigError::new("steps", "must be at least 1"));
         }
         for (i, s) in self.curriculum.iter().enumerate() {
             if s.steps == 0 {
-                return Err(ConfigError::new(
-                    format!("curriculum[{i}].steps"),
-                    "must be at least 1",
-                ));
+                return Err(ConfigError::new(format!("curriculum[{i}].steps"), "must be at least 1"));
             }
         }
         if !(self.max_grad_norm.is_finite() && self.max_grad_norm >= 0.0) {
-            return Err(ConfigError::new(
-                "max_grad_norm",
-                format!("must be ≥ 0 (0: off), got {}", self.max_grad_norm),
-            ));
+            return Err(ConfigError::new("max_grad_norm", format!("must be ≥ 0 (0: off), got {}", self.max_grad_norm)));
         }
         if self.checkpoint_every == 0 {
             return Err(ConfigError::new("checkpoint_every", "must be at least 1"));
         }
         if self.keep_checkpoints == 0 {
-            return Err(ConfigError::new(
-                "keep_checkpoints",
-                "must be at least 1 (resuming needs one)",
-            ));
+            return Err(ConfigError::new("keep_checkpoints", "must be at least 1 (resuming needs one)"));
         }
         if self.max_turns == 0 {
             return Err(ConfigError::new("max_turns", "must be at least 1"));
@@ -257,16 +234,10 @@ impl TrainerConfig {
         if let Some(sp) = &self.self_play {
             sp.validate()?;
             if self.dynamic_sampling.is_some() {
-                return Err(ConfigError::new(
-                    "self_play",
-                    "does not combine with dynamic_sampling (every role's groups are kept)",
-                ));
+                return Err(ConfigError::new("self_play", "does not combine with dynamic_sampling (every role's groups are kept)"));
             }
             if !matches!(self.rollout, RolloutConfig::Burn {}) {
-                return Err(ConfigError::new(
-                    "self_play",
-                    "needs rollout.backend = \"burn\" (each role is played in process)",
-                ));
+                return Err(ConfigError::new("self_play", "needs rollout.backend = \"burn\" (each role is played in process)"));
             }
         }
         Ok(())
@@ -282,16 +253,8 @@ mod tests {
         TrainerConfig::default().validate().unwrap();
         let c: TrainerConfig = toml::from_str("lr = 2e-6\ngroup_size = 4").unwrap();
         assert_eq!((c.lr, c.group_size, c.rl_steps()), (2e-6, 4, DEFAULT_STEPS));
-        assert!(
-            toml::from_str::<TrainerConfig>("lrr = 1")
-                .unwrap_err()
-                .to_string()
-                .contains("unknown field `lrr`")
-        );
-        let c = TrainerConfig {
-            group_size: 1,
-            ..TrainerConfig::default()
-        };
+        assert!(toml::from_str::<TrainerConfig>("lrr = 1").unwrap_err().to_string().contains("unknown field `lrr`"));
+        let c = TrainerConfig { group_size: 1, ..TrainerConfig::default() };
         assert!(c.validate().unwrap_err().to_string().contains("group_size"));
     }
 
@@ -303,21 +266,13 @@ mod tests {
         .unwrap();
         assert_eq!(c.rl_steps(), 7);
         c.validate().unwrap();
-        let c = TrainerConfig {
-            steps: Some(5),
-            ..c
-        };
+        let c = TrainerConfig { steps: Some(5), ..c };
         assert!(c.validate().unwrap_err().to_string().contains("not both"));
     }
 
     #[test]
     fn nested_sections_reject_unknown_keys() {
-        for bad in [
-            "[loss]\nclip = 0.2",
-            "[adamw]\nbeta = 0.9",
-            "[sft]\nexamples = 10\nlrr = 1",
-            "finetune = { kind = \"lora\", rank = 8 }",
-        ] {
+        for bad in ["[loss]\nclip = 0.2", "[adamw]\nbeta = 0.9", "[sft]\nexamples = 10\nlrr = 1", "finetune = { kind = \"lora\", rank = 8 }"] {
             assert!(toml::from_str::<TrainerConfig>(bad).is_err(), "{bad}");
         }
     }
@@ -325,22 +280,11 @@ mod tests {
     #[test]
     fn rollout_section_rejects_unknown_keys_by_name() {
         for (toml, key) in [
-            (
-                "[rollout]\nbackend = \"burn\"\nconcurency = 4",
-                "concurency",
-            ),
-            (
-                "[rollout]\nbackend = \"openai\"\nbase_url = \"http://127.0.0.1:8000/v1\"\nmodel = \"m\"\nretries = 2",
-                "retries",
-            ),
+            ("[rollout]\nbackend = \"burn\"\nconcurency = 4", "concurency"),
+            ("[rollout]\nbackend = \"openai\"\nbase_url = \"http://127.0.0.1:8000/v1\"\nmodel = \"m\"\nretries = 2", "retries"),
         ] {
-            let err = toml::from_str::<TrainerConfig>(toml)
-                .unwrap_err()
-                .to_string();
-            assert!(
-                err.contains(&format!("unknown field `{key}`")),
-                "{toml}: {err}"
-            );
+            let err = toml::from_str::<TrainerConfig>(toml).unwrap_err().to_string();
+            assert!(err.contains(&format!("unknown field `{key}`")), "{toml}: {err}");
         }
         let c: TrainerConfig = toml::from_str("[rollout]\nbackend = \"burn\"").unwrap();
         assert_eq!(c.rollout, RolloutConfig::Burn {});

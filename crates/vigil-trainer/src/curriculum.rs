@@ -35,16 +35,9 @@ impl Plan {
     /// From the config: the curriculum if any, else `steps` over all training tasks.
     pub fn new(curriculum: &[StageConfig], steps: u64) -> Self {
         if curriculum.is_empty() {
-            Self {
-                stages: vec![(None, steps)],
-            }
+            Self { stages: vec![(None, steps)] }
         } else {
-            Self {
-                stages: curriculum
-                    .iter()
-                    .map(|s| (Some(s.stage.clone()), s.steps))
-                    .collect(),
-            }
+            Self { stages: curriculum.iter().map(|s| (Some(s.stage.clone()), s.steps)).collect() }
         }
     }
 
@@ -70,20 +63,14 @@ impl Plan {
         let known = env.stages();
         for (i, (s, n)) in self.stages.iter().enumerate() {
             if *n == 0 {
-                return Err(
-                    ConfigError::new(format!("curriculum[{i}].steps"), "must be ≥ 1").into(),
-                );
+                return Err(ConfigError::new(format!("curriculum[{i}].steps"), "must be ≥ 1").into());
             }
             if let Some(s) = s
                 && !known.contains(s)
             {
                 return Err(ConfigError::new(
                     format!("curriculum[{i}].stage"),
-                    format!(
-                        "`{s}` is not a stage of {}; it has: {}",
-                        env.name(),
-                        known.join(", ")
-                    ),
+                    format!("`{s}` is not a stage of {}; it has: {}", env.name(), known.join(", ")),
                 )
                 .into());
             }
@@ -108,11 +95,7 @@ pub struct TaskSampler {
 
 impl TaskSampler {
     /// Lists the training tasks of every stage in `stages` (`None` = all tasks).
-    pub fn new(
-        env: &dyn Environment,
-        stages: &[Option<String>],
-        seed: u64,
-    ) -> Result<Self, TrainerError> {
+    pub fn new(env: &dyn Environment, stages: &[Option<String>], seed: u64) -> Result<Self, TrainerError> {
         let mut tasks = BTreeMap::new();
         for s in stages {
             let label = stage_label(s.as_deref());
@@ -121,17 +104,11 @@ impl TaskSampler {
             }
             let list = env.tasks(Split::Train, s.as_deref())?;
             if list.is_empty() {
-                return Err(TrainerError::NoTasks {
-                    what: format!("the train split of {} (stage {label})", env.name()),
-                });
+                return Err(TrainerError::NoTasks { what: format!("the train split of {} (stage {label})", env.name()) });
             }
             tasks.insert(label, list);
         }
-        Ok(Self {
-            seeds: SeedStream::new(seed),
-            tasks,
-            drawn: BTreeMap::new(),
-        })
+        Ok(Self { seeds: SeedStream::new(seed), tasks, drawn: BTreeMap::new() })
     }
 
     /// The next `n` prompts of `stage`.
@@ -173,16 +150,7 @@ mod tests {
 
     #[test]
     fn plan_maps_steps_to_stages() {
-        let c = vec![
-            StageConfig {
-                stage: "a".into(),
-                steps: 2,
-            },
-            StageConfig {
-                stage: "b".into(),
-                steps: 3,
-            },
-        ];
+        let c = vec![StageConfig { stage: "a".into(), steps: 2 }, StageConfig { stage: "b".into(), steps: 3 }];
         let p = Plan::new(&c, 99);
         assert_eq!(p.total(), 5);
         assert_eq!(p.stage_at(0), Some("a"));

@@ -27,10 +27,7 @@ impl DynamicSamplingConfig {
     /// Range checks.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.max_rounds == 0 {
-            return Err(ConfigError::new(
-                "dynamic_sampling.max_rounds",
-                "must be ≥ 1",
-            ));
+            return Err(ConfigError::new("dynamic_sampling.max_rounds", "must be ≥ 1"));
         }
         Ok(())
     }
@@ -38,12 +35,8 @@ impl DynamicSamplingConfig {
 
 /// Whether a group (`[rollout][component]`, gated values) has a weighted component that varies.
 pub fn informative(group: &[Vec<f64>], weights: &[f64]) -> bool {
-    let Some(first) = group.first() else {
-        return false;
-    };
-    (0..first.len()).any(|n| {
-        weights.get(n).is_some_and(|&w| w != 0.0) && group.iter().any(|r| r[n] != first[n])
-    })
+    let Some(first) = group.first() else { return false };
+    (0..first.len()).any(|n| weights.get(n).is_some_and(|&w| w != 0.0) && group.iter().any(|r| r[n] != first[n]))
 }
 
 #[cfg(test)]
@@ -56,10 +49,7 @@ mod tests {
         // Same sum (1), different composition: informative.
         assert!(informative(&[vec![1.0, 0.0], vec![0.0, 1.0]], &w));
         // Every component constant: not.
-        assert!(!informative(
-            &[vec![1.0, 0.5], vec![1.0, 0.5], vec![1.0, 0.5]],
-            &w
-        ));
+        assert!(!informative(&[vec![1.0, 0.5], vec![1.0, 0.5], vec![1.0, 0.5]], &w));
         // Only a zero-weight component varies: not.
         assert!(!informative(&[vec![1.0, 0.0], vec![1.0, 3.0]], &[1.0, 0.0]));
         assert!(!informative(&[], &w));

@@ -17,10 +17,7 @@ pub struct ConfigError {
 impl ConfigError {
     /// An error about `field`.
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            reason: reason.into(),
-        }
+        Self { field: field.into(), reason: reason.into() }
     }
 }
 
@@ -94,17 +91,11 @@ pub enum TrainerError {
 impl TrainerError {
     /// An I/O error about `path`.
     pub fn io(path: &Path, source: std::io::Error) -> Self {
-        Self::Io {
-            path: path.to_path_buf(),
-            source,
-        }
+        Self::Io { path: path.to_path_buf(), source }
     }
     /// A checkpoint error about `path`.
     pub fn checkpoint(path: &Path, message: impl Into<String>) -> Self {
-        Self::Checkpoint {
-            path: path.to_path_buf(),
-            message: message.into(),
-        }
+        Self::Checkpoint { path: path.to_path_buf(), message: message.into() }
     }
     /// Wraps a model-side error.
     pub fn model(e: impl std::error::Error + Send + Sync + 'static) -> Self {

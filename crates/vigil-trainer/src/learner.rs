@@ -12,13 +12,8 @@ use burn::module::AutodiffModule;
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
-use vigil_policy::lora::{
-    Adapter, LoraConfig, ModuleSelector, apply_adapter, init_adapter, save_adapter,
-};
-use vigil_policy::{
-    ComputeDtype, FileDtype, Qwen3, TensorSpec, Trainable, expected_tensors, load_qwen3,
-    set_trainable, write_streaming,
-};
+use vigil_policy::lora::{Adapter, LoraConfig, ModuleSelector, apply_adapter, init_adapter, save_adapter};
+use vigil_policy::{ComputeDtype, FileDtype, Qwen3, TensorSpec, Trainable, expected_tensors, load_qwen3, set_trainable, write_streaming};
 
 use crate::error::{ConfigError, TrainerError};
 use crate::optim::{AdamW, AdamWConfig, GradAccumulator};
@@ -30,9 +25,7 @@ fn default_alpha() -> f64 {
     32.0
 }
 fn default_targets() -> Vec<String> {
-    ["q_proj", "k_proj", "v_proj", "o_proj"]
-        .map(String::from)
-        .to_vec()
+    ["q_proj", "k_proj", "v_proj", "o_proj"].map(String::from).to_vec()
 }
 
 /// The `finetune` key: what the optimizer updates.
@@ -60,39 +53,22 @@ pub enum FinetuneConfig {
 
 impl Default for FinetuneConfig {
     fn default() -> Self {
-        Self::Lora {
-            r: default_r(),
-            alpha: default_alpha(),
-            target_modules: default_targets(),
-            use_rslora: false,
-        }
+        Self::Lora { r: default_r(), alpha: default_alpha(), target_modules: default_targets(), use_rslora: false }
     }
 }
 
 impl FinetuneConfig {
     /// Range checks.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if let Self::Lora {
-            r,
-            alpha,
-            target_modules,
-            ..
-        } = self
-        {
+        if let Self::Lora { r, alpha, target_modules, .. } = self {
             if *r == 0 {
                 return Err(ConfigError::new("finetune.r", "must be ≥ 1"));
             }
             if !(alpha.is_finite() && *alpha > 0.0) {
-                return Err(ConfigError::new(
-                    "finetune.alpha",
-                    format!("must be > 0, got {alpha}"),
-                ));
+                return Err(ConfigError::new("finetune.alpha", format!("must be > 0, got {alpha}")));
             }
             if target_modules.is_empty() {
-                return Err(ConfigError::new(
-                    "finetune.target_modules",
-                    "must name at least one projection",
-                ));
+                return Err(ConfigError::new("finetune.target_modules", "must name at least one projection"));
             }
         }
         Ok(())
@@ -102,12 +78,7 @@ impl FinetuneConfig {
     pub fn lora(&self) -> Result<Option<LoraConfig>, TrainerError> {
         match self {
             Self::Full {} => Ok(None),
-            Self::Lora {
-                r,
-                alpha,
-                target_modules,
-                use_rslora,
-            } => {
+            Self::Lora { r, alpha, target_modules, use_rslora } => {
                 let sel = if target_modules.len() == 1 && target_modules[0] == "all-linear" {
                     ModuleSelector::AllLinear
                 } else {
@@ -155,10 +126,7 @@ pub struct Learner<B: AutodiffBackend> {
 
 impl<B: AutodiffBackend> std::fmt::Debug for Learner<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Learner")
-            .field("lora", &self.lora)
-            .field("opt", &self.opt)
-            .finish()
+        f.debug_struct("Learner").field("lora", &self.lora).field("opt", &self.opt).finish()
     }
 }
 
@@ -176,24 +144,18 @@ impl<B: AutodiffBackend> Learner<B> {
     ) -> Result<Self, TrainerError> {
         let lora = finetune.lora()?;
         let model = match (&lora, weights) {
-            (None, Some(dir)) => set_trainable(
-                load_qwen3::<B>(dir, src.dtype, device).map_err(TrainerError::model)?,
-                Trainable::All,
-            ),
-            (None, None) => set_trainable(
-                load_qwen3::<B>(&src.model_dir, src.dtype, device).map_err(TrainerError::model)?,
-                Trainable::All,
-            ),
+            (None, Some(dir)) => set_trainable(load_qwen3::<B>(dir, src.dtype, device).map_err(TrainerError::model)?, Trainable::All),
+            (None, None) => {
+                set_trainable(load_qwen3::<B>(&src.model_dir, src.dtype, device).map_err(TrainerError::model)?, Trainable::All)
+            }
             (Some(cfg), w) => {
-                let base = load_qwen3::<B>(&src.model_dir, src.dtype, device)
-                    .map_err(TrainerError::model)?;
+                let base = load_qwen3::<B>(&src.model_dir, src.dtype, device).map_err(TrainerError::model)?;
                 match w.or(src.adapter.as_deref()) {
                     Some(dir) => {
                         let a = Adapter::load(dir).map_err(TrainerError::model)?;
                         apply_adapter(base, &a, src.dtype).map_err(TrainerError::model)?
                     }
-                    None => init_adapter(base, cfg.clone(), src.dtype, seed)
-                        .map_err(TrainerError::model)?,
+                    None => init_adapter(base, cfg.clone(), src.dtype, seed).map_err(TrainerError::model)?,
                 }
             }
         };
@@ -242,14 +204,8 @@ impl<B: AutodiffBackend> Learner<B> {
 /// streaming one tensor at a time.
 pub fn save_full<B: Backend>(model: &Qwen3<B>, dir: &Path) -> Result<(), TrainerError> {
     let table = expected_tensors(&model.config);
-    let specs: Vec<TensorSpec> = table
-        .iter()
-        .map(|(n, s)| TensorSpec {
-            name: n.clone(),
-            dtype: FileDtype::F32,
-            shape: s.clone(),
-        })
-        .collect();
+    let specs: Vec<TensorSpec> =
+        table.iter().map(|(n, s)| TensorSpec { name: n.clone(), dtype: FileDtype::F32, shape: s.clone() }).collect();
     let projections = model.projections();
     let fetch = |name: &str| -> Vec<f32> {
         let host2 = |t: Tensor<B, 2>| crate::logprobs::host(t);
@@ -291,27 +247,18 @@ pub fn save_full<B: Backend>(model: &Qwen3<B>, dir: &Path) -> Result<(), Trainer
     for s in &specs {
         let n = fetch(&s.name).len();
         if n != s.shape.iter().product::<usize>() {
-            return Err(TrainerError::checkpoint(
-                dir,
-                format!("cannot read weight `{}` from the model", s.name),
-            ));
+            return Err(TrainerError::checkpoint(dir, format!("cannot read weight `{}` from the model", s.name)));
         }
     }
     let file = dir.join("model.safetensors");
     write_streaming(&file, &specs, |i| fetch(&specs[i].name)).map_err(TrainerError::model)?;
     let cfg = dir.join("config.json");
-    vigil_core::write_json_atomic(&cfg, &model.config.to_hf_json(ComputeDtype::F32))
-        .map_err(|e| TrainerError::io(&cfg, e))
+    vigil_core::write_json_atomic(&cfg, &model.config.to_hf_json(ComputeDtype::F32)).map_err(|e| TrainerError::io(&cfg, e))
 }
 
 /// Tokenizer files copied next to saved weights.
-const TOKENIZER_FILES: [&str; 5] = [
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "generation_config.json",
-    "chat_template.jinja",
-    "special_tokens_map.json",
-];
+const TOKENIZER_FILES: [&str; 5] =
+    ["tokenizer.json", "tokenizer_config.json", "generation_config.json", "chat_template.jinja", "special_tokens_map.json"];
 
 /// Copies the tokenizer files that exist in `from` into `to` (atomically each).
 pub fn copy_tokenizer(from: &Path, to: &Path) -> Result<(), TrainerError> {

@@ -23,16 +23,14 @@ pub fn packed_logprobs<B: Backend>(
 ) -> Result<(Tensor<B, 2>, Option<Tensor<B, 2>>), TrainerError> {
     let device = model.model.embed_tokens.val().device();
     let pads: Vec<usize> = p.tokens.iter().map(|t| p.len - t.len()).collect();
-    let tokens = token_tensor::<B>(&p.tokens, p.len, &pads, model.config.vocab_size, &device)
-        .map_err(TrainerError::model)?;
+    let tokens = token_tensor::<B>(&p.tokens, p.len, &pads, model.config.vocab_size, &device).map_err(TrainerError::model)?;
     let step = model.step_input(&pads, 0, p.len, &device);
     let hidden = model.forward_hidden(tokens, &step, None, adapters);
     let b = p.tokens.len();
     let window = hidden.narrow(1, p.start, p.cols);
     let logits = model.logits(window, adapters).cast(DType::F32);
     let lsm = log_softmax(logits, 2);
-    let targets =
-        Tensor::<B, 3, Int>::from_data(TensorData::new(p.targets.clone(), [b, p.cols, 1]), &device);
+    let targets = Tensor::<B, 3, Int>::from_data(TensorData::new(p.targets.clone(), [b, p.cols, 1]), &device);
     let entropy = with_entropy.then(|| {
         let l = lsm.clone().detach();
         (l.clone().exp() * l).sum_dim(2).neg().reshape([b, p.cols])
@@ -42,12 +40,7 @@ pub fn packed_logprobs<B: Backend>(
 }
 
 /// A host `[rows, cols]` f32 matrix as a tensor.
-pub fn matrix<B: Backend>(
-    values: Vec<f32>,
-    rows: usize,
-    cols: usize,
-    device: &B::Device,
-) -> Tensor<B, 2> {
+pub fn matrix<B: Backend>(values: Vec<f32>, rows: usize, cols: usize, device: &B::Device) -> Tensor<B, 2> {
     Tensor::from_data(TensorData::new(values, [rows, cols]), (device, DType::F32))
 }
 

@@ -5,8 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub use vigil_schema::metrics::{
-    ComponentCorr, ComponentStat, HackingRate, MetricsLine, RlLine, RoleLine, SftLine, Stat,
-    Timing, component_corr,
+    ComponentCorr, ComponentStat, HackingRate, MetricsLine, RlLine, RoleLine, SftLine, Stat, Timing, component_corr,
 };
 
 use crate::error::TrainerError;
@@ -27,41 +26,20 @@ impl MetricsLog {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(TrainerError::io(path, e)),
         };
-        let kept: Vec<&str> = text
-            .split_inclusive('\n')
-            .filter(|l| l.ends_with('\n'))
-            .take(keep as usize)
-            .collect();
+        let kept: Vec<&str> = text.split_inclusive('\n').filter(|l| l.ends_with('\n')).take(keep as usize).collect();
         if (kept.len() as u64) < keep {
-            return Err(TrainerError::checkpoint(
-                path,
-                format!(
-                    "has {} complete lines, the checkpoint expects {keep}",
-                    kept.len()
-                ),
-            ));
+            return Err(TrainerError::checkpoint(path, format!("has {} complete lines, the checkpoint expects {keep}", kept.len())));
         }
-        vigil_core::write_atomic(path, kept.concat().as_bytes())
-            .map_err(|e| TrainerError::io(path, e))?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            lines: keep,
-        })
+        vigil_core::write_atomic(path, kept.concat().as_bytes()).map_err(|e| TrainerError::io(path, e))?;
+        Ok(Self { path: path.to_path_buf(), lines: keep })
     }
 
     /// Appends one line (flushed to disk).
     pub fn append(&mut self, line: &MetricsLine) -> Result<(), TrainerError> {
-        let mut s = serde_json::to_string(line)
-            .map_err(|e| TrainerError::io(&self.path, std::io::Error::other(e)))?;
+        let mut s = serde_json::to_string(line).map_err(|e| TrainerError::io(&self.path, std::io::Error::other(e)))?;
         s.push('\n');
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(&self.path)
-            .map_err(|e| TrainerError::io(&self.path, e))?;
-        f.write_all(s.as_bytes())
-            .and_then(|()| f.sync_data())
-            .map_err(|e| TrainerError::io(&self.path, e))?;
+        let mut f = std::fs::OpenOptions::new().append(true).create(true).open(&self.path).map_err(|e| TrainerError::io(&self.path, e))?;
+        f.write_all(s.as_bytes()).and_then(|()| f.sync_data()).map_err(|e| TrainerError::io(&self.path, e))?;
         self.lines += 1;
         Ok(())
     }
@@ -77,25 +55,12 @@ mod tests {
         assert_eq!((s.mean, s.std, s.min, s.max), (2.0, 1.0, 1.0, 3.0));
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("metrics.jsonl");
-        let line = MetricsLine::Sft(SftLine {
-            step: 1,
-            epoch: 0,
-            lr: 0.1,
-            loss: 2.0,
-            grad_norm: 1.0,
-            tokens: 5,
-            timing: Timing::default(),
-        });
+        let line = MetricsLine::Sft(SftLine { step: 1, epoch: 0, lr: 0.1, loss: 2.0, grad_norm: 1.0, tokens: 5, timing: Timing::default() });
         let mut log = MetricsLog::open(&p, 0).unwrap();
         log.append(&line).unwrap();
         log.append(&line).unwrap();
         // A torn last line (killed mid-write) is dropped on resume.
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(&p)
-            .unwrap()
-            .write_all(b"{\"phase\":")
-            .unwrap();
+        std::fs::OpenOptions::new().append(true).open(&p).unwrap().write_all(b"{\"phase\":").unwrap();
         let log = MetricsLog::open(&p, 1).unwrap();
         assert_eq!(log.lines, 1);
         let text = std::fs::read_to_string(&p).unwrap();

@@ -48,12 +48,7 @@ pub struct AdamWConfig {
 
 impl Default for AdamWConfig {
     fn default() -> Self {
-        Self {
-            beta1: b1(),
-            beta2: b2(),
-            eps: eps(),
-            weight_decay: 0.0,
-        }
+        Self { beta1: b1(), beta2: b2(), eps: eps(), weight_decay: 0.0 }
     }
 }
 
@@ -66,16 +61,10 @@ impl AdamWConfig {
             }
         }
         if !(self.eps.is_finite() && self.eps > 0.0) {
-            return Err(ConfigError::new(
-                "adamw.eps",
-                format!("must be > 0, got {}", self.eps),
-            ));
+            return Err(ConfigError::new("adamw.eps", format!("must be > 0, got {}", self.eps)));
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return Err(ConfigError::new(
-                "adamw.weight_decay",
-                format!("must be ≥ 0, got {}", self.weight_decay),
-            ));
+            return Err(ConfigError::new("adamw.weight_decay", format!("must be ≥ 0, got {}", self.weight_decay)));
         }
         Ok(())
     }
@@ -93,18 +82,13 @@ pub struct GradAccumulator<B: AutodiffBackend> {
 
 impl<B: AutodiffBackend> std::fmt::Debug for GradAccumulator<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GradAccumulator")
-            .field("params", &self.grads.len())
-            .finish()
+        f.debug_struct("GradAccumulator").field("params", &self.grads.len()).finish()
     }
 }
 
 impl<B: AutodiffBackend> Default for GradAccumulator<B> {
     fn default() -> Self {
-        Self {
-            grads: HashMap::new(),
-            order: Vec::new(),
-        }
+        Self { grads: HashMap::new(), order: Vec::new() }
     }
 }
 
@@ -116,9 +100,7 @@ struct Collect<'a, B: AutodiffBackend> {
 
 impl<B: AutodiffBackend> ModuleVisitor<B> for Collect<'_, B> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        let Some(g) = param.val().grad_remove(self.grads) else {
-            return;
-        };
+        let Some(g) = param.val().grad_remove(self.grads) else { return };
         let n = g.shape().num_elements();
         let g = g.cast(DType::F32).reshape([n]);
         let sum = match self.into.remove(&param.id) {
@@ -135,11 +117,7 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for Collect<'_, B> {
 impl<B: AutodiffBackend> GradAccumulator<B> {
     /// Adds the gradients of `module`'s parameters from one backward pass.
     pub fn add<M: AutodiffModule<B>>(&mut self, module: &M, mut grads: B::Gradients) {
-        module.visit(&mut Collect::<B> {
-            grads: &mut grads,
-            into: &mut self.grads,
-            order: &mut self.order,
-        });
+        module.visit(&mut Collect::<B> { grads: &mut grads, into: &mut self.grads, order: &mut self.order });
     }
 
     /// Global L2 norm of the accumulated gradients (per-parameter sums added in visit order,
@@ -177,10 +155,7 @@ pub struct AdamW<B: AutodiffBackend> {
 
 impl<B: AutodiffBackend> std::fmt::Debug for AdamW<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AdamW")
-            .field("cfg", &self.cfg)
-            .field("steps", &self.steps)
-            .finish()
+        f.debug_struct("AdamW").field("cfg", &self.cfg).field("steps", &self.steps).finish()
     }
 }
 
@@ -243,12 +218,7 @@ impl<B: Backend> ModuleVisitor<B> for Order {
 impl<B: AutodiffBackend> AdamW<B> {
     /// A fresh optimizer.
     pub fn new(cfg: AdamWConfig) -> Self {
-        Self {
-            cfg,
-            steps: 0,
-            moments: HashMap::new(),
-            masters: HashMap::new(),
-        }
+        Self { cfg, steps: 0, moments: HashMap::new(), masters: HashMap::new() }
     }
 
     /// Updates taken so far.
@@ -274,20 +244,13 @@ impl<B: AutodiffBackend> AdamW<B> {
         self.steps += 1;
         let grads = std::mem::take(&mut acc.grads);
         acc.order.clear();
-        let module = module.map(&mut Update {
-            opt: self,
-            grads,
-            lr,
-        });
+        let module = module.map(&mut Update { opt: self, grads, lr });
         (module, norm)
     }
 
     /// The moments (and masters) as named f32 tensors (`p{i}.m`, `p{i}.v`, `p{i}.master` by
     /// trainable-parameter order), plus the step count.
-    pub fn state<M: AutodiffModule<B>>(
-        &self,
-        module: &M,
-    ) -> (u64, BTreeMap<String, (Vec<usize>, Vec<f32>)>) {
+    pub fn state<M: AutodiffModule<B>>(&self, module: &M) -> (u64, BTreeMap<String, (Vec<usize>, Vec<f32>)>) {
         let mut order = Order(Vec::new());
         module.visit(&mut order);
         let mut out = BTreeMap::new();
@@ -295,12 +258,7 @@ impl<B: AutodiffBackend> AdamW<B> {
             let master = self.masters.get(id).map(|t| ("master", t));
             if let Some((m, v)) = self.moments.get(id) {
                 for (k, t) in [("m", m), ("v", v)].into_iter().chain(master) {
-                    let data: Vec<f32> = t
-                        .clone()
-                        .into_data()
-                        .convert::<f32>()
-                        .to_vec()
-                        .unwrap_or_default();
+                    let data: Vec<f32> = t.clone().into_data().convert::<f32>().to_vec().unwrap_or_default();
                     out.insert(format!("p{i:05}.{k}"), (shape.clone(), data));
                 }
             }
@@ -322,50 +280,31 @@ impl<B: AutodiffBackend> AdamW<B> {
         self.moments.clear();
         self.masters.clear();
         for (i, (id, shape)) in order.0.iter().enumerate() {
-            let (m, v) = (
-                tensors.remove(&format!("p{i:05}.m")),
-                tensors.remove(&format!("p{i:05}.v")),
-            );
+            let (m, v) = (tensors.remove(&format!("p{i:05}.m")), tensors.remove(&format!("p{i:05}.v")));
             match (m, v) {
                 (Some((ms, md)), Some((vs, vd))) => {
                     if &ms != shape || &vs != shape {
                         return Err(TrainerError::checkpoint(
                             file,
-                            format!(
-                                "optimizer moments of parameter {i} have shape {ms:?}, the model has {shape:?}"
-                            ),
+                            format!("optimizer moments of parameter {i} have shape {ms:?}, the model has {shape:?}"),
                         ));
                     }
                     let n = md.len();
-                    let mk = |d: Vec<f32>| {
-                        Tensor::<B, 1>::from_data(TensorData::new(d, [n]), (&device, DType::F32))
-                            .inner()
-                    };
+                    let mk = |d: Vec<f32>| Tensor::<B, 1>::from_data(TensorData::new(d, [n]), (&device, DType::F32)).inner();
                     if let Some((ps, pd)) = tensors.remove(&format!("p{i:05}.master")) {
                         if &ps != shape {
-                            return Err(TrainerError::checkpoint(
-                                file,
-                                format!("master weights of parameter {i} have shape {ps:?}"),
-                            ));
+                            return Err(TrainerError::checkpoint(file, format!("master weights of parameter {i} have shape {ps:?}")));
                         }
                         self.masters.insert(*id, mk(pd));
                     }
                     self.moments.insert(*id, (mk(md), mk(vd)));
                 }
                 (None, None) if steps == 0 => {}
-                _ => {
-                    return Err(TrainerError::checkpoint(
-                        file,
-                        format!("optimizer state lacks parameter {i}"),
-                    ));
-                }
+                _ => return Err(TrainerError::checkpoint(file, format!("optimizer state lacks parameter {i}"))),
             }
         }
         if let Some(k) = tensors.keys().next() {
-            return Err(TrainerError::checkpoint(
-                file,
-                format!("optimizer state has an unknown tensor `{k}`"),
-            ));
+            return Err(TrainerError::checkpoint(file, format!("optimizer state has an unknown tensor `{k}`")));
         }
         self.steps = steps;
         Ok(())
@@ -385,9 +324,7 @@ mod tests {
     }
 
     fn module(v: [f32; 2]) -> Two<A> {
-        Two {
-            p: Param::from_tensor(Tensor::<A, 1>::from_data(v, &Default::default()).require_grad()),
-        }
+        Two { p: Param::from_tensor(Tensor::<A, 1>::from_data(v, &Default::default()).require_grad()) }
     }
 
     /// Loss `Σ p·c`: gradient `c`.
@@ -402,10 +339,7 @@ mod tests {
 
     #[test]
     fn one_step_matches_hand_values_and_clipping_reports_the_norm() {
-        let cfg = AdamWConfig {
-            weight_decay: 0.01,
-            ..AdamWConfig::default()
-        };
+        let cfg = AdamWConfig { weight_decay: 0.01, ..AdamWConfig::default() };
         let mut opt = AdamW::<A>::new(cfg);
         let mut acc = GradAccumulator::default();
         let m = module([1.0, -2.0]);
@@ -414,10 +348,7 @@ mod tests {
         let (m, norm) = opt.step(m, &mut acc, 0.1, Some(0.5));
         assert!((norm - 1.25f64.sqrt()).abs() < 1e-6);
         let v = values(&m);
-        assert!(
-            (v[0] - (0.999 - 0.1)).abs() < 1e-6 && (v[1] - (-1.998 + 0.1)).abs() < 1e-6,
-            "{v:?}"
-        );
+        assert!((v[0] - (0.999 - 0.1)).abs() < 1e-6 && (v[1] - (-1.998 + 0.1)).abs() < 1e-6, "{v:?}");
         assert!(acc.is_empty());
     }
 
@@ -433,12 +364,7 @@ mod tests {
         let (steps, state) = a.state(&m);
         assert_eq!(steps, 2);
         let mut b = AdamW::<A>::new(AdamWConfig::default());
-        let copy = Two {
-            p: Param::from_tensor(
-                Tensor::<A, 1>::from_data(TensorData::new(values(&m), [2]), &Default::default())
-                    .require_grad(),
-            ),
-        };
+        let copy = Two { p: Param::from_tensor(Tensor::<A, 1>::from_data(TensorData::new(values(&m), [2]), &Default::default()).require_grad()) };
         b.load_state(&copy, steps, state, Path::new("opt")).unwrap();
         grads(&m, &mut acc);
         let m = a.step(m, &mut acc, 0.05, None).0;
@@ -446,9 +372,7 @@ mod tests {
         grads(&copy, &mut acc2);
         let copy = b.step(copy, &mut acc2, 0.05, None).0;
         assert_eq!(values(&m), values(&copy));
-        let e = b
-            .load_state(&copy, 1, BTreeMap::new(), Path::new("opt"))
-            .unwrap_err();
+        let e = b.load_state(&copy, 1, BTreeMap::new(), Path::new("opt")).unwrap_err();
         assert!(e.to_string().contains("lacks parameter 0"), "{e}");
     }
 }

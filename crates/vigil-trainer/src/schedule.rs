@@ -55,10 +55,7 @@ impl Schedule {
 /// Checks a peak rate and decay floor.
 pub(crate) fn check_lr(field: &str, lr: f64, min_ratio: f64) -> Result<(), ConfigError> {
     if !(lr.is_finite() && lr > 0.0) {
-        return Err(ConfigError::new(
-            field,
-            format!("must be a positive number, got {lr}"),
-        ));
+        return Err(ConfigError::new(field, format!("must be a positive number, got {lr}")));
     }
     if !(0.0..=1.0).contains(&min_ratio) {
         return Err(ConfigError::new(
@@ -79,30 +76,17 @@ mod tests {
 
     #[test]
     fn warmup_then_decay() {
-        let s = Schedule {
-            peak: 1.0,
-            warmup: 4,
-            kind: ScheduleKind::Cosine,
-            min_ratio: 0.1,
-            total: 14,
-        };
+        let s = Schedule { peak: 1.0, warmup: 4, kind: ScheduleKind::Cosine, min_ratio: 0.1, total: 14 };
         close(s.lr(0), 0.25);
         close(s.lr(3), 1.0);
         close(s.lr(4), 1.0);
         close(s.lr(9), 0.1 + 0.9 * 0.5); // half way: cos(π/2) = 0
         close(s.lr(14), 0.1);
         close(s.lr(100), 0.1);
-        let l = Schedule {
-            kind: ScheduleKind::Linear,
-            ..s
-        };
+        let l = Schedule { kind: ScheduleKind::Linear, ..s };
         close(l.lr(9), 0.1 + 0.9 * 0.5);
         close(l.lr(6), 0.1 + 0.9 * 0.8);
-        let c = Schedule {
-            kind: ScheduleKind::Constant,
-            warmup: 0,
-            ..s
-        };
+        let c = Schedule { kind: ScheduleKind::Constant, warmup: 0, ..s };
         close(c.lr(0), 1.0);
         close(c.lr(13), 1.0);
     }
@@ -110,12 +94,7 @@ mod tests {
     #[test]
     fn checks_ranges() {
         assert!(check_lr("lr", 0.0, 0.0).is_err());
-        assert!(
-            check_lr("sft.lr", 1e-4, 1.5)
-                .unwrap_err()
-                .to_string()
-                .contains("sft.min_lr_ratio")
-        );
+        assert!(check_lr("sft.lr", 1e-4, 1.5).unwrap_err().to_string().contains("sft.min_lr_ratio"));
         check_lr("lr", 1e-4, 0.0).unwrap();
     }
 }

@@ -79,9 +79,7 @@ impl ScratchConfig {
         if !(self.init_std.is_finite() && self.init_std > 0.0) {
             return Err(ConfigError::new("init.init_std", "must be > 0"));
         }
-        self.qwen3(self.vocab_size)
-            .map(|_| ())
-            .map_err(|e| ConfigError::new("init", e.to_string()))
+        self.qwen3(self.vocab_size).map(|_| ()).map_err(|e| ConfigError::new("init", e.to_string()))
     }
 
     fn qwen3(&self, vocab: usize) -> Result<Qwen3Config, vigil_policy::ModelError> {
@@ -106,13 +104,7 @@ pub fn exists(dir: &Path) -> bool {
 /// Writes `tokenizer.json`, `tokenizer_config.json`, `config.json` and `model.safetensors` into
 /// `dir`. Deterministic in `(env, cfg, seed)`. The weights are written last, so a folder with a
 /// `config.json` is complete.
-pub fn build(
-    dir: &Path,
-    env: &dyn Environment,
-    cfg: &ScratchConfig,
-    seed: u64,
-    max_turns: u32,
-) -> Result<(), TrainerError> {
+pub fn build(dir: &Path, env: &dyn Environment, cfg: &ScratchConfig, seed: u64, max_turns: u32) -> Result<(), TrainerError> {
     let sft = SftConfig {
         examples: cfg.corpus_examples,
         stages: Vec::new(),
@@ -124,12 +116,7 @@ pub fn build(
         schedule: crate::schedule::ScheduleKind::Constant,
         min_lr_ratio: 0.0,
     };
-    let turns = gold_turns(
-        env,
-        &sft,
-        vigil_core::derive_seed(seed, "tokenizer-corpus", 0),
-        max_turns,
-    )?;
+    let turns = gold_turns(env, &sft, vigil_core::derive_seed(seed, "tokenizer-corpus", 0), max_turns)?;
     let mut corpus = String::new();
     for (msgs, gold) in &turns {
         for m in msgs {
@@ -144,12 +131,7 @@ pub fn build(
     tok.write(dir)?;
     let mut config = cfg.qwen3(tok.vocab_size).map_err(TrainerError::model)?;
     config.eos_token_ids = Vec::new();
-    let opts = InitOptions {
-        config,
-        dtype: ComputeDtype::F32,
-        seed: vigil_core::derive_seed(seed, "init-weights", 0),
-        std: cfg.init_std,
-    };
+    let opts = InitOptions { config, dtype: ComputeDtype::F32, seed: vigil_core::derive_seed(seed, "init-weights", 0), std: cfg.init_std };
     write_random_checkpoint(dir, &opts).map_err(TrainerError::model)?;
     tracing::info!(dir = %dir.display(), vocab = tok.vocab_size, "built a tokenizer and a random Qwen3 from scratch");
     Ok(())

@@ -74,12 +74,7 @@ impl SftConfig {
     /// Range checks.
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_lr("sft.lr", self.lr, self.min_lr_ratio)?;
-        for (k, v) in [
-            ("sft.examples", self.examples),
-            ("sft.epochs", self.epochs),
-            ("sft.batch_size", self.batch_size),
-            ("sft.grad_accum", self.grad_accum),
-        ] {
+        for (k, v) in [("sft.examples", self.examples), ("sft.epochs", self.epochs), ("sft.batch_size", self.batch_size), ("sft.grad_accum", self.grad_accum)] {
             if v == 0 {
                 return Err(ConfigError::new(k, "must be at least 1"));
             }
@@ -94,13 +89,7 @@ impl SftConfig {
 
     /// The learning-rate schedule over `total` steps.
     pub fn schedule(&self, total: u64) -> Schedule {
-        Schedule {
-            peak: self.lr,
-            warmup: self.warmup_steps,
-            kind: self.schedule,
-            min_ratio: self.min_lr_ratio,
-            total,
-        }
+        Schedule { peak: self.lr, warmup: self.warmup_steps, kind: self.schedule, min_ratio: self.min_lr_ratio, total }
     }
 }
 
@@ -111,22 +100,11 @@ pub fn gold_turns(
     seed: u64,
     max_turns: u32,
 ) -> Result<Vec<(Vec<ChatMessage>, String)>, TrainerError> {
-    let stages: Vec<Option<String>> = if cfg.stages.is_empty() {
-        vec![None]
-    } else {
-        cfg.stages.iter().cloned().map(Some).collect()
-    };
+    let stages: Vec<Option<String>> =
+        if cfg.stages.is_empty() { vec![None] } else { cfg.stages.iter().cloned().map(Some).collect() };
     let known = env.stages();
     if let Some(bad) = cfg.stages.iter().find(|s| !known.contains(s)) {
-        return Err(ConfigError::new(
-            "sft.stages",
-            format!(
-                "`{bad}` is not a stage of {}; it has: {}",
-                env.name(),
-                known.join(", ")
-            ),
-        )
-        .into());
+        return Err(ConfigError::new("sft.stages", format!("`{bad}` is not a stage of {}; it has: {}", env.name(), known.join(", "))).into());
     }
     let mut sampler = TaskSampler::new(env, &stages, SeedStream::new(seed).seed("sft-data"))?;
     let seeds = SeedStream::new(seed);
@@ -159,13 +137,8 @@ pub fn gold_turns(
 }
 
 /// Tokenizes gold turns into trained rows (answer + end-of-turn token).
-pub fn sft_rows(
-    turns: &[(Vec<ChatMessage>, String)],
-    tokenizer: &ChatTokenizer,
-    enable_thinking: bool,
-) -> Result<Vec<Row>, TrainerError> {
-    let end = end_of_turn(tokenizer)
-        .ok_or_else(|| ConfigError::new("sft", "the tokenizer has no end-of-turn token"))?;
+pub fn sft_rows(turns: &[(Vec<ChatMessage>, String)], tokenizer: &ChatTokenizer, enable_thinking: bool) -> Result<Vec<Row>, TrainerError> {
+    let end = end_of_turn(tokenizer).ok_or_else(|| ConfigError::new("sft", "the tokenizer has no end-of-turn token"))?;
     turns
         .iter()
         .enumerate()
@@ -202,17 +175,10 @@ pub fn sft_step<B: AutodiffBackend>(
     for mb in micro_batches(&sorted, cfg.grad_accum) {
         let p = pack(&mb)?;
         forwarded += p.tokens.len() * p.len;
-        let weights: Vec<f32> = mb
-            .iter()
-            .enumerate()
-            .flat_map(|(r, row)| {
-                let wr = w[row.seq] as f32;
-                p.mask[r * p.cols..(r + 1) * p.cols]
-                    .iter()
-                    .map(move |m| m * wr)
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let weights: Vec<f32> = mb.iter().enumerate().flat_map(|(r, row)| {
+            let wr = w[row.seq] as f32;
+            p.mask[r * p.cols..(r + 1) * p.cols].iter().map(move |m| m * wr).collect::<Vec<_>>()
+        }).collect();
         let (logp, _) = packed_logprobs(&learner.model, true, &p, false)?;
         let wt = matrix::<B>(weights, mb.len(), p.cols, &device);
         let loss = (logp * wt).sum().neg();
@@ -221,10 +187,7 @@ pub fn sft_step<B: AutodiffBackend>(
         learner.acc.add(&learner.model, grads);
     }
     if !loss_sum.is_finite() {
-        return Err(TrainerError::NonFinite {
-            what: "SFT loss",
-            step,
-        });
+        return Err(TrainerError::NonFinite { what: "SFT loss", step });
     }
     let norm = learner.update(lr, clip);
     let secs = start.elapsed().as_secs_f64();
@@ -235,11 +198,7 @@ pub fn sft_step<B: AutodiffBackend>(
         loss: loss_sum,
         grad_norm: norm,
         tokens: tokens as u64,
-        timing: Timing {
-            update_s: secs,
-            train_tokens_per_s: forwarded as f64 / secs.max(1e-9),
-            ..Timing::default()
-        },
+        timing: Timing { update_s: secs, train_tokens_per_s: forwarded as f64 / secs.max(1e-9), ..Timing::default() },
     })
 }
 
@@ -248,18 +207,8 @@ pub fn batch_rows(rows: &[Row], cfg: &SftConfig, step: u64, seed: u64) -> (u64, 
     let per_epoch = rows.len().div_ceil(cfg.batch_size) as u64;
     let epoch = step / per_epoch;
     let k = (step % per_epoch) as usize;
-    let perm = permutation(
-        rows.len(),
-        SeedStream::new(seed).seed_at("sft-order", epoch),
-    );
+    let perm = permutation(rows.len(), SeedStream::new(seed).seed_at("sft-order", epoch));
     let idx = &perm[k * cfg.batch_size..((k + 1) * cfg.batch_size).min(rows.len())];
-    let batch = idx
-        .iter()
-        .enumerate()
-        .map(|(j, &i)| Row {
-            seq: j,
-            ..rows[i].clone()
-        })
-        .collect();
+    let batch = idx.iter().enumerate().map(|(j, &i)| Row { seq: j, ..rows[i].clone() }).collect();
     (epoch, batch)
 }

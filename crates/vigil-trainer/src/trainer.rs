@@ -15,9 +15,7 @@ use vigil_policy::{Qwen3, load_qwen3};
 use vigil_rewards::RewardSet;
 use vigil_tokenizer::ChatTokenizer;
 
-use crate::checkpoint::{
-    Checkpoints, OPTIMIZER, Phase, Progress, WEIGHTS, read_optimizer, write_optimizer,
-};
+use crate::checkpoint::{Checkpoints, OPTIMIZER, Phase, Progress, WEIGHTS, read_optimizer, write_optimizer};
 use crate::config::TrainerConfig;
 use crate::curriculum::{Plan, TaskSampler};
 use crate::error::TrainerError;
@@ -67,10 +65,7 @@ pub struct TrainSpec<'a> {
 
 impl std::fmt::Debug for TrainSpec<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TrainSpec")
-            .field("env", &self.env.name())
-            .field("run_dir", &self.run_dir)
-            .finish()
+        f.debug_struct("TrainSpec").field("env", &self.env.name()).field("run_dir", &self.run_dir).finish()
     }
 }
 
@@ -89,11 +84,7 @@ pub trait TrainHooks {
         let _ = line;
     }
     /// Evaluate the current policy (`label`: `step-N`).
-    fn evaluate(
-        &mut self,
-        label: &str,
-        policy: &mut dyn Policy,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    fn evaluate(&mut self, label: &str, policy: &mut dyn Policy) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let _ = (label, policy);
         Ok(())
     }
@@ -129,60 +120,32 @@ struct Run<'a, B: AutodiffBackend> {
 }
 
 /// Trains (or resumes) the run described by `spec` on `device`.
-pub fn train<B: AutodiffBackend>(
-    spec: &TrainSpec<'_>,
-    hooks: &mut dyn TrainHooks,
-    device: &B::Device,
-) -> Result<TrainOutcome, TrainerError>
+pub fn train<B: AutodiffBackend>(spec: &TrainSpec<'_>, hooks: &mut dyn TrainHooks, device: &B::Device) -> Result<TrainOutcome, TrainerError>
 where
     Qwen3<B::InnerBackend>: Send,
 {
     spec.config.validate()?;
     if spec.config.self_play.is_some() != spec.self_play.is_some() {
-        return Err(TrainerError::SelfPlay(
-            "[trainer.self_play] and the roles given to the trainer must come together".into(),
-        ));
+        return Err(TrainerError::SelfPlay("[trainer.self_play] and the roles given to the trainer must come together".into()));
     }
     let plan = Plan::new(&spec.config.curriculum, spec.config.rl_steps());
     plan.check(spec.env)?;
     let tokenizer = Arc::new(ChatTokenizer::from_dir(&spec.tokenizer_dir)?);
     let ckpts = Checkpoints::new(&spec.run_dir, spec.config.keep_checkpoints);
-    let trainer_json =
-        serde_json::to_value(spec.config).map_err(|e| TrainerError::Reward(e.to_string()))?;
+    let trainer_json = serde_json::to_value(spec.config).map_err(|e| TrainerError::Reward(e.to_string()))?;
     let latest = ckpts.latest()?;
     let (progress, learner) = match &latest {
         Some(dir) => resume::<B>(spec, dir, &trainer_json, device)?,
         None => {
-            let l = Learner::load(
-                &spec.source,
-                &spec.config.finetune,
-                None,
-                &spec.config.adamw,
-                SeedStream::new(spec.seed).seed("lora-init"),
-                device,
-            )?;
-            (
-                Progress::new(spec.seed, trainer_json, spec.config.sft.is_some()),
-                l,
-            )
+            let l = Learner::load(&spec.source, &spec.config.finetune, None, &spec.config.adamw, SeedStream::new(spec.seed).seed("lora-init"), device)?;
+            (Progress::new(spec.seed, trainer_json, spec.config.sft.is_some()), l)
         }
     };
     if let Some(dir) = &latest {
         tracing::info!(checkpoint = %dir.display(), phase = ?progress.phase, "resuming");
     }
-    let log = MetricsLog::open(
-        &spec.run_dir.join(vigil_schema::files::METRICS),
-        progress.metrics_lines,
-    )?;
-    let mut run = Run {
-        spec,
-        tokenizer,
-        ckpts,
-        progress,
-        learner,
-        log,
-        device: device.clone(),
-    };
+    let log = MetricsLog::open(&spec.run_dir.join(vigil_schema::files::METRICS), progress.metrics_lines)?;
+    let mut run = Run { spec, tokenizer, ckpts, progress, learner, log, device: device.clone() };
     if run.progress.phase == Phase::Sft {
         run.sft(hooks)?;
     }
@@ -196,11 +159,7 @@ where
         run.checkpoint("done")?;
     }
     let sft = run.progress.has_sft.then(|| run.ckpts.dir.join(SFT_POLICY));
-    Ok(TrainOutcome {
-        final_policy: final_dir,
-        sft_policy: sft,
-        resumed_from: latest,
-    })
+    Ok(TrainOutcome { final_policy: final_dir, sft_policy: sft, resumed_from: latest })
 }
 
 fn resume<B: AutodiffBackend>(
@@ -211,28 +170,12 @@ fn resume<B: AutodiffBackend>(
 ) -> Result<(Progress, Learner<B>), TrainerError> {
     let progress = Checkpoints::progress(dir)?;
     if progress.seed != spec.seed {
-        return Err(TrainerError::checkpoint(
-            dir,
-            format!(
-                "was written with seed {}, the config says {}",
-                progress.seed, spec.seed
-            ),
-        ));
+        return Err(TrainerError::checkpoint(dir, format!("was written with seed {}, the config says {}", progress.seed, spec.seed)));
     }
     if &progress.trainer != trainer_json {
-        return Err(TrainerError::checkpoint(
-            dir,
-            "was written with a different [trainer] section; start a new run folder",
-        ));
+        return Err(TrainerError::checkpoint(dir, "was written with a different [trainer] section; start a new run folder"));
     }
-    let mut learner = Learner::<B>::load(
-        &spec.source,
-        &spec.config.finetune,
-        Some(&dir.join(WEIGHTS)),
-        &spec.config.adamw,
-        0,
-        device,
-    )?;
+    let mut learner = Learner::<B>::load(&spec.source, &spec.config.finetune, Some(&dir.join(WEIGHTS)), &spec.config.adamw, 0, device)?;
     let opt_file = dir.join(OPTIMIZER);
     let (steps, tensors) = read_optimizer(&opt_file)?;
     let mut opt = AdamW::new(spec.config.adamw.clone());
@@ -258,18 +201,10 @@ fn reference<B: AutodiffBackend>(
         (true, false) => None,
         (true, true) => {
             let a = Adapter::load(&sft_dir).map_err(TrainerError::model)?;
-            Some(
-                apply_adapter(learner.snapshot(), &a, learner.dtype)
-                    .map_err(TrainerError::model)?,
-            )
+            Some(apply_adapter(learner.snapshot(), &a, learner.dtype).map_err(TrainerError::model)?)
         }
-        (false, true) => {
-            Some(load_qwen3(&sft_dir, learner.dtype, device).map_err(TrainerError::model)?)
-        }
-        (false, false) => Some(
-            load_qwen3(&spec.source.model_dir, learner.dtype, device)
-                .map_err(TrainerError::model)?,
-        ),
+        (false, true) => Some(load_qwen3(&sft_dir, learner.dtype, device).map_err(TrainerError::model)?),
+        (false, false) => Some(load_qwen3(&spec.source.model_dir, learner.dtype, device).map_err(TrainerError::model)?),
     })
 }
 
@@ -293,10 +228,7 @@ where
 
     /// Saves the policy into `dir` atomically (temp folder, then rename).
     fn save_policy(&self, dir: &Path) -> Result<(), TrainerError> {
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let tmp = dir.with_file_name(format!(".tmp-{name}"));
         if tmp.exists() {
             std::fs::remove_dir_all(&tmp).map_err(|e| TrainerError::io(&tmp, e))?;
@@ -309,42 +241,21 @@ where
     }
 
     fn sft(&mut self, hooks: &mut dyn TrainHooks) -> Result<(), TrainerError> {
-        let Some(cfg) = self.spec.config.sft.clone() else {
-            return Ok(());
-        };
-        let turns = gold_turns(
-            self.spec.env,
-            &cfg,
-            self.spec.seed,
-            self.spec.config.max_turns,
-        )?;
-        let rows = sft_rows(
-            &turns,
-            &self.tokenizer,
-            self.spec.generation.enable_thinking,
-        )?;
+        let Some(cfg) = self.spec.config.sft.clone() else { return Ok(()) };
+        let turns = gold_turns(self.spec.env, &cfg, self.spec.seed, self.spec.config.max_turns)?;
+        let rows = sft_rows(&turns, &self.tokenizer, self.spec.generation.enable_thinking)?;
         let total = cfg.steps(rows.len());
         let schedule = cfg.schedule(total);
         hooks.phase(Phase::Sft, self.progress.sft_step, total);
         while self.progress.sft_step < total {
             let step = self.progress.sft_step;
             let (epoch, batch) = batch_rows(&rows, &cfg, step, self.spec.seed);
-            let line = sft_step(
-                &mut self.learner,
-                &batch,
-                &cfg,
-                step,
-                epoch,
-                schedule.lr(step),
-                self.spec.config.clip(),
-            )?;
+            let line = sft_step(&mut self.learner, &batch, &cfg, step, epoch, schedule.lr(step), self.spec.config.clip())?;
             let line = MetricsLine::Sft(line);
             self.log.append(&line)?;
             self.progress.sft_step += 1;
             hooks.step(&line);
-            if self.progress.sft_step % self.spec.config.checkpoint_every == 0
-                && self.progress.sft_step < total
-            {
+            if self.progress.sft_step % self.spec.config.checkpoint_every == 0 && self.progress.sft_step < total {
                 self.checkpoint(&format!("sft-{:06}", self.progress.sft_step))?;
             }
         }
@@ -360,53 +271,25 @@ where
     fn rl(&mut self, plan: &Plan, hooks: &mut dyn TrainHooks) -> Result<(), TrainerError> {
         let cfg = self.spec.config;
         let total = plan.total();
-        if cfg.loss.beta > 0.0
-            && self.learner.reference.is_none()
-            && (self.progress.has_sft || !self.learner.lora)
-        {
+        if cfg.loss.beta > 0.0 && self.learner.reference.is_none() && (self.progress.has_sft || !self.learner.lora) {
             // At the start of RL the current weights are the reference; later (a resume that
             // did not restore one) it is rebuilt from the saved warm-start or the base.
             self.learner.reference = if self.progress.rl_step == 0 {
                 Some(self.learner.snapshot())
             } else {
-                reference::<B>(
-                    self.spec,
-                    &self.learner,
-                    self.progress.has_sft,
-                    &self.ckpts.dir,
-                    &self.device,
-                )?
+                reference::<B>(self.spec, &self.learner, self.progress.has_sft, &self.ckpts.dir, &self.device)?
             };
         }
-        self.spec
-            .env
-            .restore_training_state(&self.progress.env_state)?;
+        self.spec.env.restore_training_state(&self.progress.env_state)?;
         let frozen = self.frozen()?;
         let mut stages: Vec<Option<String>> = plan.stages.iter().map(|(s, _)| s.clone()).collect();
-        if cfg
-            .self_play
-            .as_ref()
-            .is_some_and(|c| c.solo_groups > 0 && c.solo_tasks == SoloTasks::AllStages)
-        {
+        if cfg.self_play.as_ref().is_some_and(|c| c.solo_groups > 0 && c.solo_tasks == SoloTasks::AllStages) {
             stages.push(None);
         }
-        let mut tasks = TaskSampler::new(
-            self.spec.env,
-            &stages,
-            SeedStream::new(self.spec.seed).seed("rl-data"),
-        )?;
+        let mut tasks = TaskSampler::new(self.spec.env, &stages, SeedStream::new(self.spec.seed).seed("rl-data"))?;
         tasks.drawn = self.progress.drawn.clone();
-        let schedule = Schedule {
-            peak: cfg.lr,
-            warmup: cfg.warmup_steps,
-            kind: cfg.schedule,
-            min_ratio: cfg.min_lr_ratio,
-            total,
-        };
-        let norm_len = cfg
-            .loss
-            .norm_len
-            .unwrap_or(self.spec.generation.max_new_tokens);
+        let schedule = Schedule { peak: cfg.lr, warmup: cfg.warmup_steps, kind: cfg.schedule, min_ratio: cfg.min_lr_ratio, total };
+        let norm_len = cfg.loss.norm_len.unwrap_or(self.spec.generation.max_new_tokens);
         let ctx = RlContext {
             env: self.spec.env,
             rewards: self.spec.rewards,
@@ -418,20 +301,13 @@ where
         };
         let mut http = match &cfg.rollout {
             RolloutConfig::Burn {} => None,
-            RolloutConfig::Openai(c) => Some(OpenAiPolicy::new(
-                c.clone(),
-                Some(self.tokenizer.clone()),
-                self.spec.generation.clone(),
-            )?),
+            RolloutConfig::Openai(c) => Some(OpenAiPolicy::new(c.clone(), Some(self.tokenizer.clone()), self.spec.generation.clone())?),
         };
         if let (Some(h), RolloutConfig::Openai(c)) = (http.as_mut(), &cfg.rollout) {
             if c.lora_hot_load {
                 self.push_adapter(h)?;
             } else {
-                tracing::warn!(
-                    "rollouts come from the server's fixed model `{}` (lora_hot_load = false)",
-                    c.model
-                );
+                tracing::warn!("rollouts come from the server's fixed model `{}` (lora_hot_load = false)", c.model);
             }
         }
         hooks.phase(Phase::Rl, self.progress.rl_step, total);
@@ -439,50 +315,20 @@ where
             let step = self.progress.rl_step;
             let line = match (&self.spec.self_play, cfg.self_play.as_ref()) {
                 (Some(sp), Some(config)) => {
-                    let sctx = SelfPlayContext {
-                        env: self.spec.env,
-                        spec: sp,
-                        config,
-                        cfg,
-                        plan,
-                        seed: self.spec.seed,
-                        norm_len,
-                    };
+                    let sctx = SelfPlayContext { env: self.spec.env, spec: sp, config, cfg, plan, seed: self.spec.seed, norm_len };
                     let mut players = self.players(sp, frozen.as_ref(), step);
-                    self_play_step(
-                        &sctx,
-                        &mut self.learner,
-                        &mut tasks,
-                        &mut players,
-                        step,
-                        schedule.lr(step),
-                        &mut |r| hooks.episode(r),
-                    )?
+                    self_play_step(&sctx, &mut self.learner, &mut tasks, &mut players, step, schedule.lr(step), &mut |r| hooks.episode(r))?
                 }
                 _ => {
                     let mut burn_policy;
                     let policy: &mut dyn Policy = match http.as_mut() {
                         Some(h) => h,
                         None => {
-                            burn_policy = BurnPolicy::new(
-                                self.learner.snapshot(),
-                                self.tokenizer.clone(),
-                                self.spec.generation.clone(),
-                                true,
-                                "policy",
-                            );
+                            burn_policy = BurnPolicy::new(self.learner.snapshot(), self.tokenizer.clone(), self.spec.generation.clone(), true, "policy");
                             &mut burn_policy
                         }
                     };
-                    rl_step(
-                        &ctx,
-                        &mut self.learner,
-                        &mut tasks,
-                        policy,
-                        step,
-                        schedule.lr(step),
-                        &mut |r| hooks.episode(r),
-                    )?
+                    rl_step(&ctx, &mut self.learner, &mut tasks, policy, step, schedule.lr(step), &mut |r| hooks.episode(r))?
                 }
             };
             let line = MetricsLine::Rl(line);
@@ -498,16 +344,8 @@ where
             }
             let done = self.progress.rl_step;
             if self.spec.eval_every > 0 && done % self.spec.eval_every == 0 && done < total {
-                let mut p = BurnPolicy::new(
-                    self.learner.snapshot(),
-                    self.tokenizer.clone(),
-                    self.spec.eval_generation.clone(),
-                    true,
-                    "policy",
-                );
-                hooks
-                    .evaluate(&format!("step-{done}"), &mut p)
-                    .map_err(TrainerError::Hook)?;
+                let mut p = BurnPolicy::new(self.learner.snapshot(), self.tokenizer.clone(), self.spec.eval_generation.clone(), true, "policy");
+                hooks.evaluate(&format!("step-{done}"), &mut p).map_err(TrainerError::Hook)?;
             }
             if done % cfg.checkpoint_every == 0 || done == total {
                 self.checkpoint(&format!("rl-{done:06}"))?;
@@ -519,55 +357,28 @@ where
     /// The weights a frozen role plays with: the policy as RL started (the warm-start, or the
     /// base), with whether its adapters are on. `None` when no role is frozen.
     fn frozen(&self) -> Result<Option<Frozen<B>>, TrainerError> {
-        let Some(sp) = &self.spec.self_play else {
-            return Ok(None);
-        };
-        if !sp
-            .roles
-            .iter()
-            .any(|r| matches!(r.player, RolePlayer::Frozen))
-        {
+        let Some(sp) = &self.spec.self_play else { return Ok(None) };
+        if !sp.roles.iter().any(|r| matches!(r.player, RolePlayer::Frozen)) {
             return Ok(None);
         }
         if self.progress.rl_step == 0 {
             return Ok(Some((self.learner.snapshot(), true)));
         }
-        Ok(Some(
-            match reference::<B>(
-                self.spec,
-                &self.learner,
-                self.progress.has_sft,
-                &self.ckpts.dir,
-                &self.device,
-            )? {
-                Some(m) => (m, true),
-                None => (self.learner.snapshot(), false),
-            },
-        ))
+        Ok(Some(match reference::<B>(self.spec, &self.learner, self.progress.has_sft, &self.ckpts.dir, &self.device)? {
+            Some(m) => (m, true),
+            None => (self.learner.snapshot(), false),
+        }))
     }
 
     /// One policy per role for step `step`: the current weights, the frozen ones, or a script.
-    fn players(
-        &self,
-        sp: &SelfPlaySpec,
-        frozen: Option<&Frozen<B>>,
-        step: u64,
-    ) -> Vec<Box<dyn Policy>> {
+    fn players(&self, sp: &SelfPlaySpec, frozen: Option<&Frozen<B>>, step: u64) -> Vec<Box<dyn Policy>> {
         let burn = |m: Qwen3<B::InnerBackend>, adapters: bool, label: &str| -> Box<dyn Policy> {
-            Box::new(BurnPolicy::new(
-                m,
-                self.tokenizer.clone(),
-                self.spec.generation.clone(),
-                adapters,
-                label,
-            ))
+            Box::new(BurnPolicy::new(m, self.tokenizer.clone(), self.spec.generation.clone(), adapters, label))
         };
         sp.roles
             .iter()
             .map(|r| match (&r.player, frozen) {
-                (RolePlayer::Scripted(make), _) => {
-                    make(SeedStream::new(self.spec.seed).seed_at("scripted-role", step))
-                }
+                (RolePlayer::Scripted(make), _) => make(SeedStream::new(self.spec.seed).seed_at("scripted-role", step)),
                 (RolePlayer::Frozen, Some((m, adapters))) => burn(m.clone(), *adapters, "frozen"),
                 _ => burn(self.learner.snapshot(), true, "policy"),
             })
@@ -582,11 +393,7 @@ where
         http.load_adapter(&name, &dir)?;
         // Older adapters are no longer served.
         if let Some(prev) = self.progress.rl_step.checked_sub(1) {
-            let old = self
-                .spec
-                .run_dir
-                .join("rollout_adapters")
-                .join(format!("vigil-step-{prev}"));
+            let old = self.spec.run_dir.join("rollout_adapters").join(format!("vigil-step-{prev}"));
             let _ = std::fs::remove_dir_all(old);
         }
         Ok(())

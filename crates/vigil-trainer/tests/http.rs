@@ -9,33 +9,23 @@ use std::path::Path;
 use serde_json::{Value, json};
 use vigil_advantage::AdvantageConfig;
 use vigil_core::Environment;
-use vigil_policy::openai::serve::{ServeConfig, Server};
 use vigil_policy::{CpuAutodiff, CpuBackend};
 use vigil_rewards::{RewardSet, RewardsConfig};
+use vigil_policy::openai::serve::{ServeConfig, Server};
 use vigil_trainer::{NoHooks, TrainSpec, train};
 
 /// Starts a server for the model in `dir` on a free port; returns its API root.
 fn start(dir: &Path) -> String {
-    let cfg = ServeConfig {
-        adapter_root: Some(dir.parent().unwrap().to_path_buf()),
-        ..common::serve_config(dir)
-    };
+    let cfg = ServeConfig { adapter_root: Some(dir.parent().unwrap().to_path_buf()), ..common::serve_config(dir) };
     let server = Server::load::<CpuBackend>(cfg, &Default::default()).unwrap();
     format!("http://{}/v1", common::serve(server))
 }
 
 fn post(url: &str, body: &Value) -> (u16, Value) {
-    let r = reqwest::blocking::Client::new()
-        .post(url)
-        .json(body)
-        .send()
-        .unwrap();
+    let r = reqwest::blocking::Client::new().post(url).json(body).send().unwrap();
     let status = r.status().as_u16();
     let text = r.text().unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
 #[test]
@@ -52,42 +42,20 @@ fn server_validates_requests_and_returns_logprobs() {
     assert!(!lp.is_empty() && lp.len() <= 5);
     assert!(
         lp.iter()
-            .all(|t| t["token"].as_str().unwrap().starts_with("token_id:")
-                && t["logprob"].as_f64().unwrap() <= 0.0)
+            .all(|t| t["token"].as_str().unwrap().starts_with("token_id:") && t["logprob"].as_f64().unwrap() <= 0.0)
     );
-    assert_eq!(
-        v["usage"]["completion_tokens"].as_u64().unwrap() as usize,
-        lp.len()
-    );
+    assert_eq!(v["usage"]["completion_tokens"].as_u64().unwrap() as usize, lp.len());
     // Same seed, same answer.
     assert_eq!(post(&chat, &body).1["choices"], v["choices"]);
     // A typo'd field is a 400 naming it; an unknown model a 404; streaming is refused.
-    let (s, v) = post(
-        &chat,
-        &json!({"model": "tiny", "messages": [], "max_tokenz": 3}),
-    );
+    let (s, v) = post(&chat, &json!({"model": "tiny", "messages": [], "max_tokenz": 3}));
     assert_eq!(s, 400);
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("max_tokenz"),
-        "{v}"
-    );
-    let (s, _) = post(
-        &chat,
-        &json!({"model": "nope", "messages": [{"role": "user", "content": "x"}]}),
-    );
+    assert!(v["error"]["message"].as_str().unwrap().contains("max_tokenz"), "{v}");
+    let (s, _) = post(&chat, &json!({"model": "nope", "messages": [{"role": "user", "content": "x"}]}));
     assert_eq!(s, 404);
-    let (s, v) = post(
-        &chat,
-        &json!({"model": "tiny", "messages": [{"role": "user", "content": "x"}], "stream": true}),
-    );
+    let (s, v) = post(&chat, &json!({"model": "tiny", "messages": [{"role": "user", "content": "x"}], "stream": true}));
     assert_eq!((s, v["error"]["param"].as_str()), (400, Some("stream")));
-    let (s, v) = post(
-        &format!("{api}/load_lora_adapter"),
-        &json!({"lora_name": "a", "lora_path": "/does/not/exist"}),
-    );
+    let (s, v) = post(&format!("{api}/load_lora_adapter"), &json!({"lora_name": "a", "lora_path": "/does/not/exist"}));
     assert_eq!(s, 400, "{v}");
 }
 
@@ -146,15 +114,7 @@ fn gdpo_run_with_http_rollouts_and_lora_hot_loading() {
         assert!(l["logprob_gap"].as_f64().unwrap() < 1e-3, "{l}");
     }
     // After the last update the server serves the newest adapter (and only it).
-    let models: Value = reqwest::blocking::get(format!("{api}/models"))
-        .unwrap()
-        .json()
-        .unwrap();
-    let ids: Vec<&str> = models["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["id"].as_str().unwrap())
-        .collect();
+    let models: Value = reqwest::blocking::get(format!("{api}/models")).unwrap().json().unwrap();
+    let ids: Vec<&str> = models["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
     assert_eq!(ids, vec!["tiny", "vigil-step-2"]);
 }

@@ -21,12 +21,7 @@ struct Api {
     http: reqwest::blocking::Client,
 }
 
-fn start(
-    dir: &Path,
-    adapter_root: Option<&Path>,
-    api_key: Option<&str>,
-    limits: ServeLimits,
-) -> Api {
+fn start(dir: &Path, adapter_root: Option<&Path>, api_key: Option<&str>, limits: ServeLimits) -> Api {
     let cfg = ServeConfig {
         api_key: api_key.map(String::from),
         adapter_root: adapter_root.map(Path::to_path_buf),
@@ -36,23 +31,12 @@ fn start(
     let server = Server::load::<CpuBackend>(cfg, &Default::default()).unwrap();
     assert_eq!(server.max_model_len(), CONTEXT);
     let control = server.control();
-    let http = reqwest::blocking::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap();
-    Api {
-        root: format!("http://{}", common::serve(server)),
-        control,
-        http,
-    }
+    let http = reqwest::blocking::Client::builder().no_proxy().build().unwrap();
+    Api { root: format!("http://{}", common::serve(server)), control, http }
 }
 
 fn limits() -> ServeLimits {
-    ServeLimits {
-        max_model_len: Some(CONTEXT),
-        max_body_bytes: 64 << 10,
-        ..ServeLimits::default()
-    }
+    ServeLimits { max_model_len: Some(CONTEXT), max_body_bytes: 64 << 10, ..ServeLimits::default() }
 }
 
 fn chat(max_tokens: u64) -> Value {
@@ -64,18 +48,10 @@ impl Api {
         let r = req.send().unwrap();
         let status = r.status().as_u16();
         let text = r.text().unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
     fn post(&self, path: &str, body: impl Into<reqwest::blocking::Body>) -> (u16, Value) {
-        self.send(
-            self.http
-                .post(format!("{}{path}", self.root))
-                .header("content-type", "application/json")
-                .body(body),
-        )
+        self.send(self.http.post(format!("{}{path}", self.root)).header("content-type", "application/json").body(body))
     }
     fn get(&self, path: &str) -> (u16, Value) {
         self.send(self.http.get(format!("{}{path}", self.root)))
@@ -88,10 +64,7 @@ impl Api {
     fn wait(&self, what: &str, ok: impl Fn(&ServerControl) -> bool) {
         let t = Instant::now();
         while !ok(&self.control) {
-            assert!(
-                t.elapsed() < Duration::from_secs(30),
-                "timed out waiting for {what}"
-            );
+            assert!(t.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
             std::thread::sleep(Duration::from_millis(5));
         }
     }
@@ -101,11 +74,7 @@ impl Api {
 fn openai_error(resp: &(u16, Value), status: u16, param: Option<&str>) -> String {
     assert_eq!(resp.0, status, "{}", resp.1);
     let e = &resp.1["error"];
-    assert!(
-        e["message"].is_string() && e["type"].is_string(),
-        "not OpenAI's error shape: {}",
-        resp.1
-    );
+    assert!(e["message"].is_string() && e["type"].is_string(), "not OpenAI's error shape: {}", resp.1);
     if let Some(p) = param {
         assert_eq!(e["param"].as_str(), Some(p), "{}", resp.1);
     }
@@ -120,8 +89,7 @@ fn every_bad_request_is_refused_and_the_next_one_is_served() {
     let adapters = d.path().join("adapters");
     std::fs::create_dir(&adapters).unwrap();
     let api = start(&model, Some(&adapters), None, limits());
-    let long_prompt =
-        json!({"model": "tiny", "messages": [{"role": "user", "content": "word ".repeat(2000)}]});
+    let long_prompt = json!({"model": "tiny", "messages": [{"role": "user", "content": "word ".repeat(2000)}]});
     let cases: Vec<(String, u16, Option<&str>, &str)> = vec![
         (chat(1 << 40).to_string(), 400, Some("max_tokens"), "at most"),
         (chat(u64::MAX).to_string(), 400, Some("max_tokens"), "at most"),
@@ -169,16 +137,8 @@ fn every_bad_request_is_refused_and_the_next_one_is_served() {
         ),
     ];
     for (body, status, param, needle) in &cases {
-        let msg = openai_error(
-            &api.post("/v1/chat/completions", body.clone()),
-            *status,
-            *param,
-        );
-        assert!(
-            msg.contains(needle),
-            "{}…: `{msg}` lacks `{needle}`",
-            &body[..body.len().min(80)]
-        );
+        let msg = openai_error(&api.post("/v1/chat/completions", body.clone()), *status, *param);
+        assert!(msg.contains(needle), "{}…: `{msg}` lacks `{needle}`", &body[..body.len().min(80)]);
         api.normal_works();
     }
     openai_error(&api.get("/v1/nowhere"), 404, None);
@@ -189,50 +149,27 @@ fn every_bad_request_is_refused_and_the_next_one_is_served() {
     std::fs::write(adapters.join("file"), "x").unwrap();
     let mut seen = Vec::new();
     for path in ["/etc", "/does/not/exist", "../model", "file", "missing"] {
-        let r = api.post(
-            "/v1/load_lora_adapter",
-            json!({"lora_name": "a", "lora_path": path}).to_string(),
-        );
+        let r = api.post("/v1/load_lora_adapter", json!({"lora_name": "a", "lora_path": path}).to_string());
         seen.push(openai_error(&r, 400, Some("lora_path")).replace(path, "<p>"));
         api.normal_works();
     }
-    assert!(
-        seen.windows(2).all(|w| w[0] == w[1]),
-        "refusals must not tell paths apart: {seen:?}"
-    );
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "refusals must not tell paths apart: {seen:?}");
 
     // A request that panics fails alone; the worker keeps serving.
     api.control.panic_next_step();
-    let msg = openai_error(
-        &api.post("/v1/chat/completions", chat(4).to_string()),
-        500,
-        None,
-    );
+    let msg = openai_error(&api.post("/v1/chat/completions", chat(4).to_string()), 500, None);
     assert!(msg.contains("panicked"), "{msg}");
     assert_eq!(api.get("/health").0, 200);
     api.normal_works();
 
     // A full queue is a 429 (OpenAI's rate-limit shape), and clears.
-    let small = start(
-        &model,
-        None,
-        None,
-        ServeLimits {
-            max_queue: 2,
-            ..limits()
-        },
-    );
+    let small = start(&model, None, None, ServeLimits { max_queue: 2, ..limits() });
     small.control.pause(true);
     let waiting: Vec<_> = (0..2)
         .map(|_| {
             let (root, http) = (small.root.clone(), small.http.clone());
             std::thread::spawn(move || {
-                http.post(format!("{root}/v1/chat/completions"))
-                    .json(&chat(4))
-                    .send()
-                    .unwrap()
-                    .status()
-                    .as_u16()
+                http.post(format!("{root}/v1/chat/completions")).json(&chat(4)).send().unwrap().status().as_u16()
             })
         })
         .collect();
@@ -240,14 +177,8 @@ fn every_bad_request_is_refused_and_the_next_one_is_served() {
     let r = small.post("/v1/chat/completions", chat(4).to_string());
     assert!(openai_error(&r, 429, None).contains("busy"));
     assert_eq!(r.1["error"]["type"], "rate_limit_error");
-    let r = small.post(
-        "/v1/load_lora_adapter",
-        json!({"lora_name": "a", "lora_path": "x"}).to_string(),
-    );
-    assert!(
-        openai_error(&r, 403, None).contains("--adapter-root"),
-        "run-time loading needs a root"
-    );
+    let r = small.post("/v1/load_lora_adapter", json!({"lora_name": "a", "lora_path": "x"}).to_string());
+    assert!(openai_error(&r, 403, None).contains("--adapter-root"), "run-time loading needs a root");
     small.control.pause(false);
     assert!(waiting.into_iter().all(|h| h.join().unwrap() == 200));
     small.normal_works();
@@ -258,32 +189,15 @@ fn every_bad_request_is_refused_and_the_next_one_is_served() {
 fn deadlines_disconnects_concurrency_auth_and_a_dead_worker() {
     let d = tempfile::tempdir().unwrap();
     common::tiny_model(d.path(), &common::env());
-    let api = start(
-        d.path(),
-        None,
-        Some("s3cret"),
-        ServeLimits {
-            request_timeout: Duration::from_secs(1),
-            ..limits()
-        },
-    );
+    let api =
+        start(d.path(), None, Some("s3cret"), ServeLimits { request_timeout: Duration::from_secs(1), ..limits() });
     let authed = |b: reqwest::blocking::RequestBuilder| b.bearer_auth("s3cret");
 
     // Auth: /health is open, /v1 needs the key.
     assert_eq!(api.get("/health").0, 200);
     openai_error(&api.get("/v1/models"), 401, None);
-    openai_error(
-        &api.post("/v1/chat/completions", chat(4).to_string()),
-        401,
-        None,
-    );
-    let ok = |b: Value| {
-        api.send(authed(
-            api.http
-                .post(format!("{}/v1/chat/completions", api.root))
-                .json(&b),
-        ))
-    };
+    openai_error(&api.post("/v1/chat/completions", chat(4).to_string()), 401, None);
+    let ok = |b: Value| api.send(authed(api.http.post(format!("{}/v1/chat/completions", api.root)).json(&b)));
     assert_eq!(ok(chat(4)).0, 200);
 
     // A request past its deadline gets 504, and the worker drops it.
@@ -291,47 +205,28 @@ fn deadlines_disconnects_concurrency_auth_and_a_dead_worker() {
     let r = ok(chat(8));
     assert!(openai_error(&r, 504, None).contains("did not finish"));
     api.control.pause(false);
-    api.wait("the expired request to be dropped", |c| {
-        c.held() == 0 && c.in_flight() == 0
-    });
+    api.wait("the expired request to be dropped", |c| c.held() == 0 && c.in_flight() == 0);
 
     // A client that goes away: its request stops being held.
     api.control.pause(true);
-    let impatient = reqwest::blocking::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_millis(200))
-        .build()
-        .unwrap();
-    let gone = authed(impatient.post(format!("{}/v1/chat/completions", api.root)))
-        .json(&chat(8))
-        .send();
+    let impatient =
+        reqwest::blocking::Client::builder().no_proxy().timeout(Duration::from_millis(200)).build().unwrap();
+    let gone = authed(impatient.post(format!("{}/v1/chat/completions", api.root))).json(&chat(8)).send();
     assert!(gone.is_err(), "the client timed out");
-    api.wait("the abandoned request to leave the queue", |c| {
-        c.in_flight() == 0
-    });
+    api.wait("the abandoned request to leave the queue", |c| c.in_flight() == 0);
     api.control.pause(false);
     api.wait("the worker to forget it", |c| c.held() == 0);
 
     // 8 short requests are answered while one with the largest allowed budget runs.
     let prompt_len = ok(chat(1)).1["usage"]["prompt_tokens"].as_u64().unwrap();
     let largest = CONTEXT as u64 - prompt_len;
-    assert_eq!(
-        ok(chat(largest + 1)).0,
-        400,
-        "one more token than fits is refused"
-    );
+    assert_eq!(ok(chat(largest + 1)).0, 400, "one more token than fits is refused");
     let open = start(d.path(), None, None, limits());
     open.control.pause(true);
     let spawn = |body: Value| {
         let (root, http) = (open.root.clone(), open.http.clone());
         std::thread::spawn(move || {
-            let v: Value = http
-                .post(format!("{root}/v1/chat/completions"))
-                .json(&body)
-                .send()
-                .unwrap()
-                .json()
-                .unwrap();
+            let v: Value = http.post(format!("{root}/v1/chat/completions")).json(&body).send().unwrap().json().unwrap();
             (Instant::now(), v)
         })
     };
@@ -346,38 +241,23 @@ fn deadlines_disconnects_concurrency_auth_and_a_dead_worker() {
     open.control.pause(false);
     let short: Vec<(Instant, Value)> = short.into_iter().map(|h| h.join().unwrap()).collect();
     let (long_done, long_v) = long.join().unwrap();
-    assert!(
-        short
-            .iter()
-            .all(|(_, v)| v["choices"][0]["message"].is_object()),
-        "every short request answered"
-    );
+    assert!(short.iter().all(|(_, v)| v["choices"][0]["message"].is_object()), "every short request answered");
     let long_tokens = long_v["usage"]["completion_tokens"].as_u64().unwrap();
     assert!(long_v["usage"]["total_tokens"].as_u64().unwrap() <= CONTEXT as u64);
     // Greedy on the tiny model never stops early: the long request uses its whole budget, so the
     // short ones finishing first shows they were interleaved with it.
     assert_eq!(long_tokens, largest, "{long_v}");
-    assert!(
-        short.iter().all(|(t, _)| *t < long_done),
-        "short requests waited for the long one"
-    );
+    assert!(short.iter().all(|(t, _)| *t < long_done), "short requests waited for the long one");
 
     eprintln!("the longest allowed greedy request decoded {long_tokens} tokens");
 
     // A client that goes away mid-decoding: its request is dropped at the next token.
     open.control.pause(true);
-    let impatient = reqwest::blocking::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_millis(500))
-        .build()
-        .unwrap();
+    let impatient =
+        reqwest::blocking::Client::builder().no_proxy().timeout(Duration::from_millis(500)).build().unwrap();
     let root = open.root.clone();
     let gone = std::thread::spawn(move || {
-        impatient
-            .post(format!("{root}/v1/chat/completions"))
-            .json(&chat(largest))
-            .send()
-            .is_err()
+        impatient.post(format!("{root}/v1/chat/completions")).json(&chat(largest)).send().is_err()
     });
     open.wait("the request to be queued", |c| c.held() == 1);
     open.control.run_rounds(3);
@@ -387,11 +267,7 @@ fn deadlines_disconnects_concurrency_auth_and_a_dead_worker() {
     open.wait("the handler to notice", |c| c.in_flight() == 0);
     open.control.run_rounds(1);
     open.wait("one more round", ServerControl::is_paused);
-    assert_eq!(
-        open.control.held(),
-        0,
-        "dropped after one more token instead of {long_tokens}"
-    );
+    assert_eq!(open.control.held(), 0, "dropped after one more token instead of {long_tokens}");
     open.control.pause(false);
     open.normal_works();
 
@@ -399,9 +275,5 @@ fn deadlines_disconnects_concurrency_auth_and_a_dead_worker() {
     open.control.stop_worker();
     open.wait("the worker to stop", |c| !c.worker_alive());
     openai_error(&open.get("/health"), 503, None);
-    openai_error(
-        &open.post("/v1/chat/completions", chat(4).to_string()),
-        503,
-        None,
-    );
+    openai_error(&open.post("/v1/chat/completions", chat(4).to_string()), 503, None);
 }

@@ -32,12 +32,7 @@ batch_size = 4
 lr = 5e-3
 "#;
 
-fn run(
-    cfg: &TrainerConfig,
-    model: &Path,
-    dir: &Path,
-    hooks: &mut dyn TrainHooks,
-) -> Result<vigil_trainer::TrainOutcome, TrainerError> {
+fn run(cfg: &TrainerConfig, model: &Path, dir: &Path, hooks: &mut dyn TrainHooks) -> Result<vigil_trainer::TrainOutcome, TrainerError> {
     let env = common::env();
     let rewards = RewardSet::new(&RewardsConfig::default(), &env.reward_components()).unwrap();
     let est = AdvantageConfig::default();
@@ -82,24 +77,12 @@ impl TrainHooks for CrashAt {
     fn phase(&mut self, phase: Phase, _: u64, _: u64) {
         self.phases.push(phase);
     }
-    fn evaluate(
-        &mut self,
-        label: &str,
-        policy: &mut dyn Policy,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    fn evaluate(&mut self, label: &str, policy: &mut dyn Policy) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         // The live policy answers like any other.
-        let req = vigil_core::GenerationRequest {
-            task: vigil_core::TaskId::new("easy-0"),
-            messages: vec![vigil_core::ChatMessage::user("hi")],
-            seed: 1,
-        };
+        let req = vigil_core::GenerationRequest { task: vigil_core::TaskId::new("easy-0"), messages: vec![vigil_core::ChatMessage::user("hi")], seed: 1 };
         assert_eq!(policy.generate(&[req])?.len(), 1);
         self.evals.push(label.to_string());
-        if label == format!("step-{}", self.fail_at) {
-            Err("simulated crash".into())
-        } else {
-            Ok(())
-        }
+        if label == format!("step-{}", self.fail_at) { Err("simulated crash".into()) } else { Ok(()) }
     }
 }
 
@@ -111,42 +94,20 @@ fn lora_sft_then_gdpo_checkpoints_and_resumes_exactly() {
     let cfg = common::trainer(LORA);
 
     let full = d.path().join("full");
-    let mut hooks = CrashAt {
-        fail_at: 99,
-        phases: Vec::new(),
-        evals: Vec::new(),
-    };
+    let mut hooks = CrashAt { fail_at: 99, phases: Vec::new(), evals: Vec::new() };
     let out = run(&cfg, &model, &full, &mut hooks).unwrap();
     assert_eq!(hooks.phases, vec![Phase::Sft, Phase::Rl]);
     assert_eq!(hooks.evals, vec!["step-1", "step-2", "step-3"]);
     assert!(out.final_policy.join("adapter_model.safetensors").is_file());
     assert!(out.final_policy.join("tokenizer.json").is_file());
-    assert!(
-        out.sft_policy
-            .as_ref()
-            .unwrap()
-            .join("adapter_config.json")
-            .is_file()
-    );
+    assert!(out.sft_policy.as_ref().unwrap().join("adapter_config.json").is_file());
     let m = metrics(&full);
     let sft = m.iter().filter(|l| l["phase"] == "sft").count();
     let rl: Vec<&Value> = m.iter().filter(|l| l["phase"] == "rl").collect();
     assert!(sft >= 1);
     assert_eq!(rl.len(), 4);
     for l in &rl {
-        for k in [
-            "reward",
-            "components",
-            "advantage",
-            "loss",
-            "kl",
-            "clip_frac",
-            "entropy",
-            "completion_tokens",
-            "format_valid_rate",
-            "rollout_tokens",
-            "train_tokens",
-        ] {
+        for k in ["reward", "components", "advantage", "loss", "kl", "clip_frac", "entropy", "completion_tokens", "format_valid_rate", "rollout_tokens", "train_tokens"] {
             assert!(l.get(k).is_some(), "missing {k} in {l}");
         }
         assert!(l["kl"].as_f64().unwrap() >= 0.0);
@@ -154,36 +115,19 @@ fn lora_sft_then_gdpo_checkpoints_and_resumes_exactly() {
         assert_eq!(l["components"][0]["name"], "ok_rate");
     }
     // Only the newest checkpoints are kept, plus the warm-start.
-    let mut names: Vec<String> = std::fs::read_dir(full.join("checkpoints"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let mut names: Vec<String> = std::fs::read_dir(full.join("checkpoints")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
-    assert_eq!(
-        names,
-        vec!["done", "latest", "rl-000002", "rl-000004", "sft"]
-    );
+    assert_eq!(names, vec!["done", "latest", "rl-000002", "rl-000004", "sft"]);
 
     // The same run, cut off after RL step 3 (its checkpoint is at step 2), then resumed.
     let cut = d.path().join("cut");
-    let mut crash = CrashAt {
-        fail_at: 3,
-        phases: Vec::new(),
-        evals: Vec::new(),
-    };
+    let mut crash = CrashAt { fail_at: 3, phases: Vec::new(), evals: Vec::new() };
     let e = run(&cfg, &model, &cut, &mut crash).unwrap_err();
     assert!(e.to_string().contains("simulated crash"), "{e}");
-    assert_eq!(
-        metrics(&cut).iter().filter(|l| l["phase"] == "rl").count(),
-        3
-    );
+    assert_eq!(metrics(&cut).iter().filter(|l| l["phase"] == "rl").count(), 3);
     let resumed = run(&cfg, &model, &cut, &mut NoHooks).unwrap();
     assert!(resumed.resumed_from.unwrap().ends_with("rl-000002"));
-    assert_eq!(
-        metrics(&cut),
-        m,
-        "a resumed run must repeat the uninterrupted one"
-    );
+    assert_eq!(metrics(&cut), m, "a resumed run must repeat the uninterrupted one");
     let a = std::fs::read(out.final_policy.join("adapter_model.safetensors")).unwrap();
     let b = std::fs::read(resumed.final_policy.join("adapter_model.safetensors")).unwrap();
     assert_eq!(a, b, "same final adapter bytes");
@@ -229,24 +173,13 @@ fn full_finetune_with_sequence_ratio_dynamic_sampling_and_reference() {
     assert!(out.final_policy.join("config.json").is_file());
     let m = metrics(&dir);
     assert_eq!(m.len(), 2);
-    assert_eq!(
-        (m[0]["stage"].as_str(), m[1]["stage"].as_str()),
-        (Some("easy"), Some("hard"))
-    );
+    assert_eq!((m[0]["stage"].as_str(), m[1]["stage"].as_str()), (Some("easy"), Some("hard")));
     for l in &m {
-        let (kept, sampled) = (
-            l["groups_kept"].as_u64().unwrap(),
-            l["groups_sampled"].as_u64().unwrap(),
-        );
+        let (kept, sampled) = (l["groups_kept"].as_u64().unwrap(), l["groups_sampled"].as_u64().unwrap());
         assert!(kept <= 2 && sampled >= 2 && sampled <= 4, "{l}");
     }
     // The saved full model loads back as a policy folder.
-    vigil_policy::load_qwen3::<vigil_policy::CpuBackend>(
-        &out.final_policy,
-        vigil_policy::ComputeDtype::F32,
-        &Default::default(),
-    )
-    .unwrap();
+    vigil_policy::load_qwen3::<vigil_policy::CpuBackend>(&out.final_policy, vigil_policy::ComputeDtype::F32, &Default::default()).unwrap();
 }
 
 #[test]
@@ -256,10 +189,7 @@ fn bad_curriculum_and_missing_gold_are_clear_errors() {
     common::tiny_model(&model, &common::env());
     let cfg = common::trainer("[[curriculum]]\nstage = \"nightmare\"\nsteps = 2\n");
     let e = run(&cfg, &model, &d.path().join("r"), &mut NoHooks).unwrap_err();
-    assert!(
-        e.to_string().contains("curriculum[0].stage") && e.to_string().contains("easy, hard"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("curriculum[0].stage") && e.to_string().contains("easy, hard"), "{e}");
     let mut bad = common::trainer("steps = 1");
     bad.sft = Some(toml::from_str("stages = [\"nightmare\"]").unwrap());
     let e = run(&bad, &model, &d.path().join("s"), &mut NoHooks).unwrap_err();

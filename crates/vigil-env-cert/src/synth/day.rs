@@ -70,11 +70,7 @@ pub(crate) struct DayBuf {
 }
 
 fn quote(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\"")).into()
-    } else {
-        s.into()
-    }
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")).into() } else { s.into() }
 }
 
 impl DayBuf {
@@ -106,20 +102,9 @@ impl DayBuf {
         ids.next(kind, &mut line);
         let t = Timestamp::from_day_secs(self.day, secs);
         use std::fmt::Write;
-        let _ = write!(
-            line,
-            ",{} {:02}:{:02}:{:02},{user},{pc},{rest}",
-            self.date,
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
-        );
+        let _ = write!(line, ",{} {:02}:{:02}:{:02},{user},{pc},{rest}", self.date, secs / 3600, secs / 60 % 60, secs % 60);
         if let Some(i) = insider {
-            self.answers.push(AnswerLine {
-                insider: i,
-                time: t,
-                line: format!("{kind},{line}"),
-            });
+            self.answers.push(AnswerLine { insider: i, time: t, line: format!("{kind},{line}") });
         }
         self.seq += 1;
         self.rows[kind as usize].push((secs, self.seq, line));
@@ -142,13 +127,7 @@ pub(crate) struct World {
 }
 
 impl World {
-    pub(crate) fn keywords<R: Rng>(
-        &self,
-        rng: &mut R,
-        n: usize,
-        extra: &[&str],
-        n_extra: usize,
-    ) -> String {
+    pub(crate) fn keywords<R: Rng>(&self, rng: &mut R, n: usize, extra: &[&str], n_extra: usize) -> String {
         let mut s = String::with_capacity(n * 8);
         let total = n + n_extra;
         let mut left_extra = n_extra;
@@ -163,10 +142,7 @@ impl World {
             } else {
                 // Skewed towards frequent words, like a topic-keyword bag.
                 let u: f64 = rng.random();
-                s.push_str(
-                    &self.words
-                        [((u * u * u) * self.words.len() as f64) as usize % self.words.len()],
-                );
+                s.push_str(&self.words[((u * u * u) * self.words.len() as f64) as usize % self.words.len()]);
             }
         }
         s
@@ -197,11 +173,7 @@ impl World {
         extra: &[&str],
         insider: Option<usize>,
     ) {
-        let n_extra = if extra.is_empty() {
-            0
-        } else {
-            rng.random_range(2..=5)
-        };
+        let n_extra = if extra.is_empty() { 0 } else { rng.random_range(2..=5) };
         let n = rng.random_range(15..=45);
         let mut content = self.keywords(rng, n, extra, n_extra);
         if rng.random_bool(0.01) {
@@ -226,9 +198,7 @@ impl World {
     ) {
         const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
         let ext = ext.unwrap_or(EXTS[rng.random_range(0..EXTS.len())]);
-        let name: String = (0..8)
-            .map(|_| char::from(ALNUM[rng.random_range(0..ALNUM.len())]))
-            .collect();
+        let name: String = (0..8).map(|_| char::from(ALNUM[rng.random_range(0..ALNUM.len())])).collect();
         let n_extra = if extra.is_empty() { 0 } else { 2 };
         let n = rng.random_range(8..=30);
         let words = self.keywords(rng, n, extra, n_extra);
@@ -236,15 +206,7 @@ impl World {
             "" => words,
             m => format!("{m} {words}"),
         };
-        buf.push(
-            ids,
-            SourceKind::File,
-            secs,
-            user,
-            pc,
-            &format!("{name}.{ext},{content}"),
-            insider,
-        );
+        buf.push(ids, SourceKind::File, secs, user, pc, &format!("{name}.{ext},{content}"), insider);
     }
 
     /// An e-mail sent by `sender` (person index) from `pc` as `user`.
@@ -261,36 +223,17 @@ impl World {
         extra: &[&str],
         insider: Option<usize>,
     ) {
-        let n_extra = if extra.is_empty() {
-            0
-        } else {
-            rng.random_range(2..=4)
-        };
+        let n_extra = if extra.is_empty() { 0 } else { rng.random_range(2..=4) };
         let n = rng.random_range(10..=40);
         let content = self.keywords(rng, n, extra, n_extra);
         let size: u32 = (10f64.powf(rng.random_range(3.0..5.3))) as u32;
-        let attachments = if rng.random_bool(0.25) {
-            rng.random_range(1..=3)
-        } else {
-            0
-        };
-        let rest = format!(
-            "{},{},,{from},{size},{attachments},{content}",
-            to.join(";"),
-            cc.join(";")
-        );
+        let attachments = if rng.random_bool(0.25) { rng.random_range(1..=3) } else { 0 };
+        let rest = format!("{},{},,{from},{size},{attachments},{content}", to.join(";"), cc.join(";"));
         buf.push(ids, SourceKind::Email, secs, user, pc, &rest, insider);
     }
 
     /// A person's ordinary day (no scenario activity).
-    pub(crate) fn routine<R: Rng>(
-        &self,
-        rng: &mut R,
-        buf: &mut DayBuf,
-        ids: &mut IdGen,
-        i: usize,
-        workday: bool,
-    ) {
+    pub(crate) fn routine<R: Rng>(&self, rng: &mut R, buf: &mut DayBuf, ids: &mut IdGen, i: usize, workday: bool) {
         let p = &self.org.people[i];
         let h = &p.habits;
         let mut sessions: Vec<(u32, u32, PcId)> = Vec::new();
@@ -298,11 +241,8 @@ impl World {
             if rng.random_bool(0.04) {
                 return; // vacation or sick day
             }
-            let start =
-                (h.start as i64 + rng.random_range(-1800..=1800)).clamp(4 * 3600, 11 * 3600) as u32;
-            let end = (start + h.length)
-                .saturating_add_signed(rng.random_range(-2700..=2700))
-                .min(86_000);
+            let start = (h.start as i64 + rng.random_range(-1800..=1800)).clamp(4 * 3600, 11 * 3600) as u32;
+            let end = (start + h.length).saturating_add_signed(rng.random_range(-2700..=2700)).min(86_000);
             sessions.push((start, end, p.pc));
             if rng.random_bool(h.late_prob) {
                 let s = rng.random_range(19 * 3600 + 1800..22 * 3600);
@@ -323,15 +263,7 @@ impl World {
             buf.push(ids, SourceKind::Logon, s, p.user, pc, "Logon", None);
             // Screen unlocks are recorded as logons.
             for _ in 0..rng.random_range(0..=2) {
-                buf.push(
-                    ids,
-                    SourceKind::Logon,
-                    rng.random_range(s..=e),
-                    p.user,
-                    pc,
-                    "Logon",
-                    None,
-                );
+                buf.push(ids, SourceKind::Logon, rng.random_range(s..=e), p.user, pc, "Logon", None);
             }
             if !rng.random_bool(0.02) {
                 buf.push(ids, SourceKind::Logon, e, p.user, pc, "Logoff", None);
@@ -367,24 +299,13 @@ impl World {
         }
     }
 
-    fn routine_email<R: Rng>(
-        &self,
-        rng: &mut R,
-        buf: &mut DayBuf,
-        ids: &mut IdGen,
-        i: usize,
-        at: (u32, UserId, PcId),
-    ) {
+    fn routine_email<R: Rng>(&self, rng: &mut R, buf: &mut DayBuf, ids: &mut IdGen, i: usize, at: (u32, UserId, PcId)) {
         let p = &self.org.people[i];
         let h = &p.habits;
         let work = |j: usize| self.org.people[j].email.clone();
         let external = rng.random_bool(0.1) && !h.external.is_empty();
         let (from, to): (String, Vec<String>) = if external {
-            let from = if rng.random_bool(0.3) {
-                p.personal[0].clone()
-            } else {
-                p.email.clone()
-            };
+            let from = if rng.random_bool(0.3) { p.personal[0].clone() } else { p.email.clone() };
             let mut to = vec![h.external[rng.random_range(0..h.external.len())].clone()];
             if rng.random_bool(0.3) && !h.contacts.is_empty() {
                 to.push(work(h.contacts[rng.random_range(0..h.contacts.len())]));
@@ -392,10 +313,7 @@ impl World {
             (from, to)
         } else {
             let n = rng.random_range(1..=3).min(h.contacts.len().max(1));
-            let to = (0..n)
-                .filter_map(|_| h.contacts.get(rng.random_range(0..h.contacts.len().max(1))))
-                .map(|&j| work(j))
-                .collect();
+            let to = (0..n).filter_map(|_| h.contacts.get(rng.random_range(0..h.contacts.len().max(1)))).map(|&j| work(j)).collect();
             (p.email.clone(), to)
         };
         let cc: Vec<String> = if rng.random_bool(0.2) && !h.contacts.is_empty() {

@@ -76,34 +76,21 @@ impl SynthConfig {
             return Err(CertError::config("source.days", "must be in 60..=5000"));
         }
         if !(0.0..=0.5).contains(&self.insider_fraction) {
-            return Err(CertError::config(
-                "source.insider_fraction",
-                "must be in 0..=0.5",
-            ));
+            return Err(CertError::config("source.insider_fraction", "must be in 0..=0.5"));
         }
         if !(self.activity > 0.0 && self.activity <= 10.0) {
             return Err(CertError::config("source.activity", "must be in (0, 10]"));
         }
-        Day::parse_iso(&self.start)
-            .map_err(|e| CertError::config("source.start", e.to_string()))?;
+        Day::parse_iso(&self.start).map_err(|e| CertError::config("source.start", e.to_string()))?;
         if self.release.is_empty() || self.release.contains(['/', '\\', ',']) {
-            return Err(CertError::config(
-                "source.release",
-                "must be a plain label like 4.2",
-            ));
+            return Err(CertError::config("source.release", "must be a plain label like 4.2"));
         }
         let c = self.counts();
         if c.iter().sum::<u32>() > self.users / 2 {
-            return Err(CertError::config(
-                "source.scenario_counts",
-                "more insiders than half the users",
-            ));
+            return Err(CertError::config("source.scenario_counts", "more insiders than half the users"));
         }
         if c[2] > self.users / 10 {
-            return Err(CertError::config(
-                "source.scenario_counts",
-                "scenario 3 needs one IT admin per 10 users",
-            ));
+            return Err(CertError::config("source.scenario_counts", "scenario 3 needs one IT admin per 10 users"));
         }
         Ok(())
     }
@@ -116,11 +103,7 @@ impl SynthConfig {
         let n = f64::from(self.users) * self.insider_fraction;
         let s12 = (n * 3.0 / 7.0).round().max(1.0) as u32;
         let s3 = (n / 7.0).round().max(1.0) as u32;
-        if self.insider_fraction == 0.0 {
-            [0, 0, 0]
-        } else {
-            [s12, s12, s3]
-        }
+        if self.insider_fraction == 0.0 { [0, 0, 0] } else { [s12, s12, s3] }
     }
 }
 
@@ -159,10 +142,7 @@ impl DirSink {
     /// A sink writing under `root` (created if needed).
     pub fn new(root: &Path) -> Result<Self, CertError> {
         std::fs::create_dir_all(root).map_err(|e| CertError::io(root, e))?;
-        Ok(Self {
-            root: root.to_path_buf(),
-            open: BTreeMap::new(),
-        })
+        Ok(Self { root: root.to_path_buf(), open: BTreeMap::new() })
     }
 
     fn partial(&self, rel: &str) -> PathBuf {
@@ -173,9 +153,7 @@ impl DirSink {
     pub fn finish(mut self) -> Result<(), CertError> {
         for (rel, w) in std::mem::take(&mut self.open) {
             let tmp = self.partial(&rel);
-            let f = w
-                .into_inner()
-                .map_err(|e| CertError::io(&tmp, e.into_error()))?;
+            let f = w.into_inner().map_err(|e| CertError::io(&tmp, e.into_error()))?;
             f.sync_all().map_err(|e| CertError::io(&tmp, e))?;
             let dst = self.root.join(&rel);
             std::fs::rename(&tmp, &dst).map_err(|e| CertError::io(&dst, e))?;
@@ -192,14 +170,10 @@ impl Sink for DirSink {
                 std::fs::create_dir_all(d).map_err(|e| CertError::io(d, e))?;
             }
             let f = File::create(&p).map_err(|e| CertError::io(&p, e))?;
-            self.open
-                .insert(rel.to_string(), BufWriter::with_capacity(1 << 20, f));
+            self.open.insert(rel.to_string(), BufWriter::with_capacity(1 << 20, f));
         }
         let p = self.partial(rel);
-        self.open
-            .get_mut(rel)
-            .map_or(Ok(()), |w| w.write_all(bytes))
-            .map_err(|e| CertError::io(p, e))
+        self.open.get_mut(rel).map_or(Ok(()), |w| w.write_all(bytes)).map_err(|e| CertError::io(p, e))
     }
 }
 
@@ -239,10 +213,7 @@ struct MemBuffers(BTreeMap<String, Vec<u8>>);
 
 impl Sink for MemBuffers {
     fn append(&mut self, rel: &str, bytes: &[u8]) -> Result<(), CertError> {
-        self.0
-            .entry(rel.to_string())
-            .or_default()
-            .extend_from_slice(bytes);
+        self.0.entry(rel.to_string()).or_default().extend_from_slice(bytes);
         Ok(())
     }
 }
@@ -253,14 +224,8 @@ pub fn generate(cfg: &SynthConfig, sink: &mut dyn Sink) -> Result<SynthManifest,
     let seeds = SeedStream::new(cfg.seed);
     let mut rng = seeds.rng("cert-synth-org");
     let counts = cfg.counts();
-    let first =
-        Day::parse_iso(&cfg.start).map_err(|e| CertError::config("source.start", e.to_string()))?;
-    let mut org = org::Org::build(
-        &mut rng,
-        cfg.users as usize,
-        cfg.activity,
-        counts[2] as usize + 1,
-    );
+    let first = Day::parse_iso(&cfg.start).map_err(|e| CertError::config("source.start", e.to_string()))?;
+    let mut org = org::Org::build(&mut rng, cfg.users as usize, cfg.activity, counts[2] as usize + 1);
     let plans = scenario::plan(&mut rng, &mut org, first, cfg.days, counts);
     // Ordinary leavers, so that leaving alone does not identify an insider.
     let protected: Vec<usize> = plans
@@ -276,21 +241,10 @@ pub fn generate(cfg: &SynthConfig, sink: &mut dyn Sink) -> Result<SynthManifest,
             org.people[i].leave = Some(Day(first.0 + rng.random_range(30..cfg.days as i32)));
         }
     }
-    let world = World {
-        org,
-        words: (0..vocab::VOCAB).map(vocab::word).collect(),
-        domains: (0..vocab::DOMAINS).map(vocab::domain).collect(),
-    };
-    let mut manifest = SynthManifest {
-        config: Some(cfg.clone()),
-        insiders: counts,
-        ..Default::default()
-    };
+    let world = World { org, words: (0..vocab::VOCAB).map(vocab::word).collect(), domains: (0..vocab::DOMAINS).map(vocab::domain).collect() };
+    let mut manifest = SynthManifest { config: Some(cfg.clone()), insiders: counts, ..Default::default() };
     for k in SourceKind::ALL {
-        sink.append(
-            k.file_name(),
-            format!("{}\r\n", k.header().join(",")).as_bytes(),
-        )?;
+        sink.append(k.file_name(), format!("{}\r\n", k.header().join(",")).as_bytes())?;
     }
     let mut ids = IdGen::default();
     let mut answers: Vec<Vec<String>> = vec![Vec::new(); plans.len()];
@@ -304,14 +258,11 @@ pub fn generate(cfg: &SynthConfig, sink: &mut dyn Sink) -> Result<SynthManifest,
             if p.leave.is_some_and(|l| day > l) {
                 continue;
             }
-            let mut r =
-                rng_from_seed(seeds.seed_at("cert-synth-day", ((i as u64) << 32) | u64::from(di)));
+            let mut r = rng_from_seed(seeds.seed_at("cert-synth-day", ((i as u64) << 32) | u64::from(di)));
             world.routine(&mut r, &mut buf, &mut ids, i, workday);
         }
         for (k, plan) in plans.iter().enumerate() {
-            let mut r = rng_from_seed(
-                seeds.seed_at("cert-synth-insider", ((k as u64) << 32) | u64::from(di)),
-            );
+            let mut r = rng_from_seed(seeds.seed_at("cert-synth-insider", ((k as u64) << 32) | u64::from(di)));
             world.scenario_day(&mut r, &mut buf, &mut ids, k, plan, day);
         }
         buf.sort();
@@ -321,8 +272,7 @@ pub fn generate(cfg: &SynthConfig, sink: &mut dyn Sink) -> Result<SynthManifest,
                 out.extend_from_slice(line.as_bytes());
                 out.extend_from_slice(b"\r\n");
             }
-            *manifest.rows.entry(k.file_name().to_string()).or_default() +=
-                buf.rows[k as usize].len() as u64;
+            *manifest.rows.entry(k.file_name().to_string()).or_default() += buf.rows[k as usize].len() as u64;
             sink.append(k.file_name(), &out)?;
         }
         let mut day_answers = std::mem::take(&mut buf.answers);
@@ -337,9 +287,7 @@ pub fn generate(cfg: &SynthConfig, sink: &mut dyn Sink) -> Result<SynthManifest,
     manifest.events = manifest.rows.values().sum();
     let mut insiders = Vec::new();
     for (k, plan) in plans.iter().enumerate() {
-        let Some((start, end)) = spans[k] else {
-            continue;
-        };
+        let Some((start, end)) = spans[k] else { continue };
         let user = world.org.people[plan.person].user;
         let details = detail_name(&cfg.release, plan.scenario, user);
         let mut body = String::new();
@@ -348,52 +296,22 @@ pub fn generate(cfg: &SynthConfig, sink: &mut dyn Sink) -> Result<SynthManifest,
             body.push_str("\r\n");
         }
         manifest.answer_rows += answers[k].len() as u64;
-        sink.append(
-            &format!("answers/r{}-{}/{details}", cfg.release, plan.scenario),
-            body.as_bytes(),
-        )?;
-        insiders.push(Insider {
-            user,
-            scenario: plan.scenario,
-            details,
-            start,
-            end,
-        });
+        sink.append(&format!("answers/r{}-{}/{details}", cfg.release, plan.scenario), body.as_bytes())?;
+        insiders.push(Insider { user, scenario: plan.scenario, details, start, end });
     }
-    sink.append(
-        "answers/insiders.csv",
-        &write_insiders_csv(&cfg.release, &insiders),
-    )?;
+    sink.append("answers/insiders.csv", &write_insiders_csv(&cfg.release, &insiders))?;
     write_org(cfg, first, &world, sink)?;
-    manifest.leavers = world
-        .org
-        .people
-        .iter()
-        .filter(|p| p.leave.is_some())
-        .count() as u32;
+    manifest.leavers = world.org.people.iter().filter(|p| p.leave.is_some()).count() as u32;
     Ok(manifest)
 }
 
-fn write_org(
-    cfg: &SynthConfig,
-    first: Day,
-    world: &World,
-    sink: &mut dyn Sink,
-) -> Result<(), CertError> {
+fn write_org(cfg: &SynthConfig, first: Day, world: &World, sink: &mut dyn Sink) -> Result<(), CertError> {
     let mut psy = String::from("employee_name,user_id,O,C,E,A,N\r\n");
     for i in 0..world.org.people.len() {
         let p = world.org.psychometric(i);
         let o = p.ocean.map(|x| x.to_string());
         let name = &world.org.people[i].name;
-        psy.push_str(&csv_line(&[
-            name,
-            &p.user_id.to_string(),
-            &o[0],
-            &o[1],
-            &o[2],
-            &o[3],
-            &o[4],
-        ]));
+        psy.push_str(&csv_line(&[name, &p.user_id.to_string(), &o[0], &o[1], &o[2], &o[3], &o[4]]));
     }
     sink.append("psychometric.csv", psy.as_bytes())?;
     // Monthly snapshots from the month before the first day to the month of the last day.
@@ -401,9 +319,7 @@ fn write_org(
     (y, m) = if m == 1 { (y - 1, 12) } else { (y, m - 1) };
     let (ly, lm, _) = Day(first.0 + cfg.days as i32 - 1).civil();
     while (y, m) <= (ly, lm) {
-        let month_start = Timestamp::from_parts(y as u32, m, 1, 0, 0, 0)
-            .map(Timestamp::day)
-            .unwrap_or(first);
+        let month_start = Timestamp::from_parts(y as u32, m, 1, 0, 0, 0).map(Timestamp::day).unwrap_or(first);
         let mut s = csv_line(&LDAP_HEADER);
         for (i, p) in world.org.people.iter().enumerate() {
             if p.leave.is_some_and(|l| l < month_start) {
@@ -412,15 +328,8 @@ fn write_org(
             let r = world.org.ldap_row(i);
             let uid = r.user_id.to_string();
             s.push_str(&csv_line(&[
-                &r.employee_name,
-                &uid,
-                &r.email,
-                &r.role,
-                &r.business_unit,
-                &r.functional_unit,
-                &r.department,
-                &r.team,
-                &r.supervisor,
+                &r.employee_name, &uid, &r.email, &r.role, &r.business_unit, &r.functional_unit, &r.department,
+                &r.team, &r.supervisor,
             ]));
         }
         sink.append(&format!("LDAP/{y:04}-{m:02}.csv"), s.as_bytes())?;

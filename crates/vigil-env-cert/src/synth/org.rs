@@ -106,11 +106,8 @@ impl Org {
         let mut pcs: Vec<u16> = (1..10_000).collect();
         pcs.shuffle(rng);
         let mut pcs = pcs.into_iter();
-        let mut depts: Vec<(usize, usize)> = UNITS
-            .iter()
-            .enumerate()
-            .flat_map(|(u, (_, ds, _))| (0..ds.len()).map(move |d| (u, d)))
-            .collect();
+        let mut depts: Vec<(usize, usize)> =
+            UNITS.iter().enumerate().flat_map(|(u, (_, ds, _))| (0..ds.len()).map(move |d| (u, d))).collect();
         depts.retain(|&d| d != (vocab::IT_UNIT, vocab::IT_DEPT));
         depts.shuffle(rng);
         let mut depts = depts.into_iter().cycle();
@@ -130,16 +127,11 @@ impl Org {
                 let supervisor = if k > 0 {
                     Some(lead)
                 } else {
-                    heads
-                        .get(&slot)
-                        .copied()
-                        .or(if i == 0 { None } else { Some(0) })
+                    heads.get(&slot).copied().or(if i == 0 { None } else { Some(0) })
                 };
                 heads.entry(slot).or_insert(i);
                 let pc = PcId::new(pcs.next().unwrap_or(1));
-                people.push(Person::draw(
-                    rng, &mut names, &mut ids, slot, team, supervisor, pc, activity,
-                ));
+                people.push(Person::draw(rng, &mut names, &mut ids, slot, team, supervisor, pc, activity));
             }
             team += 1;
         }
@@ -147,9 +139,7 @@ impl Org {
         // personal addresses and random outsiders.
         for i in 0..n {
             let team = people[i].team;
-            let mates: Vec<usize> = (0..n)
-                .filter(|&j| j != i && people[j].team == team)
-                .collect();
+            let mates: Vec<usize> = (0..n).filter(|&j| j != i && people[j].team == team).collect();
             let k = rng.random_range(4..=12).min(n - 1);
             let mut c: Vec<usize> = mates.into_iter().take(k).collect();
             while c.len() < k {
@@ -161,19 +151,13 @@ impl Org {
             let ext = (0..rng.random_range(1..=4))
                 .map(|_| {
                     let p = vocab::MAIL_PROVIDERS[rng.random_range(0..vocab::MAIL_PROVIDERS.len())];
-                    format!(
-                        "{}{}@{p}",
-                        vocab::word(rng.random_range(0..vocab::VOCAB)),
-                        rng.random_range(1..999)
-                    )
+                    format!("{}{}@{p}", vocab::word(rng.random_range(0..vocab::VOCAB)), rng.random_range(1..999))
                 })
                 .collect();
             people[i].habits.contacts = c;
             people[i].habits.external = ext;
         }
-        let lab_pcs = (0..LAB_PCS)
-            .map(|_| PcId::new(pcs.next().unwrap_or(2)))
-            .collect();
+        let lab_pcs = (0..LAB_PCS).map(|_| PcId::new(pcs.next().unwrap_or(2))).collect();
         Org { people, lab_pcs }
     }
 
@@ -190,19 +174,13 @@ impl Org {
             functional_unit: unit.into(),
             department: depts[p.dept].into(),
             team: format!("{} - Team{}", p.team % 9 + 1, p.team),
-            supervisor: p
-                .supervisor
-                .map(|s| self.people[s].name.clone())
-                .unwrap_or_default(),
+            supervisor: p.supervisor.map(|s| self.people[s].name.clone()).unwrap_or_default(),
         }
     }
 
     /// The psychometric row of person `i`.
     pub(crate) fn psychometric(&self, i: usize) -> Psychometric {
-        Psychometric {
-            user_id: self.people[i].user,
-            ocean: self.people[i].ocean,
-        }
+        Psychometric { user_id: self.people[i].user, ocean: self.people[i].ocean }
     }
 }
 
@@ -227,11 +205,7 @@ impl Person {
                 break (f, m, l);
             }
         };
-        let letters = [
-            first.as_bytes()[0],
-            middle.as_bytes()[0],
-            last.as_bytes()[0],
-        ];
+        let letters = [first.as_bytes()[0], middle.as_bytes()[0], last.as_bytes()[0]];
         let user = loop {
             let u = UserId::new(letters, rng.random_range(0..10_000));
             if ids.insert(u) {
@@ -247,12 +221,7 @@ impl Person {
         let personal = (0..rng.random_range(1..=2))
             .map(|k| {
                 let p = vocab::MAIL_PROVIDERS[rng.random_range(0..vocab::MAIL_PROVIDERS.len())];
-                format!(
-                    "{}.{}{}@{p}",
-                    first.to_lowercase(),
-                    last.to_lowercase(),
-                    rng.random_range(1..99) + k
-                )
+                format!("{}.{}{}@{p}", first.to_lowercase(), last.to_lowercase(), rng.random_range(1..99) + k)
             })
             .collect();
         Person {
@@ -287,24 +256,14 @@ impl Habits {
         Habits {
             start,
             length: rng.random_range(8 * 3600..9 * 3600 + 1800),
-            late_prob: if late {
-                rng.random_range(0.1..0.5)
-            } else {
-                0.0
-            },
+            late_prob: if late { rng.random_range(0.1..0.5) } else { 0.0 },
             usb_prob: if usb { rng.random_range(0.2..0.9) } else { 0.0 },
             weekend_prob: rng.random_range(0.0..0.08),
             http_rate: (http_mean * (0.5 + rng.random::<f64>())).max(0.5),
             email_rate: (7.5 * activity * (0.4 + 1.2 * rng.random::<f64>())).max(0.3),
-            job_prob: if rng.random_bool(0.1) {
-                rng.random_range(0.005..0.03)
-            } else {
-                0.0
-            },
+            job_prob: if rng.random_bool(0.1) { rng.random_range(0.005..0.03) } else { 0.0 },
             lab_prob: rng.random_range(0.0..0.04),
-            favourites: (0..rng.random_range(8..30))
-                .map(|_| rng.random_range(0..vocab::DOMAINS))
-                .collect(),
+            favourites: (0..rng.random_range(8..30)).map(|_| rng.random_range(0..vocab::DOMAINS)).collect(),
             contacts: Vec::new(),
             external: Vec::new(),
         }

@@ -63,12 +63,7 @@ fn counts(v: &View, kind: usize) -> Vec<(String, usize)> {
     let order = seen(v.timeline(), kind);
     let mut c: BTreeMap<&str, usize> = BTreeMap::new();
     for r in v.timeline() {
-        let here: BTreeSet<&str> = r
-            .mentions
-            .iter()
-            .filter(|(k, _)| *k == kind)
-            .map(|(_, e)| e.as_str())
-            .collect();
+        let here: BTreeSet<&str> = r.mentions.iter().filter(|(k, _)| *k == kind).map(|(_, e)| e.as_str()).collect();
         for e in here {
             *c.entry(e).or_default() += 1;
         }
@@ -95,17 +90,13 @@ fn tld(d: &str) -> &str {
 }
 
 const SUSPICIOUS: &[&str] = &[
-    "login", "secure", "verify", "account", "update", "portal", "auth", "sso", "support",
-    "billing", "invoice", "check",
+    "login", "secure", "verify", "account", "update", "portal", "auth", "sso", "support", "billing", "invoice", "check",
 ];
 
 /// Surface cues of each initial vector (what a keyword rule would look for).
 const CUES: &[(&str, &[&str])] = &[
     ("phish", &["phish", "outlook.exe"]),
-    (
-        "credential_stuffing",
-        &["stuffing", "bruteforce", "failure"],
-    ),
+    ("credential_stuffing", &["stuffing", "bruteforce", "failure"]),
     ("exposed_service", &["exploit", "w3wp"]),
     ("malicious_download", &["download"]),
     ("insider_usb", &["usb", "removable"]),
@@ -116,17 +107,11 @@ fn cue(r: &SeenRow) -> Option<&'static str> {
         return Some("phish");
     }
     let t = r.text.to_lowercase();
-    CUES.iter()
-        .find(|(_, words)| words.iter().any(|w| t.contains(w)))
-        .map(|(v, _)| *v)
+    CUES.iter().find(|(_, words)| words.iter().any(|w| t.contains(w))).map(|(v, _)| *v)
 }
 
 fn vector(f: Field, pick: impl FnOnce() -> Option<String>) -> Guess {
-    if f == Field::InitialVector {
-        Guess::Answer(pick())
-    } else {
-        Guess::NotApplicable
-    }
+    if f == Field::InitialVector { Guess::Answer(pick()) } else { Guess::NotApplicable }
 }
 
 fn cued<'a>(rows: impl Iterator<Item = &'a SeenRow>) -> Vec<&'static str> {
@@ -135,34 +120,19 @@ fn cued<'a>(rows: impl Iterator<Item = &'a SeenRow>) -> Vec<&'static str> {
 
 /// Every rule, entity rules first.
 pub const RULES: &[Rule] = &[
-    Rule {
-        name: "first_seen",
-        guess: |v, f, _| entity(v, f, |v, k| first(seen(v.timeline(), k))),
-    },
+    Rule { name: "first_seen", guess: |v, f, _| entity(v, f, |v, k| first(seen(v.timeline(), k))) },
     Rule {
         name: "last_seen",
-        guess: |v, f, _| {
-            entity(v, f, |v, k| {
-                seen(v.timeline(), k).last().map(|s| s.to_string())
-            })
-        },
+        guess: |v, f, _| entity(v, f, |v, k| seen(v.timeline(), k).last().map(|s| s.to_string())),
     },
-    Rule {
-        name: "most_frequent",
-        guess: |v, f, _| entity(v, f, |v, k| by_count(v, k, true)),
-    },
-    Rule {
-        name: "least_frequent",
-        guess: |v, f, _| entity(v, f, |v, k| by_count(v, k, false)),
-    },
+    Rule { name: "most_frequent", guess: |v, f, _| entity(v, f, |v, k| by_count(v, k, true)) },
+    Rule { name: "least_frequent", guess: |v, f, _| entity(v, f, |v, k| by_count(v, k, false)) },
     Rule {
         name: "first_observation_only",
         guess: |v, f, _| {
             entity(v, f, |v, k| {
                 first(seen(
-                    v.timeline().filter(|r| {
-                        r.step == 0 && matches!(r.table, Table::Alerts | Table::EmailLogs)
-                    }),
+                    v.timeline().filter(|r| r.step == 0 && matches!(r.table, Table::Alerts | Table::EmailLogs)),
                     k,
                 ))
             })
@@ -170,11 +140,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         name: "first_trusted",
-        guess: |v, f, _| {
-            entity(v, f, |v, k| {
-                first(seen(v.timeline().filter(|r| r.trusted), k))
-            })
-        },
+        guess: |v, f, _| entity(v, f, |v, k| first(seen(v.timeline().filter(|r| r.trusted), k))),
     },
     Rule {
         name: "highest_severity_alert",
@@ -186,62 +152,35 @@ pub const RULES: &[Rule] = &[
                     .map(|r| severity_rank(r.severity.as_deref()))
                     .max()?;
                 first(seen(
-                    v.timeline().filter(|r| {
-                        r.table == Table::Alerts && severity_rank(r.severity.as_deref()) == top
-                    }),
+                    v.timeline().filter(|r| r.table == Table::Alerts && severity_rank(r.severity.as_deref()) == top),
                     k,
                 ))
             })
         },
     },
-    Rule {
-        name: "only_x_in_auth_logs",
-        guess: |v, f, _| entity(v, f, |v, k| only_in(v, k, Table::AuthLogs)),
-    },
-    Rule {
-        name: "only_x_in_netflow",
-        guess: |v, f, _| entity(v, f, |v, k| only_in(v, k, Table::Netflow)),
-    },
+    Rule { name: "only_x_in_auth_logs", guess: |v, f, _| entity(v, f, |v, k| only_in(v, k, Table::AuthLogs)) },
+    Rule { name: "only_x_in_netflow", guess: |v, f, _| entity(v, f, |v, k| only_in(v, k, Table::Netflow)) },
     Rule {
         name: "only_x_in_process_events",
         guess: |v, f, _| entity(v, f, |v, k| only_in(v, k, Table::ProcessEvents)),
     },
-    Rule {
-        name: "only_x_in_alerts",
-        guess: |v, f, _| entity(v, f, |v, k| only_in(v, k, Table::Alerts)),
-    },
-    Rule {
-        name: "only_x_in_email_logs",
-        guess: |v, f, _| entity(v, f, |v, k| only_in(v, k, Table::EmailLogs)),
-    },
+    Rule { name: "only_x_in_alerts", guess: |v, f, _| entity(v, f, |v, k| only_in(v, k, Table::Alerts)) },
+    Rule { name: "only_x_in_email_logs", guess: |v, f, _| entity(v, f, |v, k| only_in(v, k, Table::EmailLogs)) },
     Rule {
         name: "injection_cross_off",
         guess: |v, f, _| {
             entity(v, f, |v, k| {
                 let named = seen(v.timeline().filter(|r| r.injected), k);
-                seen(v.timeline(), k)
-                    .into_iter()
-                    .find(|e| !named.contains(e))
-                    .map(str::to_string)
+                seen(v.timeline(), k).into_iter().find(|e| !named.contains(e)).map(str::to_string)
             })
         },
     },
     Rule {
         name: "injection_named",
-        guess: |v, f, _| {
-            entity(v, f, |v, k| {
-                first(seen(v.timeline().filter(|r| r.injected), k))
-            })
-        },
+        guess: |v, f, _| entity(v, f, |v, k| first(seen(v.timeline().filter(|r| r.injected), k))),
     },
-    Rule {
-        name: "lowest_id",
-        guess: |v, f, _| entity(v, f, |v, k| v.candidates[k].iter().min().cloned()),
-    },
-    Rule {
-        name: "highest_id",
-        guess: |v, f, _| entity(v, f, |v, k| v.candidates[k].iter().max().cloned()),
-    },
+    Rule { name: "lowest_id", guess: |v, f, _| entity(v, f, |v, k| v.candidates[k].iter().min().cloned()) },
+    Rule { name: "highest_id", guess: |v, f, _| entity(v, f, |v, k| v.candidates[k].iter().max().cloned()) },
     Rule {
         name: "rarest_tld",
         guess: |v, f, _| {
@@ -270,11 +209,7 @@ pub const RULES: &[Rule] = &[
             let order = seen(v.timeline(), 2);
             let c = &v.candidates[2];
             Guess::Answer(
-                order
-                    .into_iter()
-                    .chain(c.iter().map(String::as_str))
-                    .find(|x| tld(x) != "com")
-                    .map(str::to_string),
+                order.into_iter().chain(c.iter().map(String::as_str)).find(|x| tld(x) != "com").map(str::to_string),
             )
         },
     },
@@ -290,18 +225,9 @@ pub const RULES: &[Rule] = &[
             Guess::Answer(c.iter().find(|d| Some(score(d)) == max).cloned())
         },
     },
-    Rule {
-        name: "majority_vector",
-        guess: |_, f, majority| vector(f, || Some(majority.to_string())),
-    },
-    Rule {
-        name: "first_vector_cue",
-        guess: |v, f, _| vector(f, || cued(v.timeline()).first().map(|s| s.to_string())),
-    },
-    Rule {
-        name: "last_vector_cue",
-        guess: |v, f, _| vector(f, || cued(v.timeline()).last().map(|s| s.to_string())),
-    },
+    Rule { name: "majority_vector", guess: |_, f, majority| vector(f, || Some(majority.to_string())) },
+    Rule { name: "first_vector_cue", guess: |v, f, _| vector(f, || cued(v.timeline()).first().map(|s| s.to_string())) },
+    Rule { name: "last_vector_cue", guess: |v, f, _| vector(f, || cued(v.timeline()).last().map(|s| s.to_string())) },
     Rule {
         name: "most_cued_vector",
         guess: |v, f, _| {
@@ -318,22 +244,10 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         name: "first_observation_vector_cue",
-        guess: |v, f, _| {
-            vector(f, || {
-                cued(v.timeline().filter(|r| r.step == 0))
-                    .first()
-                    .map(|s| s.to_string())
-            })
-        },
+        guess: |v, f, _| vector(f, || cued(v.timeline().filter(|r| r.step == 0)).first().map(|s| s.to_string())),
     },
     Rule {
         name: "trusted_vector_cue",
-        guess: |v, f, _| {
-            vector(f, || {
-                cued(v.timeline().filter(|r| r.trusted))
-                    .first()
-                    .map(|s| s.to_string())
-            })
-        },
+        guess: |v, f, _| vector(f, || cued(v.timeline().filter(|r| r.trusted)).first().map(|s| s.to_string())),
     },
 ];

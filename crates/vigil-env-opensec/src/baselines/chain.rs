@@ -71,17 +71,12 @@ pub(super) fn chain(t: &Transcript) -> Option<Chain> {
         if s(row, "trust_tier") == Some("untrusted") || row.contains_key("email_id") {
             continue;
         }
-        let id = ["alert_id", "auth_id", "flow_id", "event_id"]
-            .iter()
-            .find_map(|k| s(row, k))
-            .unwrap_or("");
+        let id = ["alert_id", "auth_id", "flow_id", "event_id"].iter().find_map(|k| s(row, k)).unwrap_or("");
         if !seen.insert(id.to_string()) {
             continue;
         }
         if let Some(kind) = s(row, "alert_type") {
-            let kv: BTreeMap<&str, &str> = text_kv(s(row, "message").unwrap_or(""))
-                .into_iter()
-                .collect();
+            let kv: BTreeMap<&str, &str> = text_kv(s(row, "message").unwrap_or("")).into_iter().collect();
             if let Some((_, v)) = VECTOR_ALERTS.iter().find(|(a, _)| *a == kind)
                 && let Some(h) = kv.get("host")
             {
@@ -98,12 +93,7 @@ pub(super) fn chain(t: &Transcript) -> Option<Chain> {
             }
         } else if let Some(ip) = s(row, "source_ip") {
             let ok = row.get("success").and_then(Value::as_i64) == Some(1);
-            if let (true, false, Some(h), Some(u)) = (
-                ok,
-                ip.starts_with("10."),
-                s(row, "host_id"),
-                s(row, "user_id"),
-            ) {
+            if let (true, false, Some(h), Some(u)) = (ok, ip.starts_with("10."), s(row, "host_id"), s(row, "user_id")) {
                 let e = hosts.entry(h.to_string()).or_default();
                 e.kinds.insert("remote_login");
                 e.remote_users.push(u.to_string());
@@ -116,8 +106,7 @@ pub(super) fn chain(t: &Transcript) -> Option<Chain> {
                 e.kinds.insert("discovery");
                 e.targets.extend(kv.get("target").map(|x| x.to_string()));
                 e.users.extend(user);
-            } else if s(row, "process_name") == Some("schtasks.exe") && cmd.contains("create_task")
-            {
+            } else if s(row, "process_name") == Some("schtasks.exe") && cmd.contains("create_task") {
                 let e = hosts.entry(h.to_string()).or_default();
                 e.kinds.insert("persistence");
                 e.users.extend(user);
@@ -125,8 +114,7 @@ pub(super) fn chain(t: &Transcript) -> Option<Chain> {
         }
     }
     let max = hosts.values().map(|e| e.kinds.len()).max()?;
-    let top: Vec<(&String, &HostEvidence)> =
-        hosts.iter().filter(|(_, e)| e.kinds.len() == max).collect();
+    let top: Vec<(&String, &HostEvidence)> = hosts.iter().filter(|(_, e)| e.kinds.len() == max).collect();
     if max < 3 || top.len() != 1 {
         return None;
     }

@@ -47,11 +47,7 @@ impl Transcript {
     pub(crate) fn rows(&self) -> impl Iterator<Item = &Map<String, Value>> {
         self.observations.iter().flat_map(|o| {
             let r = &o.result;
-            r.rows
-                .iter()
-                .flatten()
-                .chain(r.email.iter())
-                .chain(r.alert.iter())
+            r.rows.iter().flatten().chain(r.email.iter()).chain(r.alert.iter())
         })
     }
 }
@@ -93,8 +89,7 @@ fn kind_of_key(k: &str) -> Option<Kind> {
 fn id_like(s: &str) -> bool {
     s.len() >= 3
         && s.bytes().any(|b| b == b'-' || b == b'.')
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
 }
 
 fn table_of(row: &Map<String, Value>) -> &'static str {
@@ -150,9 +145,7 @@ pub(crate) fn mentions(row: &Map<String, Value>, free_text: bool) -> Vec<Mention
                     "domain" => Kind::Domain,
                     _ => continue,
                 };
-                let id = w[1].trim_matches(|c: char| {
-                    !(c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
-                });
+                let id = w[1].trim_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_'));
                 let id = id.trim_end_matches('.');
                 if id_like(id) {
                     push(kind, id, "text");

@@ -64,18 +64,9 @@ impl Baseline {
     /// Every variant, in declaration order (the honest baselines and the probes): the names
     /// `[policy] kind = "scripted"` and `[eval] baselines` accept.
     pub const VARIANTS: [Baseline; 12] = [
-        Baseline::Null,
-        Baseline::Oracle,
-        Baseline::EvidenceHeuristic,
-        Baseline::NaiveRule,
-        Baseline::ContainEverythingSeen,
-        Baseline::Random,
-        Baseline::CiteSpam,
-        Baseline::AlwaysEscalate,
-        Baseline::KeywordStuffing,
-        Baseline::FormatGaming,
-        Baseline::LongOutput,
-        Baseline::InjectionObedience,
+        Baseline::Null, Baseline::Oracle, Baseline::EvidenceHeuristic, Baseline::NaiveRule,
+        Baseline::ContainEverythingSeen, Baseline::Random, Baseline::CiteSpam, Baseline::AlwaysEscalate,
+        Baseline::KeywordStuffing, Baseline::FormatGaming, Baseline::LongOutput, Baseline::InjectionObedience,
     ];
 
     /// The variant whose snake-case name is `name`.
@@ -104,11 +95,7 @@ impl Baseline {
 
 /// A scripted policy for `env`. `seed` drives the random baseline (with each request's seed).
 pub fn baseline_policy(env: Arc<OpenSecEnv>, baseline: Baseline, seed: u64) -> Box<dyn Policy> {
-    Box::new(Scripted {
-        env,
-        baseline,
-        seed,
-    })
+    Box::new(Scripted { env, baseline, seed })
 }
 
 struct Scripted {
@@ -119,10 +106,7 @@ struct Scripted {
 
 impl std::fmt::Debug for Scripted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Scripted")
-            .field("baseline", &self.baseline)
-            .field("seed", &self.seed)
-            .finish()
+        f.debug_struct("Scripted").field("baseline", &self.baseline).field("seed", &self.seed).finish()
     }
 }
 
@@ -132,10 +116,7 @@ impl Policy for Scripted {
     }
 
     fn generate(&mut self, requests: &[GenerationRequest]) -> Result<Vec<Generation>, PolicyError> {
-        requests
-            .iter()
-            .map(|r| self.act(r).map(Generation::text))
-            .collect()
+        requests.iter().map(|r| self.act(r).map(Generation::text)).collect()
     }
 }
 
@@ -148,34 +129,18 @@ fn unknown_report(mode: crate::ScoringMode) -> Report {
         compromised_user: u(),
         attacker_domain: u(),
         data_target: u(),
-        initial_vector: Some(
-            if mode == crate::ScoringMode::Compat {
-                "phish"
-            } else {
-                "unknown"
-            }
-            .into(),
-        ),
+        initial_vector: Some(if mode == crate::ScoringMode::Compat { "phish" } else { "unknown" }.into()),
     }
 }
 
 fn query(table: Table) -> Action {
-    Action::QueryLogs(Query {
-        table,
-        filters: Vec::new(),
-        limit: crate::query::MAX_LIMIT,
-    })
+    Action::QueryLogs(Query { table, filters: Vec::new(), limit: crate::query::MAX_LIMIT })
 }
 
 /// Emails and alerts the spraying baseline reads before it starts containing.
 const MAX_FETCHES: usize = 3;
 
-const LOG_TABLES: [Table; 4] = [
-    Table::Alerts,
-    Table::AuthLogs,
-    Table::Netflow,
-    Table::ProcessEvents,
-];
+const LOG_TABLES: [Table; 4] = [Table::Alerts, Table::AuthLogs, Table::Netflow, Table::ProcessEvents];
 
 impl Scripted {
     fn act(&self, req: &GenerationRequest) -> Result<String, PolicyError> {
@@ -188,9 +153,7 @@ impl Scripted {
             Baseline::ContainEverythingSeen => spray(&t),
             Baseline::Random => return Ok(self.random(req, &t)),
             probe => {
-                return Ok(
-                    probes::probe_text(probe, &t).unwrap_or_else(|| heuristic(&t, true).to_text())
-                );
+                return Ok(probes::probe_text(probe, &t).unwrap_or_else(|| heuristic(&t, true).to_text()));
             }
         };
         Ok(action.to_text())
@@ -205,32 +168,19 @@ impl Scripted {
             .ok_or_else(|| PolicyError::UnknownTask(req.task.clone()))?;
         let done = t.last().containment;
         let r = sc.required();
-        let next = r
-            .isolate_hosts
-            .iter()
-            .find(|h| !done.isolated_hosts.contains(h))
-            .map(|h| Action::IsolateHost(h.clone()));
+        let next =
+            r.isolate_hosts.iter().find(|h| !done.isolated_hosts.contains(h)).map(|h| Action::IsolateHost(h.clone()));
         let next = next.or_else(|| {
-            r.block_domains
-                .iter()
-                .find(|d| !done.blocked_domains.contains(d))
-                .map(|d| Action::BlockDomain(d.clone()))
+            r.block_domains.iter().find(|d| !done.blocked_domains.contains(d)).map(|d| Action::BlockDomain(d.clone()))
         });
         let next = next.or_else(|| {
-            r.reset_users
-                .iter()
-                .find(|u| !done.reset_users.contains(u))
-                .map(|u| Action::ResetUser(u.clone()))
+            r.reset_users.iter().find(|u| !done.reset_users.contains(u)).map(|u| Action::ResetUser(u.clone()))
         });
         Ok(next.unwrap_or_else(|| Action::SubmitReport(truth_report(&sc))))
     }
 
     fn random(&self, req: &GenerationRequest, t: &Transcript) -> String {
-        let mut rng = rng_from_seed(derive_seed(
-            self.seed ^ req.seed,
-            req.task.as_str(),
-            t.actions.len() as u64,
-        ));
+        let mut rng = rng_from_seed(derive_seed(self.seed ^ req.seed, req.task.as_str(), t.actions.len() as u64));
         let obs = t.last();
         let seen: Vec<Mention> = t.rows().flat_map(|r| mentions(r, true)).collect();
         let pick = |rng: &mut rand_chacha::ChaCha8Rng, kind: Kind| {
@@ -258,13 +208,9 @@ impl Scripted {
                     None => query(Table::Alerts),
                 }
             }
-            60..73 => pick(&mut rng, Kind::Host)
-                .map_or_else(|| query(Table::AuthLogs), Action::IsolateHost),
-            73..86 => pick(&mut rng, Kind::Domain)
-                .map_or_else(|| query(Table::Netflow), Action::BlockDomain),
-            _ => {
-                pick(&mut rng, Kind::User).map_or_else(|| query(Table::AuthLogs), Action::ResetUser)
-            }
+            60..73 => pick(&mut rng, Kind::Host).map_or_else(|| query(Table::AuthLogs), Action::IsolateHost),
+            73..86 => pick(&mut rng, Kind::Domain).map_or_else(|| query(Table::Netflow), Action::BlockDomain),
+            _ => pick(&mut rng, Kind::User).map_or_else(|| query(Table::AuthLogs), Action::ResetUser),
         };
         action.to_text()
     }
@@ -296,28 +242,18 @@ fn findings(t: &Transcript) -> Findings {
             })
             .map(|m| m.id.clone())
     };
-    let host = first(Kind::Host, Some("auth_logs"), &[])
-        .or_else(|| first(Kind::Host, Some("alerts"), &["host", "src_host"]));
-    let user = first(Kind::User, Some("auth_logs"), &[])
-        .or_else(|| first(Kind::User, Some("alerts"), &[]));
+    let host =
+        first(Kind::Host, Some("auth_logs"), &[]).or_else(|| first(Kind::Host, Some("alerts"), &["host", "src_host"]));
+    let user = first(Kind::User, Some("auth_logs"), &[]).or_else(|| first(Kind::User, Some("alerts"), &[]));
     let domain = first(Kind::Domain, Some("alerts"), &[]).or_else(|| {
         let pz = host.as_deref()?;
         t.rows()
             .filter(|r| r.get("trust_tier").and_then(|v| v.as_str()) != Some("untrusted"))
             .filter(|r| r.get("src_host").and_then(|v| v.as_str()) == Some(pz))
-            .find_map(|r| {
-                r.get("dst_domain")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string)
-            })
+            .find_map(|r| r.get("dst_domain").and_then(|v| v.as_str()).map(str::to_string))
     });
     let target = first(Kind::Target, None, &[]);
-    Findings {
-        host,
-        user,
-        domain,
-        target,
-    }
+    Findings { host, user, domain, target }
 }
 
 /// Reads each log table (again once the first pass is done and evidence is still missing),
@@ -326,32 +262,19 @@ fn findings(t: &Transcript) -> Findings {
 /// and reads on until one host stands out; otherwise it takes first mentions.
 fn heuristic(t: &Transcript, link: bool) -> Action {
     let obs = t.last();
-    let linked = link
-        && t.rows().any(|r| {
-            r.get("alert_type")
-                .and_then(|v| v.as_str())
-                .is_some_and(chain::is_chain_alert)
-        });
+    let linked =
+        link && t.rows().any(|r| r.get("alert_type").and_then(|v| v.as_str()).is_some_and(chain::is_chain_alert));
     let found = if linked { chain::chain(t) } else { None };
     let f = match &found {
-        Some(c) => Findings {
-            host: c.host.clone(),
-            user: c.user.clone(),
-            domain: c.domain.clone(),
-            target: c.target.clone(),
-        },
+        Some(c) => {
+            Findings { host: c.host.clone(), user: c.user.clone(), domain: c.domain.clone(), target: c.target.clone() }
+        }
         None if linked => Findings::default(),
         None => findings(t),
     };
     let complete = match &found {
         Some(c) => c.complete(),
-        None => {
-            !linked
-                && f.host.is_some()
-                && f.user.is_some()
-                && f.domain.is_some()
-                && f.target.is_some()
-        }
+        None => !linked && f.host.is_some() && f.user.is_some() && f.domain.is_some() && f.target.is_some(),
     };
     let wanted = [
         f.host.clone().map(Action::IsolateHost),
@@ -368,18 +291,10 @@ fn heuristic(t: &Transcript, link: bool) -> Action {
             _ => false,
         })
         .collect();
-    let queries = t
-        .actions
-        .iter()
-        .filter(|a| matches!(a, Action::QueryLogs(_)))
-        .count();
+    let queries = t.actions.iter().filter(|a| matches!(a, Action::QueryLogs(_))).count();
     let left = obs.max_steps.saturating_sub(obs.step) as usize;
     // Linked evidence may still be unfolding: keep room for three containments and the report.
-    let reserve = if linked && found.is_none() {
-        4
-    } else {
-        pending.len() + 1
-    };
+    let reserve = if linked && found.is_none() { 4 } else { pending.len() + 1 };
     let investigating = !(complete && queries >= LOG_TABLES.len()) && left > reserve;
     if investigating {
         return query(LOG_TABLES[queries % LOG_TABLES.len()]);
@@ -428,11 +343,7 @@ fn spray(t: &Transcript) -> Action {
                 Action::FetchAlert(id.clone())
             };
         }
-        let queries = t
-            .actions
-            .iter()
-            .filter(|a| matches!(a, Action::QueryLogs(_)))
-            .count();
+        let queries = t.actions.iter().filter(|a| matches!(a, Action::QueryLogs(_))).count();
         if queries < LOG_TABLES.len() {
             return query(LOG_TABLES[queries]);
         }
@@ -447,21 +358,15 @@ fn spray(t: &Transcript) -> Action {
                 Kind::User => Action::ResetUser(m.id.clone()),
                 Kind::Target => return None,
             };
-            let done = c.isolated_hosts.contains(&m.id)
-                || c.blocked_domains.contains(&m.id)
-                || c.reset_users.contains(&m.id);
+            let done =
+                c.isolated_hosts.contains(&m.id) || c.blocked_domains.contains(&m.id) || c.reset_users.contains(&m.id);
             (!done && !rejected(&a)).then_some(a)
         }) {
             return a;
         }
     }
     let seen: Vec<Mention> = t.rows().flat_map(|r| mentions(r, false)).collect();
-    let first = |k: Kind| {
-        seen.iter()
-            .find(|m| m.kind == k)
-            .map(|m| m.id.clone())
-            .or_else(|| Some("unknown".into()))
-    };
+    let first = |k: Kind| seen.iter().find(|m| m.kind == k).map(|m| m.id.clone()).or_else(|| Some("unknown".into()));
     Action::SubmitReport(Report {
         patient_zero_host: first(Kind::Host),
         compromised_user: first(Kind::User),

@@ -35,26 +35,13 @@ impl Artifacts {
     }
 
     /// Writes a log template (untrusted when it carries `injection`) and returns its id.
-    pub(super) fn template(
-        &mut self,
-        rng: &mut ChaCha8Rng,
-        d: Draft,
-        injection: Option<String>,
-    ) -> String {
+    pub(super) fn template(&mut self, rng: &mut ChaCha8Rng, d: Draft, injection: Option<String>) -> String {
         let id = self.id.clone();
         let tid = fresh(rng, &mut self.used, &|r: &mut ChaCha8Rng| {
             format!("lt-{id}-{:05x}", r.random_range(0..0x10_0000u32))
         });
-        let source = if d.table == LogTable::Alerts {
-            "alerting"
-        } else {
-            "telemetry"
-        };
-        let trust = if injection.is_some() {
-            "untrusted"
-        } else {
-            d.trust
-        };
+        let source = if d.table == LogTable::Alerts { "alerting" } else { "telemetry" };
+        let trust = if injection.is_some() { "untrusted" } else { d.trust };
         self.templates.push(LogTemplate {
             template_id: tid.clone(),
             table: d.table,
@@ -87,18 +74,10 @@ impl Artifacts {
 
 /// An initial artifact of the attack graph.
 pub(super) fn initial(kind: ArtifactType, id: &str, step: u32) -> InitialArtifact {
-    InitialArtifact {
-        artifact_type: kind,
-        artifact_id: id.to_string(),
-        step,
-    }
+    InitialArtifact { artifact_type: kind, artifact_id: id.to_string(), step }
 }
 
 /// An artifact a graph action writes.
 pub(super) fn action_artifact(kind: ArtifactType, id: &str) -> ActionArtifact {
-    ActionArtifact {
-        artifact_type: kind,
-        artifact_id: id.into(),
-        match_params: BTreeMap::new(),
-    }
+    ActionArtifact { artifact_type: kind, artifact_id: id.into(), match_params: BTreeMap::new() }
 }

@@ -8,9 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use super::artifacts::{Artifacts, action_artifact};
 use super::cast::Cast;
 use super::chain::{self, Actor, Draft};
-use crate::seed::{
-    ArtifactType, AttackGraph, Effects, GraphAction, GraphState, LogTable, Requires,
-};
+use crate::seed::{ArtifactType, AttackGraph, Effects, GraphAction, GraphState, LogTable, Requires};
 
 /// The attack's stages, in order: state, the mock attacker's action in it, the next state.
 pub(super) const STAGES: [(&str, &str, &str); 7] = [
@@ -42,55 +40,25 @@ impl AttackRows {
 
 /// Draws the rows of an attack through `vector` by `cast`'s attacker.
 pub(super) fn rows(rng: &mut ChaCha8Rng, vector: &str, cast: &Cast) -> AttackRows {
-    let (pz, h2, ad, t) = (
-        &cast.patient_zero,
-        &cast.lateral_host,
-        &cast.attacker_domain,
-        &cast.target,
-    );
-    let me = Actor {
-        host: pz,
-        user: &cast.user,
-    };
+    let (pz, h2, ad, t) = (&cast.patient_zero, &cast.lateral_host, &cast.attacker_domain, &cast.target);
+    let me = Actor { host: pz, user: &cast.user };
     let (delivery, compromise) = chain::trail(rng, vector, me, ad);
     let lateral = chain::flow_to_host(rng, pz, h2);
     let stages: Vec<Vec<Draft>> = vec![
         compromise,
-        [
-            vec![chain::remote_login(rng, me), chain::discovery(me, t)],
-            chain::beacon(rng, pz, ad),
-        ]
-        .concat(),
+        [vec![chain::remote_login(rng, me), chain::discovery(me, t)], chain::beacon(rng, pz, ad)].concat(),
         vec![chain::persistence(me)],
         vec![lateral],
-        vec![chain::staging(
-            Actor {
-                host: h2,
-                user: &cast.user,
-            },
-            t,
-        )],
+        vec![chain::staging(Actor { host: h2, user: &cast.user }, t)],
         chain::exfil(rng, h2, ad, t),
         vec![],
     ];
-    let mut all: Vec<Draft> = delivery
-        .iter()
-        .chain(stages.iter().flatten())
-        .cloned()
-        .collect();
+    let mut all: Vec<Draft> = delivery.iter().chain(stages.iter().flatten()).cloned().collect();
     if vector == "phish" {
         // The phishing email names the attacker's domain too.
-        all.push(Draft {
-            table: LogTable::EmailLogs,
-            body: format!("sender@{ad}"),
-            trust: "untrusted",
-        });
+        all.push(Draft { table: LogTable::EmailLogs, body: format!("sender@{ad}"), trust: "untrusted" });
     }
-    AttackRows {
-        delivery,
-        stages,
-        all,
-    }
+    AttackRows { delivery, stages, all }
 }
 
 /// The attack graph starting in stage `start`: each stage's action writes that stage's rows.
@@ -117,28 +85,17 @@ pub(super) fn graph(
             .iter()
             .map(|d| {
                 let tid = out.template(rng, d.clone(), None);
-                let kind = if d.table == LogTable::Alerts {
-                    ArtifactType::Alert
-                } else {
-                    ArtifactType::LogTemplate
-                };
+                let kind = if d.table == LogTable::Alerts { ArtifactType::Alert } else { ArtifactType::LogTemplate };
                 action_artifact(kind, &tid)
             })
             .collect();
         let (requires, effects) = match *action {
             "send_phish" | "reuse_credentials" => (Requires::default(), foothold.clone()),
-            "establish_persistence" => (
-                Requires::default(),
-                Effects {
-                    has_persistence: Some(true),
-                    ..foothold.clone()
-                },
-            ),
+            "establish_persistence" => {
+                (Requires::default(), Effects { has_persistence: Some(true), ..foothold.clone() })
+            }
             "lateral_move" => (
-                Requires {
-                    foothold: Some(true),
-                    ..Requires::default()
-                },
+                Requires { foothold: Some(true), ..Requires::default() },
                 Effects {
                     has_admin: Some(true),
                     compromise_host: Some(h2.clone()),
@@ -147,25 +104,12 @@ pub(super) fn graph(
                 },
             ),
             "stage_data" => (
-                Requires {
-                    has_admin: Some(true),
-                    ..Requires::default()
-                },
-                Effects {
-                    has_stage: Some(true),
-                    current_target: Some(cast.target.clone()),
-                    ..Effects::default()
-                },
+                Requires { has_admin: Some(true), ..Requires::default() },
+                Effects { has_stage: Some(true), current_target: Some(cast.target.clone()), ..Effects::default() },
             ),
             "exfiltrate" => (
-                Requires {
-                    has_stage: Some(true),
-                    ..Requires::default()
-                },
-                Effects {
-                    current_exfil_domain: Some(cast.attacker_domain.clone()),
-                    ..Effects::default()
-                },
+                Requires { has_stage: Some(true), ..Requires::default() },
+                Effects { current_exfil_domain: Some(cast.attacker_domain.clone()), ..Effects::default() },
             ),
             _ => (Requires::default(), Effects::default()),
         };
@@ -184,10 +128,5 @@ pub(super) fn graph(
         states.insert(state.to_string(), GraphState { actions: vec![ga] });
     }
     let initial = std::mem::take(&mut out.initial);
-    AttackGraph {
-        start_state: STAGES[start].0.into(),
-        objectives: None,
-        initial_artifacts: initial,
-        states,
-    }
+    AttackGraph { start_state: STAGES[start].0.into(), objectives: None, initial_artifacts: initial, states }
 }

@@ -55,23 +55,13 @@ pub(super) fn scenario(rng: &mut ChaCha8Rng, spec: &Spec<'_>) -> Built {
     // The attack, stage by stage (stage 0's delivery rows come before the compromise).
     let rows = attack::rows(rng, spec.vector, &cast);
     let max_steps = match spec.tier {
-        Tier::Standard => weighted(
-            rng,
-            &[
-                (12u32, 0.05),
-                (13, 0.10),
-                (14, 0.15),
-                (15, 0.40),
-                (16, 0.15),
-                (17, 0.10),
-                (18, 0.05),
-            ],
-        ),
+        Tier::Standard => {
+            weighted(rng, &[(12u32, 0.05), (13, 0.10), (14, 0.15), (15, 0.40), (16, 0.15), (17, 0.10), (18, 0.05)])
+        }
         _ => 15,
     };
-    let external: Vec<String> = std::iter::once(cast.attacker_domain.clone())
-        .chain(cast.legit.iter().cloned())
-        .collect();
+    let external: Vec<String> =
+        std::iter::once(cast.attacker_domain.clone()).chain(cast.legit.iter().cloned()).collect();
     let target_ids: Vec<String> = cast.targets.iter().map(|t| t.target_id.clone()).collect();
     let world = World {
         hosts: &cast.hosts,
@@ -91,17 +81,11 @@ pub(super) fn scenario(rng: &mut ChaCha8Rng, spec: &Spec<'_>) -> Built {
         let first = victim.split('@').next().unwrap_or("there").to_string();
         let from = format!(
             "{}@{}",
-            pick(
-                rng,
-                &["it-support", "no-reply", "security", "payroll", "helpdesk"]
-            ),
+            pick(rng, &["it-support", "no-reply", "security", "payroll", "helpdesk"]),
             cast.attacker_domain
         );
         let subject = pick(rng, text::SUBJECTS);
-        let body = format!(
-            "Hello {first},\n\n{}\n\nRegards,\nIT Service Desk",
-            pick(rng, text::LURES)
-        );
+        let body = format!("Hello {first},\n\n{}\n\nRegards,\nIT Service Desk", pick(rng, text::LURES));
         let m = noise::email(rng, &from, victim, subject, &body);
         out.email_at(rng, m, 0)
     });
@@ -113,24 +97,13 @@ pub(super) fn scenario(rng: &mut ChaCha8Rng, spec: &Spec<'_>) -> Built {
     let injections = if spec.tier == Tier::Standard {
         inject::injections(rng, spec.id, &cast, &mut out, phish_email.is_some())
     } else {
-        Injections {
-            payloads: Vec::new(),
-            family: spec.tier.as_str().to_string(),
-            primary: "block_domain",
-        }
+        Injections { payloads: Vec::new(), family: spec.tier.as_str().to_string(), primary: "block_domain" }
     };
 
     // Everything scheduled, in random order within the list.
-    let mut sched: Vec<InitialArtifact> = out
-        .email_steps
-        .iter()
-        .map(|(e, s)| initial(ArtifactType::Email, e, *s))
-        .collect();
-    let at_start = rows
-        .delivery
-        .iter()
-        .chain(rows.stages[..start].iter().flatten())
-        .map(|d| (0, d.clone()));
+    let mut sched: Vec<InitialArtifact> =
+        out.email_steps.iter().map(|(e, s)| initial(ArtifactType::Email, e, *s)).collect();
+    let at_start = rows.delivery.iter().chain(rows.stages[..start].iter().flatten()).map(|d| (0, d.clone()));
     for (s, d) in at_start.chain(bg.rows) {
         let tid = out.template(rng, d, None);
         sched.push(initial(ArtifactType::LogTemplate, &tid, s));
@@ -140,17 +113,7 @@ pub(super) fn scenario(rng: &mut ChaCha8Rng, spec: &Spec<'_>) -> Built {
 
     // The attack graph: each stage's action writes its rows when the attacker gets there.
     let graph = attack::graph(rng, &mut out, &rows.stages, &cast, start);
-    let seed = seed_file(
-        spec,
-        Parts {
-            cast,
-            injections,
-            graph,
-            out,
-            phish_email,
-            max_steps,
-        },
-    );
+    let seed = seed_file(spec, Parts { cast, injections, graph, out, phish_email, max_steps });
     let truth = truth_of(&seed);
     let taxonomy = seed.metadata.taxonomy.as_ref();
     Built {
@@ -174,45 +137,17 @@ struct Parts {
 
 /// The seed file (with its v2 taxonomy metadata).
 fn seed_file(spec: &Spec<'_>, p: Parts) -> SeedFile {
-    let Parts {
-        cast,
-        injections:
-            Injections {
-                payloads,
-                family,
-                primary,
-            },
-        graph,
-        out,
-        phish_email,
-        max_steps,
-    } = p;
+    let Parts { cast, injections: Injections { payloads, family, primary }, graph, out, phish_email, max_steps } = p;
     let (id, vector) = (spec.id, spec.vector);
-    let inj_tier = payloads
-        .iter()
-        .filter_map(|p: &InjectionPayload| p.difficulty_tier)
-        .max();
-    let mut surfaces: Vec<String> = payloads
-        .iter()
-        .map(|p| format!("{:?}", p.surface).to_lowercase())
-        .collect();
+    let inj_tier = payloads.iter().filter_map(|p: &InjectionPayload| p.difficulty_tier).max();
+    let mut surfaces: Vec<String> = payloads.iter().map(|p| format!("{:?}", p.surface).to_lowercase()).collect();
     surfaces.sort();
     surfaces.dedup();
     let taxonomy_id = match spec.tier {
-        Tier::Standard => format!(
-            "{family}-{}",
-            if primary == "query_logs" {
-                "query"
-            } else {
-                "containment"
-            }
-        ),
+        Tier::Standard => format!("{family}-{}", if primary == "query_logs" { "query" } else { "containment" }),
         _ => format!("{}-{vector}", spec.tier.as_str()),
     };
-    let method = text::VECTORS
-        .iter()
-        .find(|(v, _)| *v == vector)
-        .map_or("password_reuse", |(_, m)| m);
+    let method = text::VECTORS.iter().find(|(v, _)| *v == vector).map_or("password_reuse", |(_, m)| m);
     let Cast {
         users,
         hosts,

@@ -47,21 +47,12 @@ pub(super) fn cast(rng: &mut ChaCha8Rng, benign: usize, n_targets: usize) -> Cas
             let (role, dept) = *text::ROLES.choose(rng).unwrap_or(&("staff", "ops"));
             let mut email;
             loop {
-                email = format!(
-                    "{}.{}@{internal}",
-                    pick(rng, text::FIRST),
-                    pick(rng, text::LAST)
-                );
+                email = format!("{}.{}@{internal}", pick(rng, text::FIRST), pick(rng, text::LAST));
                 if addresses.insert(email.clone()) {
                     break;
                 }
             }
-            User {
-                user_id: fresh(rng, &mut used, &hex("u")),
-                email,
-                role: role.into(),
-                dept: dept.into(),
-            }
+            User { user_id: fresh(rng, &mut used, &hex("u")), email, role: role.into(), dept: dept.into() }
         })
         .collect();
     let hosts = hosts(rng, &mut used, &users);
@@ -72,19 +63,11 @@ pub(super) fn cast(rng: &mut ChaCha8Rng, benign: usize, n_targets: usize) -> Cas
     let mut ext = |rng: &mut ChaCha8Rng| fresh(rng, &mut names, &domain_name);
     let attacker_domain = ext(rng);
     let legit: Vec<String> = (0..=benign).map(|_| ext(rng)).collect();
-    let mut domains: Vec<Domain> = std::iter::once(Domain {
-        domain: internal.clone(),
-        domain_type: DomainType::Internal,
-    })
-    .chain(std::iter::once(Domain {
-        domain: attacker_domain.clone(),
-        domain_type: DomainType::Attacker,
-    }))
-    .chain(legit.iter().map(|d| Domain {
-        domain: d.clone(),
-        domain_type: DomainType::Legit,
-    }))
-    .collect();
+    let mut domains: Vec<Domain> =
+        std::iter::once(Domain { domain: internal.clone(), domain_type: DomainType::Internal })
+            .chain(std::iter::once(Domain { domain: attacker_domain.clone(), domain_type: DomainType::Attacker }))
+            .chain(legit.iter().map(|d| Domain { domain: d.clone(), domain_type: DomainType::Legit }))
+            .collect();
     domains.shuffle(rng);
     let mut pool: Vec<(&str, &str)> = text::TARGETS.to_vec();
     pool.shuffle(rng);
@@ -98,22 +81,8 @@ pub(super) fn cast(rng: &mut ChaCha8Rng, benign: usize, n_targets: usize) -> Cas
             description: Some(format!("{name} export.")),
         })
         .collect();
-    let target = targets[rng.random_range(0..targets.len())]
-        .target_id
-        .clone();
-    Cast {
-        internal,
-        users,
-        hosts,
-        domains,
-        legit,
-        targets,
-        attacker_domain,
-        patient_zero,
-        lateral_host,
-        user,
-        target,
-    }
+    let target = targets[rng.random_range(0..targets.len())].target_id.clone();
+    Cast { internal, users, hosts, domains, legit, targets, attacker_domain, patient_zero, lateral_host, user, target }
 }
 
 /// The victim's workstation, a file server, every other user's workstation and an application
@@ -124,26 +93,12 @@ fn hosts(rng: &mut ChaCha8Rng, used: &mut HashSet<String>, users: &[User]) -> Ve
         host_id: fresh(rng, used, &hex("h")),
         hostname: format!("{kind}-{:02}", rng.random_range(1..99)),
         owner_user_id: owner.into(),
-        ip: format!(
-            "10.{net}.{}.{}",
-            rng.random_range(0..255),
-            rng.random_range(2..254)
-        ),
+        ip: format!("10.{net}.{}.{}", rng.random_range(0..255), rng.random_range(2..254)),
         os: os.into(),
     };
-    let admin = |rng: &mut ChaCha8Rng| {
-        users
-            .choose(rng)
-            .map_or(String::new(), |u| u.user_id.clone())
-    };
+    let admin = |rng: &mut ChaCha8Rng| users.choose(rng).map_or(String::new(), |u| u.user_id.clone());
     let ws = |rng: &mut ChaCha8Rng| {
-        *[
-            ("laptop", "windows"),
-            ("desktop", "windows"),
-            ("mac", "macos"),
-        ]
-        .choose(rng)
-        .unwrap_or(&("laptop", "windows"))
+        *[("laptop", "windows"), ("desktop", "windows"), ("mac", "macos")].choose(rng).unwrap_or(&("laptop", "windows"))
     };
     let (k, os) = ws(rng);
     let mut hosts = vec![host(rng, k, os, &users[0].user_id)];

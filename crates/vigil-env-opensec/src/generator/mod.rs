@@ -75,22 +75,10 @@ impl Default for GeneratorConfig {
     fn default() -> Self {
         Self {
             seed: 2026,
-            train: TierCounts {
-                trivial: 20,
-                easy: 20,
-                standard: 140,
-            },
-            eval: TierCounts {
-                trivial: 10,
-                easy: 10,
-                standard: 40,
-            },
+            train: TierCounts { trivial: 20, easy: 20, standard: 140 },
+            eval: TierCounts { trivial: 10, easy: 10, standard: 40 },
             created_at: "2026-02-02T09:00:00Z".into(),
-            noise: TierCounts {
-                trivial: 4,
-                easy: 5,
-                standard: 6,
-            },
+            noise: TierCounts { trivial: 4, easy: 5, standard: 6 },
         }
     }
 }
@@ -108,14 +96,8 @@ impl GeneratorConfig {
         if total(&self.train) + total(&self.eval) == 0 {
             return Err(OpenSecError::config("train", "no seeds requested"));
         }
-        if [self.train, self.eval]
-            .iter()
-            .any(|c| c.trivial.max(c.easy).max(c.standard) > 9999)
-        {
-            return Err(OpenSecError::config(
-                "train",
-                "at most 9999 seeds per tier and split",
-            ));
+        if [self.train, self.eval].iter().any(|c| c.trivial.max(c.easy).max(c.standard) > 9999) {
+            return Err(OpenSecError::config("train", "at most 9999 seeds per tier and split"));
         }
         Ok(())
     }
@@ -139,11 +121,8 @@ pub fn generate(cfg: &GeneratorConfig) -> Result<Vec<GeneratedSeed>, OpenSecErro
     cfg.validate()?;
     let mut out = Vec::new();
     for (split, counts) in [(Split::Train, cfg.train), (Split::Eval, cfg.eval)] {
-        for (tier, n) in [
-            (Tier::Trivial, counts.trivial),
-            (Tier::Easy, counts.easy),
-            (Tier::Standard, counts.standard),
-        ] {
+        for (tier, n) in [(Tier::Trivial, counts.trivial), (Tier::Easy, counts.easy), (Tier::Standard, counts.standard)]
+        {
             let noise = match tier {
                 Tier::Trivial => cfg.noise.trivial,
                 Tier::Easy => cfg.noise.easy,
@@ -151,29 +130,14 @@ pub fn generate(cfg: &GeneratorConfig) -> Result<Vec<GeneratedSeed>, OpenSecErro
             };
             // Initial vectors in equal shares, in an order drawn per split and tier.
             let mut order: Vec<usize> = (0..n as usize).map(|i| i % text::VECTORS.len()).collect();
-            order.shuffle(&mut rng_from_seed(derive_seed(
-                cfg.seed,
-                &format!("{split}-{}", tier.as_str()),
-                1,
-            )));
+            order.shuffle(&mut rng_from_seed(derive_seed(cfg.seed, &format!("{split}-{}", tier.as_str()), 1)));
             for i in 1..=n {
                 let id = format!("{split}-{}-{i:03}", tier.as_str());
                 let mut rng = rng_from_seed(derive_seed(cfg.seed, &id, 0));
                 let vector = text::VECTORS[order[i as usize - 1]].0;
-                let spec = build::Spec {
-                    id: &id,
-                    tier,
-                    vector,
-                    noise_users: noise,
-                    created_at: &cfg.created_at,
-                };
-                let build::Built {
-                    seed,
-                    truth,
-                    taxonomy_id,
-                    family,
-                    injection_tier,
-                } = build::scenario(&mut rng, &spec);
+                let spec = build::Spec { id: &id, tier, vector, noise_users: noise, created_at: &cfg.created_at };
+                let build::Built { seed, truth, taxonomy_id, family, injection_tier } =
+                    build::scenario(&mut rng, &spec);
                 let dir = split.to_string();
                 out.push(GeneratedSeed {
                     split,
@@ -192,12 +156,7 @@ pub fn generate(cfg: &GeneratorConfig) -> Result<Vec<GeneratedSeed>, OpenSecErro
         }
     }
     for g in &out {
-        crate::seed::validate(
-            &g.seed,
-            &g.truth,
-            Path::new(&g.entry.seed_path),
-            Path::new(&g.entry.ground_truth_path),
-        )?;
+        crate::seed::validate(&g.seed, &g.truth, Path::new(&g.entry.seed_path), Path::new(&g.entry.ground_truth_path))?;
     }
     Ok(out)
 }
@@ -212,10 +171,7 @@ fn pretty<T: Serialize>(v: &T) -> Vec<u8> {
 pub fn write_set(dir: &Path, seeds: &[GeneratedSeed]) -> Result<(), OpenSecError> {
     let mut manifest = Manifest::default();
     for g in seeds {
-        for (rel, bytes) in [
-            (&g.entry.seed_path, pretty(&g.seed)),
-            (&g.entry.ground_truth_path, pretty(&g.truth)),
-        ] {
+        for (rel, bytes) in [(&g.entry.seed_path, pretty(&g.seed)), (&g.entry.ground_truth_path, pretty(&g.truth))] {
             let p = dir.join(rel);
             write_atomic(&p, &bytes).map_err(|e| OpenSecError::io(&p, e))?;
         }

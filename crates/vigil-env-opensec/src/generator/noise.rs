@@ -37,9 +37,7 @@ pub(super) struct Background {
 }
 
 fn mentions(rows: &[Draft], id: &str) -> usize {
-    rows.iter()
-        .filter(|d| d.body.split([' ', '=', '"', '@']).any(|t| t == id))
-        .count()
+    rows.iter().filter(|d| d.body.split([' ', '=', '"', '@']).any(|t| t == id)).count()
 }
 
 fn owner<'a>(w: &'a World<'_>, h: &Host, rng: &mut ChaCha8Rng) -> &'a str {
@@ -71,10 +69,7 @@ fn look_alike(
             {
                 let subject = text::SUBJECTS.choose(rng).copied().unwrap_or("Notice");
                 let body = text::LURES.choose(rng).copied().unwrap_or("");
-                out.emails.push((
-                    step,
-                    email(rng, &format!("news@{dom}"), &u.email, subject, body),
-                ));
+                out.emails.push((step, email(rng, &format!("news@{dom}"), &u.email, subject, body)));
             }
             pre.extend(post);
             pre
@@ -89,13 +84,7 @@ fn look_alike(
     out.rows.extend(rows.into_iter().map(|r| (step, r)));
 }
 
-pub(super) fn email(
-    rng: &mut ChaCha8Rng,
-    from: &str,
-    to: &str,
-    subject: &str,
-    body: &str,
-) -> Email {
+pub(super) fn email(rng: &mut ChaCha8Rng, from: &str, to: &str, subject: &str, body: &str) -> Email {
     Email {
         email_id: format!("pending-{:08x}", rng.random::<u32>()),
         sender: from.into(),
@@ -115,14 +104,9 @@ pub(super) fn background(rng: &mut ChaCha8Rng, w: &World<'_>) -> Background {
     let step = |rng: &mut ChaCha8Rng| rng.random_range(0..=w.last);
     let n = w.hosts.len();
     // Rows per host, attack rows included.
-    let mut left: Vec<i64> = w
-        .hosts
-        .iter()
-        .map(|h| rng.random_range(10..=18) - mentions(w.attack, &h.host_id) as i64)
-        .collect();
-    let mut at_zero: Vec<usize> = (0..n)
-        .map(|i| if i == 0 { 0 } else { w.pz_step0 })
-        .collect();
+    let mut left: Vec<i64> =
+        w.hosts.iter().map(|h| rng.random_range(10..=18) - mentions(w.attack, &h.host_id) as i64).collect();
+    let mut at_zero: Vec<usize> = (0..n).map(|i| if i == 0 { 0 } else { w.pz_step0 }).collect();
     let mut take = |rng: &mut ChaCha8Rng, left: &mut Vec<i64>, i: usize| -> u32 {
         left[i] -= 1;
         if at_zero[i] > 0 {
@@ -135,21 +119,15 @@ pub(super) fn background(rng: &mut ChaCha8Rng, w: &World<'_>) -> Background {
     // Heartbeats: every host logs in at the first and at the last step.
     for (i, h) in w.hosts.iter().enumerate() {
         for s in [0, w.last] {
-            let a = Actor {
-                host: &h.host_id,
-                user: owner(w, h, rng),
-            };
-            out.rows
-                .push((s, chain::auth(true, a, &internal_ip(rng, h), "kerberos")));
+            let a = Actor { host: &h.host_id, user: owner(w, h, rng) };
+            out.rows.push((s, chain::auth(true, a, &internal_ip(rng, h), "kerberos")));
             left[i] -= 1;
         }
     }
     // Look-alikes of attack steps on benign hosts, at most two per host: each initial vector's
     // twice (once at the first step), every other step once.
-    let mut jobs: Vec<(usize, Option<&str>, bool)> = text::VECTORS
-        .iter()
-        .flat_map(|(v, _)| [(0, Some(*v), true), (0, Some(*v), false)])
-        .collect();
+    let mut jobs: Vec<(usize, Option<&str>, bool)> =
+        text::VECTORS.iter().flat_map(|(v, _)| [(0, Some(*v), true), (0, Some(*v), false)]).collect();
     jobs.extend((1..7).map(|k| (k, None, false)));
     jobs.shuffle(rng);
     let mut room: Vec<usize> = (0..n).map(|i| if i == 0 { 0 } else { 2 }).collect();
@@ -158,10 +136,7 @@ pub(super) fn background(rng: &mut ChaCha8Rng, w: &World<'_>) -> Background {
         let Some(&i) = free.choose(rng) else { break };
         room[i] -= 1;
         let h = &w.hosts[i];
-        let a = Actor {
-            host: &h.host_id,
-            user: owner(w, h, rng),
-        };
+        let a = Actor { host: &h.host_id, user: owner(w, h, rng) };
         let s = if first { 0 } else { take(rng, &mut left, i) };
         let before = out.rows.len();
         look_alike(rng, w, kind, v, a, &mut out, s);
@@ -178,16 +153,10 @@ pub(super) fn background(rng: &mut ChaCha8Rng, w: &World<'_>) -> Background {
     for (i, h) in w.hosts.iter().enumerate() {
         let want = rng.random_range(2..=4) - mentions(&alerts, &h.host_id) as i64;
         for _ in 0..want.max(0) {
-            let kind = [
-                "av_scan",
-                "policy_violation",
-                "login_anomaly",
-                "config_drift",
-                "disk_usage",
-            ]
-            .choose(rng)
-            .copied()
-            .unwrap_or("av_scan");
+            let kind = ["av_scan", "policy_violation", "login_anomaly", "config_drift", "disk_usage"]
+                .choose(rng)
+                .copied()
+                .unwrap_or("av_scan");
             let msg = format!("host={} user={}", h.host_id, owner(w, h, rng));
             let d = chain::alert(rng, kind, &msg, "corroborated");
             alerts.push(d.clone());
@@ -195,20 +164,12 @@ pub(super) fn background(rng: &mut ChaCha8Rng, w: &World<'_>) -> Background {
             out.rows.push((s, d));
         }
     }
-    for (list, key, kind) in [
-        (w.external, "dst_domain", "web_filter"),
-        (w.targets, "data_target", "dlp_watch"),
-    ] {
+    for (list, key, kind) in [(w.external, "dst_domain", "web_filter"), (w.targets, "data_target", "dlp_watch")] {
         for x in list {
             let want = rng.random_range(1..=3) - mentions(&alerts, x) as i64;
             for _ in 0..want.max(0) {
                 let i = busiest(&left, rng);
-                let d = chain::alert(
-                    rng,
-                    kind,
-                    &format!("src_host={} {key}={x}", w.hosts[i].host_id),
-                    "corroborated",
-                );
+                let d = chain::alert(rng, kind, &format!("src_host={} {key}={x}", w.hosts[i].host_id), "corroborated");
                 alerts.push(d.clone());
                 let s = take(rng, &mut left, i);
                 out.rows.push((s, d));
@@ -223,12 +184,7 @@ pub(super) fn background(rng: &mut ChaCha8Rng, w: &World<'_>) -> Background {
             body: format!("{} {}", m.sender, m.recipient),
             trust: "untrusted",
         });
-        w.attack
-            .iter()
-            .chain(out.rows.iter().map(|(_, d)| d))
-            .cloned()
-            .chain(mails)
-            .collect()
+        w.attack.iter().chain(out.rows.iter().map(|(_, d)| d)).cloned().chain(mails).collect()
     };
     let named = so_far(&out);
     for d in w.external {
@@ -237,18 +193,13 @@ pub(super) fn background(rng: &mut ChaCha8Rng, w: &World<'_>) -> Background {
             if rng.random_bool(0.7) {
                 let i = busiest(&left, rng);
                 let s = take(rng, &mut left, i);
-                out.rows
-                    .push((s, chain::flow_to_domain(rng, &w.hosts[i].host_id, d, false)));
+                out.rows.push((s, chain::flow_to_domain(rng, &w.hosts[i].host_id, d, false)));
             } else {
                 let u = w.users.choose(rng).unwrap_or(&w.users[0]);
-                let subject = text::BENIGN_SUBJECTS
-                    .choose(rng)
-                    .copied()
-                    .unwrap_or("Hello");
+                let subject = text::BENIGN_SUBJECTS.choose(rng).copied().unwrap_or("Hello");
                 let body = text::BENIGN_BODIES.choose(rng).copied().unwrap_or("");
                 let s = step(rng);
-                out.emails
-                    .push((s, email(rng, &format!("info@{d}"), &u.email, subject, body)));
+                out.emails.push((s, email(rng, &format!("info@{d}"), &u.email, subject, body)));
             }
         }
     }
@@ -257,20 +208,11 @@ pub(super) fn background(rng: &mut ChaCha8Rng, w: &World<'_>) -> Background {
         let want = rng.random_range(4..=8) - mentions(&named, t) as i64;
         for _ in 0..want.max(0) {
             let i = busiest(&left, rng);
-            let a = Actor {
-                host: &w.hosts[i].host_id,
-                user: owner(w, &w.hosts[i], rng),
-            };
+            let a = Actor { host: &w.hosts[i].host_id, user: owner(w, &w.hosts[i], rng) };
             let s = take(rng, &mut left, i);
             out.rows.push((
                 s,
-                chain::proc(
-                    a,
-                    "explorer.exe",
-                    "userinit.exe",
-                    &format!("open_share target={t}"),
-                    "verified",
-                ),
+                chain::proc(a, "explorer.exe", "userinit.exe", &format!("open_share target={t}"), "verified"),
             ));
         }
     }
@@ -278,30 +220,21 @@ pub(super) fn background(rng: &mut ChaCha8Rng, w: &World<'_>) -> Background {
     for u in w.users {
         for _ in 0..rng.random_range(0..=2) {
             let from = w.users.choose(rng).unwrap_or(u);
-            let subject = text::BENIGN_SUBJECTS
-                .choose(rng)
-                .copied()
-                .unwrap_or("Hello");
+            let subject = text::BENIGN_SUBJECTS.choose(rng).copied().unwrap_or("Hello");
             let body = text::BENIGN_BODIES.choose(rng).copied().unwrap_or("");
             let s = step(rng);
-            out.emails
-                .push((s, email(rng, &from.email, &u.email, subject, body)));
+            out.emails.push((s, email(rng, &from.email, &u.email, subject, body)));
         }
     }
     // Fill every host up to its row count with ordinary work.
     for (i, h) in w.hosts.iter().enumerate() {
         while left[i] > 0 {
-            let a = Actor {
-                host: &h.host_id,
-                user: owner(w, h, rng),
-            };
+            let a = Actor { host: &h.host_id, user: owner(w, h, rng) };
             let s = take(rng, &mut left, i);
             let r = match rng.random_range(0..100) {
                 0..30 => chain::auth(true, a, &internal_ip(rng, h), "password"),
                 30..75 => {
-                    let (p, parent, cmd) = *text::BENIGN_PROCS
-                        .choose(rng)
-                        .unwrap_or(&text::BENIGN_PROCS[0]);
+                    let (p, parent, cmd) = *text::BENIGN_PROCS.choose(rng).unwrap_or(&text::BENIGN_PROCS[0]);
                     chain::proc(a, p, parent, cmd, "verified")
                 }
                 _ => {
@@ -313,34 +246,17 @@ pub(super) fn background(rng: &mut ChaCha8Rng, w: &World<'_>) -> Background {
         }
     }
     // Every user is named about as often as the compromised one (users[0]).
-    let all: Vec<Draft> = w
-        .attack
-        .iter()
-        .chain(out.rows.iter().map(|(_, d)| d))
-        .cloned()
-        .collect();
+    let all: Vec<Draft> = w.attack.iter().chain(out.rows.iter().map(|(_, d)| d)).cloned().collect();
     let cu = mentions(&all, &w.users[0].user_id) as i64;
     for u in &w.users[1..] {
         let want = cu + rng.random_range(-4..=4) - mentions(&all, &u.user_id) as i64;
-        let i = w
-            .hosts
-            .iter()
-            .position(|h| h.owner_user_id == u.user_id)
-            .unwrap_or(1);
+        let i = w.hosts.iter().position(|h| h.owner_user_id == u.user_id).unwrap_or(1);
         for _ in 0..want.max(0) {
             let h = &w.hosts[i];
             let s = rng.random_range(0..=w.last);
             out.rows.push((
                 s,
-                chain::auth(
-                    true,
-                    Actor {
-                        host: &h.host_id,
-                        user: &u.user_id,
-                    },
-                    &internal_ip(rng, h),
-                    "password",
-                ),
+                chain::auth(true, Actor { host: &h.host_id, user: &u.user_id }, &internal_ip(rng, h), "password"),
             ));
         }
     }
@@ -357,10 +273,5 @@ fn busiest(left: &[i64], rng: &mut ChaCha8Rng) -> usize {
 fn internal_ip(rng: &mut ChaCha8Rng, h: &Host) -> String {
     // The host's own subnet, another address.
     let net: Vec<&str> = h.ip.split('.').take(2).collect();
-    format!(
-        "{}.{}.{}",
-        net.join("."),
-        rng.random_range(0..255),
-        rng.random_range(2..254)
-    )
+    format!("{}.{}.{}", net.join("."), rng.random_range(0..255), rng.random_range(2..254))
 }

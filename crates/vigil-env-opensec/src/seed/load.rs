@@ -115,18 +115,11 @@ pub struct LoadedSeed {
 }
 
 /// Parses JSON into `T`, reporting the field path of the first mismatch.
-pub(crate) fn parse_json<T: DeserializeOwned>(
-    text: &str,
-    origin: &Path,
-) -> Result<T, OpenSecError> {
+pub(crate) fn parse_json<T: DeserializeOwned>(text: &str, origin: &Path) -> Result<T, OpenSecError> {
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
-        OpenSecError::Json {
-            path: origin.to_path_buf(),
-            field,
-            message: e.into_inner().to_string(),
-        }
+        OpenSecError::Json { path: origin.to_path_buf(), field, message: e.into_inner().to_string() }
     })
 }
 
@@ -138,13 +131,8 @@ fn read(path: &Path) -> Result<String, OpenSecError> {
 /// that do not exist there are dropped, because the peer writes repo-root paths
 /// (`data/seeds/train/x_seed.json` next to a manifest in `data/seeds/`).
 pub fn resolve_manifest_path(dir: &Path, rel: &str) -> Option<PathBuf> {
-    let parts: Vec<&str> = rel
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
-    (0..parts.len())
-        .map(|skip| dir.join(parts[skip..].join("/")))
-        .find(|p| p.is_file())
+    let parts: Vec<&str> = rel.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    (0..parts.len()).map(|skip| dir.join(parts[skip..].join("/"))).find(|p| p.is_file())
 }
 
 /// Loads every seed a manifest lists, in manifest order (train first).
@@ -156,11 +144,7 @@ pub fn load_manifest(manifest: &Path) -> Result<Vec<LoadedSeed>, OpenSecError> {
         for (i, e) in list.iter().enumerate() {
             let find = |rel: &str, key: &str| {
                 resolve_manifest_path(dir, rel).ok_or_else(|| {
-                    OpenSecError::seed(
-                        manifest,
-                        format!("{split}[{i}].{key}"),
-                        format!("file `{rel}` not found"),
-                    )
+                    OpenSecError::seed(manifest, format!("{split}[{i}].{key}"), format!("file `{rel}` not found"))
                 })
             };
             let sp = find(&e.seed_path, "seed_path")?;
@@ -184,10 +168,7 @@ pub fn load_manifest(manifest: &Path) -> Result<Vec<LoadedSeed>, OpenSecError> {
 }
 
 /// Loads and validates one seed/ground-truth file pair.
-pub fn load_pair(
-    seed_path: &Path,
-    truth_path: &Path,
-) -> Result<(SeedFile, GroundTruthFile), OpenSecError> {
+pub fn load_pair(seed_path: &Path, truth_path: &Path) -> Result<(SeedFile, GroundTruthFile), OpenSecError> {
     let seed: SeedFile = parse_json(&read(seed_path)?, seed_path)?;
     let truth: GroundTruthFile = parse_json(&read(truth_path)?, truth_path)?;
     validate(&seed, &truth, seed_path, truth_path)?;
@@ -205,10 +186,8 @@ pub fn load_jsonl(path: &Path) -> Result<Vec<LoadedSeed>, OpenSecError> {
         let origin = PathBuf::from(format!("{}:{}", path.display(), n + 1));
         let row: JsonlRow = parse_json(line, &origin)?;
         let seed: SeedFile = parse_json(&row.seed_json, &origin.with_extension_field("seed_json"))?;
-        let truth: GroundTruthFile = parse_json(
-            &row.ground_truth_json,
-            &origin.with_extension_field("ground_truth_json"),
-        )?;
+        let truth: GroundTruthFile =
+            parse_json(&row.ground_truth_json, &origin.with_extension_field("ground_truth_json"))?;
         validate(&seed, &truth, &origin, &origin)?;
         if row.seed_id != seed.scenario_id {
             return Err(OpenSecError::seed(
@@ -246,11 +225,7 @@ fn check_unique_ids(seeds: &[LoadedSeed], source: &Path) -> Result<(), OpenSecEr
     let mut seen = HashSet::new();
     for s in seeds {
         if !seen.insert(s.seed.scenario_id.as_str()) {
-            return Err(OpenSecError::seed(
-                source,
-                "scenario_id",
-                format!("`{}` is listed twice", s.seed.scenario_id),
-            ));
+            return Err(OpenSecError::seed(source, "scenario_id", format!("`{}` is listed twice", s.seed.scenario_id)));
         }
     }
     Ok(())
@@ -258,29 +233,17 @@ fn check_unique_ids(seeds: &[LoadedSeed], source: &Path) -> Result<(), OpenSecEr
 
 fn dup<'a>(ids: impl IntoIterator<Item = &'a str>) -> Option<(usize, &'a str)> {
     let mut seen = HashSet::new();
-    ids.into_iter()
-        .enumerate()
-        .find(|(_, id)| !seen.insert(*id))
+    ids.into_iter().enumerate().find(|(_, id)| !seen.insert(*id))
 }
 
 /// Checks the cross-references the schema cannot express. `sp`/`gp` name the files in errors.
-pub fn validate(
-    seed: &SeedFile,
-    truth: &GroundTruthFile,
-    sp: &Path,
-    gp: &Path,
-) -> Result<(), OpenSecError> {
-    let err = |field: String, msg: String| -> Result<(), OpenSecError> {
-        Err(OpenSecError::seed(sp, field, msg))
-    };
+pub fn validate(seed: &SeedFile, truth: &GroundTruthFile, sp: &Path, gp: &Path) -> Result<(), OpenSecError> {
+    let err = |field: String, msg: String| -> Result<(), OpenSecError> { Err(OpenSecError::seed(sp, field, msg)) };
     if truth.scenario_id != seed.scenario_id {
         return Err(OpenSecError::seed(
             gp,
             "scenario_id",
-            format!(
-                "`{}` but the seed is `{}`",
-                truth.scenario_id, seed.scenario_id
-            ),
+            format!("`{}` but the seed is `{}`", truth.scenario_id, seed.scenario_id),
         ));
     }
     let a = &truth.attribution;
@@ -292,11 +255,7 @@ pub fn validate(
         ("initial_vector", &a.initial_vector),
     ] {
         if v.trim().is_empty() {
-            return Err(OpenSecError::seed(
-                gp,
-                format!("attribution.{k}"),
-                "must not be empty",
-            ));
+            return Err(OpenSecError::seed(gp, format!("attribution.{k}"), "must not be empty"));
         }
     }
     if crate::time::parse_iso(&seed.metadata.created_at).is_none() {
@@ -308,32 +267,14 @@ pub fn validate(
     if let Some(ms) = seed.metadata.max_steps
         && !(1..=1000).contains(&ms)
     {
-        return err(
-            "metadata.max_steps".into(),
-            format!("{ms} is outside 1..=1000"),
-        );
+        return err("metadata.max_steps".into(), format!("{ms} is outside 1..=1000"));
     }
     let e = &seed.entities;
     let lists: [(&str, Vec<&str>); 4] = [
-        (
-            "entities.users",
-            e.users.iter().map(|u| u.user_id.as_str()).collect(),
-        ),
-        (
-            "entities.hosts",
-            e.hosts.iter().map(|h| h.host_id.as_str()).collect(),
-        ),
-        (
-            "entities.domains",
-            e.domains.iter().map(|d| d.domain.as_str()).collect(),
-        ),
-        (
-            "entities.data_targets",
-            e.data_targets
-                .iter()
-                .map(|t| t.target_id.as_str())
-                .collect(),
-        ),
+        ("entities.users", e.users.iter().map(|u| u.user_id.as_str()).collect()),
+        ("entities.hosts", e.hosts.iter().map(|h| h.host_id.as_str()).collect()),
+        ("entities.domains", e.domains.iter().map(|d| d.domain.as_str()).collect()),
+        ("entities.data_targets", e.data_targets.iter().map(|t| t.target_id.as_str()).collect()),
     ];
     for (name, ids) in &lists {
         if ids.is_empty() {
@@ -346,23 +287,14 @@ pub fn validate(
     let emails = &seed.seed_artifacts.emails;
     let templates = &seed.seed_artifacts.log_templates;
     if let Some((i, id)) = dup(emails.iter().map(|m| m.email_id.as_str())) {
-        return err(
-            format!("seed_artifacts.emails[{i}].email_id"),
-            format!("duplicate id `{id}`"),
-        );
+        return err(format!("seed_artifacts.emails[{i}].email_id"), format!("duplicate id `{id}`"));
     }
     if let Some((i, id)) = dup(templates.iter().map(|t| t.template_id.as_str())) {
-        return err(
-            format!("seed_artifacts.log_templates[{i}].template_id"),
-            format!("duplicate id `{id}`"),
-        );
+        return err(format!("seed_artifacts.log_templates[{i}].template_id"), format!("duplicate id `{id}`"));
     }
     let payloads = &seed.prompt_injection_payloads;
     if let Some((i, id)) = dup(payloads.iter().map(|p| p.injection_id.as_str())) {
-        return err(
-            format!("prompt_injection_payloads[{i}].injection_id"),
-            format!("duplicate id `{id}`"),
-        );
+        return err(format!("prompt_injection_payloads[{i}].injection_id"), format!("duplicate id `{id}`"));
     }
     for (i, t) in templates.iter().enumerate() {
         if t.table == LogTable::EmailLogs && !emails.iter().any(|m| m.email_id == t.template_id) {
@@ -372,10 +304,7 @@ pub fn validate(
             );
         }
     }
-    let known_inj = |id: &Option<String>| {
-        id.as_ref()
-            .is_none_or(|id| payloads.iter().any(|p| &p.injection_id == id))
-    };
+    let known_inj = |id: &Option<String>| id.as_ref().is_none_or(|id| payloads.iter().any(|p| &p.injection_id == id));
     for (i, m) in emails.iter().enumerate() {
         if !known_inj(&m.injection_id) {
             return err(
@@ -396,19 +325,9 @@ pub fn validate(
         let ok = match kind {
             ArtifactType::Email => emails.iter().any(|m| m.email_id == id),
             ArtifactType::LogTemplate => templates.iter().any(|t| t.template_id == id),
-            ArtifactType::Alert => templates
-                .iter()
-                .any(|t| t.template_id == id && t.table == LogTable::Alerts),
+            ArtifactType::Alert => templates.iter().any(|t| t.template_id == id && t.table == LogTable::Alerts),
         };
-        if ok {
-            Ok(())
-        } else {
-            Err(OpenSecError::seed(
-                sp,
-                field,
-                format!("no {kind:?} artifact with id `{id}`"),
-            ))
-        }
+        if ok { Ok(()) } else { Err(OpenSecError::seed(sp, field, format!("no {kind:?} artifact with id `{id}`"))) }
     };
     for (i, item) in seed.attack_plan.timeline.iter().enumerate() {
         for (j, a) in item.artifacts.iter().enumerate() {
@@ -421,25 +340,15 @@ pub fn validate(
     }
     if let Some(g) = &seed.attack_graph {
         if !g.states.contains_key(&g.start_state) {
-            return err(
-                "attack_graph.start_state".into(),
-                format!("`{}` is not a state", g.start_state),
-            );
+            return err("attack_graph.start_state".into(), format!("`{}` is not a state", g.start_state));
         }
         for (i, o) in g.objectives.iter().flatten().enumerate() {
             if !g.states.contains_key(o) {
-                return err(
-                    format!("attack_graph.objectives[{i}]"),
-                    format!("`{o}` is not a state"),
-                );
+                return err(format!("attack_graph.objectives[{i}]"), format!("`{o}` is not a state"));
             }
         }
         for (i, a) in g.initial_artifacts.iter().enumerate() {
-            check_ref(
-                format!("attack_graph.initial_artifacts[{i}].artifact_id"),
-                a.artifact_type,
-                &a.artifact_id,
-            )?;
+            check_ref(format!("attack_graph.initial_artifacts[{i}].artifact_id"), a.artifact_type, &a.artifact_id)?;
         }
         for (name, node) in &g.states {
             for (i, act) in node.actions.iter().enumerate() {
@@ -450,11 +359,7 @@ pub fn validate(
                     return err(format!("{at}.next_state"), format!("`{n}` is not a state"));
                 }
                 for (j, a) in act.artifacts.iter().enumerate() {
-                    check_ref(
-                        format!("{at}.artifacts[{j}].artifact_id"),
-                        a.artifact_type,
-                        &a.artifact_id,
-                    )?;
+                    check_ref(format!("{at}.artifacts[{j}].artifact_id"), a.artifact_type, &a.artifact_id)?;
                 }
             }
         }
@@ -469,10 +374,7 @@ pub fn validate(
         if let Some(t) = p.difficulty_tier
             && !(1..=3).contains(&t)
         {
-            return err(
-                format!("prompt_injection_payloads[{i}].difficulty_tier"),
-                format!("{t} is outside 1..=3"),
-            );
+            return err(format!("prompt_injection_payloads[{i}].difficulty_tier"), format!("{t} is outside 1..=3"));
         }
     }
     Ok(())

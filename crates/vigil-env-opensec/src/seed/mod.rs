@@ -6,7 +6,7 @@ mod schema;
 
 pub use graph::*;
 pub use load::{
-    JsonlRow, LoadedSeed, Manifest, ManifestEntry, Tier, load_jsonl, load_manifest, load_pair,
-    resolve_manifest_path, validate,
+    JsonlRow, LoadedSeed, Manifest, ManifestEntry, Tier, load_jsonl, load_manifest, load_pair, resolve_manifest_path,
+    validate,
 };
 pub use schema::*;

@@ -17,20 +17,12 @@ pub fn our_manifest() -> PathBuf {
 /// The peer's 220 seeds, or `None` after [`peer_dir_or_skip`]'s note.
 pub fn peer_env(mode: ScoringMode, test: &str) -> Option<Arc<OpenSecEnv>> {
     let dir = peer_dir_or_skip(test)?;
-    let cfg = OpenSecConfig {
-        seeds: dir.join("seeds/manifest.json"),
-        scoring: mode,
-        ..OpenSecConfig::default()
-    };
+    let cfg = OpenSecConfig { seeds: dir.join("seeds/manifest.json"), scoring: mode, ..OpenSecConfig::default() };
     Some(Arc::new(OpenSecEnv::new(&cfg).expect("peer seeds load")))
 }
 
 pub fn our_env(mode: ScoringMode) -> Arc<OpenSecEnv> {
-    let cfg = OpenSecConfig {
-        seeds: our_manifest(),
-        scoring: mode,
-        ..OpenSecConfig::default()
-    };
+    let cfg = OpenSecConfig { seeds: our_manifest(), scoring: mode, ..OpenSecConfig::default() };
     Arc::new(OpenSecEnv::new(&cfg).expect("our seeds load"))
 }
 
@@ -41,12 +33,5 @@ pub fn run_all(env: &Arc<OpenSecEnv>, baseline: Baseline) -> Vec<EpisodeRecord> 
     for split in [Split::Train, Split::Eval] {
         jobs.extend(env.tasks(split, None).unwrap().into_iter().map(|t| (t, 11)));
     }
-    run_episodes(
-        env.as_ref(),
-        policy.as_mut(),
-        &jobs,
-        DriverLimits::default(),
-        |_| {},
-    )
-    .expect("episodes run")
+    run_episodes(env.as_ref(), policy.as_mut(), &jobs, DriverLimits::default(), |_| {}).expect("episodes run")
 }

@@ -46,12 +46,7 @@ pub enum Stage {
 
 impl Stage {
     /// All stages, easiest first.
-    pub const ALL: [Stage; 4] = [
-        Stage::Stage1Basic,
-        Stage::Stage2Multi,
-        Stage::Stage3Mixed,
-        Stage::Stage4Adversarial,
-    ];
+    pub const ALL: [Stage; 4] = [Stage::Stage1Basic, Stage::Stage2Multi, Stage::Stage3Mixed, Stage::Stage4Adversarial];
 
     /// Wire name (`stage3_mixed`).
     pub const fn as_str(self) -> &'static str {
@@ -96,10 +91,7 @@ struct Seen {
 
 impl Seen {
     const fn new() -> Self {
-        Self {
-            items: [0; 32],
-            len: 0,
-        }
+        Self { items: [0; 32], len: 0 }
     }
     fn contains(&self, x: u32) -> bool {
         self.items[..self.len].contains(&x)
@@ -144,11 +136,7 @@ impl Ctx<'_> {
     }
     /// Earliest and latest relative time of the events so far.
     pub(crate) fn span(&self) -> (i64, i64) {
-        self.events
-            .iter()
-            .fold((i64::MAX, i64::MIN), |(lo, hi), e| {
-                (lo.min(e.ts.0), hi.max(e.ts.0))
-            })
+        self.events.iter().fold((i64::MAX, i64::MIN), |(lo, hi), e| (lo.min(e.ts.0), hi.max(e.ts.0)))
     }
     pub(crate) fn adversarial(&self) -> bool {
         self.stage == Stage::Stage4Adversarial
@@ -181,14 +169,7 @@ impl Ctx<'_> {
     }
     /// A fresh address in 10.0.0.0/8.
     pub(crate) fn internal_ip(&mut self) -> IpAddr {
-        self.fresh_ip(|r| {
-            Ipv4Addr::new(
-                10,
-                r.random_range(0..64),
-                r.random(),
-                r.random_range(1..255),
-            )
-        })
+        self.fresh_ip(|r| Ipv4Addr::new(10, r.random_range(0..64), r.random(), r.random_range(1..255)))
     }
     /// A fresh public address outside every sanctioned range.
     pub(crate) fn external_ip(&mut self) -> IpAddr {
@@ -200,78 +181,26 @@ impl Ctx<'_> {
     /// A fresh address in a sanctioned egress range.
     pub(crate) fn sanctioned_ip(&mut self) -> IpAddr {
         self.fresh_ip(|r| {
-            let (b, c, d) = if r.random_bool(0.5) {
-                (0, 113, 203)
-            } else {
-                (51, 100, 198)
-            };
+            let (b, c, d) = if r.random_bool(0.5) { (0, 113, 203) } else { (51, 100, 198) };
             Ipv4Addr::new(d, b, c, r.random_range(1..255))
         })
     }
 
     pub(crate) fn push(&mut self, t: i64, kind: EventKind) {
         let source = kind.event_type().sources()[0];
-        self.events.push(Event {
-            log_id: LogId::new(1, 0),
-            ts: Timestamp(t),
-            source,
-            kind,
-        });
+        self.events.push(Event { log_id: LogId::new(1, 0), ts: Timestamp(t), source, kind });
     }
     pub(crate) fn fail(&mut self, t: i64, user: &'static str, src_ip: IpAddr, host: &'static str) {
-        self.push(
-            t,
-            EventKind::AuthLoginFailure {
-                user: user.into(),
-                src_ip,
-                host: host.into(),
-            },
-        );
+        self.push(t, EventKind::AuthLoginFailure { user: user.into(), src_ip, host: host.into() });
     }
-    pub(crate) fn success(
-        &mut self,
-        t: i64,
-        user: &'static str,
-        src_ip: IpAddr,
-        host: &'static str,
-    ) {
-        self.push(
-            t,
-            EventKind::AuthLoginSuccess {
-                user: user.into(),
-                src_ip,
-                host: host.into(),
-            },
-        );
+    pub(crate) fn success(&mut self, t: i64, user: &'static str, src_ip: IpAddr, host: &'static str) {
+        self.push(t, EventKind::AuthLoginSuccess { user: user.into(), src_ip, host: host.into() });
     }
-    pub(crate) fn grant(
-        &mut self,
-        t: i64,
-        user: &'static str,
-        role: &'static str,
-        actor: &'static str,
-        ticket: Option<&'static str>,
-    ) {
-        self.push(
-            t,
-            EventKind::PrivGrant {
-                user: user.into(),
-                role: role.into(),
-                actor: actor.into(),
-                ticket: ticket.map(Cow::Borrowed),
-            },
-        );
+    pub(crate) fn grant(&mut self, t: i64, user: &'static str, role: &'static str, actor: &'static str, ticket: Option<&'static str>) {
+        self.push(t, EventKind::PrivGrant { user: user.into(), role: role.into(), actor: actor.into(), ticket: ticket.map(Cow::Borrowed) });
     }
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn exec(
-        &mut self,
-        t: i64,
-        host: &'static str,
-        user: &'static str,
-        process: &'static str,
-        parent: &'static str,
-        cmdline: Option<&'static str>,
-    ) {
+    pub(crate) fn exec(&mut self, t: i64, host: &'static str, user: &'static str, process: &'static str, parent: &'static str, cmdline: Option<&'static str>) {
         let kind = EventKind::ProcExec {
             host: host.into(),
             user: user.into(),
@@ -282,81 +211,28 @@ impl Ctx<'_> {
         self.push(t, kind);
     }
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn beacon(
-        &mut self,
-        t: i64,
-        host: &'static str,
-        src_ip: IpAddr,
-        dst: IpAddr,
-        interval_s: u32,
-        count: u32,
-    ) {
+    pub(crate) fn beacon(&mut self, t: i64, host: &'static str, src_ip: IpAddr, dst: IpAddr, interval_s: u32, count: u32) {
         let dst_port = self.pick(&WEB_PORTS);
-        self.push(
-            t,
-            EventKind::NetBeacon {
-                host: host.into(),
-                src_ip,
-                dst_ip: Some(dst),
-                dst_port,
-                interval_s,
-                count,
-            },
-        );
+        self.push(t, EventKind::NetBeacon { host: host.into(), src_ip, dst_ip: Some(dst), dst_port, interval_s, count });
     }
-    pub(crate) fn flow(
-        &mut self,
-        t: i64,
-        host: &'static str,
-        src_ip: IpAddr,
-        dst_ip: IpAddr,
-        bytes_out: u64,
-    ) {
+    pub(crate) fn flow(&mut self, t: i64, host: &'static str, src_ip: IpAddr, dst_ip: IpAddr, bytes_out: u64) {
         let dst_port = self.pick(&WEB_PORTS);
-        self.push(
-            t,
-            EventKind::NetFlow {
-                host: host.into(),
-                src_ip,
-                dst_ip,
-                dst_port,
-                bytes_out,
-            },
-        );
+        self.push(t, EventKind::NetFlow { host: host.into(), src_ip, dst_ip, dst_port, bytes_out });
     }
     pub(crate) fn dns(&mut self, t: i64, host: &'static str) {
         let domain = self.pick(&DOMAINS);
         let qtype = if self.chance(0.8) { "A" } else { "AAAA" };
-        self.push(
-            t,
-            EventKind::DnsQuery {
-                host: host.into(),
-                domain: domain.into(),
-                qtype: qtype.into(),
-            },
-        );
+        self.push(t, EventKind::DnsQuery { host: host.into(), domain: domain.into(), qtype: qtype.into() });
     }
     pub(crate) fn file(&mut self, t: i64, host: &'static str, user: &'static str) {
         let path = self.pick(&PATHS);
         let op = self.pick(&[FileOp::Read, FileOp::Read, FileOp::Write]);
-        self.push(
-            t,
-            EventKind::FileAccess {
-                host: host.into(),
-                user: user.into(),
-                path: path.into(),
-                op,
-            },
-        );
+        self.push(t, EventKind::FileAccess { host: host.into(), user: user.into(), path: path.into(), op });
     }
 
     /// One decoy that cannot fire any rule, at time `t`. Stages 3-4 add benign look-alikes.
     fn decoy(&mut self, t: i64) {
-        let kinds = if self.stage >= Stage::Stage3Mixed {
-            14
-        } else {
-            8
-        };
+        let kinds = if self.stage >= Stage::Stage3Mixed { 14 } else { 8 };
         let host = self.workstation();
         match self.rng.random_range(0..kinds) {
             0 => self.dns(t, host),
@@ -373,11 +249,7 @@ impl Ctx<'_> {
                 self.success(t, u, ip, host);
             }
             4 => {
-                let (src, dst, b) = (
-                    self.internal_ip(),
-                    self.internal_ip(),
-                    self.range_u(10_000, 900_000_000),
-                );
+                let (src, dst, b) = (self.internal_ip(), self.internal_ip(), self.range_u(10_000, 900_000_000));
                 self.flow(t, host, src, dst, b);
             }
             5 => {
@@ -389,21 +261,11 @@ impl Ctx<'_> {
                 self.fail(t, u, ip, host);
             }
             7 => {
-                let (src, dst, iv, n) = (
-                    self.internal_ip(),
-                    self.internal_ip(),
-                    self.range(30, 900) as u32,
-                    self.range(10, 200) as u32,
-                );
+                let (src, dst, iv, n) = (self.internal_ip(), self.internal_ip(), self.range(30, 900) as u32, self.range(10, 200) as u32);
                 self.beacon(t, host, src, dst, iv, n);
             }
             8 => {
-                let (u, r, a, tk) = (
-                    self.user(),
-                    self.pick(&PRIV_ROLES),
-                    self.pick(&ADMINS),
-                    self.pick(&TICKETS),
-                );
+                let (u, r, a, tk) = (self.user(), self.pick(&PRIV_ROLES), self.pick(&ADMINS), self.pick(&TICKETS));
                 self.grant(t, u, r, a, Some(tk));
             }
             9 => {
@@ -415,28 +277,15 @@ impl Ctx<'_> {
                 self.exec(t, s, "svc_deploy", "svchost.exe", "services.exe", None);
             }
             11 => {
-                let (src, dst, b) = (
-                    self.internal_ip(),
-                    self.sanctioned_ip(),
-                    self.range_u(100_000_000, 4_000_000_000),
-                );
+                let (src, dst, b) = (self.internal_ip(), self.sanctioned_ip(), self.range_u(100_000_000, 4_000_000_000));
                 self.flow(t, host, src, dst, b);
             }
             12 => {
-                let (src, dst, iv, n) = (
-                    self.internal_ip(),
-                    self.sanctioned_ip(),
-                    self.range(60, 3600) as u32,
-                    self.range(10, 150) as u32,
-                );
+                let (src, dst, iv, n) = (self.internal_ip(), self.sanctioned_ip(), self.range(60, 3600) as u32, self.range(10, 150) as u32);
                 self.beacon(t, host, src, dst, iv, n);
             }
             _ => {
-                let (src, dst, b) = (
-                    self.internal_ip(),
-                    self.external_ip(),
-                    self.range_u(2_000, 5_000_000),
-                );
+                let (src, dst, b) = (self.internal_ip(), self.external_ip(), self.range_u(2_000, 5_000_000));
                 self.flow(t, host, src, dst, b);
             }
         }
@@ -448,10 +297,7 @@ const MARCH_1_2026: i64 = 1_772_323_200;
 
 /// Number of templates that can build `label` in `stage`.
 pub fn template_count(stage: Stage, label: TriageAction) -> usize {
-    TEMPLATES
-        .iter()
-        .filter(|t| t.label == label && t.stages & stage.bit() != 0)
-        .count()
+    TEMPLATES.iter().filter(|t| t.label == label && t.stages & stage.bit() != 0).count()
 }
 
 /// Per (stage, label): the allowed templates, and those introduced in that stage.
@@ -462,15 +308,9 @@ fn tables() -> &'static Tables {
     TABLES.get_or_init(|| {
         Stage::ALL.map(|stage| {
             TriageAction::ALL.map(|label| {
-                let allowed: Vec<&'static Template> = TEMPLATES
-                    .iter()
-                    .filter(|t| t.label == label && t.stages & stage.bit() != 0)
-                    .collect();
-                let fresh = allowed
-                    .iter()
-                    .copied()
-                    .filter(|t| t.stages.trailing_zeros() == stage as u32)
-                    .collect();
+                let allowed: Vec<&'static Template> =
+                    TEMPLATES.iter().filter(|t| t.label == label && t.stages & stage.bit() != 0).collect();
+                let fresh = allowed.iter().copied().filter(|t| t.stages.trailing_zeros() == stage as u32).collect();
                 (allowed, fresh)
             })
         })
@@ -492,13 +332,7 @@ fn pick_template(stage: Stage, label: TriageAction, rng: &mut ChaCha8Rng) -> &'s
 /// Builds one incident whose verifier label is `label`, drawing every choice from `rng`.
 pub fn generate(stage: Stage, label: TriageAction, rng: &mut ChaCha8Rng) -> Generated {
     let template = pick_template(stage, label, rng);
-    let mut ctx = Ctx {
-        rng,
-        stage,
-        events: Vec::with_capacity(12),
-        users: Seen::new(),
-        ips: Seen::new(),
-    };
+    let mut ctx = Ctx { rng, stage, events: Vec::with_capacity(12), users: Seen::new(), ips: Seen::new() };
     (template.build)(&mut ctx);
     if ctx.adversarial() && ctx.chance(0.4) {
         templates::add_lower_signal(&mut ctx, label);
@@ -518,12 +352,7 @@ pub fn generate(stage: Stage, label: TriageAction, rng: &mut ChaCha8Rng) -> Gene
         e.log_id = LogId::new(1, k as u16);
         e.ts = Timestamp(base + e.ts.0);
     }
-    let mut params = IncidentParams {
-        category: template.category,
-        target_label: None,
-        narrative: Cow::Borrowed(""),
-        events,
-    };
+    let mut params = IncidentParams { category: template.category, target_label: None, narrative: Cow::Borrowed(""), events };
     if ctx.adversarial() && ctx.chance(0.3) {
         let k = ctx.range(0, Category::ALL.len() as i64 - 1) as usize;
         let alt = Category::ALL[k];
@@ -531,8 +360,5 @@ pub fn generate(stage: Stage, label: TriageAction, rng: &mut ChaCha8Rng) -> Gene
             params.category = alt;
         }
     }
-    Generated {
-        params,
-        template: template.name,
-    }
+    Generated { params, template: template.name }
 }

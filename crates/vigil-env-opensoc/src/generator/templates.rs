@@ -30,13 +30,7 @@ pub struct Template {
 
 macro_rules! t {
     ($name:ident, $label:expr, $cat:expr, $stages:expr) => {
-        Template {
-            name: stringify!($name),
-            label: $label,
-            category: $cat,
-            stages: $stages,
-            build: $name,
-        }
+        Template { name: stringify!($name), label: $label, category: $cat, stages: $stages, build: $name }
     };
 }
 
@@ -81,11 +75,7 @@ pub static TEMPLATES: [Template; 36] = [
 ];
 
 fn any_ip(c: &mut Ctx<'_>, p_external: f64) -> std::net::IpAddr {
-    if c.chance(p_external) {
-        c.external_ip()
-    } else {
-        c.internal_ip()
-    }
+    if c.chance(p_external) { c.external_ip() } else { c.internal_ip() }
 }
 
 // ---- dismiss: no rule fires ----
@@ -127,45 +117,24 @@ fn internal_beacon(c: &mut Ctx<'_>) {
 }
 /// Under 10 MB to an untrusted address: below every volume rule.
 fn small_upload(c: &mut Ctx<'_>) {
-    let (h, src, dst, b) = (
-        c.workstation(),
-        c.internal_ip(),
-        c.external_ip(),
-        c.range_u(5_000, 9 * MB),
-    );
+    let (h, src, dst, b) = (c.workstation(), c.internal_ip(), c.external_ip(), c.range_u(5_000, 9 * MB));
     c.flow(0, h, src, dst, b);
 }
 /// Ordinary roles are not privileged, ticket or not.
 fn plain_grant(c: &mut Ctx<'_>) {
     let (u, r, a) = (c.user(), c.pick(&PLAIN_ROLES), c.pick(&ADMINS));
-    let ticket = if c.chance(0.5) {
-        Some(c.pick(&TICKETS))
-    } else {
-        None
-    };
+    let ticket = if c.chance(0.5) { Some(c.pick(&TICKETS)) } else { None };
     c.grant(0, u, r, a, ticket);
 }
 /// A LOLBin from the shell: explorer.exe is not a suspicious parent, whatever the command line says.
 fn admin_lolbin(c: &mut Ctx<'_>) {
-    let (u, h, p) = (
-        c.user(),
-        c.workstation(),
-        c.pick(&["powershell.exe", "cmd.exe", "certutil.exe"]),
-    );
-    let cmd = if c.chance(0.6) {
-        c.pick(&SCARY_CMDLINES)
-    } else {
-        c.pick(&ROUTINE_CMDLINES)
-    };
+    let (u, h, p) = (c.user(), c.workstation(), c.pick(&["powershell.exe", "cmd.exe", "certutil.exe"]));
+    let cmd = if c.chance(0.6) { c.pick(&SCARY_CMDLINES) } else { c.pick(&ROUTINE_CMDLINES) };
     c.exec(0, h, u, p, "explorer.exe", Some(cmd));
 }
 fn svchost_normal(c: &mut Ctx<'_>) {
     let (u, h) = (c.user(), c.server());
-    let (p, parent) = c.pick(&[
-        ("svchost.exe", "services.exe"),
-        ("lsass.exe", "wininit.exe"),
-        ("services.exe", "wininit.exe"),
-    ]);
+    let (p, parent) = c.pick(&[("svchost.exe", "services.exe"), ("lsass.exe", "wininit.exe"), ("services.exe", "wininit.exe")]);
     c.exec(0, h, u, p, parent, None);
 }
 /// Large, but to the sanctioned backup range.
@@ -188,12 +157,7 @@ fn ticketed_grant(c: &mut Ctx<'_>) {
     c.grant(0, u, r, a, Some(tk));
 }
 fn internal_bulk_copy(c: &mut Ctx<'_>) {
-    let (h, src, dst, b) = (
-        c.server(),
-        c.internal_ip(),
-        c.internal_ip(),
-        c.range_u(1_000 * MB, 10_000 * MB),
-    );
+    let (h, src, dst, b) = (c.server(), c.internal_ip(), c.internal_ip(), c.range_u(1_000 * MB, 10_000 * MB));
     c.flow(0, h, src, dst, b);
 }
 /// 5-7 failures at least 320 s apart: never 3 inside 600 s, so no auth rule fires.
@@ -212,11 +176,7 @@ fn spread_failures(c: &mut Ctx<'_>) {
 fn scattered_uploads(c: &mut Ctx<'_>) {
     let (h, src) = (c.workstation(), c.internal_ip());
     for k in 0..c.range(3, 4) {
-        let (dst, b, t) = (
-            c.external_ip(),
-            c.range_u(3 * MB, 9 * MB),
-            k * c.range(20, 200),
-        );
+        let (dst, b, t) = (c.external_ip(), c.range_u(3 * MB, 9 * MB), k * c.range(20, 200));
         c.flow(t, h, src, dst, b);
     }
 }
@@ -256,25 +216,14 @@ fn short_beacon(c: &mut Ctx<'_>) {
     let (iv, n) = if c.adversarial() && c.chance(0.5) {
         (c.range(3601, 7200) as u32, c.range(10, 20) as u32)
     } else {
-        (
-            c.range(30, 1800) as u32,
-            if c.adversarial() {
-                9
-            } else {
-                c.range(2, 9) as u32
-            },
-        )
+        (c.range(30, 1800) as u32, if c.adversarial() { 9 } else { c.range(2, 9) as u32 })
     };
     c.beacon(0, h, src, dst, iv, n);
 }
 /// `large_upload`: 10-99 MB (stage 4: just under the exfiltration line).
 fn medium_upload(c: &mut Ctx<'_>) {
     let (h, src, dst) = (c.workstation(), c.internal_ip(), c.external_ip());
-    let b = if c.adversarial() {
-        c.range_u(95 * MB, EXFIL_MINUS_ONE)
-    } else {
-        c.range_u(10 * MB, 99 * MB)
-    };
+    let b = if c.adversarial() { c.range_u(95 * MB, EXFIL_MINUS_ONE) } else { c.range_u(10 * MB, 99 * MB) };
     c.flow(0, h, src, dst, b);
 }
 const EXFIL_MINUS_ONE: u64 = 100 * MB - 1;
@@ -315,25 +264,10 @@ fn office_lolbin(c: &mut Ctx<'_>) {
     let (u, h, parent) = (c.user(), c.workstation(), c.pick(&BAD_PARENTS[..4]));
     let caps = c.adversarial() && c.chance(0.3);
     let lol = c.pick(&LOLBINS);
-    let (lol, parent) = if caps {
-        (upper(lol), upper(parent))
-    } else {
-        (lol, parent)
-    };
-    let cmd = if c.adversarial() && c.chance(0.5) {
-        c.pick(&ROUTINE_CMDLINES)
-    } else {
-        c.pick(&SCARY_CMDLINES)
-    };
+    let (lol, parent) = if caps { (upper(lol), upper(parent)) } else { (lol, parent) };
+    let cmd = if c.adversarial() && c.chance(0.5) { c.pick(&ROUTINE_CMDLINES) } else { c.pick(&SCARY_CMDLINES) };
     let t = if c.multi() {
-        c.exec(
-            0,
-            h,
-            u,
-            if caps { "WINWORD.EXE" } else { "winword.exe" },
-            "explorer.exe",
-            None,
-        );
+        c.exec(0, h, u, if caps { "WINWORD.EXE" } else { "winword.exe" }, "explorer.exe", None);
         c.range(2, 90)
     } else {
         0
@@ -342,27 +276,16 @@ fn office_lolbin(c: &mut Ctx<'_>) {
 }
 fn upper(s: &'static str) -> &'static str {
     const UP: [(&str, &str); 12] = [
-        ("powershell.exe", "PowerShell.EXE"),
-        ("rundll32.exe", "RUNDLL32.EXE"),
-        ("regsvr32.exe", "RegSvr32.exe"),
-        ("mshta.exe", "MSHTA.EXE"),
-        ("certutil.exe", "CertUtil.exe"),
-        ("cmd.exe", "CMD.EXE"),
-        ("wscript.exe", "WScript.exe"),
-        ("bitsadmin.exe", "BITSAdmin.exe"),
-        ("winword.exe", "WINWORD.EXE"),
-        ("excel.exe", "EXCEL.EXE"),
-        ("outlook.exe", "OUTLOOK.EXE"),
-        ("acrord32.exe", "AcroRd32.exe"),
+        ("powershell.exe", "PowerShell.EXE"), ("rundll32.exe", "RUNDLL32.EXE"), ("regsvr32.exe", "RegSvr32.exe"),
+        ("mshta.exe", "MSHTA.EXE"), ("certutil.exe", "CertUtil.exe"), ("cmd.exe", "CMD.EXE"), ("wscript.exe", "WScript.exe"),
+        ("bitsadmin.exe", "BITSAdmin.exe"), ("winword.exe", "WINWORD.EXE"), ("excel.exe", "EXCEL.EXE"),
+        ("outlook.exe", "OUTLOOK.EXE"), ("acrord32.exe", "AcroRd32.exe"),
     ];
     UP.iter().find(|(l, _)| *l == s).map_or(s, |(_, u)| u)
 }
 fn masquerade(c: &mut Ctx<'_>) {
     let (u, h) = (c.user(), c.workstation());
-    let (p, parent) = (
-        c.pick(&["svchost.exe", "lsass.exe", "csrss.exe"]),
-        c.pick(&MASQUERADE_PARENTS),
-    );
+    let (p, parent) = (c.pick(&["svchost.exe", "lsass.exe", "csrss.exe"]), c.pick(&MASQUERADE_PARENTS));
     c.exec(0, h, u, p, parent, None);
 }
 /// A shell from the web server process.
@@ -394,11 +317,7 @@ fn slow_c2_boundary(c: &mut Ctx<'_>) {
 /// 5-9 failures for one user from one external address inside 10 min, no success.
 fn external_brute_force(c: &mut Ctx<'_>) {
     let (u, h, ip) = (c.user(), c.workstation(), c.external_ip());
-    let (n, gap) = if c.adversarial() {
-        (5, (140, 150))
-    } else {
-        (c.range(5, 9), (3, 60))
-    };
+    let (n, gap) = if c.adversarial() { (5, (140, 150)) } else { (c.range(5, 9), (3, 60)) };
     let mut t = 0;
     for _ in 0..n {
         c.fail(t, u, ip, h);
@@ -425,31 +344,17 @@ fn exfil(c: &mut Ctx<'_>) {
             dst = std::net::IpAddr::V6(v4.to_ipv6_mapped());
         }
     }
-    let b = if c.adversarial() {
-        c.range_u(100 * MB, 101 * MB)
-    } else {
-        c.range_u(100 * MB, 5_000 * MB)
-    };
+    let b = if c.adversarial() { c.range_u(100 * MB, 101 * MB) } else { c.range_u(100 * MB, 5_000 * MB) };
     c.flow(0, h, src, dst, b);
 }
 fn self_grant(c: &mut Ctx<'_>) {
     let (u, r) = (c.user(), c.pick(&PRIV_ROLES));
-    let actor = if c.adversarial() && c.chance(0.3) {
-        capitalized(u)
-    } else {
-        u
-    };
+    let actor = if c.adversarial() && c.chance(0.3) { capitalized(u) } else { u };
     c.grant(0, u, r, actor, None);
 }
 fn capitalized(u: &'static str) -> &'static str {
-    const CAPS: [(&str, &str); 6] = [
-        ("alice", "Alice"),
-        ("bob", "Bob"),
-        ("carol", "Carol"),
-        ("dave", "DAVE"),
-        ("erin", "Erin"),
-        ("frank", "Frank"),
-    ];
+    const CAPS: [(&str, &str); 6] =
+        [("alice", "Alice"), ("bob", "Bob"), ("carol", "Carol"), ("dave", "DAVE"), ("erin", "Erin"), ("frank", "Frank")];
     CAPS.iter().find(|(l, _)| *l == u).map_or(u, |(_, c)| c)
 }
 fn account_takeover(c: &mut Ctx<'_>) {
@@ -499,20 +404,11 @@ pub(crate) fn add_lower_signal(c: &mut Ctx<'_>, label: TriageAction) {
             c.grant(t, u, r, a, None);
         }
         1 => {
-            let (src, dst, iv, n) = (
-                c.internal_ip(),
-                c.external_ip(),
-                c.range(30, 900) as u32,
-                c.range(2, 9) as u32,
-            );
+            let (src, dst, iv, n) = (c.internal_ip(), c.external_ip(), c.range(30, 900) as u32, c.range(2, 9) as u32);
             c.beacon(t, h, src, dst, iv, n);
         }
         2 => {
-            let (src, dst, b) = (
-                c.internal_ip(),
-                c.external_ip(),
-                c.range_u(10 * MB, 99 * MB),
-            );
+            let (src, dst, b) = (c.internal_ip(), c.external_ip(), c.range_u(10 * MB, 99 * MB));
             c.flow(t, h, src, dst, b);
         }
         3 => {
@@ -520,12 +416,7 @@ pub(crate) fn add_lower_signal(c: &mut Ctx<'_>, label: TriageAction) {
             c.exec(t, h, u, l, p, None);
         }
         _ => {
-            let (src, dst, iv, n) = (
-                c.internal_ip(),
-                c.external_ip(),
-                c.range(30, 900) as u32,
-                c.range(10, 200) as u32,
-            );
+            let (src, dst, iv, n) = (c.internal_ip(), c.external_ip(), c.range(30, 900) as u32, c.range(10, 200) as u32);
             c.beacon(t, h, src, dst, iv, n);
         }
     }

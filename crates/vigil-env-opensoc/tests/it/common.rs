@@ -8,16 +8,11 @@ use vigil_core::{derive_seed, rng_from_seed};
 use vigil_env_opensoc::generator::Generated;
 use vigil_env_opensoc::schema::{Event, EventKind, FileOp};
 use vigil_env_opensoc::time::Timestamp;
-use vigil_env_opensoc::{
-    Category, IncidentParams, LogId, OpenSocConfig, Stage, TriageAction, generate,
-};
+use vigil_env_opensoc::{Category, IncidentParams, LogId, OpenSocConfig, Stage, TriageAction, generate};
 
 /// Proptest case count: small by default, `PROPTEST_CASES` for long runs.
 pub(crate) fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 /// A generated incident for (stage, label, seed).
@@ -33,11 +28,7 @@ pub(crate) fn holdout_path() -> std::path::PathBuf {
 
 /// A config that finds the committed hold-out from the test's working directory.
 pub(crate) fn config() -> OpenSocConfig {
-    OpenSocConfig {
-        holdout: holdout_path(),
-        train_per_stage: 200,
-        ..Default::default()
-    }
+    OpenSocConfig { holdout: holdout_path(), train_per_stage: 200, ..Default::default() }
 }
 
 /// A timestamp from an offset in seconds.
@@ -50,19 +41,9 @@ pub(crate) fn make(category: Category, events: Vec<(i64, EventKind)>) -> Inciden
     let events = events
         .into_iter()
         .enumerate()
-        .map(|(k, (t, kind))| Event {
-            log_id: LogId::new(1, k as u16),
-            ts: at(t),
-            source: kind.event_type().sources()[0],
-            kind,
-        })
+        .map(|(k, (t, kind))| Event { log_id: LogId::new(1, k as u16), ts: at(t), source: kind.event_type().sources()[0], kind })
         .collect();
-    IncidentParams {
-        category,
-        target_label: None,
-        narrative: Cow::Borrowed(""),
-        events,
-    }
+    IncidentParams { category, target_label: None, narrative: Cow::Borrowed(""), events }
 }
 
 pub(crate) fn ip(s: &str) -> IpAddr {
@@ -72,70 +53,25 @@ pub(crate) fn t(s: &'static str) -> Cow<'static, str> {
     Cow::Borrowed(s)
 }
 pub(crate) fn fail(user: &'static str, src: &str) -> EventKind {
-    EventKind::AuthLoginFailure {
-        user: t(user),
-        src_ip: ip(src),
-        host: t("ws-1"),
-    }
+    EventKind::AuthLoginFailure { user: t(user), src_ip: ip(src), host: t("ws-1") }
 }
 pub(crate) fn success(user: &'static str, src: &str) -> EventKind {
-    EventKind::AuthLoginSuccess {
-        user: t(user),
-        src_ip: ip(src),
-        host: t("ws-1"),
-    }
+    EventKind::AuthLoginSuccess { user: t(user), src_ip: ip(src), host: t("ws-1") }
 }
-pub(crate) fn grant(
-    user: &'static str,
-    role: &'static str,
-    actor: &'static str,
-    ticket: Option<&'static str>,
-) -> EventKind {
-    EventKind::PrivGrant {
-        user: t(user),
-        role: t(role),
-        actor: t(actor),
-        ticket: ticket.map(t),
-    }
+pub(crate) fn grant(user: &'static str, role: &'static str, actor: &'static str, ticket: Option<&'static str>) -> EventKind {
+    EventKind::PrivGrant { user: t(user), role: t(role), actor: t(actor), ticket: ticket.map(t) }
 }
-pub(crate) fn exec(
-    process: &'static str,
-    parent: Option<&'static str>,
-    cmdline: Option<&'static str>,
-) -> EventKind {
-    EventKind::ProcExec {
-        host: t("ws-1"),
-        user: t("alice"),
-        process: t(process),
-        parent: parent.map(t),
-        cmdline: cmdline.map(t),
-    }
+pub(crate) fn exec(process: &'static str, parent: Option<&'static str>, cmdline: Option<&'static str>) -> EventKind {
+    EventKind::ProcExec { host: t("ws-1"), user: t("alice"), process: t(process), parent: parent.map(t), cmdline: cmdline.map(t) }
 }
 pub(crate) fn beacon(dst: Option<&str>, interval_s: u32, count: u32) -> EventKind {
-    EventKind::NetBeacon {
-        host: t("ws-1"),
-        src_ip: ip("10.0.0.5"),
-        dst_ip: dst.map(ip),
-        dst_port: 443,
-        interval_s,
-        count,
-    }
+    EventKind::NetBeacon { host: t("ws-1"), src_ip: ip("10.0.0.5"), dst_ip: dst.map(ip), dst_port: 443, interval_s, count }
 }
 pub(crate) fn flow(dst: &str, bytes_out: u64) -> EventKind {
-    EventKind::NetFlow {
-        host: t("ws-1"),
-        src_ip: ip("10.0.0.5"),
-        dst_ip: ip(dst),
-        dst_port: 443,
-        bytes_out,
-    }
+    EventKind::NetFlow { host: t("ws-1"), src_ip: ip("10.0.0.5"), dst_ip: ip(dst), dst_port: 443, bytes_out }
 }
 pub(crate) fn dns() -> EventKind {
-    EventKind::DnsQuery {
-        host: t("ws-1"),
-        domain: t("intranet.corp.example"),
-        qtype: t("A"),
-    }
+    EventKind::DnsQuery { host: t("ws-1"), domain: t("intranet.corp.example"), qtype: t("A") }
 }
 
 /// Arbitrary event kinds over small value pools, so that rules fire often.
@@ -149,80 +85,33 @@ pub(crate) fn arb_kind() -> impl Strategy<Value = EventKind> {
         Ipv4Addr::new(0, 0, 0, 0),
     ])
     .prop_map(IpAddr::V4);
-    let process = prop::sample::select(vec![
-        "powershell.exe",
-        "svchost.exe",
-        "chrome.exe",
-        "CMD.EXE",
-        "not a process",
-    ]);
-    let parent = prop::option::of(prop::sample::select(vec![
-        "winword.exe",
-        "explorer.exe",
-        "services.exe",
-        "w3wp.exe",
-    ]));
+    let process = prop::sample::select(vec!["powershell.exe", "svchost.exe", "chrome.exe", "CMD.EXE", "not a process"]);
+    let parent = prop::option::of(prop::sample::select(vec!["winword.exe", "explorer.exe", "services.exe", "w3wp.exe"]));
     let role = prop::sample::select(vec!["admin", "reader", "domain_admin"]);
     prop_oneof![
-        (user.clone(), addr.clone()).prop_map(|(u, a)| EventKind::AuthLoginFailure {
-            user: t(u),
-            src_ip: a,
-            host: t("ws-1")
-        }),
-        (user.clone(), addr.clone()).prop_map(|(u, a)| EventKind::AuthLoginSuccess {
-            user: t(u),
-            src_ip: a,
-            host: t("ws-1")
-        }),
-        (
-            user.clone(),
-            role,
-            user.clone(),
-            prop::option::of(Just("CHG-1"))
-        )
-            .prop_map(|(u, r, a, tk)| EventKind::PrivGrant {
-                user: t(u),
-                role: t(r),
-                actor: t(a),
-                ticket: tk.map(t)
-            }),
-        (process, parent, prop::option::of(Just("-enc AAAA"))).prop_map(|(p, pa, c)| {
-            EventKind::ProcExec {
-                host: t("ws-1"),
-                user: t("alice"),
-                process: t(p),
-                parent: pa.map(t),
-                cmdline: c.map(t),
-            }
-        }),
-        (prop::option::of(addr.clone()), 1u32..7200, 1u32..30).prop_map(|(d, i, c)| {
-            EventKind::NetBeacon {
-                host: t("ws-1"),
-                src_ip: ip("10.0.0.5"),
-                dst_ip: d,
-                dst_port: 443,
-                interval_s: i,
-                count: c,
-            }
-        }),
-        (
-            addr,
-            prop_oneof![0u64..20_000_000, 20_000_000u64..200_000_000]
-        )
-            .prop_map(|(d, b)| EventKind::NetFlow {
-                host: t("ws-1"),
-                src_ip: ip("10.0.0.5"),
-                dst_ip: d,
-                dst_port: 443,
-                bytes_out: b
-            }),
-        Just(dns()),
-        Just(EventKind::FileAccess {
+        (user.clone(), addr.clone()).prop_map(|(u, a)| EventKind::AuthLoginFailure { user: t(u), src_ip: a, host: t("ws-1") }),
+        (user.clone(), addr.clone()).prop_map(|(u, a)| EventKind::AuthLoginSuccess { user: t(u), src_ip: a, host: t("ws-1") }),
+        (user.clone(), role, user.clone(), prop::option::of(Just("CHG-1")))
+            .prop_map(|(u, r, a, tk)| EventKind::PrivGrant { user: t(u), role: t(r), actor: t(a), ticket: tk.map(t) }),
+        (process, parent, prop::option::of(Just("-enc AAAA")))
+            .prop_map(|(p, pa, c)| EventKind::ProcExec { host: t("ws-1"), user: t("alice"), process: t(p), parent: pa.map(t), cmdline: c.map(t) }),
+        (prop::option::of(addr.clone()), 1u32..7200, 1u32..30).prop_map(|(d, i, c)| EventKind::NetBeacon {
             host: t("ws-1"),
-            user: t("bob"),
-            path: t("C:\\x.txt"),
-            op: FileOp::Read
+            src_ip: ip("10.0.0.5"),
+            dst_ip: d,
+            dst_port: 443,
+            interval_s: i,
+            count: c
         }),
+        (addr, prop_oneof![0u64..20_000_000, 20_000_000u64..200_000_000]).prop_map(|(d, b)| EventKind::NetFlow {
+            host: t("ws-1"),
+            src_ip: ip("10.0.0.5"),
+            dst_ip: d,
+            dst_port: 443,
+            bytes_out: b
+        }),
+        Just(dns()),
+        Just(EventKind::FileAccess { host: t("ws-1"), user: t("bob"), path: t("C:\\x.txt"), op: FileOp::Read }),
     ]
 }
 
@@ -249,3 +138,4 @@ pub(crate) fn arb_incident() -> impl Strategy<Value = IncidentParams> {
             p
         })
 }
+

@@ -62,10 +62,6 @@ fn every_stage_and_label_has_templates_and_every_template_is_reachable() {
             }
         }
     }
-    let missing: Vec<_> = TEMPLATES
-        .iter()
-        .map(|t| t.name)
-        .filter(|n| !seen.contains(n))
-        .collect();
+    let missing: Vec<_> = TEMPLATES.iter().map(|t| t.name).filter(|n| !seen.contains(n)).collect();
     assert!(missing.is_empty(), "never generated: {missing:?}");
 }

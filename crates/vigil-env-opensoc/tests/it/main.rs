@@ -1,10 +1,10 @@
 //! Integration tests of the OpenSOC environment (one binary, one link step).
 
-mod adversarial;
 mod common;
-mod env;
 mod generator;
 mod holdout;
+mod verifier;
 mod parse;
 mod rubric;
-mod verifier;
+mod env;
+mod adversarial;

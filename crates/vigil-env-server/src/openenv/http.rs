@@ -21,8 +21,7 @@ use crate::routes;
 use crate::server::App;
 
 fn from_value<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ServerError> {
-    serde_json::from_value(v)
-        .map_err(|e| ServerError::BadRequest(format!("invalid JSON body: {e}")))
+    serde_json::from_value(v).map_err(|e| ServerError::BadRequest(format!("invalid JSON body: {e}")))
 }
 
 /// Closes the session an `episode_id` named before, when a new reset reuses the id.
@@ -40,15 +39,9 @@ pub(crate) async fn reset(
 ) -> Result<Response, ServerError> {
     let body = body.unwrap_or_default();
     if body.contains_key("episode_id") {
-        if q.task.is_some()
-            || q.stage.is_some()
-            || q.split.is_some()
-            || q.seed.is_some()
-            || q.mode.is_some()
-        {
+        if q.task.is_some() || q.stage.is_some() || q.split.is_some() || q.seed.is_some() || q.mode.is_some() {
             return Err(ServerError::BadRequest(
-                "an OpenEnv reset (with `episode_id`) takes its parameters from the JSON body only"
-                    .into(),
+                "an OpenEnv reset (with `episode_id`) takes its parameters from the JSON body only".into(),
             ));
         }
         let (episode_id, req) = reset_params(Value::Object(body))?;
@@ -56,25 +49,9 @@ pub(crate) async fn reset(
         remember(&app, ep);
         return Ok(Json(reply).into_response());
     }
-    let body = if body.is_empty() {
-        None
-    } else {
-        Some(from_value::<ResetRequest>(Value::Object(body))?)
-    };
-    let Json(r) = routes::reset(
-        State(Arc::clone(&app)),
-        client,
-        Params(q),
-        OptionalBody(body),
-    )
-    .await?;
-    remember(
-        &app,
-        Episode {
-            session_id: r.session_id.clone(),
-            episode_id: r.session_id.clone(),
-        },
-    );
+    let body = if body.is_empty() { None } else { Some(from_value::<ResetRequest>(Value::Object(body))?) };
+    let Json(r) = routes::reset(State(Arc::clone(&app)), client, Params(q), OptionalBody(body)).await?;
+    remember(&app, Episode { session_id: r.session_id.clone(), episode_id: r.session_id.clone() });
     Ok(Json(r).into_response())
 }
 
@@ -87,35 +64,25 @@ pub(crate) async fn step(
     Body(mut body): Body<Map<String, Value>>,
 ) -> Result<Response, ServerError> {
     if body.contains_key("session_id") {
-        let Json(r) = routes::step(
-            State(app),
-            Body(from_value::<StepRequest>(Value::Object(body))?),
-        )
-        .await?;
+        let Json(r) = routes::step(State(app), Body(from_value::<StepRequest>(Value::Object(body))?)).await?;
         return Ok(Json(r).into_response());
     }
     let episode_id = match body.remove("episode_id") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
         Some(v) => {
-            return Err(ServerError::BadRequest(format!(
-                "`episode_id` must be a string, got {v}"
-            )));
+            return Err(ServerError::BadRequest(format!("`episode_id` must be a string, got {v}")));
         }
     };
     let action = match body.remove("action") {
         Some(a @ Value::Object(_)) => {
             if let Some(k) = body.keys().find(|k| !STEP_KEYS.contains(&k.as_str())) {
-                return Err(ServerError::BadRequest(format!(
-                    "unknown field `{k}` next to `action`"
-                )));
+                return Err(ServerError::BadRequest(format!("unknown field `{k}` next to `action`")));
             }
             a
         }
         Some(other) => {
-            return Err(ServerError::BadRequest(format!(
-                "`action` must be a JSON object, got {other}"
-            )));
+            return Err(ServerError::BadRequest(format!("`action` must be a JSON object, got {other}")));
         }
         // The peer's own HTTP client posts the action itself (`{"action_type", "params"}`).
         None => Value::Object(body),
@@ -132,14 +99,9 @@ pub(crate) struct StateQuery {
     episode_id: Option<String>,
 }
 
-pub(crate) async fn state(
-    State(app): State<Arc<App>>,
-    Params(q): Params<StateQuery>,
-) -> Result<Response, ServerError> {
+pub(crate) async fn state(State(app): State<Arc<App>>, Params(q): Params<StateQuery>) -> Result<Response, ServerError> {
     match (q.session_id, q.episode_id) {
-        (Some(_), Some(_)) => Err(ServerError::BadRequest(
-            "give `session_id` or `episode_id`, not both".into(),
-        )),
+        (Some(_), Some(_)) => Err(ServerError::BadRequest("give `session_id` or `episode_id`, not both".into())),
         (Some(session_id), None) => {
             let Json(s) = routes::state(State(app), Params(SessionRef { session_id })).await?;
             Ok(Json(s).into_response())

@@ -71,15 +71,11 @@ pub(crate) struct Registry {
 
 impl Registry {
     fn lock_ids(&self) -> MutexGuard<'_, HashMap<String, String>> {
-        self.by_id
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.by_id.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn lock_latest(&self) -> MutexGuard<'_, Option<Episode>> {
-        self.latest
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.latest.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Records `ep` as the latest HTTP episode (and under its id); returns the session it
@@ -90,9 +86,7 @@ impl Registry {
             // Forget episodes whose session was closed or expired, so the map stays bounded.
             ids.retain(|_, s| app.sessions.contains(s));
         }
-        let old = ids
-            .insert(ep.episode_id.clone(), ep.session_id.clone())
-            .filter(|s| *s != ep.session_id);
+        let old = ids.insert(ep.episode_id.clone(), ep.session_id.clone()).filter(|s| *s != ep.session_id);
         *self.lock_latest() = Some(ep);
         old
     }
@@ -103,19 +97,12 @@ impl Registry {
             Some(id) => self
                 .lock_ids()
                 .get(id)
-                .map(|s| Episode {
-                    session_id: s.clone(),
-                    episode_id: id.to_string(),
-                })
+                .map(|s| Episode { session_id: s.clone(), episode_id: id.to_string() })
                 .ok_or_else(|| {
-                    ServerError::BadRequest(format!(
-                        "unknown episode_id `{id}`: POST /reset with it first"
-                    ))
+                    ServerError::BadRequest(format!("unknown episode_id `{id}`: POST /reset with it first"))
                 }),
             None => self.lock_latest().clone().ok_or_else(|| {
-                ServerError::BadRequest(
-                    "no episode yet: POST /reset first (or name a `session_id`)".into(),
-                )
+                ServerError::BadRequest("no episode yet: POST /reset first (or name a `session_id`)".into())
             }),
         }
     }
@@ -123,10 +110,7 @@ impl Registry {
 
 /// The last observation message (the prompt's user message or a tool reply) of a transcript.
 fn last_observation(transcript: &[ChatMessage]) -> Option<&ChatMessage> {
-    transcript
-        .iter()
-        .rev()
-        .find(|m| matches!(m.role, Role::User | Role::Tool))
+    transcript.iter().rev().find(|m| matches!(m.role, Role::User | Role::Tool))
 }
 
 /// Starts an episode through Vigil's `/reset`; the first reply.
@@ -136,21 +120,11 @@ pub(crate) async fn reset(
     episode_id: Option<String>,
     body: ResetRequest,
 ) -> Result<(Episode, Reply), ServerError> {
-    let Json(r) = routes::reset(
-        State(Arc::clone(app)),
-        client,
-        Params(ResetQuery::default()),
-        OptionalBody(Some(body)),
-    )
-    .await?;
-    let episode = Episode {
-        episode_id: episode_id.unwrap_or_else(|| r.session_id.clone()),
-        session_id: r.session_id,
-    };
+    let Json(r) =
+        routes::reset(State(Arc::clone(app)), client, Params(ResetQuery::default()), OptionalBody(Some(body))).await?;
+    let episode = Episode { episode_id: episode_id.unwrap_or_else(|| r.session_id.clone()), session_id: r.session_id };
     let observation = match app.shape {
-        OpenEnvShape::OpenSecPeer => {
-            opensec::reset_observation(r.task.as_str(), &r.observation.messages)?
-        }
+        OpenEnvShape::OpenSecPeer => opensec::reset_observation(r.task.as_str(), &r.observation.messages)?,
         OpenEnvShape::Text | OpenEnvShape::ToolCall => to_value(&ChatObservation {
             task_id: r.task.to_string(),
             stage: r.stage,
@@ -159,22 +133,11 @@ pub(crate) async fn reset(
             outcome: None,
         })?,
     };
-    Ok((
-        episode,
-        Reply {
-            observation,
-            reward: None,
-            done: false,
-        },
-    ))
+    Ok((episode, Reply { observation, reward: None, done: false }))
 }
 
 /// Applies one OpenEnv action through Vigil's `/step`.
-pub(crate) async fn step(
-    app: &Arc<App>,
-    ep: &Episode,
-    action: Value,
-) -> Result<Reply, ServerError> {
+pub(crate) async fn step(app: &Arc<App>, ep: &Episode, action: Value) -> Result<Reply, ServerError> {
     let text = wire::action_text(app.shape, action)?;
     let before = match app.shape {
         OpenEnvShape::OpenSecPeer => {
@@ -184,10 +147,7 @@ pub(crate) async fn step(
         }
         OpenEnvShape::Text | OpenEnvShape::ToolCall => None,
     };
-    let req = StepRequest {
-        session_id: ep.session_id.clone(),
-        action: Action::Text(text.clone()),
-    };
+    let req = StepRequest { session_id: ep.session_id.clone(), action: Action::Text(text.clone()) };
     let Json(r) = routes::step(State(Arc::clone(app)), Body(req)).await?;
     let session = app.sessions.get(&ep.session_id)?;
     let reward = Some(r.outcome.as_ref().map_or(0.0, |o| o.rewards.sum()));
@@ -197,18 +157,10 @@ pub(crate) async fn step(
                 (Some(observation), _) => Step::Continue { observation },
                 (None, Some(outcome)) => Step::Done(Box::new(outcome)),
                 (None, None) => {
-                    return Err(ServerError::OpenEnv(
-                        "a step returned neither observation nor outcome".into(),
-                    ));
+                    return Err(ServerError::OpenEnv("a step returned neither observation nor outcome".into()));
                 }
             };
-            opensec::step_observation(
-                session.info.task.as_str(),
-                before.as_ref(),
-                &text,
-                r.step,
-                step,
-            )?
+            opensec::step_observation(session.info.task.as_str(), before.as_ref(), &text, r.step, step)?
         }
         OpenEnvShape::Text | OpenEnvShape::ToolCall => to_value(&ChatObservation {
             task_id: session.info.task.to_string(),
@@ -218,11 +170,7 @@ pub(crate) async fn step(
             outcome: r.outcome,
         })?,
     };
-    Ok(Reply {
-        observation,
-        reward,
-        done: r.done,
-    })
+    Ok(Reply { observation, reward, done: r.done })
 }
 
 /// The episode's OpenEnv state.
@@ -251,6 +199,5 @@ pub(crate) async fn state(app: &Arc<App>, ep: &Episode) -> Result<Value, ServerE
 }
 
 pub(crate) fn to_value<T: Serialize>(v: &T) -> Result<Value, ServerError> {
-    serde_json::to_value(v)
-        .map_err(|e| ServerError::OpenEnv(format!("could not encode the reply: {e}")))
+    serde_json::to_value(v).map_err(|e| ServerError::OpenEnv(format!("could not encode the reply: {e}")))
 }

@@ -65,26 +65,17 @@ pub(crate) struct PeerState {
 }
 
 fn parse(m: &ChatMessage) -> Result<Observation, ServerError> {
-    Observation::parse(&m.content).ok_or_else(|| {
-        ServerError::OpenEnv(
-            "an OpenSec observation did not parse (is this server OpenSec?)".into(),
-        )
-    })
+    Observation::parse(&m.content)
+        .ok_or_else(|| ServerError::OpenEnv("an OpenSec observation did not parse (is this server OpenSec?)".into()))
 }
 
 fn containment(c: Executed) -> PeerContainment {
-    PeerContainment {
-        isolated_hosts: c.isolated_hosts,
-        blocked_domains: c.blocked_domains,
-        reset_users: c.reset_users,
-    }
+    PeerContainment { isolated_hosts: c.isolated_hosts, blocked_domains: c.blocked_domains, reset_users: c.reset_users }
 }
 
 fn result_data(r: ToolResult) -> Result<(bool, String, Map<String, Value>), ServerError> {
     let (ok, tool) = (r.ok, r.tool.clone());
-    let Value::Object(mut data) = to_value(&r)? else {
-        unreachable!("a struct serializes to an object")
-    };
+    let Value::Object(mut data) = to_value(&r)? else { unreachable!("a struct serializes to an object") };
     data.remove("tool");
     Ok((ok, tool, data))
 }
@@ -111,25 +102,12 @@ fn peer(
 }
 
 /// The first observation, from the prompt's user message.
-pub(crate) fn reset_observation(
-    scenario: &str,
-    prompt: &[ChatMessage],
-) -> Result<Value, ServerError> {
+pub(crate) fn reset_observation(scenario: &str, prompt: &[ChatMessage]) -> Result<Value, ServerError> {
     let first = super::last_observation(prompt)
         .ok_or_else(|| ServerError::OpenEnv("the OpenSec prompt has no observation".into()))?;
     let o = parse(first)?;
-    let last = PeerActionResult {
-        ok: true,
-        message: "reset".into(),
-        data: Map::new(),
-    };
-    to_value(&peer(
-        scenario,
-        o,
-        0,
-        last,
-        Some("Environment ready".into()),
-    ))
+    let last = PeerActionResult { ok: true, message: "reset".into(), data: Map::new() };
+    to_value(&peer(scenario, o, 0, last, Some("Environment ready".into())))
 }
 
 /// The observation after a step; `before` is the observation the action answered.
@@ -145,40 +123,19 @@ pub(crate) fn step_observation(
             let mut o = parse(&observation)?;
             let (ok, tool, data) = result_data(std::mem::take(&mut o.result))?;
             let step_index = o.step;
-            to_value(&peer(
-                scenario,
-                o,
-                step_index,
-                PeerActionResult {
-                    ok,
-                    message: tool,
-                    data,
-                },
-                None,
-            ))
+            to_value(&peer(scenario, o, step_index, PeerActionResult { ok, message: tool, data }, None))
         }
         Step::Done(outcome) => {
             // The episode ended: carry the last observation forward, with nothing new in it.
             let mut o = before.map(parse).transpose()?.unwrap_or_default();
             o.new_emails.clear();
             o.new_alerts.clear();
-            let tool = parse_action(action)
-                .action
-                .map_or_else(|_| "invalid".to_string(), |a| a.tool().as_str().to_string());
+            let tool =
+                parse_action(action).action.map_or_else(|_| "invalid".to_string(), |a| a.tool().as_str().to_string());
             let mut data = Map::new();
             data.insert("ok".into(), Value::Bool(true));
             data.insert("outcome".into(), to_value(&*outcome)?);
-            to_value(&peer(
-                scenario,
-                o,
-                steps,
-                PeerActionResult {
-                    ok: true,
-                    message: tool,
-                    data,
-                },
-                None,
-            ))
+            to_value(&peer(scenario, o, steps, PeerActionResult { ok: true, message: tool, data }, None))
         }
     }
 }

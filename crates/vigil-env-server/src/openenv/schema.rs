@@ -65,20 +65,11 @@ pub(crate) async fn get_schema(State(app): State<Arc<App>>) -> Json<Schemas> {
 
 pub(crate) async fn get_metadata(State(app): State<Arc<App>>) -> Json<Metadata> {
     let name = app.env.name();
-    let components: Vec<String> = app
-        .env
-        .reward_components()
-        .into_iter()
-        .map(|c| c.name)
-        .collect();
+    let components: Vec<String> = app.env.reward_components().into_iter().map(|c| c.name).collect();
     let answer = match app.shape {
         OpenEnvShape::Text => "actions are {\"text\": ANSWER}",
-        OpenEnvShape::ToolCall => {
-            "actions are tool calls {\"name\", \"arguments\"}; chat observations"
-        }
-        OpenEnvShape::OpenSecPeer => {
-            "actions are tool calls; observations and state in the peer opensec-env's schema"
-        }
+        OpenEnvShape::ToolCall => "actions are tool calls {\"name\", \"arguments\"}; chat observations",
+        OpenEnvShape::OpenSecPeer => "actions are tool calls; observations and state in the peer opensec-env's schema",
     };
     Json(Metadata {
         name: name.to_string(),

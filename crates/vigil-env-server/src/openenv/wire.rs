@@ -17,18 +17,12 @@ use crate::api::ResetRequest;
 /// Vigil's [`ResetRequest`] (`seed`, `task`, `stage`, `split`, `mode`, `options`).
 pub(crate) fn reset_params(v: Value) -> Result<(Option<String>, ResetRequest), ServerError> {
     let Value::Object(mut m) = v else {
-        return Err(ServerError::BadRequest(format!(
-            "reset parameters must be a JSON object, got {v}"
-        )));
+        return Err(ServerError::BadRequest(format!("reset parameters must be a JSON object, got {v}")));
     };
     let episode_id = match m.remove("episode_id") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
-        Some(other) => {
-            return Err(ServerError::BadRequest(format!(
-                "`episode_id` must be a string, got {other}"
-            )));
-        }
+        Some(other) => return Err(ServerError::BadRequest(format!("`episode_id` must be a string, got {other}"))),
     };
     let req = serde_json::from_value(Value::Object(m))
         .map_err(|e| ServerError::BadRequest(format!("invalid reset parameters: {e}")))?;
@@ -165,9 +159,7 @@ pub(crate) enum ToolCallAction {
 
 /// The text the environment receives for an OpenEnv action.
 pub(crate) fn action_text(shape: OpenEnvShape, action: Value) -> Result<String, ServerError> {
-    let bad = |e: serde_json::Error| {
-        ServerError::BadRequest(format!("invalid action: {e}; see GET /schema"))
-    };
+    let bad = |e: serde_json::Error| ServerError::BadRequest(format!("invalid action: {e}; see GET /schema"));
     match shape {
         OpenEnvShape::Text => Ok(serde_json::from_value::<TextAction>(action).map_err(bad)?.text),
         OpenEnvShape::ToolCall | OpenEnvShape::OpenSecPeer => {
@@ -224,54 +216,30 @@ mod tests {
     fn actions_become_the_text_the_environment_parses() {
         let text = |shape, v| action_text(shape, v);
         assert_eq!(
-            text(
-                OpenEnvShape::Text,
-                json!({"text": "Action: dismiss", "metadata": {}})
-            )
-            .unwrap(),
+            text(OpenEnvShape::Text, json!({"text": "Action: dismiss", "metadata": {}})).unwrap(),
             "Action: dismiss"
         );
         assert!(
-            text(OpenEnvShape::Text, json!({"name": "x"}))
-                .unwrap_err()
-                .to_string()
-                .contains("unknown field `name`")
+            text(OpenEnvShape::Text, json!({"name": "x"})).unwrap_err().to_string().contains("unknown field `name`")
         );
         let call = json!({"name": "fetch_email", "arguments": {"email_id": "e-1"}});
-        assert_eq!(
-            text(OpenEnvShape::ToolCall, call.clone()).unwrap(),
-            call.to_string()
-        );
-        let peer =
-            json!({"action_type": "block_domain", "params": {"domain": "x.io"}, "metadata": {}});
+        assert_eq!(text(OpenEnvShape::ToolCall, call.clone()).unwrap(), call.to_string());
+        let peer = json!({"action_type": "block_domain", "params": {"domain": "x.io"}, "metadata": {}});
         assert_eq!(
             text(OpenEnvShape::OpenSecPeer, peer).unwrap(),
             json!({"action_type": "block_domain", "params": {"domain": "x.io"}}).to_string()
         );
-        assert_eq!(
-            text(OpenEnvShape::ToolCall, json!({"text": "raw answer"})).unwrap(),
-            "raw answer"
-        );
+        assert_eq!(text(OpenEnvShape::ToolCall, json!({"text": "raw answer"})).unwrap(), "raw answer");
         assert!(text(OpenEnvShape::ToolCall, json!({"tool": "x"})).is_err());
     }
 
     #[test]
     fn websocket_messages_parse_as_openenv_sends_them() {
-        let m: WsIn =
-            serde_json::from_value(json!({"type": "reset", "data": {"seed": 1}})).unwrap();
+        let m: WsIn = serde_json::from_value(json!({"type": "reset", "data": {"seed": 1}})).unwrap();
         assert!(matches!(m, WsIn::Reset { data: Some(_) }));
-        assert!(matches!(
-            serde_json::from_value(json!({"type": "state"})).unwrap(),
-            WsIn::State {}
-        ));
-        assert!(
-            serde_json::from_value::<WsIn>(json!({"type": "step"})).is_err(),
-            "a step needs data"
-        );
-        let out = WsOut::Error {
-            message: "m".into(),
-            code: "UNKNOWN_TYPE",
-        };
+        assert!(matches!(serde_json::from_value(json!({"type": "state"})).unwrap(), WsIn::State {}));
+        assert!(serde_json::from_value::<WsIn>(json!({"type": "step"})).is_err(), "a step needs data");
+        let out = WsOut::Error { message: "m".into(), code: "UNKNOWN_TYPE" };
         assert_eq!(
             serde_json::to_value(out).unwrap(),
             json!({"type": "error", "data": {"message": "m", "code": "UNKNOWN_TYPE"}})

@@ -15,22 +15,13 @@ use crate::ServerError;
 use crate::guard::Client;
 use crate::server::App;
 
-pub(crate) async fn handler(
-    State(app): State<Arc<App>>,
-    client: Client,
-    ws: WebSocketUpgrade,
-) -> Response {
+pub(crate) async fn handler(State(app): State<Arc<App>>, client: Client, ws: WebSocketUpgrade) -> Response {
     let max = app.config.max_body_bytes;
-    ws.max_message_size(max)
-        .max_frame_size(max)
-        .on_upgrade(move |socket| serve(app, client, socket))
+    ws.max_message_size(max).max_frame_size(max).on_upgrade(move |socket| serve(app, client, socket))
 }
 
 fn error(message: impl Into<String>, code: &'static str) -> WsOut {
-    WsOut::Error {
-        message: message.into(),
-        code,
-    }
+    WsOut::Error { message: message.into(), code }
 }
 
 /// OpenEnv's error code for a Vigil error.
@@ -70,21 +61,12 @@ async fn serve(app: Arc<App>, client: Client, mut socket: WebSocket) {
 }
 
 /// The reply to one client message; `None` closes the connection.
-async fn handle(
-    app: &Arc<App>,
-    client: Client,
-    episode: &mut Option<Episode>,
-    text: &str,
-) -> Option<WsOut> {
+async fn handle(app: &Arc<App>, client: Client, episode: &mut Option<Episode>, text: &str) -> Option<WsOut> {
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => return Some(error(format!("Invalid JSON: {e}"), "INVALID_JSON")),
     };
-    let kind = value
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+    let kind = value.get("type").and_then(Value::as_str).unwrap_or("").to_string();
     let msg: WsIn = match serde_json::from_value(value) {
         Ok(m) => m,
         Err(_) if !matches!(kind.as_str(), "reset" | "step" | "state" | "close") => {
@@ -113,19 +95,12 @@ async fn handle(
             }
         }
         WsIn::Step { data } => match episode {
-            None => error(
-                "no episode on this connection: send a reset first",
-                "EXECUTION_ERROR",
-            ),
-            Some(ep) => step(app, ep, data)
-                .await
-                .map_or_else(|e| error_of(&e), WsOut::Observation),
+            None => error("no episode on this connection: send a reset first", "EXECUTION_ERROR"),
+            Some(ep) => step(app, ep, data).await.map_or_else(|e| error_of(&e), WsOut::Observation),
         },
         WsIn::State {} => match episode {
             None => WsOut::State(json!({"episode_id": null, "step_count": 0})),
-            Some(ep) => state(app, ep)
-                .await
-                .map_or_else(|e| error_of(&e), WsOut::State),
+            Some(ep) => state(app, ep).await.map_or_else(|e| error_of(&e), WsOut::State),
         },
         WsIn::Close {} => return None,
     })

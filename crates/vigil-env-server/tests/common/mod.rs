@@ -22,15 +22,9 @@ pub async fn spawn(server: EnvServer) -> String {
 pub async fn mock(config: ServerConfig) -> Raw {
     let server = EnvServer::new(Arc::new(MockEnv::new(4)), config)
         .expect("server")
-        .with_demo_policy(
-            "always_ok",
-            Box::new(ConstantPolicy::new("always_ok", "ok")),
-        )
+        .with_demo_policy("always_ok", Box::new(ConstantPolicy::new("always_ok", "ok")))
         .expect("policy")
-        .with_demo_policy(
-            "markup",
-            Box::new(ConstantPolicy::new("markup", "<script>alert('x')</script>")),
-        )
+        .with_demo_policy("markup", Box::new(ConstantPolicy::new("markup", "<script>alert('x')</script>")))
         .expect("policy");
     Raw::new(spawn(server).await)
 }
@@ -44,13 +38,7 @@ pub struct Raw {
 
 impl Raw {
     pub fn new(base: String) -> Self {
-        Self {
-            base,
-            http: reqwest::Client::builder()
-                .no_proxy()
-                .build()
-                .expect("client"),
-        }
+        Self { base, http: reqwest::Client::builder().no_proxy().build().expect("client") }
     }
 
     async fn go(&self, req: reqwest::RequestBuilder) -> (u16, Value) {
@@ -66,11 +54,7 @@ impl Raw {
     }
 
     pub async fn post(&self, path: &str, body: &str) -> (u16, Value) {
-        self.go(self
-            .http
-            .post(format!("{}{path}", self.base))
-            .body(body.to_string()))
-            .await
+        self.go(self.http.post(format!("{}{path}", self.base)).body(body.to_string())).await
     }
 
     pub async fn post_json(&self, path: &str, body: Value) -> (u16, Value) {
@@ -78,16 +62,12 @@ impl Raw {
     }
 
     pub async fn delete(&self, path: &str) -> (u16, Value) {
-        self.go(self.http.delete(format!("{}{path}", self.base)))
-            .await
+        self.go(self.http.delete(format!("{}{path}", self.base))).await
     }
 
     /// The `error` message of a failed request, checking status and JSON shape.
     pub fn error(resp: &(u16, Value), status: u16) -> String {
         assert_eq!(resp.0, status, "unexpected status; body: {}", resp.1);
-        resp.1["error"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no JSON error in {}", resp.1))
-            .to_string()
+        resp.1["error"].as_str().unwrap_or_else(|| panic!("no JSON error in {}", resp.1)).to_string()
     }
 }

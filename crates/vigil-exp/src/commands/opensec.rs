@@ -70,16 +70,8 @@ pub(crate) fn run(cmd: &OpensecCommand) -> anyhow::Result<()> {
 }
 
 fn audit_cmd(a: &AuditArgs) -> anyhow::Result<()> {
-    let scoring = if a.mode == "compat" {
-        ScoringMode::Compat
-    } else {
-        ScoringMode::Hardened
-    };
-    let env = OpenSecEnv::new(&OpenSecConfig {
-        seeds: a.seeds.clone(),
-        scoring,
-        ..OpenSecConfig::default()
-    })?;
+    let scoring = if a.mode == "compat" { ScoringMode::Compat } else { ScoringMode::Hardened };
+    let env = OpenSecEnv::new(&OpenSecConfig { seeds: a.seeds.clone(), scoring, ..OpenSecConfig::default() })?;
     let report = vigil_env_opensec::audit::audit(&env);
     if let Some(p) = &a.json {
         let mut bytes = serde_json::to_vec_pretty(&report)?;
@@ -94,14 +86,7 @@ fn audit_cmd(a: &AuditArgs) -> anyhow::Result<()> {
             a.mode,
             report.scenarios
         );
-        print!(
-            "{}",
-            if a.markdown {
-                report.markdown()
-            } else {
-                report.table()
-            }
-        );
+        print!("{}", if a.markdown { report.markdown() } else { report.table() });
     }
     if let (Some(max), Some(w)) = (a.max_excess, report.worst()) {
         anyhow::ensure!(

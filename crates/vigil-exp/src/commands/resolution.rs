@@ -89,12 +89,7 @@ pub(crate) fn run(args: &ResolutionArgs) -> anyhow::Result<()> {
             groups = r.groups;
             distinct.push((e.name(), r.distinct));
         }
-        rows.push(Row {
-            components: k,
-            group: g,
-            groups,
-            distinct,
-        });
+        rows.push(Row { components: k, group: g, groups, distinct });
     }
     bar.finish_and_clear();
     let table = markdown(&rows);
@@ -120,7 +115,9 @@ pub(crate) fn run(args: &ResolutionArgs) -> anyhow::Result<()> {
 }
 
 fn markdown(rows: &[Row]) -> String {
-    let mut s = String::from("| K components | G rollouts | groups enumerated |");
+    let mut s = String::from(
+        "| K components | G rollouts | groups enumerated |",
+    );
     let names: Vec<&str> = rows
         .first()
         .map(|r| r.distinct.iter().map(|(n, _)| *n).collect())

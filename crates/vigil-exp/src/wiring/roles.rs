@@ -29,7 +29,8 @@ pub(crate) fn self_play_spec(
                 let role = role_index(&roles, name).with_context(|| {
                     format!("[policy.roles.{name}]: the environment has no role `{name}`")
                 })?;
-                scripted(env, role, baseline).with_context(|| format!("[policy.roles.{name}]"))?
+                scripted(env, role, baseline)
+                    .with_context(|| format!("[policy.roles.{name}]"))?
             }
         };
         players.insert(name.clone(), player);

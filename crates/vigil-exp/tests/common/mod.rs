@@ -130,17 +130,10 @@ fn decode(out: Output) -> Run {
 /// A Python from a venv that the test needs (`.ci/run` makes it under `target/`): `var` when set,
 /// else `target/<venv>/bin/python`, if it can run `import`; otherwise the test is skipped with a
 /// note naming `package` (a failure when `CI` is set).
-pub fn venv_python(
-    test: &str,
-    var: &str,
-    venv: &str,
-    import: &str,
-    package: &str,
-) -> Option<PathBuf> {
-    let py = std::env::var_os(var).filter(|v| !v.is_empty()).map_or_else(
-        || root().join(format!("target/{venv}/bin/python")),
-        PathBuf::from,
-    );
+pub fn venv_python(test: &str, var: &str, venv: &str, import: &str, package: &str) -> Option<PathBuf> {
+    let py = std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| root().join(format!("target/{venv}/bin/python")), PathBuf::from);
     let ok = Command::new(&py)
         .args(["-c", import])
         .output()

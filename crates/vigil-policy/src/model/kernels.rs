@@ -58,11 +58,7 @@ pub(crate) fn rope<B: Backend>(
     sin: &Tensor<B, 4>,
 ) -> Option<Tensor<B, 4>> {
     let [b, s, h, d] = x.dims();
-    if x.dtype() != DType::F32
-        || cos.dims() != [b, s, 1, d]
-        || sin.dims() != [b, s, 1, d]
-        || d % 2 != 0
-    {
+    if x.dtype() != DType::F32 || cos.dims() != [b, s, 1, d] || sin.dims() != [b, s, 1, d] || d % 2 != 0 {
         return None;
     }
     let (xp, cp, sp) = (
@@ -71,11 +67,7 @@ pub(crate) fn rope<B: Backend>(
         sin.clone().into_primitive().tensor(),
     );
     let [xf, cf, sf] = [&xp, &cp, &sp].map(|t| (t as &dyn Any).downcast_ref::<FlexTensor>());
-    let (xf, cf, sf) = (
-        xf?.to_contiguous(),
-        cf?.to_contiguous(),
-        sf?.to_contiguous(),
-    );
+    let (xf, cf, sf) = (xf?.to_contiguous(), cf?.to_contiguous(), sf?.to_contiguous());
     fn slice(t: &FlexTensor) -> Option<&[f32]> {
         let (start, end) = t.layout().contiguous_offsets()?;
         (t.dtype() == DType::F32).then(|| &t.storage::<f32>()[start..end])

@@ -18,9 +18,7 @@ use thiserror::Error;
 use vigil_core::{FinishReason, Generation, GenerationRequest, Policy, PolicyError};
 use vigil_tokenizer::ChatTokenizer;
 
-use super::protocol::{
-    ChatRequest, ChatResponse, ChatTemplateKwargs, LoadLora, UnloadLora, WireMessage, token_id,
-};
+use super::protocol::{ChatRequest, ChatResponse, ChatTemplateKwargs, LoadLora, UnloadLora, WireMessage, token_id};
 use super::{OpenAiError, config_error};
 use crate::SamplingConfig;
 use crate::chat::{GenerationSettings, end_of_turn, prompt_tokens};
@@ -78,10 +76,7 @@ impl OpenAiConfig {
     /// Range checks.
     pub fn validate(&self) -> Result<(), OpenAiError> {
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
-            return Err(config_error(
-                "rollout.base_url",
-                format!("must be an http(s) URL, got `{}`", self.base_url),
-            ));
+            return Err(config_error("rollout.base_url", format!("must be an http(s) URL, got `{}`", self.base_url)));
         }
         if self.model.is_empty() {
             return Err(config_error("rollout.model", "must not be empty"));
@@ -168,18 +163,9 @@ impl OpenAiPolicyConfig {
         let sampling = if self.temperature == 0.0 {
             SamplingConfig::Greedy
         } else {
-            SamplingConfig::Sample {
-                temperature: self.temperature,
-                top_k: self.top_k,
-                top_p: self.top_p,
-            }
+            SamplingConfig::Sample { temperature: self.temperature, top_k: self.top_k, top_p: self.top_p }
         };
-        GenerationSettings {
-            max_new_tokens: self.max_new_tokens,
-            sampling,
-            enable_thinking: self.enable_thinking,
-            batch_size: self.concurrency,
-        }
+        GenerationSettings { max_new_tokens: self.max_new_tokens, sampling, enable_thinking: self.enable_thinking, batch_size: self.concurrency }
     }
 
     /// Range checks.
@@ -188,10 +174,7 @@ impl OpenAiPolicyConfig {
         if self.max_new_tokens == 0 {
             return Err(config_error("policy.max_new_tokens", "must be ≥ 1"));
         }
-        self.generation()
-            .sampling
-            .validate()
-            .map_err(|e| config_error("policy.temperature", e.to_string()))
+        self.generation().sampling.validate().map_err(|e| config_error("policy.temperature", e.to_string()))
     }
 
     /// Connects (no request is sent until the first generation).
@@ -200,11 +183,7 @@ impl OpenAiPolicyConfig {
             Some(t) => Some(Arc::new(ChatTokenizer::load(t)?)),
             None => None,
         };
-        Ok(OpenAiPolicy::new(
-            self.client(),
-            tokenizer,
-            self.generation(),
-        )?)
+        Ok(OpenAiPolicy::new(self.client(), tokenizer, self.generation())?)
     }
 }
 
@@ -230,43 +209,23 @@ pub struct OpenAiPolicy {
 
 impl std::fmt::Debug for OpenAiPolicy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenAiPolicy")
-            .field("base_url", &self.cfg.base_url)
-            .field("served", &self.served)
-            .finish()
+        f.debug_struct("OpenAiPolicy").field("base_url", &self.cfg.base_url).field("served", &self.served).finish()
     }
 }
 
 fn backend(url: &str, message: impl Into<String>) -> PolicyError {
-    PolicyError::Backend {
-        policy: "openai",
-        source: Box::new(HttpError {
-            url: url.to_string(),
-            message: message.into(),
-        }),
-    }
+    PolicyError::Backend { policy: "openai", source: Box::new(HttpError { url: url.to_string(), message: message.into() }) }
 }
 
 impl OpenAiPolicy {
     /// A client for `cfg`. With `tokenizer` (the served model's), generations carry prompt and
     /// completion token ids for training; without it they are text only (evaluation).
-    pub fn new(
-        cfg: OpenAiConfig,
-        tokenizer: Option<Arc<ChatTokenizer>>,
-        settings: GenerationSettings,
-    ) -> Result<Self, PolicyError> {
+    pub fn new(cfg: OpenAiConfig, tokenizer: Option<Arc<ChatTokenizer>>, settings: GenerationSettings) -> Result<Self, PolicyError> {
         let mut headers = reqwest::header::HeaderMap::new();
         if let Some(var) = &cfg.api_key_env {
-            let key = std::env::var(var).map_err(|_| {
-                backend(
-                    &cfg.base_url,
-                    format!("environment variable {var} is not set"),
-                )
-            })?;
-            let v =
-                reqwest::header::HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
-                    backend(&cfg.base_url, format!("{var} is not a valid header value"))
-                })?;
+            let key = std::env::var(var).map_err(|_| backend(&cfg.base_url, format!("environment variable {var} is not set")))?;
+            let v = reqwest::header::HeaderValue::from_str(&format!("Bearer {key}"))
+                .map_err(|_| backend(&cfg.base_url, format!("{var} is not a valid header value")))?;
             headers.insert(reqwest::header::AUTHORIZATION, v);
         }
         let client = reqwest::blocking::Client::builder()
@@ -275,14 +234,7 @@ impl OpenAiPolicy {
             .build()
             .map_err(|e| backend(&cfg.base_url, e.to_string()))?;
         let served = cfg.model.clone();
-        Ok(Self {
-            cfg,
-            client,
-            tokenizer,
-            settings,
-            served,
-            loaded: None,
-        })
+        Ok(Self { cfg, client, tokenizer, settings, served, loaded: None })
     }
 
     /// The model name requests currently go to (the base, or the last hot-loaded adapter).
@@ -315,10 +267,7 @@ impl OpenAiPolicy {
                 Err(e) => e.to_string(),
             };
             if attempt >= self.cfg.max_retries {
-                return Err(backend(
-                    &url,
-                    format!("gave up after {} attempts: {retry_reason}", attempt + 1),
-                ));
+                return Err(backend(&url, format!("gave up after {} attempts: {retry_reason}", attempt + 1)));
             }
             let wait = self.cfg.backoff_ms.saturating_mul(1 << attempt.min(16));
             tracing::warn!(%url, attempt, wait_ms = wait, reason = %retry_reason, "retrying");
@@ -331,21 +280,9 @@ impl OpenAiPolicy {
     /// sends later requests to it.
     pub fn load_adapter(&mut self, name: &str, dir: &Path) -> Result<(), PolicyError> {
         let path = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-        self.post(
-            "load_lora_adapter",
-            &LoadLora {
-                lora_name: name.into(),
-                lora_path: path.display().to_string(),
-            },
-        )?;
+        self.post("load_lora_adapter", &LoadLora { lora_name: name.into(), lora_path: path.display().to_string() })?;
         if let Some(prev) = self.loaded.replace(name.to_string()) {
-            if let Err(e) = self.post(
-                "unload_lora_adapter",
-                &UnloadLora {
-                    lora_name: prev.clone(),
-                    lora_int_id: None,
-                },
-            ) {
+            if let Err(e) = self.post("unload_lora_adapter", &UnloadLora { lora_name: prev.clone(), lora_int_id: None }) {
                 tracing::warn!(adapter = %prev, error = %e, "could not unload the previous adapter");
             }
         }
@@ -356,11 +293,7 @@ impl OpenAiPolicy {
     fn request(&self, messages: &[vigil_core::ChatMessage], seed: u64) -> ChatRequest {
         let (temperature, top_p, top_k) = match self.settings.sampling {
             SamplingConfig::Greedy => (0.0, 1.0, None),
-            SamplingConfig::Sample {
-                temperature,
-                top_k,
-                top_p,
-            } => (temperature, top_p, (top_k > 0).then_some(top_k as i64)),
+            SamplingConfig::Sample { temperature, top_k, top_p } => (temperature, top_p, (top_k > 0).then_some(top_k as i64)),
         };
         ChatRequest {
             model: self.served.clone(),
@@ -372,9 +305,7 @@ impl OpenAiPolicy {
             seed: Some(seed),
             logprobs: Some(true),
             return_tokens_as_token_ids: self.cfg.token_ids.then_some(true),
-            chat_template_kwargs: Some(ChatTemplateKwargs {
-                enable_thinking: Some(self.settings.enable_thinking),
-            }),
+            chat_template_kwargs: Some(ChatTemplateKwargs { enable_thinking: Some(self.settings.enable_thinking) }),
             ..ChatRequest::default()
         }
     }
@@ -382,57 +313,30 @@ impl OpenAiPolicy {
     fn one(&self, req: &GenerationRequest) -> Result<Generation, PolicyError> {
         let text = self.post("chat/completions", &self.request(&req.messages, req.seed))?;
         let url = self.url("chat/completions");
-        let resp: ChatResponse = serde_json::from_str(&text)
-            .map_err(|e| backend(&url, format!("unreadable response: {e}")))?;
-        let choice = resp
-            .choices
-            .into_iter()
-            .next()
-            .ok_or_else(|| backend(&url, "response has no choices"))?;
+        let resp: ChatResponse = serde_json::from_str(&text).map_err(|e| backend(&url, format!("unreadable response: {e}")))?;
+        let choice = resp.choices.into_iter().next().ok_or_else(|| backend(&url, "response has no choices"))?;
         let finish = match choice.finish_reason.as_deref() {
             Some("length") => FinishReason::Length,
             _ => FinishReason::Stop,
         };
         let Some(tokenizer) = &self.tokenizer else {
-            return Ok(Generation {
-                finish,
-                ..Generation::text(choice.message.content)
-            });
+            return Ok(Generation { finish, ..Generation::text(choice.message.content) });
         };
         let prompt_tokens = prompt_tokens(tokenizer, &req.messages, self.settings.enable_thinking)?;
         let lps = choice.logprobs.and_then(|l| l.content).unwrap_or_default();
-        let ids: Option<Vec<u32>> = if self.cfg.token_ids {
-            lps.iter().map(|t| token_id(&t.token)).collect()
-        } else {
-            None
-        };
+        let ids: Option<Vec<u32>> = if self.cfg.token_ids { lps.iter().map(|t| token_id(&t.token)).collect() } else { None };
         let (mut tokens, logprobs) = match ids {
-            Some(ids) if !lps.is_empty() || choice.message.content.is_empty() => {
-                (ids, lps.iter().map(|t| t.logprob).collect::<Vec<_>>())
-            }
-            _ => (
-                tokenizer
-                    .encode(&choice.message.content, false)
-                    .map_err(|e| backend(&url, e.to_string()))?,
-                Vec::new(),
-            ),
+            Some(ids) if !lps.is_empty() || choice.message.content.is_empty() => (ids, lps.iter().map(|t| t.logprob).collect::<Vec<_>>()),
+            _ => (tokenizer.encode(&choice.message.content, false).map_err(|e| backend(&url, e.to_string()))?, Vec::new()),
         };
-        let end = end_of_turn(tokenizer)
-            .ok_or_else(|| backend(&url, "the tokenizer has no end-of-turn token"))?;
-        if finish == FinishReason::Stop
-            && !tokens
-                .last()
-                .is_some_and(|&t| t == end || tokenizer.is_stop(t))
-        {
+        let end = end_of_turn(tokenizer).ok_or_else(|| backend(&url, "the tokenizer has no end-of-turn token"))?;
+        if finish == FinishReason::Stop && !tokens.last().is_some_and(|&t| t == end || tokenizer.is_stop(t)) {
             // The server left the stop token out: it is part of what the model must learn to
             // emit, so it is trained on; its log-prob is unknown (the list stays one shorter).
             tokens.push(end);
         }
         if tokens.is_empty() {
-            return Err(backend(
-                &url,
-                "the server returned an empty completion that did not stop",
-            ));
+            return Err(backend(&url, "the server returned an empty completion that did not stop"));
         }
         Ok(Generation {
             text: choice.message.content,
@@ -454,8 +358,7 @@ impl Policy for OpenAiPolicy {
         let next = AtomicUsize::new(0);
         let workers = self.cfg.concurrency.min(requests.len()).max(1);
         let this = &*self;
-        let mut results: Vec<Option<Result<Generation, PolicyError>>> =
-            (0..requests.len()).map(|_| None).collect();
+        let mut results: Vec<Option<Result<Generation, PolicyError>>> = (0..requests.len()).map(|_| None).collect();
         let chunks: Vec<Vec<(usize, Result<Generation, PolicyError>)>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..workers)
                 .map(|_| {
@@ -472,10 +375,7 @@ impl Policy for OpenAiPolicy {
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
+            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
         });
         for (i, r) in chunks.into_iter().flatten() {
             results[i] = Some(r);
@@ -483,14 +383,7 @@ impl Policy for OpenAiPolicy {
         results
             .into_iter()
             .enumerate()
-            .map(|(i, r)| {
-                r.unwrap_or_else(|| {
-                    Err(backend(
-                        &self.cfg.base_url,
-                        format!("request {i} was lost (worker panicked)"),
-                    ))
-                })
-            })
+            .map(|(i, r)| r.unwrap_or_else(|| Err(backend(&self.cfg.base_url, format!("request {i} was lost (worker panicked)")))))
             .collect()
     }
 }

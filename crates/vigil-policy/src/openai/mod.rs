@@ -45,16 +45,10 @@ pub enum OpenAiError {
 
 /// A [`OpenAiError::Config`] about `field`.
 pub(crate) fn config_error(field: impl Into<String>, reason: impl Into<String>) -> OpenAiError {
-    OpenAiError::Config {
-        field: field.into(),
-        reason: reason.into(),
-    }
+    OpenAiError::Config { field: field.into(), reason: reason.into() }
 }
 
 /// An I/O error about `what`.
 pub(crate) fn io_error(what: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> OpenAiError {
-    move |source| OpenAiError::Io {
-        what: what.to_string(),
-        source,
-    }
+    move |source| OpenAiError::Io { what: what.to_string(), source }
 }

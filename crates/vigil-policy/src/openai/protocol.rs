@@ -23,10 +23,7 @@ fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Er
 
 impl From<&ChatMessage> for WireMessage {
     fn from(m: &ChatMessage) -> Self {
-        Self {
-            role: m.role,
-            content: m.content.clone(),
-        }
+        Self { role: m.role, content: m.content.clone() }
     }
 }
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use burn::prelude::*;
 use vigil_core::{Generation, GenerationRequest, Policy, PolicyError};
-use vigil_policy::chat::{GenerationSettings, prompt_tokens};
 use vigil_policy::{GenerateOptions, Qwen3, Sampler};
+use vigil_policy::chat::{GenerationSettings, prompt_tokens};
 use vigil_tokenizer::ChatTokenizer;
 
 /// A policy backed by a burn model held in memory.
@@ -22,80 +22,34 @@ pub struct BurnPolicy<B: Backend> {
 
 impl<B: Backend> std::fmt::Debug for BurnPolicy<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BurnPolicy")
-            .field("label", &self.label)
-            .field("settings", &self.settings)
-            .finish()
+        f.debug_struct("BurnPolicy").field("label", &self.label).field("settings", &self.settings).finish()
     }
 }
 
 impl<B: Backend> BurnPolicy<B> {
     /// A policy over `model` (`adapters = false` runs the base without its LoRA factors).
-    pub fn new(
-        model: Qwen3<B>,
-        tokenizer: Arc<ChatTokenizer>,
-        settings: GenerationSettings,
-        adapters: bool,
-        label: impl Into<String>,
-    ) -> Self {
-        Self {
-            model,
-            tokenizer,
-            settings,
-            adapters,
-            label: label.into(),
-        }
+    pub fn new(model: Qwen3<B>, tokenizer: Arc<ChatTokenizer>, settings: GenerationSettings, adapters: bool, label: impl Into<String>) -> Self {
+        Self { model, tokenizer, settings, adapters, label: label.into() }
     }
 
     /// Generates for one batch of prompts with per-request seeds and settings.
-    pub fn complete(
-        &self,
-        prompts: &[Vec<u32>],
-        seeds: &[u64],
-        settings: &GenerationSettings,
-    ) -> Result<Vec<Generation>, PolicyError> {
-        let backend = |e: vigil_policy::ModelError| PolicyError::Backend {
-            policy: "burn",
-            source: Box::new(e),
-        };
-        let mut samplers = seeds
-            .iter()
-            .map(|&s| Sampler::new(settings.sampling, s))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(backend)?;
+    pub fn complete(&self, prompts: &[Vec<u32>], seeds: &[u64], settings: &GenerationSettings) -> Result<Vec<Generation>, PolicyError> {
+        let backend = |e: vigil_policy::ModelError| PolicyError::Backend { policy: "burn", source: Box::new(e) };
+        let mut samplers = seeds.iter().map(|&s| Sampler::new(settings.sampling, s)).collect::<Result<Vec<_>, _>>().map_err(backend)?;
         let opts = GenerateOptions {
             max_new_tokens: settings.max_new_tokens,
-            stop_tokens: self
-                .tokenizer
-                .stop_token_ids()
-                .iter()
-                .chain(&self.model.config.eos_token_ids)
-                .copied()
-                .collect::<HashSet<u32>>(),
+            stop_tokens: self.tokenizer.stop_token_ids().iter().chain(&self.model.config.eos_token_ids).copied().collect::<HashSet<u32>>(),
             use_cache: true,
             adapters: self.adapters,
         };
-        let outs = self
-            .model
-            .generate(prompts, &mut samplers, &opts)
-            .map_err(backend)?;
+        let outs = self.model.generate(prompts, &mut samplers, &opts).map_err(backend)?;
         prompts
             .iter()
             .zip(outs)
             .map(|(prompt, o)| {
                 let stopped = o.finish == vigil_core::FinishReason::Stop;
-                let body = if stopped {
-                    &o.tokens[..o.tokens.len() - 1]
-                } else {
-                    &o.tokens[..]
-                };
-                let text =
-                    self.tokenizer
-                        .decode(body, false)
-                        .map_err(|e| PolicyError::Backend {
-                            policy: "burn",
-                            source: Box::new(e),
-                        })?;
+                let body = if stopped { &o.tokens[..o.tokens.len() - 1] } else { &o.tokens[..] };
+                let text = self.tokenizer.decode(body, false).map_err(|e| PolicyError::Backend { policy: "burn", source: Box::new(e) })?;
                 Ok(Generation {
                     text,
                     prompt_tokens: prompt.clone(),

@@ -29,22 +29,14 @@ pub fn tiny_model(dir: &Path, env: &dyn Environment) {
 
 /// Where the weights come from.
 pub fn source(dir: &Path) -> ModelSource {
-    ModelSource {
-        model_dir: dir.to_path_buf(),
-        adapter: None,
-        dtype: ComputeDtype::F32,
-    }
+    ModelSource { model_dir: dir.to_path_buf(), adapter: None, dtype: ComputeDtype::F32 }
 }
 
 /// Short sampled answers.
 pub fn generation() -> GenerationSettings {
     GenerationSettings {
         max_new_tokens: 6,
-        sampling: SamplingConfig::Sample {
-            temperature: 1.0,
-            top_k: 0,
-            top_p: 1.0,
-        },
+        sampling: SamplingConfig::Sample { temperature: 1.0, top_k: 0, top_p: 1.0 },
         enable_thinking: false,
         batch_size: 16,
     }
@@ -78,11 +70,7 @@ pub fn serve_config(dir: &Path) -> vigil_policy::openai::serve::ServeConfig {
 pub fn serve(server: vigil_policy::openai::serve::Server) -> std::net::SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         rt.block_on(async {
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(l.local_addr().unwrap()).unwrap();

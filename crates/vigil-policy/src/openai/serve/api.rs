@@ -34,24 +34,13 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            kind,
-            message: message.into(),
-            param: None,
-        }
+        Self { status, kind, message: message.into(), param: None }
     }
     pub(crate) fn bad(message: impl Into<String>, param: Option<&str>) -> Self {
-        Self {
-            param: param.map(String::from),
-            ..Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", message)
-        }
+        Self { param: param.map(String::from), ..Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", message) }
     }
     pub(crate) fn not_found(message: impl Into<String>, param: Option<&str>) -> Self {
-        Self {
-            param: param.map(String::from),
-            ..Self::new(StatusCode::NOT_FOUND, "not_found_error", message)
-        }
+        Self { param: param.map(String::from), ..Self::new(StatusCode::NOT_FOUND, "not_found_error", message) }
     }
     pub(crate) fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "permission_error", message)
@@ -70,13 +59,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorDetail {
-                message: self.message,
-                kind: self.kind.into(),
-                param: self.param,
-            },
-        };
+        let body =
+            ErrorBody { error: ErrorDetail { message: self.message, kind: self.kind.into(), param: self.param } };
         (self.status, axum::Json(body)).into_response()
     }
 }
@@ -97,25 +81,15 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/chat/completions", post(chat))
         .route("/v1/load_lora_adapter", post(load))
         .route("/v1/unload_lora_adapter", post(unload))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            require_key,
-        ));
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_key));
     Router::new()
         .route("/health", get(health))
         .merge(v1)
         .fallback(|| async {
-            ApiError::not_found(
-                "no such route; see /v1/chat/completions, /v1/models, /health",
-                None,
-            )
+            ApiError::not_found("no such route; see /v1/chat/completions, /v1/models, /health", None)
         })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "invalid_request_error",
-                "method not allowed on this route",
-            )
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "invalid_request_error", "method not allowed on this route")
         })
         .layer(DefaultBodyLimit::max(state.cfg.limits.max_body_bytes))
         .with_state(state)
@@ -124,10 +98,7 @@ pub(crate) fn router(state: AppState) -> Router {
 /// vLLM's convention: with a key set, `Authorization: Bearer <key>` or 401.
 async fn require_key(State(s): State<AppState>, req: Request, next: Next) -> Response {
     if let Some(key) = &s.cfg.api_key {
-        let given = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .map(axum::http::HeaderValue::as_bytes);
+        let given = req.headers().get(header::AUTHORIZATION).map(axum::http::HeaderValue::as_bytes);
         if !vigil_core::auth::bearer_matches(given, key) {
             return ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -141,11 +112,7 @@ async fn require_key(State(s): State<AppState>, req: Request, next: Next) -> Res
 }
 
 async fn health(State(s): State<AppState>) -> Response {
-    if s.shared.alive.load(Ordering::SeqCst) {
-        "ok".into_response()
-    } else {
-        ApiError::unavailable().into_response()
-    }
+    if s.shared.alive.load(Ordering::SeqCst) { "ok".into_response() } else { ApiError::unavailable().into_response() }
 }
 
 fn body(b: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
@@ -157,26 +124,17 @@ fn body(b: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiErro
                 format!("request body is larger than {limit} bytes"),
             )
         } else {
-            ApiError::bad(
-                format!("could not read the request body: {}", r.body_text()),
-                None,
-            )
+            ApiError::bad(format!("could not read the request body: {}", r.body_text()), None)
         }
     })
 }
 
-fn parse<T: DeserializeOwned>(
-    b: Result<Bytes, BytesRejection>,
-    limit: usize,
-) -> Result<T, ApiError> {
+fn parse<T: DeserializeOwned>(b: Result<Bytes, BytesRejection>, limit: usize) -> Result<T, ApiError> {
     let body = body(b, limit)?;
     let de = &mut serde_json::Deserializer::from_slice(&body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        ApiError::bad(
-            format!("{}: {}", path, e.inner()),
-            (path != ".").then_some(path.as_str()),
-        )
+        ApiError::bad(format!("{}: {}", path, e.inner()), (path != ".").then_some(path.as_str()))
     })
 }
 
@@ -206,27 +164,19 @@ impl Drop for Slot {
     }
 }
 
-async fn ask<T>(
-    s: &AppState,
-    make: impl FnOnce(tokio::sync::oneshot::Sender<T>) -> Job,
-) -> Result<T, ApiError> {
+async fn ask<T>(s: &AppState, make: impl FnOnce(tokio::sync::oneshot::Sender<T>) -> Job) -> Result<T, ApiError> {
     if !s.shared.alive.load(Ordering::SeqCst) {
         return Err(ApiError::unavailable());
     }
     let (tx, rx) = tokio::sync::oneshot::channel();
-    s.queue
-        .send(make(tx))
-        .map_err(|_| ApiError::unavailable())?;
+    s.queue.send(make(tx)).map_err(|_| ApiError::unavailable())?;
     match tokio::time::timeout(s.cfg.limits.request_timeout, rx).await {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(_)) => Err(ApiError::unavailable()),
         Err(_) => Err(ApiError::new(
             StatusCode::GATEWAY_TIMEOUT,
             "timeout_error",
-            format!(
-                "the request did not finish within {} s",
-                s.cfg.limits.request_timeout.as_secs_f64()
-            ),
+            format!("the request did not finish within {} s", s.cfg.limits.request_timeout.as_secs_f64()),
         )),
     }
 }
@@ -256,21 +206,13 @@ fn prepare(s: &AppState, req: ChatRequest) -> Result<Prepared, ApiError> {
                     "max_tokens is {m}, but the prompt has {} tokens and max_model_len is {ctx}: at most {room} completion tokens fit",
                     prompt.len()
                 ),
-                Some(if req.max_completion_tokens.is_some() {
-                    "max_completion_tokens"
-                } else {
-                    "max_tokens"
-                }),
+                Some(if req.max_completion_tokens.is_some() { "max_completion_tokens" } else { "max_tokens" }),
             ));
         }
         Some(_) => {}
         None => settings.generation.max_new_tokens = settings.generation.max_new_tokens.min(room),
     }
-    Ok(Prepared {
-        req,
-        settings,
-        prompt,
-    })
+    Ok(Prepared { req, settings, prompt })
 }
 
 async fn chat(State(s): State<AppState>, b: Result<Bytes, BytesRejection>) -> Response {
@@ -317,10 +259,8 @@ async fn unload(State(s): State<AppState>, b: Result<Bytes, BytesRejection>) -> 
 async fn models(State(s): State<AppState>) -> Response {
     match ask(&s, Job::Models).await {
         Ok(names) => {
-            let data: Vec<Value> = names
-                .into_iter()
-                .map(|n| json!({"id": n, "object": "model", "owned_by": "vigil"}))
-                .collect();
+            let data: Vec<Value> =
+                names.into_iter().map(|n| json!({"id": n, "object": "model", "owned_by": "vigil"})).collect();
             axum::Json(json!({"object": "list", "data": data})).into_response()
         }
         Err(e) => e.into_response(),

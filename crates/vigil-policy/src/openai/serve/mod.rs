@@ -96,7 +96,9 @@ impl Default for ServeLimits {
 
 impl ServeConfig {
     fn validate(&self) -> Result<(), OpenAiError> {
-        let bad = |field: &str, why: &str| Err(config_error(format!("serve.{field}"), why));
+        let bad = |field: &str, why: &str| {
+            Err(config_error(format!("serve.{field}"), why))
+        };
         let l = &self.limits;
         if self.max_batch == 0 {
             return bad("max_batch", "must be at least 1");
@@ -108,10 +110,7 @@ impl ServeConfig {
             return bad("max_queue / max_running_batches", "must be at least 1");
         }
         if l.max_model_len == Some(0) || l.request_timeout.is_zero() || l.max_body_bytes < 1024 {
-            return bad(
-                "limits",
-                "need max_model_len ≥ 1, a non-zero timeout and max_body_bytes ≥ 1024",
-            );
+            return bad("limits", "need max_model_len ≥ 1, a non-zero timeout and max_body_bytes ≥ 1024");
         }
         if self.api_key.as_deref().is_some_and(str::is_empty) {
             return bad("api_key", "must not be empty");
@@ -213,11 +212,7 @@ impl Server {
         Qwen3<B>: Send + 'static,
     {
         cfg.validate()?;
-        cfg.adapter_root = cfg
-            .adapter_root
-            .as_deref()
-            .map(canonical_root)
-            .transpose()?;
+        cfg.adapter_root = cfg.adapter_root.as_deref().map(canonical_root).transpose()?;
         let tokenizer = Arc::new(ChatTokenizer::from_dir(&cfg.tokenizer_dir)?);
         let mut base = load_qwen3::<B>(&cfg.model_dir, cfg.dtype, device)?;
         if let Some(dir) = &cfg.adapter {
@@ -228,21 +223,8 @@ impl Server {
         let max_model_len = cfg.limits.max_model_len.map_or(context, |m| m.min(context));
         let shared = Arc::new(Shared::default());
         let cfg = Arc::new(cfg);
-        let queue = worker::spawn(
-            Arc::clone(&cfg),
-            Arc::clone(&tokenizer),
-            base,
-            Arc::clone(&shared),
-        )?;
-        Ok(Self {
-            state: api::AppState {
-                queue,
-                shared,
-                tokenizer,
-                cfg,
-                max_model_len,
-            },
-        })
+        let queue = worker::spawn(Arc::clone(&cfg), Arc::clone(&tokenizer), base, Arc::clone(&shared))?;
+        Ok(Self { state: api::AppState { queue, shared, tokenizer, cfg, max_model_len } })
     }
 
     /// The context length requests are checked against.
@@ -252,10 +234,7 @@ impl Server {
 
     /// Test-only control of the worker (see [`ServerControl`]).
     pub fn control(&self) -> ServerControl {
-        ServerControl {
-            shared: Arc::clone(&self.state.shared),
-            queue: self.state.queue.clone(),
-        }
+        ServerControl { shared: Arc::clone(&self.state.shared), queue: self.state.queue.clone() }
     }
 
     /// The HTTP routes.
@@ -271,8 +250,6 @@ impl Server {
             tracing::warn!(%addr, "serving on a non-loopback address without an API key: anyone who can reach it can use the model (set --api-key or {})", vigil_core::auth::API_KEY_ENV);
         }
         tracing::info!(%addr, max_model_len = self.state.max_model_len, "serving");
-        axum::serve(listener, self.router())
-            .await
-            .map_err(io_error("<socket>"))
+        axum::serve(listener, self.router()).await.map_err(io_error("<socket>"))
     }
 }

@@ -20,12 +20,11 @@ use super::api::ApiError;
 use super::{ServeConfig, Shared};
 use crate::chat::GenerationSettings;
 use crate::lora::{Adapter, apply_adapter};
-use crate::openai::protocol::{
-    ChatRequest, ChatResponse, Choice, ChoiceLogprobs, LoadLora, TokenLogprob, UnloadLora, Usage,
-    WireMessage,
-};
 use crate::openai::{OpenAiError, io_error};
 use crate::{Decoder, GenerateOptions, GenerateOutput, Qwen3, Sampler, SamplingConfig};
+use crate::openai::protocol::{
+    ChatRequest, ChatResponse, Choice, ChoiceLogprobs, LoadLora, TokenLogprob, UnloadLora, Usage, WireMessage,
+};
 
 pub(crate) type Reply<T> = tokio::sync::oneshot::Sender<T>;
 
@@ -57,10 +56,7 @@ pub(crate) struct Settings {
 
 pub(crate) fn settings_of(req: &ChatRequest, cfg: &ServeConfig) -> Result<Settings, ApiError> {
     if req.messages.is_empty() {
-        return Err(ApiError::bad(
-            "`messages` must not be empty",
-            Some("messages"),
-        ));
+        return Err(ApiError::bad("`messages` must not be empty", Some("messages")));
     }
     if req.stream == Some(true) {
         return Err(ApiError::bad("streaming is not supported", Some("stream")));
@@ -69,55 +65,26 @@ pub(crate) fn settings_of(req: &ChatRequest, cfg: &ServeConfig) -> Result<Settin
         return Err(ApiError::bad("only n = 1 is supported", Some("n")));
     }
     if req.top_logprobs.is_some_and(|n| n > 0) {
-        return Err(ApiError::bad(
-            "top_logprobs > 0 is not supported",
-            Some("top_logprobs"),
-        ));
+        return Err(ApiError::bad("top_logprobs > 0 is not supported", Some("top_logprobs")));
     }
-    let max = req
-        .max_completion_tokens
-        .or(req.max_tokens)
-        .unwrap_or(cfg.default_max_tokens);
+    let max = req.max_completion_tokens.or(req.max_tokens).unwrap_or(cfg.default_max_tokens);
     if max == 0 {
-        return Err(ApiError::bad(
-            "the token budget must be ≥ 1",
-            Some("max_tokens"),
-        ));
+        return Err(ApiError::bad("the token budget must be ≥ 1", Some("max_tokens")));
     }
     let temperature = req.temperature.unwrap_or(1.0);
     if !(temperature.is_finite() && temperature >= 0.0) {
-        return Err(ApiError::bad(
-            format!("temperature must be ≥ 0, got {temperature}"),
-            Some("temperature"),
-        ));
+        return Err(ApiError::bad(format!("temperature must be ≥ 0, got {temperature}"), Some("temperature")));
     }
     let top_p = req.top_p.unwrap_or(1.0);
     let top_k = usize::try_from(req.top_k.unwrap_or(0).max(0)).unwrap_or(0);
-    let sampling = if temperature == 0.0 {
-        SamplingConfig::Greedy
-    } else {
-        SamplingConfig::Sample {
-            temperature,
-            top_k,
-            top_p,
-        }
-    };
-    sampling
-        .validate()
-        .map_err(|e| ApiError::bad(e.to_string(), Some("top_p")))?;
-    let enable_thinking = req
-        .chat_template_kwargs
-        .as_ref()
-        .and_then(|k| k.enable_thinking)
-        .unwrap_or(cfg.enable_thinking);
+    let sampling =
+        if temperature == 0.0 { SamplingConfig::Greedy } else { SamplingConfig::Sample { temperature, top_k, top_p } };
+    sampling.validate().map_err(|e| ApiError::bad(e.to_string(), Some("top_p")))?;
+    let enable_thinking =
+        req.chat_template_kwargs.as_ref().and_then(|k| k.enable_thinking).unwrap_or(cfg.enable_thinking);
     Ok(Settings {
         model: req.model.clone(),
-        generation: GenerationSettings {
-            max_new_tokens: max,
-            sampling,
-            enable_thinking,
-            batch_size: cfg.max_batch,
-        },
+        generation: GenerationSettings { max_new_tokens: max, sampling, enable_thinking, batch_size: cfg.max_batch },
     })
 }
 
@@ -214,32 +181,24 @@ impl<B: Backend> Worker<B> {
         if name == self.cfg.served_name {
             return Ok(&self.base);
         }
-        self.adapters.get(name).ok_or_else(|| {
-            ApiError::not_found(format!("the model `{name}` does not exist"), Some("model"))
-        })
+        self.adapters
+            .get(name)
+            .ok_or_else(|| ApiError::not_found(format!("the model `{name}` does not exist"), Some("model")))
     }
 
     fn load(&mut self, req: &LoadLora) -> Result<String, ApiError> {
         if req.lora_name == self.cfg.served_name || self.adapters.contains_key(&req.lora_name) {
             return Err(ApiError::bad(
-                format!(
-                    "the lora adapter `{}` has already been loaded",
-                    req.lora_name
-                ),
+                format!("the lora adapter `{}` has already been loaded", req.lora_name),
                 Some("lora_name"),
             ));
         }
         let dir = adapter_dir(self.cfg.adapter_root.as_deref(), &req.lora_path)?;
-        let adapter =
-            Adapter::load(&dir).map_err(|e| ApiError::bad(e.to_string(), Some("lora_path")))?;
+        let adapter = Adapter::load(&dir).map_err(|e| ApiError::bad(e.to_string(), Some("lora_path")))?;
         let m = apply_adapter(self.base.clone(), &adapter, self.cfg.dtype)
             .map_err(|e| ApiError::bad(e.to_string(), Some("lora_path")))?;
-        self.adapters
-            .insert(req.lora_name.clone(), m.merge_adapters());
-        Ok(format!(
-            "Success: LoRA adapter '{}' added successfully.",
-            req.lora_name
-        ))
+        self.adapters.insert(req.lora_name.clone(), m.merge_adapters());
+        Ok(format!("Success: LoRA adapter '{}' added successfully.", req.lora_name))
     }
 
     /// Handles one job; false when the worker must stop.
@@ -248,19 +207,13 @@ impl<B: Backend> Worker<B> {
             Job::Stop => return false,
             Job::Load(req, tx) => {
                 let r = catch_unwind(AssertUnwindSafe(|| self.load(&req))).unwrap_or_else(|p| {
-                    Err(ApiError::internal(format!(
-                        "loading the adapter panicked: {}",
-                        panic_message(p.as_ref())
-                    )))
+                    Err(ApiError::internal(format!("loading the adapter panicked: {}", panic_message(p.as_ref()))))
                 });
                 let _ = tx.send(r);
             }
             Job::Unload(req, tx) => {
                 let r = match self.adapters.remove(&req.lora_name) {
-                    Some(_) => Ok(format!(
-                        "Success: LoRA adapter '{}' removed successfully.",
-                        req.lora_name
-                    )),
+                    Some(_) => Ok(format!("Success: LoRA adapter '{}' removed successfully.", req.lora_name)),
                     None => Err(ApiError::not_found(
                         format!("the lora adapter `{}` is not loaded", req.lora_name),
                         Some("lora_name"),
@@ -279,11 +232,7 @@ impl<B: Backend> Worker<B> {
                 } else {
                     let seed = prep.req.seed.unwrap_or(self.counter);
                     self.counter += 1;
-                    self.waiting.push_back(Item {
-                        prep: *prep,
-                        seed,
-                        tx,
-                    });
+                    self.waiting.push_back(Item { prep: *prep, seed, tx });
                 }
             }
         }
@@ -310,13 +259,7 @@ impl<B: Backend> Worker<B> {
             self.waiting = rest;
             let Ok(model) = self.model(&s.model).cloned() else {
                 // Unloaded since it was queued.
-                fail(
-                    items,
-                    &ApiError::not_found(
-                        format!("the model `{}` does not exist", s.model),
-                        Some("model"),
-                    ),
-                );
+                fail(items, &ApiError::not_found(format!("the model `{}` does not exist", s.model), Some("model")));
                 continue;
             };
             let opts = GenerateOptions {
@@ -333,26 +276,16 @@ impl<B: Backend> Worker<B> {
             };
             let prompts: Vec<Vec<u32>> = items.iter().map(|i| i.prep.prompt.clone()).collect();
             let made = catch_unwind(AssertUnwindSafe(|| {
-                let samplers = items
-                    .iter()
-                    .map(|i| Sampler::new(s.generation.sampling, i.seed))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let samplers =
+                    items.iter().map(|i| Sampler::new(s.generation.sampling, i.seed)).collect::<Result<Vec<_>, _>>()?;
                 Ok::<_, crate::ModelError>((Decoder::new(model, &prompts, opts)?, samplers))
             }));
             match made {
-                Ok(Ok((decoder, samplers))) => self.running.push(Running {
-                    decoder,
-                    samplers,
-                    items,
-                }),
+                Ok(Ok((decoder, samplers))) => self.running.push(Running { decoder, samplers, items }),
                 Ok(Err(e)) => fail(items, &ApiError::internal(e.to_string())),
-                Err(p) => fail(
-                    items,
-                    &ApiError::internal(format!(
-                        "the request panicked: {}",
-                        panic_message(p.as_ref())
-                    )),
-                ),
+                Err(p) => {
+                    fail(items, &ApiError::internal(format!("the request panicked: {}", panic_message(p.as_ref()))))
+                }
             }
         }
     }
@@ -375,13 +308,9 @@ impl<B: Backend> Worker<B> {
                 Ok(Ok(())) if r.decoder.is_finished() => self.answer(r),
                 Ok(Ok(())) => still.push(r),
                 Ok(Err(e)) => fail(r.items, &ApiError::internal(e.to_string())),
-                Err(p) => fail(
-                    r.items,
-                    &ApiError::internal(format!(
-                        "the request panicked: {}",
-                        panic_message(p.as_ref())
-                    )),
-                ),
+                Err(p) => {
+                    fail(r.items, &ApiError::internal(format!("the request panicked: {}", panic_message(p.as_ref()))))
+                }
             }
         }
         self.running = still;
@@ -395,13 +324,9 @@ impl<B: Backend> Worker<B> {
             }
             let k = self.counter;
             self.counter += 1;
-            let res = catch_unwind(AssertUnwindSafe(|| self.response(&item, out, k)))
-                .unwrap_or_else(|p| {
-                    Err(ApiError::internal(format!(
-                        "the request panicked: {}",
-                        panic_message(p.as_ref())
-                    )))
-                });
+            let res = catch_unwind(AssertUnwindSafe(|| self.response(&item, out, k))).unwrap_or_else(|p| {
+                Err(ApiError::internal(format!("the request panicked: {}", panic_message(p.as_ref()))))
+            });
             let _ = item.tx.send(res);
         }
     }
@@ -411,15 +336,8 @@ impl<B: Backend> Worker<B> {
         let stopped = g.finish == FinishReason::Stop;
         // Like vLLM, the stop token is part of the completion's tokens and log-probs (not of
         // the text).
-        let body = if stopped {
-            &g.tokens[..g.tokens.len() - 1]
-        } else {
-            &g.tokens[..]
-        };
-        let text = self
-            .tokenizer
-            .decode(body, false)
-            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let body = if stopped { &g.tokens[..g.tokens.len() - 1] } else { &g.tokens[..] };
+        let text = self.tokenizer.decode(body, false).map_err(|e| ApiError::internal(e.to_string()))?;
         let n = g.tokens.len();
         let as_ids = req.return_tokens_as_token_ids == Some(true);
         let logprobs = (req.logprobs == Some(true)).then(|| ChoiceLogprobs {
@@ -429,11 +347,7 @@ impl<B: Backend> Worker<B> {
                         let id = g.tokens[t];
                         let text = self.tokenizer.decode(&[id], false).unwrap_or_default();
                         TokenLogprob {
-                            token: if as_ids {
-                                format!("token_id:{id}")
-                            } else {
-                                text.clone()
-                            },
+                            token: if as_ids { format!("token_id:{id}") } else { text.clone() },
                             logprob: g.model_logprobs[t],
                             bytes: Some(text.into_bytes()),
                             top_logprobs: Vec::new(),
@@ -442,9 +356,7 @@ impl<B: Backend> Worker<B> {
                     .collect(),
             ),
         });
-        let created = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let created = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let p = item.prep.prompt.len();
         Ok(ChatResponse {
             id: format!("chatcmpl-{k}"),
@@ -453,18 +365,11 @@ impl<B: Backend> Worker<B> {
             model: req.model.clone(),
             choices: vec![Choice {
                 index: 0,
-                message: WireMessage {
-                    role: vigil_core::Role::Assistant,
-                    content: text,
-                },
+                message: WireMessage { role: vigil_core::Role::Assistant, content: text },
                 finish_reason: Some(if stopped { "stop" } else { "length" }.into()),
                 logprobs,
             }],
-            usage: Usage {
-                prompt_tokens: p,
-                completion_tokens: n,
-                total_tokens: p + n,
-            },
+            usage: Usage { prompt_tokens: p, completion_tokens: n, total_tokens: p + n },
         })
     }
 
