@@ -47,7 +47,7 @@ pub use init::{InitOptions, init_values, write_random_checkpoint};
 pub use load::{checkpoint_files, load_qwen3};
 pub use model::{
     Attention, DecoderLayer, LoraAdapter, Mlp, Proj, Qwen3, Qwen3Body, RmsNorm, StepInput,
-    apply_rope, inv_freq,
+    apply_rope, inv_freq, target_logprobs,
 };
 pub use names::{LAYER_PROJECTIONS, expected_tensors};
 pub use policy::{DeviceKind, Qwen3Policy, Qwen3PolicyConfig, build_qwen3_policy};

@@ -5,8 +5,7 @@
 
 use burn::prelude::*;
 use burn::tensor::DType;
-use burn::tensor::activation::log_softmax;
-use vigil_policy::{Qwen3, token_tensor};
+use vigil_policy::{Qwen3, target_logprobs, token_tensor};
 
 use crate::batch::Packed;
 use crate::error::TrainerError;
@@ -26,17 +25,9 @@ pub fn packed_logprobs<B: Backend>(
     let tokens = token_tensor::<B>(&p.tokens, p.len, &pads, model.config.vocab_size, &device).map_err(TrainerError::model)?;
     let step = model.step_input(&pads, 0, p.len, &device);
     let hidden = model.forward_hidden(tokens, &step, None, adapters);
-    let b = p.tokens.len();
     let window = hidden.narrow(1, p.start, p.cols);
     let logits = model.logits(window, adapters).cast(DType::F32);
-    let lsm = log_softmax(logits, 2);
-    let targets = Tensor::<B, 3, Int>::from_data(TensorData::new(p.targets.clone(), [b, p.cols, 1]), &device);
-    let entropy = with_entropy.then(|| {
-        let l = lsm.clone().detach();
-        (l.clone().exp() * l).sum_dim(2).neg().reshape([b, p.cols])
-    });
-    let logp = lsm.gather(2, targets).reshape([b, p.cols]);
-    Ok((logp, entropy))
+    Ok(target_logprobs(logits, &p.targets, with_entropy))
 }
 
 /// A host `[rows, cols]` f32 matrix as a tensor.

@@ -4,7 +4,6 @@
 //! (`lora_A [r, in]`, `lora_B [out, r]`) are stored exactly as on disk.
 
 use burn::module::{Module, Param};
-use burn::tensor::activation::silu;
 use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Tensor};
 
@@ -188,8 +187,8 @@ pub struct Mlp<B: Backend> {
 impl<B: Backend> Mlp<B> {
     /// `[b, s, hidden]` → `[b, s, hidden]`.
     pub fn forward(&self, x: Tensor<B, 3>, adapters: bool) -> Tensor<B, 3> {
-        let g = silu(self.gate_proj.forward(x.clone(), adapters));
+        let g = self.gate_proj.forward(x.clone(), adapters);
         let u = self.up_proj.forward(x, adapters);
-        self.down_proj.forward(g * u, adapters)
+        self.down_proj.forward(super::fused::swiglu(g, u), adapters)
     }
 }

@@ -4,16 +4,18 @@
 //! Field names mirror the Hugging Face module tree (`model.layers.N.self_attn.q_proj`), so the
 //! checkpoint and PEFT names map one-to-one onto this struct.
 
+mod fused;
 pub(crate) mod kernels;
 mod layers;
+mod rows;
 mod step;
 
 use burn::module::{Module, Param};
-use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::backend::Backend;
 use burn::tensor::module::embedding;
 use burn::tensor::{DType, Int, Tensor};
 
+pub use fused::target_logprobs;
 pub use layers::{LoraAdapter, Mlp, Proj, RmsNorm};
 pub use step::{StepInput, apply_rope, inv_freq};
 
@@ -86,13 +88,12 @@ impl<B: Backend> Attention<B> {
         // `[b, kvh, n·s, d]` lines each group up with its kv head. (Repeating k/v instead copied
         // the whole KV cache at every decode step: over half of generation time.)
         let n = h / kvh;
-        // softmax(q·kᵀ/√d + bias)·v with the scale folded into q. Written out rather than
-        // through burn's `attention`, so the autodiff graph has no mask_fill and no expanded
-        // boolean mask.
+        // softmax(q·kᵀ/√d + bias)·v with the scale folded into q, as one autodiff node on the
+        // CPU training backend (`fused`). Not burn's `attention`: its autodiff graph has a
+        // mask_fill and an expanded boolean mask.
         let q = q.reshape([b, kvh, n * s, d]);
-        let scores = q.matmul(k.swap_dims(2, 3)) + bias.clone();
-        debug_assert_eq!(scores.dims(), [b, kvh, n * s, total]);
-        let o = softmax(scores, 3).matmul(v).reshape([b, h, s, d]);
+        debug_assert_eq!(bias.dims(), [b, kvh, n * s, total]);
+        let o = fused::attention(q, k, v, bias).reshape([b, h, s, d]);
         self.o_proj
             .forward(o.swap_dims(1, 2).reshape([b, s, h * d]), adapters)
     }
@@ -230,9 +231,14 @@ impl<B: Backend> Qwen3<B> {
         let hidden = self
             .forward_hidden(tokens.clone(), &step, None, adapters)
             .narrow(1, 0, s - 1);
-        let logp = log_softmax(self.logits(hidden, adapters), 2);
-        let targets = tokens.narrow(1, 1, s - 1).reshape([b, s - 1, 1]);
-        logp.gather(2, targets).reshape([b, s - 1])
+        let targets: Vec<i64> = tokens
+            .narrow(1, 1, s - 1)
+            .into_data()
+            .convert::<i64>()
+            .into_vec()
+            .unwrap_or_default();
+        debug_assert_eq!(targets.len(), b * (s - 1));
+        fused::target_logprobs(self.logits(hidden, adapters), &targets, false).0
     }
 
     /// Rotary tables and mask for a call (see [`StepInput`]).

@@ -91,7 +91,7 @@ pub fn apply_rope<B: Backend>(
     cos: &Tensor<B, 4>,
     sin: &Tensor<B, 4>,
 ) -> Tensor<B, 4> {
-    if let Some(y) = super::kernels::rope(&x, cos, sin) {
+    if let Some(y) = super::kernels::rope(&x, cos, sin).or_else(|| super::fused::rope(&x, cos, sin)) {
         return y;
     }
     let d = x.dims()[3];

@@ -1,0 +1,326 @@
+//! Attention and target log-probs as single autodiff operations on the CPU training backend.
+//!
+//! Under `Autodiff<Flex>` the generic code records every step of `softmax(q·kᵀ + bias)·v` and
+//! of `log_softmax(logits)[target]` as its own node (burn 0.21 decomposes softmax into max,
+//! subtract, exp, sum and divide, each with a full-size tensor forward and backward). Here each
+//! is one node with a hand-written backward (burn's `Backward` trait):
+//! - attention keeps `q, k, v` and the probabilities `p`; its backward is four matmuls and one
+//!   row pass (`ds = p ∘ (dp − ⟨p, dp⟩)`), no broadcast tensors;
+//! - target log-probs keep the logits and each row's log-sum-exp; the forward never writes the
+//!   `[rows, vocab]` log-probs, the backward writes the logits' gradient in one pass.
+//!
+//! The fast path is chosen at run time for f32 `Autodiff<Flex>` tensors (a downcast, like
+//! [`super::kernels`]); every other backend and dtype runs the generic ops, so `cuda` and
+//! `wgpu` train with the same model code.
+
+use std::any::Any;
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::{Autodiff, Flex};
+use burn::tensor::activation::{log_softmax, silu, softmax};
+use burn::tensor::backend::Backend;
+use burn::tensor::{DType, Int, Tensor, TensorData, TensorMetadata, TensorPrimitive};
+use burn_flex::FlexTensor;
+
+use super::rows;
+
+type Ad = Autodiff<Flex>;
+type AdTensor = burn::tensor::ops::FloatTensor<Ad>;
+
+/// `softmax(q·kᵀ + bias)·v` for `q: [b, g, r, d]`, `k, v: [b, g, t, d]` and an untracked
+/// `bias: [b, g, r, t]` (the scale is already in `q`).
+pub(crate) fn attention<B: Backend>(
+    q: Tensor<B, 4>,
+    k: Tensor<B, 4>,
+    v: Tensor<B, 4>,
+    bias: &Tensor<B, 4>,
+) -> Tensor<B, 4> {
+    if let Some(o) = attention_ad(&q, &k, &v, bias) {
+        return o;
+    }
+    softmax(q.matmul(k.swap_dims(2, 3)) + bias.clone(), 3).matmul(v)
+}
+
+/// `(log p(target), entropy)` per position of `logits: [b, c, vocab]` for `targets: [b, c]`;
+/// the entropy (detached) only when asked for.
+pub fn target_logprobs<B: Backend>(
+    logits: Tensor<B, 3>,
+    targets: &[i64],
+    with_entropy: bool,
+) -> (Tensor<B, 2>, Option<Tensor<B, 2>>) {
+    let [b, c, _] = logits.dims();
+    if let Some(out) = target_logprobs_ad(&logits, targets, with_entropy) {
+        return out;
+    }
+    let device = logits.device();
+    let lsm = log_softmax(logits, 2);
+    let entropy = with_entropy.then(|| {
+        let l = lsm.clone().detach();
+        (l.clone().exp() * l).sum_dim(2).neg().reshape([b, c])
+    });
+    let idx = Tensor::<B, 3, Int>::from_data(TensorData::new(targets.to_vec(), [b, c, 1]), &device);
+    (lsm.gather(2, idx).reshape([b, c]), entropy)
+}
+
+/// `silu(g)·u`, elementwise (the SwiGLU of the MLP).
+pub(crate) fn swiglu<B: Backend, const D: usize>(g: Tensor<B, D>, u: Tensor<B, D>) -> Tensor<B, D> {
+    if let Some(h) = swiglu_ad(&g, &u) {
+        return h;
+    }
+    silu(g) * u
+}
+
+/// Rotate-half RoPE (see [`super::apply_rope`]) as one node; `None` off the CPU training backend.
+pub(crate) fn rope<B: Backend>(
+    x: &Tensor<B, 4>,
+    cos: &Tensor<B, 4>,
+    sin: &Tensor<B, 4>,
+) -> Option<Tensor<B, 4>> {
+    let (x, cos, sin) = (to_ad(x)?, to_ad(cos)?, to_ad(sin)?);
+    let (c, s) = (cos.primitive.clone(), sin.primitive.clone());
+    let y = super::kernels::rope::<Flex>(&flex(x.primitive.clone()), &flex(c.clone()), &flex(s.clone()))?;
+    let out = match RopeBackward.prepare::<NoCheckpointing>([x.node.clone()]).compute_bound().stateful() {
+        OpsKind::Tracked(prep) => prep.finish((c, s), unflex(y)),
+        OpsKind::UnTracked(prep) => prep.finish(unflex(y)),
+    };
+    from_ad(out)
+}
+
+#[derive(Debug)]
+struct RopeBackward;
+
+impl Backward<Flex, 1> for RopeBackward {
+    type State = (FlexTensor, FlexTensor);
+
+    /// `y₁ = x₁c₁ − x₂s₁`, `y₂ = x₂c₂ + x₁s₂` per half, so `dx₁ = g₁c₁ + g₂s₂`, `dx₂ = g₂c₂ − g₁s₁`.
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = owned(grads.consume::<Flex>(&ops.node));
+        let [parent] = ops.parents;
+        let Some(node) = parent else { return };
+        let (c, s) = (owned(ops.state.0), owned(ops.state.1));
+        let [b, sl, h, d] = grad.shape().dims::<4>();
+        let half = d / 2;
+        let (g, c, s) = (f32s(&grad), f32s(&c), f32s(&s));
+        let mut dx = vec![0f32; g.len()];
+        for pos in 0..b * sl {
+            let (c, s) = (&c[pos * d..(pos + 1) * d], &s[pos * d..(pos + 1) * d]);
+            let rows = g[pos * h * d..(pos + 1) * h * d].chunks_exact(d);
+            for (g, y) in rows.zip(dx[pos * h * d..(pos + 1) * h * d].chunks_exact_mut(d)) {
+                for i in 0..half {
+                    y[i] = g[i] * c[i] + g[i + half] * s[i + half];
+                    y[i + half] = g[i + half] * c[i + half] - g[i] * s[i];
+                }
+            }
+        }
+        grads.register::<Flex>(node.id, FlexTensor::from_data(TensorData::new(dx, [b, sl, h, d])));
+    }
+}
+
+fn swiglu_ad<B: Backend, const D: usize>(g: &Tensor<B, D>, u: &Tensor<B, D>) -> Option<Tensor<B, D>> {
+    if g.dims() != u.dims() {
+        return None;
+    }
+    let (g, u) = (to_ad(g)?, to_ad(u)?);
+    let (gf, uf) = (owned(g.primitive.clone()), owned(u.primitive.clone()));
+    let shape = gf.shape().clone();
+    let mut h = vec![0f32; f32s(&gf).len()];
+    rows::swiglu(f32s(&gf), f32s(&uf), &mut h);
+    let h = FlexTensor::from_data(TensorData::new(h, shape));
+    let out = match SwigluBackward
+        .prepare::<NoCheckpointing>([g.node.clone(), u.node.clone()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish((gf, uf), h),
+        OpsKind::UnTracked(prep) => prep.finish(h),
+    };
+    from_ad(out)
+}
+
+#[derive(Debug)]
+struct SwigluBackward;
+
+impl Backward<Flex, 2> for SwigluBackward {
+    type State = (FlexTensor, FlexTensor);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dh = owned(grads.consume::<Flex>(&ops.node));
+        let (g, u) = ops.state;
+        let shape = g.shape().clone();
+        let n = f32s(&g).len();
+        let (mut dg, mut du) = (vec![0f32; n], vec![0f32; n]);
+        rows::swiglu_backward(f32s(&g), f32s(&u), f32s(&dh), &mut dg, &mut du);
+        let [pg, pu] = ops.parents;
+        if let Some(node) = pg {
+            grads.register::<Flex>(node.id, FlexTensor::from_data(TensorData::new(dg, shape.clone())));
+        }
+        if let Some(node) = pu {
+            grads.register::<Flex>(node.id, FlexTensor::from_data(TensorData::new(du, shape)));
+        }
+    }
+}
+
+fn to_ad<B: Backend, const D: usize>(t: &Tensor<B, D>) -> Option<AdTensor> {
+    if t.dtype() != DType::F32 {
+        return None;
+    }
+    let p = t.clone().into_primitive().tensor();
+    (&p as &dyn Any).downcast_ref::<AdTensor>().cloned()
+}
+
+fn from_ad<B: Backend, const D: usize>(p: AdTensor) -> Option<Tensor<B, D>> {
+    let boxed: Box<dyn Any> = Box::new(p);
+    let prim = *boxed.downcast::<B::FloatTensorPrimitive>().ok()?;
+    Some(Tensor::from_primitive(TensorPrimitive::Float(prim)))
+}
+
+fn flex<const D: usize>(t: FlexTensor) -> Tensor<Flex, D> {
+    Tensor::from_primitive(TensorPrimitive::Float(t))
+}
+
+fn unflex<const D: usize>(t: Tensor<Flex, D>) -> FlexTensor {
+    t.into_primitive().tensor()
+}
+
+/// A contiguous, uniquely owned f32 buffer of `t` (no copy when `t` already is one).
+fn owned(t: FlexTensor) -> FlexTensor {
+    let c = t.to_contiguous();
+    drop(t);
+    c
+}
+
+fn f32s(t: &FlexTensor) -> &[f32] {
+    t.storage::<f32>()
+}
+
+fn attention_ad<B: Backend>(
+    q: &Tensor<B, 4>,
+    k: &Tensor<B, 4>,
+    v: &Tensor<B, 4>,
+    bias: &Tensor<B, 4>,
+) -> Option<Tensor<B, 4>> {
+    let (q, k, v, bias) = (to_ad(q)?, to_ad(k)?, to_ad(v)?, to_ad(bias)?);
+    let [b, g, r, _] = q.primitive.shape().dims::<4>();
+    let t = k.primitive.shape().dims::<4>()[2];
+    if bias.primitive.shape().dims::<4>() != [b, g, r, t] {
+        return None;
+    }
+    let (qf, kf, vf) = (flex::<4>(q.primitive.clone()), flex::<4>(k.primitive.clone()), flex::<4>(v.primitive.clone()));
+    let mut p = owned(unflex(qf.clone().matmul(kf.clone().swap_dims(2, 3))));
+    let bias_f = owned(bias.primitive.clone());
+    rows::softmax_rows(p.storage_mut::<f32>(), f32s(&bias_f), t);
+    let o = unflex(flex::<4>(p.clone()).matmul(vf.clone()));
+    let state = AttentionState { q: unflex(qf), k: unflex(kf), v: unflex(vf), p };
+    let out = match AttentionBackward
+        .prepare::<NoCheckpointing>([q.node.clone(), k.node.clone(), v.node.clone()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish(state, o),
+        OpsKind::UnTracked(prep) => prep.finish(o),
+    };
+    from_ad(out)
+}
+
+#[derive(Debug, Clone)]
+struct AttentionState {
+    q: FlexTensor,
+    k: FlexTensor,
+    v: FlexTensor,
+    p: FlexTensor,
+}
+
+#[derive(Debug)]
+struct AttentionBackward;
+
+impl Backward<Flex, 3> for AttentionBackward {
+    type State = AttentionState;
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = flex::<4>(grads.consume::<Flex>(&ops.node));
+        let AttentionState { q, k, v, p } = ops.state;
+        let (q, k, v) = (flex::<4>(q), flex::<4>(k), flex::<4>(v));
+        let t = k.dims()[2];
+        let [pq, pk, pv] = ops.parents;
+        if let Some(node) = pv {
+            let dv = flex::<4>(p.clone()).swap_dims(2, 3).matmul(grad.clone());
+            grads.register::<Flex>(node.id, unflex(dv));
+        }
+        if pq.is_none() && pk.is_none() {
+            return;
+        }
+        let mut ds = owned(unflex(grad.matmul(v.swap_dims(2, 3))));
+        rows::softmax_backward_rows(f32s(&p), ds.storage_mut::<f32>(), t);
+        let ds = flex::<4>(ds);
+        if let Some(node) = pk {
+            let dk = ds.clone().swap_dims(2, 3).matmul(q);
+            grads.register::<Flex>(node.id, unflex(dk));
+        }
+        if let Some(node) = pq {
+            grads.register::<Flex>(node.id, unflex(ds.matmul(k)));
+        }
+    }
+}
+
+fn target_logprobs_ad<B: Backend>(
+    logits: &Tensor<B, 3>,
+    targets: &[i64],
+    with_entropy: bool,
+) -> Option<(Tensor<B, 2>, Option<Tensor<B, 2>>)> {
+    let [b, c, vocab] = logits.dims();
+    let x = to_ad(logits)?;
+    if targets.len() != b * c || targets.iter().any(|&t| t < 0 || t as usize >= vocab) {
+        return None;
+    }
+    let targets: Vec<usize> = targets.iter().map(|&t| t as usize).collect();
+    let xf = owned(x.primitive.clone());
+    let per_row = rows::target_logprob_rows(f32s(&xf), vocab, &targets);
+    let column = |f: fn(&(f32, f32, f32)) -> f32| -> Vec<f32> { per_row.iter().map(f).collect() };
+    let logp = FlexTensor::from_data(TensorData::new(column(|r| r.0), [b, c]));
+    let entropy = with_entropy.then(|| {
+        let e = FlexTensor::from_data(TensorData::new(column(|r| r.2), [b, c]));
+        from_ad::<B, 2>(AdTensor::new(e))
+    });
+    let state = LogprobState { logits: xf, targets, lse: column(|r| r.1) };
+    let out = match TargetLogprobBackward
+        .prepare::<NoCheckpointing>([x.node.clone()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish(state, logp),
+        OpsKind::UnTracked(prep) => prep.finish(logp),
+    };
+    let entropy = match entropy {
+        Some(e) => Some(e?),
+        None => None,
+    };
+    Some((from_ad(out)?, entropy))
+}
+
+#[derive(Debug, Clone)]
+struct LogprobState {
+    logits: FlexTensor,
+    targets: Vec<usize>,
+    lse: Vec<f32>,
+}
+
+#[derive(Debug)]
+struct TargetLogprobBackward;
+
+impl Backward<Flex, 1> for TargetLogprobBackward {
+    type State = LogprobState;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = owned(grads.consume::<Flex>(&ops.node));
+        let [parent] = ops.parents;
+        let Some(node) = parent else { return };
+        let LogprobState { logits, targets, lse } = ops.state;
+        let shape = logits.shape().clone();
+        let vocab = shape.dims::<3>()[2];
+        let d = rows::target_logprob_backward_rows(f32s(&logits), vocab, &targets, &lse, f32s(&grad));
+        grads.register::<Flex>(node.id, FlexTensor::from_data(TensorData::new(d, shape)));
+    }
+}

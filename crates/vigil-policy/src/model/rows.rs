@@ -1,0 +1,431 @@
+//! Row-wise f32 kernels for the fused training ops of [`super::fused`]: a masked softmax, its
+//! backward, and the log-sum-exp of a vocabulary row.
+//!
+//! burn 0.21's autodiff decomposes softmax and log-softmax into max, subtract, a scalar `exp`,
+//! sum and divide, each with its own tensor and backward node: on the quickstart model that was
+//! over a third of a training step. Here each row is one pass, with a polynomial `exp` that the
+//! compiler vectorizes (pulp's run-time dispatch compiles the loops for AVX-512 or AVX2).
+//!
+//! Determinism: each row is computed by one task in one fixed order (16 strided partial sums
+//! added pairwise), with plain multiplies and adds (no fused multiply-add), so the bits depend
+//! neither on the thread count nor on the instruction set.
+
+use rayon::prelude::*;
+
+/// Lanes of the strided partial sums (one AVX-512 vector of f32).
+const LANES: usize = 16;
+
+/// Floats per parallel task (enough to amortize a task, small enough to spread short batches).
+const TASK_FLOATS: usize = 1 << 15;
+
+/// `eˣ` to about 2 ulp for `x ≤ 88.3`; exactly 0 below −87.3 (masked scores stay masked).
+///
+/// Cody–Waite range reduction `x = n·ln2 + r` and Cephes' degree-6 polynomial for `eʳ`; the
+/// power of two is written into the exponent bits. Branch-free, so loops of it vectorize.
+#[inline(always)]
+pub(crate) fn exp(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    // Adding 1.5·2²³ rounds to the nearest integer in the low mantissa bits (no `floor`,
+    // which is a library call without SSE4.1).
+    const ROUND: f32 = 12_582_912.0;
+    let xc = x.clamp(-87.3, 88.3);
+    let t = xc * LOG2E + ROUND;
+    let n = t - ROUND;
+    let r = xc - n * LN2_HI - n * LN2_LO;
+    let mut p = 1.987_569_1e-4_f32;
+    p = p * r + 1.398_199_9e-3;
+    p = p * r + 8.333_452e-3;
+    p = p * r + 4.166_579_6e-2;
+    p = p * r + 0.166_666_65;
+    p = p * r + 0.5;
+    let y = p * (r * r) + r + 1.0;
+    let e = (t.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32) + 127;
+    let scale = f32::from_bits((e as u32) << 23);
+    if x < -87.3 { 0.0 } else { y * scale }
+}
+
+/// The sum of `xs` in a fixed order: 16 strided partial sums, added pairwise.
+#[inline(always)]
+fn sum(xs: &[f32]) -> f32 {
+    let mut acc = [0f32; LANES];
+    let mut chunks = xs.chunks_exact(LANES);
+    for c in &mut chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a += v;
+        }
+    }
+    for (a, v) in acc.iter_mut().zip(chunks.remainder()) {
+        *a += v;
+    }
+    pairwise(acc)
+}
+
+#[inline(always)]
+fn pairwise(mut acc: [f32; LANES]) -> f32 {
+    let mut w = LANES / 2;
+    while w > 0 {
+        for i in 0..w {
+            acc[i] += acc[i + w];
+        }
+        w /= 2;
+    }
+    acc[0]
+}
+
+#[inline(always)]
+fn max(xs: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    let mut chunks = xs.chunks_exact(LANES);
+    for c in &mut chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a = a.max(*v);
+        }
+    }
+    for (a, v) in acc.iter_mut().zip(chunks.remainder()) {
+        *a = a.max(*v);
+    }
+    acc.iter().fold(f32::NEG_INFINITY, |m, v| m.max(*v))
+}
+
+/// A loop body compiled for the widest SIMD level the CPU has. (A closure handed to pulp is
+/// not inlined into its dispatch, so it ran without AVX; `run` is `inline(always)`.)
+trait Job {
+    fn run(self);
+}
+
+struct Dispatch<J>(J);
+
+impl<J: Job> pulp::WithSimd for Dispatch<J> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        self.0.run()
+    }
+}
+
+fn simd(job: impl Job) {
+    pulp::Arch::new().dispatch(Dispatch(job))
+}
+
+/// Rows per task for rows of `width` floats.
+fn rows_per_task(width: usize) -> usize {
+    (TASK_FLOATS / width.max(1)).max(1)
+}
+
+/// In place, each row `r` of `scores` (`width` wide) becomes `softmax(scores[r] + bias[r % bias_rows])`.
+///
+/// Every row must have a finite entry after the bias (the causal mask keeps the diagonal).
+pub(crate) fn softmax_rows(scores: &mut [f32], bias: &[f32], width: usize) {
+    let bias_rows = bias.len() / width;
+    let per = rows_per_task(width);
+    scores.par_chunks_mut(per * width).enumerate().for_each(|(task, chunk)| {
+        simd(Softmax { chunk, bias, bias_rows, first: task * per, width })
+    });
+}
+
+struct Softmax<'a> {
+    chunk: &'a mut [f32],
+    bias: &'a [f32],
+    bias_rows: usize,
+    first: usize,
+    width: usize,
+}
+
+impl Job for Softmax<'_> {
+    #[inline(always)]
+    fn run(self) {
+        let Softmax { chunk, bias, bias_rows, first, width } = self;
+        for (i, row) in chunk.chunks_exact_mut(width).enumerate() {
+            let r = (first + i) % bias_rows;
+            let b = &bias[r * width..(r + 1) * width];
+            for (x, b) in row.iter_mut().zip(b) {
+                *x += b;
+            }
+            let m = max(row);
+            for x in row.iter_mut() {
+                *x = exp(*x - m);
+            }
+            let inv = 1.0 / sum(row);
+            for x in row.iter_mut() {
+                *x *= inv;
+            }
+        }
+    }
+}
+
+/// The softmax backward, in place: `dp[r] ← p[r] ∘ (dp[r] − ⟨p[r], dp[r]⟩)` (the score gradient).
+pub(crate) fn softmax_backward_rows(p: &[f32], dp: &mut [f32], width: usize) {
+    let per = rows_per_task(width);
+    dp.par_chunks_mut(per * width).enumerate().for_each(|(task, chunk)| {
+        let p = &p[task * per * width..][..chunk.len()];
+        simd(SoftmaxBackward { p, chunk, width })
+    });
+}
+
+struct SoftmaxBackward<'a> {
+    p: &'a [f32],
+    chunk: &'a mut [f32],
+    width: usize,
+}
+
+impl Job for SoftmaxBackward<'_> {
+    #[inline(always)]
+    fn run(self) {
+        let SoftmaxBackward { p, chunk, width } = self;
+        for (p, g) in p.chunks_exact(width).zip(chunk.chunks_exact_mut(width)) {
+            let mut acc = [0f32; LANES];
+            let mut pc = p.chunks_exact(LANES);
+            let mut gc = g.chunks_exact(LANES);
+            for (pv, gv) in (&mut pc).zip(&mut gc) {
+                for l in 0..LANES {
+                    acc[l] += pv[l] * gv[l];
+                }
+            }
+            for (l, (pv, gv)) in pc.remainder().iter().zip(gc.remainder()).enumerate() {
+                acc[l] += pv * gv;
+            }
+            let dot = pairwise(acc);
+            for (gv, pv) in g.iter_mut().zip(p) {
+                *gv = pv * (*gv - dot);
+            }
+        }
+    }
+}
+
+/// Per row of `logits` (`width` wide): `(log p(target), log-sum-exp, entropy)`.
+pub(crate) fn target_logprob_rows(
+    logits: &[f32],
+    width: usize,
+    targets: &[usize],
+) -> Vec<(f32, f32, f32)> {
+    let per = rows_per_task(width);
+    let mut out = vec![(0f32, 0f32, 0f32); targets.len()];
+    out.par_chunks_mut(per).enumerate().for_each(|(task, chunk)| {
+        let first = task * per;
+        let logits = &logits[first * width..][..chunk.len() * width];
+        let targets = &targets[first..][..chunk.len()];
+        simd(TargetLogprob { logits, targets, out: chunk, width })
+    });
+    out
+}
+
+struct TargetLogprob<'a> {
+    logits: &'a [f32],
+    targets: &'a [usize],
+    out: &'a mut [(f32, f32, f32)],
+    width: usize,
+}
+
+impl Job for TargetLogprob<'_> {
+    #[inline(always)]
+    fn run(self) {
+        let TargetLogprob { logits, targets, out, width } = self;
+        let mut e = vec![0f32; width];
+        for ((row, &t), o) in logits.chunks_exact(width).zip(targets).zip(out.iter_mut()) {
+            let m = max(row);
+            for (ev, x) in e.iter_mut().zip(row) {
+                *ev = exp(*x - m);
+            }
+            let z = sum(&e);
+            for (ev, x) in e.iter_mut().zip(row) {
+                *ev *= *x - m;
+            }
+            let lse = m + z.ln();
+            // H = lse − Σ p·x = ln z − Σ e·(x − m) / z.
+            let entropy = z.ln() - sum(&e) / z;
+            *o = (row[t] - lse, lse, entropy);
+        }
+    }
+}
+
+/// The gradient of `Σ_r g[r] · log p(target_r)` w.r.t. the logits: `g[r]·(onehot − softmax)`.
+pub(crate) fn target_logprob_backward_rows(
+    logits: &[f32],
+    width: usize,
+    targets: &[usize],
+    lse: &[f32],
+    g: &[f32],
+) -> Vec<f32> {
+    let per = rows_per_task(width);
+    let mut out = vec![0f32; logits.len()];
+    out.par_chunks_mut(per * width).enumerate().for_each(|(task, chunk)| {
+        let (first, n) = (task * per, chunk.len() / width);
+        simd(TargetLogprobBackward {
+            logits: &logits[first * width..][..chunk.len()],
+            targets: &targets[first..][..n],
+            lse: &lse[first..][..n],
+            g: &g[first..][..n],
+            out: chunk,
+            width,
+        })
+    });
+    out
+}
+
+struct TargetLogprobBackward<'a> {
+    logits: &'a [f32],
+    targets: &'a [usize],
+    lse: &'a [f32],
+    g: &'a [f32],
+    out: &'a mut [f32],
+    width: usize,
+}
+
+impl Job for TargetLogprobBackward<'_> {
+    #[inline(always)]
+    fn run(self) {
+        let TargetLogprobBackward { logits, targets, lse, g, out, width } = self;
+        let rows = logits.chunks_exact(width).zip(out.chunks_exact_mut(width));
+        for (r, (row, d)) in rows.enumerate() {
+            let (gr, l) = (g[r], lse[r]);
+            for (dv, x) in d.iter_mut().zip(row) {
+                *dv = -gr * exp(*x - l);
+            }
+            d[targets[r]] += gr;
+        }
+    }
+}
+
+/// SwiGLU, elementwise: `h = silu(g)·u` (into `h`).
+pub(crate) fn swiglu(g: &[f32], u: &[f32], h: &mut [f32]) {
+    h.par_chunks_mut(TASK_FLOATS).enumerate().for_each(|(task, out)| {
+        let at = task * TASK_FLOATS;
+        let n = out.len();
+        simd(Swiglu { g: &g[at..at + n], u: &u[at..at + n], out, grad: None })
+    });
+}
+
+/// SwiGLU's backward: `dg = dh·u·σ(g)·(1 + g·(1 − σ(g)))` (into `dg`), `du = dh·silu(g)` (into `du`).
+pub(crate) fn swiglu_backward(g: &[f32], u: &[f32], dh: &[f32], dg: &mut [f32], du: &mut [f32]) {
+    dg.par_chunks_mut(TASK_FLOATS).zip(du.par_chunks_mut(TASK_FLOATS)).enumerate().for_each(
+        |(task, (dg, du))| {
+            let at = task * TASK_FLOATS;
+            let n = dg.len();
+            let (g, u) = (&g[at..at + n], &u[at..at + n]);
+            simd(Swiglu { g, u, out: dg, grad: Some((&dh[at..at + n], du)) })
+        },
+    );
+}
+
+/// Forward (`grad: None`, `out = h`) or backward (`grad: Some((dh, du))`, `out = dg`).
+struct Swiglu<'a> {
+    g: &'a [f32],
+    u: &'a [f32],
+    out: &'a mut [f32],
+    grad: Option<(&'a [f32], &'a mut [f32])>,
+}
+
+impl Job for Swiglu<'_> {
+    #[inline(always)]
+    fn run(self) {
+        let Swiglu { g, u, out, grad } = self;
+        match grad {
+            None => {
+                for ((h, g), u) in out.iter_mut().zip(g).zip(u) {
+                    let sig = 1.0 / (1.0 + exp(-g));
+                    *h = g * sig * u;
+                }
+            }
+            Some((dh, du)) => {
+                for ((((dg, du), g), u), dh) in out.iter_mut().zip(du.iter_mut()).zip(g).zip(u).zip(dh) {
+                    let sig = 1.0 / (1.0 + exp(-g));
+                    *du = dh * (g * sig);
+                    *dg = dh * u * (sig * (1.0 + g * (1.0 - sig)));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_is_close_to_std_and_masks_to_zero() {
+        let mut worst = 0f32;
+        let mut x = -87.0f32;
+        while x < 88.0 {
+            let (a, b) = (exp(x), x.exp());
+            worst = worst.max(((a - b) / b).abs());
+            x += 0.0137;
+        }
+        assert!(worst < 4e-7, "relative error {worst}");
+        assert_eq!(exp(f32::NEG_INFINITY), 0.0);
+        assert_eq!(exp(-100.0), 0.0);
+        assert_eq!(exp(0.0), 1.0);
+    }
+
+    #[test]
+    fn softmax_and_backward_match_the_definitions() {
+        let width = 37;
+        let scores: Vec<f32> = (0..3 * width).map(|i| ((i * 7919) % 113) as f32 / 17.0 - 3.0).collect();
+        let mut bias = vec![0f32; width];
+        bias[5] = f32::NEG_INFINITY;
+        let mut p = scores.clone();
+        softmax_rows(&mut p, &bias, width);
+        for r in 0..3 {
+            let row = &scores[r * width..(r + 1) * width];
+            let m = row.iter().enumerate().filter(|(j, _)| *j != 5).fold(f32::MIN, |m, (_, v)| m.max(*v));
+            let z: f64 = row.iter().enumerate().filter(|(j, _)| *j != 5).map(|(_, v)| f64::from(v - m).exp()).sum();
+            for j in 0..width {
+                let want = if j == 5 { 0.0 } else { f64::from(row[j] - m).exp() / z };
+                assert!((f64::from(p[r * width + j]) - want).abs() < 1e-6);
+            }
+        }
+        let g: Vec<f32> = (0..3 * width).map(|i| (i % 5) as f32 - 2.0).collect();
+        let mut ds = g.clone();
+        softmax_backward_rows(&p, &mut ds, width);
+        for r in 0..3 {
+            let (pr, gr) = (&p[r * width..(r + 1) * width], &g[r * width..(r + 1) * width]);
+            let dot: f32 = pr.iter().zip(gr).map(|(a, b)| a * b).sum();
+            for j in 0..width {
+                assert!((ds[r * width + j] - pr[j] * (gr[j] - dot)).abs() < 1e-6);
+            }
+        }
+    }
+
+    #[test]
+    fn target_logprobs_and_their_gradient_match_the_definitions() {
+        let width = 300;
+        let logits: Vec<f32> = (0..2 * width).map(|i| ((i * 31) % 97) as f32 / 9.0).collect();
+        let targets = [3usize, 299];
+        let rows = target_logprob_rows(&logits, width, &targets);
+        for (r, &(lp, lse, h)) in rows.iter().enumerate() {
+            let row = &logits[r * width..(r + 1) * width];
+            let z: f64 = row.iter().map(|v| f64::from(*v).exp()).sum();
+            let want_lse = z.ln();
+            let want_h: f64 = -row.iter().map(|v| { let p = f64::from(*v).exp() / z; p * p.ln() }).sum::<f64>();
+            assert!((f64::from(lse) - want_lse).abs() < 1e-4);
+            assert!((f64::from(lp) - (f64::from(row[targets[r]]) - want_lse)).abs() < 1e-4);
+            assert!((f64::from(h) - want_h).abs() < 1e-4);
+        }
+        let lse: Vec<f32> = rows.iter().map(|r| r.1).collect();
+        let d = target_logprob_backward_rows(&logits, width, &targets, &lse, &[1.0, -2.0]);
+        let row_sum: f32 = d[..width].iter().sum();
+        assert!(row_sum.abs() < 1e-5, "gradient of a log-prob sums to 0 over the vocabulary");
+        assert!(d[3] > 0.0 && d[width + 299] < 0.0);
+    }
+
+    #[test]
+    fn swiglu_and_its_gradient_match_finite_differences() {
+        let g: Vec<f32> = (0..50).map(|i| i as f32 / 5.0 - 5.0).collect();
+        let u: Vec<f32> = (0..50).map(|i| 1.5 - i as f32 / 20.0).collect();
+        let mut h = vec![0f32; 50];
+        swiglu(&g, &u, &mut h);
+        let (mut dg, mut du) = (vec![0f32; 50], vec![0f32; 50]);
+        swiglu_backward(&g, &u, &vec![1.0; 50], &mut dg, &mut du);
+        let f = |g: f64, u: f64| g / (1.0 + (-g).exp()) * u;
+        for i in 0..50 {
+            let (gi, ui) = (f64::from(g[i]), f64::from(u[i]));
+            assert!((f64::from(h[i]) - f(gi, ui)).abs() < 1e-5);
+            let eps = 1e-4;
+            let num_g = (f(gi + eps, ui) - f(gi - eps, ui)) / (2.0 * eps);
+            let num_u = (f(gi, ui + eps) - f(gi, ui - eps)) / (2.0 * eps);
+            assert!((f64::from(dg[i]) - num_g).abs() < 1e-4, "dg {i}");
+            assert!((f64::from(du[i]) - num_u).abs() < 1e-4, "du {i}");
+        }
+    }
+}
