@@ -324,3 +324,88 @@ impl Backward<Flex, 1> for TargetLogprobBackward {
         grads.register::<Flex>(node.id, FlexTensor::from_data(TensorData::new(d, shape)));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Distribution, Tensor, TensorData};
+
+    use super::*;
+
+    type A = Ad;
+
+    fn leaf<const D: usize>(shape: [usize; D], seed: u64) -> Tensor<A, D> {
+        <Flex as Backend>::seed(&Default::default(), seed);
+        Tensor::<A, D>::random(shape, Distribution::Normal(0.0, 1.0), &Default::default()).require_grad()
+    }
+
+    fn close<const D: usize>(a: Tensor<Flex, D>, b: Tensor<Flex, D>, what: &str) {
+        let (a, b) = (a.into_data().to_vec::<f32>().unwrap(), b.into_data().to_vec::<f32>().unwrap());
+        assert_eq!(a.len(), b.len());
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert!((x - y).abs() <= 1e-5 * (1.0 + y.abs()), "{what}[{i}]: fused {x} vs generic {y}");
+        }
+    }
+
+    /// A loss that weights every output differently, so every gradient entry is exercised.
+    fn weighted<const D: usize>(y: Tensor<A, D>, seed: u64) -> Tensor<A, 1> {
+        let w = leaf(y.dims(), seed).detach();
+        (y * w).sum()
+    }
+
+    #[test]
+    fn fused_attention_matches_the_generic_ops_forward_and_backward() {
+        let (q, k, v) = (leaf([2, 2, 6, 4], 1), leaf([2, 2, 3, 4], 2), leaf([2, 2, 3, 4], 3));
+        let mut bias = vec![0f32; 2 * 2 * 6 * 3];
+        for (i, b) in bias.iter_mut().enumerate() {
+            if (i % 3) > (i / 3) % 3 {
+                *b = f32::NEG_INFINITY; // causal within each group of 3 query rows
+            }
+        }
+        let bias = Tensor::<A, 4>::from_data(TensorData::new(bias, [2, 2, 6, 3]), &Default::default());
+        let fused = attention_ad(&q, &k, &v, &bias).expect("the CPU training backend takes the fused path");
+        let generic = softmax(q.clone().matmul(k.clone().swap_dims(2, 3)) + bias.clone(), 3).matmul(v.clone());
+        close(fused.clone().inner(), generic.clone().inner(), "o");
+        let gf = weighted(fused, 9).backward();
+        let gg = weighted(generic, 9).backward();
+        for (t, name) in [(&q, "dq"), (&k, "dk"), (&v, "dv")] {
+            close(t.grad(&gf).unwrap(), t.grad(&gg).unwrap(), name);
+        }
+    }
+
+    #[test]
+    fn fused_target_logprobs_match_log_softmax_and_gather() {
+        let logits = leaf([2, 3, 11], 4);
+        let targets = [0i64, 10, 5, 3, 3, 7];
+        let (lp, h) = target_logprobs_ad(&logits, &targets, true).expect("fused path");
+        let lsm = log_softmax(logits.clone(), 2);
+        let idx = Tensor::<A, 3, Int>::from_data(TensorData::new(targets.to_vec(), [2, 3, 1]), &Default::default());
+        let want = lsm.clone().gather(2, idx).reshape([2, 3]);
+        let want_h = (lsm.clone().exp() * lsm).sum_dim(2).neg().reshape([2, 3]);
+        close(lp.clone().inner(), want.clone().inner(), "logp");
+        close(h.unwrap().inner(), want_h.inner(), "entropy");
+        let (gf, gg) = (weighted(lp, 8).backward(), weighted(want, 8).backward());
+        close(logits.grad(&gf).unwrap(), logits.grad(&gg).unwrap(), "dlogits");
+    }
+
+    #[test]
+    fn fused_rope_and_swiglu_match_the_generic_ops() {
+        let x = leaf([2, 3, 2, 4], 5);
+        let angles: Vec<f32> = (0..2 * 3 * 4).map(|i| (i % 2 + i / 4) as f32 * 0.3).collect();
+        let cos = Tensor::<A, 4>::from_data(TensorData::new(angles.iter().map(|a| a.cos()).collect::<Vec<_>>(), [2, 3, 1, 4]), &Default::default());
+        let sin = Tensor::<A, 4>::from_data(TensorData::new(angles.iter().map(|a| a.sin()).collect::<Vec<_>>(), [2, 3, 1, 4]), &Default::default());
+        let fused = rope(&x, &cos, &sin).expect("the CPU training backend takes the fused path");
+        let (x1, x2) = (x.clone().narrow(3, 0, 2), x.clone().narrow(3, 2, 2));
+        let generic = x.clone() * cos.clone() + Tensor::cat(vec![x2.neg(), x1], 3) * sin.clone();
+        close(fused.clone().inner(), generic.clone().inner(), "rope");
+        let (gf, gg) = (weighted(fused, 7).backward(), weighted(generic, 7).backward());
+        close(x.grad(&gf).unwrap(), x.grad(&gg).unwrap(), "drope");
+
+        let (g, u) = (leaf([3, 5], 6), leaf([3, 5], 7));
+        let fused = swiglu_ad(&g, &u).expect("fused path");
+        let generic = silu(g.clone()) * u.clone();
+        close(fused.clone().inner(), generic.clone().inner(), "swiglu");
+        let (gf, gg) = (weighted(fused, 6).backward(), weighted(generic, 6).backward());
+        close(g.grad(&gf).unwrap(), g.grad(&gg).unwrap(), "dg");
+        close(u.grad(&gf).unwrap(), u.grad(&gg).unwrap(), "du");
+    }
+}
