@@ -1,4 +1,5 @@
-//! Attention and target log-probs as single autodiff operations on the CPU training backend.
+//! Attention, target log-probs, RoPE, SwiGLU and RMSNorm as single autodiff operations on the CPU
+//! training backend.
 //!
 //! Under `Autodiff<Flex>` the generic code records every step of `softmax(q·kᵀ + bias)·v` and
 //! of `log_softmax(logits)[target]` as its own node (burn 0.21 decomposes softmax into max,
@@ -159,6 +160,52 @@ impl Backward<Flex, 2> for SwigluBackward {
         }
         if let Some(node) = pu {
             grads.register::<Flex>(node.id, FlexTensor::from_data(TensorData::new(du, shape)));
+        }
+    }
+}
+
+/// RMSNorm over the last dimension (`w ∘ x / √(mean(x²) + eps)`) as one node; `None` off the
+/// CPU training backend or for a non-f32 `x` (the caller runs the generic ops).
+pub(crate) fn rms_norm<B: Backend, const D: usize>(x: &Tensor<B, D>, w: &Tensor<B, 1>, eps: f64) -> Option<Tensor<B, D>> {
+    let (x, w) = (to_ad(x)?, to_ad(w)?);
+    let (xf, wf) = (owned(x.primitive.clone()), owned(w.primitive.clone()));
+    let shape = xf.shape().clone();
+    if shape.dims::<D>()[D - 1] != f32s(&wf).len() {
+        return None;
+    }
+    let mut y = vec![0f32; f32s(&xf).len()];
+    let inv = rows::rms_norm_rows(f32s(&xf), f32s(&wf), eps as f32, &mut y);
+    let y = FlexTensor::from_data(TensorData::new(y, shape));
+    let out = match RmsNormBackward
+        .prepare::<NoCheckpointing>([x.node.clone(), w.node.clone()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish((xf, wf, inv), y),
+        OpsKind::UnTracked(prep) => prep.finish(y),
+    };
+    from_ad(out)
+}
+
+#[derive(Debug)]
+struct RmsNormBackward;
+
+impl Backward<Flex, 2> for RmsNormBackward {
+    type State = (FlexTensor, FlexTensor, Vec<f32>);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let g = owned(grads.consume::<Flex>(&ops.node));
+        let (x, w, inv) = ops.state;
+        let shape = x.shape().clone();
+        let mut dx = vec![0f32; f32s(&x).len()];
+        let dw = rows::rms_norm_backward_rows(f32s(&x), f32s(&w), &inv, f32s(&g), &mut dx);
+        let [px, pw] = ops.parents;
+        if let Some(node) = px {
+            grads.register::<Flex>(node.id, FlexTensor::from_data(TensorData::new(dx, shape)));
+        }
+        if let Some(node) = pw {
+            let n = dw.len();
+            grads.register::<Flex>(node.id, FlexTensor::from_data(TensorData::new(dw, [n])));
         }
     }
 }
@@ -385,6 +432,18 @@ mod tests {
         close(h.unwrap().inner(), want_h.inner(), "entropy");
         let (gf, gg) = (weighted(lp, 8).backward(), weighted(want, 8).backward());
         close(logits.grad(&gf).unwrap(), logits.grad(&gg).unwrap(), "dlogits");
+    }
+
+    #[test]
+    fn fused_rms_norm_matches_the_generic_norm() {
+        let (x, w) = (leaf([2, 3, 40], 11), leaf([40], 12));
+        let fused = rms_norm(&x, &w, 1e-6).expect("fused path");
+        let inv = x.clone().square().mean_dim(2).add_scalar(1e-6).sqrt().recip();
+        let generic = x.clone() * inv * w.clone().reshape([1, 1, 40]);
+        close(fused.clone().inner(), generic.clone().inner(), "rms");
+        let (gf, gg) = (weighted(fused, 5).backward(), weighted(generic, 5).backward());
+        close(x.grad(&gf).unwrap(), x.grad(&gg).unwrap(), "dx");
+        close(w.grad(&gf).unwrap(), w.grad(&gg).unwrap(), "dw");
     }
 
     #[test]

@@ -147,6 +147,9 @@ impl<B: Backend> RmsNorm<B> {
 
     /// Normalizes over the last dimension.
     pub fn forward<const D: usize>(&self, x: Tensor<B, D>) -> Tensor<B, D> {
+        if let Some(y) = super::fused::rms_norm(&x, &self.weight.val(), self.eps) {
+            return y;
+        }
         let dtype = x.dtype();
         let xf = if dtype == DType::F32 {
             x

@@ -339,93 +339,115 @@ impl Job for Swiglu<'_> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// RMSNorm rows: `y = w ∘ x / √(mean(x²) + eps)`; returns each row's `1/√(mean(x²) + eps)`.
+pub(crate) fn rms_norm_rows(x: &[f32], w: &[f32], eps: f32, y: &mut [f32]) -> Vec<f32> {
+    let width = w.len();
+    let per = rows_per_task(width);
+    let mut inv = vec![0f32; x.len() / width];
+    y.par_chunks_mut(per * width).zip(inv.par_chunks_mut(per)).enumerate().for_each(|(task, (y, inv))| {
+        let x = &x[task * per * width..][..y.len()];
+        simd(RmsNorm { x, w, eps, y, inv })
+    });
+    inv
+}
 
-    #[test]
-    fn exp_is_close_to_std_and_masks_to_zero() {
-        let mut worst = 0f32;
-        let mut x = -87.0f32;
-        while x < 88.0 {
-            let (a, b) = (exp(x), x.exp());
-            worst = worst.max(((a - b) / b).abs());
-            x += 0.0137;
-        }
-        assert!(worst < 4e-7, "relative error {worst}");
-        assert_eq!(exp(f32::NEG_INFINITY), 0.0);
-        assert_eq!(exp(-100.0), 0.0);
-        assert_eq!(exp(0.0), 1.0);
-    }
+struct RmsNorm<'a> {
+    x: &'a [f32],
+    w: &'a [f32],
+    eps: f32,
+    y: &'a mut [f32],
+    inv: &'a mut [f32],
+}
 
-    #[test]
-    fn softmax_and_backward_match_the_definitions() {
-        let width = 37;
-        let scores: Vec<f32> = (0..3 * width).map(|i| ((i * 7919) % 113) as f32 / 17.0 - 3.0).collect();
-        let mut bias = vec![0f32; width];
-        bias[5] = f32::NEG_INFINITY;
-        let mut p = scores.clone();
-        softmax_rows(&mut p, &bias, width);
-        for r in 0..3 {
-            let row = &scores[r * width..(r + 1) * width];
-            let m = row.iter().enumerate().filter(|(j, _)| *j != 5).fold(f32::MIN, |m, (_, v)| m.max(*v));
-            let z: f64 = row.iter().enumerate().filter(|(j, _)| *j != 5).map(|(_, v)| f64::from(v - m).exp()).sum();
-            for j in 0..width {
-                let want = if j == 5 { 0.0 } else { f64::from(row[j] - m).exp() / z };
-                assert!((f64::from(p[r * width + j]) - want).abs() < 1e-6);
+impl Job for RmsNorm<'_> {
+    #[inline(always)]
+    fn run(self) {
+        let RmsNorm { x, w, eps, y, inv } = self;
+        let width = w.len();
+        for ((x, y), inv) in x.chunks_exact(width).zip(y.chunks_exact_mut(width)).zip(inv.iter_mut()) {
+            let r = 1.0 / (dot(x, x) / width as f32 + eps).sqrt();
+            for ((y, x), w) in y.iter_mut().zip(x).zip(w) {
+                *y = w * (x * r);
             }
-        }
-        let g: Vec<f32> = (0..3 * width).map(|i| (i % 5) as f32 - 2.0).collect();
-        let mut ds = g.clone();
-        softmax_backward_rows(&p, &mut ds, width);
-        for r in 0..3 {
-            let (pr, gr) = (&p[r * width..(r + 1) * width], &g[r * width..(r + 1) * width]);
-            let dot: f32 = pr.iter().zip(gr).map(|(a, b)| a * b).sum();
-            for j in 0..width {
-                assert!((ds[r * width + j] - pr[j] * (gr[j] - dot)).abs() < 1e-6);
-            }
-        }
-    }
-
-    #[test]
-    fn target_logprobs_and_their_gradient_match_the_definitions() {
-        let width = 300;
-        let logits: Vec<f32> = (0..2 * width).map(|i| ((i * 31) % 97) as f32 / 9.0).collect();
-        let targets = [3usize, 299];
-        let rows = target_logprob_rows(&logits, width, &targets);
-        for (r, &(lp, lse, h)) in rows.iter().enumerate() {
-            let row = &logits[r * width..(r + 1) * width];
-            let z: f64 = row.iter().map(|v| f64::from(*v).exp()).sum();
-            let want_lse = z.ln();
-            let want_h: f64 = -row.iter().map(|v| { let p = f64::from(*v).exp() / z; p * p.ln() }).sum::<f64>();
-            assert!((f64::from(lse) - want_lse).abs() < 1e-4);
-            assert!((f64::from(lp) - (f64::from(row[targets[r]]) - want_lse)).abs() < 1e-4);
-            assert!((f64::from(h) - want_h).abs() < 1e-4);
-        }
-        let lse: Vec<f32> = rows.iter().map(|r| r.1).collect();
-        let d = target_logprob_backward_rows(&logits, width, &targets, &lse, &[1.0, -2.0]);
-        let row_sum: f32 = d[..width].iter().sum();
-        assert!(row_sum.abs() < 1e-5, "gradient of a log-prob sums to 0 over the vocabulary");
-        assert!(d[3] > 0.0 && d[width + 299] < 0.0);
-    }
-
-    #[test]
-    fn swiglu_and_its_gradient_match_finite_differences() {
-        let g: Vec<f32> = (0..50).map(|i| i as f32 / 5.0 - 5.0).collect();
-        let u: Vec<f32> = (0..50).map(|i| 1.5 - i as f32 / 20.0).collect();
-        let mut h = vec![0f32; 50];
-        swiglu(&g, &u, &mut h);
-        let (mut dg, mut du) = (vec![0f32; 50], vec![0f32; 50]);
-        swiglu_backward(&g, &u, &vec![1.0; 50], &mut dg, &mut du);
-        let f = |g: f64, u: f64| g / (1.0 + (-g).exp()) * u;
-        for i in 0..50 {
-            let (gi, ui) = (f64::from(g[i]), f64::from(u[i]));
-            assert!((f64::from(h[i]) - f(gi, ui)).abs() < 1e-5);
-            let eps = 1e-4;
-            let num_g = (f(gi + eps, ui) - f(gi - eps, ui)) / (2.0 * eps);
-            let num_u = (f(gi, ui + eps) - f(gi, ui - eps)) / (2.0 * eps);
-            assert!((f64::from(dg[i]) - num_g).abs() < 1e-4, "dg {i}");
-            assert!((f64::from(du[i]) - num_u).abs() < 1e-4, "du {i}");
+            *inv = r;
         }
     }
 }
+
+/// RMSNorm's backward: `dx` (into `dx`) and `dw` (returned; per-task partial sums added in
+/// task order, so the bits do not depend on the thread count).
+pub(crate) fn rms_norm_backward_rows(x: &[f32], w: &[f32], inv: &[f32], g: &[f32], dx: &mut [f32]) -> Vec<f32> {
+    let width = w.len();
+    let per = rows_per_task(width);
+    let partial: Vec<Vec<f32>> = dx
+        .par_chunks_mut(per * width)
+        .enumerate()
+        .map(|(task, dx)| {
+            let at = task * per * width;
+            let n = dx.len();
+            let mut dw = vec![0f32; width];
+            let inv = &inv[task * per..][..n / width];
+            simd(RmsNormBackward { x: &x[at..at + n], w, inv, g: &g[at..at + n], dx, dw: &mut dw });
+            dw
+        })
+        .collect();
+    let mut dw = vec![0f32; width];
+    for p in &partial {
+        for (a, b) in dw.iter_mut().zip(p) {
+            *a += b;
+        }
+    }
+    dw
+}
+
+struct RmsNormBackward<'a> {
+    x: &'a [f32],
+    w: &'a [f32],
+    inv: &'a [f32],
+    g: &'a [f32],
+    dx: &'a mut [f32],
+    dw: &'a mut [f32],
+}
+
+impl Job for RmsNormBackward<'_> {
+    #[inline(always)]
+    fn run(self) {
+        let RmsNormBackward { x, w, inv, g, dx, dw } = self;
+        let width = w.len();
+        let rows = x.chunks_exact(width).zip(g.chunks_exact(width)).zip(dx.chunks_exact_mut(width));
+        for (((x, g), dx), &r) in rows.zip(inv) {
+            // gx = g ∘ w; dx = r·gx − x·r³·⟨gx, x⟩ / width.
+            let mut acc = [0f32; LANES];
+            for (l, ((g, w), x)) in g.iter().zip(w).zip(x).enumerate() {
+                acc[l % LANES] += (g * w) * x;
+            }
+            let c = pairwise(acc) * (r * r * r) / width as f32;
+            for (((d, g), w), x) in dx.iter_mut().zip(g).zip(w).zip(x) {
+                *d = r * (g * w) - x * c;
+            }
+            for ((d, g), x) in dw.iter_mut().zip(g).zip(x) {
+                *d += g * (x * r);
+            }
+        }
+    }
+}
+
+/// `⟨a, b⟩` in the fixed order of [`sum`].
+#[inline(always)]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; LANES];
+    let (mut ac, mut bc) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    for (x, y) in (&mut ac).zip(&mut bc) {
+        for l in 0..LANES {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    for (l, (x, y)) in ac.remainder().iter().zip(bc.remainder()).enumerate() {
+        acc[l] += x * y;
+    }
+    pairwise(acc)
+}
+
+#[cfg(test)]
+#[path = "rows_tests.rs"]
+mod tests;
