@@ -7,7 +7,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Element, Tensor, bf16, f16};
 use burn_flex::FlexTensor;
 
-use crate::model::kernels::{from_flex, into_flex};
+use crate::model::kernels::{from_primitive, into_flex};
 
 use crate::config::Qwen3Config;
 
@@ -123,7 +123,7 @@ fn write_at<B: Backend>(
                 _ => false,
             }
         });
-    let Some(buf) = from_flex::<B, 4>(flex) else {
+    let Some(buf) = from_primitive::<B, 4>(flex) else {
         unreachable!("the buffer came from B")
     };
     if written { buf } else { slow(buf, value) }

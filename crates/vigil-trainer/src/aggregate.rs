@@ -74,6 +74,11 @@ mod tests {
         assert!((a - b).abs() < 1e-9, "{a} vs {b}");
     }
 
+    /// Part `p`'s share of the loss: its sequences' weights times their lengths.
+    fn part_total(w: &[f64], lengths: &[usize], parts: &[usize], p: usize) -> f64 {
+        w.iter().zip(lengths).zip(parts).filter(|(_, q)| **q == p).map(|((w, &n), _)| w * n as f64).sum()
+    }
+
     #[test]
     fn balanced_weights_give_each_part_the_same_total() {
         // Part 0: three sequences; part 1: one. Pooled, part 1 weighs 1/4; balanced, 1/2.
@@ -86,28 +91,16 @@ mod tests {
             &parts,
             |_| 1.0,
         );
-        let total = |p: usize| {
-            (0..5)
-                .filter(|&s| parts[s] == p)
-                .map(|s| w[s] * lengths[s] as f64)
-                .sum::<f64>()
-        };
-        close(total(0), 0.5);
-        close(total(1), 0.5);
+        close(part_total(&w, &lengths, &parts, 0), 0.5);
+        close(part_total(&w, &lengths, &parts, 1), 0.5);
         close(w[2], 0.0);
         // Part 1 weighted 3: shares 1/4 and 3/4.
         let w =
             balanced_aggregation_weights(Aggregation::SeqMeanTokenMean, &lengths, 1, &parts, |p| {
                 if p == 1 { 3.0 } else { 1.0 }
             });
-        let total = |p: usize| {
-            (0..5)
-                .filter(|&s| parts[s] == p)
-                .map(|s| w[s] * lengths[s] as f64)
-                .sum::<f64>()
-        };
-        close(total(0), 0.25);
-        close(total(1), 0.75);
+        close(part_total(&w, &lengths, &parts, 0), 0.25);
+        close(part_total(&w, &lengths, &parts, 1), 0.75);
         assert_eq!(
             balanced_aggregation_weights(Aggregation::TokenMean, &lengths, 1, &[3; 5], |_| 2.0),
             aggregation_weights(Aggregation::TokenMean, &lengths, 1),

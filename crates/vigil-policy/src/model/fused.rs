@@ -26,6 +26,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Int, Tensor, TensorData, TensorMetadata, TensorPrimitive};
 use burn_flex::FlexTensor;
 
+use super::kernels::from_primitive;
 use super::rows;
 
 type Ad = Autodiff<Flex>;
@@ -83,11 +84,7 @@ pub(crate) fn rope<B: Backend>(
     let (x, cos, sin) = (to_ad(x)?, to_ad(cos)?, to_ad(sin)?);
     let (c, s) = (cos.primitive.clone(), sin.primitive.clone());
     let y = super::kernels::rope::<Flex>(&flex(x.primitive.clone()), &flex(c.clone()), &flex(s.clone()))?;
-    let out = match RopeBackward.prepare::<NoCheckpointing>([x.node.clone()]).compute_bound().stateful() {
-        OpsKind::Tracked(prep) => prep.finish((c, s), unflex(y)),
-        OpsKind::UnTracked(prep) => prep.finish(unflex(y)),
-    };
-    from_ad(out)
+    from_primitive(record(RopeBackward, [&x], (c, s), unflex(y)))
 }
 
 #[derive(Debug)]
@@ -130,15 +127,7 @@ fn swiglu_ad<B: Backend, const D: usize>(g: &Tensor<B, D>, u: &Tensor<B, D>) -> 
     let mut h = vec![0f32; f32s(&gf).len()];
     rows::swiglu(f32s(&gf), f32s(&uf), &mut h);
     let h = FlexTensor::from_data(TensorData::new(h, shape));
-    let out = match SwigluBackward
-        .prepare::<NoCheckpointing>([g.node.clone(), u.node.clone()])
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => prep.finish((gf, uf), h),
-        OpsKind::UnTracked(prep) => prep.finish(h),
-    };
-    from_ad(out)
+    from_primitive(record(SwigluBackward, [&g, &u], (gf, uf), h))
 }
 
 #[derive(Debug)]
@@ -176,15 +165,7 @@ pub(crate) fn rms_norm<B: Backend, const D: usize>(x: &Tensor<B, D>, w: &Tensor<
     let mut y = vec![0f32; f32s(&xf).len()];
     let inv = rows::rms_norm_rows(f32s(&xf), f32s(&wf), eps as f32, &mut y);
     let y = FlexTensor::from_data(TensorData::new(y, shape));
-    let out = match RmsNormBackward
-        .prepare::<NoCheckpointing>([x.node.clone(), w.node.clone()])
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => prep.finish((xf, wf, inv), y),
-        OpsKind::UnTracked(prep) => prep.finish(y),
-    };
-    from_ad(out)
+    from_primitive(record(RmsNormBackward, [&x, &w], (xf, wf, inv), y))
 }
 
 #[derive(Debug)]
@@ -210,18 +191,26 @@ impl Backward<Flex, 2> for RmsNormBackward {
     }
 }
 
+/// Records `out` as the output of one node `op` with `parents`, keeping `state` for its
+/// backward when any parent is tracked.
+fn record<O: Backward<Flex, N>, const N: usize>(
+    op: O,
+    parents: [&AdTensor; N],
+    state: O::State,
+    out: FlexTensor,
+) -> AdTensor {
+    match op.prepare::<NoCheckpointing>(parents.map(|p| p.node.clone())).compute_bound().stateful() {
+        OpsKind::Tracked(prep) => prep.finish(state, out),
+        OpsKind::UnTracked(prep) => prep.finish(out),
+    }
+}
+
 fn to_ad<B: Backend, const D: usize>(t: &Tensor<B, D>) -> Option<AdTensor> {
     if t.dtype() != DType::F32 {
         return None;
     }
     let p = t.clone().into_primitive().tensor();
     (&p as &dyn Any).downcast_ref::<AdTensor>().cloned()
-}
-
-fn from_ad<B: Backend, const D: usize>(p: AdTensor) -> Option<Tensor<B, D>> {
-    let boxed: Box<dyn Any> = Box::new(p);
-    let prim = *boxed.downcast::<B::FloatTensorPrimitive>().ok()?;
-    Some(Tensor::from_primitive(TensorPrimitive::Float(prim)))
 }
 
 fn flex<const D: usize>(t: FlexTensor) -> Tensor<Flex, D> {
@@ -261,15 +250,7 @@ fn attention_ad<B: Backend>(
     rows::softmax_rows(p.storage_mut::<f32>(), f32s(&bias_f), t);
     let o = unflex(flex::<4>(p.clone()).matmul(vf.clone()));
     let state = AttentionState { q: unflex(qf), k: unflex(kf), v: unflex(vf), p };
-    let out = match AttentionBackward
-        .prepare::<NoCheckpointing>([q.node.clone(), k.node.clone(), v.node.clone()])
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => prep.finish(state, o),
-        OpsKind::UnTracked(prep) => prep.finish(o),
-    };
-    from_ad(out)
+    from_primitive(record(AttentionBackward, [&q, &k, &v], state, o))
 }
 
 #[derive(Debug, Clone)]
@@ -327,24 +308,12 @@ fn target_logprobs_ad<B: Backend>(
     let per_row = rows::target_logprob_rows(f32s(&xf), vocab, &targets);
     let column = |f: fn(&(f32, f32, f32)) -> f32| -> Vec<f32> { per_row.iter().map(f).collect() };
     let logp = FlexTensor::from_data(TensorData::new(column(|r| r.0), [b, c]));
-    let entropy = with_entropy.then(|| {
-        let e = FlexTensor::from_data(TensorData::new(column(|r| r.2), [b, c]));
-        from_ad::<B, 2>(AdTensor::new(e))
-    });
+    let entropy = match with_entropy {
+        true => Some(from_primitive(AdTensor::new(FlexTensor::from_data(TensorData::new(column(|r| r.2), [b, c]))))?),
+        false => None,
+    };
     let state = LogprobState { logits: xf, targets, lse: column(|r| r.1) };
-    let out = match TargetLogprobBackward
-        .prepare::<NoCheckpointing>([x.node.clone()])
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => prep.finish(state, logp),
-        OpsKind::UnTracked(prep) => prep.finish(logp),
-    };
-    let entropy = match entropy {
-        Some(e) => Some(e?),
-        None => None,
-    };
-    Some((from_ad(out)?, entropy))
+    Some((from_primitive(record(TargetLogprobBackward, [&x], state, logp))?, entropy))
 }
 
 #[derive(Debug, Clone)]

@@ -43,7 +43,7 @@ pub(crate) fn small_rows_matmul<B: Backend>(
     // Cheap clones when already contiguous (the weights always are); a copy otherwise.
     let (xc, wc) = (xf.to_contiguous(), wf.to_contiguous());
     let out = nt_matmul(xc.storage::<f32>(), wc.storage::<f32>(), m, n, k);
-    from_flex(FlexTensor::from_data(TensorData::new(out, [m, n])))
+    from_primitive(FlexTensor::from_data(TensorData::new(out, [m, n])))
 }
 
 /// Rotate-half RoPE, `x·cos + rotate_half(x)·sin`, for an f32 burn-flex `x: [b, s, h, d]` and
@@ -85,7 +85,7 @@ pub(crate) fn rope<B: Backend>(
             }
         }
     }
-    from_flex(FlexTensor::from_data(TensorData::new(out, [b, s, h, d])))
+    from_primitive(FlexTensor::from_data(TensorData::new(out, [b, s, h, d])))
 }
 
 /// `t`'s burn-flex tensor, or `t` back when the backend is another one.
@@ -103,9 +103,10 @@ pub(crate) fn into_flex<B: Backend, const D: usize>(
     }
 }
 
-/// A burn-flex tensor as `B`'s tensor; `None` when `B` is not burn-flex.
-pub(crate) fn from_flex<B: Backend, const D: usize>(flex: FlexTensor) -> Option<Tensor<B, D>> {
-    let boxed: Box<dyn Any> = Box::new(flex);
+/// A concrete backend's float primitive (a burn-flex tensor, or one of `Autodiff<Flex>`) as
+/// `B`'s tensor; `None` when `B` is not that backend.
+pub(crate) fn from_primitive<B: Backend, const D: usize>(prim: impl Any) -> Option<Tensor<B, D>> {
+    let boxed: Box<dyn Any> = Box::new(prim);
     let prim = *boxed.downcast::<B::FloatTensorPrimitive>().ok()?;
     Some(Tensor::from_primitive(TensorPrimitive::Float(prim)))
 }

@@ -1,5 +1,5 @@
-//! Row-wise f32 kernels for the fused training ops of [`super::fused`]: a masked softmax, its
-//! backward, and the log-sum-exp of a vocabulary row.
+//! Row-wise f32 kernels for the fused training ops of [`super::fused`]: a masked softmax and the
+//! target log-probs of vocabulary rows (each with its backward), SwiGLU and RMSNorm.
 //!
 //! burn 0.21's autodiff decomposes softmax and log-softmax into max, subtract, a scalar `exp`,
 //! sum and divide, each with its own tensor and backward node: on the quickstart model that was
@@ -175,18 +175,7 @@ impl Job for SoftmaxBackward<'_> {
     fn run(self) {
         let SoftmaxBackward { p, chunk, width } = self;
         for (p, g) in p.chunks_exact(width).zip(chunk.chunks_exact_mut(width)) {
-            let mut acc = [0f32; LANES];
-            let mut pc = p.chunks_exact(LANES);
-            let mut gc = g.chunks_exact(LANES);
-            for (pv, gv) in (&mut pc).zip(&mut gc) {
-                for l in 0..LANES {
-                    acc[l] += pv[l] * gv[l];
-                }
-            }
-            for (l, (pv, gv)) in pc.remainder().iter().zip(gc.remainder()).enumerate() {
-                acc[l] += pv * gv;
-            }
-            let dot = pairwise(acc);
+            let dot = dot(p, g);
             for (gv, pv) in g.iter_mut().zip(p) {
                 *gv = pv * (*gv - dot);
             }
@@ -232,9 +221,10 @@ impl Job for TargetLogprob<'_> {
             for (ev, x) in e.iter_mut().zip(row) {
                 *ev *= *x - m;
             }
-            let lse = m + z.ln();
+            let ln_z = z.ln();
+            let lse = m + ln_z;
             // H = lse − Σ p·x = ln z − Σ e·(x − m) / z.
-            let entropy = z.ln() - sum(&e) / z;
+            let entropy = ln_z - sum(&e) / z;
             *o = (row[t] - lse, lse, entropy);
         }
     }
