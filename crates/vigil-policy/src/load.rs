@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::config::{ComputeDtype, Qwen3Config};
 use crate::error::{ModelError, Result};
 use crate::model::{Attention, DecoderLayer, Mlp, Proj, Qwen3, Qwen3Body, RmsNorm};
-use crate::names::expected_tensors;
+use crate::names::{expected_tensors, is_projection_weight};
 use crate::safetensors::SafetensorsReader;
 
 /// The safetensors files of a checkpoint folder: `model.safetensors`, or the shards listed by
@@ -163,7 +163,10 @@ pub fn load_qwen3<B: Backend>(
                     expected: shape.clone(),
                 });
             }
-            let data: TensorData = reader.read(&info, dtype)?;
+            let mut data: TensorData = reader.read(&info, dtype)?;
+            if is_projection_weight(&info.name) {
+                data = transpose_2d(&data);
+            }
             let t = match shape.len() {
                 1 => Loaded::D1(Tensor::from_data(data, (device, dtype.dtype()))),
                 _ => Loaded::D2(Tensor::from_data(data, (device, dtype.dtype()))),
@@ -181,6 +184,35 @@ pub fn load_qwen3<B: Backend>(
         return Err(store.missing(first));
     }
     assemble(config, dtype, store)
+}
+
+/// A row-major `[r, c]` tensor as `[c, r]` (projections are kept `[in, out]`, see
+/// [`crate::model::Proj`]), in tiles so both sides stay in cache.
+fn transpose_2d(data: &TensorData) -> TensorData {
+    let [r, c] = [data.shape[0], data.shape[1]];
+    let src = data.as_bytes();
+    let dst = match data.dtype.size() {
+        2 => transpose_elems::<2>(src, r, c),
+        4 => transpose_elems::<4>(src, r, c),
+        n => unreachable!("compute dtypes are 2 or 4 bytes wide, got {n}"),
+    };
+    TensorData::from_bytes_vec(dst, [c, r], data.dtype)
+}
+
+fn transpose_elems<const N: usize>(src: &[u8], r: usize, c: usize) -> Vec<u8> {
+    const TILE: usize = 32;
+    let (src, _) = src.as_chunks::<N>();
+    let mut dst = vec![[0u8; N]; r * c];
+    for i0 in (0..r).step_by(TILE) {
+        for j0 in (0..c).step_by(TILE) {
+            for i in i0..(i0 + TILE).min(r) {
+                for j in j0..(j0 + TILE).min(c) {
+                    dst[j * r + i] = src[i * c + j];
+                }
+            }
+        }
+    }
+    dst.into_flattened()
 }
 
 fn assemble<B: Backend>(

@@ -32,6 +32,17 @@ pub(crate) fn projection_shape(c: &Qwen3Config, proj: &str) -> [usize; 2] {
     }
 }
 
+/// Whether `name` is the weight of a projection ([`LAYER_PROJECTIONS`] or an untied
+/// `lm_head`): the tensors the model keeps transposed, `[in, out]`.
+pub(crate) fn is_projection_weight(name: &str) -> bool {
+    name == "lm_head.weight"
+        || (name.starts_with("model.layers.")
+            && LAYER_PROJECTIONS.iter().any(|p| {
+                name.strip_suffix(".weight")
+                    .is_some_and(|m| m.strip_suffix(p).is_some_and(|h| h.ends_with('.')))
+            }))
+}
+
 /// Every tensor of the checkpoint, in a stable order, with its shape.
 pub fn expected_tensors(c: &Qwen3Config) -> Vec<(String, Vec<usize>)> {
     let mut out = vec![(

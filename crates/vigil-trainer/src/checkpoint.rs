@@ -19,6 +19,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::TrainerError;
 
+/// The `state.json` format this version writes. 2: full fine-tuning's optimizer moments follow
+/// the model's `[in, out]` projection layout (format 1 had them `[out, in]`; its LoRA moments,
+/// in PEFT's layout, are unchanged).
+pub const FORMAT: u32 = 2;
+
 /// File naming the newest checkpoint.
 pub const LATEST: &str = "latest";
 /// The optimizer moments.
@@ -74,7 +79,7 @@ impl Progress {
     /// A fresh run.
     pub fn new(seed: u64, trainer: serde_json::Value, sft: bool) -> Self {
         Self {
-            format: 1,
+            format: FORMAT,
             seed,
             phase: if sft { Phase::Sft } else { Phase::Rl },
             sft_step: 0,

@@ -220,7 +220,7 @@ pub fn save_full<B: Backend>(model: &Qwen3<B>, dir: &Path) -> Result<(), Trainer
             if let Some((_, p)) = projections.iter().find(|(pp, _)| pp == path) {
                 return match kind {
                     "bias" => p.bias.as_ref().map(|b| host1(b.val())).unwrap_or_default(),
-                    _ => host2(p.weight.val()),
+                    _ => host2(p.hf_weight()),
                 };
             }
             // Norms inside a layer: model.layers.N.<norm>.weight

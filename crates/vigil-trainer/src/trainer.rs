@@ -15,7 +15,7 @@ use vigil_policy::{Qwen3, load_qwen3};
 use vigil_rewards::RewardSet;
 use vigil_tokenizer::ChatTokenizer;
 
-use crate::checkpoint::{Checkpoints, OPTIMIZER, Phase, Progress, WEIGHTS, read_optimizer, write_optimizer};
+use crate::checkpoint::{Checkpoints, FORMAT, OPTIMIZER, Phase, Progress, WEIGHTS, read_optimizer, write_optimizer};
 use crate::config::TrainerConfig;
 use crate::curriculum::{Plan, TaskSampler};
 use crate::error::TrainerError;
@@ -176,6 +176,12 @@ fn resume<B: AutodiffBackend>(
         return Err(TrainerError::checkpoint(dir, "was written with a different [trainer] section; start a new run folder"));
     }
     let mut learner = Learner::<B>::load(&spec.source, &spec.config.finetune, Some(&dir.join(WEIGHTS)), &spec.config.adamw, 0, device)?;
+    match progress.format {
+        FORMAT => {}
+        1 if learner.lora => {}
+        1 => return Err(TrainerError::checkpoint(dir, "was written by an older Vigil (checkpoint format 1) whose full fine-tuning moments are laid out [out, in]; start a new run folder")),
+        f => return Err(TrainerError::checkpoint(dir, format!("has checkpoint format {f}; this Vigil reads formats 1 and {FORMAT}"))),
+    }
     let opt_file = dir.join(OPTIMIZER);
     let (steps, tensors) = read_optimizer(&opt_file)?;
     let mut opt = AdamW::new(spec.config.adamw.clone());

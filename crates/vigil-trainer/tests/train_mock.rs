@@ -180,6 +180,17 @@ fn full_finetune_with_sequence_ratio_dynamic_sampling_and_reference() {
     }
     // The saved full model loads back as a policy folder.
     vigil_policy::load_qwen3::<vigil_policy::CpuBackend>(&out.final_policy, vigil_policy::ComputeDtype::F32, &Default::default()).unwrap();
+    // An older Vigil's checkpoint (format 1) kept full fine-tuning moments `[out, in]`: a resume
+    // is refused by name instead of applying them transposed.
+    let ckpts = dir.join("checkpoints");
+    let latest = std::fs::read_to_string(ckpts.join("latest")).unwrap();
+    let state = ckpts.join(latest.trim()).join("state.json");
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    assert_eq!(v["format"], 2);
+    v["format"] = 1.into();
+    std::fs::write(&state, v.to_string()).unwrap();
+    let err = run(&cfg, &model, &dir, &mut NoHooks).unwrap_err().to_string();
+    assert!(err.contains("format 1") && err.contains("start a new run folder"), "{err}");
 }
 
 #[test]

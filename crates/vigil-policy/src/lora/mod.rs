@@ -167,7 +167,7 @@ pub fn apply_adapter<B: Backend>(
             .projections()
             .into_iter()
             .find(|(p, _)| *p == path)
-            .map(|(_, p)| p.weight.val().dims());
+            .map(|(_, p)| p.out_in());
         let Some([out, inp]) = proj else { continue };
         let mut take = |kind: &str, expected: [usize; 2]| -> Result<Vec<f32>> {
             let key = peft_key(&path, kind);
@@ -239,7 +239,7 @@ fn check_saved_base_layers<B: Backend>(
         let Some((shape, values)) = tensors.remove(&key) else {
             continue;
         };
-        let w = proj.weight.val();
+        let w = proj.hf_weight();
         let dims = w.dims().to_vec();
         if shape != dims {
             return Err(ModelError::Shape {
@@ -289,7 +289,7 @@ pub fn init_adapter<B: Backend>(
         targets.into_iter().map(|(p, r, s)| (p, (r, s))).collect();
     for (path, p) in model.projections_mut() {
         if let Some(&(r, scale)) = plan.get(&path) {
-            let [out, inp] = p.weight.val().dims();
+            let [out, inp] = p.out_in();
             let bound = 1.0 / (inp as f32).sqrt();
             let a: Vec<f32> = (0..r * inp)
                 .map(|_| rng.random_range(-bound..bound))

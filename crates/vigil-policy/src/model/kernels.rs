@@ -1,4 +1,6 @@
-//! A CPU fast path for projections of a few rows (decode steps, the LM head of a prefill).
+//! A CPU fast path for `x · Wᵀ` with a few rows and a weight in HF's `[out, in]` layout: the
+//! tied LM head (the embedding matrix) of decode steps and of a prefill's last position, and
+//! LoRA factors. Projections are stored `[in, out]` and use [`super::cols`] instead.
 //!
 //! Decode multiplies `b ≤ 16` rows by every weight matrix; it is bound by reading the weights.
 //! gemm runs such a product on one thread (its GEMV) and picks its summation order by the row

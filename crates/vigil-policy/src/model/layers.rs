@@ -1,13 +1,47 @@
 //! Qwen3 building blocks: projections with optional LoRA, RMSNorm, SwiGLU MLP.
 //!
-//! Weights keep Hugging Face's `[out, in]` layout so loading is a plain copy and PEFT factors
-//! (`lora_A [r, in]`, `lora_B [out, r]`) are stored exactly as on disk.
+//! Projection weights are stored `[in, out]`, transposed once at load from Hugging Face's
+//! `[out, in]`: every matmul then reads its weight operand contiguously (on CPU, gemm packs a
+//! transposed view element by element, which cost prefill a third of its time and scaled badly
+//! to two threads). PEFT factors (`lora_A [r, in]`, `lora_B [out, r]`) and the tied embedding
+//! stay exactly as on disk and go through [`linear_hf`].
 
 use burn::module::{Module, Param};
 use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Tensor};
 
+use super::cols::small_rows_matmul_nn;
 use super::kernels::{SMALL_ROWS, small_rows_matmul};
+
+/// `x · W (+ b)` for a weight stored `[in, out]`: a few rows (decode) go to the batch-invariant
+/// CPU kernel of [`super::cols`]; everything else is one 2-D product of all rows by the weight.
+pub(crate) fn linear<B: Backend, const D: usize>(
+    x: Tensor<B, D>,
+    weight: Tensor<B, 2>,
+    bias: Option<Tensor<B, 1>>,
+) -> Tensor<B, D> {
+    let mut dims = x.dims();
+    let inner = dims[D - 1];
+    let rows: usize = dims[..D - 1].iter().product();
+    dims[D - 1] = weight.dims()[1];
+    let x = x.reshape([rows, inner]);
+    let fast = (rows <= SMALL_ROWS)
+        .then(|| small_rows_matmul_nn(&x, &weight))
+        .flatten();
+    let y = fast.unwrap_or_else(|| x.matmul(weight)).reshape(dims);
+    add_bias(y, bias)
+}
+
+fn add_bias<B: Backend, const D: usize>(y: Tensor<B, D>, bias: Option<Tensor<B, 1>>) -> Tensor<B, D> {
+    match bias {
+        Some(b) => {
+            let mut shape = [1usize; D];
+            shape[D - 1] = b.dims()[0];
+            y + b.reshape(shape)
+        }
+        None => y,
+    }
+}
 
 /// `x · Wᵀ (+ b)` for a weight in HF's `[out, in]` layout, without copying the weight.
 ///
@@ -36,14 +70,7 @@ pub(crate) fn linear_hf<B: Backend, const D: usize>(
         None => x.reshape([rows, inner]).matmul(weight.transpose()),
     }
     .reshape(dims);
-    match bias {
-        Some(b) => {
-            let mut shape = [1usize; D];
-            shape[D - 1] = b.dims()[0];
-            y + b.reshape(shape)
-        }
-        None => y,
-    }
+    add_bias(y, bias)
 }
 
 /// A LoRA adapter on one projection: `Δy = scale · (x · Aᵀ) · Bᵀ`.
@@ -75,10 +102,11 @@ impl<B: Backend> LoraAdapter<B> {
     }
 }
 
-/// A Linear layer in HF layout with an optional LoRA adapter.
+/// A Linear layer with an optional LoRA adapter.
 #[derive(Module, Debug)]
 pub struct Proj<B: Backend> {
-    /// `[out, in]`.
+    /// `[in, out]`: HF's `[out, in]` transposed (see the module doc); [`Proj::hf_weight`] gives
+    /// HF's view back.
     pub weight: Param<Tensor<B, 2>>,
     /// `[out]`, when the config has biases.
     pub bias: Option<Param<Tensor<B, 1>>>,
@@ -87,7 +115,7 @@ pub struct Proj<B: Backend> {
 }
 
 impl<B: Backend> Proj<B> {
-    /// A projection from loaded tensors.
+    /// A projection from a weight already in `[in, out]` layout.
     pub fn new(weight: Tensor<B, 2>, bias: Option<Tensor<B, 1>>) -> Self {
         Self {
             weight: Param::from_tensor(weight),
@@ -96,9 +124,20 @@ impl<B: Backend> Proj<B> {
         }
     }
 
-    /// `x · Wᵀ + b (+ LoRA)`; `adapters = false` gives the base model (the frozen reference).
+    /// HF's `[out, in]` shape of the weight.
+    pub fn out_in(&self) -> [usize; 2] {
+        let [i, o] = self.weight.val().dims();
+        [o, i]
+    }
+
+    /// The weight in HF's `[out, in]` layout (a transposed view; for saving and comparing).
+    pub fn hf_weight(&self) -> Tensor<B, 2> {
+        self.weight.val().transpose()
+    }
+
+    /// `x · W + b (+ LoRA)`; `adapters = false` gives the base model (the frozen reference).
     pub fn forward<const D: usize>(&self, x: Tensor<B, D>, adapters: bool) -> Tensor<B, D> {
-        let base = linear_hf(
+        let base = linear(
             x.clone(),
             self.weight.val(),
             self.bias.as_ref().map(Param::val),
@@ -109,15 +148,17 @@ impl<B: Backend> Proj<B> {
         }
     }
 
-    /// Folds the adapter into the weight (`W + s·B·A`) for fast inference and drops it.
+    /// Folds the adapter into the weight (`W + s·(B·A)ᵀ` in `[in, out]`) for fast inference
+    /// and drops it.
     pub fn merge(&mut self) {
         if let Some(l) = self.lora.take() {
             let w = self.weight.val();
             let dtype = w.dtype();
             let delta = l
-                .lora_b
+                .lora_a
                 .val()
-                .matmul(l.lora_a.val())
+                .transpose()
+                .matmul(l.lora_b.val().transpose())
                 .mul_scalar(l.scale)
                 .cast(dtype);
             let merged = (w + delta).detach();

@@ -4,6 +4,7 @@
 //! Field names mirror the Hugging Face module tree (`model.layers.N.self_attn.q_proj`), so the
 //! checkpoint and PEFT names map one-to-one onto this struct.
 
+mod cols;
 mod fused;
 pub(crate) mod kernels;
 mod layers;
