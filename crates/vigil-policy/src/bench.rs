@@ -5,18 +5,21 @@
 //! Prefill: a generation's first step (one forward of `batch × prompt` tokens up to the last
 //! position's logits, then sampling). Decode: the next `new` greedy steps of the whole batch
 //! with the KV cache, logits read back and sampled on the host as in every generation. Train: one
-//! forward + backward + AdamW step of mean token log-likelihood over `batch × prompt` tokens,
-//! on LoRA r16 (q/k/v/o) or on every weight.
+//! forward + backward + AdamW step (the trainer's update, [`adamw_update`]) of mean token
+//! log-likelihood over `batch × prompt` tokens, on LoRA r16 (q/k/v/o) or on every weight.
 
 use std::collections::HashSet;
 use std::time::Instant;
 
-use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use std::collections::HashMap;
+
+use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{DType, Int, Tensor, TensorData};
 use serde::Serialize;
 
 use crate::config::ComputeDtype;
+use crate::adamw::{AdamWStep, adamw_update};
 use crate::error::{ModelError, Result};
 use crate::generate::{Decoder, GenerateOptions};
 use crate::lora::{LoraConfig, ModuleSelector, init_adapter};
@@ -142,6 +145,35 @@ pub fn bench_inference<B: Backend>(
     Ok((tokens / prefill_s, generated / decode_s, kv_bytes as u64))
 }
 
+/// Flat f32 moments of one parameter on the inner backend.
+type Moments<AD> = (Tensor<<AD as AutodiffBackend>::InnerBackend, 1>, Tensor<<AD as AutodiffBackend>::InnerBackend, 1>);
+
+/// The AdamW update the trainer applies ([`adamw_update`], default betas, no decay), over every
+/// parameter that got a gradient: the optimizer a user's run pays for.
+struct BenchAdamW<'a, AD: AutodiffBackend> {
+    grads: &'a AD::Gradients,
+    moments: &'a mut HashMap<ParamId, Moments<AD>>,
+    step: i32,
+}
+
+impl<AD: AutodiffBackend> ModuleMapper<AD> for BenchAdamW<'_, AD> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<AD, D>>) -> Param<Tensor<AD, D>> {
+        let (id, tensor, mapper) = param.consume();
+        let Some(g) = tensor.grad(self.grads) else {
+            return Param::from_mapped_value(id, tensor, mapper);
+        };
+        let (shape, dtype) = (tensor.shape(), tensor.dtype());
+        let n = shape.num_elements();
+        let h = AdamWStep { beta1: 0.9, beta2: 0.999, eps: 1e-8, lr: 1e-5, weight_decay: 0.0, step: self.step };
+        let p = tensor.inner().cast(DType::F32).reshape([n]);
+        let g = g.cast(DType::F32).reshape([n]);
+        let (p, m, v) = adamw_update(p, g, self.moments.remove(&id), &h);
+        self.moments.insert(id, (m, v));
+        let out = Tensor::from_inner(p.reshape(shape).cast(dtype)).require_grad();
+        Param::from_mapped_value(id, out, mapper)
+    }
+}
+
 /// Times one forward + backward + AdamW step on `batch × prompt` tokens.
 pub fn bench_train<AD: AutodiffBackend>(
     model: Qwen3<AD>,
@@ -166,7 +198,8 @@ pub fn bench_train<AD: AutodiffBackend>(
         .map(|i| bench_tokens(opts.prompt, vocab, i as u64 * 104_729))
         .collect();
     let pads = vec![0; opts.batch];
-    let mut optim = AdamWConfig::new().init::<AD, Qwen3<AD>>();
+    let mut moments = HashMap::new();
+    let mut step = 0;
     let mut slot = Some(model);
     best_of(opts.iters, || {
         let m = slot
@@ -177,8 +210,9 @@ pub fn bench_train<AD: AutodiffBackend>(
             .token_logprobs(ids::<AD>(&rows, &device), &pads, true)
             .mean()
             .neg();
-        let grads = GradientsParams::from_grads(loss.backward(), &m);
-        let m = optim.step(1e-5, m, grads);
+        let grads = loss.backward();
+        step += 1;
+        let m = m.map(&mut BenchAdamW::<AD> { grads: &grads, moments: &mut moments, step });
         // Reading a weight back synchronizes asynchronous backends.
         let _ = m.model.norm.weight.val().into_data();
         slot = Some(m);

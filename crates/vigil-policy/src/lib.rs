@@ -17,6 +17,7 @@
 /// The burn version this crate is built on (the trainer and benches use it through here).
 pub use burn;
 
+mod adamw;
 pub mod bench;
 mod cache;
 pub mod chat;
@@ -38,6 +39,7 @@ mod sampling;
 mod threads;
 mod train;
 
+pub use adamw::{AdamWStep, adamw_update};
 pub use cache::KvCache;
 pub use config::{ComputeDtype, Qwen3Config};
 pub use error::{ModelError, Result};

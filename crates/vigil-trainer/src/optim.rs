@@ -16,6 +16,8 @@ use burn::tensor::DType;
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
+use vigil_policy::{AdamWStep, adamw_update};
+
 use crate::error::{ConfigError, TrainerError};
 
 fn b1() -> f64 {
@@ -172,16 +174,14 @@ impl<B: AutodiffBackend> ModuleMapper<B> for Update<'_, B> {
             return Param::from_mapped_value(id, tensor, mapper);
         };
         let c = &self.opt.cfg;
-        let t = self.opt.steps as i32;
-        let (m, v) = match self.opt.moments.remove(&id) {
-            Some((m, v)) => (m.mul_scalar(c.beta1), v.mul_scalar(c.beta2)),
-            None => (g.zeros_like(), g.zeros_like()),
+        let h = AdamWStep {
+            beta1: c.beta1,
+            beta2: c.beta2,
+            eps: c.eps,
+            lr: self.lr,
+            weight_decay: c.weight_decay,
+            step: self.opt.steps as i32,
         };
-        let m = m + g.clone().mul_scalar(1.0 - c.beta1);
-        let v = v + g.square().mul_scalar(1.0 - c.beta2);
-        let m_hat = m.clone().div_scalar(1.0 - c.beta1.powi(t));
-        let v_hat = v.clone().div_scalar(1.0 - c.beta2.powi(t));
-        let step = m_hat / (v_hat.sqrt() + c.eps);
         let grad_flag = tensor.is_require_grad();
         let p = tensor.inner();
         let (shape, dtype) = (p.shape(), p.dtype());
@@ -190,7 +190,7 @@ impl<B: AutodiffBackend> ModuleMapper<B> for Update<'_, B> {
             Some(master) => master,
             None => p.cast(DType::F32).reshape([n]),
         };
-        let p32 = p32.mul_scalar(1.0 - self.lr * c.weight_decay) - step.mul_scalar(self.lr);
+        let (p32, m, v) = adamw_update(p32, g, self.opt.moments.remove(&id), &h);
         let mut out = Tensor::from_inner(p32.clone().reshape(shape).cast(dtype));
         if grad_flag {
             out = out.require_grad();
