@@ -12,7 +12,8 @@
 //!
 //! The fast path is chosen at run time for f32 `Autodiff<Flex>` tensors (a downcast, like
 //! [`super::kernels`]); every other backend and dtype runs the generic ops, so `cuda` and
-//! `wgpu` train with the same model code.
+//! `wgpu` train with the same model code. SwiGLU and RMSNorm also run their row kernels for
+//! inference on the plain CPU backend (rollouts compute what training differentiates).
 
 use std::any::Any;
 
@@ -69,10 +70,22 @@ pub fn target_logprobs<B: Backend>(
 
 /// `silu(g)·u`, elementwise (the SwiGLU of the MLP).
 pub(crate) fn swiglu<B: Backend, const D: usize>(g: Tensor<B, D>, u: Tensor<B, D>) -> Tensor<B, D> {
-    if let Some(h) = swiglu_ad(&g, &u) {
+    if let Some(h) = swiglu_ad(&g, &u).or_else(|| swiglu_flex(&g, &u)) {
         return h;
     }
     silu(g) * u
+}
+
+/// Inference on the CPU backend: the same row kernel as the training node (burn's `silu` calls
+/// libm's `expf` element by element).
+fn swiglu_flex<B: Backend, const D: usize>(g: &Tensor<B, D>, u: &Tensor<B, D>) -> Option<Tensor<B, D>> {
+    if g.dims() != u.dims() {
+        return None;
+    }
+    let (gf, uf) = (owned(to_flex(g)?), owned(to_flex(u)?));
+    let mut h = vec![0f32; f32s(&gf).len()];
+    rows::swiglu(f32s(&gf), f32s(&uf), &mut h);
+    from_primitive(FlexTensor::from_data(TensorData::new(h, gf.shape().clone())))
 }
 
 /// Rotate-half RoPE (see [`super::apply_rope`]) as one node; `None` off the CPU training backend.
@@ -153,9 +166,21 @@ impl Backward<Flex, 2> for SwigluBackward {
     }
 }
 
-/// RMSNorm over the last dimension (`w ∘ x / √(mean(x²) + eps)`) as one node; `None` off the
-/// CPU training backend or for a non-f32 `x` (the caller runs the generic ops).
+/// RMSNorm over the last dimension (`w ∘ x / √(mean(x²) + eps)`): one node on the CPU training
+/// backend, the same row kernel on the plain CPU backend; `None` on other backends or for a
+/// non-f32 `x` (the caller runs the generic ops).
 pub(crate) fn rms_norm<B: Backend, const D: usize>(x: &Tensor<B, D>, w: &Tensor<B, 1>, eps: f64) -> Option<Tensor<B, D>> {
+    if let (Some(xf), Some(wf)) = (to_flex(x), to_flex(w)) {
+        // Inference on the CPU backend: the training node's row kernel, no graph.
+        let (xf, wf) = (owned(xf), owned(wf));
+        let shape = xf.shape().clone();
+        if shape.dims::<D>()[D - 1] != f32s(&wf).len() {
+            return None;
+        }
+        let mut y = vec![0f32; f32s(&xf).len()];
+        rows::rms_norm_rows(f32s(&xf), f32s(&wf), eps as f32, &mut y);
+        return from_primitive(FlexTensor::from_data(TensorData::new(y, shape)));
+    }
     let (x, w) = (to_ad(x)?, to_ad(w)?);
     let (xf, wf) = (owned(x.primitive.clone()), owned(w.primitive.clone()));
     let shape = xf.shape().clone();
@@ -211,6 +236,15 @@ fn to_ad<B: Backend, const D: usize>(t: &Tensor<B, D>) -> Option<AdTensor> {
     }
     let p = t.clone().into_primitive().tensor();
     (&p as &dyn Any).downcast_ref::<AdTensor>().cloned()
+}
+
+/// `t`'s burn-flex primitive when `B` is the plain CPU backend and `t` is f32.
+fn to_flex<B: Backend, const D: usize>(t: &Tensor<B, D>) -> Option<FlexTensor> {
+    if t.dtype() != DType::F32 {
+        return None;
+    }
+    let p = t.clone().into_primitive().tensor();
+    (&p as &dyn Any).downcast_ref::<FlexTensor>().cloned()
 }
 
 fn flex<const D: usize>(t: FlexTensor) -> Tensor<Flex, D> {
