@@ -41,10 +41,30 @@ pub(crate) fn attention<B: Backend>(
     v: Tensor<B, 4>,
     bias: &Tensor<B, 4>,
 ) -> Tensor<B, 4> {
-    if let Some(o) = attention_ad(&q, &k, &v, bias) {
+    if let Some(o) = attention_ad(&q, &k, &v, bias).or_else(|| attention_flex(&q, &k, &v, bias)) {
         return o;
     }
     softmax(q.matmul(k.swap_dims(2, 3)) + bias.clone(), 3).matmul(v)
+}
+
+/// Inference on the CPU backend: the training node's forward without the graph (burn's
+/// softmax is five passes with libm's `expf`; this is one row pass).
+fn attention_flex<B: Backend>(
+    q: &Tensor<B, 4>,
+    k: &Tensor<B, 4>,
+    v: &Tensor<B, 4>,
+    bias: &Tensor<B, 4>,
+) -> Option<Tensor<B, 4>> {
+    let (q, k, v, bias) = (to_flex(q)?, to_flex(k)?, to_flex(v)?, to_flex(bias)?);
+    let [b, g, r, _] = q.shape().dims::<4>();
+    let t = k.shape().dims::<4>()[2];
+    if bias.shape().dims::<4>() != [b, g, r, t] {
+        return None;
+    }
+    let (q, k, v) = (flex::<4>(q), flex::<4>(k), flex::<4>(v));
+    let mut p = owned(unflex(q.matmul(k.swap_dims(2, 3))));
+    rows::softmax_rows(p.storage_mut::<f32>(), f32s(&owned(bias)), t);
+    from_primitive(unflex(flex::<4>(p).matmul(v)))
 }
 
 /// `(log p(target), entropy)` per position of `logits: [b, c, vocab]` for `targets: [b, c]`;
