@@ -69,11 +69,10 @@ pub struct Sampler {
     weights: Vec<f64>,
 }
 
-/// `log_softmax(logits)[i]`, accumulated in f64.
+/// `log_softmax(logits)[i]`, by the training path's row kernel (vectorized exp, one fixed
+/// summation order): a vocabulary-wide f64 `exp` per sampled token was 7% of batch-8 decode.
 pub fn log_softmax_at(logits: &[f32], i: usize) -> f32 {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f64 = logits.iter().map(|&l| f64::from(l - max).exp()).sum();
-    (f64::from(logits[i] - max) - sum.ln()) as f32
+    crate::model::logprob_at(logits, i)
 }
 
 impl Sampler {

@@ -9,6 +9,7 @@ mod fused;
 pub(crate) mod kernels;
 mod layers;
 mod rows;
+pub(crate) use rows::logprob_at;
 mod step;
 
 use burn::module::{Module, Param};

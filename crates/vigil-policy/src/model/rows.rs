@@ -200,6 +200,13 @@ pub(crate) fn target_logprob_rows(
     out
 }
 
+/// `log p(target)` of one row, on the calling thread (sampling: one row per sequence per step).
+pub(crate) fn logprob_at(row: &[f32], target: usize) -> f32 {
+    let mut out = [(0f32, 0f32, 0f32)];
+    simd(TargetLogprob { logits: row, targets: &[target], out: &mut out, width: row.len() });
+    out[0].0
+}
+
 struct TargetLogprob<'a> {
     logits: &'a [f32],
     targets: &'a [usize],
