@@ -67,6 +67,8 @@ pub struct Sampler {
     rng: ChaCha8Rng,
     /// Scratch for the unfiltered path's weights (one vocabulary's worth, reused per token).
     weights: Vec<f64>,
+    /// Scratch for the f32 exponentials behind `weights`.
+    exps: Vec<f32>,
 }
 
 /// `log_softmax(logits)[i]`, by the training path's row kernel (vectorized exp, one fixed
@@ -83,6 +85,7 @@ impl Sampler {
             config,
             rng: vigil_core::rng_from_seed(seed),
             weights: Vec::new(),
+            exps: Vec::new(),
         })
     }
 
@@ -173,12 +176,11 @@ impl Sampler {
             .iter()
             .map(|l| l / temperature)
             .fold(f32::NEG_INFINITY, f32::max);
+        // Exponentials vectorized in f32 (a vocabulary-wide f64 `exp` per token was as costly as
+        // a small model's decode step), accumulated in f64.
+        crate::model::exp_tempered(logits, temperature, max, &mut self.exps);
         self.weights.clear();
-        self.weights.extend(
-            logits
-                .iter()
-                .map(|l| f64::from(l / temperature - max).exp()),
-        );
+        self.weights.extend(self.exps.iter().map(|&e| f64::from(e)));
         let total: f64 = self.weights.iter().sum();
         let u: f64 = self.rng.random::<f64>() * total;
         let mut acc = 0.0;

@@ -9,7 +9,7 @@ mod fused;
 pub(crate) mod kernels;
 mod layers;
 mod rows;
-pub(crate) use rows::logprob_at;
+pub(crate) use rows::{exp_tempered, logprob_at};
 mod step;
 
 use burn::module::{Module, Param};

@@ -200,6 +200,30 @@ pub(crate) fn target_logprob_rows(
     out
 }
 
+/// `out[i] = exp(row[i] / temperature − shift)`, vectorized, on the calling thread (the
+/// weights of temperature sampling).
+pub(crate) fn exp_tempered(row: &[f32], temperature: f32, shift: f32, out: &mut Vec<f32>) {
+    out.clear();
+    out.resize(row.len(), 0.0);
+    simd(Tempered { row, temperature, shift, out });
+}
+
+struct Tempered<'a> {
+    row: &'a [f32],
+    temperature: f32,
+    shift: f32,
+    out: &'a mut [f32],
+}
+
+impl Job for Tempered<'_> {
+    #[inline(always)]
+    fn run(self) {
+        for (o, l) in self.out.iter_mut().zip(self.row) {
+            *o = exp(*l / self.temperature - self.shift);
+        }
+    }
+}
+
 /// `log p(target)` of one row, on the calling thread (sampling: one row per sequence per step).
 pub(crate) fn logprob_at(row: &[f32], target: usize) -> f32 {
     let mut out = [(0f32, 0f32, 0f32)];
