@@ -44,8 +44,11 @@ pub fn adamw_update<B: Backend>(
     moments: Option<(Tensor<B, 1>, Tensor<B, 1>)>,
     h: &AdamWStep,
 ) -> (Tensor<B, 1>, Tensor<B, 1>, Tensor<B, 1>) {
-    if let Some(out) = flex_update(&p, &g, moments.as_ref(), h) {
-        return out;
+    let flat = [Some(&p), Some(&g), moments.as_ref().map(|m| &m.0), moments.as_ref().map(|m| &m.1)];
+    if flat.into_iter().flatten().all(|t| is_flex_f32(t) && t.dims() == p.dims()) {
+        if let Some(out) = flex_update(p.clone(), g.clone(), moments.clone(), h) {
+            return out;
+        }
     }
     let (m, v) = match moments {
         Some((m, v)) => (m.mul_scalar(h.beta1), v.mul_scalar(h.beta2)),
@@ -60,67 +63,93 @@ pub fn adamw_update<B: Backend>(
     (p, m, v)
 }
 
-/// The contiguous f32 values of a burn-flex tensor; `None` for any other backend or dtype.
-fn values<B: Backend>(t: &Tensor<B, 1>) -> Option<FlexTensor> {
-    if t.dtype() != DType::F32 {
-        return None;
-    }
-    let prim = t.clone().into_primitive().tensor();
-    (&prim as &dyn Any)
-        .downcast_ref::<FlexTensor>()
-        .map(FlexTensor::to_contiguous)
+fn is_flex_f32<B: Backend>(t: &Tensor<B, 1>) -> bool {
+    t.dtype() == DType::F32 && (&t.clone().into_primitive().tensor() as &dyn Any).is::<FlexTensor>()
+}
+
+/// `t`'s contiguous burn-flex buffer; updated in place below when nothing else holds it
+/// (burn-flex's `storage_mut` copies a shared buffer first).
+fn owned<B: Backend>(t: Tensor<B, 1>) -> Option<FlexTensor> {
+    let prim: Box<dyn Any> = Box::new(t.into_primitive().tensor());
+    Some(prim.downcast::<FlexTensor>().ok()?.to_contiguous())
 }
 
 #[allow(clippy::type_complexity)] // the three updated tensors
 fn flex_update<B: Backend>(
-    p: &Tensor<B, 1>,
-    g: &Tensor<B, 1>,
-    moments: Option<&(Tensor<B, 1>, Tensor<B, 1>)>,
+    p: Tensor<B, 1>,
+    g: Tensor<B, 1>,
+    moments: Option<(Tensor<B, 1>, Tensor<B, 1>)>,
     h: &AdamWStep,
 ) -> Option<(Tensor<B, 1>, Tensor<B, 1>, Tensor<B, 1>)> {
-    let (pf, gf) = (values(p)?, values(g)?);
-    let mv = match moments {
-        Some((m, v)) => Some((values(m)?, values(v)?)),
-        None => None,
-    };
     let n = p.dims()[0];
-    if g.dims()[0] != n || moments.is_some_and(|(m, v)| m.dims()[0] != n || v.dims()[0] != n) {
-        return None;
-    }
-    let (ps, gs) = (&pf.storage::<f32>()[..n], &gf.storage::<f32>()[..n]);
-    let zeros = vec![0f32; if mv.is_none() { n } else { 0 }];
-    let (ms, vs) = match &mv {
-        Some((m, v)) => (&m.storage::<f32>()[..n], &v.storage::<f32>()[..n]),
-        None => (&zeros[..], &zeros[..]),
+    let (mut pf, gf) = (owned(p)?, owned(g)?);
+    let (mut mf, mut vf) = match moments {
+        Some((m, v)) => (owned(m)?, owned(v)?),
+        None => {
+            let zeros = || FlexTensor::from_data(TensorData::new(vec![0f32; n], [n]));
+            (zeros(), zeros())
+        }
     };
     // The scalars as the tensor ops apply them: computed in f64, used as f32.
-    let b1 = h.beta1 as f32;
-    let b2 = h.beta2 as f32;
-    let (c1, c2) = ((1.0 - h.beta1) as f32, (1.0 - h.beta2) as f32);
-    let (bc1, bc2) = (
-        (1.0 - h.beta1.powi(h.step)) as f32,
-        (1.0 - h.beta2.powi(h.step)) as f32,
-    );
-    let (eps, lr, decay) = (h.eps as f32, h.lr as f32, (1.0 - h.lr * h.weight_decay) as f32);
-    let (mut po, mut mo, mut vo) = (vec![0f32; n], vec![0f32; n], vec![0f32; n]);
-    po.par_chunks_mut(CHUNK)
-        .zip(mo.par_chunks_mut(CHUNK))
-        .zip(vo.par_chunks_mut(CHUNK))
-        .enumerate()
-        .for_each(|(c, ((po, mo), vo))| {
-            let r = c * CHUNK..c * CHUNK + po.len();
-            let (p, g, m, v) = (&ps[r.clone()], &gs[r.clone()], &ms[r.clone()], &vs[r]);
-            for i in 0..po.len() {
-                let m1 = m[i] * b1 + g[i] * c1;
-                let v1 = v[i] * b2 + (g[i] * g[i]) * c2;
-                let step = (m1 / bc1) / ((v1 / bc2).sqrt() + eps);
-                po[i] = p[i] * decay - step * lr;
-                mo[i] = m1;
-                vo[i] = v1;
-            }
-        });
-    let wrap = |x: Vec<f32>| from_primitive::<B, 1>(FlexTensor::from_data(TensorData::new(x, [n])));
-    Some((wrap(po)?, wrap(mo)?, wrap(vo)?))
+    let k = Consts {
+        b1: h.beta1 as f32,
+        b2: h.beta2 as f32,
+        c1: (1.0 - h.beta1) as f32,
+        c2: (1.0 - h.beta2) as f32,
+        bc1: (1.0 - h.beta1.powi(h.step)) as f32,
+        bc2: (1.0 - h.beta2.powi(h.step)) as f32,
+        eps: h.eps as f32,
+        lr: h.lr as f32,
+        decay: (1.0 - h.lr * h.weight_decay) as f32,
+    };
+    let gs = &gf.storage::<f32>()[..n];
+    pf.storage_mut::<f32>()[..n]
+        .par_chunks_mut(CHUNK)
+        .zip(mf.storage_mut::<f32>()[..n].par_chunks_mut(CHUNK))
+        .zip(vf.storage_mut::<f32>()[..n].par_chunks_mut(CHUNK))
+        .zip(gs.par_chunks(CHUNK))
+        .for_each(|(((p, m), v), g)| pulp::Arch::new().dispatch(Chunk { p, m, v, g, k }));
+    Some((from_primitive(pf)?, from_primitive(mf)?, from_primitive(vf)?))
+}
+
+#[derive(Clone, Copy)]
+struct Consts {
+    b1: f32,
+    b2: f32,
+    c1: f32,
+    c2: f32,
+    bc1: f32,
+    bc2: f32,
+    eps: f32,
+    lr: f32,
+    decay: f32,
+}
+
+/// One chunk, compiled for the widest instruction set the CPU has (pulp's runtime dispatch),
+/// where the element loop vectorizes, divisions and square roots included.
+struct Chunk<'a> {
+    p: &'a mut [f32],
+    m: &'a mut [f32],
+    v: &'a mut [f32],
+    g: &'a [f32],
+    k: Consts,
+}
+
+impl pulp::WithSimd for Chunk<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        let Chunk { p, m, v, g, k } = self;
+        for (((p, m), v), g) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
+            let m1 = *m * k.b1 + g * k.c1;
+            let v1 = *v * k.b2 + (g * g) * k.c2;
+            let step = (m1 / k.bc1) / ((v1 / k.bc2).sqrt() + k.eps);
+            *p = *p * k.decay - step * k.lr;
+            *m = m1;
+            *v = v1;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -142,7 +171,7 @@ mod tests {
         let v = t(4).abs();
         let h = AdamWStep { beta1: 0.9, beta2: 0.999, eps: 1e-8, lr: 1e-3, weight_decay: 0.01, step: 3 };
         for moments in [None, Some((m.clone(), v.clone()))] {
-            let fast = flex_update(&p, &g, moments.as_ref(), &h).expect("f32 burn-flex");
+            let fast = flex_update(p.clone(), g.clone(), moments.clone(), &h).expect("f32 burn-flex");
             // The generic path: the same formula as tensor ops.
             let (m0, v0) = match moments.clone() {
                 Some((m, v)) => (m.mul_scalar(h.beta1), v.mul_scalar(h.beta2)),
