@@ -12,14 +12,11 @@
 //! Chosen at run time for burn-flex f32 tensors (a downcast, no `unsafe`); every other
 //! backend, dtype or the autodiff backend takes the generic matmul.
 
-use std::any::Any;
-
+use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
-use burn::tensor::{DType, Tensor, TensorData};
-use burn_flex::FlexTensor;
 use rayon::prelude::*;
 
-use super::kernels::{SMALL_ROWS, from_primitive};
+use super::kernels::small_rows;
 
 /// Input rows (weight rows) per block: 128 rows of a 1024-wide weight is 512 KiB per task.
 /// A constant, so the summation order never depends on the machine.
@@ -32,24 +29,14 @@ const COLS_PER_TASK: usize = 2048;
 const GROUP: usize = 8;
 
 /// `x · W` for `x: [m, in]`, `w: [in, out]`, when both are f32 burn-flex tensors and
-/// `m ≤ SMALL_ROWS`; `None` otherwise (the caller runs the generic path).
+/// `m ≤ SMALL_ROWS` (see [`small_rows`]); `None` otherwise (the caller runs the generic path).
 pub(crate) fn small_rows_matmul_nn<B: Backend>(
     x: &Tensor<B, 2>,
     w: &Tensor<B, 2>,
 ) -> Option<Tensor<B, 2>> {
-    let [m, k] = x.dims();
-    let [k2, n] = w.dims();
-    if m == 0 || m > SMALL_ROWS || k != k2 || x.dtype() != DType::F32 || w.dtype() != DType::F32 {
-        return None;
-    }
-    let xp = x.clone().into_primitive().tensor();
-    let wp = w.clone().into_primitive().tensor();
-    let xf = (&xp as &dyn Any).downcast_ref::<FlexTensor>()?;
-    let wf = (&wp as &dyn Any).downcast_ref::<FlexTensor>()?;
-    // Cheap clones when already contiguous (the weights always are); a copy otherwise.
-    let (xc, wc) = (xf.to_contiguous(), wf.to_contiguous());
-    let out = nn_matmul(xc.storage::<f32>(), wc.storage::<f32>(), m, n, k);
-    from_primitive(FlexTensor::from_data(TensorData::new(out, [m, n])))
+    let ([m, k], [k2, n]) = (x.dims(), w.dims());
+    (k == k2).then_some(())?;
+    small_rows(x, w, n, |x, w| nn_matmul(x, w, m, n, k))
 }
 
 /// `out[i, j] = Σ_t x[i, t] · w[t, j]` for row-major `x: [m, k]`, `w: [k, n]`.
@@ -177,35 +164,10 @@ impl Block<'_> {
 mod tests {
     use super::*;
 
-    fn values(len: usize, salt: u32) -> Vec<f32> {
-        (0..len as u32)
-            .map(|i| {
-                ((i.wrapping_mul(2_654_435_761).wrapping_add(salt) >> 8) % 1000) as f32 / 500.0
-                    - 1.0
-            })
-            .collect()
-    }
-
     #[test]
     fn matches_a_float64_reference_and_is_invariant_to_the_row_count() {
-        for &(m, n, k) in &[(1, 7, 3), (3, 130, 37), (8, 300, 1024), (16, 65, 64), (5, 600, 70), (2, 2100, 139)] {
-            let x = values(m * k, 1);
-            let w = values(k * n, 2);
-            let out = nn_matmul(&x, &w, m, n, k);
-            for i in 0..m {
-                for j in 0..n {
-                    let r: f64 = (0..k)
-                        .map(|t| f64::from(x[i * k + t]) * f64::from(w[t * n + j]))
-                        .sum();
-                    let a = f64::from(out[i * n + j]);
-                    assert!((a - r).abs() <= 1e-4 * (1.0 + r.abs()), "{a} vs {r}");
-                }
-            }
-            // Row i alone gives bit-identical outputs (batch invariance).
-            for i in 0..m {
-                let alone = nn_matmul(&x[i * k..(i + 1) * k], &w, 1, n, k);
-                assert_eq!(alone, out[i * n..(i + 1) * n].to_vec());
-            }
-        }
+        // Spans several row blocks (k > 128), a column block boundary (n > 2048) and tails.
+        let shapes = [(1, 7, 3), (3, 130, 37), (8, 300, 1024), (16, 65, 64), (5, 600, 70), (2, 2100, 139)];
+        super::super::kernels::tests::check_few_rows(nn_matmul, |t, j, n, _| t * n + j, &shapes);
     }
 }

@@ -33,9 +33,21 @@ pub(crate) fn small_rows_matmul<B: Backend>(
     x: &Tensor<B, 2>,
     w: &Tensor<B, 2>,
 ) -> Option<Tensor<B, 2>> {
-    let [m, k] = x.dims();
-    let [n, k2] = w.dims();
-    if m == 0 || m > SMALL_ROWS || k != k2 || x.dtype() != DType::F32 || w.dtype() != DType::F32 {
+    let ([m, k], [n, k2]) = (x.dims(), w.dims());
+    (k == k2).then_some(())?;
+    small_rows(x, w, n, |x, w| nt_matmul(x, w, m, n, k))
+}
+
+/// `kernel(x, w)` on the contiguous f32 buffers of `x: [m, k]` and `w`, as an `[m, n]` tensor,
+/// when both are f32 burn-flex tensors and `1 ≤ m ≤ SMALL_ROWS`; `None` otherwise.
+pub(crate) fn small_rows<B: Backend>(
+    x: &Tensor<B, 2>,
+    w: &Tensor<B, 2>,
+    n: usize,
+    kernel: impl FnOnce(&[f32], &[f32]) -> Vec<f32>,
+) -> Option<Tensor<B, 2>> {
+    let m = x.dims()[0];
+    if m == 0 || m > SMALL_ROWS || x.dtype() != DType::F32 || w.dtype() != DType::F32 {
         return None;
     }
     let xp = x.clone().into_primitive().tensor();
@@ -44,7 +56,7 @@ pub(crate) fn small_rows_matmul<B: Backend>(
     let wf = (&wp as &dyn Any).downcast_ref::<FlexTensor>()?;
     // Cheap clones when already contiguous (the weights always are); a copy otherwise.
     let (xc, wc) = (xf.to_contiguous(), wf.to_contiguous());
-    let out = nt_matmul(xc.storage::<f32>(), wc.storage::<f32>(), m, n, k);
+    let out = kernel(xc.storage::<f32>(), wc.storage::<f32>());
     from_primitive(FlexTensor::from_data(TensorData::new(out, [m, n])))
 }
 
@@ -234,20 +246,8 @@ fn tile<S: pulp::Simd, const RW: usize, const RX: usize>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-
-    fn naive(x: &[f32], w: &[f32], m: usize, n: usize, k: usize) -> Vec<f64> {
-        let mut out = vec![0f64; m * n];
-        for i in 0..m {
-            for j in 0..n {
-                out[i * n + j] = (0..k)
-                    .map(|t| f64::from(x[i * k + t]) * f64::from(w[j * k + t]))
-                    .sum();
-            }
-        }
-        out
-    }
 
     fn values(len: usize, salt: u32) -> Vec<f32> {
         (0..len as u32)
@@ -256,6 +256,31 @@ mod tests {
                     - 1.0
             })
             .collect()
+    }
+
+    /// Checks a few-rows product `kernel(x, w, m, n, k)` against a float64 reference, where
+    /// `at(t, j, n, k)` is the index of `W[t, j]` in `w`'s buffer, and that each row computed
+    /// alone gives the same bits (batch invariance).
+    pub(crate) fn check_few_rows(
+        kernel: impl Fn(&[f32], &[f32], usize, usize, usize) -> Vec<f32>,
+        at: impl Fn(usize, usize, usize, usize) -> usize,
+        shapes: &[(usize, usize, usize)],
+    ) {
+        for &(m, n, k) in shapes {
+            let (x, w) = (values(m * k, 1), values(n * k, 2));
+            let out = kernel(&x, &w, m, n, k);
+            for i in 0..m {
+                for j in 0..n {
+                    let r: f64 = (0..k).map(|t| f64::from(x[i * k + t]) * f64::from(w[at(t, j, n, k)])).sum();
+                    let a = f64::from(out[i * n + j]);
+                    assert!((a - r).abs() <= 1e-4 * (1.0 + r.abs()), "{m}x{n}x{k}: {a} vs {r}");
+                }
+            }
+            for i in 0..m {
+                let alone = kernel(&x[i * k..(i + 1) * k], &w, 1, n, k);
+                assert_eq!(alone, out[i * n..(i + 1) * n].to_vec(), "{m}x{n}x{k}: row {i}");
+            }
+        }
     }
 
     #[test]
@@ -275,22 +300,7 @@ mod tests {
 
     #[test]
     fn matches_a_float64_reference_and_is_invariant_to_the_row_count() {
-        for &(m, n, k) in &[(1, 7, 3), (3, 130, 37), (8, 300, 1024), (16, 65, 64)] {
-            let x = values(m * k, 1);
-            let w = values(n * k, 2);
-            let out = nt_matmul(&x, &w, m, n, k);
-            let reference = naive(&x, &w, m, n, k);
-            for (a, b) in out.iter().zip(&reference) {
-                assert!(
-                    (f64::from(*a) - b).abs() <= 1e-4 * (1.0 + b.abs()),
-                    "{a} vs {b}"
-                );
-            }
-            // Row i alone gives bit-identical outputs (batch invariance).
-            for i in 0..m {
-                let alone = nt_matmul(&x[i * k..(i + 1) * k], &w, 1, n, k);
-                assert_eq!(alone, out[i * n..(i + 1) * n].to_vec());
-            }
-        }
+        let shapes = [(1, 7, 3), (3, 130, 37), (8, 300, 1024), (16, 65, 64)];
+        check_few_rows(nt_matmul, |t, j, _, k| j * k + t, &shapes);
     }
 }

@@ -20,30 +20,12 @@ pub(crate) fn linear<B: Backend, const D: usize>(
     weight: Tensor<B, 2>,
     bias: Option<Tensor<B, 1>>,
 ) -> Tensor<B, D> {
-    let mut dims = x.dims();
-    let inner = dims[D - 1];
-    let rows: usize = dims[..D - 1].iter().product();
-    dims[D - 1] = weight.dims()[1];
-    let x = x.reshape([rows, inner]);
-    let fast = (rows <= SMALL_ROWS)
-        .then(|| small_rows_matmul_nn(&x, &weight))
-        .flatten();
-    let y = fast.unwrap_or_else(|| x.matmul(weight)).reshape(dims);
-    add_bias(y, bias)
+    let out = weight.dims()[1];
+    rows_product(x, out, bias, |x| small_rows_matmul_nn(x, &weight), |x| x.matmul(weight.clone()))
 }
 
-fn add_bias<B: Backend, const D: usize>(y: Tensor<B, D>, bias: Option<Tensor<B, 1>>) -> Tensor<B, D> {
-    match bias {
-        Some(b) => {
-            let mut shape = [1usize; D];
-            shape[D - 1] = b.dims()[0];
-            y + b.reshape(shape)
-        }
-        None => y,
-    }
-}
-
-/// `x · Wᵀ (+ b)` for a weight in HF's `[out, in]` layout, without copying the weight.
+/// `x · Wᵀ (+ b)` for a weight in HF's `[out, in]` layout (the tied LM head, LoRA factors),
+/// without copying the weight.
 ///
 /// burn's `linear` wants `[in, out]` and reshapes the weight to the input's rank; on a transposed
 /// view that reshape materialized a full copy of the matrix on every call (88% of decode time
@@ -55,22 +37,35 @@ pub(crate) fn linear_hf<B: Backend, const D: usize>(
     weight: Tensor<B, 2>,
     bias: Option<Tensor<B, 1>>,
 ) -> Tensor<B, D> {
+    let out = weight.dims()[0];
+    rows_product(x, out, bias, |x| small_rows_matmul(x, &weight), |x| x.matmul(weight.clone().transpose()))
+}
+
+/// `x: [.., in]` → `[.., out]` as one `[rows, in]` product (`few` for up to [`SMALL_ROWS`] rows
+/// when it applies, `many` otherwise), plus the bias. One product for all rows, not one per
+/// sequence: gemm packs the weight operand once per call.
+fn rows_product<B: Backend, const D: usize>(
+    x: Tensor<B, D>,
+    out: usize,
+    bias: Option<Tensor<B, 1>>,
+    few: impl FnOnce(&Tensor<B, 2>) -> Option<Tensor<B, 2>>,
+    many: impl FnOnce(Tensor<B, 2>) -> Tensor<B, 2>,
+) -> Tensor<B, D> {
     let mut dims = x.dims();
     let inner = dims[D - 1];
     let rows: usize = dims[..D - 1].iter().product();
-    dims[D - 1] = weight.dims()[0];
-    let fast = (rows <= SMALL_ROWS)
-        .then(|| small_rows_matmul(&x.clone().reshape([rows, inner]), &weight))
-        .flatten();
-    // One `[rows, in] · [in, out]` product, not one per sequence: gemm packs the weight
-    // operand (element by element, as HF's layout is row-major) once per call, so a batch of
-    // sequences used to pay that packing once per sequence.
-    let y = match fast {
-        Some(y) => y,
-        None => x.reshape([rows, inner]).matmul(weight.transpose()),
+    dims[D - 1] = out;
+    let x = x.reshape([rows, inner]);
+    let fast = (rows <= SMALL_ROWS).then(|| few(&x)).flatten();
+    let y = fast.unwrap_or_else(|| many(x)).reshape(dims);
+    match bias {
+        Some(b) => {
+            let mut shape = [1usize; D];
+            shape[D - 1] = b.dims()[0];
+            y + b.reshape(shape)
+        }
+        None => y,
     }
-    .reshape(dims);
-    add_bias(y, bias)
 }
 
 /// A LoRA adapter on one projection: `Δy = scale · (x · Aᵀ) · Bᵀ`.
