@@ -2,9 +2,9 @@
 //! [`super::layers::Proj`]): the decode steps.
 //!
 //! Decode multiplies `b ≤ 16` rows by every weight matrix and is bound by reading the weights.
-//! The weight is cut into blocks of [`ROWS_PER_TASK`] input rows (× at most [`COLS_PER_TASK`]
-//! columns), each a contiguous stretch of memory that one parallel task streams once for the
-//! whole batch. Inside a task every output column is one SIMD lane that adds `x[i, t] · W[t, j]`
+//! The weight is cut into blocks of [`ROWS_PER_TASK`] input rows × a width sized so the batch's
+//! accumulators stay in L1 (at most [`COLS_PER_TASK`] columns); one parallel task streams a
+//! block's row segments once for the whole batch. Inside a task every output column is one SIMD lane that adds `x[i, t] · W[t, j]`
 //! for `t` in order, one fused multiply-add each; the blocks' partial sums are then added in
 //! block order. The summation order is therefore fixed by the shapes alone: results do not
 //! depend on the batch size, the batch composition or the thread count.
@@ -22,8 +22,11 @@ use super::kernels::small_rows;
 /// A constant, so the summation order never depends on the machine.
 const ROWS_PER_TASK: usize = 128;
 
-/// Columns per block, so a task's accumulators (`b × cols` floats) stay in L2 for wide heads.
+/// Columns per block at most, and the accumulator floats a block aims at (`m × cols`: 16 KiB,
+/// so the accumulators and a group of weight rows stay in L1). Columns never change an output's
+/// summation order, so the block width may depend on the batch size.
 const COLS_PER_TASK: usize = 2048;
+const ACC_FLOATS: usize = 4096;
 
 /// Weight rows applied per pass over a task's accumulators.
 const GROUP: usize = 8;
@@ -41,12 +44,13 @@ pub(crate) fn small_rows_matmul_nn<B: Backend>(
 
 /// `out[i, j] = Σ_t x[i, t] · w[t, j]` for row-major `x: [m, k]`, `w: [k, n]`.
 pub(crate) fn nn_matmul(x: &[f32], w: &[f32], m: usize, n: usize, k: usize) -> Vec<f32> {
+    let width = (ACC_FLOATS / m.max(1) / 64 * 64).clamp(256, COLS_PER_TASK);
     let blocks: Vec<(usize, usize)> = (0..k)
         .step_by(ROWS_PER_TASK)
-        .flat_map(|t0| (0..n).step_by(COLS_PER_TASK).map(move |j0| (t0, j0)))
+        .flat_map(|t0| (0..n).step_by(width).map(move |j0| (t0, j0)))
         .collect();
     let task = |&(t0, j0): &(usize, usize)| {
-        let cols = COLS_PER_TASK.min(n - j0);
+        let cols = width.min(n - j0);
         let mut acc = vec![0f32; m * cols];
         pulp::Arch::new().dispatch(Block {
             x,
