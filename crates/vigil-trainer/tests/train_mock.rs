@@ -206,3 +206,27 @@ fn bad_curriculum_and_missing_gold_are_clear_errors() {
     let e = run(&bad, &model, &d.path().join("s"), &mut NoHooks).unwrap_err();
     assert!(e.to_string().contains("sft.stages"), "{e}");
 }
+
+#[test]
+fn a_saved_full_model_keeps_the_checkpoint_layout_and_values() {
+    use vigil_policy::{ComputeDtype, CpuBackend, SafetensorsReader, load_qwen3};
+    let d = tempfile::tempdir().unwrap();
+    let model = d.path().join("model");
+    common::tiny_model(&model, &common::env());
+    let m = load_qwen3::<CpuBackend>(&model, ComputeDtype::F32, &Default::default()).unwrap();
+    let saved = d.path().join("saved");
+    std::fs::create_dir_all(&saved).unwrap();
+    vigil_trainer::learner::save_full(&m, &saved).unwrap();
+    // The model keeps projections `[in, out]`; the file must hold HF's `[out, in]` values.
+    let read = |dir: &Path| {
+        let mut r = SafetensorsReader::open(&dir.join("model.safetensors")).unwrap();
+        let infos = r.tensors().to_vec();
+        infos.into_iter().map(|i| (i.name.clone(), (i.shape.clone(), r.read_f32(&i).unwrap()))).collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let (before, after) = (read(&model), read(&saved));
+    assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>());
+    for (name, (shape, values)) in &before {
+        assert_eq!(&after[name].0, shape, "{name}");
+        assert_eq!(&after[name].1, values, "{name}");
+    }
+}
