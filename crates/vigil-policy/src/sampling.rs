@@ -66,9 +66,7 @@ pub struct Sampler {
     config: SamplingConfig,
     rng: ChaCha8Rng,
     /// Scratch for the unfiltered path's weights (one vocabulary's worth, reused per token).
-    weights: Vec<f64>,
-    /// Scratch for the f32 exponentials behind `weights`.
-    exps: Vec<f32>,
+    weights: Vec<f32>,
 }
 
 /// `log_softmax(logits)[i]`, by the training path's row kernel (vectorized exp, one fixed
@@ -85,7 +83,6 @@ impl Sampler {
             config,
             rng: vigil_core::rng_from_seed(seed),
             weights: Vec::new(),
-            exps: Vec::new(),
         })
     }
 
@@ -178,16 +175,14 @@ impl Sampler {
             .fold(f32::NEG_INFINITY, f32::max);
         // Exponentials vectorized in f32 (a vocabulary-wide f64 `exp` per token was as costly as
         // a small model's decode step), accumulated in f64.
-        crate::model::exp_tempered(logits, temperature, max, &mut self.exps);
-        self.weights.clear();
-        self.weights.extend(self.exps.iter().map(|&e| f64::from(e)));
-        let total: f64 = self.weights.iter().sum();
+        crate::model::exp_tempered(logits, temperature, max, &mut self.weights);
+        let total: f64 = self.weights.iter().map(|&w| f64::from(w)).sum();
         let u: f64 = self.rng.random::<f64>() * total;
-        let mut acc = 0.0;
+        let mut acc = 0.0f64;
         // Rounding can leave `u` at the very top: the last token with any weight then.
         let mut pick = self.weights.iter().rposition(|&w| w > 0.0).unwrap_or(0);
-        for (i, w) in self.weights.iter().enumerate() {
-            acc += w;
+        for (i, &w) in self.weights.iter().enumerate() {
+            acc += f64::from(w);
             if u < acc {
                 pick = i;
                 break;
@@ -195,7 +190,7 @@ impl Sampler {
         }
         Sampled {
             token: pick as u32,
-            sample_logprob: (self.weights[pick] / total).ln() as f32,
+            sample_logprob: (f64::from(self.weights[pick]) / total).ln() as f32,
             model_logprob: log_softmax_at(logits, pick),
         }
     }
