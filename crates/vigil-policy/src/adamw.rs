@@ -7,14 +7,12 @@
 //! count); every other backend runs the tensor ops. The trainer's optimizer and `exp bench
 //! model` share it.
 
-use std::any::Any;
-
 use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Tensor, TensorData};
 use burn_flex::FlexTensor;
 use rayon::prelude::*;
 
-use crate::model::kernels::from_primitive;
+use crate::model::kernels::{from_primitive, into_flex};
 
 /// Hyper-parameters of one update.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,11 +43,24 @@ pub fn adamw_update<B: Backend>(
     h: &AdamWStep,
 ) -> (Tensor<B, 1>, Tensor<B, 1>, Tensor<B, 1>) {
     let flat = [Some(&p), Some(&g), moments.as_ref().map(|m| &m.0), moments.as_ref().map(|m| &m.1)];
-    if flat.into_iter().flatten().all(|t| is_flex_f32(t) && t.dims() == p.dims()) {
-        if let Some(out) = flex_update(p.clone(), g.clone(), moments.clone(), h) {
-            return out;
+    if flat.into_iter().flatten().all(|t| t.dtype() == DType::F32 && t.dims() == p.dims()) {
+        // Moved, not cloned: a buffer nobody else holds is updated in place.
+        let n = p.dims()[0];
+        match into_flex(p) {
+            Ok(pf) => return flex_update(pf, n, g, moments, h),
+            Err(back) => return generic_update(back, g, moments, h),
         }
     }
+    generic_update(p, g, moments, h)
+}
+
+/// The update as tensor ops (every backend but burn-flex, and any dtype).
+fn generic_update<B: Backend>(
+    p: Tensor<B, 1>,
+    g: Tensor<B, 1>,
+    moments: Option<(Tensor<B, 1>, Tensor<B, 1>)>,
+    h: &AdamWStep,
+) -> (Tensor<B, 1>, Tensor<B, 1>, Tensor<B, 1>) {
     let (m, v) = match moments {
         Some((m, v)) => (m.mul_scalar(h.beta1), v.mul_scalar(h.beta2)),
         None => (g.zeros_like(), g.zeros_like()),
@@ -63,28 +74,26 @@ pub fn adamw_update<B: Backend>(
     (p, m, v)
 }
 
-fn is_flex_f32<B: Backend>(t: &Tensor<B, 1>) -> bool {
-    t.dtype() == DType::F32 && (&t.clone().into_primitive().tensor() as &dyn Any).is::<FlexTensor>()
+/// `t` as `B`'s burn-flex buffer: `B` is burn-flex (`p` was one), so `t` is too.
+fn flex<B: Backend>(t: Tensor<B, 1>) -> FlexTensor {
+    match into_flex(t) {
+        Ok(f) => f,
+        Err(_) => unreachable!("one backend B for every tensor of the update"),
+    }
 }
 
-/// `t`'s contiguous burn-flex buffer; updated in place below when nothing else holds it
+/// The one-pass update of contiguous f32 buffers, in place where nothing else holds them
 /// (burn-flex's `storage_mut` copies a shared buffer first).
-fn owned<B: Backend>(t: Tensor<B, 1>) -> Option<FlexTensor> {
-    let prim: Box<dyn Any> = Box::new(t.into_primitive().tensor());
-    Some(prim.downcast::<FlexTensor>().ok()?.to_contiguous())
-}
-
-#[allow(clippy::type_complexity)] // the three updated tensors
 fn flex_update<B: Backend>(
-    p: Tensor<B, 1>,
+    pf: FlexTensor,
+    n: usize,
     g: Tensor<B, 1>,
     moments: Option<(Tensor<B, 1>, Tensor<B, 1>)>,
     h: &AdamWStep,
-) -> Option<(Tensor<B, 1>, Tensor<B, 1>, Tensor<B, 1>)> {
-    let n = p.dims()[0];
-    let (mut pf, gf) = (owned(p)?, owned(g)?);
+) -> (Tensor<B, 1>, Tensor<B, 1>, Tensor<B, 1>) {
+    let (mut pf, gf) = (pf.to_contiguous(), flex(g).to_contiguous());
     let (mut mf, mut vf) = match moments {
-        Some((m, v)) => (owned(m)?, owned(v)?),
+        Some((m, v)) => (flex(m).to_contiguous(), flex(v).to_contiguous()),
         None => {
             let zeros = || FlexTensor::from_data(TensorData::new(vec![0f32; n], [n]));
             (zeros(), zeros())
@@ -109,7 +118,11 @@ fn flex_update<B: Backend>(
         .zip(vf.storage_mut::<f32>()[..n].par_chunks_mut(CHUNK))
         .zip(gs.par_chunks(CHUNK))
         .for_each(|(((p, m), v), g)| pulp::Arch::new().dispatch(Chunk { p, m, v, g, k }));
-    Some((from_primitive(pf)?, from_primitive(mf)?, from_primitive(vf)?))
+    let back = |f: FlexTensor| match from_primitive::<B, 1>(f) {
+        Some(t) => t,
+        None => unreachable!("B is burn-flex"),
+    };
+    (back(pf), back(mf), back(vf))
 }
 
 #[derive(Clone, Copy)]
@@ -171,7 +184,7 @@ mod tests {
         let v = t(4).abs();
         let h = AdamWStep { beta1: 0.9, beta2: 0.999, eps: 1e-8, lr: 1e-3, weight_decay: 0.01, step: 3 };
         for moments in [None, Some((m.clone(), v.clone()))] {
-            let fast = flex_update(p.clone(), g.clone(), moments.clone(), &h).expect("f32 burn-flex");
+            let fast = flex_update(flex(p.clone()), n, g.clone(), moments.clone(), &h);
             // The generic path: the same formula as tensor ops.
             let (m0, v0) = match moments.clone() {
                 Some((m, v)) => (m.mul_scalar(h.beta1), v.mul_scalar(h.beta2)),
