@@ -12,8 +12,9 @@
 //!
 //! The fast path is chosen at run time for f32 `Autodiff<Flex>` tensors (a downcast, like
 //! [`super::kernels`]); every other backend and dtype runs the generic ops, so `cuda` and
-//! `wgpu` train with the same model code. SwiGLU and RMSNorm also run their row kernels for
-//! inference on the plain CPU backend (rollouts compute what training differentiates).
+//! `wgpu` train with the same model code. Attention, SwiGLU and RMSNorm run the same forward
+//! for inference on the plain CPU backend, without the node ([`finish`]): rollouts compute
+//! what training differentiates.
 
 use std::any::Any;
 
@@ -41,30 +42,10 @@ pub(crate) fn attention<B: Backend>(
     v: Tensor<B, 4>,
     bias: &Tensor<B, 4>,
 ) -> Tensor<B, 4> {
-    if let Some(o) = attention_ad(&q, &k, &v, bias).or_else(|| attention_flex(&q, &k, &v, bias)) {
+    if let Some(o) = attention_cpu(&q, &k, &v, bias) {
         return o;
     }
     softmax(q.matmul(k.swap_dims(2, 3)) + bias.clone(), 3).matmul(v)
-}
-
-/// Inference on the CPU backend: the training node's forward without the graph (burn's
-/// softmax is five passes with libm's `expf`; this is one row pass).
-fn attention_flex<B: Backend>(
-    q: &Tensor<B, 4>,
-    k: &Tensor<B, 4>,
-    v: &Tensor<B, 4>,
-    bias: &Tensor<B, 4>,
-) -> Option<Tensor<B, 4>> {
-    let (q, k, v, bias) = (to_flex(q)?, to_flex(k)?, to_flex(v)?, to_flex(bias)?);
-    let [b, g, r, _] = q.shape().dims::<4>();
-    let t = k.shape().dims::<4>()[2];
-    if bias.shape().dims::<4>() != [b, g, r, t] {
-        return None;
-    }
-    let (q, k, v) = (flex::<4>(q), flex::<4>(k), flex::<4>(v));
-    let mut p = owned(unflex(q.matmul(k.swap_dims(2, 3))));
-    rows::softmax_rows(p.storage_mut::<f32>(), f32s(&owned(bias)), t);
-    from_primitive(unflex(flex::<4>(p).matmul(v)))
 }
 
 /// `(log p(target), entropy)` per position of `logits: [b, c, vocab]` for `targets: [b, c]`;
@@ -90,22 +71,10 @@ pub fn target_logprobs<B: Backend>(
 
 /// `silu(g)·u`, elementwise (the SwiGLU of the MLP).
 pub(crate) fn swiglu<B: Backend, const D: usize>(g: Tensor<B, D>, u: Tensor<B, D>) -> Tensor<B, D> {
-    if let Some(h) = swiglu_ad(&g, &u).or_else(|| swiglu_flex(&g, &u)) {
+    if let Some(h) = swiglu_cpu(&g, &u) {
         return h;
     }
     silu(g) * u
-}
-
-/// Inference on the CPU backend: the same row kernel as the training node (burn's `silu` calls
-/// libm's `expf` element by element).
-fn swiglu_flex<B: Backend, const D: usize>(g: &Tensor<B, D>, u: &Tensor<B, D>) -> Option<Tensor<B, D>> {
-    if g.dims() != u.dims() {
-        return None;
-    }
-    let (gf, uf) = (owned(to_flex(g)?), owned(to_flex(u)?));
-    let mut h = vec![0f32; f32s(&gf).len()];
-    rows::swiglu(f32s(&gf), f32s(&uf), &mut h);
-    from_primitive(FlexTensor::from_data(TensorData::new(h, gf.shape().clone())))
 }
 
 /// Rotate-half RoPE (see [`super::apply_rope`]) as one node; `None` off the CPU training backend.
@@ -150,17 +119,16 @@ impl Backward<Flex, 1> for RopeBackward {
     }
 }
 
-fn swiglu_ad<B: Backend, const D: usize>(g: &Tensor<B, D>, u: &Tensor<B, D>) -> Option<Tensor<B, D>> {
+fn swiglu_cpu<B: Backend, const D: usize>(g: &Tensor<B, D>, u: &Tensor<B, D>) -> Option<Tensor<B, D>> {
     if g.dims() != u.dims() {
         return None;
     }
-    let (g, u) = (to_ad(g)?, to_ad(u)?);
-    let (gf, uf) = (owned(g.primitive.clone()), owned(u.primitive.clone()));
-    let shape = gf.shape().clone();
+    let ((gf, ga), (uf, ua)) = (cpu(g)?, cpu(u)?);
+    let (gf, uf) = (owned(gf), owned(uf));
     let mut h = vec![0f32; f32s(&gf).len()];
     rows::swiglu(f32s(&gf), f32s(&uf), &mut h);
-    let h = FlexTensor::from_data(TensorData::new(h, shape));
-    from_primitive(record(SwigluBackward, [&g, &u], (gf, uf), h))
+    let h = FlexTensor::from_data(TensorData::new(h, gf.shape().clone()));
+    finish(SwigluBackward, [ga, ua], || (gf, uf), h)
 }
 
 #[derive(Debug)]
@@ -190,19 +158,8 @@ impl Backward<Flex, 2> for SwigluBackward {
 /// backend, the same row kernel on the plain CPU backend; `None` on other backends or for a
 /// non-f32 `x` (the caller runs the generic ops).
 pub(crate) fn rms_norm<B: Backend, const D: usize>(x: &Tensor<B, D>, w: &Tensor<B, 1>, eps: f64) -> Option<Tensor<B, D>> {
-    if let (Some(xf), Some(wf)) = (to_flex(x), to_flex(w)) {
-        // Inference on the CPU backend: the training node's row kernel, no graph.
-        let (xf, wf) = (owned(xf), owned(wf));
-        let shape = xf.shape().clone();
-        if shape.dims::<D>()[D - 1] != f32s(&wf).len() {
-            return None;
-        }
-        let mut y = vec![0f32; f32s(&xf).len()];
-        rows::rms_norm_rows(f32s(&xf), f32s(&wf), eps as f32, &mut y);
-        return from_primitive(FlexTensor::from_data(TensorData::new(y, shape)));
-    }
-    let (x, w) = (to_ad(x)?, to_ad(w)?);
-    let (xf, wf) = (owned(x.primitive.clone()), owned(w.primitive.clone()));
+    let ((xf, xa), (wf, wa)) = (cpu(x)?, cpu(w)?);
+    let (xf, wf) = (owned(xf), owned(wf));
     let shape = xf.shape().clone();
     if shape.dims::<D>()[D - 1] != f32s(&wf).len() {
         return None;
@@ -210,7 +167,7 @@ pub(crate) fn rms_norm<B: Backend, const D: usize>(x: &Tensor<B, D>, w: &Tensor<
     let mut y = vec![0f32; f32s(&xf).len()];
     let inv = rows::rms_norm_rows(f32s(&xf), f32s(&wf), eps as f32, &mut y);
     let y = FlexTensor::from_data(TensorData::new(y, shape));
-    from_primitive(record(RmsNormBackward, [&x, &w], (xf, wf, inv), y))
+    finish(RmsNormBackward, [xa, wa], || (xf, wf, inv), y)
 }
 
 #[derive(Debug)]
@@ -250,6 +207,31 @@ fn record<O: Backward<Flex, N>, const N: usize>(
     }
 }
 
+/// `out` as `B`'s tensor: on the training backend (every parent given) recorded as one node
+/// `op` keeping `state()` for its backward; on the plain CPU backend as it is, so inference
+/// runs the same forward without a graph.
+fn finish<B: Backend, const D: usize, O: Backward<Flex, N>, const N: usize>(
+    op: O,
+    parents: [Option<AdTensor>; N],
+    state: impl FnOnce() -> O::State,
+    out: FlexTensor,
+) -> Option<Tensor<B, D>> {
+    let tracked: Option<Vec<&AdTensor>> = parents.iter().map(Option::as_ref).collect();
+    match tracked.and_then(|p| <[&AdTensor; N]>::try_from(p).ok()) {
+        Some(parents) => from_primitive(record(op, parents, state(), out)),
+        None => from_primitive(out),
+    }
+}
+
+/// The CPU backend's f32 buffer behind `t`, with its autodiff tensor when `B` is the training
+/// backend; `None` on every other backend or dtype.
+fn cpu<B: Backend, const D: usize>(t: &Tensor<B, D>) -> Option<(FlexTensor, Option<AdTensor>)> {
+    match to_ad(t) {
+        Some(ad) => Some((ad.primitive.clone(), Some(ad))),
+        None => to_flex(t).map(|f| (f, None)),
+    }
+}
+
 fn to_ad<B: Backend, const D: usize>(t: &Tensor<B, D>) -> Option<AdTensor> {
     if t.dtype() != DType::F32 {
         return None;
@@ -286,25 +268,24 @@ fn f32s(t: &FlexTensor) -> &[f32] {
     t.storage::<f32>()
 }
 
-fn attention_ad<B: Backend>(
+fn attention_cpu<B: Backend>(
     q: &Tensor<B, 4>,
     k: &Tensor<B, 4>,
     v: &Tensor<B, 4>,
     bias: &Tensor<B, 4>,
 ) -> Option<Tensor<B, 4>> {
-    let (q, k, v, bias) = (to_ad(q)?, to_ad(k)?, to_ad(v)?, to_ad(bias)?);
-    let [b, g, r, _] = q.primitive.shape().dims::<4>();
-    let t = k.primitive.shape().dims::<4>()[2];
-    if bias.primitive.shape().dims::<4>() != [b, g, r, t] {
+    let ((qf, qa), (kf, ka), (vf, va), (bias, _)) = (cpu(q)?, cpu(k)?, cpu(v)?, cpu(bias)?);
+    let [b, g, r, _] = qf.shape().dims::<4>();
+    let t = kf.shape().dims::<4>()[2];
+    if bias.shape().dims::<4>() != [b, g, r, t] {
         return None;
     }
-    let (qf, kf, vf) = (flex::<4>(q.primitive.clone()), flex::<4>(k.primitive.clone()), flex::<4>(v.primitive.clone()));
+    let (qf, kf, vf) = (flex::<4>(qf), flex::<4>(kf), flex::<4>(vf));
     let mut p = owned(unflex(qf.clone().matmul(kf.clone().swap_dims(2, 3))));
-    let bias_f = owned(bias.primitive.clone());
-    rows::softmax_rows(p.storage_mut::<f32>(), f32s(&bias_f), t);
+    rows::softmax_rows(p.storage_mut::<f32>(), f32s(&owned(bias)), t);
     let o = unflex(flex::<4>(p.clone()).matmul(vf.clone()));
-    let state = AttentionState { q: unflex(qf), k: unflex(kf), v: unflex(vf), p };
-    from_primitive(record(AttentionBackward, [&q, &k, &v], state, o))
+    let state = || AttentionState { q: unflex(qf), k: unflex(kf), v: unflex(vf), p };
+    finish(AttentionBackward, [qa, ka, va], state, o)
 }
 
 #[derive(Debug, Clone)]
@@ -432,7 +413,7 @@ mod tests {
             }
         }
         let bias = Tensor::<A, 4>::from_data(TensorData::new(bias, [2, 2, 6, 3]), &Default::default());
-        let fused = attention_ad(&q, &k, &v, &bias).expect("the CPU training backend takes the fused path");
+        let fused = attention_cpu(&q, &k, &v, &bias).expect("the CPU training backend takes the fused path");
         let generic = softmax(q.clone().matmul(k.clone().swap_dims(2, 3)) + bias.clone(), 3).matmul(v.clone());
         close(fused.clone().inner(), generic.clone().inner(), "o");
         let gf = weighted(fused, 9).backward();
@@ -483,7 +464,7 @@ mod tests {
         close(x.grad(&gf).unwrap(), x.grad(&gg).unwrap(), "drope");
 
         let (g, u) = (leaf([3, 5], 6), leaf([3, 5], 7));
-        let fused = swiglu_ad(&g, &u).expect("fused path");
+        let fused = swiglu_cpu(&g, &u).expect("fused path");
         let generic = silu(g.clone()) * u.clone();
         close(fused.clone().inner(), generic.clone().inner(), "swiglu");
         let (gf, gg) = (weighted(fused, 6).backward(), weighted(generic, 6).backward());
