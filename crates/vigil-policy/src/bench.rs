@@ -8,10 +8,8 @@
 //! forward + backward + AdamW step (the trainer's update, [`adamw_update`]) of mean token
 //! log-likelihood over `batch × prompt` tokens, on LoRA r16 (q/k/v/o) or on every weight.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
-
-use std::collections::HashMap;
 
 use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::tensor::backend::{AutodiffBackend, Backend};
