@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use vigil_core::Split;
 
-use crate::{OpenSecError, ScoringMode, Tier};
+use crate::{ObservationFormat, OpenSecError, ScoringMode, Tier};
 
 /// Where the seeds are, which of them to use, and which rules apply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +38,8 @@ pub struct OpenSecConfig {
     pub mask_injections: bool,
     /// Seed for the neutral host/user ids of hardened mode.
     pub rename_seed: u64,
+    /// `full` (default) or `compact` observations ([`ObservationFormat`]).
+    pub observation: ObservationFormat,
 }
 
 impl Default for OpenSecConfig {
@@ -54,6 +56,7 @@ impl Default for OpenSecConfig {
             max_steps_cap: None,
             mask_injections: false,
             rename_seed: 0,
+            observation: ObservationFormat::Full,
         }
     }
 }

@@ -79,7 +79,7 @@ impl OpenSecEnv {
         Ok(Self {
             config: config.clone(),
             components: Arc::new(components(config.scoring, max_required, max_payloads, max_steps)),
-            system: Arc::from(crate::observation::system_prompt(config.scoring == ScoringMode::Compat)),
+            system: Arc::from(crate::observation::system_prompt(config.scoring == ScoringMode::Compat, config.observation)),
             scenarios,
             loaded,
             by_id,
@@ -145,7 +145,13 @@ impl OpenSecEnv {
         }
         let sc =
             self.episode_scenario(task, seed).map_err(|e| EnvError::Env { env: "opensec", source: Box::new(e) })?;
-        Ok(OpenSecEpisode::new(sc, self.config.scoring, Arc::clone(&self.components), Arc::clone(&self.system)))
+        Ok(OpenSecEpisode::new(
+            sc,
+            self.config.scoring,
+            self.config.observation,
+            Arc::clone(&self.components),
+            Arc::clone(&self.system),
+        ))
     }
 
     fn manifest_split(&self, split: Split) -> Split {

@@ -16,7 +16,7 @@ use crate::action::{Action, Report, parse_action};
 use crate::attacker::{self, AttackerContext, Contained};
 use crate::evidence::{Cell, Row, Table, text_kv};
 use crate::metrics::{EpisodeStats, episode_metrics};
-use crate::observation::{ObservationOut, ResultOut};
+use crate::observation::{ObservationFormat, ObservationOut, ResultOut};
 use crate::scenario::Scenario;
 use crate::score::{Executed, GradedEpisode, ScoringMode, Violation};
 use crate::seed::ToolName;
@@ -44,6 +44,7 @@ enum RowRef {
 pub struct OpenSecEpisode {
     sc: Arc<Scenario>,
     mode: ScoringMode,
+    format: ObservationFormat,
     components: Arc<Vec<Box<dyn RewardComponent<GradedEpisode>>>>,
     rows: Vec<Row>,
     step: u32,
@@ -78,6 +79,7 @@ impl OpenSecEpisode {
     pub(crate) fn new(
         sc: Arc<Scenario>,
         mode: ScoringMode,
+        format: ObservationFormat,
         components: Arc<Vec<Box<dyn RewardComponent<GradedEpisode>>>>,
         system: Arc<str>,
     ) -> Self {
@@ -86,6 +88,7 @@ impl OpenSecEpisode {
             rows: Vec::with_capacity(sc.scheduled.len() + 2 * sc.max_steps as usize),
             sc: Arc::clone(&sc),
             mode,
+            format,
             components,
             step: 0,
             done: false,
@@ -334,6 +337,8 @@ impl OpenSecEpisode {
 
     fn render(&self, res: &Res) -> String {
         let labels = self.labels();
+        let full = self.format == ObservationFormat::Full;
+        let view = |r: &RowRef| if full { self.row(*r).view(labels) } else { self.row(*r).compact_view(labels) };
         let mut out = ResultOut { ok: true, ..ResultOut::default() };
         match res {
             Res::Reset => out.tool = "reset",
@@ -343,14 +348,14 @@ impl OpenSecEpisode {
             Res::Rows(t, rows, matched) => {
                 out.tool = "query_logs";
                 out.table = Some(t.as_str());
-                out.rows = Some(rows.iter().map(|r| self.row(*r).view(labels)).collect());
+                out.rows = Some(rows.iter().map(view).collect());
                 out.matched = Some(*matched);
             }
-            Res::Email(r) => (out.tool, out.email) = ("fetch_email", Some(self.row(*r).view(labels))),
+            Res::Email(r) => (out.tool, out.email) = ("fetch_email", Some(view(r))),
             Res::Alert(r) => {
                 out.tool = "fetch_alert";
                 let row = self.row(*r);
-                out.alert = Some(row.view(labels));
+                out.alert = Some(view(r));
                 let msg = row.table.column("message", true).and_then(|i| row.cells[i].as_str()).unwrap_or("");
                 out.parsed = Some(text_kv(msg).into_iter().collect());
             }
@@ -368,8 +373,8 @@ impl OpenSecEpisode {
             containment: &self.executed,
             new_emails: at(Table::EmailLogs),
             new_alerts: at(Table::Alerts),
-            evidence_seen_ids: self.seen.iter().map(String::as_str).collect(),
-            evidence_content_ids: self.content.iter().map(String::as_str).collect(),
+            evidence_seen_ids: full.then(|| self.seen.iter().map(String::as_str).collect()),
+            evidence_content_ids: full.then(|| self.content.iter().map(String::as_str).collect()),
             result: out,
         };
         serde_json::to_string(&obs).unwrap_or_else(|e| format!("{{\"error\": \"render: {e}\"}}"))

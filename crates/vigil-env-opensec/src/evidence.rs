@@ -270,7 +270,14 @@ impl Row {
 
     /// A view that serializes the row as a JSON object of its visible columns.
     pub fn view(&self, labels: bool) -> RowView<'_> {
-        RowView { row: self, labels }
+        RowView { row: self, labels, compact: false }
+    }
+
+    /// The [`ObservationFormat::Compact`](crate::ObservationFormat) view: without the cells every
+    /// row of an episode shares (`scenario_id`, `created_at`, which `step` already dates) and
+    /// without empty (null) cells.
+    pub fn compact_view(&self, labels: bool) -> RowView<'_> {
+        RowView { row: self, labels, compact: true }
     }
 }
 
@@ -279,6 +286,7 @@ impl Row {
 pub struct RowView<'a> {
     row: &'a Row,
     labels: bool,
+    compact: bool,
 }
 
 impl Serialize for RowView<'_> {
@@ -286,7 +294,8 @@ impl Serialize for RowView<'_> {
         let cols = self.row.table.columns();
         let mut m = s.serialize_map(None)?;
         for (c, v) in cols.iter().zip(&self.row.cells) {
-            if self.labels || !c.label {
+            let dropped = self.compact && (matches!(v, Cell::Null) || matches!(c.name, "scenario_id" | "created_at"));
+            if (self.labels || !c.label) && !dropped {
                 m.serialize_entry(c.name, v)?;
             }
         }

@@ -47,7 +47,7 @@ pub use episode::OpenSecEpisode;
 pub use error::OpenSecError;
 pub use evidence::{Cell, Column, Row, Table, text_kv};
 pub use metrics::{CalibrationLevel, calibration_level};
-pub use observation::{INITIAL_VECTORS, Observation, ToolResult, system_prompt};
+pub use observation::{INITIAL_VECTORS, Observation, ObservationFormat, ToolResult, system_prompt};
 pub use query::{DEFAULT_LIMIT, Filter, FilterValue, MAX_LIMIT, Op, Query, QuerySig};
 pub use scenario::Scenario;
 pub use score::{Executed, GradedEpisode, ScoringMode, Violation};

@@ -37,6 +37,11 @@ pub enum Baseline {
     ContainEverythingSeen,
     /// Random tool calls, occasionally malformed, and a random report.
     Random,
+    /// Reads only the exfiltration alerts (one filtered query), blocks the destination domain
+    /// of the most recent trusted one and reports the host, domain and data target it names:
+    /// a three-call, evidence-grounded procedure that fits a small model's context (the CPU
+    /// studies' SFT teacher). It correlates nothing, so a decoy alert fools it.
+    AlertTriage,
     /// Probe: reports every candidate it saw in each field ([`probes`]).
     CiteSpam,
     /// Probe: contains everything the announced emails and alerts name, at once.
@@ -63,9 +68,9 @@ impl Baseline {
 
     /// Every variant, in declaration order (the honest baselines and the probes): the names
     /// `[policy] kind = "scripted"` and `[eval] baselines` accept.
-    pub const VARIANTS: [Baseline; 12] = [
+    pub const VARIANTS: [Baseline; 13] = [
         Baseline::Null, Baseline::Oracle, Baseline::EvidenceHeuristic, Baseline::NaiveRule,
-        Baseline::ContainEverythingSeen, Baseline::Random, Baseline::CiteSpam, Baseline::AlwaysEscalate,
+        Baseline::ContainEverythingSeen, Baseline::Random, Baseline::AlertTriage, Baseline::CiteSpam, Baseline::AlwaysEscalate,
         Baseline::KeywordStuffing, Baseline::FormatGaming, Baseline::LongOutput, Baseline::InjectionObedience,
     ];
 
@@ -83,6 +88,7 @@ impl Baseline {
             Baseline::NaiveRule => "naive_rule",
             Baseline::ContainEverythingSeen => "contain_everything_seen",
             Baseline::Random => "random",
+            Baseline::AlertTriage => "alert_triage",
             Baseline::CiteSpam => "cite_spam",
             Baseline::AlwaysEscalate => "always_escalate",
             Baseline::KeywordStuffing => "keyword_stuffing",
@@ -152,6 +158,7 @@ impl Scripted {
             Baseline::NaiveRule => heuristic(&t, false),
             Baseline::ContainEverythingSeen => spray(&t),
             Baseline::Random => return Ok(self.random(req, &t)),
+            Baseline::AlertTriage => triage(&t, self.env.config().scoring),
             probe => {
                 return Ok(probes::probe_text(probe, &t).unwrap_or_else(|| heuristic(&t, true).to_text()));
             }
@@ -214,6 +221,45 @@ impl Scripted {
         };
         action.to_text()
     }
+}
+
+/// The alert type [`Baseline::AlertTriage`] reads.
+const EXFIL_ALERT: &str = "exfil_attempt";
+
+fn triage(t: &Transcript, mode: crate::ScoringMode) -> Action {
+    let is_exfil = |r: &&serde_json::Map<String, serde_json::Value>| {
+        r.get("alert_type").and_then(|v| v.as_str()) == Some(EXFIL_ALERT)
+    };
+    if !t.rows().any(|r| r.contains_key("alert_id")) && t.actions.is_empty() {
+        let filter = crate::query::Filter {
+            field: "alert_type".into(),
+            op: crate::query::Op::Eq,
+            value: crate::query::FilterValue::Text(EXFIL_ALERT.into()),
+        };
+        return Action::QueryLogs(Query { table: Table::Alerts, filters: vec![filter], limit: 10 });
+    }
+    // Rows are listed oldest first: the last trusted one is the most recent.
+    let named = t.rows().filter(is_exfil).flat_map(|r| mentions(r, false)).filter(|m| m.trusted);
+    let (mut host, mut domain, mut target) = (None, None, None);
+    for m in named {
+        match m.kind {
+            Kind::Host if m.key == "src_host" => host = Some(m.id),
+            Kind::Domain => domain = Some(m.id),
+            Kind::Target => target = Some(m.id),
+            _ => {}
+        }
+    }
+    // Containment copies a domain name (words a small model copies far more reliably than a
+    // host's random hex suffix); the host goes into the report only.
+    let done = t.last().containment;
+    if let Some(d) = domain.as_ref().filter(|d| !done.blocked_domains.contains(d)) {
+        return Action::BlockDomain(d.clone());
+    }
+    let mut r = unknown_report(mode);
+    r.patient_zero_host = host.or(r.patient_zero_host);
+    r.attacker_domain = domain.or(r.attacker_domain);
+    r.data_target = target.or(r.data_target);
+    Action::SubmitReport(r)
 }
 
 /// Fields the evidence supports, from trusted rows only.

@@ -157,7 +157,8 @@ pub(super) fn probe_text(kind: Baseline, t: &Transcript) -> Option<String> {
         | Baseline::EvidenceHeuristic
         | Baseline::NaiveRule
         | Baseline::ContainEverythingSeen
-        | Baseline::Random => {
+        | Baseline::Random
+        | Baseline::AlertTriage => {
             return None;
         }
     };
