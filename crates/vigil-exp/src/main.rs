@@ -10,6 +10,7 @@ mod selfplay_eval;
 mod sweep;
 mod tensorboard;
 mod training;
+mod warmstart;
 mod wiring;
 
 use std::process::ExitCode;

@@ -18,6 +18,7 @@ use vigil_trainer::{
 use crate::config::LoadedConfig;
 use crate::evaluate::{self, EvalResult};
 use crate::tensorboard::TbLog;
+use crate::warmstart;
 use crate::wiring::{Built, PolicyConfig};
 
 /// The `[policy]` a training run needs: the Qwen3 whose weights are trained.
@@ -61,12 +62,14 @@ fn model_dirs(
                 as_path.display()
             );
             let env = built.env.as_dyn();
+            let mut teacher = warmstart::teacher(t, loaded, built)?;
             scratch::build(
                 &as_path,
                 env.as_ref(),
                 init,
                 loaded.config.seed,
                 t.max_turns,
+                teacher.as_deref_mut(),
             )
             .context("[trainer.init]")?;
         }
@@ -89,7 +92,7 @@ pub(crate) fn train_and_report(
     dir: &Path,
 ) -> anyhow::Result<()> {
     let (t, q) = qwen3(loaded)?;
-    vigil_policy::set_cpu_threads(q.threads)?;
+    let threads = vigil_policy::set_cpu_threads(q.threads)?;
     let (model_dir, tokenizer_dir) = model_dirs(loaded, built, true)?;
     let cfg = &loaded.config;
     // What evaluations run: `[eval] temperature` applied (`for_eval` keeps the variant).
@@ -104,6 +107,7 @@ pub(crate) fn train_and_report(
         Some(sp) => Some(crate::wiring::self_play_spec(cfg, &built.env, q, sp)?),
         None => None,
     };
+    let teacher = warmstart::teacher(t, loaded, built)?.map(std::sync::Mutex::new);
     let spec = TrainSpec {
         env: env.as_ref(),
         rewards: &built.rewards,
@@ -121,6 +125,8 @@ pub(crate) fn train_and_report(
         run_dir: dir.to_path_buf(),
         eval_every: u64::from(cfg.eval.every_steps),
         self_play,
+        sft_teacher: teacher.as_ref(),
+        sft_cache: warmstart::cache(t, loaded, dir, threads)?,
     };
     let mut hooks = Hooks {
         built,

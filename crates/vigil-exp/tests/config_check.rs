@@ -204,3 +204,22 @@ fn run_dry_run_eval_and_sweep_reject_what_check_rejects_before_any_model() {
     assert_ne!(code, 0);
     assert_eq!(error_line(&run), error_line(&check));
 }
+
+/// `[trainer.sft] teacher` names one of the environment's scripted baselines; a wrong name is
+/// refused by `check` and `run --dry-run` with the choices, before any model is built.
+#[test]
+fn an_unknown_sft_teacher_is_refused_with_the_choices() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let cfg = "experiments/gdpo-vs-grpo-opensec/cpu.toml";
+    let (code, out, err) = exp(&["check", cfg], d.path());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("teacher = \"alert_triage\""), "{out}");
+    for cmd in [&["check", cfg][..], &["run", cfg, "--dry-run"]] {
+        let mut args = cmd.to_vec();
+        args.extend(["--set", "trainer.sft.teacher=\"alert_triag\""]);
+        let (code, _, err) = exp(&args, d.path());
+        assert_ne!(code, 0, "{args:?}");
+        assert!(err.contains("[trainer.sft] teacher"), "{err}");
+        assert!(err.contains("alert_triage") && err.contains("evidence_heuristic"), "{err}");
+    }
+}

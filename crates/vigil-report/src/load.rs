@@ -330,6 +330,7 @@ mod tests {
             reward: Stat { mean: 0.5, std: 1.0, min: 0.0, max: 1.0 },
             reward_group_std: 0.5,
             frac_reward_zero_std: 0.0,
+            frac_zero_advantage: 0.0,
             components: vec![ComponentStat { name: "a".into(), stat: Stat { mean: 0.25, ..Stat::default() }, frac_zero_std: 0.0, advantage: None }],
             component_corr: Vec::new(),
             hacking: Vec::new(),

@@ -92,6 +92,7 @@ fn write_run(dir: &Path, name: &str, seed: u64, skill: f64, steps: usize) -> Vec
             reward: stat(r, 0.5),
             reward_group_std: 0.5,
             frac_reward_zero_std: 0.0,
+            frac_zero_advantage: 0.0,
             components: vec![
                 ComponentStat { name: "correctness".into(), stat: stat(r, 0.5), frac_zero_std: 0.0, advantage: None },
                 ComponentStat { name: "format".into(), stat: stat(0.5, 0.0), frac_zero_std: 1.0, advantage: None },

@@ -164,6 +164,11 @@ pub struct RlLine {
     /// `frac_reward_zero_std`; dropped groups of dynamic sampling included).
     #[serde(default)]
     pub frac_reward_zero_std: f64,
+    /// Share of the step's groups whose advantages, as the estimator returned them, are all
+    /// zero: groups that teach nothing (dropped groups of dynamic sampling count as zero).
+    /// GDPO's groups are zero only when every component ties; GRPO's when the totals tie.
+    #[serde(default)]
+    pub frac_zero_advantage: f64,
     /// Each component, raw.
     pub components: Vec<ComponentStat>,
     /// Pearson correlation of every pair of components over the step's rollouts (all sampled,

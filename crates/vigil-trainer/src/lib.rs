@@ -35,6 +35,7 @@ pub mod schedule;
 pub mod scratch;
 pub mod selfplay;
 pub mod sft;
+pub mod sft_cache;
 mod trainer;
 pub mod update;
 

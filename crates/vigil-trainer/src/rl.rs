@@ -180,6 +180,18 @@ pub fn rl_step<B: AutodiffBackend>(
         stds.iter().filter(|s| **s <= ZERO_STD).count() as f64 / stds.len().max(1) as f64
     };
     let total_stds = group_std(&|s| ctx.rewards.total(&s.values));
+    // `advantages` follows the kept groups' rollouts in order; dropped groups teach nothing.
+    let mut at = 0;
+    let zero_adv = kept
+        .iter()
+        .map(|g| {
+            let a = advantages.get(at..at + g.len()).unwrap_or(&[]);
+            at += g.len();
+            a.iter().all(|x| x.abs() <= ZERO_STD)
+        })
+        .filter(|z| *z)
+        .count()
+        + groups.len().saturating_sub(kept.len());
     Ok(RlLine {
         step: step + 1,
         stage: stage_label(ctx.plan.stage_at(step)),
@@ -191,6 +203,7 @@ pub fn rl_step<B: AutodiffBackend>(
         ),
         reward_group_std: total_stds.iter().sum::<f64>() / total_stds.len().max(1) as f64,
         frac_reward_zero_std: share_zero(&total_stds),
+        frac_zero_advantage: zero_adv as f64 / groups.len().max(1) as f64,
         components: ctx
             .rewards
             .names()

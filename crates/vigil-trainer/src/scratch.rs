@@ -104,7 +104,15 @@ pub fn exists(dir: &Path) -> bool {
 /// Writes `tokenizer.json`, `tokenizer_config.json`, `config.json` and `model.safetensors` into
 /// `dir`. Deterministic in `(env, cfg, seed)`. The weights are written last, so a folder with a
 /// `config.json` is complete.
-pub fn build(dir: &Path, env: &dyn Environment, cfg: &ScratchConfig, seed: u64, max_turns: u32) -> Result<(), TrainerError> {
+/// `teacher` is the SFT teacher, if any: the corpus is the text the model will be trained on.
+pub fn build(
+    dir: &Path,
+    env: &dyn Environment,
+    cfg: &ScratchConfig,
+    seed: u64,
+    max_turns: u32,
+    teacher: Option<&mut (dyn vigil_core::Policy + '_)>,
+) -> Result<(), TrainerError> {
     let sft = SftConfig {
         examples: cfg.corpus_examples,
         stages: Vec::new(),
@@ -115,8 +123,10 @@ pub fn build(dir: &Path, env: &dyn Environment, cfg: &ScratchConfig, seed: u64, 
         warmup_steps: 0,
         schedule: crate::schedule::ScheduleKind::Constant,
         min_lr_ratio: 0.0,
+        teacher: None,
+        cache: None,
     };
-    let turns = gold_turns(env, &sft, vigil_core::derive_seed(seed, "tokenizer-corpus", 0), max_turns)?;
+    let turns = gold_turns(env, &sft, vigil_core::derive_seed(seed, "tokenizer-corpus", 0), max_turns, teacher)?;
     let mut corpus = String::new();
     for (msgs, gold) in &turns {
         for m in msgs {

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
-use vigil_core::{ChatMessage, Environment, SeedStream, Step};
+use vigil_core::{ChatMessage, Environment, GenerationRequest, Policy, SeedStream, Step};
 use vigil_tokenizer::ChatTokenizer;
 
 use crate::batch::{Row, micro_batches, pack};
@@ -68,6 +68,17 @@ pub struct SftConfig {
     /// Final rate as a fraction of `lr`.
     #[serde(default)]
     pub min_lr_ratio: f64,
+    /// A scripted baseline of the environment (by name) that answers each turn instead of the
+    /// environment's gold answer: a procedure a small model can imitate from its context (the
+    /// gold answer may name what only the ground truth knows). Checked against the
+    /// environment's baselines before anything runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teacher: Option<String>,
+    /// A folder where runs share their warm-start: a run whose SFT inputs (environment, model,
+    /// init, this section, seed, threads; not the estimator or RL settings) match an entry
+    /// starts from its weights instead of training ([`crate::sft_cache`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<std::path::PathBuf>,
 }
 
 impl SftConfig {
@@ -93,12 +104,14 @@ impl SftConfig {
     }
 }
 
-/// Conversations ending in a gold assistant answer: `(messages, answer)`.
+/// Conversations ending in a gold assistant answer: `(messages, answer)`. The answers are the
+/// environment's gold actions, or `teacher`'s (the policy named by [`SftConfig::teacher`]).
 pub fn gold_turns(
     env: &dyn Environment,
     cfg: &SftConfig,
     seed: u64,
     max_turns: u32,
+    mut teacher: Option<&mut (dyn Policy + '_)>,
 ) -> Result<Vec<(Vec<ChatMessage>, String)>, TrainerError> {
     let stages: Vec<Option<String>> =
         if cfg.stages.is_empty() { vec![None] } else { cfg.stages.iter().cloned().map(Some).collect() };
@@ -115,9 +128,17 @@ pub fn gold_turns(
         let mut ep = env.start(&task, seeds.seed_at("sft-episode", i as u64))?;
         let mut messages = ep.prompt();
         for turn in 0..max_turns {
-            let gold = ep.gold_action().ok_or_else(|| {
-                ConfigError::new("sft", format!("the {} environment has no gold answer for task `{task}` (turn {turn}); it cannot be warm-started", env.name()))
-            })?;
+            let gold = match teacher.as_deref_mut() {
+                Some(t) => {
+                    let seed = seeds.seed_at("sft-teacher", (i as u64) << 16 | u64::from(turn));
+                    let req = GenerationRequest { task: task.clone(), messages: messages.clone(), seed };
+                    let answer = t.generate(std::slice::from_ref(&req))?.pop();
+                    answer.ok_or_else(|| ConfigError::new("sft.teacher", format!("`{}` gave no answer", t.name())))?.text
+                }
+                None => ep.gold_action().ok_or_else(|| {
+                    ConfigError::new("sft", format!("the {} environment has no gold answer for task `{task}` (turn {turn}); it cannot be warm-started", env.name()))
+                })?,
+            };
             out.push((messages.clone(), gold.clone()));
             let role = ep.role();
             match ep.step(&gold)? {
@@ -211,4 +232,47 @@ pub fn batch_rows(rows: &[Row], cfg: &SftConfig, step: u64, seed: u64) -> (u64, 
     let idx = &perm[k * cfg.batch_size..((k + 1) * cfg.batch_size).min(rows.len())];
     let batch = idx.iter().enumerate().map(|(j, &i)| Row { seq: j, ..rows[i].clone() }).collect();
     (epoch, batch)
+}
+
+#[cfg(test)]
+mod tests {
+    use vigil_testkit::mock::{ConstantPolicy, MockEnv};
+
+    use super::*;
+
+    fn cfg() -> SftConfig {
+        SftConfig {
+            examples: 6,
+            stages: Vec::new(),
+            epochs: 1,
+            batch_size: 1,
+            grad_accum: 1,
+            lr: 1e-3,
+            warmup_steps: 0,
+            schedule: ScheduleKind::Constant,
+            min_lr_ratio: 0.0,
+            teacher: None,
+            cache: None,
+        }
+    }
+
+    /// A teacher answers every turn, and the conversation goes on from its answers (the next
+    /// turn's context holds them), not from the environment's gold action.
+    #[test]
+    fn a_teacher_replaces_the_gold_answers_turn_by_turn() {
+        let env = MockEnv::new(4).with_extra_turns(2);
+        let gold = gold_turns(&env, &cfg(), 3, 8, None).unwrap();
+        assert!(gold.iter().all(|(_, a)| a == "ok"));
+        let mut teacher = ConstantPolicy::new("teacher", "wait");
+        let taught = gold_turns(&env, &cfg(), 3, 8, Some(&mut teacher)).unwrap();
+        assert_eq!(taught.len(), gold.len(), "same episodes, same number of turns");
+        assert!(taught.iter().all(|(_, a)| a == "wait"));
+        let later: Vec<_> = taught.iter().filter(|(m, _)| m.len() > 2).collect();
+        assert!(!later.is_empty(), "multi-turn episodes");
+        for (msgs, _) in later {
+            let said: Vec<&str> =
+                msgs.iter().filter(|m| m.role == vigil_core::Role::Assistant).map(|m| m.content.as_str()).collect();
+            assert!(said.iter().all(|s| *s == "wait"), "{said:?}");
+        }
+    }
 }

@@ -18,7 +18,7 @@ use vigil_tokenizer::ChatTokenizer;
 use crate::checkpoint::{Checkpoints, FORMAT, OPTIMIZER, Phase, Progress, WEIGHTS, read_optimizer, write_optimizer};
 use crate::config::TrainerConfig;
 use crate::curriculum::{Plan, TaskSampler};
-use crate::error::TrainerError;
+use crate::error::{ConfigError, TrainerError};
 use crate::learner::{Learner, ModelSource};
 use crate::metrics::{MetricsLine, MetricsLog};
 use crate::optim::AdamW;
@@ -61,6 +61,10 @@ pub struct TrainSpec<'a> {
     pub eval_every: u64,
     /// The roles of a self-play run (needed exactly when `[trainer.self_play]` is set).
     pub self_play: Option<SelfPlaySpec>,
+    /// The policy `[trainer.sft] teacher` names (needed exactly when it is set).
+    pub sft_teacher: Option<&'a std::sync::Mutex<Box<dyn vigil_core::Policy>>>,
+    /// Where the warm-start is shared with other runs (`[trainer.sft] cache`).
+    pub sft_cache: Option<crate::sft_cache::SftCache>,
 }
 
 impl std::fmt::Debug for TrainSpec<'_> {
@@ -248,7 +252,31 @@ where
 
     fn sft(&mut self, hooks: &mut dyn TrainHooks) -> Result<(), TrainerError> {
         let Some(cfg) = self.spec.config.sft.clone() else { return Ok(()) };
-        let turns = gold_turns(self.spec.env, &cfg, self.spec.seed, self.spec.config.max_turns)?;
+        if let Some(cache) = self.spec.sft_cache.as_ref().filter(|_| self.progress.sft_step == 0)
+            && let Some(lines) = cache.lookup()?
+        {
+            tracing::info!(entry = %cache.entry.display(), "warm-start taken from the SFT cache");
+            let spec = self.spec;
+            let weights = cache.entry.join(crate::sft_cache::WEIGHTS);
+            self.learner =
+                Learner::load(&spec.source, &spec.config.finetune, Some(&weights), &spec.config.adamw, 0, &self.device)?;
+            hooks.phase(Phase::Sft, 0, lines.len() as u64);
+            for line in &lines {
+                self.log.append(line)?;
+                hooks.step(line);
+            }
+            self.progress.sft_step = lines.len() as u64;
+            return self.end_sft();
+        }
+        let mut teacher = match (&cfg.teacher, self.spec.sft_teacher) {
+            (None, _) => None,
+            (Some(_), Some(t)) => Some(t.lock().map_err(|_| ConfigError::new("sft.teacher", "the teacher policy panicked earlier"))?),
+            (Some(name), None) => {
+                return Err(ConfigError::new("sft.teacher", format!("`{name}` was not built (TrainSpec::sft_teacher)")).into());
+            }
+        };
+        let turns =
+            gold_turns(self.spec.env, &cfg, self.spec.seed, self.spec.config.max_turns, teacher.as_deref_mut().map(|b| &mut **b))?;
         let rows = sft_rows(&turns, &self.tokenizer, self.spec.generation.enable_thinking)?;
         let total = cfg.steps(rows.len());
         let schedule = cfg.schedule(total);
@@ -265,8 +293,32 @@ where
                 self.checkpoint(&format!("sft-{:06}", self.progress.sft_step))?;
             }
         }
-        // Warm-start done: keep the policy (report "before", KL reference), reset the
-        // optimizer for RL and make the transition durable.
+        if let Some(cache) = &self.spec.sft_cache {
+            let lines = self.sft_lines()?;
+            let (learner, tok) = (&self.learner, &self.spec.tokenizer_dir);
+            cache.store(&lines, |dir| learner.save(dir, tok))?;
+        }
+        self.end_sft()
+    }
+
+    /// This run's SFT metric lines (all of them, also those written before a resume).
+    fn sft_lines(&self) -> Result<Vec<MetricsLine>, TrainerError> {
+        let path = self.spec.run_dir.join(vigil_schema::files::METRICS);
+        let text = std::fs::read_to_string(&path).map_err(|e| TrainerError::io(&path, e))?;
+        let mut out = Vec::new();
+        for (i, l) in text.lines().enumerate() {
+            match serde_json::from_str::<MetricsLine>(l) {
+                Ok(line @ MetricsLine::Sft(_)) => out.push(line),
+                Ok(_) => {}
+                Err(e) => return Err(TrainerError::checkpoint(&path, format!("line {}: {e}", i + 1))),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Warm-start done: keep the policy (report "before", KL reference), reset the optimizer
+    /// for RL and make the transition durable.
+    fn end_sft(&mut self) -> Result<(), TrainerError> {
         self.save_policy(&self.ckpts.dir.join(SFT_POLICY))?;
         self.progress.has_sft = true;
         self.progress.phase = Phase::Rl;

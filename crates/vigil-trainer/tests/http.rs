@@ -99,6 +99,8 @@ fn gdpo_run_with_http_rollouts_and_lora_hot_loading() {
         run_dir: run.clone(),
         eval_every: 0,
         self_play: None,
+        sft_teacher: None,
+        sft_cache: None,
     };
     train::<CpuAutodiff>(&spec, &mut NoHooks, &Default::default()).unwrap();
     let lines: Vec<Value> = std::fs::read_to_string(run.join("metrics.jsonl"))

@@ -12,6 +12,7 @@ use vigil_core::{Environment, Policy};
 use vigil_policy::CpuAutodiff;
 use vigil_rewards::{RewardSet, RewardsConfig};
 use vigil_trainer::checkpoint::Phase;
+use vigil_trainer::sft_cache::SftCache;
 use vigil_trainer::{NoHooks, TrainHooks, TrainSpec, TrainerConfig, TrainerError, train};
 
 const LORA: &str = r#"
@@ -33,6 +34,16 @@ lr = 5e-3
 "#;
 
 fn run(cfg: &TrainerConfig, model: &Path, dir: &Path, hooks: &mut dyn TrainHooks) -> Result<vigil_trainer::TrainOutcome, TrainerError> {
+    run_cached(cfg, model, dir, hooks, None)
+}
+
+fn run_cached(
+    cfg: &TrainerConfig,
+    model: &Path,
+    dir: &Path,
+    hooks: &mut dyn TrainHooks,
+    sft_cache: Option<SftCache>,
+) -> Result<vigil_trainer::TrainOutcome, TrainerError> {
     let env = common::env();
     let rewards = RewardSet::new(&RewardsConfig::default(), &env.reward_components()).unwrap();
     let est = AdvantageConfig::default();
@@ -49,8 +60,38 @@ fn run(cfg: &TrainerConfig, model: &Path, dir: &Path, hooks: &mut dyn TrainHooks
         run_dir: dir.to_path_buf(),
         eval_every: 1,
         self_play: None,
+        sft_teacher: None,
+        sft_cache,
     };
     train::<CpuAutodiff>(&spec, hooks, &Default::default())
+}
+
+/// Two runs sharing a warm-start (`[trainer.sft] cache`): the first trains and stores it, the
+/// second (another RL learning rate) starts from it without an SFT step of its own.
+#[test]
+fn a_shared_warm_start_is_trained_once_and_reused() {
+    let d = tempfile::tempdir().unwrap();
+    let model = d.path().join("model");
+    common::tiny_model(&model, &common::env());
+    let cfg = common::trainer(LORA);
+    let cache = SftCache { entry: d.path().join("cache").join("k"), key: "test key".into() };
+    let (a, b) = (d.path().join("a"), d.path().join("b"));
+    let out_a = run_cached(&cfg, &model, &a, &mut NoHooks, Some(cache.clone())).unwrap();
+    assert!(cache.entry.join(vigil_trainer::sft_cache::LINES).is_file());
+    assert_eq!(std::fs::read_to_string(cache.entry.join(vigil_trainer::sft_cache::KEY)).unwrap(), "test key");
+    let mut other = cfg.clone();
+    other.lr *= 3.0;
+    let out_b = run_cached(&other, &model, &b, &mut NoHooks, Some(cache)).unwrap();
+    // The very lines, wall-clock timings included: replayed, not recomputed.
+    let sft = |dir: &Path| -> Vec<String> {
+        let text = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
+        text.lines().filter(|l| l.contains("\"phase\":\"sft\"")).map(str::to_string).collect()
+    };
+    assert!(!sft(&a).is_empty());
+    assert_eq!(sft(&a), sft(&b));
+    let file = |p: &Path| std::fs::read(p.join("adapter_model.safetensors")).unwrap();
+    assert_eq!(file(out_a.sft_policy.as_ref().unwrap()), file(out_b.sft_policy.as_ref().unwrap()));
+    assert_ne!(file(&out_a.final_policy), file(&out_b.final_policy), "RL differs");
 }
 
 /// Metrics lines without the wall-clock part.
@@ -106,6 +147,12 @@ fn lora_sft_then_gdpo_checkpoints_and_resumes_exactly() {
     let rl: Vec<&Value> = m.iter().filter(|l| l["phase"] == "rl").collect();
     assert!(sft >= 1);
     assert_eq!(rl.len(), 4);
+    // GDPO's advantage is zero exactly when every component ties in the group, which implies a
+    // tied total: never more zero-advantage groups than zero-std totals.
+    for l in &rl {
+        let (zero_adv, zero_std) = (l["frac_zero_advantage"].as_f64().unwrap(), l["frac_reward_zero_std"].as_f64().unwrap());
+        assert!((0.0..=1.0).contains(&zero_adv) && zero_adv <= zero_std + 1e-12, "{l}");
+    }
     for l in &rl {
         for k in ["reward", "components", "advantage", "loss", "kl", "clip_frac", "entropy", "completion_tokens", "format_valid_rate", "rollout_tokens", "train_tokens"] {
             assert!(l.get(k).is_some(), "missing {k} in {l}");

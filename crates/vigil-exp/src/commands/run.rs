@@ -51,6 +51,14 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
         Some(d) => d.clone(),
         None => loaded.config.output.dir.join(loaded.name()),
     };
+    // A sweep config run on its own: its `{point_dir}` is this run's folder.
+    let (loaded, built) = if loaded.resolved_toml()?.contains(config::POINT_DIR) {
+        let config = loaded.placed_in(&dir)?.1;
+        let built = wiring::validate(&config)?;
+        (LoadedConfig { path: loaded.path, config }, built)
+    } else {
+        (loaded, built)
+    };
     if loaded.config.trainer.is_none() {
         let dir = rundir::prepare(&loaded, &built, Some(&dir))?;
         let results = eval::eval_all(&loaded, &built)?;

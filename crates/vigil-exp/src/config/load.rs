@@ -29,7 +29,27 @@ impl LoadedConfig {
         c.name = Some(self.name());
         toml::to_string_pretty(&c).context("serializing the resolved config")
     }
+
+    /// The resolved TOML and config of a run in `dir`: [`POINT_DIR`] in config strings becomes
+    /// `dir` (a per-run model built by `[trainer.init]`), re-checked after the substitution.
+    pub(crate) fn placed_in(&self, dir: &Path) -> anyhow::Result<(String, ExperimentConfig)> {
+        let text = self.resolved_toml()?;
+        if !text.contains(POINT_DIR) {
+            return Ok((text, self.config.clone()));
+        }
+        let d = dir.display().to_string();
+        anyhow::ensure!(!d.contains(['"', '\\', '\n']), "run folder {d} cannot be written into a TOML string");
+        let text = text.replace(POINT_DIR, &d);
+        let config: ExperimentConfig =
+            toml::from_str(&text).with_context(|| format!("after {POINT_DIR} substitution"))?;
+        config.validate().with_context(|| format!("after {POINT_DIR} substitution"))?;
+        Ok((text, config))
+    }
 }
+
+/// Placeholder in config strings replaced by the run's folder (`exp run --out`, or a sweep
+/// point's folder): `policy.model = "{point_dir}/model"`.
+pub(crate) const POINT_DIR: &str = "{point_dir}";
 
 fn stem(path: &Path) -> String {
     path.file_stem()

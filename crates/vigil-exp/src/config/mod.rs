@@ -16,5 +16,5 @@
 mod load;
 mod sections;
 
-pub(crate) use load::{LoadedConfig, load};
+pub(crate) use load::{LoadedConfig, POINT_DIR, load};
 pub(crate) use sections::{EvalConfig, ExperimentConfig};

@@ -16,9 +16,6 @@ use crate::wiring;
 pub(crate) const POINT_CONFIG: &str = "point.toml";
 /// Where points whose config changed are moved, inside the sweep folder.
 pub(crate) const STALE: &str = ".stale";
-/// Placeholder in config strings replaced by the point's run folder (e.g. a per-point model
-/// built by `[trainer.init]`: `policy.model = "{point_dir}/model"`).
-pub(crate) const POINT_DIR: &str = "{point_dir}";
 
 /// A point ready to run or already done.
 #[derive(Debug, Clone)]
@@ -46,7 +43,7 @@ pub(crate) struct Plan {
     pub base: LoadedConfig,
 }
 
-fn sha256(text: &str) -> String {
+pub(crate) fn sha256(text: &str) -> String {
     Sha256::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -78,22 +75,9 @@ pub(crate) fn expand(
         loaded.config.sweep = None;
         loaded.config.name = Some(p.label.clone());
         let pdir = dir.join(&p.folder);
-        let mut text = loaded.resolved_toml()?;
-        let mut checked = loaded.config.clone();
-        if text.contains(POINT_DIR) {
-            let d = pdir.display().to_string();
-            anyhow::ensure!(
-                !d.contains(['"', '\\', '\n']),
-                "sweep folder {d} cannot be written into a TOML string"
-            );
-            text = text.replace(POINT_DIR, &d);
-            checked = toml::from_str(&text).with_context(|| {
-                format!("sweep point `{}` after {POINT_DIR} substitution", p.label)
-            })?;
-            checked.validate().with_context(|| {
-                format!("sweep point `{}` after {POINT_DIR} substitution", p.label)
-            })?;
-        }
+        let (text, checked) = loaded
+            .placed_in(&pdir)
+            .with_context(|| format!("sweep point `{}`", p.label))?;
         check_point(&checked, &mut envs).with_context(|| format!("sweep point `{}`", p.label))?;
         let hash = sha256(&text);
         planned.push(Planned {

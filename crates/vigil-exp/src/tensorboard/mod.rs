@@ -44,6 +44,7 @@ fn rl(l: &RlLine) -> Vec<(String, f64)> {
         ("reward".into(), l.reward.mean),
         ("reward_std".into(), l.reward_group_std),
         ("frac_reward_zero_std".into(), l.frac_reward_zero_std),
+        ("vigil/frac_zero_advantage".into(), l.frac_zero_advantage),
     ];
     for c in &l.components {
         stat(&mut v, &format!("rewards/{}", c.name), &c.stat);

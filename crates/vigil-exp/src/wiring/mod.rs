@@ -62,5 +62,8 @@ fn check_names(config: &ExperimentConfig, env: &BuiltEnv) -> anyhow::Result<()> 
     for b in &config.eval.baselines {
         env.baseline(b, 0).context("[eval] baselines")?;
     }
+    if let Some(name) = config.trainer.as_ref().and_then(|t| t.sft.as_ref()).and_then(|s| s.teacher.as_ref()) {
+        env.baseline(name, 0).context("[trainer.sft] teacher")?;
+    }
     roles::check(config, env)
 }

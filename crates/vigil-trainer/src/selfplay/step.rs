@@ -280,6 +280,11 @@ pub(crate) fn self_play_step<B: AutodiffBackend>(
             .push(roles[u.role].rewards.total(&u.values));
     }
     let group_stds: Vec<f64> = by_group.values().map(|g| Stat::of(g).std).collect();
+    // A (role, group) teaches nothing when every unit's advantage is zero or absent (frozen).
+    let mut taught: std::collections::BTreeMap<(usize, usize), bool> = std::collections::BTreeMap::new();
+    for (u, a) in units.iter().zip(&adv) {
+        *taught.entry((u.role, u.group)).or_default() |= a.is_some_and(|a| a.abs() > 1e-9);
+    }
     Ok(RlLine {
         step: step + 1,
         stage: stage_label(ctx.plan.stage_at(step)),
@@ -293,6 +298,7 @@ pub(crate) fn self_play_step<B: AutodiffBackend>(
         reward_group_std: group_stds.iter().sum::<f64>() / group_stds.len().max(1) as f64,
         frac_reward_zero_std: group_stds.iter().filter(|s| **s <= 1e-9).count() as f64
             / group_stds.len().max(1) as f64,
+        frac_zero_advantage: taught.values().filter(|t| !**t).count() as f64 / taught.len().max(1) as f64,
         components: ctx
             .env
             .reward_components()

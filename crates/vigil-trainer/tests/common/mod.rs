@@ -24,7 +24,7 @@ pub fn tiny_model(dir: &Path, env: &dyn Environment) {
          num_attention_heads = 4\nnum_key_value_heads = 2\nhead_dim = 8",
     )
     .unwrap();
-    build(dir, env, &cfg, 3, 8).unwrap();
+    build(dir, env, &cfg, 3, 8, None).unwrap();
 }
 
 /// Where the weights come from.

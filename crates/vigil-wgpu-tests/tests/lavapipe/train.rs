@@ -81,6 +81,8 @@ where
         run_dir: dir.to_path_buf(),
         eval_every: 0,
         self_play: None,
+        sft_teacher: None,
+        sft_cache: None,
     };
     train::<B>(&spec, &mut NoHooks, device).unwrap();
     std::fs::read_to_string(dir.join("metrics.jsonl"))
