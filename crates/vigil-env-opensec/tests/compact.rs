@@ -42,7 +42,8 @@ fn compact_observations_change_the_length_not_the_episode() {
 }
 
 /// Three valid calls (a filtered query, a domain block, a report) in every episode: a
-/// procedure a small model can imitate; it beats reporting nothing and loses to investigating.
+/// procedure a small model can imitate; with or without the block it beats reporting nothing and
+/// loses to investigating.
 #[test]
 fn alert_triage_is_short_valid_and_between_null_and_the_heuristic() {
     let env = env(ObservationFormat::Compact);
@@ -58,6 +59,13 @@ fn alert_triage_is_short_valid_and_between_null_and_the_heuristic() {
         assert!(first.contains("\"query_logs\"") && first.contains("exfil_attempt"), "{first}");
     }
     let triage = recs.iter().map(|r| r.outcome.rewards.sum()).sum::<f64>() / recs.len() as f64;
-    let (null, heur) = (mean(Baseline::Null), mean(Baseline::EvidenceHeuristic));
-    assert!(null < triage && triage < heur, "null {null:.3} < triage {triage:.3} < heuristic {heur:.3}");
+    let (null, heur, report) =
+        (mean(Baseline::Null), mean(Baseline::EvidenceHeuristic), mean(Baseline::AlertReport));
+    let order = format!("null {null:.3}, report {report:.3}, triage {triage:.3}, heuristic {heur:.3}");
+    assert!(null < report.min(triage) && report.max(triage) < heur, "{order}");
+    // Without the block: the same query and report, nothing contained.
+    for r in run_all(&env, Baseline::AlertReport) {
+        assert_eq!((r.outcome.steps, r.outcome.metrics["containment_executed"]), (2, 0.0), "{}", r.task);
+        assert_eq!(r.outcome.metrics["valid_action_rate"], 1.0, "{}", r.task);
+    }
 }

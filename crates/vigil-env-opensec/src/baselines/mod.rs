@@ -42,6 +42,11 @@ pub enum Baseline {
     /// a three-call, evidence-grounded procedure that fits a small model's context (the CPU
     /// studies' SFT teacher). It correlates nothing, so a decoy alert fools it.
     AlertTriage,
+    /// [`Baseline::AlertTriage`] without the block: reads the exfiltration alerts and reports
+    /// what the latest trusted one names. Its two calls can be wrong but never invalid (a
+    /// containment needs an exact copy of an existing name, which a from-scratch two-layer
+    /// model learns slowly): the CPU study's SFT teacher.
+    AlertReport,
     /// Probe: reports every candidate it saw in each field ([`probes`]).
     CiteSpam,
     /// Probe: contains everything the announced emails and alerts name, at once.
@@ -68,9 +73,9 @@ impl Baseline {
 
     /// Every variant, in declaration order (the honest baselines and the probes): the names
     /// `[policy] kind = "scripted"` and `[eval] baselines` accept.
-    pub const VARIANTS: [Baseline; 13] = [
+    pub const VARIANTS: [Baseline; 14] = [
         Baseline::Null, Baseline::Oracle, Baseline::EvidenceHeuristic, Baseline::NaiveRule,
-        Baseline::ContainEverythingSeen, Baseline::Random, Baseline::AlertTriage, Baseline::CiteSpam, Baseline::AlwaysEscalate,
+        Baseline::ContainEverythingSeen, Baseline::Random, Baseline::AlertTriage, Baseline::AlertReport, Baseline::CiteSpam, Baseline::AlwaysEscalate,
         Baseline::KeywordStuffing, Baseline::FormatGaming, Baseline::LongOutput, Baseline::InjectionObedience,
     ];
 
@@ -89,6 +94,7 @@ impl Baseline {
             Baseline::ContainEverythingSeen => "contain_everything_seen",
             Baseline::Random => "random",
             Baseline::AlertTriage => "alert_triage",
+            Baseline::AlertReport => "alert_report",
             Baseline::CiteSpam => "cite_spam",
             Baseline::AlwaysEscalate => "always_escalate",
             Baseline::KeywordStuffing => "keyword_stuffing",
@@ -158,7 +164,8 @@ impl Scripted {
             Baseline::NaiveRule => heuristic(&t, false),
             Baseline::ContainEverythingSeen => spray(&t),
             Baseline::Random => return Ok(self.random(req, &t)),
-            Baseline::AlertTriage => triage(&t, self.env.config().scoring),
+            Baseline::AlertTriage => triage(&t, self.env.config().scoring, true),
+            Baseline::AlertReport => triage(&t, self.env.config().scoring, false),
             probe => {
                 return Ok(probes::probe_text(probe, &t).unwrap_or_else(|| heuristic(&t, true).to_text()));
             }
@@ -226,7 +233,7 @@ impl Scripted {
 /// The alert type [`Baseline::AlertTriage`] reads.
 const EXFIL_ALERT: &str = "exfil_attempt";
 
-fn triage(t: &Transcript, mode: crate::ScoringMode) -> Action {
+fn triage(t: &Transcript, mode: crate::ScoringMode, block: bool) -> Action {
     let is_exfil = |r: &&serde_json::Map<String, serde_json::Value>| {
         r.get("alert_type").and_then(|v| v.as_str()) == Some(EXFIL_ALERT)
     };
@@ -252,7 +259,7 @@ fn triage(t: &Transcript, mode: crate::ScoringMode) -> Action {
     // Containment copies a domain name (words a small model copies far more reliably than a
     // host's random hex suffix); the host goes into the report only.
     let done = t.last().containment;
-    if let Some(d) = domain.as_ref().filter(|d| !done.blocked_domains.contains(d)) {
+    if let Some(d) = domain.as_ref().filter(|d| block && !done.blocked_domains.contains(d)) {
         return Action::BlockDomain(d.clone());
     }
     let mut r = unknown_report(mode);

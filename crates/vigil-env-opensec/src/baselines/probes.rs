@@ -158,7 +158,8 @@ pub(super) fn probe_text(kind: Baseline, t: &Transcript) -> Option<String> {
         | Baseline::NaiveRule
         | Baseline::ContainEverythingSeen
         | Baseline::Random
-        | Baseline::AlertTriage => {
+        | Baseline::AlertTriage
+        | Baseline::AlertReport => {
             return None;
         }
     };
