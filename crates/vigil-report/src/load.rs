@@ -73,11 +73,14 @@ pub enum Diagnostic {
     FormatValid,
     /// Gradient norm before clipping.
     GradNorm,
+    /// Share of groups whose advantages are all zero (groups that teach nothing).
+    ZeroAdvantage,
 }
 
 impl Diagnostic {
     /// Every diagnostic, in plotting order.
-    pub const ALL: [Diagnostic; 6] = [Self::Loss, Self::Kl, Self::ClipFrac, Self::Entropy, Self::FormatValid, Self::GradNorm];
+    pub const ALL: [Diagnostic; 7] =
+        [Self::Loss, Self::Kl, Self::ClipFrac, Self::Entropy, Self::FormatValid, Self::GradNorm, Self::ZeroAdvantage];
 
     /// Its value in a metrics line.
     pub fn of(self, l: &RlLine) -> f64 {
@@ -88,6 +91,7 @@ impl Diagnostic {
             Self::Entropy => l.entropy,
             Self::FormatValid => l.format_valid_rate,
             Self::GradNorm => l.grad_norm,
+            Self::ZeroAdvantage => l.frac_zero_advantage,
         }
     }
 
@@ -100,6 +104,7 @@ impl Diagnostic {
             Self::Entropy => "entropy",
             Self::FormatValid => "format_valid_rate",
             Self::GradNorm => "grad_norm",
+            Self::ZeroAdvantage => "frac_zero_advantage",
         }
     }
 
@@ -112,6 +117,7 @@ impl Diagnostic {
             Self::Entropy => "entropy",
             Self::FormatValid => "format valid rate",
             Self::GradNorm => "grad norm",
+            Self::ZeroAdvantage => "zero-advantage groups",
         }
     }
 }
