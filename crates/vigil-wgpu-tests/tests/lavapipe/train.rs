@@ -105,7 +105,7 @@ fn sft_then_gdpo_losses_and_gradients_match_cpu() {
          num_hidden_layers = 2\nnum_attention_heads = 4\nnum_key_value_heads = 2\nhead_dim = 8",
     )
     .unwrap();
-    build(&model, &env, &scratch, 3, 8).unwrap();
+    build(&model, &env, &scratch, 3, 8, None).unwrap();
     let cpu = run::<CpuAutodiff>(&model, &d.path().join("cpu"), &Default::default(), SEED);
     let gpu = run::<WgpuAutodiff>(&model, &d.path().join("wgpu"), &dev, SEED);
     assert_eq!(cpu.len(), gpu.len(), "same number of metrics lines");
