@@ -213,7 +213,7 @@ fn an_unknown_sft_teacher_is_refused_with_the_choices() {
     let cfg = "experiments/gdpo-vs-grpo-opensec/cpu.toml";
     let (code, out, err) = exp(&["check", cfg], d.path());
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("teacher = \"alert_triage\""), "{out}");
+    assert!(out.contains("teacher = \"alert_report\""), "{out}");
     for cmd in [&["check", cfg][..], &["run", cfg, "--dry-run"]] {
         let mut args = cmd.to_vec();
         args.extend(["--set", "trainer.sft.teacher=\"alert_triag\""]);
