@@ -45,6 +45,15 @@ impl MetricsLog {
     }
 }
 
+/// Every line of a `metrics.jsonl`, parsed; a line that does not parse is an error naming it.
+pub fn read_lines(path: &Path) -> Result<Vec<MetricsLine>, TrainerError> {
+    let text = std::fs::read_to_string(path).map_err(|e| TrainerError::io(path, e))?;
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| serde_json::from_str(l).map_err(|e| TrainerError::checkpoint(path, format!("line {}: {e}", i + 1))))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,9 +10,8 @@
 
 use std::path::{Path, PathBuf};
 
-use vigil_schema::metrics::MetricsLine;
-
 use crate::error::TrainerError;
+use crate::metrics::{MetricsLine, MetricsLog, read_lines};
 
 /// SFT metric lines of the entry, one JSON object per line.
 pub const LINES: &str = "sft.jsonl";
@@ -36,19 +35,16 @@ impl SftCache {
         if !path.is_file() {
             return Ok(None);
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| TrainerError::io(&path, e))?;
-        let lines = text
-            .lines()
-            .enumerate()
-            .map(|(i, l)| {
-                serde_json::from_str::<MetricsLine>(l)
-                    .map_err(|e| TrainerError::checkpoint(&path, format!("line {}: {e}", i + 1)))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let lines = read_lines(&path)?;
         if lines.iter().any(|l| !matches!(l, MetricsLine::Sft(_))) {
             return Err(TrainerError::checkpoint(&path, "holds a line that is not an SFT step"));
         }
         Ok(Some(lines))
+    }
+
+    /// The entry's weights (what `save` wrote in [`SftCache::store`]).
+    pub fn weights(&self) -> PathBuf {
+        self.entry.join(WEIGHTS)
     }
 
     /// Stores an entry: `save` writes the weights into the folder it is given.
@@ -64,14 +60,12 @@ impl SftCache {
         }
         std::fs::create_dir_all(&tmp).map_err(|e| TrainerError::io(&tmp, e))?;
         save(&tmp.join(WEIGHTS))?;
-        let mut text = String::new();
+        let key = tmp.join(KEY);
+        std::fs::write(&key, &self.key).map_err(|e| TrainerError::io(&key, e))?;
+        let mut log = MetricsLog::open(&tmp.join(LINES), 0)?;
         for l in lines {
-            text.push_str(&serde_json::to_string(l).map_err(|e| TrainerError::checkpoint(&tmp, e.to_string()))?);
-            text.push('\n');
+            log.append(l)?;
         }
-        let write = |p: PathBuf, t: &str| std::fs::write(&p, t).map_err(|e| TrainerError::io(&p, e));
-        write(tmp.join(KEY), &self.key)?;
-        write(tmp.join(LINES), &text)?;
         match std::fs::rename(&tmp, &self.entry) {
             Ok(()) => Ok(()),
             Err(_) if self.entry.join(LINES).is_file() => {

@@ -138,10 +138,16 @@ where
     let ckpts = Checkpoints::new(&spec.run_dir, spec.config.keep_checkpoints);
     let trainer_json = serde_json::to_value(spec.config).map_err(|e| TrainerError::Reward(e.to_string()))?;
     let latest = ckpts.latest()?;
+    // A fresh run whose warm-start is in the cache starts from its weights (loaded once).
+    let cached = match (&latest, &spec.sft_cache, &spec.config.sft) {
+        (None, Some(cache), Some(_)) => cache.lookup()?.map(|lines| (cache.weights(), lines)),
+        _ => None,
+    };
     let (progress, learner) = match &latest {
         Some(dir) => resume::<B>(spec, dir, &trainer_json, device)?,
         None => {
-            let l = Learner::load(&spec.source, &spec.config.finetune, None, &spec.config.adamw, SeedStream::new(spec.seed).seed("lora-init"), device)?;
+            let weights = cached.as_ref().map(|(w, _)| w.as_path());
+            let l = Learner::load(&spec.source, &spec.config.finetune, weights, &spec.config.adamw, SeedStream::new(spec.seed).seed("lora-init"), device)?;
             (Progress::new(spec.seed, trainer_json, spec.config.sft.is_some()), l)
         }
     };
@@ -151,7 +157,7 @@ where
     let log = MetricsLog::open(&spec.run_dir.join(vigil_schema::files::METRICS), progress.metrics_lines)?;
     let mut run = Run { spec, tokenizer, ckpts, progress, learner, log, device: device.clone() };
     if run.progress.phase == Phase::Sft {
-        run.sft(hooks)?;
+        run.sft(hooks, cached.map(|(_, lines)| lines))?;
     }
     if run.progress.phase == Phase::Rl {
         run.rl(&plan, hooks)?;
@@ -250,16 +256,11 @@ where
         std::fs::rename(&tmp, dir).map_err(|e| TrainerError::io(dir, e))
     }
 
-    fn sft(&mut self, hooks: &mut dyn TrainHooks) -> Result<(), TrainerError> {
+    /// `cached`: the SFT lines of a cache entry whose weights the learner already holds.
+    fn sft(&mut self, hooks: &mut dyn TrainHooks, cached: Option<Vec<MetricsLine>>) -> Result<(), TrainerError> {
         let Some(cfg) = self.spec.config.sft.clone() else { return Ok(()) };
-        if let Some(cache) = self.spec.sft_cache.as_ref().filter(|_| self.progress.sft_step == 0)
-            && let Some(lines) = cache.lookup()?
-        {
-            tracing::info!(entry = %cache.entry.display(), "warm-start taken from the SFT cache");
-            let spec = self.spec;
-            let weights = cache.entry.join(crate::sft_cache::WEIGHTS);
-            self.learner =
-                Learner::load(&spec.source, &spec.config.finetune, Some(&weights), &spec.config.adamw, 0, &self.device)?;
+        if let Some(lines) = cached {
+            tracing::info!("warm-start taken from the SFT cache");
             hooks.phase(Phase::Sft, 0, lines.len() as u64);
             for line in &lines {
                 self.log.append(line)?;
@@ -303,17 +304,8 @@ where
 
     /// This run's SFT metric lines (all of them, also those written before a resume).
     fn sft_lines(&self) -> Result<Vec<MetricsLine>, TrainerError> {
-        let path = self.spec.run_dir.join(vigil_schema::files::METRICS);
-        let text = std::fs::read_to_string(&path).map_err(|e| TrainerError::io(&path, e))?;
-        let mut out = Vec::new();
-        for (i, l) in text.lines().enumerate() {
-            match serde_json::from_str::<MetricsLine>(l) {
-                Ok(line @ MetricsLine::Sft(_)) => out.push(line),
-                Ok(_) => {}
-                Err(e) => return Err(TrainerError::checkpoint(&path, format!("line {}: {e}", i + 1))),
-            }
-        }
-        Ok(out)
+        let lines = crate::metrics::read_lines(&self.spec.run_dir.join(vigil_schema::files::METRICS))?;
+        Ok(lines.into_iter().filter(|l| matches!(l, MetricsLine::Sft(_))).collect())
     }
 
     /// Warm-start done: keep the policy (report "before", KL reference), reset the optimizer
