@@ -29,7 +29,7 @@ use burn::tensor::{DType, Int, Tensor, TensorData, TensorMetadata, TensorPrimiti
 use burn_flex::FlexTensor;
 
 use super::kernels::from_primitive;
-use super::rows;
+use super::{decode, rows};
 
 type Ad = Autodiff<Flex>;
 type AdTensor = burn::tensor::ops::FloatTensor<Ad>;
@@ -279,6 +279,11 @@ fn attention_cpu<B: Backend>(
     let t = kf.shape().dims::<4>()[2];
     if bias.shape().dims::<4>() != [b, g, r, t] {
         return None;
+    }
+    if qa.is_none() && r <= decode::MAX_ROWS {
+        if let Some(o) = decode::attention(&qf, &kf, &vf, &bias, [b, g, r, t]) {
+            return from_primitive(o);
+        }
     }
     let (qf, kf, vf) = (flex::<4>(qf), flex::<4>(kf), flex::<4>(vf));
     let mut p = owned(unflex(qf.clone().matmul(kf.clone().swap_dims(2, 3))));

@@ -5,6 +5,7 @@
 //! checkpoint and PEFT names map one-to-one onto this struct.
 
 mod cols;
+mod decode;
 mod fused;
 pub(crate) mod kernels;
 mod layers;

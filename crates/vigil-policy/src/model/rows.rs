@@ -91,7 +91,7 @@ fn max(xs: &[f32]) -> f32 {
 
 /// A loop body compiled for the widest SIMD level the CPU has. (A closure handed to pulp is
 /// not inlined into its dispatch, so it ran without AVX; `run` is `inline(always)`.)
-trait Job {
+pub(crate) trait Job {
     fn run(self);
 }
 
@@ -105,7 +105,7 @@ impl<J: Job> pulp::WithSimd for Dispatch<J> {
     }
 }
 
-fn simd(job: impl Job) {
+pub(crate) fn simd(job: impl Job) {
     pulp::Arch::new().dispatch(Dispatch(job))
 }
 
@@ -139,19 +139,25 @@ impl Job for Softmax<'_> {
         let Softmax { chunk, bias, bias_rows, first, width } = self;
         for (i, row) in chunk.chunks_exact_mut(width).enumerate() {
             let r = (first + i) % bias_rows;
-            let b = &bias[r * width..(r + 1) * width];
-            for (x, b) in row.iter_mut().zip(b) {
-                *x += b;
-            }
-            let m = max(row);
-            for x in row.iter_mut() {
-                *x = exp(*x - m);
-            }
-            let inv = 1.0 / sum(row);
-            for x in row.iter_mut() {
-                *x *= inv;
-            }
+            softmax_row(row, &bias[r * width..(r + 1) * width]);
         }
+    }
+}
+
+/// In place, `row ← softmax(row + bias)`: the one masked softmax of training, prefill and
+/// decode (so their bits agree).
+#[inline(always)]
+pub(crate) fn softmax_row(row: &mut [f32], bias: &[f32]) {
+    for (x, b) in row.iter_mut().zip(bias) {
+        *x += b;
+    }
+    let m = max(row);
+    for x in row.iter_mut() {
+        *x = exp(*x - m);
+    }
+    let inv = 1.0 / sum(row);
+    for x in row.iter_mut() {
+        *x *= inv;
     }
 }
 
@@ -455,7 +461,7 @@ impl Job for RmsNormBackward<'_> {
 
 /// `⟨a, b⟩` in the fixed order of [`sum`].
 #[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; LANES];
     let (mut ac, mut bc) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     for (x, y) in (&mut ac).zip(&mut bc) {
