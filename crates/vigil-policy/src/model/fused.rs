@@ -210,7 +210,7 @@ fn record<O: Backward<Flex, N>, const N: usize>(
 /// `out` as `B`'s tensor: on the training backend (every parent given) recorded as one node
 /// `op` keeping `state()` for its backward; on the plain CPU backend as it is, so inference
 /// runs the same forward without a graph.
-fn finish<B: Backend, const D: usize, O: Backward<Flex, N>, const N: usize>(
+pub(super) fn finish<B: Backend, const D: usize, O: Backward<Flex, N>, const N: usize>(
     op: O,
     parents: [Option<AdTensor>; N],
     state: impl FnOnce() -> O::State,
@@ -225,7 +225,7 @@ fn finish<B: Backend, const D: usize, O: Backward<Flex, N>, const N: usize>(
 
 /// The CPU backend's f32 buffer behind `t`, with its autodiff tensor when `B` is the training
 /// backend; `None` on every other backend or dtype.
-fn cpu<B: Backend, const D: usize>(t: &Tensor<B, D>) -> Option<(FlexTensor, Option<AdTensor>)> {
+pub(super) fn cpu<B: Backend, const D: usize>(t: &Tensor<B, D>) -> Option<(FlexTensor, Option<AdTensor>)> {
     match to_ad(t) {
         Some(ad) => Some((ad.primitive.clone(), Some(ad))),
         None => to_flex(t).map(|f| (f, None)),
@@ -258,13 +258,13 @@ fn unflex<const D: usize>(t: Tensor<Flex, D>) -> FlexTensor {
 }
 
 /// A contiguous, uniquely owned f32 buffer of `t` (no copy when `t` already is one).
-fn owned(t: FlexTensor) -> FlexTensor {
+pub(super) fn owned(t: FlexTensor) -> FlexTensor {
     let c = t.to_contiguous();
     drop(t);
     c
 }
 
-fn f32s(t: &FlexTensor) -> &[f32] {
+pub(super) fn f32s(t: &FlexTensor) -> &[f32] {
     t.storage::<f32>()
 }
 

@@ -12,6 +12,7 @@ mod layers;
 mod rows;
 pub(crate) use rows::{exp_tempered, logprob_at};
 mod step;
+mod swap;
 
 use burn::module::{Module, Param};
 use burn::tensor::backend::Backend;
@@ -21,6 +22,7 @@ use burn::tensor::{DType, Int, Tensor};
 pub use fused::target_logprobs;
 pub use layers::{LoraAdapter, Mlp, Proj, RmsNorm};
 pub use step::{StepInput, apply_rope, inv_freq};
+use swap::swap12;
 
 use crate::cache::KvCache;
 use crate::config::Qwen3Config;
@@ -70,17 +72,14 @@ impl<B: Backend> Attention<B> {
             .k_proj
             .forward(x.clone(), adapters)
             .reshape([b, s, kvh, d]);
-        let v = self
-            .v_proj
-            .forward(x, adapters)
-            .reshape([b, s, kvh, d])
-            .swap_dims(1, 2);
+        let v = swap12(self.v_proj.forward(x, adapters).reshape([b, s, kvh, d]));
         // Norm, RoPE and the 1/√d of the scores on the contiguous `[b, s, heads, d]` layout;
         // only then the heads move forward (one copy, in the reshape below or the cache).
-        let q = apply_rope(self.q_norm.forward(q), &step.cos, &step.sin)
-            .mul_scalar(1.0 / (d as f64).sqrt())
-            .swap_dims(1, 2);
-        let k = apply_rope(self.k_norm.forward(k), &step.cos, &step.sin).swap_dims(1, 2);
+        let q = swap12(
+            apply_rope(self.q_norm.forward(q), &step.cos, &step.sin)
+                .mul_scalar(1.0 / (d as f64).sqrt()),
+        );
+        let k = swap12(apply_rope(self.k_norm.forward(k), &step.cos, &step.sin));
         let (k, v) = match cache {
             Some((c, layer)) => c.append(layer, k, v),
             None => (k, v),
@@ -98,7 +97,7 @@ impl<B: Backend> Attention<B> {
         debug_assert_eq!(bias.dims(), [b, kvh, n * s, total]);
         let o = fused::attention(q, k, v, bias).reshape([b, h, s, d]);
         self.o_proj
-            .forward(o.swap_dims(1, 2).reshape([b, s, h * d]), adapters)
+            .forward(swap12(o).reshape([b, s, h * d]), adapters)
     }
 }
 
