@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use burn::module::Param;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::config::{ComputeDtype, Qwen3Config};
@@ -203,15 +204,18 @@ fn transpose_elems<const N: usize>(src: &[u8], r: usize, c: usize) -> Vec<u8> {
     const TILE: usize = 32;
     let (src, _) = src.as_chunks::<N>();
     let mut dst = vec![[0u8; N]; r * c];
-    for i0 in (0..r).step_by(TILE) {
-        for j0 in (0..c).step_by(TILE) {
+    // One task per band of TILE destination rows (source columns j0..j0 + TILE), on every core:
+    // loading a model transposes every projection.
+    dst.par_chunks_mut((TILE * r).max(1)).enumerate().for_each(|(band, out)| {
+        let j0 = band * TILE;
+        for i0 in (0..r).step_by(TILE) {
             for i in i0..(i0 + TILE).min(r) {
-                for j in j0..(j0 + TILE).min(c) {
-                    dst[j * r + i] = src[i * c + j];
+                for (jj, j) in (j0..(j0 + TILE).min(c)).enumerate() {
+                    out[jj * r + i] = src[i * c + j];
                 }
             }
         }
-    }
+    });
     dst.into_flattened()
 }
 
