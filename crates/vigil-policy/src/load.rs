@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use burn::module::Param;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
-use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::config::{ComputeDtype, Qwen3Config};
@@ -164,10 +163,11 @@ pub fn load_qwen3<B: Backend>(
                     expected: shape.clone(),
                 });
             }
-            let mut data: TensorData = reader.read(&info, dtype)?;
-            if is_projection_weight(&info.name) {
-                data = transpose_2d(&data);
-            }
+            let data: TensorData = if is_projection_weight(&info.name) {
+                reader.read_transposed(&info, dtype)?
+            } else {
+                reader.read(&info, dtype)?
+            };
             let t = match shape.len() {
                 1 => Loaded::D1(Tensor::from_data(data, (device, dtype.dtype()))),
                 _ => Loaded::D2(Tensor::from_data(data, (device, dtype.dtype()))),
@@ -185,38 +185,6 @@ pub fn load_qwen3<B: Backend>(
         return Err(store.missing(first));
     }
     assemble(config, dtype, store)
-}
-
-/// A row-major `[r, c]` tensor as `[c, r]` (projections are kept `[in, out]`, see
-/// [`crate::model::Proj`]), in tiles so both sides stay in cache.
-fn transpose_2d(data: &TensorData) -> TensorData {
-    let [r, c] = [data.shape[0], data.shape[1]];
-    let src = data.as_bytes();
-    let dst = match data.dtype.size() {
-        2 => transpose_elems::<2>(src, r, c),
-        4 => transpose_elems::<4>(src, r, c),
-        n => unreachable!("compute dtypes are 2 or 4 bytes wide, got {n}"),
-    };
-    TensorData::from_bytes_vec(dst, [c, r], data.dtype)
-}
-
-fn transpose_elems<const N: usize>(src: &[u8], r: usize, c: usize) -> Vec<u8> {
-    const TILE: usize = 32;
-    let (src, _) = src.as_chunks::<N>();
-    let mut dst = vec![[0u8; N]; r * c];
-    // One task per band of TILE destination rows (source columns j0..j0 + TILE), on every core:
-    // loading a model transposes every projection.
-    dst.par_chunks_mut((TILE * r).max(1)).enumerate().for_each(|(band, out)| {
-        let j0 = band * TILE;
-        for i0 in (0..r).step_by(TILE) {
-            for i in i0..(i0 + TILE).min(r) {
-                for (jj, j) in (j0..(j0 + TILE).min(c)).enumerate() {
-                    out[jj * r + i] = src[i * c + j];
-                }
-            }
-        }
-    });
-    dst.into_flattened()
 }
 
 fn assemble<B: Backend>(
