@@ -5,7 +5,7 @@ Both engines run on the same Hugging Face folders, the same shapes and the same 
 session; what is reported is the ratio (Vigil / PyTorch's best thread count), since absolute
 times on a shared machine are noise.
 
-  tools/bench_model.py make  --out DIR              # the two random checkpoints (transformers)
+  tools/bench_model.py make  --out DIR              # three random checkpoints (transformers)
   tools/bench_model.py torch --model DIR [...]      # PyTorch numbers as JSON (one thread count)
   tools/bench_model.py table --models DIR --exp target/release/exp [--out FILE.md]
 
@@ -25,9 +25,11 @@ import sys
 import time
 
 MODELS = {
-    # name: (vocab, hidden, layers, heads, kv_heads, head_dim, intermediate)
-    "small": (8192, 256, 4, 8, 4, 32, 768),
-    "medium": (32768, 1024, 8, 16, 8, 64, 3072),
+    # name: (vocab, hidden, layers, heads, kv_heads, head_dim, intermediate, tied embeddings)
+    "small": (8192, 256, 4, 8, 4, 32, 768, True),
+    "medium": (32768, 1024, 8, 16, 8, 64, 3072, True),
+    # Qwen3's real vocabulary, an untied LM head, 4 query heads per kv head, head_dim > hidden / heads.
+    "untied": (151936, 512, 4, 8, 2, 128, 1536, False),
 }
 
 
@@ -35,11 +37,11 @@ def make(a):
     import torch
     from transformers import Qwen3Config, Qwen3ForCausalLM
 
-    for name, (v, h, l, nh, kv, hd, inter) in MODELS.items():
+    for name, (v, h, l, nh, kv, hd, inter, tied) in MODELS.items():
         torch.manual_seed(0)
         cfg = Qwen3Config(vocab_size=v, hidden_size=h, num_hidden_layers=l, num_attention_heads=nh,
                           num_key_value_heads=kv, head_dim=hd, intermediate_size=inter,
-                          tie_word_embeddings=True, max_position_embeddings=4096,
+                          tie_word_embeddings=tied, max_position_embeddings=4096,
                           torch_dtype="float32", eos_token_id=v - 1, bos_token_id=v - 2)
         model = Qwen3ForCausalLM(cfg).float().eval()
         out = os.path.join(a.out, name)
@@ -201,7 +203,7 @@ def main():
     t.add_argument("--threads", type=int, default=1)
     tb = sub.add_parser("table")
     tb.add_argument("--models", required=True, help="folder written by `make`")
-    tb.add_argument("--names", default="small,medium")
+    tb.add_argument("--names", default="small,medium,untied")
     tb.add_argument("--exp", default="target/release/exp")
     tb.add_argument("--threads", type=int, default=os.cpu_count())
     tb.add_argument("--out")

@@ -61,8 +61,11 @@ pub struct BenchReport {
     pub train_step_s: Option<f64>,
     /// Training tokens per second, when measured.
     pub train_tok_s: Option<f64>,
-    /// Bytes of all weights (what one decode step must read at least once).
+    /// Bytes of all weights (resident memory).
     pub weight_bytes: u64,
+    /// Bytes one decode step must read at least once: every weight but an untied input
+    /// embedding, of which a step reads one row per sequence (a tied one is the LM head).
+    pub step_read_bytes: u64,
     /// Bytes of the KV cache: `batch × (prompt + new + 1)` positions (the decoder's capacity).
     pub kv_cache_bytes: u64,
 }
@@ -221,7 +224,7 @@ pub fn bench_train<AD: AutodiffBackend>(
 /// Streaming-read bandwidth of this machine in GB/s on the current thread pool: the best of 5
 /// parallel sums over a 256 MiB buffer (far larger than any cache), one contiguous slice per
 /// thread. It bounds decode: every weight is read once per step, so a batch of `b` cannot
-/// decode faster than `b · bandwidth / weight_bytes` tokens per second.
+/// decode faster than `b · bandwidth / step_read_bytes` tokens per second.
 pub fn read_bandwidth_gb_s() -> f64 {
     use rayon::prelude::*;
     const BYTES: usize = 256 << 20;

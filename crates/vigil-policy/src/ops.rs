@@ -152,6 +152,8 @@ pub fn bench(spec: &ModelSpec, opts: &BenchOptions) -> Result<BenchReport> {
     on_device!(spec.device, B, AD, {
         let model = load::<B>(spec)?;
         let params = burn::module::Module::num_params(&model);
+        let c = &model.config;
+        let untied_embedding = if c.tie_word_embeddings { 0 } else { c.vocab_size * c.hidden_size };
         let max = model.config.max_position_embeddings;
         if opts.prompt + opts.new > max {
             return Err(ModelError::Input(format!(
@@ -171,6 +173,7 @@ pub fn bench(spec: &ModelSpec, opts: &BenchOptions) -> Result<BenchReport> {
             train_step_s,
             train_tok_s: train_step_s.map(|s| (opts.batch * opts.prompt) as f64 / s),
             weight_bytes: (params * spec.dtype.size()) as u64,
+            step_read_bytes: ((params - untied_embedding) * spec.dtype.size()) as u64,
             kv_cache_bytes: kv,
         })
     })

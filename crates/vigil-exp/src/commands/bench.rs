@@ -71,7 +71,7 @@ fn model(a: &BenchModelArgs) -> anyhow::Result<()> {
     // Read before the bandwidth probe, whose buffer would otherwise count.
     let peak = peak_rss_bytes();
     let bandwidth = read_bandwidth_gb_s();
-    let bound = a.batch as f64 * bandwidth * 1e9 / report.weight_bytes as f64;
+    let bound = a.batch as f64 * bandwidth * 1e9 / report.step_read_bytes as f64;
     let resident = (report.weight_bytes + report.kv_cache_bytes) as f64;
     print_json(&json!({
         "engine": "vigil-burn",
@@ -87,6 +87,7 @@ fn model(a: &BenchModelArgs) -> anyhow::Result<()> {
         "train_step_s": report.train_step_s,
         "train_tok_s": report.train_tok_s,
         "weight_bytes": report.weight_bytes,
+        "step_read_bytes": report.step_read_bytes,
         "kv_cache_bytes": report.kv_cache_bytes,
         "peak_rss_bytes": peak,
         "peak_rss_over_weights_kv": peak.map(|p| p as f64 / resident),
