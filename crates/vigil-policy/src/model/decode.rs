@@ -8,7 +8,9 @@
 //! probability-weighted sum of the value rows.
 //!
 //! Determinism: every output row is computed by one task in a fixed order, so results depend
-//! neither on the thread count nor on which other sequences share the batch.
+//! neither on the thread count nor on what the other sequences of the batch contain. The
+//! cache length does enter the order (left padding shifts a sequence's keys across the sum's
+//! lanes), so a padded sequence matches itself decoded alone up to rounding, as through gemm.
 
 use burn::tensor::{TensorData, TensorMetadata};
 use burn_flex::FlexTensor;
