@@ -74,7 +74,7 @@ impl<B: Backend> Attention<B> {
             .reshape([b, s, kvh, d]);
         let v = swap12(self.v_proj.forward(x, adapters).reshape([b, s, kvh, d]));
         // Norm, RoPE and the 1/√d of the scores on the contiguous `[b, s, heads, d]` layout;
-        // only then the heads move forward (one copy, in the reshape below or the cache).
+        // only then the heads move forward (one row copy each, `swap12`).
         let q = swap12(
             apply_rope(self.q_norm.forward(q), &step.cos, &step.sin)
                 .mul_scalar(1.0 / (d as f64).sqrt()),
